@@ -1,0 +1,30 @@
+#!/usr/bin/env node
+// Runs every test file (packages/*/test, test/) with node's test runner, TypeScript through tsx.
+// Usage: node scripts/test.mjs [path-filter …]
+import { spawnSync } from 'node:child_process';
+import { readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+
+const roots = ['packages', 'test'];
+const files = [];
+function walk(dir) {
+  for (const name of readdirSync(dir)) {
+    if (name === 'node_modules') continue;
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) walk(p);
+    else if (name.endsWith('.test.ts')) files.push(p);
+  }
+}
+for (const r of roots) {
+  try {
+    walk(r);
+  } catch {}
+}
+const filters = process.argv.slice(2);
+const chosen = files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+const r = spawnSync(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...chosen],
+  { stdio: 'inherit' },
+);
+process.exit(r.status ?? 1);
