@@ -28,7 +28,12 @@ export function cIn(sigma: number): number {
 }
 
 /** D(x, σ) from the network output, into a new array. */
-export function denoised(out: Float32Array, x: Float32Array, sigma: number, type: PredictionType): Float32Array {
+export function denoised(
+  out: Float32Array,
+  x: Float32Array,
+  sigma: number,
+  type: PredictionType,
+): Float32Array {
   const d = new Float32Array(x.length);
   if (type === 'epsilon') {
     for (let i = 0; i < x.length; i++) d[i] = x[i]! - sigma * out[i]!;
@@ -43,7 +48,12 @@ export function denoised(out: Float32Array, x: Float32Array, sigma: number, type
 }
 
 /** The network output that makes D(x, σ) equal `d` (inverse of `denoised`; used by tests and distillation). */
-export function outputFor(d: Float32Array, x: Float32Array, sigma: number, type: PredictionType): Float32Array {
+export function outputFor(
+  d: Float32Array,
+  x: Float32Array,
+  sigma: number,
+  type: PredictionType,
+): Float32Array {
   const out = new Float32Array(x.length);
   if (type === 'epsilon') {
     for (let i = 0; i < x.length; i++) out[i] = (x[i]! - d[i]!) / sigma;

@@ -56,7 +56,8 @@ export async function guidedDenoise(
   const sample = tensor(xIn, x.shape);
   let out: Float32Array;
   if (o.guidanceMode === 'cfg') {
-    if (!o.text.uncond) throw new TypeError('guidanceMode "cfg" needs unconditional embeddings (text.uncond)');
+    if (!o.text.uncond)
+      throw new TypeError('guidanceMode "cfg" needs unconditional embeddings (text.uncond)');
     const raw = await o.denoiser({
       sample: concatBatch([sample, sample]),
       timestep: new Int32Array(2 * b).fill(t),

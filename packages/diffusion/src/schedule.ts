@@ -27,7 +27,8 @@ export class Schedule {
 
   constructor(readonly config: ScheduleConfig = SD_SCHEDULE) {
     const { numTrainTimesteps: T, betaStart, betaEnd, betaSchedule } = config;
-    if (!Number.isInteger(T) || T < 2) throw new RangeError(`numTrainTimesteps must be an integer ≥ 2 but is ${T}`);
+    if (!Number.isInteger(T) || T < 2)
+      throw new RangeError(`numTrainTimesteps must be an integer ≥ 2 but is ${T}`);
     this.T = T;
     this.alphaBar = new Float64Array(T);
     this.sigmas = new Float64Array(T);
@@ -80,7 +81,8 @@ export class Schedule {
    * languages agree to the bit.
    */
   relayGrid(P: number, startT = 499): number[] {
-    if (!Number.isInteger(P) || P < 1) throw new RangeError(`relay steps must be a positive integer but is ${P}`);
+    if (!Number.isInteger(P) || P < 1)
+      throw new RangeError(`relay steps must be a positive integer but is ${P}`);
     if (!Number.isInteger(startT) || startT < 1 || startT >= this.T) {
       throw new RangeError(`relay start index must be an integer in 1…${this.T - 1} but is ${startT}`);
     }

@@ -19,7 +19,9 @@ test('known values (same in the Python training code)', () => {
 test('another process draws the same numbers', () => {
   const code =
     "import { PortableNoise } from './packages/diffusion/src/index.ts'; console.log(JSON.stringify(Array.from(new PortableNoise(7, 3).normal(8))))";
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', code], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(JSON.parse(r.stdout), Array.from(new PortableNoise(7, 3).normal(8)));
 });

@@ -8,8 +8,8 @@ import {
   PortableNoise,
   type PredictionType,
   relayStep,
-  Schedule,
   type SamplerOptions,
+  Schedule,
   sampleBase,
   sampleRelay,
   tensor,
@@ -22,11 +22,11 @@ const DIMS = 4;
 
 function moments(x: Float32Array, dims: number) {
   const n = x.length / dims;
-  const mean = new Array(dims).fill(0);
-  const sq = new Array(dims).fill(0);
-  for (let i = 0; i < x.length; i++) mean[i % dims] += x[i]! / n;
-  for (let i = 0; i < x.length; i++) sq[i % dims] += (x[i]! - mean[i % dims]) ** 2 / n;
-  return { mean, std: sq.map(Math.sqrt) };
+  const mean = new Float64Array(dims);
+  const sq = new Float64Array(dims);
+  for (let i = 0; i < x.length; i++) mean[i % dims]! += x[i]! / n;
+  for (let i = 0; i < x.length; i++) sq[i % dims]! += (x[i]! - mean[i % dims]!) ** 2 / n;
+  return { mean: Array.from(mean), std: Array.from(sq, Math.sqrt) };
 }
 
 /** The exact denoiser of x₀ ~ N(μ, s²I): E[x₀ | x] = μ + s²/(s² + σ²)·(x − μ), expressed as a network output. */
@@ -69,8 +69,11 @@ for (const type of ['epsilon', 'v_prediction', 'sample'] as const) {
     const out = await sampleBase(options(gaussianDenoiser(mu, s, type), type, 1000, N), noise);
     const m = moments(out.data, DIMS);
     for (let j = 0; j < DIMS; j++) {
-      assert.ok(Math.abs(m.mean[j] - mu[j]!) <= 0.02 * Math.abs(mu[j]!), `mean[${j}] ${m.mean[j]} vs ${mu[j]}`);
-      assert.ok(Math.abs(m.std[j] - s[j]!) <= 0.02 * s[j]!, `std[${j}] ${m.std[j]} vs ${s[j]}`);
+      assert.ok(
+        Math.abs(m.mean[j]! - mu[j]!) <= 0.02 * Math.abs(mu[j]!),
+        `mean[${j}] ${m.mean[j]} vs ${mu[j]}`,
+      );
+      assert.ok(Math.abs(m.std[j]! - s[j]!) <= 0.02 * s[j]!, `std[${j}] ${m.std[j]} vs ${s[j]}`);
     }
   });
 }
@@ -82,7 +85,7 @@ test('a wrong sampler fails the Gaussian check (the test can fail)', async () =>
   // Declaring ε-prediction for a network that predicts v gives wrong moments.
   const out = await sampleBase(options(gaussianDenoiser(mu, s, 'v_prediction'), 'epsilon', 1000, N), noise);
   const m = moments(out.data, 1);
-  assert.ok(Math.abs(m.mean[0] - 1) > 0.02 || Math.abs(m.std[0] - 0.25) > 0.005);
+  assert.ok(Math.abs(m.mean[0]! - 1) > 0.02 || Math.abs(m.std[0]! - 0.25) > 0.005);
 });
 
 test('relay sampler reproduces the Gaussian conditional z₀ | z_L', async () => {
@@ -113,12 +116,19 @@ test('relay sampler reproduces the Gaussian conditional z₀ | z_L', async () =>
   const zLT = tensor(zL, [N, DIMS]);
   // P = 500 from t = 499: every discrete step down to σ_0, so the last deterministic step
   // (which returns the posterior mean) no longer narrows the spread.
-  const out = await sampleRelay({ ...options(denoiser, 'v_prediction', 500, N), lowResInput: true }, zLT, noise);
+  const out = await sampleRelay(
+    { ...options(denoiser, 'v_prediction', 500, N), lowResInput: true },
+    zLT,
+    noise,
+  );
   const delta = out.data.map((v, i) => v - zL[i]!);
   const mom = moments(delta, DIMS);
   for (let j = 0; j < DIMS; j++) {
-    assert.ok(Math.abs(mom.mean[j] - m[j]!) <= 0.02 * Math.abs(m[j]!), `mean[${j}] ${mom.mean[j]} vs ${m[j]}`);
-    assert.ok(Math.abs(mom.std[j] - s[j]!) <= 0.02 * s[j]!, `std[${j}] ${mom.std[j]} vs ${s[j]}`);
+    assert.ok(
+      Math.abs(mom.mean[j]! - m[j]!) <= 0.02 * Math.abs(m[j]!),
+      `mean[${j}] ${mom.mean[j]} vs ${m[j]}`,
+    );
+    assert.ok(Math.abs(mom.std[j]! - s[j]!) <= 0.02 * s[j]!, `std[${j}] ${mom.std[j]} vs ${s[j]}`);
   }
 });
 

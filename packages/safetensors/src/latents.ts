@@ -1,6 +1,7 @@
 /** Latents of one cascade stage as a safetensors file, with the job's provenance in `__metadata__`. */
-import { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safetensors.ts';
+
 import { fromFloat16Bits, toFloat16Bits } from './float16.ts';
+import { decodeSafetensors, encodeSafetensors, SafetensorsError } from './safetensors.ts';
 
 export interface LatentsMetadata {
   job: string;

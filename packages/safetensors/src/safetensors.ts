@@ -52,8 +52,17 @@ export function encodeSafetensors(file: SafetensorsFile): Uint8Array {
   let p = 8 + headerBytes.length;
   for (const name of names) {
     const t = file.tensors[name]!;
-    if (t.dtype === 'F32') for (const v of t.data) (view.setFloat32(p, v, true), (p += 4));
-    else for (const v of t.data) (view.setUint16(p, v, true), (p += 2));
+    if (t.dtype === 'F32') {
+      for (const v of t.data) {
+        view.setFloat32(p, v, true);
+        p += 4;
+      }
+    } else {
+      for (const v of t.data) {
+        view.setUint16(p, v, true);
+        p += 2;
+      }
+    }
   }
   return out;
 }
@@ -65,20 +74,27 @@ function checkTensor(name: string, t: StoredTensor): void {
     throw new SafetensorsError(`tensor "${name}": shape [${t.shape}] must be non-negative integers`);
   }
   if (count !== t.data.length) {
-    throw new SafetensorsError(`tensor "${name}": shape [${t.shape}] holds ${count} values but data has ${t.data.length}`);
+    throw new SafetensorsError(
+      `tensor "${name}": shape [${t.shape}] holds ${count} values but data has ${t.data.length}`,
+    );
   }
   const want = t.dtype === 'F32' ? Float32Array : Uint16Array;
-  if (!(t.data instanceof want)) throw new SafetensorsError(`tensor "${name}": ${t.dtype} data must be a ${want.name}`);
+  if (!(t.data instanceof want))
+    throw new SafetensorsError(`tensor "${name}": ${t.dtype} data must be a ${want.name}`);
 }
 
 export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
-  if (bytes.length < 8) throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
+  if (bytes.length < 8)
+    throw new SafetensorsError(`file is ${bytes.length} bytes, shorter than the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const n = view.getBigUint64(0, true);
-  if (n > BigInt(MAX_HEADER_BYTES)) throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
+  if (n > BigInt(MAX_HEADER_BYTES))
+    throw new SafetensorsError(`header length ${n} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
   const headerLen = Number(n);
   if (8 + headerLen > bytes.length) {
-    throw new SafetensorsError(`header length ${headerLen} runs past the end of the ${bytes.length}-byte file`);
+    throw new SafetensorsError(
+      `header length ${headerLen} runs past the end of the ${bytes.length}-byte file`,
+    );
   }
   let header: unknown;
   try {
@@ -111,7 +127,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
   let cursor = 0;
   for (const e of entries) {
     if (e.begin < cursor) throw new SafetensorsError(`tensor "${e.name}" overlaps the previous tensor`);
-    if (e.begin > cursor) throw new SafetensorsError(`gap before tensor "${e.name}" (bytes ${cursor}…${e.begin})`);
+    if (e.begin > cursor)
+      throw new SafetensorsError(`gap before tensor "${e.name}" (bytes ${cursor}…${e.begin})`);
     cursor = e.end;
   }
   if (cursor !== dataLen) {
@@ -135,7 +152,8 @@ export function decodeSafetensors(bytes: Uint8Array): SafetensorsFile {
 }
 
 function parseEntry(name: string, raw: unknown, dataLen: number) {
-  if (typeof raw !== 'object' || raw === null) throw new SafetensorsError(`tensor "${name}": entry must be an object`);
+  if (typeof raw !== 'object' || raw === null)
+    throw new SafetensorsError(`tensor "${name}": entry must be an object`);
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (dtype !== 'F32' && dtype !== 'F16') {
     throw new SafetensorsError(`tensor "${name}": unknown or unsupported dtype ${JSON.stringify(dtype)}`);
@@ -152,7 +170,10 @@ function parseEntry(name: string, raw: unknown, dataLen: number) {
     throw new SafetensorsError(`tensor "${name}": data_offsets must be [begin, end] with 0 ≤ begin ≤ end`);
   }
   const [begin, end] = offsets as [number, number];
-  if (end > dataLen) throw new SafetensorsError(`tensor "${name}": data_offsets end ${end} is past the data (${dataLen} bytes)`);
+  if (end > dataLen)
+    throw new SafetensorsError(
+      `tensor "${name}": data_offsets end ${end} is past the data (${dataLen} bytes)`,
+    );
   const count = (shape as number[]).reduce((a, b) => a * b, 1);
   if (count * BYTES[dtype] !== end - begin) {
     throw new SafetensorsError(

@@ -58,13 +58,24 @@ test('property: any F32/F16 tensors round-trip', () => {
   });
   fc.assert(
     fc.property(fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), t, { maxKeys: 4 }), (spec) => {
-      const tensors: Record<string, { dtype: 'F32' | 'F16'; shape: number[]; data: Float32Array | Uint16Array }> = {};
+      const tensors: Record<
+        string,
+        { dtype: 'F32' | 'F16'; shape: number[]; data: Float32Array | Uint16Array }
+      > = {};
       for (const [name, s] of Object.entries(spec)) {
         if (name === '__metadata__') continue;
         const n = s.shape.reduce((a, b) => a * b, 1);
         tensors[name] = s.f16
-          ? { dtype: 'F16', shape: s.shape, data: Uint16Array.from({ length: n }, (_, i) => (s.seed + i * 7919) & 0xffff) }
-          : { dtype: 'F32', shape: s.shape, data: Float32Array.from({ length: n }, (_, i) => (s.seed % 1000) * 0.37 + i) };
+          ? {
+              dtype: 'F16',
+              shape: s.shape,
+              data: Uint16Array.from({ length: n }, (_, i) => (s.seed + i * 7919) & 0xffff),
+            }
+          : {
+              dtype: 'F32',
+              shape: s.shape,
+              data: Float32Array.from({ length: n }, (_, i) => (s.seed % 1000) * 0.37 + i),
+            };
       }
       const back = decodeSafetensors(encodeSafetensors({ tensors, metadata: { a: 'b' } }));
       assert.deepEqual(back.tensors, tensors);
@@ -91,7 +102,11 @@ test('property: corrupted or random bytes are rejected with a SafetensorsError, 
         try {
           const f = decodeSafetensors(bytes);
           // A mutation that happened to keep the file valid must still decode consistently.
-          for (const t of Object.values(f.tensors)) assert.equal(t.data.length, t.shape.reduce((a, b) => a * b, 1));
+          for (const t of Object.values(f.tensors))
+            assert.equal(
+              t.data.length,
+              t.shape.reduce((a, b) => a * b, 1),
+            );
         } catch (e) {
           assert.ok(e instanceof SafetensorsError, `unexpected ${e}`);
         }
@@ -105,15 +120,47 @@ test('each validation names what is wrong', () => {
   const f32 = (n: number) => new Uint8Array(4 * n);
   const cases: [Uint8Array, RegExp][] = [
     [new Uint8Array(3), /shorter than the 8-byte header length/],
-    [(() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true); return b; })(), /exceeds/],
-    [(() => { const b = new Uint8Array(16); new DataView(b.buffer).setBigUint64(0, 100n, true); return b; })(), /runs past the end/],
+    [
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 2n ** 40n, true);
+        return b;
+      })(),
+      /exceeds/,
+    ],
+    [
+      (() => {
+        const b = new Uint8Array(16);
+        new DataView(b.buffer).setBigUint64(0, 100n, true);
+        return b;
+      })(),
+      /runs past the end/,
+    ],
     [header([1, 2]), /must be a JSON object/],
-    [header({ x: { dtype: 'I8', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)), /unknown or unsupported dtype "I8"/],
-    [header({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, f32(1)), /shape \[2\] × F32 is 8 bytes but data_offsets span 4/],
+    [
+      header({ x: { dtype: 'I8', shape: [1], data_offsets: [0, 1] } }, new Uint8Array(1)),
+      /unknown or unsupported dtype "I8"/,
+    ],
+    [
+      header({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 4] } }, f32(1)),
+      /shape \[2\] × F32 is 8 bytes but data_offsets span 4/,
+    ],
     [header({ x: { dtype: 'F32', shape: [2], data_offsets: [0, 8] } }, f32(1)), /past the data/],
-    [header({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] }, y: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(2)), /overlaps/],
+    [
+      header(
+        {
+          x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+          y: { dtype: 'F32', shape: [1], data_offsets: [0, 4] },
+        },
+        f32(2),
+      ),
+      /overlaps/,
+    ],
     [header({ x: { dtype: 'F32', shape: [1], data_offsets: [4, 8] } }, f32(2)), /gap before tensor "x"/],
-    [header({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(2)), /cover 4 bytes but the data section is 8/],
+    [
+      header({ x: { dtype: 'F32', shape: [1], data_offsets: [0, 4] } }, f32(2)),
+      /cover 4 bytes but the data section is 8/,
+    ],
     [header({ x: { dtype: 'F32', shape: [-1], data_offsets: [0, 4] } }, f32(1)), /non-negative integers/],
     [header({ __metadata__: { a: 1 } }), /__metadata__.a must be a string/],
   ];
@@ -125,7 +172,9 @@ test('a file written here is read by an independent Python reader', () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-st-'));
   const path = join(dir, 'latents.safetensors');
   writeFileSync(path, writeLatents(latents));
-  const r = spawnSync('python3', [join(import.meta.dirname, 'read_safetensors.py'), path], { encoding: 'utf8' });
+  const r = spawnSync('python3', [join(import.meta.dirname, 'read_safetensors.py'), path], {
+    encoding: 'utf8',
+  });
   assert.equal(r.status, 0, r.stderr);
   const parsed = JSON.parse(r.stdout);
   assert.deepEqual(parsed.latents.shape, latents.shape);
@@ -136,8 +185,10 @@ test('a file written here is read by an independent Python reader', () => {
   assert.equal(parsed.__metadata__.model, 'shapes-v1');
   assert.equal(parsed.__metadata__.shape, '[2,4,3,3]');
   writeFileSync(path, writeLatents(latents, 'F16'));
-  const r16 = spawnSync('python3', [join(import.meta.dirname, 'read_safetensors.py'), path], { encoding: 'utf8' });
+  const r16 = spawnSync('python3', [join(import.meta.dirname, 'read_safetensors.py'), path], {
+    encoding: 'utf8',
+  });
   assert.equal(r16.status, 0, r16.stderr);
   const v = JSON.parse(r16.stdout).latents.values as number[];
-  v.forEach((x, i) => assert.ok(Math.abs(x - latents.data[i]!) < 4e-3));
+  for (const [i, x] of v.entries()) assert.ok(Math.abs(x - latents.data[i]!) < 4e-3);
 });

@@ -1,0 +1,3 @@
+export * from './manifest.ts';
+export { checkFeeds, FeedError, type LoadOptions, ModelFamily, type RunStats } from './model-family.ts';
+export * from './provider.ts';

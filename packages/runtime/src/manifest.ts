@@ -1,0 +1,116 @@
+/** The versioned model manifest: every constant the pipeline needs comes from here. */
+import { createHash } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { Ajv } from 'ajv';
+import schema from './manifest.schema.json' with { type: 'json' };
+
+export type DType = 'float32' | 'float16' | 'int64' | 'int32';
+
+export interface ComponentSpec {
+  file: string;
+  sha256: string;
+  inputs: Record<string, DType>;
+  outputs: Record<string, DType>;
+}
+
+export interface StageSettings {
+  component: string;
+  steps: number;
+  guidance: number;
+}
+
+export interface Manifest {
+  schema_version: 1;
+  id: string;
+  description?: string;
+  prediction_type: 'epsilon' | 'v_prediction' | 'sample';
+  schedule: {
+    num_train_timesteps: number;
+    beta_start: number;
+    beta_end: number;
+    beta_schedule: 'scaled_linear' | 'linear';
+  };
+  latent_channels: number;
+  vae_scale_factor: number;
+  vae_scaling_factor: number;
+  tokenizer: { file: string; sha256: string; max_length: number };
+  components: Record<string, ComponentSpec>;
+  base: { resolution: number };
+  relay: { scale: 2; start_t: number; max_stages: number };
+  variants: Record<string, { base: StageSettings; relay?: StageSettings }>;
+  single_stage?: StageSettings & { resolution: number };
+  limits?: { max_prompt_chars?: number; max_batch?: number };
+}
+
+export class ManifestError extends Error {
+  override readonly name = 'ManifestError';
+}
+
+const validate = new Ajv({ allErrors: true }).compile<Manifest>(schema);
+
+/** Validates a parsed manifest against the schema and its cross-references. */
+export function parseManifest(json: unknown, source = 'manifest'): Manifest {
+  if (!validate(json)) {
+    const errs = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
+    throw new ManifestError(`${source} is not a valid schema_version 1 manifest: ${errs}`);
+  }
+  const m = json;
+  for (const [name, v] of Object.entries(m.variants)) {
+    for (const stage of [v.base, v.relay]) {
+      if (stage && !m.components[stage.component]) {
+        throw new ManifestError(
+          `${source}: variant "${name}" names component "${stage.component}", which is not in components`,
+        );
+      }
+    }
+  }
+  if (m.single_stage && !m.components[m.single_stage.component]) {
+    throw new ManifestError(
+      `${source}: single_stage names component "${m.single_stage.component}", which is not in components`,
+    );
+  }
+  if (m.base.resolution % m.vae_scale_factor !== 0) {
+    throw new ManifestError(
+      `${source}: base.resolution ${m.base.resolution} is not divisible by vae_scale_factor ${m.vae_scale_factor}`,
+    );
+  }
+  return m;
+}
+
+export async function loadManifest(dir: string): Promise<Manifest> {
+  const path = join(dir, 'manifest.json');
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (cause) {
+    throw new ManifestError(`cannot read model manifest ${path}`, { cause });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (cause) {
+    throw new ManifestError(`${path} is not valid JSON`, { cause });
+  }
+  return parseManifest(json, path);
+}
+
+/** Reads a file the manifest names and checks its sha256; errors name the file. */
+export async function readVerified(dir: string, file: string, sha256: string): Promise<Buffer> {
+  const path = resolve(dir, file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(path);
+  } catch (cause) {
+    throw new ManifestError(`model file ${path} is missing or unreadable`, { cause });
+  }
+  const got = createHash('sha256').update(bytes).digest('hex');
+  if (got !== sha256)
+    throw new ManifestError(`model file ${path}: sha256 ${got} does not match the manifest's ${sha256}`);
+  return bytes;
+}
+
+/** Output sizes a model supports: base, then ×2 per relay stage. */
+export function supportedSizes(m: Manifest): number[] {
+  return Array.from({ length: m.relay.max_stages + 1 }, (_, i) => m.base.resolution * 2 ** i);
+}
