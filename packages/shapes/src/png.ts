@@ -1,0 +1,48 @@
+/** PNG encoding and decoding of RGB images (pngjs). */
+import { PNG } from 'pngjs';
+import type { RgbImage } from './render.ts';
+
+export function encodePng(img: RgbImage): Buffer {
+  const png = new PNG({
+    width: img.width,
+    height: img.height,
+    colorType: 2,
+    inputColorType: 2,
+    inputHasAlpha: false,
+  });
+  png.data = Buffer.from(img.data);
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+}
+
+export function decodePng(bytes: Uint8Array): RgbImage {
+  const png = PNG.sync.read(Buffer.from(bytes));
+  const data = new Uint8Array(png.width * png.height * 3);
+  for (let p = 0; p < png.width * png.height; p++) {
+    data[3 * p] = png.data[4 * p]!;
+    data[3 * p + 1] = png.data[4 * p + 1]!;
+    data[3 * p + 2] = png.data[4 * p + 2]!;
+  }
+  return { width: png.width, height: png.height, data };
+}
+
+/** NCHW pixels in [−1, 1] (one batch item) → RGB bytes. */
+export function fromPixels(data: Float32Array, width: number, height: number, offset = 0): RgbImage {
+  const out = new Uint8Array(width * height * 3);
+  const plane = width * height;
+  for (let c = 0; c < 3; c++) {
+    for (let p = 0; p < plane; p++) {
+      const v = Math.round((data[offset + c * plane + p]! + 1) * 127.5);
+      out[3 * p + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+    }
+  }
+  return { width, height, data: out };
+}
+
+/** RGB bytes → NCHW pixels in [−1, 1] (the VAE's input range). */
+export function toPixels(img: RgbImage): Float32Array {
+  const plane = img.width * img.height;
+  const out = new Float32Array(3 * plane);
+  for (let c = 0; c < 3; c++)
+    for (let p = 0; p < plane; p++) out[c * plane + p] = img.data[3 * p + c]! / 127.5 - 1;
+  return out;
+}
