@@ -105,6 +105,7 @@ def export_all(cfg, ckpt, out):
         "id": "shapes-v1" if cfg is not None and cfg["latent_channels"] == 8 else "shapes-v1-tiny",
         "description": "Baton's embedded default family, trained on the synthetic shapes domain (shared/spec/shapes-domain.md).",
         "prediction_type": "v_prediction",
+        "prompt_expander": "shapes",
         "schedule": {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear"},
         "latent_channels": c,
         "vae_scale_factor": 8,

@@ -41,6 +41,7 @@ export interface Manifest {
   variants: Record<string, { base: StageSettings; relay?: StageSettings }>;
   single_stage?: StageSettings & { resolution: number };
   limits?: { max_prompt_chars?: number; max_batch?: number };
+  prompt_expander?: 'shapes' | 'llm' | 'none';
 }
 
 export class ManifestError extends Error {

@@ -31,9 +31,9 @@ export function render(scene: Scene<PlacedObject>, size: number): RgbImage {
       let c = bg;
       for (const o of scene.objects) if (inside(o, x, y)) c = PALETTE[o.colour];
       const i = (Math.floor(py / SS) * size + Math.floor(px / SS)) * 3;
-      acc[i] += c[0];
-      acc[i + 1] += c[1];
-      acc[i + 2] += c[2];
+      acc[i]! += c[0];
+      acc[i + 1]! += c[1];
+      acc[i + 2]! += c[2];
     }
   }
   const data = new Uint8Array(acc.length);

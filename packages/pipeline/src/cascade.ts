@@ -1,0 +1,165 @@
+/**
+ * The cascade's stages over a model family: base sampling, relay super-resolution
+ * (×2 per stage), VAE decode. Each stage takes and returns latents, so a stage can
+ * run in-process or in a queue worker that keeps its input and output in S3.
+ *
+ * A batch is jobs of the same stage, shape, variant and step counts; each keeps
+ * its own seed, caption and guidance scale.
+ */
+import {
+  concatBatch,
+  type GuidanceMode,
+  PortableNoise,
+  type SamplerOptions,
+  Schedule,
+  sampleBase,
+  sampleRelay,
+  splitBatch,
+  type Tensor,
+  tensor,
+  upsampleBilinear2x,
+} from '@baton/diffusion';
+import type { ModelFamily } from '@baton/runtime';
+import { fromPixels, type RgbImage } from '@baton/shapes';
+import { CancelledError } from './errors.ts';
+import type { JobSpec } from './job.ts';
+
+export interface StageHooks {
+  /** After each sampling step: progress, and the place to stop (throw) on cancel or deadline. */
+  onStep?: (step: number, of: number) => void | Promise<void>;
+}
+
+export class Cascade {
+  readonly schedule: Schedule;
+
+  constructor(readonly family: ModelFamily) {
+    const s = family.manifest.schedule;
+    this.schedule = new Schedule({
+      numTrainTimesteps: s.num_train_timesteps,
+      betaStart: s.beta_start,
+      betaEnd: s.beta_end,
+      betaSchedule: s.beta_schedule,
+    });
+  }
+
+  get manifest() {
+    return this.family.manifest;
+  }
+
+  /** A key: jobs with equal keys for a stage may share one batched model call. */
+  batchKey(stage: string, job: JobSpec): string {
+    if (stage === 'base') return `base:${job.variant}:${job.stepsBase}`;
+    if (stage === 'decode') return `decode:${job.size}`;
+    return `${stage}:${job.variant}:${job.stepsRelay}:${job.size}`;
+  }
+
+  private stageSettings(job: JobSpec, stage: 'base' | 'relay') {
+    const v = this.manifest.variants[job.variant]!;
+    const s = stage === 'base' ? v.base : v.relay;
+    if (!s) throw new RangeError(`variant ${job.variant} has no ${stage} stage`);
+    const mode: GuidanceMode = this.family.hasInput(s.component, 'guidance_scale') ? 'distilled' : 'cfg';
+    return { component: s.component, mode };
+  }
+
+  private async text(jobs: readonly JobSpec[], mode: GuidanceMode) {
+    const cond = await this.family.encodeText(jobs.map((j) => j.caption));
+    return mode === 'cfg' ? { cond, uncond: await this.family.uncond(jobs.length) } : { cond };
+  }
+
+  /** Base stage: caption → latents at the base resolution. */
+  async base(jobs: readonly JobSpec[], hooks: StageHooks = {}): Promise<Tensor[]> {
+    const m = this.manifest;
+    const { component, mode } = this.stageSettings(jobs[0]!, 'base');
+    const side = m.base.resolution / m.vae_scale_factor;
+    const shape = [m.latent_channels, side, side];
+    const noise = concatBatch(jobs.map((j) => noiseFor(j.seed, 0, shape)));
+    const options: SamplerOptions = {
+      denoiser: this.family.denoiser(component),
+      schedule: this.schedule,
+      predictionType: m.prediction_type,
+      text: await this.text(jobs, mode),
+      guidance: Float32Array.from(jobs, (j) => j.guidanceBase),
+      guidanceMode: mode,
+      steps: jobs[0]!.stepsBase,
+      onStep: (e) => hooks.onStep?.(e.step, e.of),
+    };
+    return splitBatch(await sampleBase(options, noise));
+  }
+
+  /** The relay hand-off: decode, bilinear ×2 in pixel space, encode → zL. */
+  async handOff(latents: Tensor): Promise<Tensor> {
+    const pixels = await this.family.vaeDecode(latents);
+    return this.family.vaeEncode(upsampleBilinear2x(pixels));
+  }
+
+  /** Relay stage `index` (1-based): latents at side s → latents at side 2s. */
+  async relay(
+    jobs: readonly JobSpec[],
+    inputs: readonly Tensor[],
+    index: number,
+    hooks: StageHooks = {},
+  ): Promise<Tensor[]> {
+    const m = this.manifest;
+    const { component, mode } = this.stageSettings(jobs[0]!, 'relay');
+    const zL = await this.handOff(concatBatch(inputs));
+    const shape = zL.shape.slice(1);
+    const noise = concatBatch(jobs.map((j) => noiseFor(j.seed, index, shape)));
+    const out = await sampleRelay(
+      {
+        denoiser: this.family.denoiser(component),
+        schedule: this.schedule,
+        predictionType: m.prediction_type,
+        text: await this.text(jobs, mode),
+        guidance: Float32Array.from(jobs, (j) => j.guidanceRelay),
+        guidanceMode: mode,
+        steps: jobs[0]!.stepsRelay,
+        startT: m.relay.start_t,
+        lowResInput: this.family.hasInput(component, 'low_res_latent'),
+        onStep: (e) => hooks.onStep?.(e.step, e.of),
+      },
+      zL,
+      noise,
+    );
+    return splitBatch(out);
+  }
+
+  /** VAE decode → RGB images. */
+  async decode(inputs: readonly Tensor[]): Promise<RgbImage[]> {
+    const pixels = await this.family.vaeDecode(concatBatch(inputs));
+    const [n, , h, w] = pixels.shape as [number, number, number, number];
+    return Array.from({ length: n }, (_, i) => fromPixels(pixels.data, w, h, i * 3 * h * w));
+  }
+
+  /** A single-stage sample at the single-stage model's resolution (for comparison with the relay). */
+  async singleStage(jobs: readonly JobSpec[], hooks: StageHooks = {}): Promise<RgbImage[]> {
+    const m = this.manifest;
+    const s = m.single_stage;
+    if (!s) throw new RangeError(`model ${m.id} has no single_stage component`);
+    const side = s.resolution / m.vae_scale_factor;
+    const noise = concatBatch(jobs.map((j) => noiseFor(j.seed, 0, [m.latent_channels, side, side])));
+    const out = await sampleBase(
+      {
+        denoiser: this.family.denoiser(s.component),
+        schedule: this.schedule,
+        predictionType: m.prediction_type,
+        text: await this.text(jobs, 'cfg'),
+        guidance: Float32Array.from(jobs, (j) => j.guidanceBase),
+        guidanceMode: 'cfg',
+        steps: jobs[0]!.stepsBase,
+        onStep: (e) => hooks.onStep?.(e.step, e.of),
+      },
+      noise,
+    );
+    return this.decode(splitBatch(out));
+  }
+}
+
+/** Per-job, per-stage noise: stream 0 for the base, k for the k-th relay stage. */
+export function noiseFor(seed: number, stream: number, shape: readonly number[]): Tensor {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return tensor(new PortableNoise(seed, stream).normal(n), [1, ...shape]);
+}
+
+export function throwIfCancelled(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new CancelledError('cancelled');
+}
