@@ -1,71 +1,10 @@
-/**
- * Golden numbers: the Python reference sampler (training/baton_train/reference.py) ran a
- * fixed caption and seeds through base + relay; the engine must match it to 1e-4 relative.
- * BATON_GOLDEN_MODEL_DIR points this at another export (CI's smoke-trained family).
- */
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+/** Golden numbers of the committed default model (see golden-check.ts). */
 import { test } from 'node:test';
-import { concatBatch, splitBatch, type Tensor, tensor } from '@baton/diffusion';
-import { ModelFamily } from '@baton/runtime';
-import { Cascade, DEFAULT_MODEL_DIR, type JobSpec, noiseFor } from '../src/index.ts';
+import { DEFAULT_MODEL_DIR } from '../src/index.ts';
+import { checkBase, checkRelay, checkTokensAndNoise } from './golden-check.ts';
 
-const dir = process.env.BATON_GOLDEN_MODEL_DIR ?? DEFAULT_MODEL_DIR;
-const golden = JSON.parse(readFileSync(join(dir, 'golden.json'), 'utf8'));
+const dir = DEFAULT_MODEL_DIR;
 
-function relErr(got: Float32Array, want: readonly number[]): number {
-  let num = 0;
-  let den = 0;
-  for (let i = 0; i < want.length; i++) {
-    num += (got[i]! - want[i]!) ** 2;
-    den += want[i]! ** 2;
-  }
-  return Math.sqrt(num / den);
-}
-
-const load = async () => {
-  const family = await ModelFamily.load(dir);
-  const cascade = new Cascade(family);
-  const jobs: JobSpec[] = golden.seeds.map((seed: number) => ({
-    prompt: golden.caption,
-    caption: golden.caption,
-    seed,
-    size: cascade.manifest.base.resolution * 2,
-    variant: 'standard',
-    stepsBase: golden.base.steps,
-    stepsRelay: golden.relay.steps,
-    guidanceBase: golden.base.guidance,
-    guidanceRelay: golden.relay.guidance,
-  }));
-  return { family, cascade, jobs };
-};
-
-test(`golden: tokens and noise match the Python reference (${dir})`, async () => {
-  const { family } = await load();
-  assert.deepEqual(Array.from(family.tokenize([golden.caption]).data, Number), golden.input_ids);
-  const c = family.manifest.latent_channels;
-  const side = family.manifest.base.resolution / family.manifest.vae_scale_factor;
-  const n = noiseFor(golden.seeds[0], 0, [c, side, side]).data.slice(0, 16);
-  assert.ok(relErr(n, golden.noise_base_first) < 1e-6);
-});
-
-test('golden: base sampling loop matches to 1e-4 relative', async () => {
-  const { cascade, jobs } = await load();
-  const base = concatBatch(await cascade.base(jobs));
-  assert.deepEqual(base.shape, golden.base_shape);
-  const err = relErr(base.data, golden.base_latents);
-  assert.ok(err < 1e-4, `relative error ${err}`);
-});
-
-test('golden: relay hand-off and relay loop match to 1e-4 relative', async () => {
-  const { cascade, jobs } = await load();
-  const baseIn: Tensor = tensor(Float32Array.from(golden.base_latents), golden.base_shape);
-  const zL = await cascade.handOff(baseIn);
-  const zErr = relErr(zL.data, golden.z_L);
-  assert.ok(zErr < 1e-4, `z_L relative error ${zErr}`);
-  const relay = concatBatch(await cascade.relay(jobs, splitBatch(baseIn), 1));
-  assert.deepEqual(relay.shape, golden.relay_shape);
-  const err = relErr(relay.data, golden.relay_latents);
-  assert.ok(err < 1e-4, `relative error ${err}`);
-});
+test('golden: tokens and noise match the Python reference', () => checkTokensAndNoise(dir));
+test('golden: base sampling loop matches to 1e-4 relative', () => checkBase(dir));
+test('golden: relay hand-off and relay loop match to 1e-4 relative', () => checkRelay(dir));

@@ -1,0 +1,216 @@
+/**
+ * `baton eval`: prompt alignment by the shapes domain's judging rules
+ * (shared/spec/shapes-domain.md), independent of the training code.
+ */
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
+import { type Cascade, defaultCascade, generateBatch, type JobSpec, planJob } from '@baton/pipeline';
+import {
+  caption,
+  expandPrompt,
+  fromPixels,
+  judge,
+  type PlacedObject,
+  parseCaption,
+  placeScene,
+  type RgbImage,
+  render,
+  type Scene,
+  sampleScene,
+  toPixels,
+} from '@baton/shapes';
+import { Progress } from './progress.ts';
+import { choiceFlag, intFlag, numberFlag, UsageError } from './usage-error.ts';
+
+export const EVAL_USAGE = `Usage: baton eval [options]
+
+  --n N                 captions per group (one-object and two-object; default 200)
+  --prompt-file FILE    judge these prompts instead (expanded with seed + i)
+  --size 64|128|256     output size (default 128)
+  --variant V           standard | distilled (default standard)
+  --mode M              cascade (default) | single-stage (the 128 px one-pass model) | vae (reconstructions of real scenes)
+  --steps-base N, --steps-relay N, --cfg W, --cfg-relay W   sampler settings (defaults from the manifest)
+  --seed N              seed for the captions and the images (default 0)
+  --batch N             images per batched call (default 8)
+  --json                print the report as JSON`;
+
+const ATTRS = ['background', 'count', 'colour', 'shape', 'size', 'position', 'aligned'] as const;
+type Attr = (typeof ATTRS)[number];
+
+interface Tally {
+  prompts: number;
+  objects: number;
+  hits: Record<Attr, number>;
+}
+
+const tally = (): Tally => ({
+  prompts: 0,
+  objects: 0,
+  hits: Object.fromEntries(ATTRS.map((a) => [a, 0])) as Record<Attr, number>,
+});
+
+function add(t: Tally, v: ReturnType<typeof judge>) {
+  t.prompts++;
+  t.hits.background += +v.background;
+  t.hits.count += +v.count;
+  t.hits.aligned += +v.aligned;
+  for (const o of v.objects) {
+    t.objects++;
+    t.hits.colour += +o.colour;
+    t.hits.shape += +o.shape;
+    t.hits.size += +o.size;
+    t.hits.position += +o.position;
+  }
+}
+
+function rates(t: Tally) {
+  const per = (a: Attr) => (['colour', 'shape', 'size', 'position'].includes(a) ? t.objects : t.prompts);
+  return Object.fromEntries(ATTRS.map((a) => [a, per(a) ? t.hits[a] / per(a) : 0])) as Record<Attr, number>;
+}
+
+export async function evalCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      n: { type: 'string' },
+      'prompt-file': { type: 'string' },
+      size: { type: 'string' },
+      variant: { type: 'string' },
+      mode: { type: 'string' },
+      'steps-base': { type: 'string' },
+      'steps-relay': { type: 'string' },
+      cfg: { type: 'string' },
+      'cfg-relay': { type: 'string' },
+      seed: { type: 'string' },
+      batch: { type: 'string' },
+      json: { type: 'boolean' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(EVAL_USAGE);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const n = intFlag('n', values.n, 1, 100_000) ?? 200;
+  const seed = intFlag('seed', values.seed, 0, 2 ** 31) ?? 0;
+  const batch = intFlag('batch', values.batch, 1, 64) ?? 8;
+  const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage', 'vae'] as const) ?? 'cascade';
+  const options = {
+    size: intFlag('size', values.size, 1, 1 << 16),
+    variant: choiceFlag('variant', values.variant, ['standard', 'distilled'] as const),
+    stepsBase: intFlag('steps-base', values['steps-base'], 1, 200),
+    stepsRelay: intFlag('steps-relay', values['steps-relay'], 1, 200),
+    guidanceBase: numberFlag('cfg', values.cfg, 0, 30),
+    guidanceRelay: numberFlag('cfg-relay', values['cfg-relay'], 0, 30),
+  };
+  const cascade = await defaultCascade();
+
+  // The prompts and the scenes they ask for.
+  const items: { prompt: string; scene: Scene; group: string; seed: number }[] = [];
+  if (values['prompt-file'] !== undefined) {
+    let lines: string[];
+    try {
+      lines = readFileSync(values['prompt-file'], 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim());
+    } catch (e) {
+      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(e as Error).message}`);
+    }
+    lines.forEach((p, i) => {
+      const scene = parseCaption(p) ?? expandPrompt(p, seed + i).scene;
+      items.push({ prompt: caption(scene), scene, group: `${scene.objects.length}-object`, seed: seed + i });
+    });
+  } else {
+    const rng = new PortableNoise(seed, 0x5eed);
+    for (const k of [1, 2] as const) {
+      for (let i = 0; i < n; i++) {
+        const scene = sampleScene(rng, k);
+        items.push({ prompt: caption(scene), scene, group: `${k}-object`, seed: seed + items.length });
+      }
+    }
+  }
+
+  const size =
+    mode === 'single-stage' ? (cascade.manifest.single_stage?.resolution ?? 128) : (options.size ?? 128);
+  const progress = new Progress();
+  const groups = new Map<string, Tally>();
+  const all = tally();
+  const t0 = performance.now();
+  for (let start = 0; start < items.length; start += batch) {
+    const chunk = items.slice(start, start + batch);
+    const images = await imagesFor(cascade, mode, chunk, { ...options, size }, (s, k, of) =>
+      progress.update(`${start + chunk.length}/${items.length} ${s}`, k, of),
+    );
+    chunk.forEach((it, i) => {
+      const v = judge(images[i]!, it.scene);
+      if (!groups.has(it.group)) groups.set(it.group, tally());
+      add(groups.get(it.group)!, v);
+      add(all, v);
+    });
+  }
+  progress.done();
+  const seconds = (performance.now() - t0) / 1000;
+  const report = {
+    model: cascade.manifest.id,
+    mode,
+    size,
+    variant: mode === 'cascade' ? (options.variant ?? 'standard') : undefined,
+    prompts: items.length,
+    seconds_per_image: seconds / items.length,
+    groups: Object.fromEntries([...groups].map(([g, t]) => [g, { prompts: t.prompts, ...rates(t) }])),
+    overall: { prompts: all.prompts, ...rates(all) },
+  };
+  if (values.json) {
+    console.log(JSON.stringify(report));
+    return 0;
+  }
+  console.log(
+    `${report.model} · ${mode}${report.variant ? ` · ${report.variant}` : ''} · ${size} px · ${items.length} prompts · ${report.seconds_per_image.toFixed(3)} s/image`,
+  );
+  console.log(`${'group'.padEnd(10)} ${ATTRS.map((a) => a.padStart(10)).join(' ')}`);
+  for (const [g, r] of Object.entries({ ...report.groups, overall: report.overall })) {
+    const row = r as Record<Attr, number>;
+    console.log(`${g.padEnd(10)} ${ATTRS.map((a) => (100 * row[a]).toFixed(1).padStart(10)).join(' ')}`);
+  }
+  return 0;
+}
+
+async function imagesFor(
+  cascade: Cascade,
+  mode: 'cascade' | 'single-stage' | 'vae',
+  chunk: { prompt: string; scene: Scene; seed: number }[],
+  options: Parameters<typeof planJob>[2],
+  onStep: (stage: string, step: number, of: number) => void,
+): Promise<RgbImage[]> {
+  const size = options.size!;
+  if (mode === 'vae') {
+    // Real scenes, rendered, encoded and decoded: the autoencoder's ceiling.
+    const imgs = chunk.map((it) => {
+      const rng = new PortableNoise(it.seed, 0x9ace);
+      const placed = sampleSceneLike(rng, it.scene);
+      return render(placed, size);
+    });
+    const pixels = concatBatch(imgs.map((im) => tensor(toPixels(im), [1, 3, size, size])));
+    const z = await cascade.family.vaeEncode(pixels);
+    const out = await cascade.family.vaeDecode(z);
+    return imgs.map((_, i) => fromPixels(out.data, size, size, i * 3 * size * size));
+  }
+  const jobs: JobSpec[] = chunk.map((it) =>
+    planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: false }),
+  );
+  if (mode === 'single-stage') {
+    return cascade.singleStage(jobs, { onStep: (k, of) => onStep('single', k, of) });
+  }
+  const results = await generateBatch(cascade, jobs, (e) => onStep(e.stage, e.step, e.of));
+  return results.map((r) => r.image);
+}
+
+function sampleSceneLike(rng: PortableNoise, scene: Scene): Scene<PlacedObject> {
+  for (;;) {
+    const placed = placeScene(rng, scene);
+    if (placed) return placed;
+  }
+}

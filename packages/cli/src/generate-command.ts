@@ -1,0 +1,125 @@
+/** `baton generate`: prompt(s) → PNG file(s), in-process through the cascade. */
+import { randomInt } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { MAX_SEED } from '@baton/diffusion';
+import { defaultCascade, generateBatch, type JobSpec, planJob, relayStages, stagesOf } from '@baton/pipeline';
+import { Progress } from './progress.ts';
+import { choiceFlag, intFlag, numberFlag, UsageError } from './usage-error.ts';
+
+export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
+       baton generate --prompt-file FILE --out-dir DIR [options]
+
+  --seed N              seed (0…${MAX_SEED}); random when omitted. Line i of a prompt file uses seed + i
+  --out FILE.png        output file (default: baton-<seed>.png)
+  --size 64|128|256     base only, one relay, two relays (default 128)
+  --variant V           standard | distilled (default standard)
+  --steps-base N        base sampling steps (default from the model manifest)
+  --steps-relay N       relay steps per relay stage (default from the model manifest)
+  --cfg W               guidance scale for the base stage (default from the manifest)
+  --cfg-relay W         guidance scale for the relay stages
+  --no-expand           use the prompt verbatim as the caption
+  --json                one JSON line per image: caption, seed, file, timings per stage
+  --batch N             images per batched model call with --prompt-file (default 4)`;
+
+export async function generateCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      seed: { type: 'string' },
+      out: { type: 'string' },
+      'out-dir': { type: 'string' },
+      'prompt-file': { type: 'string' },
+      size: { type: 'string' },
+      variant: { type: 'string' },
+      'steps-base': { type: 'string' },
+      'steps-relay': { type: 'string' },
+      cfg: { type: 'string' },
+      'cfg-relay': { type: 'string' },
+      'no-expand': { type: 'boolean' },
+      json: { type: 'boolean' },
+      batch: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  if (values.help) {
+    console.log(GENERATE_USAGE);
+    return 0;
+  }
+  let prompts: string[];
+  if (values['prompt-file'] !== undefined) {
+    if (positionals.length > 0) throw new UsageError('give either a PROMPT or --prompt-file, not both');
+    if (values['out-dir'] === undefined) throw new UsageError('--prompt-file needs --out-dir DIR');
+    if (values.out !== undefined)
+      throw new UsageError('--out is for a single prompt; use --out-dir with --prompt-file');
+    let text: string;
+    try {
+      text = readFileSync(values['prompt-file'], 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(e as Error).message}`);
+    }
+    prompts = text.split(/\r?\n/).filter((l) => l.trim() !== '');
+    if (prompts.length === 0)
+      throw new UsageError(`--prompt-file ${values['prompt-file']} has no non-empty line`);
+  } else {
+    if (positionals.length !== 1)
+      throw new UsageError('give exactly one PROMPT (quote it), or --prompt-file FILE');
+    if (values['out-dir'] !== undefined)
+      throw new UsageError('--out-dir is for --prompt-file; use --out FILE.png');
+    prompts = [positionals[0]!];
+  }
+  const seed = intFlag('seed', values.seed, 0, MAX_SEED) ?? randomInt(0, 2 ** 31);
+  if (seed + prompts.length - 1 > MAX_SEED)
+    throw new UsageError(`--seed ${seed} + ${prompts.length} lines passes ${MAX_SEED}`);
+  const options = {
+    size: intFlag('size', values.size, 1, 1 << 16),
+    variant: choiceFlag('variant', values.variant, ['standard', 'distilled'] as const),
+    stepsBase: intFlag('steps-base', values['steps-base'], 1, 200),
+    stepsRelay: intFlag('steps-relay', values['steps-relay'], 1, 200),
+    guidanceBase: numberFlag('cfg', values.cfg, 0, 30),
+    guidanceRelay: numberFlag('cfg-relay', values['cfg-relay'], 0, 30),
+    expand: !values['no-expand'],
+  };
+  const batch = intFlag('batch', values.batch, 1, 64) ?? 4;
+  const cascade = await defaultCascade();
+  const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
+  const files = prompts.map((_, i) =>
+    values['out-dir'] !== undefined
+      ? join(values['out-dir'], `${String(i).padStart(4, '0')}.png`)
+      : (values.out ?? `baton-${seed}.png`),
+  );
+  const stages = stagesOf(cascade.manifest, jobs[0]!.size);
+  const progress = new Progress();
+  for (let start = 0; start < jobs.length; start += batch) {
+    const chunk = jobs.slice(start, start + batch);
+    const label = (stage: string) => (jobs.length > 1 ? `${start + 1}/${jobs.length} ${stage}` : stage);
+    const results = await generateBatch(cascade, chunk, (e) => progress.update(label(e.stage), e.step, e.of));
+    progress.done();
+    for (const [i, r] of results.entries()) {
+      const file = files[start + i]!;
+      mkdirSync(dirname(file) || '.', { recursive: true });
+      writeFileSync(file, r.png);
+      if (values.json) {
+        console.log(
+          JSON.stringify({
+            file,
+            prompt: r.spec.prompt,
+            caption: r.spec.caption,
+            seed: r.spec.seed,
+            size: r.spec.size,
+            variant: r.spec.variant,
+            stages,
+            relay_stages: relayStages(cascade.manifest, r.spec.size),
+            timings_ms: Object.fromEntries(r.timings.map((t) => [t.stage, Math.round(t.ms * 10) / 10])),
+            batch: chunk.length,
+          }),
+        );
+      } else {
+        console.log(`${file}  (seed ${r.spec.seed}) ${r.spec.caption}`);
+      }
+    }
+  }
+  return 0;
+}

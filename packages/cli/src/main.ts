@@ -1,0 +1,48 @@
+/** The `baton` command line. */
+import { BadRequestError } from '@baton/pipeline';
+import { FeedError, ManifestError } from '@baton/runtime';
+import { EVAL_USAGE, evalCommand } from './eval-command.ts';
+import { GENERATE_USAGE, generateCommand } from './generate-command.ts';
+import { UsageError } from './usage-error.ts';
+
+const USAGE = `Usage: baton <command> [options]
+
+Commands:
+  generate "PROMPT"   make an image (see baton generate --help)
+  eval                measure prompt alignment on the shapes domain (see baton eval --help)
+
+${GENERATE_USAGE}
+
+${EVAL_USAGE}`;
+
+export async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (command === 'generate') return await generateCommand(rest);
+    if (command === 'eval') return await evalCommand(rest);
+    if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    }
+    throw new UsageError(`unknown command "${command}"`);
+  } catch (e) {
+    if (
+      e instanceof UsageError ||
+      (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
+    ) {
+      console.error(`baton: ${e.message}\nRun "baton --help" for usage.`);
+      return 2;
+    }
+    if (e instanceof BadRequestError) {
+      console.error(`baton: ${e.field}: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof ManifestError || e instanceof FeedError) {
+      const cause = e.cause instanceof Error ? ` (${e.cause.message})` : '';
+      console.error(`baton: ${e.message}${cause}`);
+      return 1;
+    }
+    console.error(`baton: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
+    return 1;
+  }
+}

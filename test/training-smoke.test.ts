@@ -1,0 +1,50 @@
+/**
+ * CI smoke test of the training code: every trainer runs a few steps on the tiny
+ * configuration, the exporter writes the family, and the TypeScript runtime loads it,
+ * runs every denoiser and matches the reference sampler's golden numbers.
+ * Needs Debian's PyTorch (/usr/bin/python3 with torch), which .ci/run installs.
+ */
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { Cascade, generateBatch, planJob } from '@baton/pipeline';
+import { ModelFamily } from '@baton/runtime';
+import { checkBase, checkRelay, checkTokensAndNoise } from '../packages/pipeline/test/golden-check.ts';
+
+const root = join(import.meta.dirname, '..');
+
+test('training smoke: tiny trainers → ONNX export → TypeScript runtime', { timeout: 600_000 }, async () => {
+  const work = mkdtempSync(join(tmpdir(), 'baton-smoke-'));
+  const out = join(work, 'model');
+  const r = spawnSync(
+    '/usr/bin/python3',
+    ['-m', 'baton_train', 'all', '--tiny', '--ckpt', join(work, 'ckpt'), '--out', out],
+    { cwd: join(root, 'training'), encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } },
+  );
+  assert.equal(r.status, 0, `training failed:\n${r.stdout}\n${r.stderr}`);
+  const log = readFileSync(join(work, 'ckpt', 'train.log'), 'utf8');
+  for (const stage of ['vae', 'base', 'relay', 'distill_base', 'distill_relay', 'single']) {
+    assert.match(log, new RegExp(`${stage}: done`));
+  }
+
+  const family = await ModelFamily.load(out);
+  const cascade = new Cascade(family);
+  for (const variant of ['standard', 'distilled'] as const) {
+    const jobs = [
+      planJob(cascade, 'red circle', { seed: 1, size: 256, variant, stepsBase: 2, stepsRelay: 1 }),
+    ];
+    const [img] = await generateBatch(cascade, jobs);
+    assert.equal(img!.image.width, 256);
+    assert.ok(img!.png.length > 100);
+  }
+  const single = await cascade.singleStage([planJob(cascade, 'blue box', { seed: 2, stepsBase: 2 })]);
+  assert.equal(single[0]!.width, 128);
+
+  // The same golden-number checks as the committed model's, on this export.
+  await checkTokensAndNoise(out);
+  await checkBase(out);
+  await checkRelay(out);
+});
