@@ -1,0 +1,8 @@
+// The SDK warns at every start on Node 20 about its releases of 2027; the lock file pins
+// versions that support Node 20, so the warning is noise here.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+export * from './blob-store.ts';
+export * from './config.ts';
+export * from './errors.ts';
+export * from './queue.ts';

@@ -1,0 +1,72 @@
+/** A stage queue (AWS SDK v3 SQS client): send, long-poll receive, delete, visibility heartbeat. */
+import {
+  ChangeMessageVisibilityCommand,
+  DeleteMessageCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import type { AwsConfig } from './config.ts';
+
+export interface QueueMessage {
+  id: string;
+  receiptHandle: string;
+  body: string;
+  receiveCount: number;
+  sentAt?: number;
+}
+
+export class SqsQueue {
+  readonly client: SQSClient;
+
+  constructor(
+    config: AwsConfig,
+    readonly url: string,
+  ) {
+    this.client = sqsClient(config);
+  }
+
+  async send(body: unknown, delaySeconds = 0): Promise<string | undefined> {
+    const r = await this.client.send(
+      new SendMessageCommand({ QueueUrl: this.url, MessageBody: JSON.stringify(body), DelaySeconds: delaySeconds }),
+    );
+    return r.MessageId;
+  }
+
+  async receive(max = 10, waitSeconds = 10, visibilityTimeout?: number): Promise<QueueMessage[]> {
+    const r = await this.client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.url,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitSeconds,
+        ...(visibilityTimeout !== undefined && { VisibilityTimeout: visibilityTimeout }),
+        MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+      }),
+    );
+    return (r.Messages ?? []).map((m) => ({
+      id: m.MessageId ?? '',
+      receiptHandle: m.ReceiptHandle ?? '',
+      body: m.Body ?? '',
+      receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
+      ...(m.Attributes?.SentTimestamp && { sentAt: Number(m.Attributes.SentTimestamp) }),
+    }));
+  }
+
+  async delete(receiptHandle: string): Promise<void> {
+    await this.client.send(new DeleteMessageCommand({ QueueUrl: this.url, ReceiptHandle: receiptHandle }));
+  }
+
+  async extend(receiptHandle: string, seconds: number): Promise<void> {
+    await this.client.send(
+      new ChangeMessageVisibilityCommand({ QueueUrl: this.url, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+    );
+  }
+}
+
+export function sqsClient(config: AwsConfig): SQSClient {
+  return new SQSClient({
+    region: config.region,
+    ...(config.sqsEndpoint && { endpoint: config.sqsEndpoint }),
+    ...(config.credentials && { credentials: config.credentials }),
+  });
+}

@@ -1,0 +1,5 @@
+export * from './job-store.ts';
+export * from './logger.ts';
+export * from './records.ts';
+export * from './worker.ts';
+export * from './poller.ts';

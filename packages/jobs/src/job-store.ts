@@ -1,0 +1,130 @@
+/** Jobs in the bucket: accept, read state, append records, cancel, and the sweep. */
+import type { BlobStore } from '@baton/aws';
+import {
+  deriveState,
+  type JobRequest,
+  type JobState,
+  keys,
+  type RecordKind,
+  type StageRecord,
+  TERMINAL,
+} from './records.ts';
+
+export interface StageMessage {
+  v: 1;
+  jobId: string;
+  stage: string;
+  correlationId: string;
+}
+
+/** Sends a stage message to that stage's queue. */
+export type Enqueue = (msg: StageMessage) => Promise<void>;
+
+const json = (v: unknown) => JSON.stringify(v);
+const decoder = new TextDecoder();
+
+export class JobStore {
+  constructor(
+    readonly store: BlobStore,
+    readonly now: () => number = Date.now,
+  ) {}
+
+  /** Accepts a job: the request record and the active marker first, then the base message. */
+  async create(request: JobRequest, enqueue: Enqueue): Promise<void> {
+    await this.store.put(keys.request(request.id), json(request), 'application/json');
+    await this.store.put(keys.active(request.id), request.id, 'text/plain');
+    // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
+    await enqueue({ v: 1, jobId: request.id, stage: request.stages[0]!, correlationId: request.correlationId });
+  }
+
+  async request(id: string): Promise<JobRequest | null> {
+    const bytes = await this.store.get(keys.request(id));
+    return bytes ? (JSON.parse(decoder.decode(bytes)) as JobRequest) : null;
+  }
+
+  async append(id: string, kind: RecordKind, stage: string, fields: Omit<StageRecord, 'kind' | 'stage' | 'at'> = {}) {
+    const at = this.now();
+    const record: StageRecord = { kind, stage, at, ...fields };
+    await this.store.put(keys.record(id, kind, stage, at), json(record), 'application/json');
+    return record;
+  }
+
+  async records(id: string): Promise<StageRecord[]> {
+    const ks = await this.store.list(keys.records(id));
+    const out = await Promise.all(ks.map((k) => this.store.get(k)));
+    return out.filter((b): b is Uint8Array => b !== null).map((b) => JSON.parse(decoder.decode(b)) as StageRecord);
+  }
+
+  /** Record kinds present, from the keys alone (no object reads): cheap enough to check between steps. */
+  async kinds(id: string): Promise<Set<RecordKind>> {
+    const ks = await this.store.list(keys.records(id));
+    return new Set(ks.map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[1] as RecordKind));
+  }
+
+  async setProgress(id: string, stage: string, step: number, of: number): Promise<void> {
+    await this.store.put(keys.progress(id, stage), json({ step, of, at: this.now() }), 'application/json');
+  }
+
+  async progress(id: string): Promise<Record<string, { step: number; of: number; at: number }>> {
+    const ks = await this.store.list(keys.progressPrefix(id));
+    const out: Record<string, { step: number; of: number; at: number }> = {};
+    await Promise.all(
+      ks.map(async (k) => {
+        const b = await this.store.get(k);
+        if (b) out[k.slice(k.lastIndexOf('/') + 1, -'.json'.length)] = JSON.parse(decoder.decode(b));
+      }),
+    );
+    return out;
+  }
+
+  async state(id: string): Promise<JobState | null> {
+    const request = await this.request(id);
+    if (!request) return null;
+    const [records, progress] = await Promise.all([this.records(id), this.progress(id)]);
+    return deriveState(request, records, progress);
+  }
+
+  /** Cancels a job unless it already finished; returns the state after. */
+  async cancel(id: string): Promise<JobState | null> {
+    const state = await this.state(id);
+    if (!state || TERMINAL.includes(state.status)) return state;
+    await this.append(id, 'cancelled', state.stage ?? 'job');
+    await this.store.delete(keys.active(id));
+    return this.state(id);
+  }
+
+  async activeIds(): Promise<string[]> {
+    return (await this.store.list(keys.activePrefix)).map((k) => k.slice(keys.activePrefix.length));
+  }
+
+  /**
+   * Re-enqueues the next stage of every unfinished job that has shown no activity for
+   * `staleMs` (a lost message, a worker killed mid-stage, a stack restarted). Duplicates
+   * are harmless: workers skip stages whose output exists.
+   */
+  async sweep(enqueue: Enqueue, staleMs: number): Promise<{ requeued: string[]; finished: string[] }> {
+    const requeued: string[] = [];
+    const finished: string[] = [];
+    for (const id of await this.activeIds()) {
+      const request = await this.request(id);
+      if (!request) continue;
+      const [records, progress] = await Promise.all([this.records(id), this.progress(id)]);
+      const state = deriveState(request, records, progress);
+      if (TERMINAL.includes(state.status)) {
+        await this.store.delete(keys.active(id));
+        finished.push(id);
+        continue;
+      }
+      const lastActivity = Math.max(
+        request.createdAt,
+        ...records.filter((r) => r.kind !== 'requeued' || r.stage === state.stage).map((r) => r.at),
+        ...Object.values(progress).map((p) => p.at),
+      );
+      if (this.now() - lastActivity < staleMs || !state.stage) continue;
+      await this.append(id, 'requeued', state.stage);
+      await enqueue({ v: 1, jobId: id, stage: state.stage, correlationId: request.correlationId });
+      requeued.push(id);
+    }
+    return { requeued, finished };
+  }
+}

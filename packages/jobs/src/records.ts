@@ -1,0 +1,165 @@
+/**
+ * A job's storage layout, and its state derived from immutable records.
+ *
+ * jobs/{id}/request.json                   accepted: the resolved JobSpec (written once)
+ * jobs/{id}/records/{ts}-{kind}-{stage}-{nonce}.json
+ *                                          started | done | failed | cancelled | requeued | dead-letter
+ * jobs/{id}/progress/{stage}.json          step / of while a stage runs (one writer: the stage's worker)
+ * jobs/{id}/{base|relay1|relay2}.safetensors, jobs/{id}/image.png     stage outputs
+ * active/{id}                              marker while the job is not finished (the sweep's index)
+ *
+ * No record is ever rewritten, so there is no read-modify-write race: the state is a
+ * pure function of the records present.
+ */
+import { randomBytes } from 'node:crypto';
+import type { JobSpec } from '@baton/pipeline';
+
+export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
+export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
+
+export interface JobRequest {
+  id: string;
+  spec: JobSpec;
+  stages: string[];
+  model: string;
+  createdAt: number;
+  correlationId: string;
+  /** Who may see the job (an API key's id); absent for CLI/local jobs. */
+  owner?: string;
+}
+
+export interface StageRecord {
+  kind: RecordKind;
+  stage: string;
+  at: number;
+  /** done: compute time, steps, batch size, time spent waiting in the queue. */
+  ms?: number;
+  steps?: number;
+  batch?: number;
+  queueWaitMs?: number;
+  reused?: boolean;
+  reason?: string;
+  code?: string;
+  messageId?: string;
+}
+
+export interface StageState {
+  name: string;
+  status: 'pending' | 'running' | 'done';
+  step?: number;
+  of?: number;
+  ms?: number;
+  batch?: number;
+  queueWaitMs?: number;
+  startedAt?: number;
+  finishedAt?: number;
+}
+
+export interface JobState {
+  id: string;
+  status: JobStatus;
+  request: JobRequest;
+  stages: StageState[];
+  /** The running (or next) stage, absent when finished. */
+  stage?: string;
+  error?: { stage: string; reason: string; code?: string };
+  createdAt: number;
+  finishedAt?: number;
+}
+
+export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
+
+export const keys = {
+  request: (id: string) => `jobs/${id}/request.json`,
+  records: (id: string) => `jobs/${id}/records/`,
+  record: (id: string, kind: RecordKind, stage: string, at: number) =>
+    `jobs/${id}/records/${String(at).padStart(13, '0')}-${kind}-${stage}-${randomBytes(4).toString('hex')}.json`,
+  progress: (id: string, stage: string) => `jobs/${id}/progress/${stage}.json`,
+  progressPrefix: (id: string) => `jobs/${id}/progress/`,
+  output: (id: string, stage: string) => (stage === 'decode' ? `jobs/${id}/image.png` : `jobs/${id}/${stage}.safetensors`),
+  active: (id: string) => `active/${id}`,
+  activePrefix: 'active/',
+};
+
+const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+
+export function newJobId(): string {
+  const bytes = randomBytes(16);
+  return `job_${Array.from(bytes, (b) => ID_ALPHABET[b & 31]).join('')}`;
+}
+
+export function isJobId(id: string): boolean {
+  return /^job_[a-z2-7]{16}$/.test(id);
+}
+
+/** The stage that reads this stage's output. */
+export function nextStage(stages: readonly string[], stage: string): string | undefined {
+  const i = stages.indexOf(stage);
+  return i >= 0 ? stages[i + 1] : undefined;
+}
+
+/** The stage a stage reads its input from (undefined for base). */
+export function previousStage(stages: readonly string[], stage: string): string | undefined {
+  const i = stages.indexOf(stage);
+  return i > 0 ? stages[i - 1] : undefined;
+}
+
+export function deriveState(
+  request: JobRequest,
+  records: readonly StageRecord[],
+  progress: Readonly<Record<string, { step: number; of: number }>> = {},
+): JobState {
+  const sorted = [...records].sort((a, b) => a.at - b.at);
+  const stages: StageState[] = request.stages.map((name) => {
+    const done = sorted.find((r) => r.kind === 'done' && r.stage === name);
+    const started = sorted.find((r) => r.kind === 'started' && r.stage === name);
+    const p = progress[name];
+    if (done) {
+      return {
+        name,
+        status: 'done',
+        ms: done.ms,
+        batch: done.batch,
+        queueWaitMs: done.queueWaitMs,
+        step: done.steps,
+        of: done.steps,
+        startedAt: started?.at,
+        finishedAt: done.at,
+      };
+    }
+    if (started) return { name, status: 'running', startedAt: started.at, ...(p && { step: p.step, of: p.of }) };
+    return { name, status: 'pending' };
+  });
+  const cancelled = sorted.find((r) => r.kind === 'cancelled');
+  const failed = sorted.find((r) => r.kind === 'failed' || r.kind === 'dead-letter');
+  const allDone = stages.every((s) => s.status === 'done');
+  const current = stages.find((s) => s.status !== 'done');
+  let status: JobStatus;
+  let finishedAt: number | undefined;
+  // The first terminal record wins: a job that finished is not cancelled afterwards.
+  const finalDone = allDone ? stages[stages.length - 1]!.finishedAt! : Number.POSITIVE_INFINITY;
+  const firstEnd = Math.min(finalDone, cancelled?.at ?? Infinity, failed?.at ?? Infinity);
+  if (allDone && finalDone === firstEnd) {
+    status = 'succeeded';
+    finishedAt = finalDone;
+  } else if (cancelled && cancelled.at === firstEnd) {
+    status = 'canceled';
+    finishedAt = cancelled.at;
+  } else if (failed && failed.at === firstEnd) {
+    status = 'failed';
+    finishedAt = failed.at;
+  } else {
+    status = stages.some((s) => s.status !== 'pending') ? 'running' : 'queued';
+  }
+  return {
+    id: request.id,
+    status,
+    request,
+    stages,
+    ...(!TERMINAL.includes(status) && current && { stage: current.name }),
+    ...(status === 'failed' &&
+      failed && { error: { stage: failed.stage, reason: failed.reason ?? 'failed', ...(failed.code && { code: failed.code }) } }),
+    createdAt: request.createdAt,
+    ...(finishedAt !== undefined && { finishedAt }),
+  };
+}

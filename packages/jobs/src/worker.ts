@@ -1,0 +1,310 @@
+/**
+ * A stage worker: takes a batch of stage messages, runs what must run as batched model
+ * calls, stores outputs, then enqueues the next stage. The same code serves the local
+ * stack's worker processes, the Lambda handlers and the GPU container poller.
+ *
+ * Delivery is at least once: a stage whose output exists is not computed again; a
+ * permanent failure marks the job failed and is not retried; a transient one is
+ * returned for retry (and reaches the dead-letter queue after maxReceiveCount).
+ */
+import { isTransient } from '@baton/aws';
+import type { Tensor } from '@baton/diffusion';
+import { BadRequestError, type Cascade, CancelledError, type JobSpec } from '@baton/pipeline';
+import { FeedError, ManifestError } from '@baton/runtime';
+import { readLatents, SafetensorsError, writeLatents } from '@baton/safetensors';
+import { encodePng } from '@baton/shapes';
+import type { Enqueue, JobStore, StageMessage } from './job-store.ts';
+import { type Logger, silent } from './logger.ts';
+import { type JobRequest, keys, nextStage, previousStage } from './records.ts';
+
+export class PermanentError extends Error {
+  override readonly name = 'PermanentError';
+  constructor(
+    message: string,
+    readonly code = 'permanent',
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
+
+export interface IncomingMessage {
+  id: string;
+  body: string;
+  receiveCount?: number;
+  /** When the message was sent (ms), for the queue-wait metric. */
+  sentAt?: number;
+}
+
+export interface BatchResult {
+  /** Message ids to leave on the queue for another delivery (transient failures). */
+  retry: string[];
+}
+
+export interface StageMetrics {
+  stage: string;
+  ms: number;
+  steps: number;
+  batch: number;
+  queueWaitMs: number;
+  jobIds: string[];
+}
+
+export interface WorkerOptions {
+  jobs: JobStore;
+  cascade: () => Promise<Cascade>;
+  enqueue: Enqueue;
+  log?: Logger;
+  /** Between sampling steps: visibility heartbeats, deadline checks (throw to stop). */
+  betweenSteps?: () => void | Promise<void>;
+  progressIntervalMs?: number;
+  cancelCheckIntervalMs?: number;
+  onMetrics?: (m: StageMetrics) => void;
+}
+
+interface Work {
+  message: IncomingMessage;
+  msg: StageMessage;
+  request: JobRequest;
+}
+
+export function isPermanent(e: unknown): boolean {
+  return (
+    e instanceof PermanentError ||
+    e instanceof BadRequestError ||
+    e instanceof ManifestError ||
+    e instanceof SafetensorsError ||
+    e instanceof FeedError
+  );
+}
+
+export function parseMessage(body: string): StageMessage {
+  let m: unknown;
+  try {
+    m = JSON.parse(body);
+  } catch (cause) {
+    throw new PermanentError('message body is not JSON', 'bad_message', { cause });
+  }
+  const o = m as Partial<StageMessage>;
+  if (o?.v !== 1 || typeof o.jobId !== 'string' || typeof o.stage !== 'string' || typeof o.correlationId !== 'string') {
+    throw new PermanentError('message is not a v1 stage message {v, jobId, stage, correlationId}', 'bad_message');
+  }
+  return o as StageMessage;
+}
+
+export class StageWorker {
+  private readonly log: Logger;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.log = o.log ?? silent;
+  }
+
+  async handle(
+    messages: readonly IncomingMessage[],
+    hooks: { betweenSteps?: () => void | Promise<void> } = {},
+  ): Promise<BatchResult> {
+    const retry: string[] = [];
+    const todo: Work[] = [];
+    for (const message of messages) {
+      try {
+        const w = await this.prepare(message);
+        if (w) todo.push(w);
+      } catch (e) {
+        if (isPermanent(e)) await this.failPermanently(message, e as Error);
+        else {
+          this.log('stage.retry', { messageId: message.id, error: String(e) });
+          retry.push(message.id);
+        }
+      }
+    }
+    const cascade = todo.length ? await this.o.cascade() : undefined;
+    const groups = new Map<string, Work[]>();
+    for (const w of todo) {
+      const key = `${w.msg.stage}|${cascade!.batchKey(w.msg.stage.replace(/\d+$/, ''), w.request.spec)}`;
+      groups.set(key, [...(groups.get(key) ?? []), w]);
+    }
+    for (const group of groups.values()) {
+      try {
+        await this.run(cascade!, group, hooks.betweenSteps);
+      } catch (e) {
+        if (isPermanent(e)) {
+          for (const w of group) await this.failPermanently(w.message, e as Error, w.msg);
+        } else if (isTransient(e)) {
+          this.log('stage.retry', { stage: group[0]!.msg.stage, jobIds: group.map((w) => w.msg.jobId), error: String(e) });
+          retry.push(...group.map((w) => w.message.id));
+        } else {
+          // A bug: fail loudly, and let redelivery (then the dead-letter queue) decide.
+          this.log('stage.error', {
+            stage: group[0]!.msg.stage,
+            jobIds: group.map((w) => w.msg.jobId),
+            error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+          });
+          retry.push(...group.map((w) => w.message.id));
+        }
+      }
+    }
+    return { retry };
+  }
+
+  /** Returns the work to do, or null when the message needs no computation. */
+  private async prepare(message: IncomingMessage): Promise<Work | null> {
+    const msg = parseMessage(message.body);
+    const jobs = this.o.jobs;
+    const request = await jobs.request(msg.jobId);
+    if (!request) throw new PermanentError(`job ${msg.jobId} does not exist`, 'unknown_job');
+    if (!request.stages.includes(msg.stage)) {
+      throw new PermanentError(`job ${msg.jobId} has no stage "${msg.stage}"`, 'bad_message');
+    }
+    const ctx = { jobId: msg.jobId, stage: msg.stage, messageId: message.id, correlationId: msg.correlationId };
+    const kinds = await jobs.kinds(msg.jobId);
+    if (kinds.has('cancelled') || kinds.has('failed') || kinds.has('dead-letter')) {
+      this.log('stage.skip', { ...ctx, reason: 'job finished' });
+      return null;
+    }
+    if (await jobs.store.exists(keys.output(msg.jobId, msg.stage))) {
+      // A duplicate delivery, or a worker that died after writing: finish the hand-over only.
+      const records = await jobs.records(msg.jobId);
+      if (!records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
+        await jobs.append(msg.jobId, 'done', msg.stage, { reused: true, messageId: message.id });
+      }
+      await this.handOn(msg, request);
+      this.log('stage.skip', { ...ctx, reason: 'output exists' });
+      return null;
+    }
+    return { message, msg, request };
+  }
+
+  private async handOn(msg: StageMessage, request: JobRequest) {
+    const next = nextStage(request.stages, msg.stage);
+    if (next) await this.o.enqueue({ ...msg, stage: next });
+    else await this.o.jobs.store.delete(keys.active(msg.jobId));
+  }
+
+  private async failPermanently(message: IncomingMessage, e: Error, msg?: StageMessage) {
+    const code = e instanceof PermanentError ? e.code : e.name;
+    this.log('stage.failed', { messageId: message.id, jobId: msg?.jobId, stage: msg?.stage, code, reason: e.message });
+    let m = msg;
+    if (!m) {
+      try {
+        m = parseMessage(message.body);
+      } catch {
+        return; // Not our message shape: nothing to mark.
+      }
+    }
+    if (await this.o.jobs.request(m.jobId)) {
+      await this.o.jobs.append(m.jobId, 'failed', m.stage, { reason: e.message, code, messageId: message.id });
+      await this.o.jobs.store.delete(keys.active(m.jobId));
+    }
+  }
+
+  private async run(cascade: Cascade, group: Work[], betweenSteps?: () => void | Promise<void>) {
+    const jobs = this.o.jobs;
+    const stage = group[0]!.msg.stage;
+    const specs: JobSpec[] = group.map((w) => w.request.spec);
+    const model = cascade.manifest.id;
+    for (const w of group) {
+      if (w.request.model !== model) {
+        throw new PermanentError(`job ${w.msg.jobId} was made for model ${w.request.model}, this worker runs ${model}`, 'model_mismatch');
+      }
+    }
+    const t0 = Date.now();
+    await Promise.all(group.map((w) => jobs.append(w.msg.jobId, 'started', stage, { messageId: w.message.id })));
+    const inputs = await Promise.all(group.map((w) => this.input(w, model)));
+
+    // Between steps: progress (throttled), cancellation (throttled), heartbeats and deadlines.
+    const cancelled = new Set<string>();
+    let lastProgress = 0;
+    let lastCancelCheck = Date.now();
+    const onStep = async (step: number, of: number) => {
+      const now = Date.now();
+      if (now - lastProgress >= (this.o.progressIntervalMs ?? 250) || step === of) {
+        lastProgress = now;
+        await Promise.all(group.map((w) => jobs.setProgress(w.msg.jobId, stage, step, of)));
+      }
+      if (now - lastCancelCheck >= (this.o.cancelCheckIntervalMs ?? 500)) {
+        lastCancelCheck = now;
+        for (const w of group) if ((await jobs.kinds(w.msg.jobId)).has('cancelled')) cancelled.add(w.msg.jobId);
+        if (cancelled.size === group.length) throw new CancelledError(`all ${group.length} jobs cancelled`);
+      }
+      await this.o.betweenSteps?.();
+      await betweenSteps?.();
+    };
+
+    let outputs: Uint8Array[];
+    let steps = 1;
+    try {
+      if (stage === 'base') {
+        steps = specs[0]!.stepsBase;
+        const z = await cascade.base(specs, { onStep });
+        outputs = z.map((t, i) => latentsFile(t, group[i]!, model));
+      } else if (stage.startsWith('relay')) {
+        steps = specs[0]!.stepsRelay;
+        const k = Number(stage.slice('relay'.length));
+        const z = await cascade.relay(specs, inputs as Tensor[], k, { onStep });
+        outputs = z.map((t, i) => latentsFile(t, group[i]!, model));
+      } else if (stage === 'decode') {
+        await onStep(0, 1);
+        const images = await cascade.decode(inputs as Tensor[]);
+        await onStep(1, 1);
+        outputs = images.map((img) => encodePng(img));
+      } else {
+        throw new PermanentError(`unknown stage "${stage}"`, 'bad_message');
+      }
+    } catch (e) {
+      if (e instanceof CancelledError) {
+        this.log('stage.cancelled', { stage, jobIds: group.map((w) => w.msg.jobId) });
+        return;
+      }
+      throw e;
+    }
+    const ms = Date.now() - t0;
+    for (const [i, w] of group.entries()) {
+      if (cancelled.has(w.msg.jobId)) continue;
+      const queueWaitMs = w.message.sentAt ? Math.max(0, t0 - w.message.sentAt) : 0;
+      await jobs.store.put(keys.output(w.msg.jobId, stage), outputs[i]!, stage === 'decode' ? 'image/png' : 'application/octet-stream');
+      await jobs.append(w.msg.jobId, 'done', stage, { ms, steps, batch: group.length, queueWaitMs, messageId: w.message.id });
+      await this.handOn(w.msg, w.request);
+      this.log('stage.done', {
+        jobId: w.msg.jobId,
+        stage,
+        messageId: w.message.id,
+        correlationId: w.msg.correlationId,
+        ms,
+        steps,
+        batch: group.length,
+        queueWaitMs,
+      });
+    }
+    this.o.onMetrics?.({
+      stage,
+      ms,
+      steps,
+      batch: group.length,
+      queueWaitMs: Math.max(0, ...group.map((w) => (w.message.sentAt ? t0 - w.message.sentAt : 0))),
+      jobIds: group.map((w) => w.msg.jobId),
+    });
+  }
+
+  private async input(w: Work, model: string): Promise<Tensor | null> {
+    const prev = previousStage(w.request.stages, w.msg.stage);
+    if (!prev) return null;
+    const bytes = await this.o.jobs.store.get(keys.output(w.msg.jobId, prev));
+    if (!bytes) throw new PermanentError(`job ${w.msg.jobId}: input of stage ${w.msg.stage} (${prev}) is missing`, 'missing_input');
+    const l = readLatents(bytes);
+    if (l.meta.model !== model) {
+      throw new PermanentError(`job ${w.msg.jobId}: ${prev} latents come from model ${l.meta.model}, not ${model}`, 'model_mismatch');
+    }
+    if (l.meta.job !== w.msg.jobId) {
+      throw new PermanentError(`job ${w.msg.jobId}: ${prev} latents belong to job ${l.meta.job}`, 'bad_input');
+    }
+    return { data: l.data, shape: l.shape };
+  }
+}
+
+function latentsFile(t: Tensor, w: Work, model: string): Uint8Array {
+  return writeLatents({
+    data: t.data,
+    shape: [...t.shape],
+    meta: { job: w.msg.jobId, stage: w.msg.stage, seed: w.request.spec.seed, model },
+  });
+}

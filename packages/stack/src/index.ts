@@ -1,0 +1,3 @@
+export * from './local-aws.ts';
+export * from './stack.ts';
+export * from './wiring.ts';

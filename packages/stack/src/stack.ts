@@ -1,0 +1,155 @@
+/**
+ * The local stack: S3 and SQS servers, the stage workers as child processes, the API,
+ * the sweep and the dead-letter monitor, all through the same adapters as in AWS.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { createApp, expanderFor } from '@baton/api';
+import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
+import { jsonLogger, type Logger, parseMessage } from '@baton/jobs';
+import { modelDir } from '@baton/pipeline';
+import { loadManifest } from '@baton/runtime';
+import { serve } from '@hono/node-server';
+import { startLocalAws } from './local-aws.ts';
+import { wire } from './wiring.ts';
+
+export interface StackOptions {
+  dataDir: string;
+  apiPort?: number;
+  s3Port?: number;
+  sqsPort?: number;
+  /** Start the stage workers (tests may start their own). */
+  workers?: boolean;
+  /** Sweep period and the inactivity after which a stage is re-enqueued (ms). */
+  sweepEveryMs?: number;
+  staleAfterMs?: number;
+  maxReceiveCount?: number;
+  visibilityTimeoutSeconds?: number;
+  syncWaitMs?: number;
+  /** Extra environment for worker processes. */
+  workerEnv?: Record<string, string>;
+  log?: Logger;
+}
+
+export interface Stack {
+  apiUrl: string;
+  config: AwsConfig;
+  workers: Map<string, ChildProcess>;
+  sweep(staleMs?: number): Promise<{ requeued: string[] }>;
+  close(): Promise<void>;
+}
+
+const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
+
+export async function startStack(o: StackOptions): Promise<Stack> {
+  const log = o.log ?? jsonLogger({ service: 'stack' });
+  const aws = await startLocalAws({
+    dataDir: o.dataDir,
+    ...(o.s3Port !== undefined && { s3Port: o.s3Port }),
+    ...(o.sqsPort !== undefined && { sqsPort: o.sqsPort }),
+    maxReceiveCount: o.maxReceiveCount ?? 3,
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
+  });
+  const { config } = aws;
+  const { jobs, enqueue } = wire(config);
+  const manifest = await loadManifest(modelDir());
+  const app = createApp({
+    jobs,
+    enqueue,
+    manifest,
+    expander: expanderFor(manifest.prompt_expander),
+    config: { ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }) },
+  });
+  const server = serve({ fetch: app.fetch, port: o.apiPort ?? 0, hostname: '127.0.0.1' });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+  // Workers: one child process per stage queue, restarted if one dies.
+  const workers = new Map<string, ChildProcess>();
+  let closing = false;
+  const spawnWorker = (stage: string) =>
+    new Promise<void>((resolve) => {
+      const child = fork(WORKER_ENTRY, [stage], {
+        execArgv: ['--import', 'tsx'],
+        env: { ...process.env, ...configToEnv(config), BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30), ...o.workerEnv },
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+      });
+      workers.set(stage, child);
+      child.on('message', (m) => {
+        if ((m as { ready?: string }).ready) resolve();
+      });
+      child.on('exit', (code, signal) => {
+        resolve();
+        if (closing || workers.get(stage) !== child) return;
+        log('stack.worker_exited', { stage, code, signal });
+        void spawnWorker(stage);
+      });
+    });
+  if (o.workers ?? true) await Promise.all(STAGE_QUEUES.map(spawnWorker));
+
+  // Jobs whose messages were lost (a restart: the local SQS keeps nothing) go back on their queues.
+  const sweep = async (staleMs = o.staleAfterMs ?? 60_000) => {
+    const r = await jobs.sweep(enqueue, staleMs);
+    if (r.requeued.length) log('stack.sweep', { requeued: r.requeued });
+    return r;
+  };
+  await sweep(0);
+  const sweeper = setInterval(() => void sweep().catch((e) => log('stack.sweep_error', { error: String(e) })), o.sweepEveryMs ?? 15_000);
+
+  // Dead letters: the job says so.
+  const dlqAbort = new AbortController();
+  const dlqs = STAGE_QUEUES.map((q) => new SqsQueue(config, config.deadLetterQueues![q]!));
+  const watchDlq = async (queue: SqsQueue) => {
+    while (!dlqAbort.signal.aborted) {
+      try {
+        for (const m of await queue.receive(10, 1)) {
+          try {
+            const msg = parseMessage(m.body);
+            if (await jobs.request(msg.jobId)) {
+              await jobs.append(msg.jobId, 'dead-letter', msg.stage, {
+                reason: `stage ${msg.stage} gave up after ${o.maxReceiveCount ?? 3} deliveries`,
+                code: 'dead_letter',
+                messageId: m.id,
+              });
+              await jobs.store.delete(`active/${msg.jobId}`);
+            }
+            log('stack.dead_letter', { jobId: msg.jobId, stage: msg.stage, messageId: m.id });
+          } catch (e) {
+            log('stack.dead_letter_unreadable', { messageId: m.id, error: String(e) });
+          }
+          await queue.delete(m.receiptHandle);
+        }
+      } catch (e) {
+        if (!dlqAbort.signal.aborted) log('stack.dlq_error', { error: String(e) });
+        await new Promise((r) => setTimeout(r, 500));
+      }
+    }
+  };
+  const dlqLoops = dlqs.map(watchDlq);
+
+  return {
+    apiUrl,
+    config,
+    workers,
+    sweep,
+    close: async () => {
+      closing = true;
+      clearInterval(sweeper);
+      dlqAbort.abort();
+      await Promise.all(
+        [...workers.values()].map(
+          (w) =>
+            new Promise<void>((r) => {
+              if (w.exitCode !== null || w.signalCode !== null) return r();
+              w.once('exit', () => r());
+              w.kill('SIGTERM');
+            }),
+        ),
+      );
+      await Promise.allSettled(dlqLoops);
+      await new Promise<void>((r) => server.close(() => r()));
+      await aws.close();
+    },
+  };
+}
