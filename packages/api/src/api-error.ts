@@ -24,4 +24,5 @@ export class ApiError extends HTTPException {
 export const badRequest = (param: string, message: string, cause?: unknown) =>
   new ApiError(400, 'invalid_request_error', message, param, 'invalid_value', { cause });
 
-export const notFound = (what: string) => new ApiError(404, 'not_found_error', `${what} not found`, null, 'not_found');
+export const notFound = (what: string) =>
+  new ApiError(404, 'not_found_error', `${what} not found`, null, 'not_found');

@@ -3,6 +3,7 @@
  * stack serves it with @hono/node-server, AWS behind a function URL (hono/aws-lambda).
  */
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { isTransient } from '@baton/aws';
 import type { Enqueue, JobRequest, JobState, JobStore } from '@baton/jobs';
 import { isJobId, keys, newJobId, TERMINAL } from '@baton/jobs';
 import { BadRequestError, type JobOptions, resolveJob, stagesOf } from '@baton/pipeline';
@@ -57,8 +58,25 @@ export function createApp(deps: ApiDeps) {
 
   app.onError((err, c) => {
     if (err instanceof ApiError) return c.json(err.body(), err.status);
+    if (isTransient(err) || /aborted|socket hang up/i.test(err.message)) {
+      c.header('retry-after', '1');
+      return c.json(
+        {
+          error: {
+            message: 'storage is briefly unavailable; retry',
+            type: 'server_error',
+            param: null,
+            code: 'unavailable',
+          },
+        },
+        503,
+      );
+    }
     console.error(JSON.stringify({ event: 'api.error', error: err.stack ?? String(err) }));
-    return c.json({ error: { message: 'internal error', type: 'server_error', param: null, code: null } }, 500);
+    return c.json(
+      { error: { message: 'internal error', type: 'server_error', param: null, code: null } },
+      500,
+    );
   });
   app.notFound((c) => c.json(notFound(`route ${c.req.method} ${c.req.path}`).body(), 404));
 
@@ -72,7 +90,11 @@ export function createApp(deps: ApiDeps) {
   };
 
   /** Expands the prompt, resolves the job against the manifest, stores it and enqueues its first stage. */
-  const accept = async (b: Record<string, unknown>, overrides: JobOptions = {}, expand = true): Promise<JobRequest> => {
+  const accept = async (
+    b: Record<string, unknown>,
+    overrides: JobOptions = {},
+    expand = true,
+  ): Promise<JobRequest> => {
     const p = prompt(b, m);
     const s = overrides.seed ?? seed(b) ?? randomInt(0, 2 ** 31);
     const options: JobOptions = {
@@ -138,7 +160,9 @@ export function createApp(deps: ApiDeps) {
         batch: st.batch ?? null,
         queue_wait_ms: st.queueWaitMs ?? null,
       })),
-      timings_ms: Object.fromEntries(s.stages.filter((st) => st.ms !== undefined).map((st) => [st.name, st.ms])),
+      timings_ms: Object.fromEntries(
+        s.stages.filter((st) => st.ms !== undefined).map((st) => [st.name, st.ms]),
+      ),
       error: s.error ?? null,
       result: s.status === 'succeeded' ? { image_url: imageUrl(origin, s.id) } : null,
     };
@@ -168,16 +192,28 @@ export function createApp(deps: ApiDeps) {
     const n = int(b, 'n', 1, maxN) ?? 1;
     const format = oneOf(b, 'response_format', ['b64_json', 'url'] as const) ?? 'b64_json';
     if (b.model !== undefined && b.model !== null && b.model !== m.id) {
-      throw badRequest('model', `'model' must be '${m.id}' (the model this deployment serves), got ${JSON.stringify(b.model)}`);
+      throw badRequest(
+        'model',
+        `'model' must be '${m.id}' (the model this deployment serves), got ${JSON.stringify(b.model)}`,
+      );
     }
     const base = seed(b) ?? randomInt(0, 2 ** 31);
     const first = await accept(b, { seed: base });
-    const rest = await Promise.all(Array.from({ length: n - 1 }, (_, i) => accept(b, { seed: base + i + 1 })));
+    const rest = await Promise.all(
+      Array.from({ length: n - 1 }, (_, i) => accept(b, { seed: base + i + 1 })),
+    );
     const ids = [first, ...rest].map((r) => r.id);
-    const states = await waitFor(ids, Math.min(config.syncWaitMs, Number(c.req.query('wait_ms') ?? config.syncWaitMs)));
+    const states = await waitFor(
+      ids,
+      Math.min(config.syncWaitMs, Number(c.req.query('wait_ms') ?? config.syncWaitMs)),
+    );
     const failed = states.find((s) => s.status === 'failed' || s.status === 'canceled');
     if (failed) {
-      throw new ApiError(500, 'server_error', `job ${failed.id} ${failed.status}: ${failed.error?.reason ?? ''}`.trim());
+      throw new ApiError(
+        500,
+        'server_error',
+        `job ${failed.id} ${failed.status}: ${failed.error?.reason ?? ''}`.trim(),
+      );
     }
     if (states.some((s) => s.status !== 'succeeded')) {
       return c.json({ id: ids[0], object: 'images.generation.pending', job_ids: ids, status: 'queued' }, 202);
@@ -203,7 +239,9 @@ export function createApp(deps: ApiDeps) {
     return c.json(publicJob(s, new URL(c.req.url).origin), 202);
   });
 
-  app.get('/v1/jobs/:id', async (c) => c.json(publicJob(await stateOf(c.req.param('id')), new URL(c.req.url).origin)));
+  app.get('/v1/jobs/:id', async (c) =>
+    c.json(publicJob(await stateOf(c.req.param('id')), new URL(c.req.url).origin)),
+  );
 
   app.post('/v1/jobs/:id/cancel', async (c) => {
     const id = c.req.param('id');
@@ -225,7 +263,11 @@ export function createApp(deps: ApiDeps) {
         const key = JSON.stringify({ ...JSON.parse(data), result: null });
         if (key !== last) {
           last = key;
-          await stream.writeSSE({ event: TERMINAL.includes(s.status) ? s.status : 'progress', data, id: String(eventId++) });
+          await stream.writeSSE({
+            event: TERMINAL.includes(s.status) ? s.status : 'progress',
+            data,
+            id: String(eventId++),
+          });
         }
         if (TERMINAL.includes(s.status)) break;
         await stream.sleep(config.pollMs);
@@ -241,10 +283,14 @@ export function createApp(deps: ApiDeps) {
     const want = Buffer.from(sign(id, expires));
     const got = Buffer.from(signature);
     const valid = Number.isFinite(expires) && got.length === want.length && timingSafeEqual(got, want);
-    if (!valid || expires * 1000 < now()) throw notFound(`image of job ${id} (the link is invalid or expired)`);
+    if (!valid || expires * 1000 < now())
+      throw notFound(`image of job ${id} (the link is invalid or expired)`);
     const png = await deps.jobs.store.get(keys.output(id, 'decode'));
     if (!png) throw notFound(`image of job ${id}`);
-    return c.body(new Uint8Array(png), 200, { 'content-type': 'image/png', 'cache-control': 'private, max-age=3600' });
+    return c.body(new Uint8Array(png), 200, {
+      'content-type': 'image/png',
+      'cache-control': 'private, max-age=3600',
+    });
   });
 
   return app;

@@ -72,7 +72,10 @@ export class LlmExpander implements PromptExpander {
         model: this.o.model,
         messages: [
           { role: 'system', content: COGVIEW3_SYSTEM_PROMPT },
-          { role: 'user', content: `Create an imaginative image descriptive caption for the user input : "${prompt}"` },
+          {
+            role: 'user',
+            content: `Create an imaginative image descriptive caption for the user input : "${prompt}"`,
+          },
         ],
         temperature: 0.01,
         top_p: 0.7,
@@ -85,7 +88,8 @@ export class LlmExpander implements PromptExpander {
     if (!res.ok) throw new Error(`LLM expander: HTTP ${res.status}`);
     const body = (await res.json()) as { choices?: { message?: { content?: unknown } }[] };
     const content = body.choices?.[0]?.message?.content;
-    if (typeof content !== 'string' || !content.trim()) throw new Error('LLM expander: empty or malformed reply');
+    if (typeof content !== 'string' || !content.trim())
+      throw new Error('LLM expander: empty or malformed reply');
     return content.trim().replace(/^"|"$/g, '');
   }
 }

@@ -12,7 +12,10 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
         required: ['message', 'type'],
         properties: {
           message: { type: 'string' },
-          type: { type: 'string', enum: ['invalid_request_error', 'not_found_error', 'server_error', 'rate_limit_error'] },
+          type: {
+            type: 'string',
+            enum: ['invalid_request_error', 'not_found_error', 'server_error', 'rate_limit_error'],
+          },
           param: { type: ['string', 'null'], description: 'The request field at fault' },
           code: { type: ['string', 'null'] },
         },
@@ -21,7 +24,12 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
   };
   const jobOptions = {
     prompt: { type: 'string', maxLength: m.limits?.max_prompt_chars ?? 1000 },
-    size: { oneOf: [{ type: 'string', enum: sizeNames }, { type: 'integer', enum: sizes }] },
+    size: {
+      oneOf: [
+        { type: 'string', enum: sizeNames },
+        { type: 'integer', enum: sizes },
+      ],
+    },
     seed: { type: 'integer', minimum: 0, maximum: 4294967295 },
     variant: { type: 'string', enum: Object.keys(m.variants) },
     steps_base: { type: 'integer', minimum: 1, maximum: 200 },
@@ -45,7 +53,11 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
       stage: { type: ['string', 'null'] },
       progress: {
         type: ['object', 'null'],
-        properties: { stage: { type: 'string' }, step: { type: 'integer' }, of: { type: ['integer', 'null'] } },
+        properties: {
+          stage: { type: 'string' },
+          step: { type: 'integer' },
+          of: { type: ['integer', 'null'] },
+        },
       },
       stages: { type: 'array', items: { type: 'object' } },
       timings_ms: { type: 'object', additionalProperties: { type: 'number' } },
@@ -60,7 +72,11 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
   const jobPath = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   return {
     openapi: '3.1.0',
-    info: { title: 'Baton', version: '1.0.0', description: `Relay-diffusion text-to-image, serving model ${m.id}.` },
+    info: {
+      title: 'Baton',
+      version: '1.0.0',
+      description: `Relay-diffusion text-to-image, serving model ${m.id}.`,
+    },
     paths: {
       '/v1/images/generations': {
         post: {
@@ -96,7 +112,11 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
                         type: 'array',
                         items: {
                           type: 'object',
-                          properties: { b64_json: { type: 'string' }, url: { type: 'string' }, revised_prompt: { type: 'string' } },
+                          properties: {
+                            b64_json: { type: 'string' },
+                            url: { type: 'string' },
+                            revised_prompt: { type: 'string' },
+                          },
                         },
                       },
                     },
@@ -116,26 +136,55 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
             required: true,
             content: {
               'application/json': {
-                schema: { type: 'object', required: ['prompt'], properties: { ...jobOptions, expand: { type: 'boolean', default: true } } },
+                schema: {
+                  type: 'object',
+                  required: ['prompt'],
+                  properties: { ...jobOptions, expand: { type: 'boolean', default: true } },
+                },
               },
             },
           },
-          responses: { '202': { description: 'Accepted', content: { 'application/json': { schema: job } } }, ...errors },
+          responses: {
+            '202': { description: 'Accepted', content: { 'application/json': { schema: job } } },
+            ...errors,
+          },
         },
       },
       '/v1/jobs/{id}': {
-        get: { summary: 'A job: status, progress, timings, result', parameters: [jobPath], responses: { '200': { description: 'The job', content: { 'application/json': { schema: job } } }, ...errors } },
+        get: {
+          summary: 'A job: status, progress, timings, result',
+          parameters: [jobPath],
+          responses: {
+            '200': { description: 'The job', content: { 'application/json': { schema: job } } },
+            ...errors,
+          },
+        },
       },
       '/v1/jobs/{id}/events': {
-        get: { summary: 'Server-sent events: progress, then succeeded | failed | canceled', parameters: [jobPath], responses: { '200': { description: 'text/event-stream of job objects' }, ...errors } },
+        get: {
+          summary: 'Server-sent events: progress, then succeeded | failed | canceled',
+          parameters: [jobPath],
+          responses: { '200': { description: 'text/event-stream of job objects' }, ...errors },
+        },
       },
       '/v1/jobs/{id}/cancel': {
-        post: { summary: 'Cancel a job (stops at the next step boundary)', parameters: [jobPath], responses: { '200': { description: 'The job', content: { 'application/json': { schema: job } } }, ...errors } },
+        post: {
+          summary: 'Cancel a job (stops at the next step boundary)',
+          parameters: [jobPath],
+          responses: {
+            '200': { description: 'The job', content: { 'application/json': { schema: job } } },
+            ...errors,
+          },
+        },
       },
       '/v1/jobs/{id}/image': {
         get: {
           summary: 'The PNG (signed, expiring link from result.image_url)',
-          parameters: [jobPath, { name: 'expires', in: 'query', required: true }, { name: 'signature', in: 'query', required: true }],
+          parameters: [
+            jobPath,
+            { name: 'expires', in: 'query', required: true },
+            { name: 'signature', in: 'query', required: true },
+          ],
           responses: { '200': { description: 'PNG', content: { 'image/png': {} } }, ...errors },
         },
       },

@@ -6,7 +6,8 @@ import { badRequest } from './api-error.ts';
 type Body = Record<string, unknown>;
 
 export function asObject(v: unknown): Body {
-  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw badRequest('body', 'the request body must be a JSON object');
+  if (typeof v !== 'object' || v === null || Array.isArray(v))
+    throw badRequest('body', 'the request body must be a JSON object');
   return v as Body;
 }
 
@@ -50,7 +51,8 @@ export function bool(b: Body, k: string): boolean | undefined {
 export function oneOf<T extends string>(b: Body, k: string, choices: readonly T[]): T | undefined {
   const v = str(b, k);
   if (v === undefined) return undefined;
-  if (!choices.includes(v as T)) throw badRequest(k, `'${k}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${v}'`);
+  if (!choices.includes(v as T))
+    throw badRequest(k, `'${k}' must be one of ${choices.map((c) => `'${c}'`).join(', ')}, got '${v}'`);
   return v as T;
 }
 
@@ -65,7 +67,10 @@ export function size(b: Body, m: Manifest, sizes: number[]): number | undefined 
     if (match && match[1] === match[2]) n = Number(match[1]);
   }
   if (n === undefined || !sizes.includes(n)) {
-    throw badRequest('size', `'size' must be one of ${sizes.map((s) => `'${s}x${s}'`).join(', ')} for model ${m.id}, got ${JSON.stringify(v)}`);
+    throw badRequest(
+      'size',
+      `'size' must be one of ${sizes.map((s) => `'${s}x${s}'`).join(', ')} for model ${m.id}, got ${JSON.stringify(v)}`,
+    );
   }
   return n;
 }

@@ -26,10 +26,9 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
     if (!v) throw new Error(`environment variable ${k} is not set`);
     return v;
   };
-  const queues = Object.fromEntries(STAGE_QUEUES.map((q) => [q, need(`BATON_QUEUE_${q.toUpperCase()}`)])) as Record<
-    StageQueue,
-    string
-  >;
+  const queues = Object.fromEntries(
+    STAGE_QUEUES.map((q) => [q, need(`BATON_QUEUE_${q.toUpperCase()}`)]),
+  ) as Record<StageQueue, string>;
   const dlq = Object.fromEntries(
     STAGE_QUEUES.flatMap((q) => {
       const v = env[`BATON_DLQ_${q.toUpperCase()}`];

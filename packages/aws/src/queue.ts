@@ -28,7 +28,11 @@ export class SqsQueue {
 
   async send(body: unknown, delaySeconds = 0): Promise<string | undefined> {
     const r = await this.client.send(
-      new SendMessageCommand({ QueueUrl: this.url, MessageBody: JSON.stringify(body), DelaySeconds: delaySeconds }),
+      new SendMessageCommand({
+        QueueUrl: this.url,
+        MessageBody: JSON.stringify(body),
+        DelaySeconds: delaySeconds,
+      }),
     );
     return r.MessageId;
   }
@@ -58,7 +62,11 @@ export class SqsQueue {
 
   async extend(receiptHandle: string, seconds: number): Promise<void> {
     await this.client.send(
-      new ChangeMessageVisibilityCommand({ QueueUrl: this.url, ReceiptHandle: receiptHandle, VisibilityTimeout: seconds }),
+      new ChangeMessageVisibilityCommand({
+        QueueUrl: this.url,
+        ReceiptHandle: receiptHandle,
+        VisibilityTimeout: seconds,
+      }),
     );
   }
 }

@@ -1,5 +1,5 @@
 export * from './job-store.ts';
 export * from './logger.ts';
+export * from './poller.ts';
 export * from './records.ts';
 export * from './worker.ts';
-export * from './poller.ts';

@@ -23,6 +23,18 @@ export type Enqueue = (msg: StageMessage) => Promise<void>;
 const json = (v: unknown) => JSON.stringify(v);
 const decoder = new TextDecoder();
 
+/**
+ * An object read while its writer is still writing it (a local filesystem-backed S3
+ * is not atomic) parses as nothing: the next read sees it whole.
+ */
+function parseJson<T>(bytes: Uint8Array): T | null {
+  try {
+    return JSON.parse(decoder.decode(bytes)) as T;
+  } catch {
+    return null;
+  }
+}
+
 export class JobStore {
   constructor(
     readonly store: BlobStore,
@@ -34,7 +46,12 @@ export class JobStore {
     await this.store.put(keys.request(request.id), json(request), 'application/json');
     await this.store.put(keys.active(request.id), request.id, 'text/plain');
     // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
-    await enqueue({ v: 1, jobId: request.id, stage: request.stages[0]!, correlationId: request.correlationId });
+    await enqueue({
+      v: 1,
+      jobId: request.id,
+      stage: request.stages[0]!,
+      correlationId: request.correlationId,
+    });
   }
 
   async request(id: string): Promise<JobRequest | null> {
@@ -42,7 +59,12 @@ export class JobStore {
     return bytes ? (JSON.parse(decoder.decode(bytes)) as JobRequest) : null;
   }
 
-  async append(id: string, kind: RecordKind, stage: string, fields: Omit<StageRecord, 'kind' | 'stage' | 'at'> = {}) {
+  async append(
+    id: string,
+    kind: RecordKind,
+    stage: string,
+    fields: Omit<StageRecord, 'kind' | 'stage' | 'at'> = {},
+  ) {
     const at = this.now();
     const record: StageRecord = { kind, stage, at, ...fields };
     await this.store.put(keys.record(id, kind, stage, at), json(record), 'application/json');
@@ -52,7 +74,10 @@ export class JobStore {
   async records(id: string): Promise<StageRecord[]> {
     const ks = await this.store.list(keys.records(id));
     const out = await Promise.all(ks.map((k) => this.store.get(k)));
-    return out.filter((b): b is Uint8Array => b !== null).map((b) => JSON.parse(decoder.decode(b)) as StageRecord);
+    return out.flatMap((b) => {
+      const r = b && parseJson<StageRecord>(b);
+      return r ? [r] : [];
+    });
   }
 
   /** Record kinds present, from the keys alone (no object reads): cheap enough to check between steps. */
@@ -71,7 +96,8 @@ export class JobStore {
     await Promise.all(
       ks.map(async (k) => {
         const b = await this.store.get(k);
-        if (b) out[k.slice(k.lastIndexOf('/') + 1, -'.json'.length)] = JSON.parse(decoder.decode(b));
+        const p = b && parseJson<{ step: number; of: number; at: number }>(b);
+        if (p) out[k.slice(k.lastIndexOf('/') + 1, -'.json'.length)] = p;
       }),
     );
     return out;

@@ -46,7 +46,8 @@ export class Poller {
     this.visibility = o.visibilityTimeoutSeconds ?? 60;
     this.heartbeat = o.heartbeatSeconds ?? Math.floor(this.visibility / 3);
     this.retryDelay = o.retryDelaySeconds ?? 2;
-    if (this.batchSize < 1 || this.batchSize > 10) throw new RangeError(`batchSize must be in 1…10 (SQS) but is ${this.batchSize}`);
+    if (this.batchSize < 1 || this.batchSize > 10)
+      throw new RangeError(`batchSize must be in 1…10 (SQS) but is ${this.batchSize}`);
     if (!(this.heartbeat > 0 && this.heartbeat < this.visibility)) {
       throw new RangeError(
         `heartbeatSeconds (${this.heartbeat}) must be > 0 and shorter than visibilityTimeoutSeconds (${this.visibility})`,
@@ -89,7 +90,12 @@ export class Poller {
     let retry: Set<string>;
     try {
       const r = await worker.handle(
-        messages.map((m) => ({ id: m.id, body: m.body, receiveCount: m.receiveCount, ...(m.sentAt && { sentAt: m.sentAt }) })),
+        messages.map((m) => ({
+          id: m.id,
+          body: m.body,
+          receiveCount: m.receiveCount,
+          ...(m.sentAt && { sentAt: m.sentAt }),
+        })),
         { betweenSteps },
       );
       retry = new Set(r.retry);

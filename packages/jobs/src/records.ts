@@ -76,7 +76,8 @@ export const keys = {
     `jobs/${id}/records/${String(at).padStart(13, '0')}-${kind}-${stage}-${randomBytes(4).toString('hex')}.json`,
   progress: (id: string, stage: string) => `jobs/${id}/progress/${stage}.json`,
   progressPrefix: (id: string) => `jobs/${id}/progress/`,
-  output: (id: string, stage: string) => (stage === 'decode' ? `jobs/${id}/image.png` : `jobs/${id}/${stage}.safetensors`),
+  output: (id: string, stage: string) =>
+    stage === 'decode' ? `jobs/${id}/image.png` : `jobs/${id}/${stage}.safetensors`,
   active: (id: string) => `active/${id}`,
   activePrefix: 'active/',
 };
@@ -127,7 +128,8 @@ export function deriveState(
         finishedAt: done.at,
       };
     }
-    if (started) return { name, status: 'running', startedAt: started.at, ...(p && { step: p.step, of: p.of }) };
+    if (started)
+      return { name, status: 'running', startedAt: started.at, ...(p && { step: p.step, of: p.of }) };
     return { name, status: 'pending' };
   });
   const cancelled = sorted.find((r) => r.kind === 'cancelled');
@@ -158,7 +160,13 @@ export function deriveState(
     stages,
     ...(!TERMINAL.includes(status) && current && { stage: current.name }),
     ...(status === 'failed' &&
-      failed && { error: { stage: failed.stage, reason: failed.reason ?? 'failed', ...(failed.code && { code: failed.code }) } }),
+      failed && {
+        error: {
+          stage: failed.stage,
+          reason: failed.reason ?? 'failed',
+          ...(failed.code && { code: failed.code }),
+        },
+      }),
     createdAt: request.createdAt,
     ...(finishedAt !== undefined && { finishedAt }),
   };

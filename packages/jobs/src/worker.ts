@@ -9,7 +9,7 @@
  */
 import { isTransient } from '@baton/aws';
 import type { Tensor } from '@baton/diffusion';
-import { BadRequestError, type Cascade, CancelledError, type JobSpec } from '@baton/pipeline';
+import { BadRequestError, CancelledError, type Cascade, type JobSpec } from '@baton/pipeline';
 import { FeedError, ManifestError } from '@baton/runtime';
 import { readLatents, SafetensorsError, writeLatents } from '@baton/safetensors';
 import { encodePng } from '@baton/shapes';
@@ -86,8 +86,16 @@ export function parseMessage(body: string): StageMessage {
     throw new PermanentError('message body is not JSON', 'bad_message', { cause });
   }
   const o = m as Partial<StageMessage>;
-  if (o?.v !== 1 || typeof o.jobId !== 'string' || typeof o.stage !== 'string' || typeof o.correlationId !== 'string') {
-    throw new PermanentError('message is not a v1 stage message {v, jobId, stage, correlationId}', 'bad_message');
+  if (
+    o?.v !== 1 ||
+    typeof o.jobId !== 'string' ||
+    typeof o.stage !== 'string' ||
+    typeof o.correlationId !== 'string'
+  ) {
+    throw new PermanentError(
+      'message is not a v1 stage message {v, jobId, stage, correlationId}',
+      'bad_message',
+    );
   }
   return o as StageMessage;
 }
@@ -117,9 +125,31 @@ export class StageWorker {
         }
       }
     }
-    const cascade = todo.length ? await this.o.cascade() : undefined;
-    const groups = new Map<string, Work[]>();
+    // The same job and stage twice in one batch (a duplicate delivery) runs once; both are acknowledged.
+    const unique = new Map<string, Work>();
     for (const w of todo) {
+      const key = `${w.msg.jobId}|${w.msg.stage}`;
+      if (unique.has(key))
+        this.log('stage.skip', {
+          jobId: w.msg.jobId,
+          stage: w.msg.stage,
+          messageId: w.message.id,
+          reason: 'duplicate in batch',
+        });
+      else unique.set(key, w);
+    }
+    let cascade: Cascade | undefined;
+    try {
+      cascade = unique.size ? await this.o.cascade() : undefined;
+    } catch (e) {
+      this.log('stage.error', {
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+        reason: 'cannot load the model',
+      });
+      return { retry: [...retry, ...todo.map((w) => w.message.id)] };
+    }
+    const groups = new Map<string, Work[]>();
+    for (const w of unique.values()) {
       const key = `${w.msg.stage}|${cascade!.batchKey(w.msg.stage.replace(/\d+$/, ''), w.request.spec)}`;
       groups.set(key, [...(groups.get(key) ?? []), w]);
     }
@@ -130,7 +160,11 @@ export class StageWorker {
         if (isPermanent(e)) {
           for (const w of group) await this.failPermanently(w.message, e as Error, w.msg);
         } else if (isTransient(e)) {
-          this.log('stage.retry', { stage: group[0]!.msg.stage, jobIds: group.map((w) => w.msg.jobId), error: String(e) });
+          this.log('stage.retry', {
+            stage: group[0]!.msg.stage,
+            jobIds: group.map((w) => w.msg.jobId),
+            error: String(e),
+          });
           retry.push(...group.map((w) => w.message.id));
         } else {
           // A bug: fail loudly, and let redelivery (then the dead-letter queue) decide.
@@ -155,7 +189,12 @@ export class StageWorker {
     if (!request.stages.includes(msg.stage)) {
       throw new PermanentError(`job ${msg.jobId} has no stage "${msg.stage}"`, 'bad_message');
     }
-    const ctx = { jobId: msg.jobId, stage: msg.stage, messageId: message.id, correlationId: msg.correlationId };
+    const ctx = {
+      jobId: msg.jobId,
+      stage: msg.stage,
+      messageId: message.id,
+      correlationId: msg.correlationId,
+    };
     const kinds = await jobs.kinds(msg.jobId);
     if (kinds.has('cancelled') || kinds.has('failed') || kinds.has('dead-letter')) {
       this.log('stage.skip', { ...ctx, reason: 'job finished' });
@@ -182,7 +221,13 @@ export class StageWorker {
 
   private async failPermanently(message: IncomingMessage, e: Error, msg?: StageMessage) {
     const code = e instanceof PermanentError ? e.code : e.name;
-    this.log('stage.failed', { messageId: message.id, jobId: msg?.jobId, stage: msg?.stage, code, reason: e.message });
+    this.log('stage.failed', {
+      messageId: message.id,
+      jobId: msg?.jobId,
+      stage: msg?.stage,
+      code,
+      reason: e.message,
+    });
     let m = msg;
     if (!m) {
       try {
@@ -192,7 +237,11 @@ export class StageWorker {
       }
     }
     if (await this.o.jobs.request(m.jobId)) {
-      await this.o.jobs.append(m.jobId, 'failed', m.stage, { reason: e.message, code, messageId: message.id });
+      await this.o.jobs.append(m.jobId, 'failed', m.stage, {
+        reason: e.message,
+        code,
+        messageId: message.id,
+      });
       await this.o.jobs.store.delete(keys.active(m.jobId));
     }
   }
@@ -204,11 +253,16 @@ export class StageWorker {
     const model = cascade.manifest.id;
     for (const w of group) {
       if (w.request.model !== model) {
-        throw new PermanentError(`job ${w.msg.jobId} was made for model ${w.request.model}, this worker runs ${model}`, 'model_mismatch');
+        throw new PermanentError(
+          `job ${w.msg.jobId} was made for model ${w.request.model}, this worker runs ${model}`,
+          'model_mismatch',
+        );
       }
     }
     const t0 = Date.now();
-    await Promise.all(group.map((w) => jobs.append(w.msg.jobId, 'started', stage, { messageId: w.message.id })));
+    await Promise.all(
+      group.map((w) => jobs.append(w.msg.jobId, 'started', stage, { messageId: w.message.id })),
+    );
     const inputs = await Promise.all(group.map((w) => this.input(w, model)));
 
     // Between steps: progress (throttled), cancellation (throttled), heartbeats and deadlines.
@@ -223,7 +277,8 @@ export class StageWorker {
       }
       if (now - lastCancelCheck >= (this.o.cancelCheckIntervalMs ?? 500)) {
         lastCancelCheck = now;
-        for (const w of group) if ((await jobs.kinds(w.msg.jobId)).has('cancelled')) cancelled.add(w.msg.jobId);
+        for (const w of group)
+          if ((await jobs.kinds(w.msg.jobId)).has('cancelled')) cancelled.add(w.msg.jobId);
         if (cancelled.size === group.length) throw new CancelledError(`all ${group.length} jobs cancelled`);
       }
       await this.o.betweenSteps?.();
@@ -261,8 +316,18 @@ export class StageWorker {
     for (const [i, w] of group.entries()) {
       if (cancelled.has(w.msg.jobId)) continue;
       const queueWaitMs = w.message.sentAt ? Math.max(0, t0 - w.message.sentAt) : 0;
-      await jobs.store.put(keys.output(w.msg.jobId, stage), outputs[i]!, stage === 'decode' ? 'image/png' : 'application/octet-stream');
-      await jobs.append(w.msg.jobId, 'done', stage, { ms, steps, batch: group.length, queueWaitMs, messageId: w.message.id });
+      await jobs.store.put(
+        keys.output(w.msg.jobId, stage),
+        outputs[i]!,
+        stage === 'decode' ? 'image/png' : 'application/octet-stream',
+      );
+      await jobs.append(w.msg.jobId, 'done', stage, {
+        ms,
+        steps,
+        batch: group.length,
+        queueWaitMs,
+        messageId: w.message.id,
+      });
       await this.handOn(w.msg, w.request);
       this.log('stage.done', {
         jobId: w.msg.jobId,
@@ -289,13 +354,23 @@ export class StageWorker {
     const prev = previousStage(w.request.stages, w.msg.stage);
     if (!prev) return null;
     const bytes = await this.o.jobs.store.get(keys.output(w.msg.jobId, prev));
-    if (!bytes) throw new PermanentError(`job ${w.msg.jobId}: input of stage ${w.msg.stage} (${prev}) is missing`, 'missing_input');
+    if (!bytes)
+      throw new PermanentError(
+        `job ${w.msg.jobId}: input of stage ${w.msg.stage} (${prev}) is missing`,
+        'missing_input',
+      );
     const l = readLatents(bytes);
     if (l.meta.model !== model) {
-      throw new PermanentError(`job ${w.msg.jobId}: ${prev} latents come from model ${l.meta.model}, not ${model}`, 'model_mismatch');
+      throw new PermanentError(
+        `job ${w.msg.jobId}: ${prev} latents come from model ${l.meta.model}, not ${model}`,
+        'model_mismatch',
+      );
     }
     if (l.meta.job !== w.msg.jobId) {
-      throw new PermanentError(`job ${w.msg.jobId}: ${prev} latents belong to job ${l.meta.job}`, 'bad_input');
+      throw new PermanentError(
+        `job ${w.msg.jobId}: ${prev} latents belong to job ${l.meta.job}`,
+        'bad_input',
+      );
     }
     return { data: l.data, shape: l.shape };
   }

@@ -72,7 +72,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     new Promise<void>((resolve) => {
       const child = fork(WORKER_ENTRY, [stage], {
         execArgv: ['--import', 'tsx'],
-        env: { ...process.env, ...configToEnv(config), BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30), ...o.workerEnv },
+        env: {
+          ...process.env,
+          ...configToEnv(config),
+          BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
+          ...o.workerEnv,
+        },
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       });
       workers.set(stage, child);
@@ -95,7 +100,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     return r;
   };
   await sweep(0);
-  const sweeper = setInterval(() => void sweep().catch((e) => log('stack.sweep_error', { error: String(e) })), o.sweepEveryMs ?? 15_000);
+  const sweeper = setInterval(
+    () => void sweep().catch((e) => log('stack.sweep_error', { error: String(e) })),
+    o.sweepEveryMs ?? 15_000,
+  );
 
   // Dead letters: the job says so.
   const dlqAbort = new AbortController();

@@ -1,0 +1,45 @@
+/** Shared helpers of the integration tests: a running local stack and polling. */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silent } from '@baton/jobs';
+import { type StackOptions, startStack } from '@baton/stack';
+
+export async function stack(options: Partial<StackOptions> = {}) {
+  return startStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'baton-stack-')),
+    log: silent,
+    sweepEveryMs: 1000,
+    staleAfterMs: 60_000,
+    ...options,
+    workerEnv: { BATON_PROGRESS_MS: '0', BATON_CANCEL_CHECK_MS: '0', ...options.workerEnv },
+  });
+}
+
+export async function until<T>(
+  fn: () => Promise<T | undefined | null | false>,
+  timeoutMs = 60_000,
+  what = 'condition',
+): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await fn();
+    if (v) return v;
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export async function post(url: string, body: unknown) {
+  const r = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(body),
+  });
+  return { status: r.status, body: (await r.json()) as Record<string, any> };
+}
+
+export async function getJob(apiUrl: string, id: string) {
+  const r = await fetch(`${apiUrl}/v1/jobs/${id}`);
+  return (await r.json()) as Record<string, any>;
+}

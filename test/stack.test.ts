@@ -1,0 +1,206 @@
+/**
+ * The whole system on real local S3 and SQS servers with real worker processes:
+ * a job through every stage, a duplicated message, a worker killed mid-stage, a
+ * cancelled job, poison messages, and the dead-letter path.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { SqsQueue } from '@baton/aws';
+import { JobStore, keys, StageWorker, silent } from '@baton/jobs';
+import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
+import { readLatents, writeLatents } from '@baton/safetensors';
+import { decodePng } from '@baton/shapes';
+import { type Stack, wire } from '@baton/stack';
+import { getJob, post, stack, until } from './helpers.ts';
+
+let s: Stack;
+before(async () => {
+  s = await stack({ visibilityTimeoutSeconds: 4, maxReceiveCount: 3 });
+});
+after(async () => {
+  await s?.close();
+});
+
+const done = (id: string, timeout = 90_000) =>
+  until(
+    async () => {
+      const j = await getJob(s.apiUrl, id);
+      return ['succeeded', 'failed', 'canceled'].includes(j.status) ? j : null;
+    },
+    timeout,
+    `job ${id}`,
+  );
+
+test('a 256 px job runs base → relay1 → relay2 → decode and matches an in-process run byte for byte', async () => {
+  const r = await post(`${s.apiUrl}/v1/jobs`, {
+    prompt: 'red circle top left on white',
+    size: '256x256',
+    seed: 11,
+  });
+  assert.equal(r.status, 202);
+  assert.equal(r.body.status, 'queued');
+  assert.deepEqual(
+    r.body.stages.map((x: { name: string }) => x.name),
+    ['base', 'relay1', 'relay2', 'decode'],
+  );
+  const j = await done(r.body.id);
+  assert.equal(j.status, 'succeeded', JSON.stringify(j.error));
+  for (const st of j.stages) assert.equal(st.status, 'done');
+  assert.ok(j.timings_ms.base > 0 && j.timings_ms.relay2 > 0);
+  const png = new Uint8Array(await (await fetch(j.result.image_url)).arrayBuffer());
+  const img = decodePng(png);
+  assert.equal(img.width, 256);
+  // Same seed, same bytes: the in-process cascade gives the identical PNG.
+  const cascade = await defaultCascade();
+  const [local] = await generateBatch(cascade, [
+    planJob(cascade, 'red circle top left on white', { seed: 11, size: 256 }),
+  ]);
+  assert.equal(local!.spec.caption, j.revised_prompt);
+  assert.deepEqual(new Uint8Array(local!.png), png);
+});
+
+test('a duplicated message does not compute twice and leaves the image unchanged', async () => {
+  const { jobs, queues } = wire(s.config);
+  const r = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'blue square', size: '128x128', seed: 5 });
+  const id = r.body.id as string;
+  // The same base message, delivered again while the first is in flight.
+  await queues.base.send({ v: 1, jobId: id, stage: 'base', correlationId: 'dup' });
+  const j = await done(id);
+  assert.equal(j.status, 'succeeded');
+  const before = await jobs.store.get(keys.output(id, 'decode'));
+  // And once more after the job finished: every stage again.
+  for (const stage of ['base', 'relay1', 'decode'] as const) {
+    await queues[stage === 'relay1' ? 'relay' : stage].send({ v: 1, jobId: id, stage, correlationId: 'dup' });
+  }
+  await new Promise((res) => setTimeout(res, 2500));
+  const records = await jobs.records(id);
+  for (const stage of ['base', 'relay1', 'decode']) {
+    const computed = records.filter((x) => x.kind === 'done' && x.stage === stage && !x.reused);
+    assert.equal(computed.length, 1, `${stage} computed ${computed.length} times`);
+  }
+  assert.deepEqual(await jobs.store.get(keys.output(id, 'decode')), before);
+});
+
+test('a worker killed mid-stage: the message comes back and the job completes', async () => {
+  const r = await post(`${s.apiUrl}/v1/jobs`, {
+    prompt: 'green triangle',
+    size: '128x128',
+    seed: 9,
+    steps_base: 200,
+  });
+  const id = r.body.id as string;
+  await until(
+    async () => {
+      const j = await getJob(s.apiUrl, id);
+      return j.progress?.stage === 'base' && j.progress.step >= 2;
+    },
+    60_000,
+    'base progress',
+  );
+  const victim = s.workers.get('base')!;
+  victim.kill('SIGKILL');
+  const j = await done(id, 120_000);
+  assert.equal(j.status, 'succeeded', JSON.stringify(j.error));
+  assert.notEqual(s.workers.get('base'), victim, 'the stack restarted the worker');
+});
+
+test('a cancelled job stops at a step boundary and produces no image', async () => {
+  const r = await post(`${s.apiUrl}/v1/jobs`, {
+    prompt: 'purple dot',
+    size: '256x256',
+    seed: 3,
+    steps_base: 200,
+  });
+  const id = r.body.id as string;
+  await until(async () => (await getJob(s.apiUrl, id)).progress?.step >= 1, 60_000, 'progress');
+  const c = await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
+  assert.equal(c.status, 200);
+  assert.equal(c.body.status, 'canceled');
+  await new Promise((res) => setTimeout(res, 2000));
+  const j = await getJob(s.apiUrl, id);
+  assert.equal(j.status, 'canceled');
+  const { jobs } = wire(s.config);
+  assert.equal(await jobs.store.exists(keys.output(id, 'base')), false, 'base stopped before finishing');
+  assert.equal(await jobs.store.exists(keys.output(id, 'decode')), false);
+  assert.ok(j.stages[0].step < 200);
+});
+
+test('poison messages: garbage, an unknown job, corrupt latents → no retry loop; the job says why', async () => {
+  const { jobs, queues } = wire(s.config);
+  await queues.base.send('not json at all');
+  await queues.relay.send({ v: 1, jobId: 'job_aaaaaaaaaaaaaaaa', stage: 'relay1', correlationId: 'x' });
+  // A real job whose base output is replaced by a corrupt file before the relay reads it.
+  const r = await post(`${s.apiUrl}/v1/jobs`, {
+    prompt: 'white box',
+    size: '128x128',
+    seed: 1,
+    expand: true,
+  });
+  const id = r.body.id as string;
+  await until(() => jobs.store.exists(keys.output(id, 'base')), 60_000, 'base output');
+  const fresh = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'black circle', size: '128x128', seed: 2 });
+  const fid = fresh.body.id as string;
+  await until(async () => (await getJob(s.apiUrl, fid)).status === 'succeeded', 60_000, 'second job');
+  // Corrupt latents for the relay stage of the second job, then redeliver its relay message.
+  const good = await jobs.store.get(keys.output(fid, 'base'));
+  const l = readLatents(good!);
+  await jobs.store.put(
+    keys.output(fid, 'base'),
+    writeLatents({ ...l, meta: { ...l.meta, model: 'some-other-model' } }),
+  );
+  await jobs.store.delete(keys.output(fid, 'relay1'));
+  await jobs.store.put(keys.active(fid), fid);
+  // Forget the old done record's effect by checking for the new failure record.
+  await queues.relay.send({ v: 1, jobId: fid, stage: 'relay1', correlationId: 'poison' });
+  const failed = await until(
+    async () => {
+      const recs = await jobs.records(fid);
+      return recs.find((x) => x.kind === 'failed');
+    },
+    30_000,
+    'failed record',
+  );
+  assert.equal(failed.code, 'model_mismatch');
+  assert.match(failed.reason!, /some-other-model/);
+  // The workers are still healthy: a normal job still completes.
+  const ok = await done(
+    (await post(`${s.apiUrl}/v1/jobs`, { prompt: 'orange circle', size: '64x64', seed: 4 })).body.id,
+  );
+  assert.equal(ok.status, 'succeeded');
+});
+
+test('a stage that keeps failing goes to the dead-letter queue and the job says so', async () => {
+  // A second stack without workers; this test's own worker fails every attempt (a bug, not bad input).
+  const t = await stack({ workers: false, visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
+  try {
+    const { jobs, enqueue, queues } = wire(t.config);
+    const worker = new StageWorker({
+      jobs: new JobStore(jobs.store),
+      enqueue,
+      log: silent,
+      cascade: async () => {
+        throw new Error('simulated bug');
+      },
+    });
+    const r = await post(`${t.apiUrl}/v1/jobs`, { prompt: 'red circle', size: '64x64', seed: 1 });
+    const id = r.body.id as string;
+    const q = new SqsQueue(t.config, t.config.queues.base);
+    const j = await until(
+      async () => {
+        for (const m of await q.receive(10, 0, 1)) {
+          const res = await worker.handle([{ id: m.id, body: m.body }]);
+          assert.deepEqual(res.retry, [m.id]);
+        }
+        const state = await getJob(t.apiUrl, id);
+        return state.status === 'failed' ? state : null;
+      },
+      60_000,
+      'dead letter',
+    );
+    assert.equal(j.error.code, 'dead_letter');
+    assert.match(j.error.reason, /gave up after 2 deliveries/);
+    void queues;
+  } finally {
+    await t.close();
+  }
+});
