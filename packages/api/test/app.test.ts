@@ -1,0 +1,138 @@
+/** The API through app.request, on a real local S3 and SQS (no workers: jobs stay queued). */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { SqsQueue } from '@baton/aws';
+import { JobStore, type StageMessage } from '@baton/jobs';
+import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
+import { loadManifest } from '@baton/runtime';
+import { type LocalAws, startLocalAws, wire } from '@baton/stack';
+import { createApp, shapesExpander } from '../src/index.ts';
+
+let aws: LocalAws;
+let app: ReturnType<typeof createApp>;
+let jobs: JobStore;
+const sent: StageMessage[] = [];
+
+before(async () => {
+  aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-api-')) });
+  const w = wire(aws.config);
+  jobs = w.jobs;
+  const manifest = await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR);
+  app = createApp({
+    jobs,
+    manifest,
+    expander: shapesExpander,
+    enqueue: async (m) => {
+      sent.push(m);
+      await w.enqueue(m);
+    },
+    config: { syncWaitMs: 300, pollMs: 50 },
+  });
+});
+after(() => aws.close());
+
+const post = (path: string, body: unknown) =>
+  app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+test('POST /v1/jobs accepts, expands the prompt, stores the request and enqueues the base stage', async () => {
+  const r = await post('/v1/jobs', { prompt: 'big blue box top right on white', seed: 4, size: '256x256' });
+  assert.equal(r.status, 202);
+  const j = (await r.json()) as Record<string, any>;
+  assert.match(j.id, /^job_/);
+  assert.equal(j.status, 'queued');
+  assert.equal(j.revised_prompt, 'a large blue square in the top right corner, on a white background');
+  assert.deepEqual(j.stages.map((s: { name: string }) => s.name), ['base', 'relay1', 'relay2', 'decode']);
+  assert.deepEqual(sent.at(-1), { v: 1, jobId: j.id, stage: 'base', correlationId: (await jobs.request(j.id))!.correlationId });
+  const q = new SqsQueue(aws.config, aws.config.queues.base);
+  const got = await q.receive(10, 0);
+  assert.ok(got.some((m) => JSON.parse(m.body).jobId === j.id));
+  const g = await app.request(`/v1/jobs/${j.id}`);
+  assert.equal(((await g.json()) as { status: string }).status, 'queued');
+});
+
+test('expand: false keeps the prompt verbatim', async () => {
+  const r = await post('/v1/jobs', { prompt: '  red circle ', seed: 1, expand: false });
+  assert.equal(((await r.json()) as { revised_prompt: string }).revised_prompt, 'red circle');
+});
+
+test('bad input → 400 in OpenAI error shape naming the field', async () => {
+  const cases: [string, unknown, string][] = [
+    ['/v1/jobs', '{"prompt":', 'body'],
+    ['/v1/jobs', [1, 2], 'body'],
+    ['/v1/jobs', {}, 'prompt'],
+    ['/v1/jobs', { prompt: 42 }, 'prompt'],
+    ['/v1/jobs', { prompt: '   ' }, 'prompt'],
+    ['/v1/jobs', { prompt: 'x'.repeat(5000) }, 'prompt'],
+    ['/v1/jobs', { prompt: 'a', size: '100x100' }, 'size'],
+    ['/v1/jobs', { prompt: 'a', size: '128x64' }, 'size'],
+    ['/v1/jobs', { prompt: 'a', seed: -1 }, 'seed'],
+    ['/v1/jobs', { prompt: 'a', seed: 1.5 }, 'seed'],
+    ['/v1/jobs', { prompt: 'a', variant: 'turbo' }, 'variant'],
+    ['/v1/jobs', { prompt: 'a', steps_base: 0 }, 'steps_base'],
+    ['/v1/jobs', { prompt: 'a', steps_relay: 1000 }, 'steps_relay'],
+    ['/v1/jobs', { prompt: 'a', guidance: -1 }, 'guidance'],
+    ['/v1/jobs', { prompt: 'a', expand: 'yes' }, 'expand'],
+    ['/v1/images/generations', { prompt: 'a', n: 0 }, 'n'],
+    ['/v1/images/generations', { prompt: 'a', n: 99 }, 'n'],
+    ['/v1/images/generations', { prompt: 'a', response_format: 'jpeg' }, 'response_format'],
+    ['/v1/images/generations', { prompt: 'a', model: 'dall-e-3' }, 'model'],
+    ['/v1/images/generations', { prompt: 'a', size: '1024x1024' }, 'size'],
+  ];
+  for (const [path, body, field] of cases) {
+    const r = await post(path, body);
+    assert.equal(r.status, 400, `${JSON.stringify(body)} → ${r.status}`);
+    const e = (await r.json()) as { error: { param: string; type: string; message: string } };
+    assert.equal(e.error.param, field, `${JSON.stringify(body)}: ${e.error.message}`);
+    assert.equal(e.error.type, 'invalid_request_error');
+  }
+});
+
+test('unknown jobs and routes → 404; image links must be signed and unexpired', async () => {
+  assert.equal((await app.request('/v1/jobs/job_aaaaaaaaaaaaaaaa')).status, 404);
+  assert.equal((await app.request('/v1/jobs/../../etc/passwd')).status, 404);
+  assert.equal((await app.request('/v1/nothing')).status, 404);
+  const r = await post('/v1/jobs', { prompt: 'red circle', seed: 2 });
+  const id = ((await r.json()) as { id: string }).id;
+  assert.equal((await app.request(`/v1/jobs/${id}/image`)).status, 404);
+  assert.equal((await app.request(`/v1/jobs/${id}/image?expires=99999999999&signature=forged`)).status, 404);
+});
+
+test('POST /v1/images/generations answers 202 with the job ids when the wait runs out', async () => {
+  const r = await post('/v1/images/generations', { prompt: 'green dot', n: 2, seed: 7 });
+  assert.equal(r.status, 202);
+  const b = (await r.json()) as { job_ids: string[] };
+  assert.equal(b.job_ids.length, 2);
+  const seeds = await Promise.all(b.job_ids.map(async (id) => (await jobs.request(id))!.spec.seed));
+  assert.deepEqual(seeds, [7, 8]);
+});
+
+test('cancel marks a queued job canceled; cancelling again is harmless', async () => {
+  const r = await post('/v1/jobs', { prompt: 'red circle', seed: 3 });
+  const id = ((await r.json()) as { id: string }).id;
+  const c = await post(`/v1/jobs/${id}/cancel`, {});
+  assert.equal(((await c.json()) as { status: string }).status, 'canceled');
+  const again = await post(`/v1/jobs/${id}/cancel`, {});
+  assert.equal(((await again.json()) as { status: string }).status, 'canceled');
+});
+
+test('server-sent events end with the terminal state', async () => {
+  const r = await post('/v1/jobs', { prompt: 'red circle', seed: 3 });
+  const id = ((await r.json()) as { id: string }).id;
+  setTimeout(() => void post(`/v1/jobs/${id}/cancel`, {}), 200);
+  const ev = await app.request(`/v1/jobs/${id}/events`);
+  assert.equal(ev.headers.get('content-type'), 'text/event-stream');
+  const text = await ev.text();
+  assert.match(text, /event: progress/);
+  assert.match(text, /event: canceled\ndata: \{.*"status":"canceled"/);
+});
+
+test('the OpenAPI document lists every route', async () => {
+  const doc = (await (await app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+  assert.equal(doc.openapi, '3.1.0');
+  for (const p of ['/v1/images/generations', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/image']) {
+    assert.ok(doc.paths[p], p);
+  }
+});
