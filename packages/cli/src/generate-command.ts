@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import { MAX_SEED } from '@baton/diffusion';
 import { defaultCascade, generateBatch, type JobSpec, planJob, relayStages, stagesOf } from '@baton/pipeline';
 import { Progress } from './progress.ts';
+import { generateRemote, type RemoteJob } from './remote.ts';
 import { choiceFlag, intFlag, numberFlag, UsageError } from './usage-error.ts';
 
 export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
@@ -21,7 +22,8 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
   --cfg-relay W         guidance scale for the relay stages
   --no-expand           use the prompt verbatim as the caption
   --json                one JSON line per image: caption, seed, file, timings per stage
-  --batch N             images per batched model call with --prompt-file (default 4)`;
+  --batch N             images per batched model call with --prompt-file (default 4)
+  --api URL             send the job to a running stack (npm start) instead of running it here`;
 
 export async function generateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseArgs({
@@ -41,6 +43,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       'no-expand': { type: 'boolean' },
       json: { type: 'boolean' },
       batch: { type: 'string' },
+      api: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
   });
@@ -83,13 +86,14 @@ export async function generateCommand(argv: string[]): Promise<number> {
     expand: !values['no-expand'],
   };
   const batch = intFlag('batch', values.batch, 1, 64) ?? 4;
-  const cascade = await defaultCascade();
-  const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
   const files = prompts.map((_, i) =>
     values['out-dir'] !== undefined
       ? join(values['out-dir'], `${String(i).padStart(4, '0')}.png`)
       : (values.out ?? `baton-${seed}.png`),
   );
+  if (values.api !== undefined) return generateViaApi(values.api, prompts, files, seed, options, values.json === true);
+  const cascade = await defaultCascade();
+  const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
   const stages = stagesOf(cascade.manifest, jobs[0]!.size);
   const progress = new Progress();
   for (let start = 0; start < jobs.length; start += batch) {
@@ -119,6 +123,34 @@ export async function generateCommand(argv: string[]): Promise<number> {
       } else {
         console.log(`${file}  (seed ${r.spec.seed}) ${r.spec.caption}`);
       }
+    }
+  }
+  return 0;
+}
+
+async function generateViaApi(
+  api: string,
+  prompts: string[],
+  files: string[],
+  seed: number,
+  options: Omit<RemoteJob, 'prompt' | 'seed'>,
+  json: boolean,
+): Promise<number> {
+  const progress = new Progress();
+  for (const [i, prompt] of prompts.entries()) {
+    const r = await generateRemote(api, { ...options, prompt, seed: seed + i }, (stage, step, of) =>
+      progress.update(prompts.length > 1 ? `${i + 1}/${prompts.length} ${stage}` : stage, step, of),
+    );
+    progress.done();
+    const file = files[i]!;
+    mkdirSync(dirname(file) || '.', { recursive: true });
+    writeFileSync(file, r.png);
+    if (json) {
+      console.log(
+        JSON.stringify({ file, prompt, caption: r.caption, seed: r.seed, size: r.size, variant: r.variant, stages: r.stages, timings_ms: r.timings, api }),
+      );
+    } else {
+      console.log(`${file}  (seed ${r.seed}) ${r.caption}`);
     }
   }
   return 0;

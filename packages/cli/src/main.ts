@@ -3,6 +3,7 @@ import { BadRequestError } from '@baton/pipeline';
 import { FeedError, ManifestError } from '@baton/runtime';
 import { EVAL_USAGE, evalCommand } from './eval-command.ts';
 import { GENERATE_USAGE, generateCommand } from './generate-command.ts';
+import { RemoteError } from './remote.ts';
 import { UsageError } from './usage-error.ts';
 
 const USAGE = `Usage: baton <command> [options]
@@ -37,7 +38,7 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`baton: ${e.field}: ${e.message}`);
       return 2;
     }
-    if (e instanceof ManifestError || e instanceof FeedError) {
+    if (e instanceof ManifestError || e instanceof FeedError || e instanceof RemoteError) {
       const cause = e.cause instanceof Error ? ` (${e.cause.message})` : '';
       console.error(`baton: ${e.message}${cause}`);
       return 1;

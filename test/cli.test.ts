@@ -1,0 +1,87 @@
+/** `npx baton` as a user runs it: files, JSON lines, errors and exit codes. */
+import assert from 'node:assert/strict';
+import { execFile, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { promisify } from 'node:util';
+import { decodePng, parseCaption } from '@baton/shapes';
+import { stack } from './helpers.ts';
+
+const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
+const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: process.env });
+const dir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
+
+test('generate writes a 128 px PNG and a JSON line with caption and timings', () => {
+  const out = join(dir, 'one.png');
+  const r = run(['generate', 'big blue box top right on white', '--seed', '3', '--out', out, '--json', '--steps-base', '8', '--steps-relay', '4']);
+  assert.equal(r.status, 0, r.stderr);
+  const line = JSON.parse(r.stdout.trim());
+  assert.equal(line.caption, 'a large blue square in the top right corner, on a white background');
+  assert.equal(line.seed, 3);
+  assert.deepEqual(line.stages, ['base', 'relay1', 'decode']);
+  assert.ok(line.timings_ms.base > 0 && line.timings_ms.relay1 > 0 && line.timings_ms.decode > 0);
+  assert.equal(decodePng(readFileSync(out)).width, 128);
+});
+
+test('the same prompt and seed give the same bytes; --no-expand uses the prompt verbatim', () => {
+  const a = join(dir, 'a.png');
+  const b = join(dir, 'b.png');
+  for (const f of [a, b]) assert.equal(run(['generate', 'red circle', '--seed', '9', '--out', f, '--size', '64']).status, 0);
+  assert.deepEqual(readFileSync(a), readFileSync(b));
+  const r = run(['generate', 'red circle', '--seed', '9', '--out', a, '--size', '64', '--no-expand', '--json']);
+  assert.equal(JSON.parse(r.stdout).caption, 'red circle');
+});
+
+test('--prompt-file writes DIR/0000.png … in line order, line i with seed + i', () => {
+  const file = join(dir, 'prompts.txt');
+  writeFileSync(file, 'red circle\n\n  \nblue box top left\ngreen triangle on black\n');
+  const outDir = join(dir, 'many');
+  const r = run(['generate', '--prompt-file', file, '--out-dir', outDir, '--seed', '100', '--json', '--size', '64', '--variant', 'distilled']);
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(readdirSync(outDir).sort(), ['0000.png', '0001.png', '0002.png']);
+  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.seed), [100, 101, 102]);
+  assert.deepEqual(lines.map((l) => l.variant), ['distilled', 'distilled', 'distilled']);
+  assert.match(lines[1].caption, /blue square in the top left corner/);
+  assert.ok(parseCaption(lines[2].caption));
+});
+
+test('bad flags and prompts: a clear message and exit code 2', () => {
+  const cases: [string[], RegExp][] = [
+    [['generate'], /give exactly one PROMPT/],
+    [['generate', 'x', '--size', '100'], /size must be one of 64, 128, 256/],
+    [['generate', 'x', '--seed', 'abc'], /--seed must be an integer/],
+    [['generate', 'x', '--variant', 'turbo'], /--variant must be one of standard, distilled/],
+    [['generate', 'x', '--steps-base', '0'], /--steps-base must be an integer in 1…200/],
+    [['generate', 'x', '--cfg', 'lots'], /--cfg must be a number/],
+    [['generate', 'x', '--bogus'], /Unknown option '--bogus'/],
+    [['generate', '--prompt-file', '/nonexistent', '--out-dir', dir], /cannot read --prompt-file/],
+    [['generate', 'x'.repeat(2000)], /prompt is 2000 characters; the limit is 1000/],
+    [['frobnicate'], /unknown command "frobnicate"/],
+    [['eval', '--mode', 'magic'], /--mode must be one of/],
+  ];
+  for (const [args, re] of cases) {
+    const r = run(args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
+    assert.match(r.stderr, re);
+  }
+});
+
+test('--api sends the job to a running stack', async () => {
+  const s = await stack();
+  try {
+    const out = join(dir, 'remote.png');
+    // Asynchronously: the stack's API lives in this process.
+    const r = await promisify(execFile)(process.execPath, [BIN, 'generate', 'purple dot', '--seed', '5', '--out', out, '--api', s.apiUrl, '--json', '--size', '64']);
+    assert.equal(JSON.parse(r.stdout).seed, 5);
+    assert.equal(decodePng(readFileSync(out)).width, 64);
+    // The remote image is the local one, byte for byte.
+    const local = join(dir, 'local.png');
+    assert.equal(run(['generate', 'purple dot', '--seed', '5', '--out', local, '--size', '64']).status, 0);
+    assert.deepEqual(readFileSync(out), readFileSync(local));
+  } finally {
+    await s.close();
+  }
+});
