@@ -9,6 +9,7 @@ export async function stack(options: Partial<StackOptions> = {}) {
   return startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'baton-stack-')),
     log: silent,
+    workerLogs: 'ignore',
     sweepEveryMs: 1000,
     staleAfterMs: 60_000,
     ...options,

@@ -159,6 +159,7 @@ export function createApp(deps: ApiDeps) {
         ms: st.ms ?? null,
         batch: st.batch ?? null,
         queue_wait_ms: st.queueWaitMs ?? null,
+        onnx_ms: st.onnxMs ?? null,
       })),
       timings_ms: Object.fromEntries(
         s.stages.filter((st) => st.ms !== undefined).map((st) => [st.name, st.ms]),

@@ -37,6 +37,8 @@ export interface StageRecord {
   steps?: number;
   batch?: number;
   queueWaitMs?: number;
+  /** Time inside the ONNX runtime's run() for the whole batch. */
+  onnxMs?: number;
   reused?: boolean;
   reason?: string;
   code?: string;
@@ -51,6 +53,7 @@ export interface StageState {
   ms?: number;
   batch?: number;
   queueWaitMs?: number;
+  onnxMs?: number;
   startedAt?: number;
   finishedAt?: number;
 }
@@ -122,6 +125,7 @@ export function deriveState(
         ms: done.ms,
         batch: done.batch,
         queueWaitMs: done.queueWaitMs,
+        onnxMs: done.onnxMs,
         step: done.steps,
         of: done.steps,
         startedAt: started?.at,

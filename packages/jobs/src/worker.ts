@@ -47,6 +47,7 @@ export interface StageMetrics {
   steps: number;
   batch: number;
   queueWaitMs: number;
+  onnxMs: number;
   jobIds: string[];
 }
 
@@ -113,18 +114,22 @@ export class StageWorker {
   ): Promise<BatchResult> {
     const retry: string[] = [];
     const todo: Work[] = [];
-    for (const message of messages) {
-      try {
-        const w = await this.prepare(message);
-        if (w) todo.push(w);
-      } catch (e) {
-        if (isPermanent(e)) await this.failPermanently(message, e as Error);
-        else {
-          this.log('stage.retry', { messageId: message.id, error: String(e) });
-          retry.push(message.id);
+    await Promise.all(
+      messages.map(async (message) => {
+        try {
+          const w = await this.prepare(message);
+          if (w) todo.push(w);
+        } catch (e) {
+          if (isPermanent(e)) await this.failPermanently(message, e as Error);
+          else {
+            this.log('stage.retry', { messageId: message.id, error: String(e) });
+            retry.push(message.id);
+          }
         }
-      }
-    }
+      }),
+    );
+    // Keep the batch in message order (the batch composition must not depend on timing).
+    todo.sort((a, b) => messages.indexOf(a.message) - messages.indexOf(b.message));
     // The same job and stage twice in one batch (a duplicate delivery) runs once; both are acknowledged.
     const unique = new Map<string, Work>();
     for (const w of todo) {
@@ -195,12 +200,15 @@ export class StageWorker {
       messageId: message.id,
       correlationId: msg.correlationId,
     };
-    const kinds = await jobs.kinds(msg.jobId);
+    const [kinds, outputExists] = await Promise.all([
+      jobs.kinds(msg.jobId),
+      jobs.store.exists(keys.output(msg.jobId, msg.stage)),
+    ]);
     if (kinds.has('cancelled') || kinds.has('failed') || kinds.has('dead-letter')) {
       this.log('stage.skip', { ...ctx, reason: 'job finished' });
       return null;
     }
-    if (await jobs.store.exists(keys.output(msg.jobId, msg.stage))) {
+    if (outputExists) {
       // A duplicate delivery, or a worker that died after writing: finish the hand-over only.
       const records = await jobs.records(msg.jobId);
       if (!records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
@@ -260,10 +268,11 @@ export class StageWorker {
       }
     }
     const t0 = Date.now();
-    await Promise.all(
-      group.map((w) => jobs.append(w.msg.jobId, 'started', stage, { messageId: w.message.id })),
-    );
-    const inputs = await Promise.all(group.map((w) => this.input(w, model)));
+    const onnx0 = cascade.family.stats.runMs;
+    const [, inputs] = await Promise.all([
+      Promise.all(group.map((w) => jobs.append(w.msg.jobId, 'started', stage, { messageId: w.message.id }))),
+      Promise.all(group.map((w) => this.input(w, model))),
+    ]);
 
     // Between steps: progress (throttled), cancellation (throttled), heartbeats and deadlines.
     const cancelled = new Set<string>();
@@ -313,36 +322,35 @@ export class StageWorker {
       throw e;
     }
     const ms = Date.now() - t0;
-    for (const [i, w] of group.entries()) {
-      if (cancelled.has(w.msg.jobId)) continue;
-      const queueWaitMs = w.message.sentAt ? Math.max(0, t0 - w.message.sentAt) : 0;
-      await jobs.store.put(
-        keys.output(w.msg.jobId, stage),
-        outputs[i]!,
-        stage === 'decode' ? 'image/png' : 'application/octet-stream',
-      );
-      await jobs.append(w.msg.jobId, 'done', stage, {
-        ms,
-        steps,
-        batch: group.length,
-        queueWaitMs,
-        messageId: w.message.id,
-      });
-      await this.handOn(w.msg, w.request);
-      this.log('stage.done', {
-        jobId: w.msg.jobId,
-        stage,
-        messageId: w.message.id,
-        correlationId: w.msg.correlationId,
-        ms,
-        steps,
-        batch: group.length,
-        queueWaitMs,
-      });
-    }
+    const onnxMs = Math.round((cascade.family.stats.runMs - onnx0) * 10) / 10;
+    // Output first; then the done record and the next stage's message (both after the output).
+    await Promise.all(
+      group.map(async (w, i) => {
+        if (cancelled.has(w.msg.jobId)) return;
+        const queueWaitMs = w.message.sentAt ? Math.max(0, t0 - w.message.sentAt) : 0;
+        const type = stage === 'decode' ? 'image/png' : 'application/octet-stream';
+        await jobs.store.put(keys.output(w.msg.jobId, stage), outputs[i]!, type);
+        await Promise.all([
+          jobs.append(w.msg.jobId, 'done', stage, { ms, steps, batch: group.length, queueWaitMs, onnxMs, messageId: w.message.id }),
+          this.handOn(w.msg, w.request),
+        ]);
+        this.log('stage.done', {
+          jobId: w.msg.jobId,
+          stage,
+          messageId: w.message.id,
+          correlationId: w.msg.correlationId,
+          ms,
+          onnxMs,
+          steps,
+          batch: group.length,
+          queueWaitMs,
+        });
+      }),
+    );
     this.o.onMetrics?.({
       stage,
       ms,
+      onnxMs,
       steps,
       batch: group.length,
       queueWaitMs: Math.max(0, ...group.map((w) => (w.message.sentAt ? t0 - w.message.sentAt : 0))),

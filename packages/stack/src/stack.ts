@@ -27,6 +27,8 @@ export interface StackOptions {
   maxReceiveCount?: number;
   visibilityTimeoutSeconds?: number;
   syncWaitMs?: number;
+  /** Worker processes' JSON logs: to this process's stdout (default), or dropped. */
+  workerLogs?: 'inherit' | 'ignore';
   /** Extra environment for worker processes. */
   workerEnv?: Record<string, string>;
   log?: Logger;
@@ -78,7 +80,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
           ...o.workerEnv,
         },
-        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        stdio: ['ignore', o.workerLogs ?? 'inherit', 'inherit', 'ipc'],
       });
       workers.set(stage, child);
       child.on('message', (m) => {

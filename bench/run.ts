@@ -1,0 +1,129 @@
+/**
+ * `npm run bench`: numbers, not assertions. Everything is measured in this one run on
+ * this machine, and compared as ratios.
+ *
+ *   1. time per stage in-process (64/128/256 px, standard and distilled), and the
+ *      single-stage 128 px model beside the relay cascade;
+ *   2. first-image latency of a cold `baton generate` process;
+ *   3. the local stack: images/s at 1 and 8 concurrent jobs (batching), and the share
+ *      of end-to-end time spent outside ONNX run().
+ *
+ * --quick: fewer repetitions.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { silent } from '@baton/jobs';
+import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
+import { startStack } from '@baton/stack';
+
+const quick = process.argv.includes('--quick');
+const REPS = quick ? 2 : 5;
+const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
+
+async function stageTimes() {
+  const cascade = await defaultCascade();
+  await cascade.family.warm();
+  console.log(`\n1. Time per stage, in-process (${cascade.manifest.id}, CPU, batch 1, median of ${REPS})`);
+  console.log(`   ${'size'.padEnd(5)} ${'variant'.padEnd(10)} ${'base'.padStart(11)} ${'relay1'.padStart(11)} ${'relay2'.padStart(11)} ${'decode'.padStart(11)} ${'total'.padStart(11)}`);
+  const totals: Record<string, number> = {};
+  for (const variant of ['standard', 'distilled'] as const) {
+    for (const size of [64, 128, 256]) {
+      const runs: Record<string, number[]> = {};
+      for (let r = 0; r < REPS; r++) {
+        const [g] = await generateBatch(cascade, [planJob(cascade, 'a big red circle top left on white', { seed: r, size, variant })]);
+        for (const t of g!.timings) (runs[t.stage] ??= []).push(t.ms);
+      }
+      const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
+      const total = Object.values(m).reduce((a, b) => a + b, 0);
+      totals[`${variant}:${size}`] = total;
+      totals[`${variant}:base`] = m.base!;
+      const cell = (k: string) => (m[k] !== undefined ? fmt(m[k]!) : '         —  ');
+      console.log(`   ${String(size).padEnd(5)} ${variant.padEnd(10)} ${cell('base')} ${cell('relay1')} ${cell('relay2')} ${cell('decode')} ${fmt(total)}`);
+    }
+  }
+  const single: number[] = [];
+  const s = cascade.manifest.single_stage;
+  if (s) {
+    for (let r = 0; r < REPS; r++) {
+      const t0 = performance.now();
+      await cascade.singleStage([planJob(cascade, 'a big red circle top left on white', { seed: r })]);
+      single.push(performance.now() - t0);
+    }
+    console.log(`   single-stage ${s.resolution} px (${s.steps} steps, full noise range, incl. decode): ${fmt(median(single))}`);
+  }
+  console.log(`   base + relay at 128 px vs the base stage alone: ${(totals['standard:128']! / totals['standard:base']!).toFixed(2)}×`);
+  if (single.length) {
+    console.log(`   relay cascade at 128 px vs single-stage 128 px:  ${(totals['standard:128']! / median(single)).toFixed(2)}× the time`);
+  }
+  console.log(`   distilled vs standard at 128 px: ${(totals['distilled:128']! / totals['standard:128']!).toFixed(2)}× the time`);
+}
+
+function coldStart() {
+  const out = join(mkdtempSync(join(tmpdir(), 'baton-bench-')), 'cold.png');
+  const bin = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
+  const times: number[] = [];
+  for (let r = 0; r < (quick ? 1 : 3); r++) {
+    const t0 = performance.now();
+    execFileSync(process.execPath, [bin, 'generate', 'red circle', '--seed', String(r), '--out', out], { stdio: 'ignore' });
+    times.push(performance.now() - t0);
+  }
+  console.log(`\n2. First image from a cold process (npx baton generate, 128 px standard): ${fmt(median(times))} (median of ${times.length})`);
+}
+
+async function stack() {
+  const s = await startStack({ dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-')), log: silent, workerLogs: 'ignore' });
+  const api = s.apiUrl;
+  const submit = async (seed: number) => {
+    const r = await fetch(`${api}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'green triangle at the bottom on black', seed, size: 128 }),
+    });
+    return ((await r.json()) as { id: string }).id;
+  };
+  // biome-ignore lint/suspicious/noExplicitAny: API JSON
+  const wait = async (id: string): Promise<any> => {
+    for (;;) {
+      const j = await (await fetch(`${api}/v1/jobs/${id}`)).json();
+      if (['succeeded', 'failed', 'canceled'].includes(j.status)) return j;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  try {
+    await wait(await submit(999)); // warm the workers
+    console.log('\n3. Local stack (real S3 and SQS servers, worker processes), 128 px standard');
+    const n1 = quick ? 4 : 8;
+    let e2e = 0;
+    let onnx = 0;
+    const t1 = performance.now();
+    for (let i = 0; i < n1; i++) {
+      const t0 = performance.now();
+      const j = await wait(await submit(i));
+      e2e += performance.now() - t0;
+      onnx += j.stages.reduce((a: number, st: { onnx_ms: number; batch: number }) => a + st.onnx_ms / st.batch, 0);
+    }
+    const perSec1 = n1 / ((performance.now() - t1) / 1000);
+    console.log(`   1 job at a time: ${perSec1.toFixed(2)} images/s; end-to-end ${fmt(e2e / n1)} per image`);
+    console.log(`   time outside ONNX run(): ${((100 * (e2e - onnx)) / e2e).toFixed(1)} % of end-to-end (target ≤ 3 %)`);
+    const n8 = quick ? 8 : 16;
+    const t8 = performance.now();
+    const ids = await Promise.all(Array.from({ length: n8 }, (_, i) => submit(100 + i)));
+    const results = [];
+    for (let i = 0; i < n8; i += 8) results.push(...(await Promise.all(ids.slice(i, i + 8).map(wait))));
+    const perSec8 = n8 / ((performance.now() - t8) / 1000);
+    const batches = results.flatMap((j) => j.stages.map((st: { batch: number }) => st.batch));
+    console.log(
+      `   8 concurrent jobs: ${perSec8.toFixed(2)} images/s (${(perSec8 / perSec1).toFixed(2)}× one at a time), mean batch ${(batches.reduce((a, b) => a + b, 0) / batches.length).toFixed(1)}`,
+    );
+  } finally {
+    await s.close();
+  }
+}
+
+await stageTimes();
+coldStart();
+await stack();
+process.exit(0);
