@@ -5,9 +5,9 @@
 import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isTransient } from '@baton/aws';
 import type { Enqueue, JobRequest, JobState, JobStore } from '@baton/jobs';
-import { isJobId, keys, newJobId, TERMINAL } from '@baton/jobs';
-import { BadRequestError, type JobOptions, resolveJob, stagesOf } from '@baton/pipeline';
-import { type Manifest, supportedSizes } from '@baton/runtime';
+import { estimateCost, isJobId, keys, LAMBDA_3GB_PRICE_PER_SECOND, newJobId, TERMINAL } from '@baton/jobs';
+import { BadRequestError, type JobOptions, resolveJob, stagesOf } from '@baton/pipeline/spec';
+import { type Manifest, supportedSizes } from '@baton/runtime/manifest';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ApiError, badRequest, notFound } from './api-error.ts';
@@ -24,6 +24,8 @@ export interface ApiConfig {
   urlSecret: string;
   /** Poll interval while waiting or streaming events (ms). */
   pollMs: number;
+  /** Price of a compute-second, for each job's cost estimate (USD). */
+  pricePerComputeSecond: number;
 }
 
 export interface ApiDeps {
@@ -52,6 +54,7 @@ export function createApp(deps: ApiDeps) {
     urlTtlSeconds: 3600,
     urlSecret: randomUUID(),
     pollMs: 200,
+    pricePerComputeSecond: LAMBDA_3GB_PRICE_PER_SECOND,
     ...deps.config,
   };
   const app = new Hono();
@@ -164,6 +167,10 @@ export function createApp(deps: ApiDeps) {
       timings_ms: Object.fromEntries(
         s.stages.filter((st) => st.ms !== undefined).map((st) => [st.name, st.ms]),
       ),
+      usage: (() => {
+        const u = estimateCost(s.stages, config.pricePerComputeSecond);
+        return { compute_ms: u.computeMs, estimated_cost_usd: Number(u.costUsd.toPrecision(3)) };
+      })(),
       error: s.error ?? null,
       result: s.status === 'succeeded' ? { image_url: imageUrl(origin, s.id) } : null,
     };

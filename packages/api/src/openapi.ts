@@ -1,5 +1,5 @@
 /** The OpenAPI 3.1 document of the API, built from the served model's manifest. */
-import type { Manifest } from '@baton/runtime';
+import type { Manifest } from '@baton/runtime/manifest';
 
 export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
   const sizeNames = sizes.map((s) => `${s}x${s}`);

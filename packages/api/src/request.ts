@@ -1,6 +1,6 @@
 /** Request bodies, checked field by field; every error names the field. */
 import { MAX_SEED } from '@baton/diffusion';
-import type { Manifest } from '@baton/runtime';
+import type { Manifest } from '@baton/runtime/manifest';
 import { badRequest } from './api-error.ts';
 
 type Body = Record<string, unknown>;

@@ -5,14 +5,15 @@
  * jobs/{id}/records/{ts}-{kind}-{stage}-{nonce}.json
  *                                          started | done | failed | cancelled | requeued | dead-letter
  * jobs/{id}/progress/{stage}.json          step / of while a stage runs (one writer: the stage's worker)
- * jobs/{id}/{base|relay1|relay2}.safetensors, jobs/{id}/image.png     stage outputs
+ * latents/{id}/{base|relay1|relay2}.safetensors                    intermediate latents (expire after a day)
+ * images/{id}.png                          the result (kept longer)
  * active/{id}                              marker while the job is not finished (the sweep's index)
  *
  * No record is ever rewritten, so there is no read-modify-write race: the state is a
  * pure function of the records present.
  */
 import { randomBytes } from 'node:crypto';
-import type { JobSpec } from '@baton/pipeline';
+import type { JobSpec } from '@baton/pipeline/spec';
 
 export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';

@@ -9,8 +9,8 @@
  */
 import { isTransient } from '@baton/aws';
 import type { Tensor } from '@baton/diffusion';
-import { BadRequestError, CancelledError, type Cascade, type JobSpec } from '@baton/pipeline';
-import { FeedError, ManifestError } from '@baton/runtime';
+import type { Cascade } from '@baton/pipeline';
+import { BadRequestError, CancelledError, type JobSpec } from '@baton/pipeline/spec';
 import { readLatents, SafetensorsError, writeLatents } from '@baton/safetensors';
 import { encodePng } from '@baton/shapes';
 import type { Enqueue, JobStore, StageMessage } from './job-store.ts';
@@ -73,9 +73,9 @@ export function isPermanent(e: unknown): boolean {
   return (
     e instanceof PermanentError ||
     e instanceof BadRequestError ||
-    e instanceof ManifestError ||
     e instanceof SafetensorsError ||
-    e instanceof FeedError
+    // The model runtime's errors, by name: this module must not load the runtime (the API imports it).
+    (e instanceof Error && (e.name === 'ManifestError' || e.name === 'FeedError'))
   );
 }
 

@@ -1,6 +1,6 @@
 /** A generation request, checked against the model's manifest. */
 import { MAX_SEED } from '@baton/diffusion';
-import { type Manifest, supportedSizes } from '@baton/runtime';
+import { type Manifest, supportedSizes } from '@baton/runtime/manifest';
 import { BadRequestError } from './errors.ts';
 
 export type Variant = 'standard' | 'distilled';

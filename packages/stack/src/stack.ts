@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp, expanderFor } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
-import { jsonLogger, type Logger, parseMessage } from '@baton/jobs';
+import { jsonLogger, type Logger, markDeadLetter } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { serve } from '@hono/node-server';
@@ -114,20 +114,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     while (!dlqAbort.signal.aborted) {
       try {
         for (const m of await queue.receive(10, 1)) {
-          try {
-            const msg = parseMessage(m.body);
-            if (await jobs.request(msg.jobId)) {
-              await jobs.append(msg.jobId, 'dead-letter', msg.stage, {
-                reason: `stage ${msg.stage} gave up after ${o.maxReceiveCount ?? 3} deliveries`,
-                code: 'dead_letter',
-                messageId: m.id,
-              });
-              await jobs.store.delete(`active/${msg.jobId}`);
-            }
-            log('stack.dead_letter', { jobId: msg.jobId, stage: msg.stage, messageId: m.id });
-          } catch (e) {
-            log('stack.dead_letter_unreadable', { messageId: m.id, error: String(e) });
-          }
+          const marked = await markDeadLetter(jobs, m.body, m.id, o.maxReceiveCount ?? 3);
+          log('stack.dead_letter', { messageId: m.id, ...marked });
           await queue.delete(m.receiptHandle);
         }
       } catch (e) {

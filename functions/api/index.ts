@@ -1,0 +1,22 @@
+/** Lambda (function URL) entry of the edge API: the same Hono app the local stack serves. */
+import { createApp, expanderFor } from '@baton/api';
+import { loadManifest } from '@baton/runtime/manifest';
+import { handle } from 'hono/aws-lambda';
+import { awsConfig } from '../resources.ts';
+import { wire } from '../wire.ts';
+
+const { jobs, enqueue } = wire(awsConfig());
+const manifest = await loadManifest(process.env.BATON_MODEL_DIR ?? 'models/shapes-v1');
+
+export const app = createApp({
+  jobs,
+  enqueue,
+  manifest,
+  expander: expanderFor(manifest.prompt_expander),
+  config: {
+    syncWaitMs: Number(process.env.BATON_SYNC_WAIT_MS ?? 25_000),
+    ...(process.env.BATON_URL_SECRET && { urlSecret: process.env.BATON_URL_SECRET }),
+  },
+});
+
+export const handler = handle(app);

@@ -1,0 +1,14 @@
+/* The linked resources as `sst deploy` defines them in infra/ (SST writes the same shape into sst-env.d.ts). */
+import 'sst';
+declare module 'sst' {
+  export interface Resource {
+    Store: { name: string; type: 'sst.aws.Bucket' };
+    BaseQueue: { url: string; type: 'sst.aws.Queue' };
+    RelayQueue: { url: string; type: 'sst.aws.Queue' };
+    DecodeQueue: { url: string; type: 'sst.aws.Queue' };
+    BaseDeadLetters: { url: string; type: 'sst.aws.Queue' };
+    RelayDeadLetters: { url: string; type: 'sst.aws.Queue' };
+    DecodeDeadLetters: { url: string; type: 'sst.aws.Queue' };
+  }
+}
+export {};

@@ -1,0 +1,19 @@
+/** The Hono app behind a Lambda function URL, fronted by a Router (CloudFront). */
+import { config } from './config';
+import { queues } from './queues';
+import { bucket } from './storage';
+
+export const apiFunction = new sst.aws.Function('Api', {
+  handler: 'functions/api/index.handler',
+  runtime: 'nodejs20.x',
+  url: true,
+  timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
+  memory: '512 MB',
+  link: [bucket, queues.base, queues.relay, queues.decode],
+  environment: { BATON_MODEL_DIR: 'models/shapes-v1', BATON_SYNC_WAIT_MS: String(config.syncWaitMs) },
+  // The API reads the manifest (sizes, limits), never the ONNX files.
+  copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],
+});
+
+export const router = new sst.aws.Router('Edge');
+router.route('/', apiFunction.url);

@@ -1,0 +1,44 @@
+/**
+ * Deployment knobs, from the environment at `sst deploy` time (see docs/deploy.md).
+ * Everything here has a default that works for the embedded shapes-v1 model.
+ */
+const env = (k: string, d: string) => process.env[k] ?? d;
+const num = (k: string, d: number) => {
+  const v = Number(env(k, String(d)));
+  if (!Number.isFinite(v)) throw new Error(`${k} must be a number`);
+  return v;
+};
+
+export const config = {
+  /** cpu: Lambda subscribers (default). gpu: ECS services on EC2 GPU instances. */
+  profile: env('BATON_PROFILE', 'cpu') as 'cpu' | 'gpu',
+  /** Deliveries before a stage message goes to its dead-letter queue. */
+  maxReceiveCount: num('BATON_MAX_RECEIVE_COUNT', 3),
+  /** A stage worker's time limit (s); queues hide a message 6× as long. */
+  workerTimeoutSeconds: num('BATON_WORKER_TIMEOUT_SECONDS', 120),
+  workerMemoryMb: num('BATON_WORKER_MEMORY_MB', 3008),
+  /** Messages per batched model call, and how long Lambda gathers a batch. */
+  batchSize: num('BATON_BATCH_SIZE', 8),
+  batchWindowSeconds: num('BATON_BATCH_WINDOW_SECONDS', 1),
+  expireLatentsDays: num('BATON_EXPIRE_LATENTS_DAYS', 1),
+  expireImagesDays: num('BATON_EXPIRE_IMAGES_DAYS', 30),
+  /** How long POST /v1/images/generations waits before answering 202 (ms). */
+  syncWaitMs: num('BATON_SYNC_WAIT_MS', 25_000),
+  gpu: {
+    instanceType: env('BATON_GPU_INSTANCE_TYPE', 'g5.xlarge'),
+    maxInstances: num('BATON_GPU_MAX_INSTANCES', 4),
+    /** The image built from functions/container/Dockerfile and pushed to ECR (one tag per stage). */
+    image: env('BATON_GPU_IMAGE', ''),
+    /** Visible messages per running task before scaling out. */
+    messagesPerTask: num('BATON_GPU_MESSAGES_PER_TASK', 8),
+  },
+};
+
+if (config.profile !== 'cpu' && config.profile !== 'gpu') throw new Error(`BATON_PROFILE must be cpu or gpu, not ${config.profile}`);
+if (config.batchSize < 1 || config.batchSize > 10) throw new Error('BATON_BATCH_SIZE must be in 1…10 (SQS)');
+if (config.expireLatentsDays >= config.expireImagesDays) {
+  throw new Error('BATON_EXPIRE_LATENTS_DAYS must be shorter than BATON_EXPIRE_IMAGES_DAYS');
+}
+
+export const STAGES = ['base', 'relay', 'decode'] as const;
+export type Stage = (typeof STAGES)[number];

@@ -1,0 +1,181 @@
+/**
+ * Profile `gpu`: one ECS service per stage on EC2 GPU instances, scaled from zero on queue
+ * depth. SST's Service is Fargate-only (no GPUs), so these are raw Pulumi `aws.*` resources:
+ * launch template with the ECS GPU AMI, auto-scaling group (min 0), capacity provider, task
+ * definitions with one GPU, and step scaling on ApproximateNumberOfMessagesVisible.
+ */
+import { config, STAGES, type Stage } from './config';
+import { queues } from './queues';
+import { bucket } from './storage';
+
+function gpuWorkers() {
+  if (!config.gpu.image) throw new Error('BATON_PROFILE=gpu needs BATON_GPU_IMAGE (see docs/deploy.md)');
+  const vpc = new sst.aws.Vpc('GpuVpc');
+  const cluster = new aws.ecs.Cluster('GpuCluster');
+
+  const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id' });
+  const instanceRole = new aws.iam.Role('GpuInstanceRole', {
+    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: 'ec2.amazonaws.com' }),
+    managedPolicyArns: [
+      'arn:aws:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role',
+      'arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore',
+    ],
+  });
+  const profile = new aws.iam.InstanceProfile('GpuInstanceProfile', { role: instanceRole.name });
+  const launchTemplate = new aws.ec2.LaunchTemplate('GpuLaunchTemplate', {
+    imageId: ami.value,
+    instanceType: config.gpu.instanceType,
+    iamInstanceProfile: { arn: profile.arn },
+    vpcSecurityGroupIds: vpc.securityGroups,
+    userData: cluster.name.apply((name) =>
+      Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${name} >> /etc/ecs/ecs.config\necho ECS_ENABLE_GPU_SUPPORT=true >> /etc/ecs/ecs.config\n`).toString('base64'),
+    ),
+  });
+  const group = new aws.autoscaling.Group('GpuInstances', {
+    minSize: 0,
+    maxSize: config.gpu.maxInstances,
+    vpcZoneIdentifiers: vpc.privateSubnets,
+    launchTemplate: { id: launchTemplate.id, version: '$Latest' },
+    protectFromScaleIn: true,
+    tags: [{ key: 'AmazonECSManaged', value: 'true', propagateAtLaunch: true }],
+  });
+  const capacity = new aws.ecs.CapacityProvider('GpuCapacity', {
+    autoScalingGroupProvider: {
+      autoScalingGroupArn: group.arn,
+      managedTerminationProtection: 'ENABLED',
+      managedScaling: { status: 'ENABLED', targetCapacity: 100, minimumScalingStepSize: 1, maximumScalingStepSize: 2 },
+    },
+  });
+  new aws.ecs.ClusterCapacityProviders('GpuClusterCapacity', {
+    clusterName: cluster.name,
+    capacityProviders: [capacity.name],
+    defaultCapacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
+  });
+
+  const executionRole = new aws.iam.Role('GpuExecutionRole', {
+    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: 'ecs-tasks.amazonaws.com' }),
+    managedPolicyArns: ['arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy'],
+  });
+  const taskRole = new aws.iam.Role('GpuTaskRole', {
+    assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: 'ecs-tasks.amazonaws.com' }),
+  });
+  new aws.iam.RolePolicy('GpuTaskAccess', {
+    role: taskRole.id,
+    policy: $jsonStringify({
+      Version: '2012-10-17',
+      Statement: [
+        { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'], Resource: [bucket.arn, $interpolate`${bucket.arn}/*`] },
+        {
+          Effect: 'Allow',
+          Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
+          Resource: STAGES.map((s) => queues[s].arn),
+        },
+      ],
+    }),
+  });
+  const logs = new aws.cloudwatch.LogGroup('GpuWorkerLogs', { retentionInDays: 30 });
+
+  // The task reads its links the way Lambda code does: SST_RESOURCE_<Name> as JSON.
+  const resourceEnv = [
+    { name: 'SST_RESOURCE_Store', value: $jsonStringify({ name: bucket.name, type: 'sst.aws.Bucket' }) },
+    ...STAGES.map((s) => ({
+      name: `SST_RESOURCE_${s[0]!.toUpperCase()}${s.slice(1)}Queue`,
+      value: $jsonStringify({ url: queues[s].url, type: 'sst.aws.Queue' }),
+    })),
+    { name: 'SST_RESOURCE_App', value: $jsonStringify({ name: $app.name, stage: $app.stage }) },
+  ];
+
+  return STAGES.map((stage: Stage) => {
+    const title = stage[0]!.toUpperCase() + stage.slice(1);
+    const task = new aws.ecs.TaskDefinition(`${title}GpuTask`, {
+      family: `baton-${$app.stage}-${stage}`,
+      requiresCompatibilities: ['EC2'],
+      networkMode: 'awsvpc',
+      executionRoleArn: executionRole.arn,
+      taskRoleArn: taskRole.arn,
+      containerDefinitions: $jsonStringify([
+        {
+          name: 'worker',
+          image: `${config.gpu.image}:${stage}`,
+          essential: true,
+          memoryReservation: 4096,
+          stopTimeout: 30,
+          resourceRequirements: [{ type: 'GPU', value: '1' }],
+          environment: [
+            { name: 'BATON_STAGE_QUEUE', value: stage },
+            { name: 'BATON_BATCH_SIZE', value: String(config.batchSize) },
+            { name: 'BATON_VISIBILITY_SECONDS', value: String(6 * config.workerTimeoutSeconds) },
+            ...resourceEnv,
+          ],
+          logConfiguration: {
+            logDriver: 'awslogs',
+            options: { 'awslogs-group': logs.name, 'awslogs-region': aws.getRegionOutput().name, 'awslogs-stream-prefix': stage },
+          },
+        },
+      ]),
+    });
+    const service = new aws.ecs.Service(`${title}GpuService`, {
+      cluster: cluster.arn,
+      taskDefinition: task.arn,
+      desiredCount: 0,
+      capacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
+      networkConfiguration: { subnets: vpc.privateSubnets, securityGroups: vpc.securityGroups },
+    }, { ignoreChanges: ['desiredCount'] });
+
+    const target = new aws.appautoscaling.Target(`${title}GpuScaling`, {
+      serviceNamespace: 'ecs',
+      scalableDimension: 'ecs:service:DesiredCount',
+      resourceId: $interpolate`service/${cluster.name}/${service.name}`,
+      minCapacity: 0,
+      maxCapacity: config.gpu.maxInstances,
+    });
+    const step = (name: string, adjustments: { lower?: number; upper?: number; change: number }[]) =>
+      new aws.appautoscaling.Policy(`${title}Gpu${name}`, {
+        policyType: 'StepScaling',
+        serviceNamespace: target.serviceNamespace,
+        scalableDimension: target.scalableDimension,
+        resourceId: target.resourceId,
+        stepScalingPolicyConfiguration: {
+          adjustmentType: 'ExactCapacity',
+          cooldown: 60,
+          metricAggregationType: 'Maximum',
+          stepAdjustments: adjustments.map((a) => ({
+            ...(a.lower !== undefined && { metricIntervalLowerBound: String(a.lower) }),
+            ...(a.upper !== undefined && { metricIntervalUpperBound: String(a.upper) }),
+            scalingAdjustment: a.change,
+          })),
+        },
+      });
+    const per = config.gpu.messagesPerTask;
+    const out = step('ScaleOut', [
+      { lower: 0, upper: per, change: 1 },
+      { lower: per, upper: 4 * per, change: Math.min(2, config.gpu.maxInstances) },
+      { lower: 4 * per, change: config.gpu.maxInstances },
+    ]);
+    const inPolicy = step('ScaleIn', [{ upper: 0, change: 0 }]);
+    const depth = {
+      namespace: 'AWS/SQS',
+      metricName: 'ApproximateNumberOfMessagesVisible',
+      dimensions: { QueueName: queues[stage].nodes.queue.name },
+      statistic: 'Maximum',
+      period: 60,
+    };
+    new aws.cloudwatch.MetricAlarm(`${title}QueueBacklog`, {
+      ...depth,
+      comparisonOperator: 'GreaterThanThreshold',
+      threshold: 0,
+      evaluationPeriods: 1,
+      alarmActions: [out.arn],
+    });
+    new aws.cloudwatch.MetricAlarm(`${title}QueueEmpty`, {
+      ...depth,
+      comparisonOperator: 'LessThanOrEqualToThreshold',
+      threshold: 0,
+      evaluationPeriods: 10,
+      alarmActions: [inPolicy.arn],
+    });
+    return service;
+  });
+}
+
+export const gpuServices = config.profile === 'gpu' ? gpuWorkers() : [];

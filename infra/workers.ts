@@ -1,0 +1,45 @@
+/**
+ * Stage workers. Profile `cpu`: a Lambda subscriber per stage queue (partial batch
+ * responses on). Profile `gpu`: see gpu.ts. Either way each dead-letter queue gets a
+ * small function that marks the job failed.
+ */
+import { config, STAGES } from './config';
+import { deadLetterQueues, queues } from './queues';
+import { bucket } from './storage';
+
+const link = [bucket, queues.base, queues.relay, queues.decode];
+
+// The model family and the native ONNX runtime travel beside the bundle, not inside it.
+const modelFiles = [{ from: 'models/shapes-v1', to: 'models/shapes-v1' }];
+
+export const workers =
+  config.profile === 'cpu'
+    ? STAGES.map((stage) =>
+        queues[stage].subscribe(
+          {
+            handler: 'functions/worker/index.handler',
+            runtime: 'nodejs20.x',
+            timeout: `${config.workerTimeoutSeconds} seconds`,
+            memory: `${config.workerMemoryMb} MB`,
+            link,
+            environment: { BATON_STAGE_QUEUE: stage, BATON_MODEL_DIR: 'models/shapes-v1' },
+            copyFiles: modelFiles,
+            nodejs: { install: ['onnxruntime-node'] },
+          },
+          { batch: { size: config.batchSize, window: `${config.batchWindowSeconds} seconds`, partialResponses: true } },
+        ),
+      )
+    : [];
+
+for (const stage of STAGES) {
+  deadLetterQueues[stage].subscribe(
+    {
+      handler: 'functions/dead-letter/index.handler',
+      runtime: 'nodejs20.x',
+      timeout: '30 seconds',
+      link,
+      environment: { BATON_MAX_RECEIVE_COUNT: String(config.maxReceiveCount) },
+    },
+    { batch: { size: 10, partialResponses: true } },
+  );
+}

@@ -1,0 +1,26 @@
+/** A message that reached a dead-letter queue: the job says so (local DLQ monitor and the Lambda alike). */
+import type { JobStore } from './job-store.ts';
+import { keys } from './records.ts';
+import { parseMessage } from './worker.ts';
+
+export async function markDeadLetter(
+  jobs: JobStore,
+  body: string,
+  messageId: string,
+  maxReceiveCount: number,
+): Promise<{ jobId: string; stage: string } | null> {
+  let msg: ReturnType<typeof parseMessage>;
+  try {
+    msg = parseMessage(body);
+  } catch {
+    return null; // Not a stage message: nothing to mark.
+  }
+  if (!(await jobs.request(msg.jobId))) return null;
+  await jobs.append(msg.jobId, 'dead-letter', msg.stage, {
+    reason: `stage ${msg.stage} gave up after ${maxReceiveCount} deliveries`,
+    code: 'dead_letter',
+    messageId,
+  });
+  await jobs.store.delete(keys.active(msg.jobId));
+  return { jobId: msg.jobId, stage: msg.stage };
+}

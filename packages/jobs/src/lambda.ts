@@ -1,0 +1,63 @@
+/**
+ * SQS-triggered Lambda handlers around a StageWorker, with partial batch responses:
+ * only the messages that should be retried come back in batchItemFailures.
+ */
+import { TransientError } from '@baton/aws';
+import type { JobStore } from './job-store.ts';
+import { markDeadLetter } from './dead-letter.ts';
+import type { StageWorker } from './worker.ts';
+
+export interface SqsRecord {
+  messageId: string;
+  receiptHandle: string;
+  body: string;
+  attributes: { ApproximateReceiveCount?: string; SentTimestamp?: string; [k: string]: string | undefined };
+  eventSource?: string;
+}
+
+export interface SqsEvent {
+  Records: SqsRecord[];
+}
+
+export interface SqsBatchResponse {
+  batchItemFailures: { itemIdentifier: string }[];
+}
+
+export interface LambdaContext {
+  getRemainingTimeInMillis(): number;
+}
+
+/** Stops between steps when less than `marginMs` is left, so the batch is retried rather than killed. */
+export function sqsWorkerHandler(worker: StageWorker, marginMs = 10_000) {
+  return async (event: SqsEvent, context?: LambdaContext): Promise<SqsBatchResponse> => {
+    const betweenSteps = () => {
+      if (context && context.getRemainingTimeInMillis() < marginMs) {
+        throw new TransientError(`less than ${marginMs} ms left in this invocation`);
+      }
+    };
+    const result = await worker.handle(
+      event.Records.map((r) => ({
+        id: r.messageId,
+        body: r.body,
+        receiveCount: Number(r.attributes.ApproximateReceiveCount ?? 1),
+        ...(r.attributes.SentTimestamp && { sentAt: Number(r.attributes.SentTimestamp) }),
+      })),
+      { betweenSteps },
+    );
+    return { batchItemFailures: result.retry.map((id) => ({ itemIdentifier: id })) };
+  };
+}
+
+export function sqsDeadLetterHandler(jobs: JobStore, maxReceiveCount: number) {
+  return async (event: SqsEvent): Promise<SqsBatchResponse> => {
+    const failures: { itemIdentifier: string }[] = [];
+    for (const r of event.Records) {
+      try {
+        await markDeadLetter(jobs, r.body, r.messageId, maxReceiveCount);
+      } catch {
+        failures.push({ itemIdentifier: r.messageId });
+      }
+    }
+    return { batchItemFailures: failures };
+  };
+}

@@ -1,0 +1,3 @@
+/** Job specs and errors without the model runtime (for the API, which never loads ONNX). */
+export * from './errors.ts';
+export * from './job.ts';

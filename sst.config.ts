@@ -1,0 +1,27 @@
+/// <reference path="./.sst/platform/config.d.ts" />
+/**
+ * Baton on AWS. Each concern lives in infra/: storage (bucket), queues (stage queues and
+ * dead-letter queues), workers (Lambda subscribers, profile cpu), gpu (ECS on EC2 GPU
+ * instances, profile gpu), api (Hono behind a function URL and a Router).
+ * Knobs: infra/config.ts and docs/deploy.md.
+ */
+export default $config({
+  app(input) {
+    return { name: 'baton', removal: input?.stage === 'production' ? 'retain' : 'remove', home: 'aws' };
+  },
+  async run() {
+    const { bucket } = await import('./infra/storage');
+    const { queues, deadLetterQueues } = await import('./infra/queues');
+    await import('./infra/workers');
+    await import('./infra/gpu');
+    const { router } = await import('./infra/api');
+    return {
+      api: router.url,
+      bucket: bucket.name,
+      baseQueue: queues.base.url,
+      relayQueue: queues.relay.url,
+      decodeQueue: queues.decode.url,
+      deadLetterQueues: [deadLetterQueues.base.url, deadLetterQueues.relay.url, deadLetterQueues.decode.url],
+    };
+  },
+});
