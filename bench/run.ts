@@ -27,13 +27,17 @@ async function stageTimes() {
   const cascade = await defaultCascade();
   await cascade.family.warm();
   console.log(`\n1. Time per stage, in-process (${cascade.manifest.id}, CPU, batch 1, median of ${REPS})`);
-  console.log(`   ${'size'.padEnd(5)} ${'variant'.padEnd(10)} ${'base'.padStart(11)} ${'relay1'.padStart(11)} ${'relay2'.padStart(11)} ${'decode'.padStart(11)} ${'total'.padStart(11)}`);
+  console.log(
+    `   ${'size'.padEnd(5)} ${'variant'.padEnd(10)} ${'base'.padStart(11)} ${'relay1'.padStart(11)} ${'relay2'.padStart(11)} ${'decode'.padStart(11)} ${'total'.padStart(11)}`,
+  );
   const totals: Record<string, number> = {};
   for (const variant of ['standard', 'distilled'] as const) {
     for (const size of [64, 128, 256]) {
       const runs: Record<string, number[]> = {};
       for (let r = 0; r < REPS; r++) {
-        const [g] = await generateBatch(cascade, [planJob(cascade, 'a big red circle top left on white', { seed: r, size, variant })]);
+        const [g] = await generateBatch(cascade, [
+          planJob(cascade, 'a big red circle top left on white', { seed: r, size, variant }),
+        ]);
         for (const t of g!.timings) (runs[t.stage] ??= []).push(t.ms);
       }
       const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
@@ -41,7 +45,9 @@ async function stageTimes() {
       totals[`${variant}:${size}`] = total;
       totals[`${variant}:base`] = m.base!;
       const cell = (k: string) => (m[k] !== undefined ? fmt(m[k]!) : '         —  ');
-      console.log(`   ${String(size).padEnd(5)} ${variant.padEnd(10)} ${cell('base')} ${cell('relay1')} ${cell('relay2')} ${cell('decode')} ${fmt(total)}`);
+      console.log(
+        `   ${String(size).padEnd(5)} ${variant.padEnd(10)} ${cell('base')} ${cell('relay1')} ${cell('relay2')} ${cell('decode')} ${fmt(total)}`,
+      );
     }
   }
   const single: number[] = [];
@@ -52,13 +58,21 @@ async function stageTimes() {
       await cascade.singleStage([planJob(cascade, 'a big red circle top left on white', { seed: r })]);
       single.push(performance.now() - t0);
     }
-    console.log(`   single-stage ${s.resolution} px (${s.steps} steps, full noise range, incl. decode): ${fmt(median(single))}`);
+    console.log(
+      `   single-stage ${s.resolution} px (${s.steps} steps, full noise range, incl. decode): ${fmt(median(single))}`,
+    );
   }
-  console.log(`   base + relay at 128 px vs the base stage alone: ${(totals['standard:128']! / totals['standard:base']!).toFixed(2)}×`);
+  console.log(
+    `   base + relay at 128 px vs the base stage alone: ${(totals['standard:128']! / totals['standard:base']!).toFixed(2)}×`,
+  );
   if (single.length) {
-    console.log(`   relay cascade at 128 px vs single-stage 128 px:  ${(totals['standard:128']! / median(single)).toFixed(2)}× the time`);
+    console.log(
+      `   relay cascade at 128 px vs single-stage 128 px:  ${(totals['standard:128']! / median(single)).toFixed(2)}× the time`,
+    );
   }
-  console.log(`   distilled vs standard at 128 px: ${(totals['distilled:128']! / totals['standard:128']!).toFixed(2)}× the time`);
+  console.log(
+    `   distilled vs standard at 128 px: ${(totals['distilled:128']! / totals['standard:128']!).toFixed(2)}× the time`,
+  );
 }
 
 function coldStart() {
@@ -67,14 +81,22 @@ function coldStart() {
   const times: number[] = [];
   for (let r = 0; r < (quick ? 1 : 3); r++) {
     const t0 = performance.now();
-    execFileSync(process.execPath, [bin, 'generate', 'red circle', '--seed', String(r), '--out', out], { stdio: 'ignore' });
+    execFileSync(process.execPath, [bin, 'generate', 'red circle', '--seed', String(r), '--out', out], {
+      stdio: 'ignore',
+    });
     times.push(performance.now() - t0);
   }
-  console.log(`\n2. First image from a cold process (npx baton generate, 128 px standard): ${fmt(median(times))} (median of ${times.length})`);
+  console.log(
+    `\n2. First image from a cold process (npx baton generate, 128 px standard): ${fmt(median(times))} (median of ${times.length})`,
+  );
 }
 
 async function stack() {
-  const s = await startStack({ dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-')), log: silent, workerLogs: 'ignore' });
+  const s = await startStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-')),
+    log: silent,
+    workerLogs: 'ignore',
+  });
   const api = s.apiUrl;
   const submit = async (seed: number) => {
     const r = await fetch(`${api}/v1/jobs`, {
@@ -103,11 +125,16 @@ async function stack() {
       const t0 = performance.now();
       const j = await wait(await submit(i));
       e2e += performance.now() - t0;
-      onnx += j.stages.reduce((a: number, st: { onnx_ms: number; batch: number }) => a + st.onnx_ms / st.batch, 0);
+      onnx += j.stages.reduce(
+        (a: number, st: { onnx_ms: number; batch: number }) => a + st.onnx_ms / st.batch,
+        0,
+      );
     }
     const perSec1 = n1 / ((performance.now() - t1) / 1000);
     console.log(`   1 job at a time: ${perSec1.toFixed(2)} images/s; end-to-end ${fmt(e2e / n1)} per image`);
-    console.log(`   time outside ONNX run(): ${((100 * (e2e - onnx)) / e2e).toFixed(1)} % of end-to-end (target ≤ 3 %)`);
+    console.log(
+      `   time outside ONNX run(): ${((100 * (e2e - onnx)) / e2e).toFixed(1)} % of end-to-end (target ≤ 3 %)`,
+    );
     const n8 = quick ? 8 : 16;
     const t8 = performance.now();
     const ids = await Promise.all(Array.from({ length: n8 }, (_, i) => submit(100 + i)));

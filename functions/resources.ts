@@ -1,11 +1,24 @@
-/** The deployed resources, read through SST's links (Resource), as an AwsConfig. */
+/**
+ * The deployed resources, read through SST's links (Resource), as an AwsConfig.
+ * BATON_S3_ENDPOINT / BATON_SQS_ENDPOINT / BATON_LOCAL_CREDENTIALS point the same entry
+ * points at the local stack's servers (tests); in AWS they are unset.
+ */
 import type { AwsConfig } from '@baton/aws';
 import { Resource } from 'sst';
 
-export function awsConfig(): AwsConfig {
+export function awsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
   return {
-    region: process.env.AWS_REGION ?? 'us-east-1',
+    region: env.AWS_REGION ?? 'us-east-1',
     bucket: Resource.Store.name,
-    queues: { base: Resource.BaseQueue.url, relay: Resource.RelayQueue.url, decode: Resource.DecodeQueue.url },
+    queues: {
+      base: Resource.BaseQueue.url,
+      relay: Resource.RelayQueue.url,
+      decode: Resource.DecodeQueue.url,
+    },
+    ...(env.BATON_S3_ENDPOINT && { s3Endpoint: env.BATON_S3_ENDPOINT }),
+    ...(env.BATON_SQS_ENDPOINT && { sqsEndpoint: env.BATON_SQS_ENDPOINT }),
+    ...(env.BATON_LOCAL_CREDENTIALS && {
+      credentials: { accessKeyId: env.BATON_LOCAL_CREDENTIALS, secretAccessKey: env.BATON_LOCAL_CREDENTIALS },
+    }),
   };
 }

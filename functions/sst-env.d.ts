@@ -1,5 +1,6 @@
 /* The linked resources as `sst deploy` defines them in infra/ (SST writes the same shape into sst-env.d.ts). */
 import 'sst';
+
 declare module 'sst' {
   export interface Resource {
     Store: { name: string; type: 'sst.aws.Bucket' };
@@ -11,4 +12,3 @@ declare module 'sst' {
     DecodeDeadLetters: { url: string; type: 'sst.aws.Queue' };
   }
 }
-export {};

@@ -34,7 +34,8 @@ export const config = {
   },
 };
 
-if (config.profile !== 'cpu' && config.profile !== 'gpu') throw new Error(`BATON_PROFILE must be cpu or gpu, not ${config.profile}`);
+if (config.profile !== 'cpu' && config.profile !== 'gpu')
+  throw new Error(`BATON_PROFILE must be cpu or gpu, not ${config.profile}`);
 if (config.batchSize < 1 || config.batchSize > 10) throw new Error('BATON_BATCH_SIZE must be in 1…10 (SQS)');
 if (config.expireLatentsDays >= config.expireImagesDays) {
   throw new Error('BATON_EXPIRE_LATENTS_DAYS must be shorter than BATON_EXPIRE_IMAGES_DAYS');

@@ -13,7 +13,9 @@ function gpuWorkers() {
   const vpc = new sst.aws.Vpc('GpuVpc');
   const cluster = new aws.ecs.Cluster('GpuCluster');
 
-  const ami = aws.ssm.getParameterOutput({ name: '/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id' });
+  const ami = aws.ssm.getParameterOutput({
+    name: '/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id',
+  });
   const instanceRole = new aws.iam.Role('GpuInstanceRole', {
     assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: 'ec2.amazonaws.com' }),
     managedPolicyArns: [
@@ -28,7 +30,9 @@ function gpuWorkers() {
     iamInstanceProfile: { arn: profile.arn },
     vpcSecurityGroupIds: vpc.securityGroups,
     userData: cluster.name.apply((name) =>
-      Buffer.from(`#!/bin/bash\necho ECS_CLUSTER=${name} >> /etc/ecs/ecs.config\necho ECS_ENABLE_GPU_SUPPORT=true >> /etc/ecs/ecs.config\n`).toString('base64'),
+      Buffer.from(
+        `#!/bin/bash\necho ECS_CLUSTER=${name} >> /etc/ecs/ecs.config\necho ECS_ENABLE_GPU_SUPPORT=true >> /etc/ecs/ecs.config\n`,
+      ).toString('base64'),
     ),
   });
   const group = new aws.autoscaling.Group('GpuInstances', {
@@ -43,7 +47,12 @@ function gpuWorkers() {
     autoScalingGroupProvider: {
       autoScalingGroupArn: group.arn,
       managedTerminationProtection: 'ENABLED',
-      managedScaling: { status: 'ENABLED', targetCapacity: 100, minimumScalingStepSize: 1, maximumScalingStepSize: 2 },
+      managedScaling: {
+        status: 'ENABLED',
+        targetCapacity: 100,
+        minimumScalingStepSize: 1,
+        maximumScalingStepSize: 2,
+      },
     },
   });
   new aws.ecs.ClusterCapacityProviders('GpuClusterCapacity', {
@@ -64,10 +73,20 @@ function gpuWorkers() {
     policy: $jsonStringify({
       Version: '2012-10-17',
       Statement: [
-        { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'], Resource: [bucket.arn, $interpolate`${bucket.arn}/*`] },
         {
           Effect: 'Allow',
-          Action: ['sqs:ReceiveMessage', 'sqs:DeleteMessage', 'sqs:ChangeMessageVisibility', 'sqs:SendMessage', 'sqs:GetQueueAttributes'],
+          Action: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'],
+          Resource: [bucket.arn, $interpolate`${bucket.arn}/*`],
+        },
+        {
+          Effect: 'Allow',
+          Action: [
+            'sqs:ReceiveMessage',
+            'sqs:DeleteMessage',
+            'sqs:ChangeMessageVisibility',
+            'sqs:SendMessage',
+            'sqs:GetQueueAttributes',
+          ],
           Resource: STAGES.map((s) => queues[s].arn),
         },
       ],
@@ -109,18 +128,26 @@ function gpuWorkers() {
           ],
           logConfiguration: {
             logDriver: 'awslogs',
-            options: { 'awslogs-group': logs.name, 'awslogs-region': aws.getRegionOutput().name, 'awslogs-stream-prefix': stage },
+            options: {
+              'awslogs-group': logs.name,
+              'awslogs-region': aws.getRegionOutput().name,
+              'awslogs-stream-prefix': stage,
+            },
           },
         },
       ]),
     });
-    const service = new aws.ecs.Service(`${title}GpuService`, {
-      cluster: cluster.arn,
-      taskDefinition: task.arn,
-      desiredCount: 0,
-      capacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
-      networkConfiguration: { subnets: vpc.privateSubnets, securityGroups: vpc.securityGroups },
-    }, { ignoreChanges: ['desiredCount'] });
+    const service = new aws.ecs.Service(
+      `${title}GpuService`,
+      {
+        cluster: cluster.arn,
+        taskDefinition: task.arn,
+        desiredCount: 0,
+        capacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
+        networkConfiguration: { subnets: vpc.privateSubnets, securityGroups: vpc.securityGroups },
+      },
+      { ignoreChanges: ['desiredCount'] },
+    );
 
     const target = new aws.appautoscaling.Target(`${title}GpuScaling`, {
       serviceNamespace: 'ecs',

@@ -6,8 +6,23 @@ export const bucket = new sst.aws.Bucket('Store');
 new aws.s3.BucketLifecycleConfigurationV2('StoreLifecycle', {
   bucket: bucket.name,
   rules: [
-    { id: 'latents', status: 'Enabled', filter: { prefix: 'latents/' }, expiration: { days: config.expireLatentsDays } },
-    { id: 'images', status: 'Enabled', filter: { prefix: 'images/' }, expiration: { days: config.expireImagesDays } },
-    { id: 'records', status: 'Enabled', filter: { prefix: 'jobs/' }, expiration: { days: config.expireImagesDays } },
+    {
+      id: 'latents',
+      status: 'Enabled',
+      filter: { prefix: 'latents/' },
+      expiration: { days: config.expireLatentsDays },
+    },
+    {
+      id: 'images',
+      status: 'Enabled',
+      filter: { prefix: 'images/' },
+      expiration: { days: config.expireImagesDays },
+    },
+    {
+      id: 'records',
+      status: 'Enabled',
+      filter: { prefix: 'jobs/' },
+      expiration: { days: config.expireImagesDays },
+    },
   ],
 });

@@ -26,7 +26,13 @@ export const workers =
             copyFiles: modelFiles,
             nodejs: { install: ['onnxruntime-node'] },
           },
-          { batch: { size: config.batchSize, window: `${config.batchWindowSeconds} seconds`, partialResponses: true } },
+          {
+            batch: {
+              size: config.batchSize,
+              window: `${config.batchWindowSeconds} seconds`,
+              partialResponses: true,
+            },
+          },
         ),
       )
     : [];

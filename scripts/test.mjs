@@ -1,11 +1,11 @@
 #!/usr/bin/env node
-// Runs every test file (packages/*/test, test/) with node's test runner, TypeScript through tsx.
+// Runs every test file (packages/*/test, functions/test, test/) with node's test runner, TypeScript through tsx.
 // Usage: node scripts/test.mjs [path-filter …]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 
-const roots = ['packages', 'test'];
+const roots = ['packages', 'functions', 'test'];
 const files = [];
 function walk(dir) {
   for (const name of readdirSync(dir)) {
@@ -22,6 +22,10 @@ for (const r of roots) {
 }
 const filters = process.argv.slice(2);
 const chosen = files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort();
+if (chosen.length === 0) {
+  console.error(`no test files match ${filters.join(' ')}`);
+  process.exit(1);
+}
 const r = spawnSync(
   process.execPath,
   ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...chosen],

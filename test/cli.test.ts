@@ -10,12 +10,25 @@ import { decodePng, parseCaption } from '@baton/shapes';
 import { stack } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
-const run = (args: string[]) => spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: process.env });
+const run = (args: string[]) =>
+  spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: process.env });
 const dir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
 
 test('generate writes a 128 px PNG and a JSON line with caption and timings', () => {
   const out = join(dir, 'one.png');
-  const r = run(['generate', 'big blue box top right on white', '--seed', '3', '--out', out, '--json', '--steps-base', '8', '--steps-relay', '4']);
+  const r = run([
+    'generate',
+    'big blue box top right on white',
+    '--seed',
+    '3',
+    '--out',
+    out,
+    '--json',
+    '--steps-base',
+    '8',
+    '--steps-relay',
+    '4',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const line = JSON.parse(r.stdout.trim());
   assert.equal(line.caption, 'a large blue square in the top right corner, on a white background');
@@ -28,9 +41,21 @@ test('generate writes a 128 px PNG and a JSON line with caption and timings', ()
 test('the same prompt and seed give the same bytes; --no-expand uses the prompt verbatim', () => {
   const a = join(dir, 'a.png');
   const b = join(dir, 'b.png');
-  for (const f of [a, b]) assert.equal(run(['generate', 'red circle', '--seed', '9', '--out', f, '--size', '64']).status, 0);
+  for (const f of [a, b])
+    assert.equal(run(['generate', 'red circle', '--seed', '9', '--out', f, '--size', '64']).status, 0);
   assert.deepEqual(readFileSync(a), readFileSync(b));
-  const r = run(['generate', 'red circle', '--seed', '9', '--out', a, '--size', '64', '--no-expand', '--json']);
+  const r = run([
+    'generate',
+    'red circle',
+    '--seed',
+    '9',
+    '--out',
+    a,
+    '--size',
+    '64',
+    '--no-expand',
+    '--json',
+  ]);
   assert.equal(JSON.parse(r.stdout).caption, 'red circle');
 });
 
@@ -38,12 +63,34 @@ test('--prompt-file writes DIR/0000.png … in line order, line i with seed + i'
   const file = join(dir, 'prompts.txt');
   writeFileSync(file, 'red circle\n\n  \nblue box top left\ngreen triangle on black\n');
   const outDir = join(dir, 'many');
-  const r = run(['generate', '--prompt-file', file, '--out-dir', outDir, '--seed', '100', '--json', '--size', '64', '--variant', 'distilled']);
+  const r = run([
+    'generate',
+    '--prompt-file',
+    file,
+    '--out-dir',
+    outDir,
+    '--seed',
+    '100',
+    '--json',
+    '--size',
+    '64',
+    '--variant',
+    'distilled',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   assert.deepEqual(readdirSync(outDir).sort(), ['0000.png', '0001.png', '0002.png']);
-  const lines = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
-  assert.deepEqual(lines.map((l) => l.seed), [100, 101, 102]);
-  assert.deepEqual(lines.map((l) => l.variant), ['distilled', 'distilled', 'distilled']);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.seed),
+    [100, 101, 102],
+  );
+  assert.deepEqual(
+    lines.map((l) => l.variant),
+    ['distilled', 'distilled', 'distilled'],
+  );
   assert.match(lines[1].caption, /blue square in the top left corner/);
   assert.ok(parseCaption(lines[2].caption));
 });
@@ -74,7 +121,20 @@ test('--api sends the job to a running stack', async () => {
   try {
     const out = join(dir, 'remote.png');
     // Asynchronously: the stack's API lives in this process.
-    const r = await promisify(execFile)(process.execPath, [BIN, 'generate', 'purple dot', '--seed', '5', '--out', out, '--api', s.apiUrl, '--json', '--size', '64']);
+    const r = await promisify(execFile)(process.execPath, [
+      BIN,
+      'generate',
+      'purple dot',
+      '--seed',
+      '5',
+      '--out',
+      out,
+      '--api',
+      s.apiUrl,
+      '--json',
+      '--size',
+      '64',
+    ]);
     assert.equal(JSON.parse(r.stdout).seed, 5);
     assert.equal(decodePng(readFileSync(out)).width, 64);
     // The remote image is the local one, byte for byte.

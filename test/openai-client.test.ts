@@ -33,7 +33,11 @@ test('images.generate returns b64 PNGs with revised prompts', async () => {
 });
 
 test('response_format url gives a signed link that serves the PNG', async () => {
-  const r = await client.images.generate({ prompt: 'blue box', size: '64x64' as never, response_format: 'url' });
+  const r = await client.images.generate({
+    prompt: 'blue box',
+    size: '64x64' as never,
+    response_format: 'url',
+  });
   const url = r.data?.[0]?.url;
   assert.ok(url);
   const res = await fetch(url!);

@@ -17,10 +17,17 @@ import { checkBase, checkRelay, checkTokensAndNoise } from '../packages/pipeline
 const root = join(import.meta.dirname, '..');
 
 // Debian's PyTorch is what .ci/run installs; a laptop without it skips this test (CI never does).
-const hasTorch = spawnSync('/usr/bin/python3', ['-c', 'import torch, onnx'], { encoding: 'utf8' }).status === 0;
-const skip = !hasTorch && process.env.CI !== 'true' ? 'needs Debian python3-torch and python3-onnx (see training/README.md)' : false;
+const hasTorch =
+  spawnSync('/usr/bin/python3', ['-c', 'import torch, onnx'], { encoding: 'utf8' }).status === 0;
+const skip =
+  !hasTorch && process.env.CI !== 'true'
+    ? 'needs Debian python3-torch and python3-onnx (see training/README.md)'
+    : false;
 
-test('training smoke: tiny trainers → ONNX export → TypeScript runtime', { timeout: 600_000, skip }, async () => {
+test('training smoke: tiny trainers → ONNX export → TypeScript runtime', {
+  timeout: 600_000,
+  skip,
+}, async () => {
   const work = mkdtempSync(join(tmpdir(), 'baton-smoke-'));
   const out = join(work, 'model');
   const r = spawnSync(

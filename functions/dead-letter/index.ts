@@ -5,4 +5,7 @@ import { wire } from '../wire.ts';
 
 const { store } = wire(awsConfig());
 
-export const handler = sqsDeadLetterHandler(new JobStore(store), Number(process.env.BATON_MAX_RECEIVE_COUNT ?? 3));
+export const handler = sqsDeadLetterHandler(
+  new JobStore(store),
+  Number(process.env.BATON_MAX_RECEIVE_COUNT ?? 3),
+);

@@ -1,5 +1,5 @@
 /** SQS-triggered Lambda entry of one stage worker (BATON_STAGE_QUEUE), with partial batch responses. */
-import { emfLine, jsonLogger, sqsWorkerHandler, StageWorker } from '@baton/jobs';
+import { emfLine, jsonLogger, StageWorker, sqsWorkerHandler } from '@baton/jobs';
 import { defaultCascade } from '@baton/pipeline';
 import { awsConfig } from '../resources.ts';
 import { wire } from '../wire.ts';

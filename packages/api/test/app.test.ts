@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
-import { JobStore, type StageMessage } from '@baton/jobs';
+import type { JobStore, StageMessage } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { type LocalAws, startLocalAws, wire } from '@baton/stack';
@@ -35,7 +35,11 @@ before(async () => {
 after(() => aws.close());
 
 const post = (path: string, body: unknown) =>
-  app.request(path, { method: 'POST', headers: { 'content-type': 'application/json' }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
 
 test('POST /v1/jobs accepts, expands the prompt, stores the request and enqueues the base stage', async () => {
   const r = await post('/v1/jobs', { prompt: 'big blue box top right on white', seed: 4, size: '256x256' });
@@ -44,8 +48,16 @@ test('POST /v1/jobs accepts, expands the prompt, stores the request and enqueues
   assert.match(j.id, /^job_/);
   assert.equal(j.status, 'queued');
   assert.equal(j.revised_prompt, 'a large blue square in the top right corner, on a white background');
-  assert.deepEqual(j.stages.map((s: { name: string }) => s.name), ['base', 'relay1', 'relay2', 'decode']);
-  assert.deepEqual(sent.at(-1), { v: 1, jobId: j.id, stage: 'base', correlationId: (await jobs.request(j.id))!.correlationId });
+  assert.deepEqual(
+    j.stages.map((s: { name: string }) => s.name),
+    ['base', 'relay1', 'relay2', 'decode'],
+  );
+  assert.deepEqual(sent.at(-1), {
+    v: 1,
+    jobId: j.id,
+    stage: 'base',
+    correlationId: (await jobs.request(j.id))!.correlationId,
+  });
   const q = new SqsQueue(aws.config, aws.config.queues.base);
   const got = await q.receive(10, 0);
   assert.ok(got.some((m) => JSON.parse(m.body).jobId === j.id));
@@ -130,9 +142,19 @@ test('server-sent events end with the terminal state', async () => {
 });
 
 test('the OpenAPI document lists every route', async () => {
-  const doc = (await (await app.request('/openapi.json')).json()) as { openapi: string; paths: Record<string, unknown> };
+  const doc = (await (await app.request('/openapi.json')).json()) as {
+    openapi: string;
+    paths: Record<string, unknown>;
+  };
   assert.equal(doc.openapi, '3.1.0');
-  for (const p of ['/v1/images/generations', '/v1/jobs', '/v1/jobs/{id}', '/v1/jobs/{id}/events', '/v1/jobs/{id}/cancel', '/v1/jobs/{id}/image']) {
+  for (const p of [
+    '/v1/images/generations',
+    '/v1/jobs',
+    '/v1/jobs/{id}',
+    '/v1/jobs/{id}/events',
+    '/v1/jobs/{id}/cancel',
+    '/v1/jobs/{id}/image',
+  ]) {
     assert.ok(doc.paths[p], p);
   }
 });

@@ -22,12 +22,20 @@ before(async () => {
         res.writeHead(404).end();
         return;
       }
-      if (mode === 'error') return void res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"boom"}}');
-      if (mode === 'malformed') return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}');
+      if (mode === 'error')
+        return void res
+          .writeHead(500, { 'content-type': 'application/json' })
+          .end('{"error":{"message":"boom"}}');
+      if (mode === 'malformed')
+        return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}');
       const reply = () =>
         res
           .writeHead(200, { 'content-type': 'application/json' })
-          .end(JSON.stringify({ choices: [{ index: 0, message: { role: 'assistant', content: ' "A detailed caption." ' } }] }));
+          .end(
+            JSON.stringify({
+              choices: [{ index: 0, message: { role: 'assistant', content: ' "A detailed caption." ' } }],
+            }),
+          );
       if (mode === 'slow') setTimeout(reply, 1500);
       else reply();
     });
@@ -40,7 +48,8 @@ after(() => {
   server.close();
 });
 
-const expander = () => new LlmExpander({ url, model: 'test-model', apiKey: 'sk-test', timeoutMs: 500, fallback: shapesExpander });
+const expander = () =>
+  new LlmExpander({ url, model: 'test-model', apiKey: 'sk-test', timeoutMs: 500, fallback: shapesExpander });
 
 test('sends CogView3-style chat completion and uses the reply', async () => {
   mode = 'ok';
@@ -74,7 +83,10 @@ test('HTTP errors and malformed replies fall back', async () => {
 });
 
 test('an unreachable endpoint falls back to the prompt as given by default', async () => {
-  const e = await new LlmExpander({ url: 'http://127.0.0.1:1/v1', model: 'm', timeoutMs: 300 }).expand(' a cat ', 1);
+  const e = await new LlmExpander({ url: 'http://127.0.0.1:1/v1', model: 'm', timeoutMs: 300 }).expand(
+    ' a cat ',
+    1,
+  );
   assert.equal(e.caption, 'a cat');
   assert.equal(e.expander, 'none');
   assert.ok(e.fallback);

@@ -91,7 +91,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
       ? join(values['out-dir'], `${String(i).padStart(4, '0')}.png`)
       : (values.out ?? `baton-${seed}.png`),
   );
-  if (values.api !== undefined) return generateViaApi(values.api, prompts, files, seed, options, values.json === true);
+  if (values.api !== undefined)
+    return generateViaApi(values.api, prompts, files, seed, options, values.json === true);
   const cascade = await defaultCascade();
   const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
   const stages = stagesOf(cascade.manifest, jobs[0]!.size);
@@ -147,7 +148,17 @@ async function generateViaApi(
     writeFileSync(file, r.png);
     if (json) {
       console.log(
-        JSON.stringify({ file, prompt, caption: r.caption, seed: r.seed, size: r.size, variant: r.variant, stages: r.stages, timings_ms: r.timings, api }),
+        JSON.stringify({
+          file,
+          prompt,
+          caption: r.caption,
+          seed: r.seed,
+          size: r.size,
+          variant: r.variant,
+          stages: r.stages,
+          timings_ms: r.timings,
+          api,
+        }),
       );
     } else {
       console.log(`${file}  (seed ${r.seed}) ${r.caption}`);

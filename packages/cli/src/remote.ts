@@ -51,7 +51,11 @@ export async function generateRemote(
   };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (process.env.BATON_API_KEY) headers.authorization = `Bearer ${process.env.BATON_API_KEY}`;
-  const created = await request(new URL('/v1/jobs', base), { method: 'POST', headers, body: JSON.stringify(body) });
+  const created = await request(new URL('/v1/jobs', base), {
+    method: 'POST',
+    headers,
+    body: JSON.stringify(body),
+  });
   const id = created.id as string;
   for (;;) {
     const j = await request(new URL(`/v1/jobs/${id}`, base), { headers });

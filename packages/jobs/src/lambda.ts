@@ -3,8 +3,8 @@
  * only the messages that should be retried come back in batchItemFailures.
  */
 import { TransientError } from '@baton/aws';
-import type { JobStore } from './job-store.ts';
 import { markDeadLetter } from './dead-letter.ts';
+import type { JobStore } from './job-store.ts';
 import type { StageWorker } from './worker.ts';
 
 export interface SqsRecord {

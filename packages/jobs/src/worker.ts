@@ -331,7 +331,14 @@ export class StageWorker {
         const type = stage === 'decode' ? 'image/png' : 'application/octet-stream';
         await jobs.store.put(keys.output(w.msg.jobId, stage), outputs[i]!, type);
         await Promise.all([
-          jobs.append(w.msg.jobId, 'done', stage, { ms, steps, batch: group.length, queueWaitMs, onnxMs, messageId: w.message.id }),
+          jobs.append(w.msg.jobId, 'done', stage, {
+            ms,
+            steps,
+            batch: group.length,
+            queueWaitMs,
+            onnxMs,
+            messageId: w.message.id,
+          }),
           this.handOn(w.msg, w.request),
         ]);
         this.log('stage.done', {

@@ -1,0 +1,176 @@
+/**
+ * The Lambda entry points, imported as AWS runs them (links through SST's Resource), called
+ * with real-shaped events against the local S3 and SQS servers.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import type { AwsConfig } from '@baton/aws';
+import type { SqsEvent, SqsRecord } from '@baton/jobs';
+import { keys } from '@baton/jobs';
+import { type LocalAws, startLocalAws, wire } from '@baton/stack';
+
+let aws: LocalAws;
+let config: AwsConfig;
+
+function linkEnv(c: AwsConfig) {
+  process.env.SST_RESOURCE_Store = JSON.stringify({ name: c.bucket, type: 'sst.aws.Bucket' });
+  process.env.SST_RESOURCE_BaseQueue = JSON.stringify({ url: c.queues.base, type: 'sst.aws.Queue' });
+  process.env.SST_RESOURCE_RelayQueue = JSON.stringify({ url: c.queues.relay, type: 'sst.aws.Queue' });
+  process.env.SST_RESOURCE_DecodeQueue = JSON.stringify({ url: c.queues.decode, type: 'sst.aws.Queue' });
+  process.env.SST_RESOURCE_App = JSON.stringify({ name: 'baton', stage: 'test' });
+  process.env.BATON_S3_ENDPOINT = c.s3Endpoint;
+  process.env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
+  process.env.BATON_LOCAL_CREDENTIALS = c.credentials!.accessKeyId;
+}
+
+before(async () => {
+  aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-fn-')) });
+  config = aws.config;
+  linkEnv(config);
+});
+after(() => aws.close());
+
+const sqsRecord = (body: unknown, i: number): SqsRecord => ({
+  messageId: `msg-${i}`,
+  receiptHandle: `rh-${i}`,
+  body: typeof body === 'string' ? body : JSON.stringify(body),
+  attributes: {
+    ApproximateReceiveCount: '1',
+    SentTimestamp: String(Date.now() - 50),
+    SenderId: 'AIDAEXAMPLE',
+    ApproximateFirstReceiveTimestamp: String(Date.now()),
+  },
+  eventSource: 'aws:sqs',
+});
+
+function functionUrlEvent(method: string, path: string, body?: unknown) {
+  const [rawPath, rawQueryString = ''] = path.split('?') as [string, string?];
+  return {
+    version: '2.0',
+    routeKey: '$default',
+    rawPath,
+    rawQueryString,
+    headers: {
+      host: 'abc123.lambda-url.us-east-1.on.aws',
+      'content-type': 'application/json',
+      'x-forwarded-proto': 'https',
+    },
+    requestContext: {
+      accountId: 'anonymous',
+      apiId: 'abc123',
+      domainName: 'abc123.lambda-url.us-east-1.on.aws',
+      domainPrefix: 'abc123',
+      http: { method, path: rawPath, protocol: 'HTTP/1.1', sourceIp: '203.0.113.7', userAgent: 'test' },
+      requestId: 'req-1',
+      routeKey: '$default',
+      stage: '$default',
+      time: '25/Nov/2026:20:00:00 +0000',
+      timeEpoch: Date.now(),
+    },
+    ...(body !== undefined && { body: JSON.stringify(body) }),
+    isBase64Encoded: false,
+  };
+}
+
+test('API handler answers function-URL events: create a job, read it, reject bad input', async () => {
+  const { handler } = await import('../api/index.ts');
+  const created = (await handler(
+    functionUrlEvent('POST', '/v1/jobs', { prompt: 'red circle', seed: 1, size: '64x64' }) as never,
+  )) as {
+    statusCode: number;
+    body: string;
+  };
+  assert.equal(created.statusCode, 202);
+  const job = JSON.parse(created.body);
+  assert.equal(job.status, 'queued');
+  const got = (await handler(functionUrlEvent('GET', `/v1/jobs/${job.id}`) as never)) as {
+    statusCode: number;
+    body: string;
+  };
+  assert.equal(got.statusCode, 200);
+  assert.equal(JSON.parse(got.body).id, job.id);
+  const bad = (await handler(
+    functionUrlEvent('POST', '/v1/jobs', { prompt: 'x', size: '99x99' }) as never,
+  )) as { statusCode: number; body: string };
+  assert.equal(bad.statusCode, 400);
+  assert.equal(JSON.parse(bad.body).error.param, 'size');
+});
+
+test('worker handler: one failing message in a batch comes back alone in batchItemFailures', async () => {
+  const { handler } = await import('../worker/index.ts');
+  const { jobs, queues } = wire(config);
+  const { handler: api } = await import('../api/index.ts');
+  const make = async (seed: number) =>
+    JSON.parse(
+      (
+        (await api(
+          functionUrlEvent('POST', '/v1/jobs', { prompt: 'blue box', seed, size: '64x64' }) as never,
+        )) as { body: string }
+      ).body,
+    ).id as string;
+  const a = await make(1);
+  const b = await make(2);
+  const broken = await make(3);
+  // A job whose stored spec makes the sampler throw (not bad input: a bug), so it must be retried.
+  const req = (await jobs.request(broken))!;
+  await jobs.store.put(
+    keys.request(broken),
+    JSON.stringify({ ...req, spec: { ...req.spec, stepsBase: -1 } }),
+  );
+  await queues.base.receive(10, 0); // the API's own messages: this test delivers by hand
+  const event: SqsEvent = {
+    Records: [a, broken, b].map((id, i) =>
+      sqsRecord({ v: 1, jobId: id, stage: 'base', correlationId: `c${i}` }, i),
+    ),
+  };
+  const res = await handler(event, { getRemainingTimeInMillis: () => 60_000 });
+  assert.deepEqual(res, { batchItemFailures: [{ itemIdentifier: 'msg-1' }] });
+  for (const id of [a, b]) assert.ok(await jobs.store.exists(keys.output(id, 'base')), `${id} base output`);
+  assert.equal(await jobs.store.exists(keys.output(broken, 'base')), false);
+  // Bad input (garbage) is acknowledged, not retried.
+  const poison = await handler(
+    { Records: [sqsRecord('garbage', 7)] },
+    { getRemainingTimeInMillis: () => 60_000 },
+  );
+  assert.deepEqual(poison.batchItemFailures, []);
+});
+
+test('worker handler stops between steps near its deadline and asks for a retry', async () => {
+  const { handler } = await import('../worker/index.ts');
+  const { handler: api } = await import('../api/index.ts');
+  const id = JSON.parse(
+    (
+      (await api(
+        functionUrlEvent('POST', '/v1/jobs', { prompt: 'dot', seed: 4, size: '64x64' }) as never,
+      )) as { body: string }
+    ).body,
+  ).id as string;
+  const res = await handler(
+    { Records: [sqsRecord({ v: 1, jobId: id, stage: 'base', correlationId: 'c' }, 9)] },
+    { getRemainingTimeInMillis: () => 5_000 },
+  );
+  assert.deepEqual(res, { batchItemFailures: [{ itemIdentifier: 'msg-9' }] });
+});
+
+test('dead-letter handler marks the job failed', async () => {
+  const { handler } = await import('../dead-letter/index.ts');
+  const { handler: api } = await import('../api/index.ts');
+  const id = JSON.parse(
+    (
+      (await api(functionUrlEvent('POST', '/v1/jobs', { prompt: 'dot', seed: 5 }) as never)) as {
+        body: string;
+      }
+    ).body,
+  ).id;
+  const res = await handler({
+    Records: [sqsRecord({ v: 1, jobId: id, stage: 'base', correlationId: 'c' }, 1)],
+  });
+  assert.deepEqual(res.batchItemFailures, []);
+  const { jobs } = wire(config);
+  const state = await jobs.state(id);
+  assert.equal(state!.status, 'failed');
+  assert.equal(state!.error!.code, 'dead_letter');
+});
