@@ -38,7 +38,10 @@ async function stageTimes() {
         const [g] = await generateBatch(cascade, [
           planJob(cascade, 'a big red circle top left on white', { seed: r, size, variant }),
         ]);
-        for (const t of g!.timings) (runs[t.stage] ??= []).push(t.ms);
+        for (const t of g!.timings) {
+          runs[t.stage] ??= [];
+          runs[t.stage]!.push(t.ms);
+        }
       }
       const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
       const total = Object.values(m).reduce((a, b) => a + b, 0);

@@ -29,13 +29,11 @@ before(async () => {
       if (mode === 'malformed')
         return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"choices":[]}');
       const reply = () =>
-        res
-          .writeHead(200, { 'content-type': 'application/json' })
-          .end(
-            JSON.stringify({
-              choices: [{ index: 0, message: { role: 'assistant', content: ' "A detailed caption." ' } }],
-            }),
-          );
+        res.writeHead(200, { 'content-type': 'application/json' }).end(
+          JSON.stringify({
+            choices: [{ index: 0, message: { role: 'assistant', content: ' "A detailed caption." ' } }],
+          }),
+        );
       if (mode === 'slow') setTimeout(reply, 1500);
       else reply();
     });

@@ -32,7 +32,7 @@ export function fromPixels(data: Float32Array, width: number, height: number, of
   for (let c = 0; c < 3; c++) {
     for (let p = 0; p < plane; p++) {
       const v = Math.round((data[offset + c * plane + p]! + 1) * 127.5);
-      out[3 * p + c] = v < 0 ? 0 : v > 255 ? 255 : v;
+      out[3 * p + c] = Math.min(255, Math.max(0, v));
     }
   }
   return { width, height, data: out };
