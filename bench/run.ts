@@ -109,7 +109,6 @@ async function stack() {
     });
     return ((await r.json()) as { id: string }).id;
   };
-  // biome-ignore lint/suspicious/noExplicitAny: API JSON
   const wait = async (id: string): Promise<any> => {
     for (;;) {
       const j = await (await fetch(`${api}/v1/jobs/${id}`)).json();
