@@ -99,19 +99,22 @@ async function stack() {
     dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-')),
     log: silent,
     workerLogs: 'ignore',
+    apiKey: 'bk_bench_0123456789abcdef',
+    limits: { ratePerMinute: 100_000, burst: 1000, maxConcurrentJobs: 1000 },
   });
+  const headers = { authorization: 'Bearer bk_bench_0123456789abcdef' };
   const api = s.apiUrl;
   const submit = async (seed: number) => {
     const r = await fetch(`${api}/v1/jobs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ prompt: 'green triangle at the bottom on black', seed, size: 128 }),
     });
     return ((await r.json()) as { id: string }).id;
   };
   const wait = async (id: string): Promise<any> => {
     for (;;) {
-      const j = await (await fetch(`${api}/v1/jobs/${id}`)).json();
+      const j = await (await fetch(`${api}/v1/jobs/${id}`, { headers })).json();
       if (['succeeded', 'failed', 'canceled'].includes(j.status)) return j;
       await new Promise((r) => setTimeout(r, 100));
     }

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodePng, parseCaption } from '@baton/shapes';
-import { stack } from './helpers.ts';
+import { stack, TEST_KEY } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
 const run = (args: string[]) =>
@@ -121,20 +121,24 @@ test('--api sends the job to a running stack', async () => {
   try {
     const out = join(dir, 'remote.png');
     // Asynchronously: the stack's API lives in this process.
-    const r = await promisify(execFile)(process.execPath, [
-      BIN,
-      'generate',
-      'purple dot',
-      '--seed',
-      '5',
-      '--out',
-      out,
-      '--api',
-      s.apiUrl,
-      '--json',
-      '--size',
-      '64',
-    ]);
+    const r = await promisify(execFile)(
+      process.execPath,
+      [
+        BIN,
+        'generate',
+        'purple dot',
+        '--seed',
+        '5',
+        '--out',
+        out,
+        '--api',
+        s.apiUrl,
+        '--json',
+        '--size',
+        '64',
+      ],
+      { env: { ...process.env, BATON_API_KEY: TEST_KEY } },
+    );
     assert.equal(JSON.parse(r.stdout).seed, 5);
     assert.equal(decodePng(readFileSync(out)).width, 64);
     // The remote image is the local one, byte for byte.

@@ -5,8 +5,12 @@ import { join } from 'node:path';
 import { silent } from '@baton/jobs';
 import { type StackOptions, startStack } from '@baton/stack';
 
+export const TEST_KEY = 'bk_test_0123456789abcdef';
+export const auth = { authorization: `Bearer ${TEST_KEY}` };
+
 export async function stack(options: Partial<StackOptions> = {}) {
   return startStack({
+    apiKey: TEST_KEY,
     dataDir: mkdtempSync(join(tmpdir(), 'baton-stack-')),
     log: silent,
     workerLogs: 'ignore',
@@ -40,7 +44,7 @@ export async function post(url: string, body: unknown) {
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 }
 
-export async function getJob(apiUrl: string, id: string) {
-  const r = await fetch(`${apiUrl}/v1/jobs/${id}`);
+export async function getJob(apiUrl: string, id: string, headers: Record<string, string> = auth) {
+  const r = await fetch(`${apiUrl}/v1/jobs/${id}`, { headers });
   return (await r.json()) as Record<string, any>;
 }

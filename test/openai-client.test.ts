@@ -4,13 +4,13 @@ import { after, before, test } from 'node:test';
 import { decodePng } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
 import OpenAI from 'openai';
-import { stack } from './helpers.ts';
+import { stack, TEST_KEY } from './helpers.ts';
 
 let s: Stack;
 let client: OpenAI;
 before(async () => {
   s = await stack();
-  client = new OpenAI({ baseURL: `${s.apiUrl}/v1`, apiKey: 'sk-local', maxRetries: 0 });
+  client = new OpenAI({ baseURL: `${s.apiUrl}/v1`, apiKey: TEST_KEY, maxRetries: 0 });
 });
 after(async () => {
   await s?.close();

@@ -7,6 +7,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { KeyStore } from '@baton/api';
 import type { AwsConfig } from '@baton/aws';
 import type { SqsEvent, SqsRecord } from '@baton/jobs';
 import { keys } from '@baton/jobs';
@@ -26,10 +27,13 @@ function linkEnv(c: AwsConfig) {
   process.env.BATON_LOCAL_CREDENTIALS = c.credentials!.accessKeyId;
 }
 
+const KEY = 'bk_functions_test_0123456789';
+
 before(async () => {
   aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-fn-')) });
   config = aws.config;
   linkEnv(config);
+  await new KeyStore(wire(config).store).create('test', KEY);
 });
 after(() => aws.close());
 
@@ -57,6 +61,7 @@ function functionUrlEvent(method: string, path: string, body?: unknown) {
       host: 'abc123.lambda-url.us-east-1.on.aws',
       'content-type': 'application/json',
       'x-forwarded-proto': 'https',
+      authorization: `Bearer ${KEY}`,
     },
     requestContext: {
       accountId: 'anonymous',

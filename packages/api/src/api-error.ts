@@ -11,10 +11,14 @@ export class ApiError extends HTTPException {
     message: string,
     readonly param: string | null = null,
     readonly code: string | null = null,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; retryAfter?: number },
   ) {
     super(status, { message, ...(options?.cause !== undefined && { cause: options.cause }) });
+    this.retryAfter = options?.retryAfter;
   }
+
+  /** Seconds, sent as Retry-After (429). */
+  readonly retryAfter: number | undefined;
 
   body() {
     return { error: { message: this.message, type: this.type, param: this.param, code: this.code } };

@@ -2,16 +2,18 @@
  * The edge API: a Hono app that knows nothing of Lambda or Node servers. The local
  * stack serves it with @hono/node-server, AWS behind a function URL (hono/aws-lambda).
  */
-import { createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isTransient } from '@baton/aws';
-import type { Enqueue, JobRequest, JobState, JobStore } from '@baton/jobs';
-import { estimateCost, isJobId, keys, LAMBDA_3GB_PRICE_PER_SECOND, newJobId, TERMINAL } from '@baton/jobs';
+import type { Enqueue, JobRequest, JobState, JobStore, UsageRecord } from '@baton/jobs';
+import { isJobId, keys, newJobId, TERMINAL } from '@baton/jobs';
 import { BadRequestError, type JobOptions, resolveJob, stagesOf } from '@baton/pipeline/spec';
 import { type Manifest, supportedSizes } from '@baton/runtime/manifest';
 import { Hono } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { ApiError, badRequest, notFound } from './api-error.ts';
 import type { PromptExpander } from './expanders.ts';
+import type { KeyRecord, KeyStore } from './keys.ts';
+import { type LimitsConfig, RateLimiter } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
 import { asObject, bool, int, num, oneOf, prompt, seed, size } from './request.ts';
 
@@ -24,12 +26,13 @@ export interface ApiConfig {
   urlSecret: string;
   /** Poll interval while waiting or streaming events (ms). */
   pollMs: number;
-  /** Price of a compute-second, for each job's cost estimate (USD). */
-  pricePerComputeSecond: number;
 }
 
 export interface ApiDeps {
   jobs: JobStore;
+  /** When given, every /v1 route needs `Authorization: Bearer <key>`, and keys see only their own jobs. */
+  keys?: KeyStore;
+  limits?: Partial<LimitsConfig>;
   enqueue: Enqueue;
   manifest: Manifest;
   expander: PromptExpander;
@@ -54,13 +57,17 @@ export function createApp(deps: ApiDeps) {
     urlTtlSeconds: 3600,
     urlSecret: randomUUID(),
     pollMs: 200,
-    pricePerComputeSecond: LAMBDA_3GB_PRICE_PER_SECOND,
     ...deps.config,
   };
-  const app = new Hono();
+  const limits: LimitsConfig = { ratePerMinute: 120, burst: 20, maxConcurrentJobs: 16, ...deps.limits };
+  const limiter = new RateLimiter(limits, now);
+  const app = new Hono<{ Variables: { key: KeyRecord | null } }>();
 
   app.onError((err, c) => {
-    if (err instanceof ApiError) return c.json(err.body(), err.status);
+    if (err instanceof ApiError) {
+      if (err.retryAfter !== undefined) c.header('retry-after', String(err.retryAfter));
+      return c.json(err.body(), err.status);
+    }
     if (isTransient(err) || /aborted|socket hang up/i.test(err.message)) {
       c.header('retry-after', '1');
       return c.json(
@@ -83,6 +90,58 @@ export function createApp(deps: ApiDeps) {
   });
   app.notFound((c) => c.json(notFound(`route ${c.req.method} ${c.req.path}`).body(), 404));
 
+  // Authentication: a Bearer key on every /v1 route (image links carry their own signature).
+  app.use('/v1/*', async (c, next) => {
+    if (!deps.keys) {
+      c.set('key', null);
+      return next();
+    }
+    if (/^\/v1\/jobs\/[^/]+\/image$/.test(c.req.path) && c.req.query('signature')) {
+      c.set('key', null);
+      return next();
+    }
+    const m = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '');
+    const key = m ? await deps.keys.verify(m[1]!) : null;
+    if (!key) {
+      throw new ApiError(
+        401,
+        'invalid_request_error',
+        m ? 'Incorrect API key provided.' : 'Missing API key: send Authorization: Bearer <key>.',
+        null,
+        'invalid_api_key',
+      );
+    }
+    c.set('key', key);
+    return next();
+  });
+
+  /** Rate and quota checks before work is created: 429 with Retry-After. */
+  const admit = async (owner: string | undefined, jobsWanted: number) => {
+    if (!owner) return;
+    const wait = limiter.take(owner);
+    if (wait > 0) {
+      throw new ApiError(
+        429,
+        'rate_limit_error',
+        `Rate limit reached: ${limits.ratePerMinute} requests per minute. Retry in ${wait} s.`,
+        null,
+        'rate_limit_exceeded',
+        { retryAfter: wait },
+      );
+    }
+    const active = await deps.jobs.store.list(keys.ownerActivePrefix(owner));
+    if (active.length + jobsWanted > limits.maxConcurrentJobs) {
+      throw new ApiError(
+        429,
+        'rate_limit_error',
+        `Too many unfinished jobs: the limit is ${limits.maxConcurrentJobs} at once.`,
+        null,
+        'concurrency_limit_exceeded',
+        { retryAfter: 5 },
+      );
+    }
+  };
+
   const body = async (c: { req: { json: () => Promise<unknown> } }) => {
     try {
       return asObject(await c.req.json());
@@ -95,6 +154,7 @@ export function createApp(deps: ApiDeps) {
   /** Expands the prompt, resolves the job against the manifest, stores it and enqueues its first stage. */
   const accept = async (
     b: Record<string, unknown>,
+    owner: string | undefined,
     overrides: JobOptions = {},
     expand = true,
   ): Promise<JobRequest> => {
@@ -125,6 +185,7 @@ export function createApp(deps: ApiDeps) {
       model: m.id,
       createdAt: now(),
       correlationId: randomUUID(),
+      ...(owner && { owner }),
     };
     await deps.jobs.create(request, deps.enqueue);
     return request;
@@ -167,25 +228,28 @@ export function createApp(deps: ApiDeps) {
       timings_ms: Object.fromEntries(
         s.stages.filter((st) => st.ms !== undefined).map((st) => [st.name, st.ms]),
       ),
-      usage: (() => {
-        const u = estimateCost(s.stages, config.pricePerComputeSecond);
-        return { compute_ms: u.computeMs, estimated_cost_usd: Number(u.costUsd.toPrecision(3)) };
-      })(),
+      usage: {
+        compute_ms: s.usage.reduce((a, u) => a + u.computeMs, 0),
+        steps: s.usage.reduce((a, u) => a + u.steps, 0),
+        pixels: s.usage.reduce((a, u) => a + u.pixels, 0),
+        cost_usd: Number(s.usage.reduce((a, u) => a + u.costUsd, 0).toPrecision(4)),
+      },
       error: s.error ?? null,
       result: s.status === 'succeeded' ? { image_url: imageUrl(origin, s.id) } : null,
     };
   };
 
-  const stateOf = async (id: string) => {
+  /** A job the caller may see: another key's job is 404, never 403. */
+  const stateOf = async (id: string, key: KeyRecord | null) => {
     const s = isJobId(id) ? await deps.jobs.state(id) : null;
-    if (!s) throw notFound(`job ${id}`);
+    if (!s || (deps.keys && s.request.owner !== key?.id)) throw notFound(`job ${id}`);
     return s;
   };
 
-  const waitFor = async (ids: string[], ms: number): Promise<JobState[]> => {
+  const waitFor = async (ids: string[], ms: number, key: KeyRecord | null): Promise<JobState[]> => {
     const deadline = now() + ms;
     for (;;) {
-      const states = await Promise.all(ids.map((id) => stateOf(id)));
+      const states = await Promise.all(ids.map((id) => stateOf(id, key)));
       if (states.every((s) => TERMINAL.includes(s.status)) || now() >= deadline) return states;
       await new Promise((r) => setTimeout(r, Math.min(config.pollMs, Math.max(1, deadline - now()))));
     }
@@ -197,6 +261,7 @@ export function createApp(deps: ApiDeps) {
   // OpenAI Images API.
   app.post('/v1/images/generations', async (c) => {
     const b = await body(c);
+    const key = c.get('key');
     const n = int(b, 'n', 1, maxN) ?? 1;
     const format = oneOf(b, 'response_format', ['b64_json', 'url'] as const) ?? 'b64_json';
     if (b.model !== undefined && b.model !== null && b.model !== m.id) {
@@ -205,16 +270,13 @@ export function createApp(deps: ApiDeps) {
         `'model' must be '${m.id}' (the model this deployment serves), got ${JSON.stringify(b.model)}`,
       );
     }
+    await admit(key?.id, n);
     const base = seed(b) ?? randomInt(0, 2 ** 31);
-    const first = await accept(b, { seed: base });
-    const rest = await Promise.all(
-      Array.from({ length: n - 1 }, (_, i) => accept(b, { seed: base + i + 1 })),
-    );
-    const ids = [first, ...rest].map((r) => r.id);
-    const states = await waitFor(
-      ids,
-      Math.min(config.syncWaitMs, Number(c.req.query('wait_ms') ?? config.syncWaitMs)),
-    );
+    const requests = [];
+    for (let i = 0; i < n; i++) requests.push(await accept(b, key?.id, { seed: base + i }));
+    const ids = requests.map((r) => r.id);
+    const wait = Math.min(config.syncWaitMs, Number(c.req.query('wait_ms') ?? config.syncWaitMs));
+    const states = await waitFor(ids, wait, key);
     const failed = states.find((s) => s.status === 'failed' || s.status === 'canceled');
     if (failed) {
       throw new ApiError(
@@ -239,38 +301,130 @@ export function createApp(deps: ApiDeps) {
     return c.json({ created: Math.floor(now() / 1000), data });
   });
 
-  // Async jobs.
+  // Async jobs. Idempotency-Key: the same key and body give the same job; another body is a 409.
   app.post('/v1/jobs', async (c) => {
     const b = await body(c);
-    const request = await accept(b, {}, bool(b, 'expand') ?? true);
-    const s = await stateOf(request.id);
-    return c.json(publicJob(s, new URL(c.req.url).origin), 202);
+    const key = c.get('key');
+    const origin = new URL(c.req.url).origin;
+    const idem = c.req.header('idempotency-key');
+    const idemPath =
+      idem && keys.idempotency(key?.id ?? 'anonymous', createHash('sha256').update(idem).digest('hex'));
+    const bodyHash = createHash('sha256').update(JSON.stringify(b)).digest('hex');
+    if (idemPath) {
+      const prior = await deps.jobs.store.get(idemPath);
+      if (prior) {
+        const p = JSON.parse(new TextDecoder().decode(prior)) as { bodyHash: string; jobId: string };
+        if (p.bodyHash !== bodyHash) {
+          throw new ApiError(
+            409,
+            'invalid_request_error',
+            'Idempotency-Key was already used with a different request body.',
+            'Idempotency-Key',
+            'idempotency_conflict',
+          );
+        }
+        c.header('idempotent-replayed', 'true');
+        return c.json(publicJob(await stateOf(p.jobId, key), origin), 202);
+      }
+    }
+    await admit(key?.id, 1);
+    const request = await accept(b, key?.id, {}, bool(b, 'expand') ?? true);
+    if (idemPath)
+      await deps.jobs.store.put(
+        idemPath,
+        JSON.stringify({ bodyHash, jobId: request.id }),
+        'application/json',
+      );
+    return c.json(publicJob(await stateOf(request.id, key), origin), 202);
+  });
+
+  // The caller's recent jobs, newest first (the playground's gallery). No listing across keys.
+  app.get('/v1/jobs', async (c) => {
+    const key = c.get('key');
+    if (!key) return c.json({ object: 'list', data: [] });
+    const limit = Math.min(50, Math.max(1, Number(c.req.query('limit') ?? 20) || 20));
+    const listed = await deps.jobs.store.list(keys.ownerJobsPrefix(key.id));
+    const ids = listed.slice(0, limit).map((k) => k.slice(k.lastIndexOf('-') + 1));
+    const origin = new URL(c.req.url).origin;
+    const states = await Promise.all(ids.map((id) => deps.jobs.state(id)));
+    const data = states
+      .filter((s): s is JobState => s !== null && s.request.owner === key.id)
+      .map((s) => publicJob(s, origin));
+    return c.json({ object: 'list', data });
+  });
+
+  // The caller's usage ledger, by day.
+  app.get('/v1/usage', async (c) => {
+    const key = c.get('key');
+    const owner = key?.id ?? 'local';
+    const listed = await deps.jobs.store.list(keys.ledgerPrefix(owner));
+    const records = (await Promise.all(listed.map((k) => deps.jobs.store.get(k)))).flatMap((b) => {
+      try {
+        return b ? [JSON.parse(new TextDecoder().decode(b)) as UsageRecord] : [];
+      } catch {
+        return []; // being written: counted on the next read
+      }
+    });
+    const days = new Map<
+      string,
+      { jobs: Set<string>; stages: number; computeMs: number; steps: number; pixels: number; cost: number }
+    >();
+    for (const r of records) {
+      const d = days.get(r.day) ?? {
+        jobs: new Set<string>(),
+        stages: 0,
+        computeMs: 0,
+        steps: 0,
+        pixels: 0,
+        cost: 0,
+      };
+      d.jobs.add(r.jobId);
+      d.stages++;
+      d.computeMs += r.computeMs;
+      d.steps += r.steps;
+      d.pixels += r.pixels;
+      d.cost += r.costUsd;
+      days.set(r.day, d);
+    }
+    const data = [...days.entries()]
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([date, d]) => ({
+        date,
+        jobs: d.jobs.size,
+        stages: d.stages,
+        compute_ms: d.computeMs,
+        steps: d.steps,
+        pixels: d.pixels,
+        cost_usd: Number(d.cost.toPrecision(4)),
+      }));
+    return c.json({ object: 'list', key: key?.id ?? null, data });
   });
 
   app.get('/v1/jobs/:id', async (c) =>
-    c.json(publicJob(await stateOf(c.req.param('id')), new URL(c.req.url).origin)),
+    c.json(publicJob(await stateOf(c.req.param('id'), c.get('key')), new URL(c.req.url).origin)),
   );
 
   app.post('/v1/jobs/:id/cancel', async (c) => {
     const id = c.req.param('id');
-    await stateOf(id);
+    await stateOf(id, c.get('key'));
     const s = await deps.jobs.cancel(id);
     return c.json(publicJob(s!, new URL(c.req.url).origin));
   });
 
   app.get('/v1/jobs/:id/events', async (c) => {
     const id = c.req.param('id');
-    await stateOf(id);
+    const key = c.get('key');
+    await stateOf(id, key);
     const origin = new URL(c.req.url).origin;
     return streamSSE(c, async (stream) => {
       let last = '';
       let eventId = 0;
       while (!stream.aborted) {
-        const s = await stateOf(id);
+        const s = await stateOf(id, key);
         const data = JSON.stringify(publicJob(s, origin));
-        const key = JSON.stringify({ ...JSON.parse(data), result: null });
-        if (key !== last) {
-          last = key;
+        const fingerprint = JSON.stringify({ ...JSON.parse(data), result: null });
+        if (fingerprint !== last) {
+          last = fingerprint;
           await stream.writeSSE({
             event: TERMINAL.includes(s.status) ? s.status : 'progress',
             data,

@@ -1,4 +1,6 @@
 export * from './api-error.ts';
 export * from './app.ts';
 export * from './expanders.ts';
+export * from './keys.ts';
+export * from './limits.ts';
 export * from './openapi.ts';

@@ -1,6 +1,5 @@
 /** A message that reached a dead-letter queue: the job says so (local DLQ monitor and the Lambda alike). */
 import type { JobStore } from './job-store.ts';
-import { keys } from './records.ts';
 import { parseMessage } from './worker.ts';
 
 export async function markDeadLetter(
@@ -15,12 +14,13 @@ export async function markDeadLetter(
   } catch {
     return null; // Not a stage message: nothing to mark.
   }
-  if (!(await jobs.request(msg.jobId))) return null;
+  const request = await jobs.request(msg.jobId);
+  if (!request) return null;
   await jobs.append(msg.jobId, 'dead-letter', msg.stage, {
     reason: `stage ${msg.stage} gave up after ${maxReceiveCount} deliveries`,
     code: 'dead_letter',
     messageId,
   });
-  await jobs.store.delete(keys.active(msg.jobId));
+  await jobs.finished(request);
   return { jobId: msg.jobId, stage: msg.stage };
 }

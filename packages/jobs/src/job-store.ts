@@ -8,6 +8,7 @@ import {
   type RecordKind,
   type StageRecord,
   TERMINAL,
+  type UsageRecord,
 } from './records.ts';
 
 export interface StageMessage {
@@ -44,13 +45,35 @@ export class JobStore {
   /** Accepts a job: the request record and the active marker first, then the base message. */
   async create(request: JobRequest, enqueue: Enqueue): Promise<void> {
     await this.store.put(keys.request(request.id), json(request), 'application/json');
-    await this.store.put(keys.active(request.id), request.id, 'text/plain');
+    await Promise.all([
+      this.store.put(keys.active(request.id), request.id, 'text/plain'),
+      request.owner && this.store.put(keys.ownerActive(request.owner, request.id), request.id, 'text/plain'),
+      request.owner &&
+        this.store.put(keys.ownerJob(request.owner, request.createdAt, request.id), request.id, 'text/plain'),
+    ]);
     // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
     await enqueue({
       v: 1,
       jobId: request.id,
       stage: request.stages[0]!,
       correlationId: request.correlationId,
+    });
+  }
+
+  /** Drops a finished job from the active indexes (the sweep's, and its owner's quota count). */
+  async finished(request: JobRequest): Promise<void> {
+    await Promise.all([
+      this.store.delete(keys.active(request.id)),
+      request.owner ? this.store.delete(keys.ownerActive(request.owner, request.id)) : undefined,
+    ]);
+  }
+
+  async usage(id: string): Promise<UsageRecord[]> {
+    const ks = await this.store.list(keys.jobUsagePrefix(id));
+    const out = await Promise.all(ks.map((k) => this.store.get(k)));
+    return out.flatMap((b) => {
+      const r = b && parseJson<UsageRecord>(b);
+      return r ? [r] : [];
     });
   }
 
@@ -106,8 +129,12 @@ export class JobStore {
   async state(id: string): Promise<JobState | null> {
     const request = await this.request(id);
     if (!request) return null;
-    const [records, progress] = await Promise.all([this.records(id), this.progress(id)]);
-    return deriveState(request, records, progress);
+    const [records, progress, usage] = await Promise.all([
+      this.records(id),
+      this.progress(id),
+      this.usage(id),
+    ]);
+    return deriveState(request, records, progress, usage);
   }
 
   /** Cancels a job unless it already finished; returns the state after. */
@@ -115,7 +142,7 @@ export class JobStore {
     const state = await this.state(id);
     if (!state || TERMINAL.includes(state.status)) return state;
     await this.append(id, 'cancelled', state.stage ?? 'job');
-    await this.store.delete(keys.active(id));
+    await this.finished(state.request);
     return this.state(id);
   }
 
@@ -137,7 +164,7 @@ export class JobStore {
       const [records, progress] = await Promise.all([this.records(id), this.progress(id)]);
       const state = deriveState(request, records, progress);
       if (TERMINAL.includes(state.status)) {
-        await this.store.delete(keys.active(id));
+        await this.finished(request);
         finished.push(id);
         continue;
       }

@@ -46,6 +46,22 @@ export interface StageRecord {
   messageId?: string;
 }
 
+/** What one stage of one job used: its share of a batched call, priced. */
+export interface UsageRecord {
+  jobId: string;
+  owner: string;
+  stage: string;
+  day: string;
+  computeMs: number;
+  steps: number;
+  pixels: number;
+  batch: number;
+  costUsd: number;
+  /** false when the stage stopped early (cancelled): only the steps that ran are billed. */
+  complete: boolean;
+  at: number;
+}
+
 export interface StageState {
   name: string;
   status: 'pending' | 'running' | 'done';
@@ -69,6 +85,8 @@ export interface JobState {
   error?: { stage: string; reason: string; code?: string };
   createdAt: number;
   finishedAt?: number;
+  /** What the job used so far, one record per stage that ran (billed once each). */
+  usage: UsageRecord[];
 }
 
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
@@ -83,6 +101,18 @@ export const keys = {
   output: (id: string, stage: string) =>
     stage === 'decode' ? `jobs/${id}/image.png` : `jobs/${id}/${stage}.safetensors`,
   active: (id: string) => `active/${id}`,
+  /** Usage of one stage of one job: deterministic, so a redelivered stage never bills twice. */
+  jobUsage: (id: string, stage: string) => `jobs/${id}/usage/${stage}.json`,
+  jobUsagePrefix: (id: string) => `jobs/${id}/usage/`,
+  ledger: (owner: string, day: string, id: string, stage: string) =>
+    `usage/${owner}/${day}/${id}.${stage}.json`,
+  ledgerPrefix: (owner: string) => `usage/${owner}/`,
+  ownerJob: (owner: string, at: number, id: string) =>
+    `owners/${owner}/jobs/${String(9_999_999_999_999 - at).padStart(13, '0')}-${id}`,
+  ownerJobsPrefix: (owner: string) => `owners/${owner}/jobs/`,
+  ownerActive: (owner: string, id: string) => `owners/${owner}/active/${id}`,
+  ownerActivePrefix: (owner: string) => `owners/${owner}/active/`,
+  idempotency: (owner: string, keyHash: string) => `idempotency/${owner}/${keyHash}.json`,
   activePrefix: 'active/',
 };
 
@@ -113,6 +143,7 @@ export function deriveState(
   request: JobRequest,
   records: readonly StageRecord[],
   progress: Readonly<Record<string, { step: number; of: number }>> = {},
+  usage: UsageRecord[] = [],
 ): JobState {
   const sorted = [...records].sort((a, b) => a.at - b.at);
   const stages: StageState[] = request.stages.map((name) => {
@@ -174,5 +205,6 @@ export function deriveState(
       }),
     createdAt: request.createdAt,
     ...(finishedAt !== undefined && { finishedAt }),
+    usage,
   };
 }

@@ -15,7 +15,8 @@ import { readLatents, SafetensorsError, writeLatents } from '@baton/safetensors'
 import { encodePng } from '@baton/shapes';
 import type { Enqueue, JobStore, StageMessage } from './job-store.ts';
 import { type Logger, silent } from './logger.ts';
-import { type JobRequest, keys, nextStage, previousStage } from './records.ts';
+import { LAMBDA_3GB_PRICE_PER_SECOND } from './metrics.ts';
+import { type JobRequest, keys, nextStage, previousStage, type UsageRecord } from './records.ts';
 
 export class PermanentError extends Error {
   override readonly name = 'PermanentError';
@@ -61,6 +62,8 @@ export interface WorkerOptions {
   progressIntervalMs?: number;
   cancelCheckIntervalMs?: number;
   onMetrics?: (m: StageMetrics) => void;
+  /** Price of one compute-second, for usage records (USD). */
+  pricePerComputeSecond?: number;
 }
 
 interface Work {
@@ -224,7 +227,48 @@ export class StageWorker {
   private async handOn(msg: StageMessage, request: JobRequest) {
     const next = nextStage(request.stages, msg.stage);
     if (next) await this.o.enqueue({ ...msg, stage: next });
-    else await this.o.jobs.store.delete(keys.active(msg.jobId));
+    else await this.o.jobs.finished(request);
+  }
+
+  /** Bills one stage of one job, once: the keys are deterministic, so a rerun overwrites. */
+  private async bill(
+    w: Work,
+    stage: string,
+    computeMs: number,
+    steps: number,
+    batch: number,
+    complete: boolean,
+  ) {
+    const m = (await this.o.cascade()).manifest;
+    const side =
+      stage === 'base'
+        ? m.base.resolution
+        : stage === 'decode'
+          ? w.request.spec.size
+          : m.base.resolution * 2 ** Number(stage.slice(5));
+    const at = Date.now();
+    const record: UsageRecord = {
+      jobId: w.msg.jobId,
+      owner: w.request.owner ?? 'local',
+      stage,
+      day: new Date(at).toISOString().slice(0, 10),
+      computeMs: Math.round(computeMs / batch),
+      steps,
+      pixels: side * side,
+      batch,
+      costUsd: (computeMs / batch / 1000) * (this.o.pricePerComputeSecond ?? LAMBDA_3GB_PRICE_PER_SECOND),
+      complete,
+      at,
+    };
+    const body = JSON.stringify(record);
+    await Promise.all([
+      this.o.jobs.store.put(keys.jobUsage(record.jobId, stage), body, 'application/json'),
+      this.o.jobs.store.put(
+        keys.ledger(record.owner, record.day, record.jobId, stage),
+        body,
+        'application/json',
+      ),
+    ]);
   }
 
   private async failPermanently(message: IncomingMessage, e: Error, msg?: StageMessage) {
@@ -244,13 +288,14 @@ export class StageWorker {
         return; // Not our message shape: nothing to mark.
       }
     }
-    if (await this.o.jobs.request(m.jobId)) {
+    const request = await this.o.jobs.request(m.jobId);
+    if (request) {
       await this.o.jobs.append(m.jobId, 'failed', m.stage, {
         reason: e.message,
         code,
         messageId: message.id,
       });
-      await this.o.jobs.store.delete(keys.active(m.jobId));
+      await this.o.jobs.finished(request);
     }
   }
 
@@ -276,9 +321,12 @@ export class StageWorker {
 
     // Between steps: progress (throttled), cancellation (throttled), heartbeats and deadlines.
     const cancelled = new Set<string>();
+    let stepsDone = 0;
+    const billedPartial = new Set<string>();
     let lastProgress = 0;
     let lastCancelCheck = Date.now();
     const onStep = async (step: number, of: number) => {
+      stepsDone = step;
       const now = Date.now();
       if (now - lastProgress >= (this.o.progressIntervalMs ?? 250) || step === of) {
         lastProgress = now;
@@ -289,6 +337,13 @@ export class StageWorker {
         for (const w of group)
           if ((await jobs.kinds(w.msg.jobId)).has('cancelled')) cancelled.add(w.msg.jobId);
         if (cancelled.size === group.length) throw new CancelledError(`all ${group.length} jobs cancelled`);
+        // A cancelled job in a shared batch rides along to the end, but is billed only to here.
+        for (const w of group) {
+          if (cancelled.has(w.msg.jobId) && !billedPartial.has(w.msg.jobId)) {
+            billedPartial.add(w.msg.jobId);
+            await this.bill(w, stage, Date.now() - t0, step, group.length, false);
+          }
+        }
       }
       await this.o.betweenSteps?.();
       await betweenSteps?.();
@@ -316,7 +371,13 @@ export class StageWorker {
       }
     } catch (e) {
       if (e instanceof CancelledError) {
-        this.log('stage.cancelled', { stage, jobIds: group.map((w) => w.msg.jobId) });
+        this.log('stage.cancelled', { stage, jobIds: group.map((w) => w.msg.jobId), step: stepsDone });
+        const elapsed = Date.now() - t0;
+        await Promise.all(
+          group
+            .filter((w) => !billedPartial.has(w.msg.jobId))
+            .map((w) => this.bill(w, stage, elapsed, stepsDone, group.length, false)),
+        );
         return;
       }
       throw e;
@@ -330,6 +391,7 @@ export class StageWorker {
         const queueWaitMs = w.message.sentAt ? Math.max(0, t0 - w.message.sentAt) : 0;
         const type = stage === 'decode' ? 'image/png' : 'application/octet-stream';
         await jobs.store.put(keys.output(w.msg.jobId, stage), outputs[i]!, type);
+        await this.bill(w, stage, ms, steps, group.length, true);
         await Promise.all([
           jobs.append(w.msg.jobId, 'done', stage, {
             ms,

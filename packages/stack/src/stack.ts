@@ -5,7 +5,7 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createApp, expanderFor } from '@baton/api';
+import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
 import { jsonLogger, type Logger, markDeadLetter } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
@@ -27,6 +27,10 @@ export interface StackOptions {
   maxReceiveCount?: number;
   visibilityTimeoutSeconds?: number;
   syncWaitMs?: number;
+  /** Require API keys (default true). `apiKey` is registered as a key named "local". */
+  auth?: boolean;
+  apiKey?: string;
+  limits?: Partial<LimitsConfig>;
   /** Worker processes' JSON logs: to this process's stdout (default), or dropped. */
   workerLogs?: 'inherit' | 'ignore';
   /** Extra environment for worker processes. */
@@ -36,6 +40,9 @@ export interface StackOptions {
 
 export interface Stack {
   apiUrl: string;
+  /** The key this start registered or created (undefined when one already existed). */
+  apiKey: string | undefined;
+  keys: KeyStore;
   config: AwsConfig;
   workers: Map<string, ChildProcess>;
   sweep(staleMs?: number): Promise<{ requeued: string[] }>;
@@ -56,10 +63,18 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const { config } = aws;
   const { jobs, enqueue } = wire(config);
   const manifest = await loadManifest(modelDir());
+  const keyStore = new KeyStore(jobs.store);
+  let apiKey = o.apiKey;
+  if (o.auth ?? true) {
+    if (apiKey) await keyStore.create('local', apiKey);
+    else if ((await keyStore.list()).every((k) => k.revokedAt)) apiKey = (await keyStore.create('local')).key;
+  }
   const app = createApp({
     jobs,
     enqueue,
     manifest,
+    ...((o.auth ?? true) && { keys: keyStore }),
+    ...(o.limits && { limits: o.limits }),
     expander: expanderFor(manifest.prompt_expander),
     config: { ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }) },
   });
@@ -128,6 +143,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
   return {
     apiUrl,
+    apiKey,
+    keys: keyStore,
     config,
     workers,
     sweep,

@@ -1,0 +1,93 @@
+/**
+ * API keys, stored only as SHA-256 hashes in the bucket:
+ *   keys/{sha256(key)}.json   {id, name, hash, webhookSecret, createdAt, revokedAt?}
+ *   key-ids/{id}              the hash, to revoke by id or name
+ * A presented key is hashed and looked up; the stored hash is compared in constant time.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import type { BlobStore } from '@baton/aws';
+
+export interface KeyRecord {
+  id: string;
+  name: string;
+  hash: string;
+  /** Signs this key's webhook deliveries (Standard Webhooks, whsec_ + base64). */
+  webhookSecret: string;
+  createdAt: number;
+  revokedAt?: number;
+}
+
+const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
+const random = (n: number) => Array.from(randomBytes(n), (b) => ALPHABET[b & 31]).join('');
+const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
+const decoder = new TextDecoder();
+
+export class KeyStore {
+  private cache = new Map<string, { record: KeyRecord | null; at: number }>();
+
+  constructor(
+    readonly store: BlobStore,
+    private readonly cacheMs = 10_000,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Creates a key; the plaintext is returned once and never stored. */
+  async create(name: string, plaintext?: string): Promise<{ key: string; record: KeyRecord }> {
+    if (!/^[\w.-]{1,64}$/.test(name))
+      throw new RangeError(`key name must be 1–64 letters, digits, ".", "_" or "-", not "${name}"`);
+    const key = plaintext ?? `bk_${random(32)}`;
+    if (key.length < 16) throw new RangeError('an API key must be at least 16 characters');
+    const hash = sha256(key);
+    const existing = await this.read(hash);
+    if (existing && !existing.revokedAt) return { key, record: existing };
+    const record: KeyRecord = {
+      id: `key_${random(12)}`,
+      name,
+      hash,
+      webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
+      createdAt: this.now(),
+    };
+    await this.store.put(`keys/${hash}.json`, JSON.stringify(record), 'application/json');
+    await this.store.put(`key-ids/${record.id}`, hash, 'text/plain');
+    return { key, record };
+  }
+
+  private async read(hash: string): Promise<KeyRecord | null> {
+    const b = await this.store.get(`keys/${hash}.json`);
+    return b ? (JSON.parse(decoder.decode(b)) as KeyRecord) : null;
+  }
+
+  /** The active key for a presented secret, or null. */
+  async verify(presented: string): Promise<KeyRecord | null> {
+    const hash = sha256(presented);
+    const hit = this.cache.get(hash);
+    if (hit && this.now() - hit.at < this.cacheMs) return hit.record;
+    const record = await this.read(hash);
+    const ok =
+      record !== null &&
+      !record.revokedAt &&
+      timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
+    const result = ok ? record : null;
+    this.cache.set(hash, { record: result, at: this.now() });
+    return result;
+  }
+
+  async list(): Promise<KeyRecord[]> {
+    const ks = await this.store.list('keys/');
+    const out = await Promise.all(ks.map((k) => this.read(k.slice('keys/'.length, -'.json'.length))));
+    return out.filter((r): r is KeyRecord => r !== null);
+  }
+
+  /** Revokes by id or name; returns the revoked records. */
+  async revoke(idOrName: string): Promise<KeyRecord[]> {
+    const targets = (await this.list()).filter(
+      (r) => !r.revokedAt && (r.id === idOrName || r.name === idOrName),
+    );
+    for (const r of targets) {
+      const revoked = { ...r, revokedAt: this.now() };
+      await this.store.put(`keys/${r.hash}.json`, JSON.stringify(revoked), 'application/json');
+    }
+    this.cache.clear();
+    return targets;
+  }
+}
