@@ -35,10 +35,10 @@ export async function until<T>(
   }
 }
 
-export async function post(url: string, body: unknown) {
+export async function post(url: string, body: unknown, headers: Record<string, string> = auth) {
   const r = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
   return { status: r.status, body: (await r.json()) as Record<string, any> };

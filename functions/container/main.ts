@@ -5,7 +5,7 @@
  * SIGTERM: stop receiving, finish the batch in hand, or give it back after the grace period.
  */
 import { type AwsConfig, configFromEnv, SqsQueue, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import { emfLine, jsonLogger, Poller, StageWorker } from '@baton/jobs';
+import { emfLine, jsonLogger, Poller, StageWorker, WebhookSender } from '@baton/jobs';
 import { defaultCascade } from '@baton/pipeline';
 import { wire } from '../wire.ts';
 
@@ -36,6 +36,7 @@ const worker = new StageWorker({
   enqueue,
   cascade: defaultCascade,
   log,
+  webhooks: new WebhookSender({ store: jobs.store }),
   onMetrics: (m) => process.stdout.write(`${emfLine(m)}\n`),
 });
 const poller = new Poller({

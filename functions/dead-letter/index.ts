@@ -1,5 +1,5 @@
 /** Dead-letter queue subscriber: marks each job whose stage gave up as failed. */
-import { JobStore, sqsDeadLetterHandler } from '@baton/jobs';
+import { JobStore, sqsDeadLetterHandler, WebhookSender } from '@baton/jobs';
 import { awsConfig } from '../resources.ts';
 import { wire } from '../wire.ts';
 

@@ -1,5 +1,5 @@
 /** SQS-triggered Lambda entry of one stage worker (BATON_STAGE_QUEUE), with partial batch responses. */
-import { emfLine, jsonLogger, StageWorker, sqsWorkerHandler } from '@baton/jobs';
+import { emfLine, jsonLogger, StageWorker, sqsWorkerHandler, WebhookSender } from '@baton/jobs';
 import { defaultCascade } from '@baton/pipeline';
 import { awsConfig } from '../resources.ts';
 import { wire } from '../wire.ts';
@@ -12,6 +12,7 @@ export const worker = new StageWorker({
   enqueue,
   cascade: defaultCascade,
   log,
+  webhooks: new WebhookSender({ store: jobs.store }),
   onMetrics: (m) => process.stdout.write(`${emfLine(m)}\n`),
 });
 

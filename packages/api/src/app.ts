@@ -2,7 +2,7 @@
  * The edge API: a Hono app that knows nothing of Lambda or Node servers. The local
  * stack serves it with @hono/node-server, AWS behind a function URL (hono/aws-lambda).
  */
-import { createHash, createHmac, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, randomInt, randomUUID, timingSafeEqual } from 'node:crypto';
 import { isTransient } from '@baton/aws';
 import type { Enqueue, JobRequest, JobState, JobStore, UsageRecord } from '@baton/jobs';
 import { isJobId, keys, newJobId, TERMINAL } from '@baton/jobs';
@@ -15,7 +15,7 @@ import type { PromptExpander } from './expanders.ts';
 import type { KeyRecord, KeyStore } from './keys.ts';
 import { type LimitsConfig, RateLimiter } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
-import { asObject, bool, int, num, oneOf, prompt, seed, size } from './request.ts';
+import { asObject, bool, int, num, oneOf, prompt, seed, size, webhook } from './request.ts';
 
 export interface ApiConfig {
   /** How long POST /v1/images/generations waits before answering 202 (ms). */
@@ -154,11 +154,12 @@ export function createApp(deps: ApiDeps) {
   /** Expands the prompt, resolves the job against the manifest, stores it and enqueues its first stage. */
   const accept = async (
     b: Record<string, unknown>,
-    owner: string | undefined,
+    key: KeyRecord | null,
     overrides: JobOptions = {},
     expand = true,
   ): Promise<JobRequest> => {
     const p = prompt(b, m);
+    const hook = webhook(b);
     const s = overrides.seed ?? seed(b) ?? randomInt(0, 2 ** 31);
     const options: JobOptions = {
       seed: s,
@@ -185,7 +186,8 @@ export function createApp(deps: ApiDeps) {
       model: m.id,
       createdAt: now(),
       correlationId: randomUUID(),
-      ...(owner && { owner }),
+      ...(key && { owner: key.id }),
+      ...(hook && { webhook: { ...hook, secret: key?.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}` } }),
     };
     await deps.jobs.create(request, deps.enqueue);
     return request;
@@ -234,6 +236,13 @@ export function createApp(deps: ApiDeps) {
         pixels: s.usage.reduce((a, u) => a + u.pixels, 0),
         cost_usd: Number(s.usage.reduce((a, u) => a + u.costUsd, 0).toPrecision(4)),
       },
+      webhook: s.request.webhook
+        ? {
+            url: s.request.webhook.url,
+            events: s.request.webhook.events,
+            deliveries: s.deliveries.map((d) => ({ event: d.event, attempt: d.attempt, status: d.status, ok: d.ok, at: d.at, ...(d.error && { error: d.error }) })),
+          }
+        : null,
       error: s.error ?? null,
       result: s.status === 'succeeded' ? { image_url: imageUrl(origin, s.id) } : null,
     };
@@ -273,7 +282,7 @@ export function createApp(deps: ApiDeps) {
     await admit(key?.id, n);
     const base = seed(b) ?? randomInt(0, 2 ** 31);
     const requests = [];
-    for (let i = 0; i < n; i++) requests.push(await accept(b, key?.id, { seed: base + i }));
+    for (let i = 0; i < n; i++) requests.push(await accept(b, key, { seed: base + i }));
     const ids = requests.map((r) => r.id);
     const wait = Math.min(config.syncWaitMs, Number(c.req.query('wait_ms') ?? config.syncWaitMs));
     const states = await waitFor(ids, wait, key);
@@ -328,7 +337,7 @@ export function createApp(deps: ApiDeps) {
       }
     }
     await admit(key?.id, 1);
-    const request = await accept(b, key?.id, {}, bool(b, 'expand') ?? true);
+    const request = await accept(b, key, {}, bool(b, 'expand') ?? true);
     if (idemPath)
       await deps.jobs.store.put(
         idemPath,

@@ -86,3 +86,25 @@ export function prompt(b: Body, m: Manifest): string {
   if (p.length > max) throw badRequest('prompt', `'prompt' is ${p.length} characters; the limit is ${max}`);
   return p;
 }
+
+const EVENTS = ['started', 'progress', 'completed', 'failed'] as const;
+
+/** `webhook: {url, events?}`: an http(s) URL and a subset of the events (default completed, failed). */
+export function webhook(b: Body): { url: string; events: (typeof EVENTS)[number][] } | undefined {
+  const v = b.webhook;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('webhook', "'webhook' must be an object {url, events}");
+  const w = v as Body;
+  let url: URL;
+  try {
+    url = new URL(String(w.url));
+  } catch {
+    throw badRequest('webhook.url', "'webhook.url' must be an absolute http(s) URL");
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('webhook.url', "'webhook.url' must be http or https");
+  const events = w.events ?? ['completed', 'failed'];
+  if (!Array.isArray(events) || events.length === 0 || events.some((e) => !EVENTS.includes(e))) {
+    throw badRequest('webhook.events', `'webhook.events' must be a non-empty list of ${EVENTS.join(', ')}`);
+  }
+  return { url: url.toString(), events: [...new Set(events)] as (typeof EVENTS)[number][] };
+}

@@ -81,12 +81,18 @@ export async function generateRemote(
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: API JSON, read field by field above
-async function request(url: URL, init: RequestInit): Promise<any> {
+async function request(url: URL, init: RequestInit, tries = 4): Promise<any> {
   let res: Response;
   try {
     res = await fetch(url, init);
   } catch (e) {
     throw new RemoteError(`cannot reach ${url.origin}: ${(e as Error).message}`);
+  }
+  // 503 and 429 say "retry": do, after Retry-After (or a short backoff).
+  if ((res.status === 503 || res.status === 429) && tries > 1) {
+    const wait = Number(res.headers.get('retry-after') ?? 1);
+    await new Promise((r) => setTimeout(r, Math.min(30, Math.max(0.2, wait)) * 1000));
+    return request(url, init, tries - 1);
   }
   const text = await res.text();
   let json: { error?: { message: string; param?: string } } & Record<string, unknown>;

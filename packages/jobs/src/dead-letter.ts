@@ -1,5 +1,6 @@
 /** A message that reached a dead-letter queue: the job says so (local DLQ monitor and the Lambda alike). */
 import type { JobStore } from './job-store.ts';
+import type { WebhookSender } from './webhooks.ts';
 import { parseMessage } from './worker.ts';
 
 export async function markDeadLetter(
@@ -7,6 +8,7 @@ export async function markDeadLetter(
   body: string,
   messageId: string,
   maxReceiveCount: number,
+  webhooks?: WebhookSender,
 ): Promise<{ jobId: string; stage: string } | null> {
   let msg: ReturnType<typeof parseMessage>;
   try {
@@ -22,5 +24,7 @@ export async function markDeadLetter(
     messageId,
   });
   await jobs.finished(request);
+  webhooks?.send(request, 'failed', { status: 'failed', stage: msg.stage, error: { code: 'dead_letter' } });
+  await webhooks?.flush();
   return { jobId: msg.jobId, stage: msg.stage };
 }

@@ -6,3 +6,4 @@ export * from './metrics.ts';
 export * from './poller.ts';
 export * from './records.ts';
 export * from './worker.ts';
+export * from './webhooks.ts';

@@ -10,6 +10,7 @@ import {
   TERMINAL,
   type UsageRecord,
 } from './records.ts';
+import type { DeliveryRecord } from './webhooks.ts';
 
 export interface StageMessage {
   v: 1;
@@ -66,6 +67,15 @@ export class JobStore {
       this.store.delete(keys.active(request.id)),
       request.owner ? this.store.delete(keys.ownerActive(request.owner, request.id)) : undefined,
     ]);
+  }
+
+  async deliveries(id: string): Promise<DeliveryRecord[]> {
+    const ks = await this.store.list(`jobs/${id}/webhooks/`);
+    const out = await Promise.all(ks.map((k) => this.store.get(k)));
+    return out.flatMap((b) => {
+      const r = b && parseJson<DeliveryRecord>(b);
+      return r ? [r] : [];
+    });
   }
 
   async usage(id: string): Promise<UsageRecord[]> {
@@ -129,12 +139,13 @@ export class JobStore {
   async state(id: string): Promise<JobState | null> {
     const request = await this.request(id);
     if (!request) return null;
-    const [records, progress, usage] = await Promise.all([
+    const [records, progress, usage, deliveries] = await Promise.all([
       this.records(id),
       this.progress(id),
       this.usage(id),
+      request.webhook ? this.deliveries(id) : [],
     ]);
-    return deriveState(request, records, progress, usage);
+    return deriveState(request, records, progress, usage, deliveries);
   }
 
   /** Cancels a job unless it already finished; returns the state after. */

@@ -5,6 +5,7 @@
 import { TransientError } from '@baton/aws';
 import { markDeadLetter } from './dead-letter.ts';
 import type { JobStore } from './job-store.ts';
+import type { WebhookSender } from './webhooks.ts';
 import type { StageWorker } from './worker.ts';
 
 export interface SqsRecord {
@@ -48,12 +49,12 @@ export function sqsWorkerHandler(worker: StageWorker, marginMs = 10_000) {
   };
 }
 
-export function sqsDeadLetterHandler(jobs: JobStore, maxReceiveCount: number) {
+export function sqsDeadLetterHandler(jobs: JobStore, maxReceiveCount: number, webhooks?: WebhookSender) {
   return async (event: SqsEvent): Promise<SqsBatchResponse> => {
     const failures: { itemIdentifier: string }[] = [];
     for (const r of event.Records) {
       try {
-        await markDeadLetter(jobs, r.body, r.messageId, maxReceiveCount);
+        await markDeadLetter(jobs, r.body, r.messageId, maxReceiveCount, webhooks);
       } catch {
         failures.push({ itemIdentifier: r.messageId });
       }

@@ -14,6 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobSpec } from '@baton/pipeline/spec';
+import type { DeliveryRecord, WebhookSpec } from './webhooks.ts';
 
 export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -27,6 +28,7 @@ export interface JobRequest {
   correlationId: string;
   /** Who may see the job (an API key's id); absent for CLI/local jobs. */
   owner?: string;
+  webhook?: WebhookSpec;
 }
 
 export interface StageRecord {
@@ -87,6 +89,8 @@ export interface JobState {
   finishedAt?: number;
   /** What the job used so far, one record per stage that ran (billed once each). */
   usage: UsageRecord[];
+  /** Webhook delivery attempts, oldest first. */
+  deliveries: DeliveryRecord[];
 }
 
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
@@ -99,7 +103,7 @@ export const keys = {
   progress: (id: string, stage: string) => `jobs/${id}/progress/${stage}.json`,
   progressPrefix: (id: string) => `jobs/${id}/progress/`,
   output: (id: string, stage: string) =>
-    stage === 'decode' ? `jobs/${id}/image.png` : `jobs/${id}/${stage}.safetensors`,
+    stage === 'decode' ? `images/${id}.png` : `latents/${id}/${stage}.safetensors`,
   active: (id: string) => `active/${id}`,
   /** Usage of one stage of one job: deterministic, so a redelivered stage never bills twice. */
   jobUsage: (id: string, stage: string) => `jobs/${id}/usage/${stage}.json`,
@@ -144,6 +148,7 @@ export function deriveState(
   records: readonly StageRecord[],
   progress: Readonly<Record<string, { step: number; of: number }>> = {},
   usage: UsageRecord[] = [],
+  deliveries: DeliveryRecord[] = [],
 ): JobState {
   const sorted = [...records].sort((a, b) => a.at - b.at);
   const stages: StageState[] = request.stages.map((name) => {
@@ -206,5 +211,6 @@ export function deriveState(
     createdAt: request.createdAt,
     ...(finishedAt !== undefined && { finishedAt }),
     usage,
+    deliveries: [...deliveries].sort((a, b) => a.at - b.at),
   };
 }

@@ -15,6 +15,7 @@ import { readLatents, SafetensorsError, writeLatents } from '@baton/safetensors'
 import { encodePng } from '@baton/shapes';
 import type { Enqueue, JobStore, StageMessage } from './job-store.ts';
 import { type Logger, silent } from './logger.ts';
+import type { WebhookSender } from './webhooks.ts';
 import { LAMBDA_3GB_PRICE_PER_SECOND } from './metrics.ts';
 import { type JobRequest, keys, nextStage, previousStage, type UsageRecord } from './records.ts';
 
@@ -64,6 +65,7 @@ export interface WorkerOptions {
   onMetrics?: (m: StageMetrics) => void;
   /** Price of one compute-second, for usage records (USD). */
   pricePerComputeSecond?: number;
+  webhooks?: WebhookSender;
 }
 
 interface Work {
@@ -185,6 +187,7 @@ export class StageWorker {
         }
       }
     }
+    await this.o.webhooks?.flush();
     return { retry };
   }
 
@@ -227,7 +230,10 @@ export class StageWorker {
   private async handOn(msg: StageMessage, request: JobRequest) {
     const next = nextStage(request.stages, msg.stage);
     if (next) await this.o.enqueue({ ...msg, stage: next });
-    else await this.o.jobs.finished(request);
+    else {
+      await this.o.jobs.finished(request);
+      this.o.webhooks?.send(request, 'completed', { status: 'succeeded' });
+    }
   }
 
   /** Bills one stage of one job, once: the keys are deterministic, so a rerun overwrites. */
@@ -296,6 +302,7 @@ export class StageWorker {
         messageId: message.id,
       });
       await this.o.jobs.finished(request);
+      this.o.webhooks?.send(request, 'failed', { status: 'failed', stage: m.stage, error: { reason: e.message, code } });
     }
   }
 
@@ -314,6 +321,9 @@ export class StageWorker {
     }
     const t0 = Date.now();
     const onnx0 = cascade.family.stats.runMs;
+    for (const w of group) {
+      if (stage === w.request.stages[0]) this.o.webhooks?.send(w.request, 'started', { status: 'running', stage });
+    }
     const [, inputs] = await Promise.all([
       Promise.all(group.map((w) => jobs.append(w.msg.jobId, 'started', stage, { messageId: w.message.id }))),
       Promise.all(group.map((w) => this.input(w, model))),
@@ -331,6 +341,7 @@ export class StageWorker {
       if (now - lastProgress >= (this.o.progressIntervalMs ?? 250) || step === of) {
         lastProgress = now;
         await Promise.all(group.map((w) => jobs.setProgress(w.msg.jobId, stage, step, of)));
+        for (const w of group) this.o.webhooks?.send(w.request, 'progress', { status: 'running', stage, step, of }, `_${stage}_${step}`);
       }
       if (now - lastCancelCheck >= (this.o.cancelCheckIntervalMs ?? 500)) {
         lastCancelCheck = now;

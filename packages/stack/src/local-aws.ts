@@ -34,8 +34,10 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     vhostBuckets: false,
   });
   const s3Address = (await s3.run()) as AddressInfo;
+  // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
+  // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.
+  if (s3.httpServer) s3.httpServer.keepAliveTimeout = 65_000;
   const accountId = '000000000000';
-  const queues: Record<string, Record<string, string>>[] = [];
   const sqs = await createSqsServer({
     port: o.sqsPort ?? 0,
     hostname: '127.0.0.1',
@@ -55,7 +57,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
       },
     ]) as never,
   });
-  void queues;
+  sqs.keepAliveTimeout = 65_000;
   const sqsPort = (sqs.address() as AddressInfo).port;
   const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
   const url = (name: string) => `${sqsEndpoint}/${accountId}/${name}`;

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
-import { jsonLogger, type Logger, markDeadLetter } from '@baton/jobs';
+import { jsonLogger, type Logger, markDeadLetter, WebhookSender } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { serve } from '@hono/node-server';
@@ -124,12 +124,13 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
   // Dead letters: the job says so.
   const dlqAbort = new AbortController();
+  const webhooks = new WebhookSender({ store: jobs.store });
   const dlqs = STAGE_QUEUES.map((q) => new SqsQueue(config, config.deadLetterQueues![q]!));
   const watchDlq = async (queue: SqsQueue) => {
     while (!dlqAbort.signal.aborted) {
       try {
         for (const m of await queue.receive(10, 1)) {
-          const marked = await markDeadLetter(jobs, m.body, m.id, o.maxReceiveCount ?? 3);
+          const marked = await markDeadLetter(jobs, m.body, m.id, o.maxReceiveCount ?? 3, webhooks);
           log('stack.dead_letter', { messageId: m.id, ...marked });
           await queue.delete(m.receiptHandle);
         }

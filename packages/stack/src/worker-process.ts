@@ -3,7 +3,7 @@
  * process's event loop, never the API's. Run: node --import tsx worker-process.ts base|relay|decode
  */
 import { configFromEnv, SqsQueue, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import { jsonLogger, Poller, StageWorker } from '@baton/jobs';
+import { jsonLogger, Poller, StageWorker, WebhookSender } from '@baton/jobs';
 import { defaultCascade } from '@baton/pipeline';
 import { wire } from './wiring.ts';
 
@@ -20,6 +20,10 @@ const worker = new StageWorker({
   enqueue,
   cascade: defaultCascade,
   log,
+  webhooks: new WebhookSender({
+    store: jobs.store,
+    ...(process.env.BATON_WEBHOOK_BACKOFF_MS && { backoffMs: process.env.BATON_WEBHOOK_BACKOFF_MS.split(',').map(Number) }),
+  }),
   progressIntervalMs: Number(process.env.BATON_PROGRESS_MS ?? 250),
   cancelCheckIntervalMs: Number(process.env.BATON_CANCEL_CHECK_MS ?? 500),
 });
