@@ -39,10 +39,14 @@ after(async () => {
 });
 
 const finished = (id: string) =>
-  until(async () => {
-    const j = await getJob(s.apiUrl, id);
-    return ['succeeded', 'failed', 'canceled'].includes(j.status) ? j : null;
-  }, 90_000, `job ${id}`);
+  until(
+    async () => {
+      const j = await getJob(s.apiUrl, id);
+      return ['succeeded', 'failed', 'canceled'].includes(j.status) ? j : null;
+    },
+    90_000,
+    `job ${id}`,
+  );
 
 /** Standard Webhooks verification, written here from the convention, not from our sender. */
 function verify(secret: string, headers: Record<string, string>, body: string): boolean {
@@ -77,11 +81,19 @@ test('webhooks: started and completed arrive signed; a failed delivery is retrie
   // The first attempt failed (500) and was retried with the same webhook-id.
   const first = received[0]!;
   assert.equal(first.status, 500);
-  assert.ok(received.slice(1).some((x) => x.headers['webhook-id'] === first.headers['webhook-id'] && x.status === 204));
-  const logged = await until(async () => {
-    const state = await getJob(s.apiUrl, r.body.id);
-    return state.webhook?.deliveries.length >= 3 ? state.webhook.deliveries : null;
-  }, 10_000, `delivery log (${JSON.stringify((await getJob(s.apiUrl, r.body.id)).webhook)})`);
+  assert.ok(
+    received
+      .slice(1)
+      .some((x) => x.headers['webhook-id'] === first.headers['webhook-id'] && x.status === 204),
+  );
+  const logged = await until(
+    async () => {
+      const state = await getJob(s.apiUrl, r.body.id);
+      return state.webhook?.deliveries.length >= 3 ? state.webhook.deliveries : null;
+    },
+    10_000,
+    `delivery log (${JSON.stringify((await getJob(s.apiUrl, r.body.id)).webhook)})`,
+  );
   assert.ok(logged.some((d: { ok: boolean; status: number }) => !d.ok && d.status === 500));
   assert.ok(logged.some((d: { ok: boolean; attempt: number }) => d.ok && d.attempt === 2));
 });
@@ -110,14 +122,23 @@ test('a redelivered stage is billed once', async () => {
 });
 
 test('a cancelled job is billed only for the steps that ran', async () => {
-  const r = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'green dot', seed: 3, size: '256x256', steps_base: 200 });
+  const r = await post(`${s.apiUrl}/v1/jobs`, {
+    prompt: 'green dot',
+    seed: 3,
+    size: '256x256',
+    steps_base: 200,
+  });
   const id = r.body.id as string;
   await until(async () => (await getJob(s.apiUrl, id)).progress?.step >= 2, 60_000, 'progress');
   await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
-  const usage = await until(async () => {
-    const j = await getJob(s.apiUrl, id);
-    return j.usage.steps > 0 ? j.usage : null;
-  }, 20_000, 'partial usage');
+  const usage = await until(
+    async () => {
+      const j = await getJob(s.apiUrl, id);
+      return j.usage.steps > 0 ? j.usage : null;
+    },
+    20_000,
+    'partial usage',
+  );
   await new Promise((res) => setTimeout(res, 1000));
   const j = await getJob(s.apiUrl, id);
   assert.equal(j.status, 'canceled');

@@ -8,4 +8,5 @@ const { store } = wire(awsConfig());
 export const handler = sqsDeadLetterHandler(
   new JobStore(store),
   Number(process.env.BATON_MAX_RECEIVE_COUNT ?? 3),
+  new WebhookSender({ store }),
 );

@@ -187,7 +187,9 @@ export function createApp(deps: ApiDeps) {
       createdAt: now(),
       correlationId: randomUUID(),
       ...(key && { owner: key.id }),
-      ...(hook && { webhook: { ...hook, secret: key?.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}` } }),
+      ...(hook && {
+        webhook: { ...hook, secret: key?.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}` },
+      }),
     };
     await deps.jobs.create(request, deps.enqueue);
     return request;
@@ -240,7 +242,14 @@ export function createApp(deps: ApiDeps) {
         ? {
             url: s.request.webhook.url,
             events: s.request.webhook.events,
-            deliveries: s.deliveries.map((d) => ({ event: d.event, attempt: d.attempt, status: d.status, ok: d.ok, at: d.at, ...(d.error && { error: d.error }) })),
+            deliveries: s.deliveries.map((d) => ({
+              event: d.event,
+              attempt: d.attempt,
+              status: d.status,
+              ok: d.ok,
+              at: d.at,
+              ...(d.error && { error: d.error }),
+            })),
           }
         : null,
       error: s.error ?? null,

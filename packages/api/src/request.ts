@@ -93,7 +93,8 @@ const EVENTS = ['started', 'progress', 'completed', 'failed'] as const;
 export function webhook(b: Body): { url: string; events: (typeof EVENTS)[number][] } | undefined {
   const v = b.webhook;
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'object' || Array.isArray(v)) throw badRequest('webhook', "'webhook' must be an object {url, events}");
+  if (typeof v !== 'object' || Array.isArray(v))
+    throw badRequest('webhook', "'webhook' must be an object {url, events}");
   const w = v as Body;
   let url: URL;
   try {
@@ -101,7 +102,8 @@ export function webhook(b: Body): { url: string; events: (typeof EVENTS)[number]
   } catch {
     throw badRequest('webhook.url', "'webhook.url' must be an absolute http(s) URL");
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw badRequest('webhook.url', "'webhook.url' must be http or https");
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw badRequest('webhook.url', "'webhook.url' must be http or https");
   const events = w.events ?? ['completed', 'failed'];
   if (!Array.isArray(events) || events.length === 0 || events.some((e) => !EVENTS.includes(e))) {
     throw badRequest('webhook.events', `'webhook.events' must be a non-empty list of ${EVENTS.join(', ')}`);

@@ -3,6 +3,7 @@ import { BadRequestError } from '@baton/pipeline';
 import { FeedError, ManifestError } from '@baton/runtime';
 import { EVAL_USAGE, evalCommand } from './eval-command.ts';
 import { GENERATE_USAGE, generateCommand } from './generate-command.ts';
+import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { RemoteError } from './remote.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -11,16 +12,20 @@ const USAGE = `Usage: baton <command> [options]
 Commands:
   generate "PROMPT"   make an image (see baton generate --help)
   eval                measure prompt alignment on the shapes domain (see baton eval --help)
+  keys                create, revoke and list API keys (see baton keys --help)
 
 ${GENERATE_USAGE}
 
-${EVAL_USAGE}`;
+${EVAL_USAGE}
+
+${KEYS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (command === 'generate') return await generateCommand(rest);
     if (command === 'eval') return await evalCommand(rest);
+    if (command === 'keys') return await keysCommand(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       console.log(USAGE);
       return command === undefined ? 2 : 0;

@@ -1,4 +1,5 @@
 /** `baton generate --api URL`: the same job sent to a running stack over HTTP. */
+import { randomUUID } from 'node:crypto';
 import { UsageError } from './usage-error.ts';
 
 export interface RemoteJob {
@@ -51,9 +52,10 @@ export async function generateRemote(
   };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (process.env.BATON_API_KEY) headers.authorization = `Bearer ${process.env.BATON_API_KEY}`;
+  // Retried on 503/429: the Idempotency-Key makes a retried create return the same job.
   const created = await request(new URL('/v1/jobs', base), {
     method: 'POST',
-    headers,
+    headers: { ...headers, 'idempotency-key': randomUUID() },
     body: JSON.stringify(body),
   });
   const id = created.id as string;

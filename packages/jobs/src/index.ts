@@ -5,5 +5,5 @@ export * from './logger.ts';
 export * from './metrics.ts';
 export * from './poller.ts';
 export * from './records.ts';
-export * from './worker.ts';
 export * from './webhooks.ts';
+export * from './worker.ts';

@@ -50,7 +50,7 @@ export class WebhookSender {
   /** Starts a delivery (with its retries) if the job asked for this event. */
   send(request: JobRequest, event: WebhookEvent, data: Record<string, unknown>, idSuffix = ''): void {
     const hook = request.webhook;
-    if (!hook || !hook.events.includes(event)) return;
+    if (!hook?.events.includes(event)) return;
     const p = this.deliver(request.id, hook, event, data, idSuffix).finally(() => this.pending.delete(p));
     this.pending.add(p);
   }
@@ -60,11 +60,21 @@ export class WebhookSender {
     await Promise.allSettled([...this.pending]);
   }
 
-  private async deliver(jobId: string, hook: WebhookSpec, event: WebhookEvent, data: Record<string, unknown>, idSuffix: string) {
+  private async deliver(
+    jobId: string,
+    hook: WebhookSpec,
+    event: WebhookEvent,
+    data: Record<string, unknown>,
+    idSuffix: string,
+  ) {
     const now = this.o.now ?? Date.now;
     // Deterministic per event: a receiver can drop duplicates from a redelivered stage.
     const messageId = `msg_${jobId}_${event}${idSuffix}`;
-    const body = JSON.stringify({ type: `job.${event}`, timestamp: new Date(now()).toISOString(), data: { id: jobId, ...data } });
+    const body = JSON.stringify({
+      type: `job.${event}`,
+      timestamp: new Date(now()).toISOString(),
+      data: { id: jobId, ...data },
+    });
     const delays = this.o.backoffMs ?? [1000, 2000, 4000, 8000];
     for (let attempt = 1; attempt <= delays.length + 1; attempt++) {
       const ts = Math.floor(now() / 1000);
@@ -88,9 +98,22 @@ export class WebhookSender {
         error = e instanceof Error ? e.message : String(e);
       }
       const ok = status !== null && status >= 200 && status < 300;
-      const record: DeliveryRecord = { event, messageId, url: hook.url, attempt, status, ok, ...(error && { error }), at: now() };
+      const record: DeliveryRecord = {
+        event,
+        messageId,
+        url: hook.url,
+        attempt,
+        status,
+        ok,
+        ...(error && { error }),
+        at: now(),
+      };
       await this.o.store
-        .put(`jobs/${jobId}/webhooks/${String(record.at).padStart(13, '0')}-${event}-${attempt}.json`, JSON.stringify(record), 'application/json')
+        .put(
+          `jobs/${jobId}/webhooks/${String(record.at).padStart(13, '0')}-${event}-${attempt}.json`,
+          JSON.stringify(record),
+          'application/json',
+        )
         .catch(() => undefined);
       if (ok) return;
       const delay = delays[attempt - 1];

@@ -15,9 +15,9 @@ import { readLatents, SafetensorsError, writeLatents } from '@baton/safetensors'
 import { encodePng } from '@baton/shapes';
 import type { Enqueue, JobStore, StageMessage } from './job-store.ts';
 import { type Logger, silent } from './logger.ts';
-import type { WebhookSender } from './webhooks.ts';
 import { LAMBDA_3GB_PRICE_PER_SECOND } from './metrics.ts';
 import { type JobRequest, keys, nextStage, previousStage, type UsageRecord } from './records.ts';
+import type { WebhookSender } from './webhooks.ts';
 
 export class PermanentError extends Error {
   override readonly name = 'PermanentError';
@@ -302,7 +302,11 @@ export class StageWorker {
         messageId: message.id,
       });
       await this.o.jobs.finished(request);
-      this.o.webhooks?.send(request, 'failed', { status: 'failed', stage: m.stage, error: { reason: e.message, code } });
+      this.o.webhooks?.send(request, 'failed', {
+        status: 'failed',
+        stage: m.stage,
+        error: { reason: e.message, code },
+      });
     }
   }
 
@@ -322,7 +326,8 @@ export class StageWorker {
     const t0 = Date.now();
     const onnx0 = cascade.family.stats.runMs;
     for (const w of group) {
-      if (stage === w.request.stages[0]) this.o.webhooks?.send(w.request, 'started', { status: 'running', stage });
+      if (stage === w.request.stages[0])
+        this.o.webhooks?.send(w.request, 'started', { status: 'running', stage });
     }
     const [, inputs] = await Promise.all([
       Promise.all(group.map((w) => jobs.append(w.msg.jobId, 'started', stage, { messageId: w.message.id }))),
@@ -341,7 +346,13 @@ export class StageWorker {
       if (now - lastProgress >= (this.o.progressIntervalMs ?? 250) || step === of) {
         lastProgress = now;
         await Promise.all(group.map((w) => jobs.setProgress(w.msg.jobId, stage, step, of)));
-        for (const w of group) this.o.webhooks?.send(w.request, 'progress', { status: 'running', stage, step, of }, `_${stage}_${step}`);
+        for (const w of group)
+          this.o.webhooks?.send(
+            w.request,
+            'progress',
+            { status: 'running', stage, step, of },
+            `_${stage}_${step}`,
+          );
       }
       if (now - lastCancelCheck >= (this.o.cancelCheckIntervalMs ?? 500)) {
         lastCancelCheck = now;

@@ -22,7 +22,9 @@ const worker = new StageWorker({
   log,
   webhooks: new WebhookSender({
     store: jobs.store,
-    ...(process.env.BATON_WEBHOOK_BACKOFF_MS && { backoffMs: process.env.BATON_WEBHOOK_BACKOFF_MS.split(',').map(Number) }),
+    ...(process.env.BATON_WEBHOOK_BACKOFF_MS && {
+      backoffMs: process.env.BATON_WEBHOOK_BACKOFF_MS.split(',').map(Number),
+    }),
   }),
   progressIntervalMs: Number(process.env.BATON_PROGRESS_MS ?? 250),
   cancelCheckIntervalMs: Number(process.env.BATON_CANCEL_CHECK_MS ?? 500),

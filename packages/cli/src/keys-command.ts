@@ -1,0 +1,87 @@
+/**
+ * `baton keys create --name NAME | revoke ID_OR_NAME | list`: API keys in the bucket of the
+ * running local stack (.baton/stack.json, written by npm start), or of a deployment
+ * (--bucket NAME, with the usual AWS credentials). Keys are stored only as hashes.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { KeyStore } from '@baton/api';
+import { type AwsConfig, S3BlobStore } from '@baton/aws';
+import { UsageError } from './usage-error.ts';
+
+export const KEYS_USAGE = `Usage: baton keys create --name NAME
+       baton keys revoke ID_OR_NAME
+       baton keys list
+
+  --bucket NAME   a deployed bucket (AWS credentials from the environment), instead of the local stack
+  --stack FILE    the local stack's description (default .baton/stack.json, written by npm start)`;
+
+const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+
+function storeFor(bucket: string | undefined, stackFile: string | undefined): S3BlobStore {
+  if (bucket) {
+    const config: AwsConfig = {
+      region: process.env.AWS_REGION ?? 'us-east-1',
+      bucket,
+      queues: { base: '', relay: '', decode: '' },
+    };
+    return new S3BlobStore(config);
+  }
+  const file = stackFile ?? join(ROOT, '.baton', 'stack.json');
+  if (!existsSync(file))
+    throw new UsageError(
+      `no running local stack found (${file} is missing): run npm start, or give --bucket NAME`,
+    );
+  return new S3BlobStore(JSON.parse(readFileSync(file, 'utf8')) as AwsConfig);
+}
+
+export async function keysCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      name: { type: 'string' },
+      bucket: { type: 'string' },
+      stack: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+  });
+  const [action, target] = positionals;
+  if (values.help || !action) {
+    console.log(KEYS_USAGE);
+    return values.help ? 0 : 2;
+  }
+  const keys = () => new KeyStore(storeFor(values.bucket, values.stack), 0);
+  if (action === 'create') {
+    if (!values.name) throw new UsageError('keys create needs --name NAME');
+    let created: Awaited<ReturnType<KeyStore['create']>>;
+    try {
+      created = await keys().create(values.name);
+    } catch (e) {
+      if (e instanceof RangeError) throw new UsageError(e.message);
+      throw e;
+    }
+    console.log(`id: ${created.record.id}`);
+    console.log(`webhook secret: ${created.record.webhookSecret}`);
+    console.log(`key (shown once; only its hash is stored): ${created.key}`);
+    return 0;
+  }
+  if (action === 'revoke') {
+    if (!target) throw new UsageError('keys revoke needs the key id or name');
+    const revoked = await keys().revoke(target);
+    if (revoked.length === 0) throw new UsageError(`no active key with id or name "${target}"`);
+    for (const r of revoked) console.log(`revoked ${r.id} (${r.name})`);
+    return 0;
+  }
+  if (action === 'list') {
+    for (const r of await keys().list()) {
+      console.log(
+        `${r.id}  ${r.name.padEnd(20)} ${new Date(r.createdAt).toISOString()}${r.revokedAt ? '  revoked' : ''}`,
+      );
+    }
+    return 0;
+  }
+  throw new UsageError(`unknown keys action "${action}" (create, revoke, list)`);
+}
