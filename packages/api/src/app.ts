@@ -15,6 +15,7 @@ import type { PromptExpander } from './expanders.ts';
 import type { KeyRecord, KeyStore } from './keys.ts';
 import { type LimitsConfig, RateLimiter } from './limits.ts';
 import { openApiDocument } from './openapi.ts';
+import { playgroundHtml } from './playground.ts';
 import { asObject, bool, int, num, oneOf, prompt, seed, size, webhook } from './request.ts';
 
 export interface ApiConfig {
@@ -274,6 +275,8 @@ export function createApp(deps: ApiDeps) {
   };
 
   app.get('/healthz', (c) => c.json({ ok: true, model: m.id }));
+  const page = playgroundHtml(m, sizes);
+  app.get('/', (c) => c.html(page));
   app.get('/openapi.json', (c) => c.json(openApiDocument(m, sizes, maxN)));
 
   // OpenAI Images API.

@@ -1,0 +1,136 @@
+/** The playground page served at `/`: prompt in, live progress by stage and step, the image, a gallery. */
+import type { Manifest } from '@baton/runtime/manifest';
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function playgroundHtml(m: Manifest, sizes: number[]): string {
+  const sizeOptions = sizes
+    .map((s) => `<option value="${s}"${s === 128 ? ' selected' : ''}>${s} × ${s}</option>`)
+    .join('');
+  const variantOptions = Object.keys(m.variants)
+    .map((v) => `<option value="${esc(v)}">${esc(v)}</option>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Baton playground · ${esc(m.id)}</title>
+<style>
+  body { font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #f6f6f4; color: #1d1d1f; }
+  main { max-width: 920px; margin: 0 auto; padding: 24px; }
+  h1 { font-size: 20px; margin: 0 0 16px; }
+  form { display: grid; grid-template-columns: 1fr 1fr 1fr 1fr; gap: 10px; background: #fff; padding: 16px; border-radius: 10px; }
+  label { display: flex; flex-direction: column; font-size: 12px; color: #555; gap: 4px; }
+  label.wide { grid-column: 1 / -1; }
+  input, select, button { font: inherit; padding: 7px 9px; border: 1px solid #ccc; border-radius: 6px; }
+  button { background: #1d1d1f; color: #fff; border: 0; cursor: pointer; grid-column: 4; }
+  button:disabled { opacity: .5; cursor: default; }
+  #run { display: grid; grid-template-columns: 260px 1fr; gap: 16px; margin: 16px 0; background: #fff; padding: 16px; border-radius: 10px; }
+  #result { width: 256px; height: 256px; image-rendering: pixelated; background: #eee; border-radius: 6px; object-fit: contain; }
+  .stage { display: grid; grid-template-columns: 70px 1fr 70px; align-items: center; gap: 8px; font-size: 13px; }
+  progress { width: 100%; }
+  #caption { color: #555; font-size: 13px; margin-top: 8px; }
+  #error { color: #b00020; }
+  #gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 10px; }
+  #gallery figure { margin: 0; background: #fff; padding: 6px; border-radius: 8px; font-size: 11px; color: #555; }
+  #gallery img { width: 100%; image-rendering: pixelated; border-radius: 4px; }
+</style>
+</head>
+<body>
+<main>
+  <h1>Baton playground <small>· ${esc(m.id)}</small></h1>
+  <form id="form">
+    <label class="wide">Prompt <input id="prompt" name="prompt" required maxlength="${m.limits?.max_prompt_chars ?? 1000}" placeholder="a big red circle top left on white"></label>
+    <label>Seed <input id="seed" name="seed" type="number" min="0" max="4294967295" placeholder="random"></label>
+    <label>Size <select id="size" name="size">${sizeOptions}</select></label>
+    <label>Variant <select id="variant" name="variant">${variantOptions}</select></label>
+    <button id="go" type="submit">Generate</button>
+    <label class="wide">API key <input id="key" name="key" type="password" autocomplete="off" placeholder="bk_…"></label>
+  </form>
+  <section id="run" hidden>
+    <div><img id="result" alt=""><div id="caption"></div></div>
+    <div><div id="status"></div><div id="stages"></div><div id="error"></div></div>
+  </section>
+  <h2 style="font-size:16px">Recent</h2>
+  <div id="gallery"></div>
+</main>
+<script type="module">
+const $ = (id) => document.getElementById(id);
+$('key').value = localStorage.getItem('baton-key') ?? '';
+const headers = () => ({ 'content-type': 'application/json', authorization: 'Bearer ' + $('key').value.trim() });
+
+async function gallery() {
+  const r = await fetch('/v1/jobs?limit=12', { headers: headers() });
+  if (!r.ok) return;
+  const { data } = await r.json();
+  $('gallery').replaceChildren(...data.filter((j) => j.result).map((j) => {
+    const f = document.createElement('figure');
+    const img = document.createElement('img');
+    img.src = j.result.image_url; img.alt = j.revised_prompt;
+    const c = document.createElement('figcaption');
+    c.textContent = j.revised_prompt;
+    f.append(img, c);
+    return f;
+  }));
+}
+
+function render(job) {
+  $('status').textContent = job.status + (job.progress ? ' · ' + job.progress.stage + ' ' + job.progress.step + '/' + (job.progress.of ?? '?') : '');
+  $('caption').textContent = job.revised_prompt;
+  $('stages').replaceChildren(...job.stages.map((s) => {
+    const row = document.createElement('div');
+    row.className = 'stage'; row.dataset.stage = s.name; row.dataset.status = s.status;
+    const p = document.createElement('progress');
+    p.max = s.of ?? 1; p.value = s.status === 'done' ? p.max : (s.step ?? 0);
+    const name = document.createElement('span'); name.textContent = s.name;
+    const t = document.createElement('span'); t.textContent = s.ms != null ? s.ms + ' ms' : (s.step != null ? s.step + '/' + s.of : '');
+    row.append(name, p, t);
+    return row;
+  }));
+  if (job.status === 'succeeded') $('result').src = job.result.image_url;
+  if (job.status === 'failed') $('error').textContent = job.error?.reason ?? 'failed';
+}
+
+async function follow(id) {
+  const res = await fetch('/v1/jobs/' + id + '/events', { headers: headers() });
+  const reader = res.body.getReader();
+  const decoder = new TextDecoder();
+  let buffer = '';
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) break;
+    buffer += decoder.decode(value, { stream: true });
+    let i;
+    while ((i = buffer.indexOf('\\n\\n')) >= 0) {
+      const block = buffer.slice(0, i); buffer = buffer.slice(i + 2);
+      const data = block.split('\\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\\n');
+      if (data) render(JSON.parse(data));
+    }
+  }
+}
+
+$('form').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  localStorage.setItem('baton-key', $('key').value.trim());
+  $('go').disabled = true; $('error').textContent = ''; $('run').hidden = false; $('result').removeAttribute('src');
+  try {
+    const body = { prompt: $('prompt').value, size: Number($('size').value), variant: $('variant').value };
+    if ($('seed').value !== '') body.seed = Number($('seed').value);
+    const r = await fetch('/v1/jobs', { method: 'POST', headers: headers(), body: JSON.stringify(body) });
+    const job = await r.json();
+    if (!r.ok) { $('error').textContent = (job.error?.param ? job.error.param + ': ' : '') + job.error?.message; return; }
+    render(job);
+    await follow(job.id);
+    await gallery();
+  } catch (err) {
+    $('error').textContent = String(err);
+  } finally {
+    $('go').disabled = false;
+  }
+});
+gallery();
+</script>
+</body>
+</html>`;
+}

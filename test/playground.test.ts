@@ -1,0 +1,104 @@
+/**
+ * The playground in a real headless browser (Debian's chromium via playwright-core):
+ * type a prompt, see progress by stage, see the image, see it in the gallery.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { after, before, test } from 'node:test';
+import type { Stack } from '@baton/stack';
+import { type Browser, chromium } from 'playwright-core';
+import { stack, TEST_KEY } from './helpers.ts';
+
+const CHROMIUM = '/usr/bin/chromium';
+const skip =
+  !existsSync(CHROMIUM) && process.env.CI !== 'true'
+    ? 'needs Debian chromium (apt-get install chromium)'
+    : false;
+
+let s: Stack;
+let browser: Browser;
+before(async () => {
+  if (skip) return;
+  s = await stack();
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+});
+after(async () => {
+  await browser?.close();
+  await s?.close();
+});
+
+test('type a prompt, watch the stages progress, get the image and a gallery entry', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const page = await browser.newPage();
+  const seen = new Set<string>();
+  await page.exposeFunction('__stage', (name: string) => seen.add(name));
+  await page.goto(`${s.apiUrl}/`);
+  assert.match(await page.title(), /Baton playground/);
+  await page.fill('#key', TEST_KEY);
+  await page.fill('#prompt', 'a big red circle top left on white');
+  await page.fill('#seed', '7');
+  await page.selectOption('#size', '128');
+  // Record every stage row that shows progress while the job runs.
+  await page.evaluate(() => {
+    new MutationObserver(() => {
+      for (const row of document.querySelectorAll<HTMLElement>('.stage')) {
+        const p = row.querySelector('progress');
+        if (p && p.value > 0)
+          (window as unknown as { __stage: (s: string) => void }).__stage(row.dataset.stage!);
+      }
+    }).observe(document.getElementById('stages')!, { childList: true, subtree: true });
+  });
+  await page.click('#go');
+  await page
+    .waitForFunction(
+      () => {
+        const img = document.getElementById('result') as HTMLImageElement;
+        return img.complete && img.naturalWidth > 0;
+      },
+      undefined,
+      { timeout: 90_000, polling: 200 },
+    )
+    .catch(async (e) => {
+      await page.screenshot({ path: '/tmp/baton-playground-failure.png' });
+      throw e;
+    });
+  const width = await page.$eval('#result', (img) => (img as HTMLImageElement).naturalWidth);
+  assert.equal(width, 128);
+  assert.match((await page.textContent('#status')) ?? '', /succeeded/);
+  assert.match(
+    (await page.textContent('#caption')) ?? '',
+    /a large red circle in the top left corner, on a white background/,
+  );
+  for (const stage of ['base', 'relay1', 'decode'])
+    assert.ok(seen.has(stage), `progress shown for ${stage}: ${[...seen]}`);
+  await page.waitForSelector('#gallery figure img', { timeout: 10_000 });
+  assert.match((await page.textContent('#gallery')) ?? '', /red circle/);
+  await page.screenshot({ path: `${process.env.BATON_SCREENSHOT_DIR ?? '/tmp'}/baton-playground.png` });
+});
+
+test('a bad request shows the field at fault', { skip, timeout: 60_000 }, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${s.apiUrl}/`);
+  await page.fill('#key', 'bk_not_a_real_key_000000');
+  await page.fill('#prompt', 'red circle');
+  await page.click('#go');
+  await page.waitForFunction(
+    () => (document.getElementById('error')?.textContent ?? '').length > 0,
+    undefined,
+    { polling: 200 },
+  );
+  assert.match((await page.textContent('#error')) ?? '', /API key/);
+});
