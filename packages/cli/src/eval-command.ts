@@ -21,7 +21,7 @@ import {
   toPixels,
 } from '@baton/shapes';
 import { Progress } from './progress.ts';
-import { choiceFlag, intFlag, numberFlag, UsageError } from './usage-error.ts';
+import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
 export const EVAL_USAGE = `Usage: baton eval [options]
 
@@ -76,13 +76,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     options: {
       n: { type: 'string' },
       'prompt-file': { type: 'string' },
-      size: { type: 'string' },
-      variant: { type: 'string' },
+      ...SAMPLER_FLAGS,
       mode: { type: 'string' },
-      'steps-base': { type: 'string' },
-      'steps-relay': { type: 'string' },
-      cfg: { type: 'string' },
-      'cfg-relay': { type: 'string' },
       seed: { type: 'string' },
       batch: { type: 'string' },
       json: { type: 'boolean' },
@@ -99,12 +94,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const batch = intFlag('batch', values.batch, 1, 64) ?? 8;
   const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage', 'vae'] as const) ?? 'cascade';
   const options = {
-    size: intFlag('size', values.size, 1, 1 << 16),
-    variant: choiceFlag('variant', values.variant, ['standard', 'distilled'] as const),
-    stepsBase: intFlag('steps-base', values['steps-base'], 1, 200),
-    stepsRelay: intFlag('steps-relay', values['steps-relay'], 1, 200),
-    guidanceBase: numberFlag('cfg', values.cfg, 0, 30),
-    guidanceRelay: numberFlag('cfg-relay', values['cfg-relay'], 0, 30),
+    ...samplerOptions(values),
   };
   const cascade = await defaultCascade();
 

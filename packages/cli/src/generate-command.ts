@@ -7,7 +7,7 @@ import { MAX_SEED } from '@baton/diffusion';
 import { defaultCascade, generateBatch, type JobSpec, planJob, relayStages, stagesOf } from '@baton/pipeline';
 import { Progress } from './progress.ts';
 import { generateRemote, type RemoteJob } from './remote.ts';
-import { choiceFlag, intFlag, numberFlag, UsageError } from './usage-error.ts';
+import { intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
 export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
        baton generate --prompt-file FILE --out-dir DIR [options]
@@ -34,12 +34,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       out: { type: 'string' },
       'out-dir': { type: 'string' },
       'prompt-file': { type: 'string' },
-      size: { type: 'string' },
-      variant: { type: 'string' },
-      'steps-base': { type: 'string' },
-      'steps-relay': { type: 'string' },
-      cfg: { type: 'string' },
-      'cfg-relay': { type: 'string' },
+      ...SAMPLER_FLAGS,
       'no-expand': { type: 'boolean' },
       json: { type: 'boolean' },
       batch: { type: 'string' },
@@ -77,12 +72,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   if (seed + prompts.length - 1 > MAX_SEED)
     throw new UsageError(`--seed ${seed} + ${prompts.length} lines passes ${MAX_SEED}`);
   const options = {
-    size: intFlag('size', values.size, 1, 1 << 16),
-    variant: choiceFlag('variant', values.variant, ['standard', 'distilled'] as const),
-    stepsBase: intFlag('steps-base', values['steps-base'], 1, 200),
-    stepsRelay: intFlag('steps-relay', values['steps-relay'], 1, 200),
-    guidanceBase: numberFlag('cfg', values.cfg, 0, 30),
-    guidanceRelay: numberFlag('cfg-relay', values['cfg-relay'], 0, 30),
+    ...samplerOptions(values),
     expand: !values['no-expand'],
   };
   const batch = intFlag('batch', values.batch, 1, 64) ?? 4;

@@ -41,3 +41,25 @@ export function choiceFlag<T extends string>(
     throw new UsageError(`--${name} must be one of ${choices.join(', ')} but is "${value}"`);
   return value as T;
 }
+
+/** The sampler flags `generate` and `eval` share, as parseArgs options. */
+export const SAMPLER_FLAGS = {
+  size: { type: 'string' },
+  variant: { type: 'string' },
+  'steps-base': { type: 'string' },
+  'steps-relay': { type: 'string' },
+  cfg: { type: 'string' },
+  'cfg-relay': { type: 'string' },
+} as const;
+
+/** Checks the sampler flags; the model's manifest checks the rest (sizes, variants). */
+export function samplerOptions(values: Partial<Record<keyof typeof SAMPLER_FLAGS, string>>) {
+  return {
+    size: intFlag('size', values.size, 1, 1 << 16),
+    variant: choiceFlag('variant', values.variant, ['standard', 'distilled'] as const),
+    stepsBase: intFlag('steps-base', values['steps-base'], 1, 200),
+    stepsRelay: intFlag('steps-relay', values['steps-relay'], 1, 200),
+    guidanceBase: numberFlag('cfg', values.cfg, 0, 30),
+    guidanceRelay: numberFlag('cfg-relay', values['cfg-relay'], 0, 30),
+  };
+}
