@@ -49,3 +49,18 @@ for (const stage of STAGES) {
     { batch: { size: 10, partialResponses: true } },
   );
 }
+
+// A message lost between accepting a job and enqueueing it (or a stage stuck longer than its
+// visibility allows) is found by the sweep and its stage enqueued again; duplicates are harmless.
+new sst.aws.Cron('Sweep', {
+  schedule: 'rate(5 minutes)',
+  function: {
+    handler: 'functions/sweep/index.handler',
+    runtime: 'nodejs20.x',
+    timeout: '5 minutes',
+    link,
+    environment: {
+      BATON_STALE_AFTER_MS: String(Math.max(15 * 60_000, 12 * config.workerTimeoutSeconds * 1000)),
+    },
+  },
+});
