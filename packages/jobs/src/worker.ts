@@ -236,7 +236,7 @@ export class StageWorker {
     }
   }
 
-  /** Bills one stage of one job, once: the keys are deterministic, so a rerun overwrites. */
+  /** Bills one stage of one job, exactly once: the keys are deterministic, so a rerun overwrites. */
   private async bill(
     w: Work,
     stage: string,
@@ -257,7 +257,8 @@ export class StageWorker {
       jobId: w.msg.jobId,
       owner: w.request.owner ?? 'local',
       stage,
-      day: new Date(at).toISOString().slice(0, 10),
+      // The job's day, not the run's: a stage run again after midnight overwrites, never adds.
+      day: new Date(w.request.createdAt).toISOString().slice(0, 10),
       computeMs: Math.round(computeMs / batch),
       steps,
       pixels: side * side,
@@ -406,14 +407,15 @@ export class StageWorker {
     }
     const ms = Date.now() - t0;
     const onnxMs = Math.round((cascade.family.stats.runMs - onnx0) * 10) / 10;
-    // Output first; then the done record and the next stage's message (both after the output).
+    // Usage, then the output; then the done record and the next stage's message (both after the output).
     await Promise.all(
       group.map(async (w, i) => {
         if (cancelled.has(w.msg.jobId)) return;
         const queueWaitMs = w.message.sentAt ? Math.max(0, t0 - w.message.sentAt) : 0;
         const type = stage === 'decode' ? 'image/png' : 'application/octet-stream';
-        await jobs.store.put(keys.output(w.msg.jobId, stage), outputs[i]!, type);
+        // Usage first: a crash after it reruns the stage, which overwrites the same usage keys.
         await this.bill(w, stage, ms, steps, group.length, true);
+        await jobs.store.put(keys.output(w.msg.jobId, stage), outputs[i]!, type);
         await Promise.all([
           jobs.append(w.msg.jobId, 'done', stage, {
             ms,
