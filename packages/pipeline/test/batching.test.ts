@@ -1,0 +1,18 @@
+/** Same seed, same bytes: a job's image does not depend on which jobs share its batch. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { defaultCascade, generateBatch, planJob } from '../src/index.ts';
+
+test('an image is byte-identical alone and inside a batch of 4, at 256 px, both variants', async () => {
+  const cascade = await defaultCascade();
+  for (const variant of ['standard', 'distilled'] as const) {
+    const options = { size: 256, variant, stepsBase: 8, stepsRelay: 4 };
+    const [alone] = await generateBatch(cascade, [planJob(cascade, 'blue box top left on white', { ...options, seed: 3 })]);
+    const batch = await generateBatch(
+      cascade,
+      [1, 2, 3, 4].map((seed) => planJob(cascade, 'blue box top left on white', { ...options, seed })),
+    );
+    assert.equal(Buffer.compare(alone!.png, batch[2]!.png), 0, variant);
+    assert.notEqual(Buffer.compare(batch[0]!.png, batch[1]!.png), 0, 'different seeds differ');
+  }
+});
