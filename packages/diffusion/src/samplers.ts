@@ -73,14 +73,20 @@ export async function guidedDenoise(
       out[i] = u[i]! + w * (c[i]! - u[i]!);
     }
   } else {
+    // A batch of one runs as two: CPU kernels take another path for a single row
+    // (matrix-vector), which would make an image depend on whether it shared its batch.
+    const n = b === 1 ? 2 : 1;
+    const rep = (x: Tensor) => (n === 1 ? x : concatBatch([x, x]));
     const raw = await o.denoiser({
-      sample,
-      timestep: new Int32Array(b).fill(t),
-      encoderHiddenStates: o.text.cond,
-      ...(lowResLatent && { lowResLatent }),
-      ...(o.guidanceMode === 'distilled' && { guidanceScale: o.guidance }),
+      sample: rep(sample),
+      timestep: new Int32Array(b * n).fill(t),
+      encoderHiddenStates: rep(o.text.cond),
+      ...(lowResLatent && { lowResLatent: rep(lowResLatent) }),
+      ...(o.guidanceMode === 'distilled' && {
+        guidanceScale: n === 1 ? o.guidance : Float32Array.from([...o.guidance, ...o.guidance]),
+      }),
     });
-    out = raw.data;
+    out = n === 1 ? raw.data : sliceBatch(raw, 0, b).data;
   }
   return denoised(out, x.data, sigma, o.predictionType);
 }
