@@ -7,7 +7,9 @@ test('an image is byte-identical alone and inside a batch of 4, at 256 px, both 
   const cascade = await defaultCascade();
   for (const variant of ['standard', 'distilled'] as const) {
     const options = { size: 256, variant, stepsBase: 8, stepsRelay: 4 };
-    const [alone] = await generateBatch(cascade, [planJob(cascade, 'blue box top left on white', { ...options, seed: 3 })]);
+    const [alone] = await generateBatch(cascade, [
+      planJob(cascade, 'blue box top left on white', { ...options, seed: 3 }),
+    ]);
     const batch = await generateBatch(
       cascade,
       [1, 2, 3, 4].map((seed) => planJob(cascade, 'blue box top left on white', { ...options, seed })),
