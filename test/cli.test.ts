@@ -149,3 +149,41 @@ test('--api sends the job to a running stack', async () => {
     await s.close();
   }
 });
+
+test('keys create / list / revoke against a running stack; the new key works until revoked', async () => {
+  const s = await stack();
+  try {
+    const stackFile = join(dir, 'stack.json');
+    writeFileSync(stackFile, JSON.stringify(s.config));
+    const exec = promisify(execFile);
+    const created = await exec(process.execPath, [
+      BIN,
+      'keys',
+      'create',
+      '--name',
+      'ci-bot',
+      '--stack',
+      stackFile,
+    ]);
+    const lines = created.stdout.trim().split('\n');
+    const key = lines.at(-1)!.split(' ').at(-1)!;
+    assert.match(key, /^bk_[a-z2-7]{32}$/);
+    assert.match(created.stdout, /webhook secret: whsec_/);
+    const listed = await exec(process.execPath, [BIN, 'keys', 'list', '--stack', stackFile]);
+    assert.match(listed.stdout, /ci-bot/);
+    assert.ok(!listed.stdout.includes(key), 'list never shows a key');
+    const ok = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(ok.status, 200);
+    await exec(process.execPath, [BIN, 'keys', 'revoke', 'ci-bot', '--stack', stackFile]);
+    await new Promise((r) => setTimeout(r, 11_000)); // the API caches a verified key for 10 s
+    const revoked = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
+    assert.equal(revoked.status, 401);
+    const bad = spawnSync(process.execPath, [BIN, 'keys', 'create', '--stack', stackFile], {
+      encoding: 'utf8',
+    });
+    assert.equal(bad.status, 2);
+    assert.match(bad.stderr, /--name NAME/);
+  } finally {
+    await s.close();
+  }
+});
