@@ -67,7 +67,28 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
   };
   const errors = {
     '400': { description: 'Invalid request', content: { 'application/json': { schema: error } } },
-    '404': { description: 'Not found', content: { 'application/json': { schema: error } } },
+    '401': { description: 'Missing or wrong API key', content: { 'application/json': { schema: error } } },
+    '404': {
+      description: 'Not found (also: another key’s job)',
+      content: { 'application/json': { schema: error } },
+    },
+    '429': {
+      description: 'Rate limit or concurrent-job quota; see Retry-After',
+      headers: { 'Retry-After': { schema: { type: 'integer' } } },
+      content: { 'application/json': { schema: error } },
+    },
+  };
+  const webhook = {
+    type: 'object',
+    required: ['url'],
+    properties: {
+      url: { type: 'string', format: 'uri' },
+      events: {
+        type: 'array',
+        items: { type: 'string', enum: ['started', 'progress', 'completed', 'failed'] },
+      },
+    },
+    description: 'Signed deliveries (Standard Webhooks: webhook-id, webhook-timestamp, webhook-signature)',
   };
   const jobPath = { name: 'id', in: 'path', required: true, schema: { type: 'string' } };
   return {
@@ -77,6 +98,8 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
       version: '1.0.0',
       description: `Relay-diffusion text-to-image, serving model ${m.id}.`,
     },
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+    security: [{ bearer: [] }],
     paths: {
       '/v1/images/generations': {
         post: {
@@ -130,8 +153,14 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
         },
       },
       '/v1/jobs': {
+        get: {
+          summary: 'The caller’s recent jobs, newest first',
+          parameters: [{ name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 50 } }],
+          responses: { '200': { description: 'A list of jobs' }, ...errors },
+        },
         post: {
-          summary: 'Create a job',
+          summary: 'Create a job (Idempotency-Key: same key and body → same job; another body → 409)',
+          parameters: [{ name: 'Idempotency-Key', in: 'header', schema: { type: 'string' } }],
           requestBody: {
             required: true,
             content: {
@@ -139,7 +168,7 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
                 schema: {
                   type: 'object',
                   required: ['prompt'],
-                  properties: { ...jobOptions, expand: { type: 'boolean', default: true } },
+                  properties: { ...jobOptions, expand: { type: 'boolean', default: true }, webhook },
                 },
               },
             },
@@ -148,6 +177,12 @@ export function openApiDocument(m: Manifest, sizes: number[], maxN: number) {
             '202': { description: 'Accepted', content: { 'application/json': { schema: job } } },
             ...errors,
           },
+        },
+      },
+      '/v1/usage': {
+        get: {
+          summary: 'The caller’s usage ledger by day: jobs, stages, compute ms, steps, pixels, cost',
+          responses: { '200': { description: 'Ledger' }, ...errors },
         },
       },
       '/v1/jobs/{id}': {
