@@ -211,6 +211,33 @@ def stage_latents(cfg, ckpt):
     log(ckpt, f"latents: base {tuple(out['base_z'].shape)} std {out['base_z'].std():.3f}, relay {tuple(out['relay_z'].shape)}")
 
 
+@torch.no_grad()
+def stage_relay_inputs(cfg, ckpt):
+    """z_L for the 128-px relay set as inference makes it: the low-resolution image goes
+    through the VAE first (½ down, encode, decode, ×2 up, encode), so the relay learns to
+    restore what the 64-px latents lose (small shapes' corners), guided by the caption."""
+    data = torch.load(os.path.join(ckpt, "data.pt"))
+    enc, dec, scale = load_vae(cfg, ckpt)
+    out = []
+    imgs = data["relay_images"]
+    for i in range(0, len(imgs), 64):
+        x = to_pixels(imgs[i:i + 64])
+        lo = F.interpolate(x, scale_factor=0.5, mode="bilinear", align_corners=False)
+        rec = dec(enc(lo))
+        up = F.interpolate(rec, scale_factor=2.0, mode="bilinear", align_corners=False)
+        out.append(enc(up) * scale)
+    torch.save({"relay_zL": torch.cat(out)}, os.path.join(ckpt, "relay_inputs.pt"))
+    log(ckpt, f"relay_inputs: {len(imgs)} z_L through the VAE at 64 px")
+
+
+def load_relay_latents(ckpt):
+    lat = torch.load(os.path.join(ckpt, "latents.pt"))
+    path = os.path.join(ckpt, "relay_inputs.pt")
+    if os.path.exists(path):
+        lat["relay_zL"] = torch.load(path)["relay_zL"]
+    return lat
+
+
 def sample_t_high(n, gen=None):
     """Timesteps weighted toward the high-noise end (layout is learned there)."""
     u = torch.rand(n)
@@ -296,7 +323,7 @@ T_R = 500
 
 
 def stage_relay(cfg, ckpt):
-    lat = torch.load(os.path.join(ckpt, "latents.pt"))
+    lat = load_relay_latents(ckpt)
     text = load_text(cfg, ckpt)
     net = make_unet(cfg, "relay")
     r = cfg["relay"]
@@ -404,7 +431,7 @@ def stage_distill_base(cfg, ckpt):
 
 
 def stage_distill_relay(cfg, ckpt):
-    lat = torch.load(os.path.join(ckpt, "latents.pt"))
+    lat = load_relay_latents(ckpt)
     text = load_text(cfg, ckpt)
     c = cfg["distill_relay"]
     teacher = make_unet(cfg, "relay")
@@ -471,6 +498,7 @@ STAGES = [
     ("vae", stage_vae),
     ("latents", stage_latents),
     ("base", stage_base),
+    ("relay_inputs", stage_relay_inputs),
     ("relay", stage_relay),
     ("distill_base", stage_distill_base),
     ("distill_relay", stage_distill_relay),
@@ -485,7 +513,7 @@ def run_all(cfg, ckpt, only=None):
     for name, fn in STAGES:
         if only and name not in only:
             continue
-        if name in ("data", "latents"):
+        if name in ("data", "latents", "relay_inputs"):
             if os.path.exists(os.path.join(ckpt, f"{name}.pt")):
                 continue
         elif done(ckpt, name):
