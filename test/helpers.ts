@@ -35,12 +35,22 @@ export async function until<T>(
   }
 }
 
-export async function post(url: string, body: unknown, headers: Record<string, string> = auth) {
+export async function post(
+  url: string,
+  body: unknown,
+  headers: Record<string, string> = auth,
+  tries = 4,
+): Promise<{ status: number; body: Record<string, any> }> {
   const r = await fetch(url, {
     method: 'POST',
     headers: { 'content-type': 'application/json', ...headers },
     body: JSON.stringify(body),
   });
+  // A 503 asks for a retry (the local S3 server drops a connection now and then under load).
+  if (r.status === 503 && tries > 1) {
+    await new Promise((res) => setTimeout(res, 500));
+    return post(url, body, headers, tries - 1);
+  }
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 }
 

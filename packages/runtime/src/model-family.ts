@@ -83,9 +83,12 @@ export class ModelFamily {
     if (!s) {
       s = (async () => {
         const bytes = await readVerified(this.dir, spec.file, spec.sha256);
+        const threads = Number(process.env.BATON_ORT_THREADS ?? 0);
         const session = await ort.InferenceSession.create(bytes, {
           executionProviders: [this.provider.provider],
           graphOptimizationLevel: 'all',
+          // Several worker processes on a few cores: BATON_ORT_THREADS keeps them from oversubscribing.
+          ...(threads > 0 && { intraOpNumThreads: threads }),
         });
         for (const input of Object.keys(spec.inputs)) {
           if (!session.inputNames.includes(input)) {

@@ -93,6 +93,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
           ...process.env,
           ...configToEnv(config),
           BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
+          // Three worker processes share this machine's cores: one ONNX thread each unless told otherwise.
+          BATON_ORT_THREADS: process.env.BATON_ORT_THREADS ?? '1',
           ...o.workerEnv,
         },
         stdio: ['ignore', o.workerLogs ?? 'inherit', 'inherit', 'ipc'],
