@@ -10,9 +10,9 @@ npx baton generate --prompt-file docs/grid-prompts.txt --out-dir "$out/256" --se
 args=()
 i=0
 while IFS= read -r line; do
-  caption=$(node -e 'const l = JSON.parse(process.argv[1]); console.log(l.caption.replace(/, on /, "\n on "))' "$line")
+  caption=$(node -e 'const l = JSON.parse(process.argv[1]); console.log(l.caption.replace(/ and /, "\nand ").replace(/, on /, "\non "))' "$line")
   n=$(printf '%04d' "$i")
-  args+=(-label "128 px · seed $((1 + i))" "$out/128/$n.png" -label "$caption" "$out/256/$n.png")
+  args+=(-label "128 px · seed $((1 + i))\n(256 px on the right)" "$out/128/$n.png" -label "$caption" "$out/256/$n.png")
   i=$((i + 1))
 done < "$out/128.jsonl"
 montage -font DejaVu-Sans -pointsize 11 "${args[@]}" -tile 4x -geometry '256x256+6+6' -background '#f6f6f4' docs/grid.png
