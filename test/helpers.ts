@@ -31,7 +31,8 @@ export async function until<T>(
     const v = await fn();
     if (v) return v;
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
+    // Each poll costs the local S3 server several requests: poll gently.
+    await new Promise((r) => setTimeout(r, 200));
   }
 }
 
@@ -54,7 +55,16 @@ export async function post(
   return { status: r.status, body: (await r.json()) as Record<string, any> };
 }
 
-export async function getJob(apiUrl: string, id: string, headers: Record<string, string> = auth) {
+export async function getJob(
+  apiUrl: string,
+  id: string,
+  headers: Record<string, string> = auth,
+  tries = 4,
+): Promise<Record<string, any>> {
   const r = await fetch(`${apiUrl}/v1/jobs/${id}`, { headers });
+  if (r.status === 503 && tries > 1) {
+    await new Promise((res) => setTimeout(res, 300));
+    return getJob(apiUrl, id, headers, tries - 1);
+  }
   return (await r.json()) as Record<string, any>;
 }
