@@ -16,6 +16,9 @@ export async function stack(options: Partial<StackOptions> = {}) {
     workerLogs: 'ignore',
     sweepEveryMs: 1000,
     staleAfterMs: 60_000,
+    // A message whose worker died comes back after this; short, so such a stall costs seconds.
+    visibilityTimeoutSeconds: 10,
+    syncWaitMs: 120_000,
     ...options,
     workerEnv: { BATON_PROGRESS_MS: '0', BATON_CANCEL_CHECK_MS: '0', ...options.workerEnv },
   });
