@@ -29,6 +29,13 @@ const worker = new StageWorker({
   progressIntervalMs: Number(process.env.BATON_PROGRESS_MS ?? 250),
   cancelCheckIntervalMs: Number(process.env.BATON_CANCEL_CHECK_MS ?? 500),
 });
+// A crash says why before the stack restarts the process (its message returns after the visibility timeout).
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (e) => {
+    log('worker.crash', { event, error: e instanceof Error ? (e.stack ?? e.message) : String(e) });
+    process.exit(1);
+  });
+}
 const abort = new AbortController();
 for (const sig of ['SIGTERM', 'SIGINT'] as const) {
   process.on(sig, () => {
