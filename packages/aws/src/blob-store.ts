@@ -52,6 +52,8 @@ export class S3BlobStore implements BlobStore {
   ) {
     this.client = new S3Client({
       region: config.region,
+      // Without a timeout a request the server stops answering hangs its worker forever.
+      requestHandler: { requestTimeout: 15_000, connectionTimeout: 3_000 },
       ...(config.s3Endpoint && { endpoint: config.s3Endpoint, forcePathStyle: true }),
       ...(config.credentials && { credentials: config.credentials }),
     });
