@@ -9,9 +9,9 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { configToEnv } from '@baton/aws';
-import { keys } from '@baton/jobs';
+import { keys, wire } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
-import { type Stack, wire } from '@baton/stack';
+import type { Stack } from '@baton/stack';
 import { build } from 'esbuild';
 import { getJob, post, stack, until } from './helpers.ts';
 

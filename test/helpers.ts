@@ -12,8 +12,8 @@ export async function stack(options: Partial<StackOptions> = {}) {
   return startStack({
     apiKey: TEST_KEY,
     dataDir: mkdtempSync(join(tmpdir(), 'baton-stack-')),
-    log: silent,
-    workerLogs: 'ignore',
+    // BATON_TEST_LOGS=1 shows the stack's and the workers' JSON logs (to debug a stall).
+    ...(process.env.BATON_TEST_LOGS ? {} : { log: silent, workerLogs: 'ignore' as const }),
     sweepEveryMs: 1000,
     staleAfterMs: 60_000,
     // A message whose worker died comes back after this; short, so such a stall costs seconds.

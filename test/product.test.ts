@@ -7,7 +7,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { type Stack, wire } from '@baton/stack';
+import { wire } from '@baton/jobs';
+import type { Stack } from '@baton/stack';
 import { auth, getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;

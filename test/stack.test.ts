@@ -6,11 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
-import { JobStore, keys, StageWorker, silent } from '@baton/jobs';
+import { JobStore, keys, StageWorker, silent, wire } from '@baton/jobs';
 import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
 import { readLatents, writeLatents } from '@baton/safetensors';
 import { decodePng } from '@baton/shapes';
-import { type Stack, wire } from '@baton/stack';
+import type { Stack } from '@baton/stack';
 import { getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;
@@ -105,24 +105,34 @@ test('a worker killed mid-stage: the message comes back and the job completes', 
 });
 
 test('a cancelled job stops at a step boundary and produces no image', async () => {
+  // 200 steps in every stage: the cancel lands mid-stage however fast or slow the machine is.
   const r = await post(`${s.apiUrl}/v1/jobs`, {
     prompt: 'purple dot',
     size: '256x256',
     seed: 3,
     steps_base: 200,
+    steps_relay: 200,
   });
   const id = r.body.id as string;
   await until(async () => (await getJob(s.apiUrl, id)).progress?.step >= 1, 60_000, 'progress');
   const c = await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
   assert.equal(c.status, 200);
   assert.equal(c.body.status, 'canceled');
-  await new Promise((res) => setTimeout(res, 2000));
+  const { jobs } = wire(s.config);
+  // The running stage notices at its next step and records where it stopped (its usage).
+  const stopped = await until(
+    async () => (await jobs.usage(id)).find((u) => !u.complete),
+    30_000,
+    'the stage to stop',
+  );
+  assert.ok(stopped.steps < 200, `stopped at step ${stopped.steps}`);
+  await new Promise((res) => setTimeout(res, 1500));
   const j = await getJob(s.apiUrl, id);
   assert.equal(j.status, 'canceled');
-  const { jobs } = wire(s.config);
-  assert.equal(await jobs.store.exists(keys.output(id, 'base')), false, 'base stopped before finishing');
+  assert.equal(await jobs.store.exists(keys.output(id, stopped.stage)), false, `${stopped.stage} stopped`);
   assert.equal(await jobs.store.exists(keys.output(id, 'decode')), false);
-  assert.ok(j.stages[0].step < 200);
+  const later = j.stages.slice(j.stages.findIndex((x: { name: string }) => x.name === stopped.stage) + 1);
+  for (const st of later) assert.equal(st.status, 'pending', `${st.name} never started`);
 });
 
 test('poison messages: garbage, an unknown job, corrupt latents → no retry loop; the job says why', async () => {

@@ -1,9 +1,9 @@
 /** Lambda (function URL) entry of the edge API: the same Hono app the local stack serves. */
 import { createApp, expanderFor, KeyStore } from '@baton/api';
+import { wire } from '@baton/jobs';
 import { loadManifest } from '@baton/runtime/manifest';
 import { handle } from 'hono/aws-lambda';
 import { awsConfig } from '../resources.ts';
-import { wire } from '../wire.ts';
 
 const { jobs, enqueue, store } = wire(awsConfig());
 const manifest = await loadManifest(process.env.BATON_MODEL_DIR ?? 'models/shapes-v1');

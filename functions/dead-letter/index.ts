@@ -1,7 +1,6 @@
 /** Dead-letter queue subscriber: marks each job whose stage gave up as failed. */
-import { JobStore, sqsDeadLetterHandler, WebhookSender } from '@baton/jobs';
+import { JobStore, sqsDeadLetterHandler, WebhookSender, wire } from '@baton/jobs';
 import { awsConfig } from '../resources.ts';
-import { wire } from '../wire.ts';
 
 const { store } = wire(awsConfig());
 

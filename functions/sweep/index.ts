@@ -1,7 +1,6 @@
 /** Scheduled sweep: re-enqueues the next stage of unfinished jobs that show no activity (a lost message). */
-import { jsonLogger } from '@baton/jobs';
+import { jsonLogger, wire } from '@baton/jobs';
 import { awsConfig } from '../resources.ts';
-import { wire } from '../wire.ts';
 
 const { jobs, enqueue } = wire(awsConfig());
 const log = jsonLogger({ service: 'sweep' });

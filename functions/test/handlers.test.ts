@@ -10,8 +10,8 @@ import { after, before, test } from 'node:test';
 import { KeyStore } from '@baton/api';
 import type { AwsConfig } from '@baton/aws';
 import type { SqsEvent, SqsRecord } from '@baton/jobs';
-import { keys } from '@baton/jobs';
-import { type LocalAws, startLocalAws, wire } from '@baton/stack';
+import { keys, wire } from '@baton/jobs';
+import { type LocalAws, startLocalAws } from '@baton/stack';
 
 let aws: LocalAws;
 let config: AwsConfig;

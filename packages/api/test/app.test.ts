@@ -6,9 +6,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
 import type { JobStore, StageMessage } from '@baton/jobs';
+import { wire } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
-import { type LocalAws, startLocalAws, wire } from '@baton/stack';
+import { type LocalAws, startLocalAws } from '@baton/stack';
 import { createApp, shapesExpander } from '../src/index.ts';
 
 let aws: LocalAws;

@@ -4,9 +4,10 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { wire } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
-import { type LocalAws, startLocalAws, wire } from '@baton/stack';
+import { type LocalAws, startLocalAws } from '@baton/stack';
 import { createApp, KeyStore, shapesExpander } from '../src/index.ts';
 
 let aws: LocalAws;

@@ -49,11 +49,19 @@ export class S3BlobStore implements BlobStore {
   constructor(
     config: AwsConfig,
     readonly bucket = config.bucket,
+    /** A request unanswered this long fails (and is retried): no caller ever hangs on the store. */
+    timeoutMs = config.requestTimeoutMs ?? 15_000,
   ) {
     this.client = new S3Client({
       region: config.region,
-      // Without a timeout a request the server stops answering hangs its worker forever.
-      requestHandler: { requestTimeout: 15_000, connectionTimeout: 3_000 },
+      // Without these a request the server stops answering hangs its caller (a worker, the
+      // API) until the server gives up: the SDK's requestTimeout only warns unless told to throw.
+      requestHandler: {
+        requestTimeout: timeoutMs,
+        throwOnRequestTimeout: true,
+        socketTimeout: timeoutMs,
+        connectionTimeout: Math.min(3_000, timeoutMs),
+      },
       ...(config.s3Endpoint && { endpoint: config.s3Endpoint, forcePathStyle: true }),
       ...(config.credentials && { credentials: config.credentials }),
     });

@@ -17,6 +17,8 @@ export interface AwsConfig {
   s3Endpoint?: string;
   sqsEndpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
+  /** A storage request unanswered this long fails and is retried (default 15 s; local servers: less). */
+  requestTimeoutMs?: number;
 }
 
 /** Reads BATON_* variables, as the local stack sets them for its processes. */
@@ -42,6 +44,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
     deadLetterQueues: dlq,
     ...(env.BATON_S3_ENDPOINT && { s3Endpoint: env.BATON_S3_ENDPOINT }),
     ...(env.BATON_SQS_ENDPOINT && { sqsEndpoint: env.BATON_SQS_ENDPOINT }),
+    ...(env.BATON_AWS_TIMEOUT_MS && { requestTimeoutMs: Number(env.BATON_AWS_TIMEOUT_MS) }),
     ...(env.BATON_LOCAL_CREDENTIALS && {
       credentials: { accessKeyId: env.BATON_LOCAL_CREDENTIALS, secretAccessKey: env.BATON_LOCAL_CREDENTIALS },
     }),
@@ -58,5 +61,6 @@ export function configToEnv(c: AwsConfig): Record<string, string> {
   if (c.s3Endpoint) env.BATON_S3_ENDPOINT = c.s3Endpoint;
   if (c.sqsEndpoint) env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
   if (c.credentials) env.BATON_LOCAL_CREDENTIALS = c.credentials.accessKeyId;
+  if (c.requestTimeoutMs) env.BATON_AWS_TIMEOUT_MS = String(c.requestTimeoutMs);
   return env;
 }

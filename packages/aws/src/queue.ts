@@ -74,8 +74,13 @@ export class SqsQueue {
 export function sqsClient(config: AwsConfig): SQSClient {
   return new SQSClient({
     region: config.region,
-    // Long polls last up to 20 s: allow that, but never hang forever.
-    requestHandler: { requestTimeout: 30_000, connectionTimeout: 3_000 },
+    // Long polls last up to 20 s: 30 s is a request that will not come back.
+    requestHandler: {
+      requestTimeout: 30_000,
+      throwOnRequestTimeout: true,
+      socketTimeout: 30_000,
+      connectionTimeout: 3_000,
+    },
     ...(config.sqsEndpoint && { endpoint: config.sqsEndpoint }),
     ...(config.credentials && { credentials: config.credentials }),
   });

@@ -6,4 +6,5 @@ export * from './metrics.ts';
 export * from './poller.ts';
 export * from './records.ts';
 export * from './webhooks.ts';
+export * from './wiring.ts';
 export * from './worker.ts';

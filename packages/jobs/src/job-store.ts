@@ -69,22 +69,28 @@ export class JobStore {
     ]);
   }
 
-  async deliveries(id: string): Promise<DeliveryRecord[]> {
-    const ks = await this.store.list(`jobs/${id}/webhooks/`);
-    const out = await Promise.all(ks.map((k) => this.store.get(k)));
-    return out.flatMap((b) => {
-      const r = b && parseJson<DeliveryRecord>(b);
-      return r ? [r] : [];
-    });
+  /** Every object under a prefix, parsed; a half-written or unreadable one is left out. */
+  private async readAll<T>(prefix: string): Promise<Array<{ key: string; value: T }>> {
+    const ks = await this.store.list(prefix);
+    const out = await Promise.all(
+      ks.map(async (key) => {
+        const b = await this.store.get(key);
+        const value = b && parseJson<T>(b);
+        return value ? [{ key, value }] : [];
+      }),
+    );
+    return out.flat();
   }
 
-  async usage(id: string): Promise<UsageRecord[]> {
-    const ks = await this.store.list(keys.jobUsagePrefix(id));
-    const out = await Promise.all(ks.map((k) => this.store.get(k)));
-    return out.flatMap((b) => {
-      const r = b && parseJson<UsageRecord>(b);
-      return r ? [r] : [];
-    });
+  async deliveries(id: string): Promise<DeliveryRecord[]> {
+    return (await this.readAll<DeliveryRecord>(`jobs/${id}/webhooks/`)).map((x) => x.value);
+  }
+
+  /** What a job used so far, one record per stage (from its owner's ledger). */
+  async usage(job: string | JobRequest): Promise<UsageRecord[]> {
+    const request = typeof job === 'string' ? await this.request(job) : job;
+    if (!request) return [];
+    return (await this.readAll<UsageRecord>(keys.jobUsagePrefix(request))).map((x) => x.value);
   }
 
   async request(id: string): Promise<JobRequest | null> {
@@ -105,12 +111,7 @@ export class JobStore {
   }
 
   async records(id: string): Promise<StageRecord[]> {
-    const ks = await this.store.list(keys.records(id));
-    const out = await Promise.all(ks.map((k) => this.store.get(k)));
-    return out.flatMap((b) => {
-      const r = b && parseJson<StageRecord>(b);
-      return r ? [r] : [];
-    });
+    return (await this.readAll<StageRecord>(keys.records(id))).map((x) => x.value);
   }
 
   /** Record kinds present, from the keys alone (no object reads): cheap enough to check between steps. */
@@ -124,16 +125,9 @@ export class JobStore {
   }
 
   async progress(id: string): Promise<Record<string, { step: number; of: number; at: number }>> {
-    const ks = await this.store.list(keys.progressPrefix(id));
-    const out: Record<string, { step: number; of: number; at: number }> = {};
-    await Promise.all(
-      ks.map(async (k) => {
-        const b = await this.store.get(k);
-        const p = b && parseJson<{ step: number; of: number; at: number }>(b);
-        if (p) out[k.slice(k.lastIndexOf('/') + 1, -'.json'.length)] = p;
-      }),
-    );
-    return out;
+    const prefix = keys.progressPrefix(id);
+    const all = await this.readAll<{ step: number; of: number; at: number }>(prefix);
+    return Object.fromEntries(all.map((x) => [x.key.slice(prefix.length, -'.json'.length), x.value]));
   }
 
   async state(id: string): Promise<JobState | null> {
@@ -142,7 +136,7 @@ export class JobStore {
     const [records, progress, usage, deliveries] = await Promise.all([
       this.records(id),
       this.progress(id),
-      this.usage(id),
+      this.usage(request),
       request.webhook ? this.deliveries(id) : [],
     ]);
     return deriveState(request, records, progress, usage, deliveries);

@@ -105,11 +105,14 @@ export const keys = {
   output: (id: string, stage: string) =>
     stage === 'decode' ? `images/${id}.png` : `latents/${id}/${stage}.safetensors`,
   active: (id: string) => `active/${id}`,
-  /** Usage of one stage of one job: deterministic, so a redelivered stage never bills twice. */
-  jobUsage: (id: string, stage: string) => `jobs/${id}/usage/${stage}.json`,
-  jobUsagePrefix: (id: string) => `jobs/${id}/usage/`,
+  /**
+   * Usage of one stage of one job, in its owner's ledger under the job's day: deterministic,
+   * so a redelivered stage never bills twice. One job's records share the prefix below.
+   */
   ledger: (owner: string, day: string, id: string, stage: string) =>
     `usage/${owner}/${day}/${id}.${stage}.json`,
+  jobUsagePrefix: (r: Pick<JobRequest, 'id' | 'owner' | 'createdAt'>) =>
+    `usage/${r.owner ?? 'local'}/${usageDay(r.createdAt)}/${r.id}.`,
   ledgerPrefix: (owner: string) => `usage/${owner}/`,
   ownerJob: (owner: string, at: number, id: string) =>
     `owners/${owner}/jobs/${String(9_999_999_999_999 - at).padStart(13, '0')}-${id}`,
@@ -119,6 +122,11 @@ export const keys = {
   idempotency: (owner: string, keyHash: string) => `idempotency/${owner}/${keyHash}.json`,
   activePrefix: 'active/',
 };
+
+/** The day a job's usage is booked to: the day it was accepted (UTC), whenever its stages run. */
+export function usageDay(createdAt: number): string {
+  return new Date(createdAt).toISOString().slice(0, 10);
+}
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
@@ -179,18 +187,19 @@ export function deriveState(
   const current = stages.find((s) => s.status !== 'done');
   let status: JobStatus;
   let finishedAt: number | undefined;
-  // The first terminal record wins: a job that finished is not cancelled afterwards.
+  // A cancel record is written only when the API saw the job unfinished, and the API has
+  // answered "canceled": that answer stands, even if the last stage's done record (timestamped
+  // earlier, still in flight) lands afterwards. A failure recorded before the cancel wins.
   const finalDone = allDone ? stages[stages.length - 1]!.finishedAt! : Number.POSITIVE_INFINITY;
-  const firstEnd = Math.min(finalDone, cancelled?.at ?? Infinity, failed?.at ?? Infinity);
-  if (allDone && finalDone === firstEnd) {
-    status = 'succeeded';
-    finishedAt = finalDone;
-  } else if (cancelled && cancelled.at === firstEnd) {
-    status = 'canceled';
-    finishedAt = cancelled.at;
-  } else if (failed && failed.at === firstEnd) {
+  if (failed && failed.at <= Math.min(finalDone, cancelled?.at ?? Infinity)) {
     status = 'failed';
     finishedAt = failed.at;
+  } else if (cancelled) {
+    status = 'canceled';
+    finishedAt = cancelled.at;
+  } else if (allDone) {
+    status = 'succeeded';
+    finishedAt = finalDone;
   } else {
     status = stages.some((s) => s.status !== 'pending') ? 'running' : 'queued';
   }

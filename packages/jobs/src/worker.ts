@@ -16,7 +16,7 @@ import { encodePng } from '@baton/shapes';
 import type { Enqueue, JobStore, StageMessage } from './job-store.ts';
 import { type Logger, silent } from './logger.ts';
 import { LAMBDA_3GB_PRICE_PER_SECOND } from './metrics.ts';
-import { type JobRequest, keys, nextStage, previousStage, type UsageRecord } from './records.ts';
+import { type JobRequest, keys, nextStage, previousStage, type UsageRecord, usageDay } from './records.ts';
 import type { WebhookSender } from './webhooks.ts';
 
 export class PermanentError extends Error {
@@ -195,7 +195,12 @@ export class StageWorker {
   private async prepare(message: IncomingMessage): Promise<Work | null> {
     const msg = parseMessage(message.body);
     const jobs = this.o.jobs;
-    const request = await jobs.request(msg.jobId);
+    // One round trip: the request, the records' kinds and the output, read together.
+    const [request, kinds, outputExists] = await Promise.all([
+      jobs.request(msg.jobId),
+      jobs.kinds(msg.jobId),
+      jobs.store.exists(keys.output(msg.jobId, msg.stage)),
+    ]);
     if (!request) throw new PermanentError(`job ${msg.jobId} does not exist`, 'unknown_job');
     if (!request.stages.includes(msg.stage)) {
       throw new PermanentError(`job ${msg.jobId} has no stage "${msg.stage}"`, 'bad_message');
@@ -206,10 +211,6 @@ export class StageWorker {
       messageId: message.id,
       correlationId: msg.correlationId,
     };
-    const [kinds, outputExists] = await Promise.all([
-      jobs.kinds(msg.jobId),
-      jobs.store.exists(keys.output(msg.jobId, msg.stage)),
-    ]);
     if (kinds.has('cancelled') || kinds.has('failed') || kinds.has('dead-letter')) {
       this.log('stage.skip', { ...ctx, reason: 'job finished' });
       return null;
@@ -258,7 +259,7 @@ export class StageWorker {
       owner: w.request.owner ?? 'local',
       stage,
       // The job's day, not the run's: a stage run again after midnight overwrites, never adds.
-      day: new Date(w.request.createdAt).toISOString().slice(0, 10),
+      day: usageDay(w.request.createdAt),
       computeMs: Math.round(computeMs / batch),
       steps,
       pixels: side * side,
@@ -267,15 +268,11 @@ export class StageWorker {
       complete,
       at,
     };
-    const body = JSON.stringify(record);
-    await Promise.all([
-      this.o.jobs.store.put(keys.jobUsage(record.jobId, stage), body, 'application/json'),
-      this.o.jobs.store.put(
-        keys.ledger(record.owner, record.day, record.jobId, stage),
-        body,
-        'application/json',
-      ),
-    ]);
+    await this.o.jobs.store.put(
+      keys.ledger(record.owner, record.day, record.jobId, stage),
+      JSON.stringify(record),
+      'application/json',
+    );
   }
 
   private async failPermanently(message: IncomingMessage, e: Error, msg?: StageMessage) {
@@ -335,18 +332,31 @@ export class StageWorker {
       Promise.all(group.map((w) => this.input(w, model))),
     ]);
 
-    // Between steps: progress (throttled), cancellation (throttled), heartbeats and deadlines.
+    // Between steps: progress and cancellation (throttled, and never waited for: the sampling
+    // loop does not stop for a storage round trip), heartbeats and deadlines.
     const cancelled = new Set<string>();
     let stepsDone = 0;
     const billedPartial = new Set<string>();
     let lastProgress = 0;
     let lastCancelCheck = Date.now();
+    let progressWrite: Promise<void> | undefined;
+    let cancelCheck: Promise<void> | undefined;
+    const background = (what: string, p: Promise<unknown>) =>
+      p.then(
+        () => undefined,
+        (e) => this.log('stage.background_error', { stage, what, error: String(e) }),
+      );
     const onStep = async (step: number, of: number) => {
       stepsDone = step;
       const now = Date.now();
-      if (now - lastProgress >= (this.o.progressIntervalMs ?? 250) || step === of) {
+      if (!progressWrite && now - lastProgress >= (this.o.progressIntervalMs ?? 250)) {
         lastProgress = now;
-        await Promise.all(group.map((w) => jobs.setProgress(w.msg.jobId, stage, step, of)));
+        progressWrite = background(
+          'progress',
+          Promise.all(group.map((w) => jobs.setProgress(w.msg.jobId, stage, step, of))),
+        ).finally(() => {
+          progressWrite = undefined;
+        });
         for (const w of group)
           this.o.webhooks?.send(
             w.request,
@@ -355,22 +365,32 @@ export class StageWorker {
             `_${stage}_${step}`,
           );
       }
-      if (now - lastCancelCheck >= (this.o.cancelCheckIntervalMs ?? 500)) {
+      if (!cancelCheck && now - lastCancelCheck >= (this.o.cancelCheckIntervalMs ?? 500)) {
         lastCancelCheck = now;
-        for (const w of group)
-          if ((await jobs.kinds(w.msg.jobId)).has('cancelled')) cancelled.add(w.msg.jobId);
-        if (cancelled.size === group.length) throw new CancelledError(`all ${group.length} jobs cancelled`);
-        // A cancelled job in a shared batch rides along to the end, but is billed only to here.
-        for (const w of group) {
-          if (cancelled.has(w.msg.jobId) && !billedPartial.has(w.msg.jobId)) {
-            billedPartial.add(w.msg.jobId);
-            await this.bill(w, stage, Date.now() - t0, step, group.length, false);
-          }
+        cancelCheck = background(
+          'cancel-check',
+          Promise.all(
+            group.map(async (w) => {
+              if ((await jobs.kinds(w.msg.jobId)).has('cancelled')) cancelled.add(w.msg.jobId);
+            }),
+          ),
+        ).finally(() => {
+          cancelCheck = undefined;
+        });
+      }
+      if (cancelled.size === group.length) throw new CancelledError(`all ${group.length} jobs cancelled`);
+      // A cancelled job in a shared batch rides along to the end, but is billed only to here.
+      for (const w of group) {
+        if (cancelled.has(w.msg.jobId) && !billedPartial.has(w.msg.jobId)) {
+          billedPartial.add(w.msg.jobId);
+          await this.bill(w, stage, Date.now() - t0, step, group.length, false);
         }
       }
       await this.o.betweenSteps?.();
       await betweenSteps?.();
     };
+    // Nothing is left in flight when the stage returns (a Lambda may freeze right after).
+    const settle = () => Promise.all([progressWrite, cancelCheck]);
 
     let outputs: Uint8Array[];
     let steps = 1;
@@ -393,6 +413,7 @@ export class StageWorker {
         throw new PermanentError(`unknown stage "${stage}"`, 'bad_message');
       }
     } catch (e) {
+      await settle();
       if (e instanceof CancelledError) {
         this.log('stage.cancelled', { stage, jobIds: group.map((w) => w.msg.jobId), step: stepsDone });
         const elapsed = Date.now() - t0;
@@ -405,12 +426,19 @@ export class StageWorker {
       }
       throw e;
     }
+    await settle();
     const ms = Date.now() - t0;
     const onnxMs = Math.round((cascade.family.stats.runMs - onnx0) * 10) / 10;
     // Usage, then the output; then the done record and the next stage's message (both after the output).
     await Promise.all(
       group.map(async (w, i) => {
         if (cancelled.has(w.msg.jobId)) return;
+        // The last stage looks once more: a job cancelled while it computed gets no image.
+        if (!nextStage(w.request.stages, stage) && (await jobs.kinds(w.msg.jobId)).has('cancelled')) {
+          await this.bill(w, stage, ms, steps, group.length, true);
+          this.log('stage.cancelled', { stage, jobIds: [w.msg.jobId], step: steps });
+          return;
+        }
         const queueWaitMs = w.message.sentAt ? Math.max(0, t0 - w.message.sentAt) : 0;
         const type = stage === 'decode' ? 'image/png' : 'application/octet-stream';
         // Usage first: a crash after it reruns the stage, which overwrites the same usage keys.

@@ -1,3 +1,2 @@
 export * from './local-aws.ts';
 export * from './stack.ts';
-export * from './wiring.ts';

@@ -69,6 +69,8 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     s3Endpoint: `http://127.0.0.1:${s3Address.port}`,
     sqsEndpoint,
     credentials: { accessKeyId: CREDENTIALS, secretAccessKey: CREDENTIALS },
+    // Local servers answer in milliseconds: a request silent for 5 s is lost, not slow.
+    requestTimeoutMs: 5_000,
   };
   return {
     config,

@@ -7,12 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
-import { jsonLogger, type Logger, markDeadLetter, WebhookSender } from '@baton/jobs';
+import { jsonLogger, type Logger, markDeadLetter, WebhookSender, wire } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { serve } from '@hono/node-server';
 import { startLocalAws } from './local-aws.ts';
-import { wire } from './wiring.ts';
 
 export interface StackOptions {
   dataDir: string;

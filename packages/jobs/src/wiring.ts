@@ -1,6 +1,6 @@
 /** Builds the production objects from an AwsConfig: the same wiring locally and in AWS. */
 import { type AwsConfig, S3BlobStore, SqsQueue, type StageQueue } from '@baton/aws';
-import { type Enqueue, JobStore } from '@baton/jobs';
+import { type Enqueue, JobStore } from './job-store.ts';
 
 export function queueOf(stage: string): StageQueue {
   if (stage === 'base' || stage === 'decode') return stage;

@@ -1,0 +1,31 @@
+/**
+ * A BlobStore in this process's memory: for unit tests of the code above the store, and
+ * for one-process tools that need no bucket. Keys list in lexicographic order, as S3's do.
+ */
+import type { BlobStore } from './blob-store.ts';
+
+export class MemoryBlobStore implements BlobStore {
+  readonly objects = new Map<string, { body: Uint8Array; contentType: string }>();
+
+  async put(key: string, body: Uint8Array | string, contentType = 'application/octet-stream') {
+    const bytes = typeof body === 'string' ? new TextEncoder().encode(body) : new Uint8Array(body);
+    this.objects.set(key, { body: bytes, contentType });
+  }
+
+  async get(key: string): Promise<Uint8Array | null> {
+    const o = this.objects.get(key);
+    return o ? new Uint8Array(o.body) : null;
+  }
+
+  async exists(key: string): Promise<boolean> {
+    return this.objects.has(key);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    return [...this.objects.keys()].filter((k) => k.startsWith(prefix)).sort();
+  }
+
+  async delete(key: string): Promise<void> {
+    this.objects.delete(key);
+  }
+}

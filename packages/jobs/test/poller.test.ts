@@ -1,0 +1,156 @@
+/** The long-running poller: acknowledgement, retry delay, visibility heartbeats, graceful stop. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { QueueMessage } from '@baton/aws';
+import { type BatchResult, type IncomingMessage, Poller, type StageWorker, silent } from '../src/index.ts';
+
+class FakeQueue {
+  pending: QueueMessage[] = [];
+  deleted: string[] = [];
+  extended: Array<[string, number]> = [];
+  receives = 0;
+  async receive(max: number): Promise<QueueMessage[]> {
+    this.receives++;
+    await new Promise((r) => setTimeout(r, 1));
+    return this.pending.splice(0, max);
+  }
+  async delete(handle: string) {
+    this.deleted.push(handle);
+  }
+  async extend(handle: string, seconds: number) {
+    this.extended.push([handle, seconds]);
+  }
+}
+
+const message = (id: string): QueueMessage => ({
+  id,
+  body: '{}',
+  receiptHandle: `rh-${id}`,
+  receiveCount: 1,
+});
+
+/** A worker that runs `steps` steps per batch, calling the poller's hook between them. */
+function fakeWorker(
+  o: { steps?: number; stepMs?: number; retry?: string[]; throws?: Error } = {},
+): StageWorker & { batches: string[][] } {
+  const batches: string[][] = [];
+  const w = {
+    batches,
+    async handle(
+      ms: readonly IncomingMessage[],
+      hooks: { betweenSteps?: () => void | Promise<void> } = {},
+    ): Promise<BatchResult> {
+      batches.push(ms.map((m) => m.id));
+      for (let i = 0; i < (o.steps ?? 0); i++) {
+        await new Promise((r) => setTimeout(r, o.stepMs ?? 1));
+        await hooks.betweenSteps?.();
+      }
+      if (o.throws) throw o.throws;
+      return { retry: o.retry ?? [] };
+    },
+  };
+  return w as unknown as StageWorker & { batches: string[][] };
+}
+
+test('a batch is acknowledged; messages to retry come back after the retry delay', async () => {
+  const queue = new FakeQueue();
+  queue.pending = [message('a'), message('b'), message('c')];
+  const worker = fakeWorker({ retry: ['b'] });
+  const abort = new AbortController();
+  const p = new Poller({
+    queue,
+    worker,
+    log: silent,
+    batchSize: 2,
+    waitSeconds: 0,
+    idleDelayMs: 1,
+    retryDelaySeconds: 3,
+    visibilityTimeoutSeconds: 30,
+    signal: abort.signal,
+  });
+  const run = p.run();
+  while (queue.pending.length || worker.batches.length < 2) await new Promise((r) => setTimeout(r, 2));
+  abort.abort();
+  await run;
+  assert.deepEqual(worker.batches, [['a', 'b'], ['c']]);
+  assert.deepEqual(queue.deleted.sort(), ['rh-a', 'rh-c']);
+  assert.deepEqual(queue.extended, [['rh-b', 3]]);
+});
+
+test('a worker that throws gives the whole batch back for retry, never deletes it', async () => {
+  const queue = new FakeQueue();
+  const p = new Poller({ queue, worker: fakeWorker({ throws: new Error('boom') }), log: silent });
+  await p.process([message('a'), message('b')]);
+  assert.deepEqual(queue.deleted, []);
+  assert.deepEqual(queue.extended.map(([h]) => h).sort(), ['rh-a', 'rh-b']);
+});
+
+test('long stages extend the visibility of every message in hand, between steps', async () => {
+  const queue = new FakeQueue();
+  const p = new Poller({
+    queue,
+    worker: fakeWorker({ steps: 12, stepMs: 100 }),
+    log: silent,
+    visibilityTimeoutSeconds: 2,
+    heartbeatSeconds: 0.5,
+  });
+  await p.process([message('a'), message('b')]);
+  const beats = queue.extended.filter(([, s]) => s === 2);
+  // ~1.2 s of steps with a beat every 0.5 s: two beats, each for both messages.
+  assert.ok(beats.length >= 2 && beats.length <= 6, `${beats.length} extensions`);
+  assert.deepEqual(new Set(beats.map(([h]) => h)), new Set(['rh-a', 'rh-b']));
+  assert.deepEqual(queue.deleted.sort(), ['rh-a', 'rh-b']);
+});
+
+test('on stop: the batch in hand finishes within the grace period, else is given back at once', async () => {
+  // Finishes within grace: deleted.
+  {
+    const queue = new FakeQueue();
+    const abort = new AbortController();
+    const p = new Poller({
+      queue,
+      worker: fakeWorker({ steps: 5, stepMs: 5 }),
+      log: silent,
+      signal: abort.signal,
+      graceMs: 10_000,
+    });
+    const done = p.process([message('a')]);
+    abort.abort();
+    await done;
+    assert.deepEqual(queue.deleted, ['rh-a']);
+  }
+  // Runs past grace: the next step boundary gives it back with visibility 0 (another worker takes it now).
+  {
+    const queue = new FakeQueue();
+    const abort = new AbortController();
+    const worker = {
+      async handle(_: readonly IncomingMessage[], hooks: { betweenSteps?: () => Promise<void> | void }) {
+        for (let i = 0; i < 50; i++) {
+          await new Promise((r) => setTimeout(r, 10));
+          try {
+            await hooks.betweenSteps?.();
+          } catch (e) {
+            return { retry: ['a'], stoppedAt: i, error: e };
+          }
+        }
+        return { retry: [] };
+      },
+    } as unknown as StageWorker;
+    const p = new Poller({ queue, worker, log: silent, signal: abort.signal, graceMs: 30 });
+    const done = p.process([message('a')]);
+    abort.abort();
+    await done;
+    assert.deepEqual(queue.deleted, []);
+    assert.deepEqual(queue.extended, [['rh-a', 0]]);
+  }
+});
+
+test('settings that cannot work are refused', () => {
+  const queue = new FakeQueue();
+  const worker = fakeWorker();
+  assert.throws(() => new Poller({ queue, worker, log: silent, batchSize: 11 }), /batchSize/);
+  assert.throws(
+    () => new Poller({ queue, worker, log: silent, visibilityTimeoutSeconds: 10, heartbeatSeconds: 10 }),
+    /heartbeatSeconds/,
+  );
+});

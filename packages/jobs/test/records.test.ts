@@ -1,0 +1,192 @@
+/** Job state as a pure function of immutable records, and the store's accept / cancel / sweep. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryBlobStore } from '@baton/aws';
+import type { JobSpec } from '@baton/pipeline/spec';
+import {
+  deriveState,
+  type JobRequest,
+  JobStore,
+  keys,
+  nextStage,
+  previousStage,
+  type StageMessage,
+  type StageRecord,
+} from '../src/index.ts';
+
+const spec: JobSpec = {
+  prompt: 'red circle',
+  caption: 'a red circle',
+  seed: 1,
+  size: 128,
+  variant: 'standard',
+  stepsBase: 32,
+  stepsRelay: 10,
+  guidanceBase: 4,
+  guidanceRelay: 4,
+};
+const request = (id = 'job_aaaaaaaaaaaaaaaa', createdAt = 1000): JobRequest => ({
+  id,
+  spec,
+  stages: ['base', 'relay1', 'decode'],
+  model: 'shapes-v1',
+  createdAt,
+  correlationId: 'c',
+});
+const rec = (kind: StageRecord['kind'], stage: string, at: number, extra: Partial<StageRecord> = {}) => ({
+  kind,
+  stage,
+  at,
+  ...extra,
+});
+
+test('stage order helpers', () => {
+  const r = request();
+  assert.equal(nextStage(r.stages, 'base'), 'relay1');
+  assert.equal(nextStage(r.stages, 'decode'), undefined);
+  assert.equal(previousStage(r.stages, 'base'), undefined);
+  assert.equal(previousStage(r.stages, 'decode'), 'relay1');
+});
+
+test('queued → running with progress → succeeded, with timings per stage', () => {
+  const r = request();
+  assert.equal(deriveState(r, []).status, 'queued');
+  assert.equal(deriveState(r, []).stage, 'base');
+  const running = deriveState(r, [rec('started', 'base', 1100)], { base: { step: 7, of: 32 } });
+  assert.equal(running.status, 'running');
+  assert.equal(running.stage, 'base');
+  assert.deepEqual(
+    { status: running.stages[0]!.status, step: running.stages[0]!.step, of: running.stages[0]!.of },
+    { status: 'running', step: 7, of: 32 },
+  );
+  const records = [
+    rec('started', 'base', 1100),
+    rec('done', 'base', 1300, { ms: 200, steps: 32, batch: 2 }),
+    rec('started', 'relay1', 1310),
+    rec('done', 'relay1', 1500, { ms: 190, steps: 10, batch: 1 }),
+    rec('started', 'decode', 1510),
+    rec('done', 'decode', 1540, { ms: 30, steps: 1, batch: 1 }),
+  ];
+  // Listing order is not time order: the state must not depend on it.
+  const s = deriveState(r, [...records].reverse());
+  assert.equal(s.status, 'succeeded');
+  assert.equal(s.finishedAt, 1540);
+  assert.equal(s.stage, undefined);
+  assert.deepEqual(
+    s.stages.map((x) => [x.name, x.status, x.ms, x.batch]),
+    [
+      ['base', 'done', 200, 2],
+      ['relay1', 'done', 190, 1],
+      ['decode', 'done', 30, 1],
+    ],
+  );
+});
+
+test('a duplicate done record (a redelivered stage) changes nothing', () => {
+  const r = request();
+  const once = [rec('done', 'base', 1300, { ms: 200 })];
+  const twice = [...once, rec('done', 'base', 1400, { reused: true })];
+  assert.deepEqual(deriveState(r, twice).stages[0], deriveState(r, once).stages[0]);
+});
+
+test('failed: the stage and reason are reported; a failure before a cancel wins', () => {
+  const r = request();
+  const s = deriveState(r, [
+    rec('done', 'base', 1300),
+    rec('failed', 'relay1', 1400, { reason: 'bad latents', code: 'bad_input' }),
+  ]);
+  assert.equal(s.status, 'failed');
+  assert.deepEqual(s.error, { stage: 'relay1', reason: 'bad latents', code: 'bad_input' });
+  const both = deriveState(r, [rec('failed', 'base', 1400), rec('cancelled', 'base', 1500)]);
+  assert.equal(both.status, 'failed');
+  assert.equal(deriveState(r, [rec('dead-letter', 'base', 1400)]).status, 'failed');
+});
+
+test('cancelled: the cancel stands even when the last done record, stamped earlier, lands later', () => {
+  const r = request();
+  // The API saw the job unfinished and answered "canceled"; the decode's done record was
+  // stamped a moment before the cancel but was not yet visible. The answer stands.
+  const s = deriveState(r, [
+    rec('done', 'base', 1300),
+    rec('done', 'relay1', 1500),
+    rec('done', 'decode', 1540),
+    rec('cancelled', 'decode', 1541),
+  ]);
+  assert.equal(s.status, 'canceled');
+  assert.equal(s.finishedAt, 1541);
+  assert.equal(deriveState(r, [rec('cancelled', 'job', 1200)]).status, 'canceled');
+});
+
+test('JobStore: accept, read state, cancel once, and the finished job leaves the active index', async () => {
+  const store = new MemoryBlobStore();
+  let t = 1000;
+  const jobs = new JobStore(store, () => t++);
+  const sent: StageMessage[] = [];
+  const r = { ...request(), owner: 'key_1' };
+  await jobs.create(r, async (m) => {
+    sent.push(m);
+  });
+  assert.deepEqual(sent, [{ v: 1, jobId: r.id, stage: 'base', correlationId: 'c' }]);
+  assert.deepEqual(await jobs.activeIds(), [r.id]);
+  assert.ok(await store.exists(keys.ownerActive('key_1', r.id)));
+  await jobs.append(r.id, 'started', 'base');
+  await jobs.setProgress(r.id, 'base', 3, 32);
+  const running = await jobs.state(r.id);
+  assert.equal(running?.status, 'running');
+  assert.equal(running?.stages[0]?.step, 3);
+  assert.ok((await jobs.kinds(r.id)).has('started'));
+
+  const c = await jobs.cancel(r.id);
+  assert.equal(c?.status, 'canceled');
+  assert.deepEqual(await jobs.activeIds(), []);
+  assert.equal(await store.exists(keys.ownerActive('key_1', r.id)), false);
+  // A second cancel finds the job finished and writes nothing.
+  const n = (await jobs.records(r.id)).length;
+  assert.equal((await jobs.cancel(r.id))?.status, 'canceled');
+  assert.equal((await jobs.records(r.id)).length, n);
+  assert.equal(await jobs.cancel('job_bbbbbbbbbbbbbbbb'), null);
+});
+
+test('JobStore: a half-written record (a non-atomic local store) reads as absent, not as an error', async () => {
+  const store = new MemoryBlobStore();
+  const jobs = new JobStore(store);
+  await store.put(keys.request('job_aaaaaaaaaaaaaaaa'), JSON.stringify(request()));
+  await store.put(
+    'jobs/job_aaaaaaaaaaaaaaaa/records/0000000001100-started-base-00000000.json',
+    '{"kind":"sta',
+  );
+  const s = await jobs.state('job_aaaaaaaaaaaaaaaa');
+  assert.equal(s?.status, 'queued');
+});
+
+test('sweep: a stale stage is re-enqueued once per stale period; fresh and finished jobs are not', async () => {
+  const store = new MemoryBlobStore();
+  let now = 10_000;
+  const jobs = new JobStore(store, () => now);
+  const sent: StageMessage[] = [];
+  const enqueue = async (m: StageMessage) => {
+    sent.push(m);
+  };
+  const stale = request('job_stalestalestale2', 10_000);
+  const fresh = request('job_freshfreshfresh2', 10_000);
+  const finished = request('job_donedonedonedone', 10_000);
+  for (const r of [stale, fresh, finished]) await jobs.create(r, async () => {});
+  await jobs.append(stale.id, 'done', 'base');
+  now = 20_000;
+  await jobs.append(fresh.id, 'started', 'base');
+  for (const st of finished.stages) await jobs.append(finished.id, 'done', st);
+
+  now = 25_000;
+  const r1 = await jobs.sweep(enqueue, 10_000);
+  assert.deepEqual(r1.requeued, [stale.id]);
+  assert.deepEqual(r1.finished, [finished.id]);
+  assert.deepEqual(sent, [{ v: 1, jobId: stale.id, stage: 'relay1', correlationId: 'c' }]);
+  assert.ok((await jobs.kinds(stale.id)).has('requeued'));
+  assert.deepEqual((await jobs.activeIds()).sort(), [fresh.id, stale.id].sort());
+
+  // Right after a requeue the stage is not stale again; a full period later it is.
+  now = 26_000;
+  assert.deepEqual((await jobs.sweep(enqueue, 10_000)).requeued, []);
+  now = 36_000;
+  assert.deepEqual((await jobs.sweep(enqueue, 10_000)).requeued.sort(), [fresh.id, stale.id].sort());
+});

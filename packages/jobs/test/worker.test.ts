@@ -1,0 +1,202 @@
+/**
+ * The stage worker on the committed model with an in-memory store: batching, hand-over,
+ * at-least-once delivery, permanent vs transient failures, and cancellation between steps.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { MemoryBlobStore, TransientError } from '@baton/aws';
+import { type Cascade, defaultCascade, planJob } from '@baton/pipeline';
+import { stagesOf } from '@baton/pipeline/spec';
+import { readLatents } from '@baton/safetensors';
+import {
+  type IncomingMessage,
+  type JobRequest,
+  JobStore,
+  keys,
+  newJobId,
+  type StageMessage,
+  StageWorker,
+} from '../src/index.ts';
+
+let cascade: Cascade;
+before(async () => {
+  cascade = await defaultCascade();
+});
+
+function setup(store = new MemoryBlobStore(), cancelCheckIntervalMs = 0) {
+  const jobs = new JobStore(store);
+  const sent: StageMessage[] = [];
+  const worker = new StageWorker({
+    jobs,
+    cascade: defaultCascade,
+    enqueue: async (m) => {
+      sent.push(m);
+    },
+    progressIntervalMs: 0,
+    cancelCheckIntervalMs,
+  });
+  return { store, jobs, sent, worker };
+}
+
+async function accept(jobs: JobStore, prompt: string, seed: number, extra: Partial<JobRequest> = {}) {
+  const spec = planJob(cascade, prompt, { seed, size: 128, stepsBase: 8 });
+  const request: JobRequest = {
+    id: newJobId(),
+    spec,
+    stages: stagesOf(cascade.manifest, spec.size),
+    model: cascade.manifest.id,
+    createdAt: Date.now(),
+    correlationId: `c-${seed}`,
+    ...extra,
+  };
+  await jobs.create(request, async () => {});
+  return request;
+}
+
+let n = 0;
+const message = (jobId: string, stage: string): IncomingMessage => ({
+  id: `m${++n}`,
+  body: JSON.stringify({ v: 1, jobId, stage, correlationId: 'c' }),
+});
+
+test('two jobs in one batch run as one model call; each gets its own latents and next message', async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'red circle', 1);
+  const b = await accept(jobs, 'blue square', 2, { owner: 'key_1' });
+  const r = await worker.handle([message(a.id, 'base'), message(b.id, 'base')]);
+  assert.deepEqual(r.retry, []);
+  assert.deepEqual(
+    sent.map((m) => [m.jobId, m.stage]),
+    [
+      [a.id, 'relay1'],
+      [b.id, 'relay1'],
+    ],
+  );
+  const la = readLatents((await store.get(keys.output(a.id, 'base')))!);
+  const lb = readLatents((await store.get(keys.output(b.id, 'base')))!);
+  assert.equal(la.meta.job, a.id);
+  assert.equal(la.meta.seed, 1);
+  assert.notDeepEqual(la.data, lb.data);
+  for (const j of [a, b]) {
+    const done = (await jobs.records(j.id)).filter((x) => x.kind === 'done');
+    assert.equal(done.length, 1);
+    assert.equal(done[0]!.batch, 2, 'one batched call');
+    const [u] = await jobs.usage(j.id);
+    assert.equal(u?.stage, 'base');
+    assert.equal(u?.steps, 8);
+    assert.equal(u?.complete, true);
+  }
+  assert.ok(
+    await store.exists(keys.ledger('key_1', new Date(b.createdAt).toISOString().slice(0, 10), b.id, 'base')),
+  );
+});
+
+test('a redelivered stage is not computed again, is handed on again, and its bytes never change', async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'green triangle', 3);
+  await worker.handle([message(a.id, 'base')]);
+  const first = await store.get(keys.output(a.id, 'base'));
+  // The same stage twice in one batch, then once more on its own.
+  const r1 = await worker.handle([message(a.id, 'base'), message(a.id, 'base')]);
+  const r2 = await worker.handle([message(a.id, 'base')]);
+  assert.deepEqual([r1.retry, r2.retry], [[], []]);
+  const computed = (await jobs.records(a.id)).filter((x) => x.kind === 'done' && !x.reused);
+  assert.equal(computed.length, 1);
+  assert.deepEqual(await store.get(keys.output(a.id, 'base')), first);
+  assert.ok(
+    sent.filter((m) => m.stage === 'relay1').length >= 2,
+    'the hand-over is repeated (it may be what was lost)',
+  );
+});
+
+test('the whole cascade through the worker: the job succeeds and the image is a PNG', async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'yellow circle', 4);
+  await worker.handle([message(a.id, 'base')]);
+  for (const stage of a.stages.slice(1)) {
+    const m = sent.find((x) => x.jobId === a.id && x.stage === stage);
+    assert.ok(m, `${stage} was enqueued`);
+    await worker.handle([message(a.id, stage)]);
+  }
+  const s = await jobs.state(a.id);
+  assert.equal(s?.status, 'succeeded');
+  const png = (await store.get(keys.output(a.id, 'decode')))!;
+  assert.deepEqual([...png.slice(1, 4)], [...Buffer.from('PNG')]);
+  assert.deepEqual(await jobs.activeIds(), [], 'a finished job leaves the active index');
+});
+
+test('permanent failures mark the job failed and are not retried; garbage is dropped', async () => {
+  const { jobs, worker, store } = setup();
+  const a = await accept(jobs, 'red circle', 5);
+  const other = await accept(jobs, 'red circle', 6, { model: 'some-other-model' });
+  const r = await worker.handle([
+    { id: 'g', body: 'not json' },
+    message('job_aaaaaaaaaaaaaaaa', 'base'),
+    message(a.id, 'relay1'), // its input (the base latents) does not exist
+    message(other.id, 'base'),
+  ]);
+  assert.deepEqual(r.retry, []);
+  const sa = await jobs.state(a.id);
+  assert.equal(sa?.status, 'failed');
+  assert.equal(sa?.error?.code, 'missing_input');
+  const so = await jobs.state(other.id);
+  assert.equal(so?.error?.code, 'model_mismatch');
+  assert.equal(await store.exists(keys.output(other.id, 'base')), false);
+});
+
+test('a transient store failure asks for a retry and leaves the job unharmed', async () => {
+  const store = new MemoryBlobStore();
+  const { jobs, worker } = setup(store);
+  const a = await accept(jobs, 'purple square', 7);
+  const put = store.put.bind(store);
+  let failNext = true;
+  store.put = async (key, body, type) => {
+    if (failNext && key === keys.output(a.id, 'base')) {
+      failNext = false;
+      throw new TransientError('503 SlowDown');
+    }
+    return put(key, body, type);
+  };
+  const r1 = await worker.handle([message(a.id, 'base')]);
+  assert.equal(r1.retry.length, 1);
+  assert.notEqual((await jobs.state(a.id))?.status, 'failed');
+  const r2 = await worker.handle([message(a.id, 'base')]);
+  assert.deepEqual(r2.retry, []);
+  assert.ok(await store.exists(keys.output(a.id, 'base')));
+});
+
+test('cancelled between steps: the stage stops, bills the steps that ran, writes nothing, hands nothing on', async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'white circle', 8);
+  let steps = 0;
+  await worker.handle([message(a.id, 'base')], {
+    betweenSteps: async () => {
+      if (++steps === 3) await jobs.cancel(a.id);
+    },
+  });
+  assert.equal(await store.exists(keys.output(a.id, 'base')), false);
+  assert.deepEqual(sent, []);
+  const [u] = await jobs.usage(a.id);
+  assert.equal(u?.complete, false);
+  assert.ok(u!.steps >= 3 && u!.steps < 8, `billed ${u?.steps} steps`);
+  assert.equal((await jobs.state(a.id))?.status, 'canceled');
+  // A later delivery of any stage is skipped.
+  await worker.handle([message(a.id, 'base')]);
+  assert.equal(await store.exists(keys.output(a.id, 'base')), false);
+});
+
+test('cancelled while the last stage computes: no image is written', async () => {
+  // No between-step checks: only the last stage's final look can catch it.
+  const { jobs, worker, store, sent } = setup(new MemoryBlobStore(), 60_000);
+  const a = await accept(jobs, 'black square', 9);
+  for (const stage of a.stages.slice(0, -1)) await worker.handle([message(a.id, stage)]);
+  assert.ok(sent.some((m) => m.stage === 'decode'));
+  // The decode has one step: the cancel arrives during it.
+  await worker.handle([message(a.id, 'decode')], {
+    betweenSteps: async () => {
+      await jobs.cancel(a.id);
+    },
+  });
+  assert.equal(await store.exists(keys.output(a.id, 'decode')), false);
+  assert.equal((await jobs.state(a.id))?.status, 'canceled');
+});
