@@ -8,7 +8,7 @@ FULL = {
     "data": {"base_scenes": 24000, "relay_scenes": 8000, "relay256_scenes": 1500},
     "vae": {"steps": 2000, "batch": 16, "crop": 64, "lr": 1e-3, "enc": [24, 48, 96, 128], "dec": [128, 96, 48, 24]},
     "base": {"steps": 4500, "batch": 64, "lr": 2e-3, "dim": 128, "depth": 5, "heads": 4},
-    "relay": {"steps": 3000, "batch": 32, "lr": 1e-3, "width": 64, "crop256": 0.25},
+    "relay": {"steps": 9000, "batch": 32, "lr": 1e-3, "width": 64, "crop256": 0.25},
     "single": {"steps": 1500, "batch": 32, "lr": 1e-3, "width": 64},
     "distill_base": {"teacher_steps": 32, "student_steps": 4, "steps_per_round": 300, "batch": 32, "lr": 5e-4, "w": [2.0, 6.0]},
     "distill_relay": {"teacher_steps": 8, "student_steps": 1, "steps_per_round": 250, "batch": 32, "lr": 5e-4, "w": [1.0, 4.0]},

@@ -97,7 +97,7 @@ def export_all(cfg, ckpt, out):
     single_in = {"sample": torch.randn(B, c, 16, 16), "timestep": t, "encoder_hidden_states": ehs}
     comps["unet_single"] = export(
         load_net(lambda: train.make_unet(cfg, "single", relay=False, coords=True), train.load(ckpt, "single")["net"]), out,
-        "unet_single/model.onnx", single_in, "out_sample", {**relay_dyn, "low_res_latent": None} and
+        "unet_single/model.onnx", single_in, "out_sample",
         {"sample": img, "timestep": batch, "encoder_hidden_states": batch, "out_sample": img})
     s = cfg["sampler"]
     manifest = {

@@ -18,6 +18,13 @@ import { openApiDocument } from './openapi.ts';
 import { playgroundHtml } from './playground.ts';
 import { asObject, bool, int, num, oneOf, prompt, seed, size, webhook } from './request.ts';
 
+/** What an Idempotency-Key maps to: the request body's hash and the job made for it. */
+interface IdempotencyClaim {
+  bodyHash: string;
+  jobId: string;
+  at: number;
+}
+
 export interface ApiConfig {
   /** How long POST /v1/images/generations waits before answering 202 (ms). */
   syncWaitMs: number;
@@ -27,6 +34,8 @@ export interface ApiConfig {
   urlSecret: string;
   /** Poll interval while waiting or streaming events (ms). */
   pollMs: number;
+  /** How long a request replaying an Idempotency-Key waits for the job its first request is creating (ms). */
+  idempotencyWaitMs: number;
 }
 
 export interface ApiDeps {
@@ -58,6 +67,7 @@ export function createApp(deps: ApiDeps) {
     urlTtlSeconds: 3600,
     urlSecret: randomUUID(),
     pollMs: 200,
+    idempotencyWaitMs: 5_000,
     ...deps.config,
   };
   const limits: LimitsConfig = { ratePerMinute: 120, burst: 20, maxConcurrentJobs: 16, ...deps.limits };
@@ -158,6 +168,7 @@ export function createApp(deps: ApiDeps) {
     key: KeyRecord | null,
     overrides: JobOptions = {},
     expand = true,
+    id = newJobId(),
   ): Promise<JobRequest> => {
     const p = prompt(b, m);
     const hook = webhook(b);
@@ -181,7 +192,7 @@ export function createApp(deps: ApiDeps) {
       throw e;
     }
     const request: JobRequest = {
-      id: newJobId(),
+      id,
       spec,
       stages: stagesOf(m, spec.size),
       model: m.id,
@@ -322,6 +333,21 @@ export function createApp(deps: ApiDeps) {
     return c.json({ created: Math.floor(now() / 1000), data });
   });
 
+  const readClaim = async (path: string): Promise<IdempotencyClaim> => {
+    const bytes = await deps.jobs.store.get(path);
+    if (!bytes) throw new ApiError(503, 'server_error', 'idempotency record unreadable, retry');
+    return JSON.parse(new TextDecoder().decode(bytes)) as IdempotencyClaim;
+  };
+  /** The claimed job's request, once its creator has written it (null: the creator is gone). */
+  const waitForRequest = async (claim: IdempotencyClaim) => {
+    const until = (claim.at ?? 0) + config.idempotencyWaitMs;
+    for (;;) {
+      const r = await deps.jobs.request(claim.jobId);
+      if (r || now() >= until) return r;
+      await new Promise((res) => setTimeout(res, 50));
+    }
+  };
+
   // Async jobs. Idempotency-Key: the same key and body give the same job; another body is a 409.
   app.post('/v1/jobs', async (c) => {
     const b = await body(c);
@@ -331,32 +357,43 @@ export function createApp(deps: ApiDeps) {
     const idemPath =
       idem && keys.idempotency(key?.id ?? 'anonymous', createHash('sha256').update(idem).digest('hex'));
     const bodyHash = createHash('sha256').update(JSON.stringify(b)).digest('hex');
-    if (idemPath) {
-      const prior = await deps.jobs.store.get(idemPath);
-      if (prior) {
-        const p = JSON.parse(new TextDecoder().decode(prior)) as { bodyHash: string; jobId: string };
-        if (p.bodyHash !== bodyHash) {
-          throw new ApiError(
-            409,
-            'invalid_request_error',
-            'Idempotency-Key was already used with a different request body.',
-            'Idempotency-Key',
-            'idempotency_conflict',
-          );
-        }
-        c.header('idempotent-replayed', 'true');
-        return c.json(publicJob(await stateOf(p.jobId, key), origin), 202);
-      }
+    if (!idemPath) {
+      await admit(key?.id, 1);
+      const request = await accept(b, key, {}, bool(b, 'expand') ?? true);
+      return c.json(publicJob(await stateOf(request.id, key), origin), 202);
     }
-    await admit(key?.id, 1);
-    const request = await accept(b, key, {}, bool(b, 'expand') ?? true);
-    if (idemPath)
-      await deps.jobs.store.put(
-        idemPath,
-        JSON.stringify({ bodyHash, jobId: request.id }),
-        'application/json',
+    // The key is claimed before the job exists (a conditional write: of two racing requests,
+    // one wins), naming the job id it will have. A claim whose job never appeared (its request
+    // died in between) is completed by the next request with the same key, under that id.
+    // (Read first as well: the local s3rver ignores the condition, and a replay needs no write.)
+    const claim: IdempotencyClaim = { bodyHash, jobId: newJobId(), at: now() };
+    const won =
+      !(await deps.jobs.store.exists(idemPath)) &&
+      (await deps.jobs.store.putIfAbsent(idemPath, JSON.stringify(claim), 'application/json'));
+    const held = won ? claim : await readClaim(idemPath);
+    if (held.bodyHash !== bodyHash) {
+      throw new ApiError(
+        409,
+        'invalid_request_error',
+        'Idempotency-Key was already used with a different request body.',
+        'Idempotency-Key',
+        'idempotency_conflict',
       );
-    return c.json(publicJob(await stateOf(request.id, key), origin), 202);
+    }
+    if (!won) {
+      c.header('idempotent-replayed', 'true');
+      const existing = await waitForRequest(held);
+      if (existing) return c.json(publicJob(await stateOf(held.jobId, key), origin), 202);
+    }
+    try {
+      await admit(key?.id, 1);
+      await accept(b, key, {}, bool(b, 'expand') ?? true, held.jobId);
+    } catch (e) {
+      // Refused or invalid: nothing was accepted, so the key stays free for a corrected request.
+      if (won) await deps.jobs.store.delete(idemPath).catch(() => {});
+      throw e;
+    }
+    return c.json(publicJob(await stateOf(held.jobId, key), origin), 202);
   });
 
   // The caller's recent jobs, newest first (the playground's gallery). No listing across keys.

@@ -13,6 +13,12 @@ import { isTransient } from './errors.ts';
 
 export interface BlobStore {
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
+  /**
+   * Writes only if no object has the key (S3 conditional write, If-None-Match: *); false when
+   * one exists. The first of two racing writers wins. (The local s3rver ignores the condition:
+   * there the last writer wins.)
+   */
+  putIfAbsent(key: string, body: Uint8Array | string, contentType?: string): Promise<boolean>;
   /** null when the object does not exist. */
   get(key: string): Promise<Uint8Array | null>;
   exists(key: string): Promise<boolean>;
@@ -73,6 +79,32 @@ export class S3BlobStore implements BlobStore {
         new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
       ),
     );
+  }
+
+  async putIfAbsent(
+    key: string,
+    body: Uint8Array | string,
+    contentType = 'application/octet-stream',
+  ): Promise<boolean> {
+    try {
+      await withRetry(() =>
+        this.client.send(
+          new PutObjectCommand({
+            Bucket: this.bucket,
+            Key: key,
+            Body: body,
+            ContentType: contentType,
+            IfNoneMatch: '*',
+          }),
+        ),
+      );
+      return true;
+    } catch (e) {
+      const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+      // 412: the object exists. 409: a concurrent conditional write to the key is in progress.
+      if (status === 412 || status === 409) return false;
+      throw e;
+    }
   }
 
   async get(key: string): Promise<Uint8Array | null> {

@@ -12,6 +12,12 @@ export class MemoryBlobStore implements BlobStore {
     this.objects.set(key, { body: bytes, contentType });
   }
 
+  async putIfAbsent(key: string, body: Uint8Array | string, contentType?: string): Promise<boolean> {
+    if (this.objects.has(key)) return false;
+    await this.put(key, body, contentType);
+    return true;
+  }
+
   async get(key: string): Promise<Uint8Array | null> {
     const o = this.objects.get(key);
     return o ? new Uint8Array(o.body) : null;

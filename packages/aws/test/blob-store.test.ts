@@ -81,3 +81,22 @@ test('5xx and dropped connections are retried; 404 reads as absent', async () =>
   assert.equal(await store.exists('missing'), false);
   assert.equal(seen.length, 2, 'a 404 is an answer, not retried');
 });
+
+test('putIfAbsent sends If-None-Match: * and reads 412 as "someone else wrote it first"', async () => {
+  const headers: string[] = [];
+  let exists = false;
+  script = (req, res) => {
+    headers.push(String(req.headers['if-none-match']));
+    if (exists) {
+      res.writeHead(412, { 'content-type': 'application/xml' });
+      res.end('<Error><Code>PreconditionFailed</Code><Message>exists</Message></Error>');
+    } else {
+      exists = true;
+      ok(req, res, 0);
+    }
+  };
+  const store = new S3BlobStore(config, 'b', 2_000);
+  assert.equal(await store.putIfAbsent('claim', 'first'), true);
+  assert.equal(await store.putIfAbsent('claim', 'second'), false);
+  assert.deepEqual(headers, ['*', '*']);
+});
