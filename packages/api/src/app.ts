@@ -276,13 +276,18 @@ export function createApp(deps: ApiDeps) {
     return s;
   };
 
-  const waitFor = async (ids: string[], ms: number, key: KeyRecord | null): Promise<JobState[]> => {
+  /** Waits until every job has ended or the time is up; polls one LIST per job, reads state once. */
+  const waitFor = async (requests: JobRequest[], ms: number, key: KeyRecord | null): Promise<JobState[]> => {
     const deadline = now() + ms;
-    for (;;) {
-      const states = await Promise.all(ids.map((id) => stateOf(id, key)));
-      if (states.every((s) => TERMINAL.includes(s.status)) || now() >= deadline) return states;
+    const pending = new Set(requests);
+    while (pending.size && now() < deadline) {
       await new Promise((r) => setTimeout(r, Math.min(config.pollMs, Math.max(1, deadline - now()))));
+      const ended = await Promise.all(
+        [...pending].map(async (r) => [r, await deps.jobs.isTerminal(r)] as const),
+      );
+      for (const [r, yes] of ended) if (yes) pending.delete(r);
     }
+    return Promise.all(requests.map((r) => stateOf(r.id, key)));
   };
 
   app.get('/healthz', (c) => c.json({ ok: true, model: m.id }));
@@ -308,7 +313,7 @@ export function createApp(deps: ApiDeps) {
     for (let i = 0; i < n; i++) requests.push(await accept(b, key, { seed: base + i }));
     const ids = requests.map((r) => r.id);
     const wait = Math.min(config.syncWaitMs, Number(c.req.query('wait_ms') ?? config.syncWaitMs));
-    const states = await waitFor(ids, wait, key);
+    const states = await waitFor(requests, wait, key);
     const failed = states.find((s) => s.status === 'failed' || s.status === 'canceled');
     if (failed) {
       throw new ApiError(

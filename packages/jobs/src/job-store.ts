@@ -5,6 +5,7 @@ import {
   type JobRequest,
   type JobState,
   keys,
+  parseRecordKey,
   type RecordKind,
   type StageRecord,
   TERMINAL,
@@ -23,6 +24,7 @@ export interface StageMessage {
 export type Enqueue = (msg: StageMessage) => Promise<void>;
 
 const json = (v: unknown) => JSON.stringify(v);
+const TERMINAL_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'dead-letter']);
 const decoder = new TextDecoder();
 
 /**
@@ -117,7 +119,20 @@ export class JobStore {
   /** Record kinds present, from the keys alone (no object reads): cheap enough to check between steps. */
   async kinds(id: string): Promise<Set<RecordKind>> {
     const ks = await this.store.list(keys.records(id));
-    return new Set(ks.map((k) => k.slice(k.lastIndexOf('/') + 1).split('-')[1] as RecordKind));
+    return new Set(ks.flatMap((k) => parseRecordKey(k)?.kind ?? []));
+  }
+
+  /**
+   * Whether the job has ended, from the records' keys alone (one LIST, no reads): cheap
+   * enough to poll while waiting for a result. The same rule as deriveState's.
+   */
+  async isTerminal(request: JobRequest): Promise<boolean> {
+    const last = request.stages[request.stages.length - 1];
+    const ks = await this.store.list(keys.records(request.id));
+    return ks.some((k) => {
+      const r = parseRecordKey(k);
+      return r !== null && (TERMINAL_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last));
+    });
   }
 
   async setProgress(id: string, stage: string, step: number, of: number): Promise<void> {

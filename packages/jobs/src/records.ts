@@ -128,6 +128,14 @@ export function usageDay(createdAt: number): string {
   return new Date(createdAt).toISOString().slice(0, 10);
 }
 
+const RECORD_KEY = /(\d{13})-(started|done|failed|cancelled|requeued|dead-letter)-(.+)-[0-9a-f]{8}\.json$/;
+
+/** A record's time, kind and stage from its key alone (no read); null for a foreign key. */
+export function parseRecordKey(key: string): { at: number; kind: RecordKind; stage: string } | null {
+  const m = RECORD_KEY.exec(key.slice(key.lastIndexOf('/') + 1));
+  return m ? { at: Number(m[1]), kind: m[2] as RecordKind, stage: m[3]! } : null;
+}
+
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 
 export function newJobId(): string {

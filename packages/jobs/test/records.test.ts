@@ -9,6 +9,7 @@ import {
   JobStore,
   keys,
   nextStage,
+  parseRecordKey,
   previousStage,
   type StageMessage,
   type StageRecord,
@@ -189,4 +190,35 @@ test('sweep: a stale stage is re-enqueued once per stale period; fresh and finis
   assert.deepEqual((await jobs.sweep(enqueue, 10_000)).requeued, []);
   now = 36_000;
   assert.deepEqual((await jobs.sweep(enqueue, 10_000)).requeued.sort(), [fresh.id, stale.id].sort());
+});
+
+test('record keys parse back to time, kind and stage, including "dead-letter" and numbered relays', async () => {
+  for (const kind of ['started', 'done', 'failed', 'cancelled', 'requeued', 'dead-letter'] as const) {
+    for (const stage of ['base', 'relay2', 'job']) {
+      const k = keys.record('job_aaaaaaaaaaaaaaaa', kind, stage, 1_700_000_000_123);
+      assert.deepEqual(parseRecordKey(k), { at: 1_700_000_000_123, kind, stage });
+    }
+  }
+  assert.equal(parseRecordKey('jobs/x/records/garbage.json'), null);
+});
+
+test('kinds() and isTerminal() read the keys alone and agree with deriveState', async () => {
+  const store = new MemoryBlobStore();
+  const jobs = new JobStore(store);
+  const r = request();
+  await jobs.create(r, async () => {});
+  assert.equal(await jobs.isTerminal(r), false);
+  await jobs.append(r.id, 'done', 'base');
+  await jobs.append(r.id, 'done', 'relay1');
+  assert.equal(await jobs.isTerminal(r), false, 'relay1 done is not the end');
+  await jobs.append(r.id, 'done', 'decode');
+  assert.equal(await jobs.isTerminal(r), true);
+  assert.equal((await jobs.state(r.id))?.status, 'succeeded');
+
+  const d = request('job_deaddeaddeaddead');
+  await jobs.create(d, async () => {});
+  await jobs.append(d.id, 'dead-letter', 'base');
+  assert.ok((await jobs.kinds(d.id)).has('dead-letter'));
+  assert.equal(await jobs.isTerminal(d), true);
+  assert.equal((await jobs.state(d.id))?.status, 'failed');
 });
