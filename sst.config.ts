@@ -11,7 +11,7 @@ export default $config({
   },
   async run() {
     const { bucket } = await import('./infra/storage');
-    const { queues, deadLetterQueues } = await import('./infra/queues');
+    const { queues, deadLetterQueues, webhookQueue } = await import('./infra/queues');
     await import('./infra/workers');
     await import('./infra/gpu');
     const { router } = await import('./infra/api');
@@ -22,6 +22,7 @@ export default $config({
       relayQueue: queues.relay.url,
       decodeQueue: queues.decode.url,
       deadLetterQueues: [deadLetterQueues.base.url, deadLetterQueues.relay.url, deadLetterQueues.decode.url],
+      webhookQueue: webhookQueue.url,
     };
   },
 });

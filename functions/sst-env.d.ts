@@ -10,5 +10,6 @@ declare module 'sst' {
     BaseDeadLetters: { url: string; type: 'sst.aws.Queue' };
     RelayDeadLetters: { url: string; type: 'sst.aws.Queue' };
     DecodeDeadLetters: { url: string; type: 'sst.aws.Queue' };
+    WebhookQueue: { url: string; type: 'sst.aws.Queue' };
   }
 }

@@ -1,6 +1,6 @@
 /** The Hono app behind a Lambda function URL, fronted by a Router (CloudFront). */
 import { config } from './config';
-import { queues } from './queues';
+import { queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
 export const apiFunction = new sst.aws.Function('Api', {
@@ -9,7 +9,7 @@ export const apiFunction = new sst.aws.Function('Api', {
   url: true,
   timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
   memory: '512 MB',
-  link: [bucket, queues.base, queues.relay, queues.decode],
+  link: [bucket, queues.base, queues.relay, queues.decode, webhookQueue],
   environment: { BATON_MODEL_DIR: 'models/shapes-v1', BATON_SYNC_WAIT_MS: String(config.syncWaitMs) },
   // The API reads the manifest (sizes, limits), never the ONNX files.
   copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],

@@ -5,7 +5,7 @@
  * definitions with one GPU, and step scaling on ApproximateNumberOfMessagesVisible.
  */
 import { config, STAGES, type Stage } from './config';
-import { queues } from './queues';
+import { queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
 function gpuWorkers() {
@@ -87,7 +87,7 @@ function gpuWorkers() {
             'sqs:SendMessage',
             'sqs:GetQueueAttributes',
           ],
-          Resource: STAGES.map((s) => queues[s].arn),
+          Resource: [...STAGES.map((s) => queues[s].arn), webhookQueue.arn],
         },
       ],
     }),
@@ -101,6 +101,10 @@ function gpuWorkers() {
       name: `SST_RESOURCE_${s[0]!.toUpperCase()}${s.slice(1)}Queue`,
       value: $jsonStringify({ url: queues[s].url, type: 'sst.aws.Queue' }),
     })),
+    {
+      name: 'SST_RESOURCE_WebhookQueue',
+      value: $jsonStringify({ url: webhookQueue.url, type: 'sst.aws.Queue' }),
+    },
     { name: 'SST_RESOURCE_App', value: $jsonStringify({ name: $app.name, stage: $app.stage }) },
   ];
 

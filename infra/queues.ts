@@ -1,4 +1,8 @@
-/** One queue per stage, each with a dead-letter queue; visibility ≥ 6× the worker's time limit. */
+/**
+ * One queue per stage, each with a dead-letter queue; visibility ≥ 6× the worker's time limit.
+ * And the webhook retry queue: a failed delivery waits there (SQS message delay) for its next
+ * attempt, rather than inside a worker's invocation.
+ */
 import { config, STAGES, type Stage } from './config';
 
 const title = (s: string) => s[0]!.toUpperCase() + s.slice(1);
@@ -16,3 +20,5 @@ export const queues = Object.fromEntries(
     }),
   ]),
 ) as Record<Stage, sst.aws.Queue>;
+
+export const webhookQueue = new sst.aws.Queue('WebhookQueue', { visibilityTimeout: '2 minutes' });

@@ -4,10 +4,10 @@
  * small function that marks the job failed.
  */
 import { config, STAGES } from './config';
-import { deadLetterQueues, queues } from './queues';
+import { deadLetterQueues, queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
-const link = [bucket, queues.base, queues.relay, queues.decode];
+const link = [bucket, queues.base, queues.relay, queues.decode, webhookQueue];
 
 // The model family and the native ONNX runtime travel beside the bundle, not inside it.
 const modelFiles = [{ from: 'models/shapes-v1', to: 'models/shapes-v1' }];
@@ -49,6 +49,17 @@ for (const stage of STAGES) {
     { batch: { size: 10, partialResponses: true } },
   );
 }
+
+// Failed webhook deliveries come back after their backoff (SQS delay), whatever the profile.
+webhookQueue.subscribe(
+  {
+    handler: 'functions/webhooks/index.handler',
+    runtime: 'nodejs20.x',
+    timeout: '60 seconds',
+    link,
+  },
+  { batch: { size: 10, partialResponses: true } },
+);
 
 // A message lost between accepting a job and enqueueing it (or a stage stuck longer than its
 // visibility allows) is found by the sweep and its stage enqueued again; duplicates are harmless.

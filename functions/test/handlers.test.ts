@@ -21,7 +21,10 @@ function linkEnv(c: AwsConfig) {
   process.env.SST_RESOURCE_BaseQueue = JSON.stringify({ url: c.queues.base, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_RelayQueue = JSON.stringify({ url: c.queues.relay, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_DecodeQueue = JSON.stringify({ url: c.queues.decode, type: 'sst.aws.Queue' });
+  process.env.SST_RESOURCE_WebhookQueue = JSON.stringify({ url: aws.webhookQueueUrl, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_App = JSON.stringify({ name: 'baton', stage: 'test' });
+  // Webhook retries come back from the queue after 1 s here (10 s, 1 min, 5 min, 15 min in AWS).
+  process.env.BATON_WEBHOOK_BACKOFF_MS = '1000,1000';
   process.env.BATON_S3_ENDPOINT = c.s3Endpoint;
   process.env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
   process.env.BATON_LOCAL_CREDENTIALS = c.credentials!.accessKeyId;
@@ -178,4 +181,84 @@ test('dead-letter handler marks the job failed', async () => {
   const state = await jobs.state(id);
   assert.equal(state!.status, 'failed');
   assert.equal(state!.error!.code, 'dead_letter');
+});
+
+test('webhook retries wait in the queue, not in an invocation; the retry handler delivers them', async () => {
+  const { handler } = await import('../webhooks/index.ts');
+  const { jobs } = wire(config);
+  const { SqsQueue } = await import('@baton/aws');
+  const retries = new SqsQueue(config, aws.webhookQueueUrl);
+  // A receiver that fails the first two attempts.
+  const { createServer } = await import('node:http');
+  const seen: Array<{ id: string; status: number }> = [];
+  const receiver = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      const status = seen.length < 2 ? 500 : 204;
+      seen.push({ id: String(req.headers['webhook-id']), status });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
+  try {
+    const { handler: api } = await import('../api/index.ts');
+    const created = (await api(
+      functionUrlEvent('POST', '/v1/jobs', {
+        prompt: 'red circle',
+        seed: 5,
+        size: '64x64',
+        webhook: { url, events: ['completed'] },
+      }) as never,
+    )) as { body: string };
+    const id = JSON.parse(created.body).id as string;
+    const request = (await jobs.request(id))!;
+    // The worker's sender, as wired in AWS: one attempt, then the retry goes on the queue.
+    const { webhooks } = wire({ ...config, webhookQueue: aws.webhookQueueUrl });
+    const t0 = Date.now();
+    webhooks.send(request, 'completed', { status: 'succeeded' });
+    await webhooks.flush();
+    assert.ok(Date.now() - t0 < 900, 'the sender did not wait out the backoff');
+    assert.deepEqual(
+      seen.map((x) => x.status),
+      [500],
+    );
+    const take = async () => {
+      for (let i = 0; i < 50; i++) {
+        const [m] = await retries.receive(1, 0);
+        if (m) {
+          await retries.delete(m.receiptHandle);
+          return m;
+        }
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      throw new Error('no retry message arrived');
+    };
+    const first = await take();
+    assert.equal(JSON.parse(first.body).attempt, 2);
+    assert.ok(!first.body.includes(request.webhook!.secret), 'no secret on the queue');
+    // Attempt 2 fails too: the handler schedules attempt 3 and acknowledges its message.
+    assert.deepEqual(await handler({ Records: [sqsRecord(first.body, 20)] }), { batchItemFailures: [] });
+    const second = await take();
+    assert.equal(JSON.parse(second.body).attempt, 3);
+    assert.deepEqual(await handler({ Records: [sqsRecord(second.body, 21)] }), { batchItemFailures: [] });
+    assert.deepEqual(
+      seen.map((x) => x.status),
+      [500, 500, 204],
+    );
+    assert.equal(new Set(seen.map((x) => x.id)).size, 1, 'one webhook-id across attempts');
+    const log = await jobs.deliveries(id);
+    assert.deepEqual(
+      log.sort((a, b) => a.attempt - b.attempt).map((d) => [d.attempt, d.ok]),
+      [
+        [1, false],
+        [2, false],
+        [3, true],
+      ],
+    );
+    // Garbage on the retry queue is dropped, not retried forever.
+    assert.deepEqual(await handler({ Records: [sqsRecord('garbage', 22)] }), { batchItemFailures: [] });
+  } finally {
+    receiver.close();
+  }
 });

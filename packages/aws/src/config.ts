@@ -13,6 +13,8 @@ export interface AwsConfig {
   /** Queue URL per stage, and per stage's dead-letter queue. */
   queues: Record<StageQueue, string>;
   deadLetterQueues?: Partial<Record<StageQueue, string>>;
+  /** Failed webhook deliveries wait here for their retry (in AWS; absent locally, where workers wait themselves). */
+  webhookQueue?: string;
   /** Local servers: S3 and SQS endpoints and fixed credentials. Absent in AWS. */
   s3Endpoint?: string;
   sqsEndpoint?: string;
@@ -42,6 +44,7 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
     bucket: need('BATON_BUCKET'),
     queues,
     deadLetterQueues: dlq,
+    ...(env.BATON_WEBHOOK_QUEUE && { webhookQueue: env.BATON_WEBHOOK_QUEUE }),
     ...(env.BATON_S3_ENDPOINT && { s3Endpoint: env.BATON_S3_ENDPOINT }),
     ...(env.BATON_SQS_ENDPOINT && { sqsEndpoint: env.BATON_SQS_ENDPOINT }),
     ...(env.BATON_AWS_TIMEOUT_MS && { requestTimeoutMs: Number(env.BATON_AWS_TIMEOUT_MS) }),
@@ -58,6 +61,7 @@ export function configToEnv(c: AwsConfig): Record<string, string> {
     const d = c.deadLetterQueues?.[q];
     if (d) env[`BATON_DLQ_${q.toUpperCase()}`] = d;
   }
+  if (c.webhookQueue) env.BATON_WEBHOOK_QUEUE = c.webhookQueue;
   if (c.s3Endpoint) env.BATON_S3_ENDPOINT = c.s3Endpoint;
   if (c.sqsEndpoint) env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
   if (c.credentials) env.BATON_LOCAL_CREDENTIALS = c.credentials.accessKeyId;

@@ -5,7 +5,7 @@
 import { TransientError } from '@baton/aws';
 import { markDeadLetter } from './dead-letter.ts';
 import type { JobStore } from './job-store.ts';
-import type { WebhookSender } from './webhooks.ts';
+import { parseWebhookRetry, type WebhookSender } from './webhooks.ts';
 import type { StageWorker } from './worker.ts';
 
 export interface SqsRecord {
@@ -59,6 +59,30 @@ export function sqsDeadLetterHandler(jobs: JobStore, maxReceiveCount: number, we
         failures.push({ itemIdentifier: r.messageId });
       }
     }
+    return { batchItemFailures: failures };
+  };
+}
+
+/**
+ * The webhook retry queue's subscriber: attempts each delivery again (the next retry, if
+ * any, goes back on the queue with its delay). A message that is not a retry, or whose job
+ * is gone, is dropped; a storage error retries the message.
+ */
+export function sqsWebhookRetryHandler(jobs: JobStore, webhooks: WebhookSender) {
+  return async (event: SqsEvent): Promise<SqsBatchResponse> => {
+    const failures: { itemIdentifier: string }[] = [];
+    await Promise.all(
+      event.Records.map(async (r) => {
+        const retry = parseWebhookRetry(r.body);
+        if (!retry) return;
+        try {
+          const request = await jobs.request(retry.jobId);
+          if (request) await webhooks.retry(request, retry);
+        } catch {
+          failures.push({ itemIdentifier: r.messageId });
+        }
+      }),
+    );
     return { batchItemFailures: failures };
   };
 }

@@ -4,7 +4,7 @@
  * settings, read from the environment with per-deployment defaults.
  *
  * BATON_PROGRESS_MS, BATON_CANCEL_CHECK_MS   progress writes / cancel checks between steps (throttle)
- * BATON_WEBHOOK_BACKOFF_MS                   webhook retry delays, comma-separated
+ * BATON_WEBHOOK_BACKOFF_MS                   webhook retry delays (ms), comma-separated
  * BATON_BATCH_SIZE, BATON_WAIT_SECONDS       messages per receive (1…10), long-poll wait
  * BATON_VISIBILITY_SECONDS, BATON_HEARTBEAT_SECONDS, BATON_RETRY_DELAY_SECONDS,
  * BATON_IDLE_DELAY_MS, BATON_GRACE_MS        see PollerOptions
@@ -17,7 +17,6 @@ import { defaultCascade } from '@baton/pipeline';
 import type { Logger } from './logger.ts';
 import { emfLine } from './metrics.ts';
 import { Poller, type PollerOptions } from './poller.ts';
-import { WebhookSender } from './webhooks.ts';
 import { wire } from './wiring.ts';
 import { StageWorker } from './worker.ts';
 
@@ -42,17 +41,13 @@ export interface StageWorkerSetup {
 /** The stage worker every entry point runs: the default model, the bucket, the queues. */
 export function createStageWorker(o: StageWorkerSetup): StageWorker {
   const env = o.env ?? process.env;
-  const { jobs, enqueue } = wire(o.config);
-  const backoff = env.BATON_WEBHOOK_BACKOFF_MS;
+  const { jobs, enqueue, webhooks } = wire(o.config, env);
   return new StageWorker({
     jobs,
     enqueue,
     cascade: defaultCascade,
     log: o.log,
-    webhooks: new WebhookSender({
-      store: jobs.store,
-      ...(backoff && { backoffMs: backoff.split(',').map(Number) }),
-    }),
+    webhooks,
     progressIntervalMs: num(env, 'BATON_PROGRESS_MS', 250),
     cancelCheckIntervalMs: num(env, 'BATON_CANCEL_CHECK_MS', 500),
     ...(o.metrics && { onMetrics: (m) => process.stdout.write(`${emfLine(m)}\n`) }),

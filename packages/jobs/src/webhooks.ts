@@ -3,6 +3,11 @@
  * webhook-timestamp and webhook-signature = "v1," + base64(HMAC-SHA256(secret,
  * "{id}.{timestamp}.{body}")), the secret being the base64 after "whsec_". Failed
  * deliveries are retried with backoff; every attempt is logged on the job.
+ *
+ * A long-running process waits out the backoff itself. A Lambda must not (it would pay for
+ * the wait, and could run out of time): with `scheduleRetry` a failed attempt goes to a
+ * queue that delivers it again after the delay (WebhookRetry messages, carrying no secret:
+ * the retry reads the job's webhook from its request).
  */
 import { createHmac } from 'node:crypto';
 import type { BlobStore } from '@baton/aws';
@@ -33,6 +38,33 @@ export function sign(secret: string, id: string, timestamp: number, body: string
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
 }
 
+/** A delivery to attempt again (a queue message: the body is sent as it was first signed). */
+export interface WebhookRetry {
+  v: 1;
+  jobId: string;
+  event: WebhookEvent;
+  messageId: string;
+  body: string;
+  attempt: number;
+}
+
+export function parseWebhookRetry(body: string): WebhookRetry | null {
+  try {
+    const r = JSON.parse(body) as Partial<WebhookRetry>;
+    const ok =
+      r.v === 1 &&
+      typeof r.jobId === 'string' &&
+      WEBHOOK_EVENTS.includes(r.event as WebhookEvent) &&
+      typeof r.messageId === 'string' &&
+      typeof r.body === 'string' &&
+      Number.isInteger(r.attempt) &&
+      r.attempt! >= 1;
+    return ok ? (r as WebhookRetry) : null;
+  } catch {
+    return null;
+  }
+}
+
 export interface WebhookOptions {
   store: BlobStore;
   /** Delays before each retry (ms); attempts = delays + 1. */
@@ -40,6 +72,8 @@ export interface WebhookOptions {
   timeoutMs?: number;
   fetch?: typeof fetch;
   now?: () => number;
+  /** Hand a failed attempt to a queue that delivers it after `delaySeconds`, instead of waiting here. */
+  scheduleRetry?: (retry: WebhookRetry, delaySeconds: number) => Promise<void>;
 }
 
 export class WebhookSender {
@@ -60,6 +94,13 @@ export class WebhookSender {
     await Promise.allSettled([...this.pending]);
   }
 
+  /** Attempts a delivery handed back by the retry queue (and schedules the next on failure). */
+  async retry(request: JobRequest, r: WebhookRetry): Promise<void> {
+    const hook = request.webhook;
+    if (!hook || request.id !== r.jobId) return;
+    await this.attempts(r.jobId, hook, r.event, r.messageId, r.body, r.attempt);
+  }
+
   private async deliver(
     jobId: string,
     hook: WebhookSpec,
@@ -75,50 +116,80 @@ export class WebhookSender {
       timestamp: new Date(now()).toISOString(),
       data: { id: jobId, ...data },
     });
+    await this.attempts(jobId, hook, event, messageId, body, 1);
+  }
+
+  /** Attempt `first`, then the rest of the backoff: waited out here, or each handed to the queue. */
+  private async attempts(
+    jobId: string,
+    hook: WebhookSpec,
+    event: WebhookEvent,
+    messageId: string,
+    body: string,
+    first: number,
+  ) {
     const delays = this.o.backoffMs ?? [1000, 2000, 4000, 8000];
-    for (let attempt = 1; attempt <= delays.length + 1; attempt++) {
-      const ts = Math.floor(now() / 1000);
-      let status: number | null = null;
-      let error: string | undefined;
-      try {
-        const res = await (this.o.fetch ?? fetch)(hook.url, {
-          method: 'POST',
-          headers: {
-            'content-type': 'application/json',
-            'webhook-id': messageId,
-            'webhook-timestamp': String(ts),
-            'webhook-signature': sign(hook.secret, messageId, ts, body),
-          },
-          body,
-          signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
-        });
-        status = res.status;
-        await res.arrayBuffer().catch(() => undefined);
-      } catch (e) {
-        error = e instanceof Error ? e.message : String(e);
-      }
-      const ok = status !== null && status >= 200 && status < 300;
-      const record: DeliveryRecord = {
-        event,
-        messageId,
-        url: hook.url,
-        attempt,
-        status,
-        ok,
-        ...(error && { error }),
-        at: now(),
-      };
-      await this.o.store
-        .put(
-          `jobs/${jobId}/webhooks/${String(record.at).padStart(13, '0')}-${event}-${attempt}.json`,
-          JSON.stringify(record),
-          'application/json',
-        )
-        .catch(() => undefined);
-      if (ok) return;
+    for (let attempt = first; attempt <= delays.length + 1; attempt++) {
+      if (await this.attempt(jobId, hook, event, messageId, body, attempt)) return;
       const delay = delays[attempt - 1];
       if (delay === undefined) return;
+      if (this.o.scheduleRetry) {
+        const retry: WebhookRetry = { v: 1, jobId, event, messageId, body, attempt: attempt + 1 };
+        await this.o.scheduleRetry(retry, Math.ceil(delay / 1000));
+        return;
+      }
       await new Promise((r) => setTimeout(r, delay));
     }
+  }
+
+  /** One signed POST, logged on the job; true when the receiver answered 2xx. */
+  private async attempt(
+    jobId: string,
+    hook: WebhookSpec,
+    event: WebhookEvent,
+    messageId: string,
+    body: string,
+    attempt: number,
+  ): Promise<boolean> {
+    const now = this.o.now ?? Date.now;
+    const ts = Math.floor(now() / 1000);
+    let status: number | null = null;
+    let error: string | undefined;
+    try {
+      const res = await (this.o.fetch ?? fetch)(hook.url, {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'webhook-id': messageId,
+          'webhook-timestamp': String(ts),
+          'webhook-signature': sign(hook.secret, messageId, ts, body),
+        },
+        body,
+        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+      });
+      status = res.status;
+      await res.arrayBuffer().catch(() => undefined);
+    } catch (e) {
+      error = e instanceof Error ? e.message : String(e);
+    }
+    const ok = status !== null && status >= 200 && status < 300;
+    const record: DeliveryRecord = {
+      event,
+      messageId,
+      url: hook.url,
+      attempt,
+      status,
+      ok,
+      ...(error && { error }),
+      at: now(),
+    };
+    await this.o.store
+      .put(
+        `jobs/${jobId}/webhooks/${String(record.at).padStart(13, '0')}-${event}-${attempt}.json`,
+        JSON.stringify(record),
+        'application/json',
+      )
+      .catch(() => undefined);
+    return ok;
   }
 }

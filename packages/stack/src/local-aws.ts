@@ -17,6 +17,8 @@ export interface LocalAwsOptions {
 
 export interface LocalAws {
   config: AwsConfig;
+  /** A queue for webhook retries, as AWS has (not in `config`: see above). */
+  webhookQueueUrl: string;
   close(): Promise<void>;
 }
 
@@ -43,19 +45,23 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     hostname: '127.0.0.1',
     accountId,
     emulateQueueCreationLifecycle: false,
-    queues: STAGE_QUEUES.flatMap((q) => [
-      { QueueName: `baton-${q}-dlq` },
-      {
-        QueueName: `baton-${q}`,
-        Attributes: {
-          VisibilityTimeout: String(o.visibilityTimeoutSeconds ?? 30),
-          RedrivePolicy: JSON.stringify({
-            deadLetterTargetArn: `arn:aws:sqs:us-east-1:${accountId}:baton-${q}-dlq`,
-            maxReceiveCount: o.maxReceiveCount ?? 3,
-          }),
+    queues: [
+      // For the AWS entry points under test; the local stack's workers wait out webhook retries themselves.
+      { QueueName: 'baton-webhooks' },
+      ...STAGE_QUEUES.flatMap((q) => [
+        { QueueName: `baton-${q}-dlq` },
+        {
+          QueueName: `baton-${q}`,
+          Attributes: {
+            VisibilityTimeout: String(o.visibilityTimeoutSeconds ?? 30),
+            RedrivePolicy: JSON.stringify({
+              deadLetterTargetArn: `arn:aws:sqs:us-east-1:${accountId}:baton-${q}-dlq`,
+              maxReceiveCount: o.maxReceiveCount ?? 3,
+            }),
+          },
         },
-      },
-    ]) as never,
+      ]),
+    ] as never,
   });
   sqs.keepAliveTimeout = 65_000;
   const sqsPort = (sqs.address() as AddressInfo).port;
@@ -74,6 +80,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   };
   return {
     config,
+    webhookQueueUrl: url('baton-webhooks'),
     close: async () => {
       await new Promise<void>((r) => sqs.close(() => r()));
       sqs.closeAllConnections?.();

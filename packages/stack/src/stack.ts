@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
-import { jsonLogger, type Logger, markDeadLetter, WebhookSender, wire } from '@baton/jobs';
+import { jsonLogger, type Logger, markDeadLetter, wire } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { serve } from '@hono/node-server';
@@ -60,7 +60,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
   });
   const { config } = aws;
-  const { jobs, enqueue } = wire(config);
+  const { jobs, enqueue, webhooks } = wire(config);
   const manifest = await loadManifest(modelDir());
   const keyStore = new KeyStore(jobs.store);
   let apiKey = o.apiKey;
@@ -125,7 +125,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
   // Dead letters: the job says so.
   const dlqAbort = new AbortController();
-  const webhooks = new WebhookSender({ store: jobs.store });
+
   const dlqs = STAGE_QUEUES.map((q) => new SqsQueue(config, config.deadLetterQueues![q]!));
   const watchDlq = async (queue: SqsQueue) => {
     while (!dlqAbort.signal.aborted) {
