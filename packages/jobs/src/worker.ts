@@ -432,10 +432,13 @@ export class StageWorker {
     // Usage, then the output; then the done record and the next stage's message (both after the output).
     await Promise.all(
       group.map(async (w, i) => {
-        if (cancelled.has(w.msg.jobId)) return;
-        // The last stage looks once more: a job cancelled while it computed gets no image.
-        if (!nextStage(w.request.stages, stage) && (await jobs.kinds(w.msg.jobId)).has('cancelled')) {
-          await this.bill(w, stage, ms, steps, group.length, true);
+        // Cancelled while this stage ran (seen between steps, or by the last stage's final
+        // look: a cancelled job gets no image): no output, and the steps that ran are billed.
+        if (
+          cancelled.has(w.msg.jobId) ||
+          (!nextStage(w.request.stages, stage) && (await jobs.kinds(w.msg.jobId)).has('cancelled'))
+        ) {
+          if (!billedPartial.has(w.msg.jobId)) await this.bill(w, stage, ms, steps, group.length, true);
           this.log('stage.cancelled', { stage, jobIds: [w.msg.jobId], step: steps });
           return;
         }
