@@ -31,7 +31,7 @@ before(async () => {
     enqueue: async (m) => {
       sent.push(m);
     },
-    config: { idempotencyWaitMs: 300 },
+    config: { idempotencyWaitMs: 5_000 },
   });
 });
 
