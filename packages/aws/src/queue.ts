@@ -45,6 +45,8 @@ export class SqsQueue {
         WaitTimeSeconds: waitSeconds,
         ...(visibilityTimeout !== undefined && { VisibilityTimeout: visibilityTimeout }),
         MessageSystemAttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'],
+        // The older name of the same list: what the local SQS server reads (AWS accepts both).
+        AttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'] as never,
       }),
     );
     return (r.Messages ?? []).map((m) => ({
