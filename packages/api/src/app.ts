@@ -477,12 +477,20 @@ export function createApp(deps: ApiDeps) {
   app.get('/v1/jobs/:id/events', async (c) => {
     const id = c.req.param('id');
     const key = c.get('key');
-    await stateOf(id, key);
+    const { request } = await stateOf(id, key);
     const origin = new URL(c.req.url).origin;
     return streamSSE(c, async (stream) => {
       let last = '';
+      let lastToken = '';
       let eventId = 0;
       while (!stream.aborted) {
+        // The whole state is read only when the records or the progress changed.
+        const token = await deps.jobs.changeToken(request);
+        if (token === lastToken) {
+          await stream.sleep(config.pollMs);
+          continue;
+        }
+        lastToken = token;
         const s = await stateOf(id, key);
         const data = JSON.stringify(publicJob(s, origin));
         const fingerprint = JSON.stringify({ ...JSON.parse(data), result: null });

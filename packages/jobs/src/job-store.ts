@@ -135,6 +135,20 @@ export class JobStore {
     });
   }
 
+  /**
+   * Changes whenever the job's records or its running stage's progress do: two requests
+   * (a LIST and a GET), where reading the whole state takes one per object. For watchers.
+   */
+  async changeToken(request: JobRequest): Promise<string> {
+    const ks = await this.store.list(keys.records(request.id));
+    const done = new Set(
+      ks.flatMap((k) => (parseRecordKey(k)?.kind === 'done' ? [parseRecordKey(k)!.stage] : [])),
+    );
+    const running = request.stages.find((st) => !done.has(st));
+    const p = running ? await this.store.get(keys.progress(request.id, running)) : null;
+    return `${ks.join(',')}|${p ? decoder.decode(p) : ''}`;
+  }
+
   async setProgress(id: string, stage: string, step: number, of: number): Promise<void> {
     await this.store.put(keys.progress(id, stage), json({ step, of, at: this.now() }), 'application/json');
   }

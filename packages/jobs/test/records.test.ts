@@ -222,3 +222,25 @@ test('kinds() and isTerminal() read the keys alone and agree with deriveState', 
   assert.equal(await jobs.isTerminal(d), true);
   assert.equal((await jobs.state(d.id))?.status, 'failed');
 });
+
+test('changeToken moves with the records and the running stage’s progress, and only then', async () => {
+  const jobs = new JobStore(new MemoryBlobStore());
+  const r = request();
+  await jobs.create(r, async () => {});
+  const t0 = await jobs.changeToken(r);
+  assert.equal(await jobs.changeToken(r), t0, 'nothing happened');
+  await jobs.append(r.id, 'started', 'base');
+  const t1 = await jobs.changeToken(r);
+  assert.notEqual(t1, t0);
+  await jobs.setProgress(r.id, 'base', 3, 32);
+  const t2 = await jobs.changeToken(r);
+  assert.notEqual(t2, t1);
+  await jobs.append(r.id, 'done', 'base');
+  const t3 = await jobs.changeToken(r);
+  assert.notEqual(t3, t2);
+  // A finished stage's progress is no longer watched.
+  await jobs.setProgress(r.id, 'base', 32, 32);
+  assert.equal(await jobs.changeToken(r), t3);
+  await jobs.setProgress(r.id, 'relay1', 1, 10);
+  assert.notEqual(await jobs.changeToken(r), t3);
+});
