@@ -45,7 +45,11 @@ export interface Stack {
   config: AwsConfig;
   workers: Map<string, ChildProcess>;
   sweep(staleMs?: number): Promise<{ requeued: string[] }>;
-  close(): Promise<void>;
+  /**
+   * Stops everything. Workers get SIGTERM (finish or give back the batch in hand), or with
+   * `kill` SIGKILL, as a crash or a pulled plug would: what is left is for the next start.
+   */
+  close(o?: { kill?: boolean }): Promise<void>;
 }
 
 const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.url));
@@ -150,7 +154,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     config,
     workers,
     sweep,
-    close: async () => {
+    close: async ({ kill = false } = {}) => {
       closing = true;
       clearInterval(sweeper);
       dlqAbort.abort();
@@ -160,7 +164,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
             new Promise<void>((r) => {
               if (w.exitCode !== null || w.signalCode !== null) return r();
               w.once('exit', () => r());
-              w.kill('SIGTERM');
+              w.kill(kill ? 'SIGKILL' : 'SIGTERM');
             }),
         ),
       );
