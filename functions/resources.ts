@@ -16,6 +16,7 @@ export function awsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
       decode: Resource.DecodeQueue.url,
     },
     webhookQueue: Resource.WebhookQueue.url,
+    ...(env.BATON_AWS_TIMEOUT_MS && { requestTimeoutMs: Number(env.BATON_AWS_TIMEOUT_MS) }),
     ...(env.BATON_S3_ENDPOINT && { s3Endpoint: env.BATON_S3_ENDPOINT }),
     ...(env.BATON_SQS_ENDPOINT && { sqsEndpoint: env.BATON_SQS_ENDPOINT }),
     ...(env.BATON_LOCAL_CREDENTIALS && {
