@@ -10,7 +10,7 @@ FULL = {
     "base": {"steps": 4500, "batch": 64, "lr": 2e-3, "dim": 128, "depth": 5, "heads": 4},
     "relay": {"steps": 9000, "batch": 32, "lr": 1e-3, "width": 64, "crop256": 0.25},
     "single": {"steps": 1500, "batch": 32, "lr": 1e-3, "width": 64},
-    "distill_base": {"teacher_steps": 32, "student_steps": 4, "steps_per_round": 700, "batch": 32, "lr": 5e-4, "w": [2.0, 6.0]},
+    "distill_base": {"teacher_steps": 32, "student_steps": 4, "steps_per_round": 300, "batch": 32, "lr": 5e-4, "w": [2.0, 6.0]},
     "distill_relay": {"teacher_steps": 8, "student_steps": 1, "steps_per_round": 250, "batch": 32, "lr": 5e-4, "w": [1.0, 4.0]},
     "sampler": {"base_steps": 32, "base_guidance": 4.0, "relay_steps": 10, "relay_guidance": 4.0,
                 "distilled_base_steps": 4, "distilled_relay_steps": 1},
