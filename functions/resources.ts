@@ -1,9 +1,9 @@
 /**
  * The deployed resources, read through SST's links (Resource), as an AwsConfig.
  * BATON_S3_ENDPOINT / BATON_SQS_ENDPOINT / BATON_LOCAL_CREDENTIALS point the same entry
- * points at the local stack's servers (tests); in AWS they are unset.
+ * points at the local stack's servers (tests); in AWS they are unset (connectionFromEnv).
  */
-import type { AwsConfig } from '@baton/aws';
+import { type AwsConfig, connectionFromEnv } from '@baton/aws';
 import { Resource } from 'sst';
 
 export function awsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
@@ -16,11 +16,6 @@ export function awsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
       decode: Resource.DecodeQueue.url,
     },
     webhookQueue: Resource.WebhookQueue.url,
-    ...(env.BATON_AWS_TIMEOUT_MS && { requestTimeoutMs: Number(env.BATON_AWS_TIMEOUT_MS) }),
-    ...(env.BATON_S3_ENDPOINT && { s3Endpoint: env.BATON_S3_ENDPOINT }),
-    ...(env.BATON_SQS_ENDPOINT && { sqsEndpoint: env.BATON_SQS_ENDPOINT }),
-    ...(env.BATON_LOCAL_CREDENTIALS && {
-      credentials: { accessKeyId: env.BATON_LOCAL_CREDENTIALS, secretAccessKey: env.BATON_LOCAL_CREDENTIALS },
-    }),
+    ...connectionFromEnv(env),
   };
 }

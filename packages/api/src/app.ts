@@ -486,23 +486,21 @@ export function createApp(deps: ApiDeps) {
       while (!stream.aborted) {
         // The whole state is read only when the records or the progress changed.
         const token = await deps.jobs.changeToken(request);
-        if (token === lastToken) {
-          await stream.sleep(config.pollMs);
-          continue;
+        if (token !== lastToken) {
+          lastToken = token;
+          const s = await stateOf(id, key);
+          const data = JSON.stringify(publicJob(s, origin));
+          const fingerprint = JSON.stringify({ ...JSON.parse(data), result: null });
+          if (fingerprint !== last) {
+            last = fingerprint;
+            await stream.writeSSE({
+              event: TERMINAL.includes(s.status) ? s.status : 'progress',
+              data,
+              id: String(eventId++),
+            });
+          }
+          if (TERMINAL.includes(s.status)) break;
         }
-        lastToken = token;
-        const s = await stateOf(id, key);
-        const data = JSON.stringify(publicJob(s, origin));
-        const fingerprint = JSON.stringify({ ...JSON.parse(data), result: null });
-        if (fingerprint !== last) {
-          last = fingerprint;
-          await stream.writeSSE({
-            event: TERMINAL.includes(s.status) ? s.status : 'progress',
-            data,
-            id: String(eventId++),
-          });
-        }
-        if (TERMINAL.includes(s.status)) break;
         await stream.sleep(config.pollMs);
       }
     });

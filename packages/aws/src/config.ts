@@ -45,6 +45,18 @@ export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
     queues,
     deadLetterQueues: dlq,
     ...(env.BATON_WEBHOOK_QUEUE && { webhookQueue: env.BATON_WEBHOOK_QUEUE }),
+    ...connectionFromEnv(env),
+  };
+}
+
+/**
+ * How to reach the services, from the environment: the storage timeout, and local endpoints
+ * and credentials (which point the same code at the local stack's servers; unset in AWS).
+ */
+export function connectionFromEnv(
+  env: NodeJS.ProcessEnv = process.env,
+): Pick<AwsConfig, 's3Endpoint' | 'sqsEndpoint' | 'credentials' | 'requestTimeoutMs'> {
+  return {
     ...(env.BATON_S3_ENDPOINT && { s3Endpoint: env.BATON_S3_ENDPOINT }),
     ...(env.BATON_SQS_ENDPOINT && { sqsEndpoint: env.BATON_SQS_ENDPOINT }),
     ...(env.BATON_AWS_TIMEOUT_MS && { requestTimeoutMs: Number(env.BATON_AWS_TIMEOUT_MS) }),

@@ -116,10 +116,15 @@ export class JobStore {
     return (await this.readAll<StageRecord>(keys.records(id))).map((x) => x.value);
   }
 
-  /** Record kinds present, from the keys alone (no object reads): cheap enough to check between steps. */
-  async kinds(id: string): Promise<Set<RecordKind>> {
+  /** The records' time, kind and stage from their keys alone: one LIST, no object reads. */
+  private async recordKeys(id: string) {
     const ks = await this.store.list(keys.records(id));
-    return new Set(ks.flatMap((k) => parseRecordKey(k)?.kind ?? []));
+    return ks.flatMap((k) => parseRecordKey(k) ?? []);
+  }
+
+  /** Record kinds present (keys only): cheap enough to check between steps. */
+  async kinds(id: string): Promise<Set<RecordKind>> {
+    return new Set((await this.recordKeys(id)).map((r) => r.kind));
   }
 
   /**
@@ -128,11 +133,9 @@ export class JobStore {
    */
   async isTerminal(request: JobRequest): Promise<boolean> {
     const last = request.stages[request.stages.length - 1];
-    const ks = await this.store.list(keys.records(request.id));
-    return ks.some((k) => {
-      const r = parseRecordKey(k);
-      return r !== null && (TERMINAL_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last));
-    });
+    return (await this.recordKeys(request.id)).some(
+      (r) => TERMINAL_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last),
+    );
   }
 
   /**
@@ -140,13 +143,11 @@ export class JobStore {
    * (a LIST and a GET), where reading the whole state takes one per object. For watchers.
    */
   async changeToken(request: JobRequest): Promise<string> {
-    const ks = await this.store.list(keys.records(request.id));
-    const done = new Set(
-      ks.flatMap((k) => (parseRecordKey(k)?.kind === 'done' ? [parseRecordKey(k)!.stage] : [])),
-    );
+    const records = await this.recordKeys(request.id);
+    const done = new Set(records.filter((r) => r.kind === 'done').map((r) => r.stage));
     const running = request.stages.find((st) => !done.has(st));
     const p = running ? await this.store.get(keys.progress(request.id, running)) : null;
-    return `${ks.join(',')}|${p ? decoder.decode(p) : ''}`;
+    return `${JSON.stringify(records)}|${p ? decoder.decode(p) : ''}`;
   }
 
   async setProgress(id: string, stage: string, step: number, of: number): Promise<void> {

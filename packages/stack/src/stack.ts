@@ -129,7 +129,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
   // Dead letters: the job says so.
   const dlqAbort = new AbortController();
-
   const dlqs = STAGE_QUEUES.map((q) => new SqsQueue(config, config.deadLetterQueues![q]!));
   const watchDlq = async (queue: SqsQueue) => {
     while (!dlqAbort.signal.aborted) {
