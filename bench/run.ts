@@ -14,9 +14,10 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silent } from '@baton/jobs';
 import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
+import { shapesDomain } from '@baton/shapes';
 import { startStack } from '@baton/stack';
+import { silent } from '@baton/worker';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 2 : 5;
@@ -25,7 +26,7 @@ const POLL_MS = 50;
 const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
 
 async function stageTimes() {
-  const cascade = await defaultCascade();
+  const cascade = await defaultCascade(shapesDomain);
   await cascade.family.warm();
   console.log(`\n1. Time per stage, in-process (${cascade.manifest.id}, CPU, batch 1, median of ${REPS})`);
   console.log(

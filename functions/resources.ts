@@ -1,14 +1,15 @@
 /**
  * The deployed resources, read through SST's links (Resource), as an AwsConfig.
  * BATON_S3_ENDPOINT / BATON_SQS_ENDPOINT / BATON_LOCAL_CREDENTIALS point the same entry
- * points at the local stack's servers (tests); in AWS they are unset (connectionFromEnv).
+ * points at the local stack's servers (tests); in AWS they are unset (connectionOf).
  */
-import { type AwsConfig, connectionFromEnv } from '@baton/aws';
+import { type AwsConfig, connectionOf } from '@baton/aws';
+import { type Config, config } from '@baton/config';
 import { Resource } from 'sst';
 
-export function awsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
+export function awsConfig(c: Config = config()): AwsConfig {
   return {
-    region: env.AWS_REGION ?? 'us-east-1',
+    region: c.AWS_REGION,
     bucket: Resource.Store.name,
     queues: {
       base: Resource.BaseQueue.url,
@@ -16,6 +17,6 @@ export function awsConfig(env: NodeJS.ProcessEnv = process.env): AwsConfig {
       decode: Resource.DecodeQueue.url,
     },
     webhookQueue: Resource.WebhookQueue.url,
-    ...connectionFromEnv(env),
+    ...connectionOf(c),
   };
 }

@@ -9,9 +9,10 @@ import { mkdirSync, mkdtempSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { configToEnv } from '@baton/aws';
-import { keys, wire } from '@baton/jobs';
+import { keys } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import type { Stack } from '@baton/stack';
+import { connectWorker } from '@baton/worker';
 import { build } from 'esbuild';
 import { getJob, post, stack, until } from './helpers.ts';
 
@@ -109,7 +110,7 @@ test('SIGTERM mid-stage: the batch in hand is finished or given back, and the jo
   );
   base.kill('SIGTERM');
   assert.equal(await exited(base), 0);
-  const { jobs } = wire(s.config);
+  const { jobs } = connectWorker(s.config);
   // Either the worker finished the base stage before leaving, or its message is back on the queue.
   const finishedBase = await jobs.store.exists(keys.output(id, 'base'));
   const workers = ['base', 'relay', 'decode'].map(startWorker);

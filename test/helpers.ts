@@ -2,8 +2,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { silent } from '@baton/jobs';
 import { type StackOptions, startStack } from '@baton/stack';
+import { silent } from '@baton/worker';
 
 export const TEST_KEY = 'bk_test_0123456789abcdef';
 export const auth = { authorization: `Bearer ${TEST_KEY}` };

@@ -7,8 +7,8 @@ import { createHmac } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
-import { wire } from '@baton/jobs';
 import type { Stack } from '@baton/stack';
+import { connectWorker } from '@baton/worker';
 import { auth, getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;
@@ -108,7 +108,7 @@ test('a redelivered stage is billed once', async () => {
     j.stages.reduce((a: number, st: { step: number }) => a + st.step, 0),
   );
   const before = await (await fetch(`${s.apiUrl}/v1/usage`, { headers: auth })).json();
-  const { queues } = wire(s.config);
+  const { queues } = connectWorker(s.config);
   await queues.base.send({ v: 1, jobId: r.body.id, stage: 'base', correlationId: 'again' });
   await queues.relay.send({ v: 1, jobId: r.body.id, stage: 'relay1', correlationId: 'again' });
   await new Promise((res) => setTimeout(res, 2000));
@@ -136,7 +136,7 @@ test('a cancelled job is billed only for the steps that ran', async () => {
   const c = await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
   assert.equal(c.status, 200, JSON.stringify(c.body));
   assert.equal(c.body.status, 'canceled');
-  const { jobs } = wire(s.config);
+  const { jobs } = connectWorker(s.config);
   const partial = await until(
     async () => (await jobs.usage(id)).find((u) => !u.complete),
     20_000,

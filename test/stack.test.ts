@@ -6,11 +6,12 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
-import { JobStore, keys, StageWorker, silent, wire } from '@baton/jobs';
+import { JobStore, keys } from '@baton/jobs';
 import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
 import { readLatents, writeLatents } from '@baton/safetensors';
-import { decodePng } from '@baton/shapes';
+import { decodePng, shapesDomain } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
+import { connectWorker, StageWorker, silent } from '@baton/worker';
 import { getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;
@@ -51,16 +52,16 @@ test('a 256 px job runs base → relay1 → relay2 → decode and matches an in-
   const img = decodePng(png);
   assert.equal(img.width, 256);
   // Same seed, same bytes: the in-process cascade gives the identical PNG.
-  const cascade = await defaultCascade();
+  const cascade = await defaultCascade(shapesDomain);
   const [local] = await generateBatch(cascade, [
     planJob(cascade, 'red circle top left on white', { seed: 11, size: 256 }),
   ]);
   assert.equal(local!.spec.caption, j.revised_prompt);
-  assert.deepEqual(new Uint8Array(local!.png), png);
+  assert.deepEqual(new Uint8Array(local!.encoded), png);
 });
 
 test('a duplicated message does not compute twice and leaves the image unchanged', async () => {
-  const { jobs, queues } = wire(s.config);
+  const { jobs, queues } = connectWorker(s.config);
   const r = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'blue square', size: '128x128', seed: 5 });
   const id = r.body.id as string;
   // The same base message, delivered again while the first is in flight.
@@ -118,7 +119,7 @@ test('a cancelled job stops at a step boundary and produces no image', async () 
   const c = await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
   assert.equal(c.status, 200);
   assert.equal(c.body.status, 'canceled');
-  const { jobs } = wire(s.config);
+  const { jobs } = connectWorker(s.config);
   // The running stage notices at its next step and records where it stopped (its usage).
   const stopped = await until(
     async () => (await jobs.usage(id)).find((u) => !u.complete),
@@ -136,7 +137,7 @@ test('a cancelled job stops at a step boundary and produces no image', async () 
 });
 
 test('poison messages: garbage, an unknown job, corrupt latents → no retry loop; the job says why', async () => {
-  const { jobs, queues } = wire(s.config);
+  const { jobs, queues } = connectWorker(s.config);
   await queues.base.send('not json at all');
   await queues.relay.send({ v: 1, jobId: 'job_aaaaaaaaaaaaaaaa', stage: 'relay1', correlationId: 'x' });
   // A real job whose base output is replaced by a corrupt file before the relay reads it.
@@ -183,7 +184,7 @@ test('a stage that keeps failing goes to the dead-letter queue and the job says 
   // A second stack without workers; this test's own worker fails every attempt (a bug, not bad input).
   const t = await stack({ workers: false, visibilityTimeoutSeconds: 1, maxReceiveCount: 2 });
   try {
-    const { jobs, enqueue, queues } = wire(t.config);
+    const { jobs, enqueue, queues } = connectWorker(t.config);
     const worker = new StageWorker({
       jobs: new JobStore(jobs.store),
       enqueue,

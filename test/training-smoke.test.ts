@@ -49,7 +49,7 @@ test('training smoke: tiny trainers → ONNX export → TypeScript runtime', {
     ];
     const [img] = await generateBatch(cascade, jobs);
     assert.equal(img!.image.width, 256);
-    assert.ok(img!.png.length > 100);
+    assert.ok(img!.encoded.length > 100);
   }
   const single = await cascade.singleStage([planJob(cascade, 'blue box', { seed: 2, stepsBase: 2 })]);
   assert.equal(single[0]!.width, 128);

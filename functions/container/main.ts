@@ -5,17 +5,18 @@
  * SIGTERM: stop receiving, finish the batch in hand, or give it back after the grace period.
  */
 import { type AwsConfig, configFromEnv, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import { jsonLogger } from '@baton/jobs';
-import { runStageProcess } from '@baton/jobs/stage-process';
+import { config as settings } from '@baton/config';
+import { G5_XLARGE_PRICE_PER_SECOND, jsonLogger } from '@baton/worker';
+import { runStageProcess } from '@baton/worker/stage-process';
 
-const stage = (process.env.BATON_STAGE_QUEUE ?? process.argv[2]) as StageQueue;
+const stage = (settings().BATON_STAGE_QUEUE ?? process.argv[2]) as StageQueue;
 if (!STAGE_QUEUES.includes(stage)) {
   console.error(`BATON_STAGE_QUEUE must be one of ${STAGE_QUEUES.join(', ')}`);
   process.exit(2);
 }
 
 async function config(): Promise<AwsConfig> {
-  if (process.env.BATON_BUCKET) return configFromEnv();
+  if (settings().BATON_BUCKET) return configFromEnv();
   const { awsConfig } = await import('../resources.ts');
   return awsConfig();
 }
@@ -26,6 +27,7 @@ await runStageProcess({
   config: await config(),
   log,
   metrics: true,
+  pricePerComputeSecond: G5_XLARGE_PRICE_PER_SECOND,
   defaults: {
     batchSize: 8,
     waitSeconds: 20,

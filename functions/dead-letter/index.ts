@@ -1,7 +1,8 @@
 /** Dead-letter queue subscriber: marks each job whose stage gave up as failed. */
-import { sqsDeadLetterHandler, wire } from '@baton/jobs';
+import { config } from '@baton/config';
+import { connectWorker, sqsDeadLetterHandler } from '@baton/worker';
 import { awsConfig } from '../resources.ts';
 
-const { jobs, webhooks } = wire(awsConfig());
+const { jobs, webhooks } = connectWorker(awsConfig());
 
-export const handler = sqsDeadLetterHandler(jobs, Number(process.env.BATON_MAX_RECEIVE_COUNT ?? 3), webhooks);
+export const handler = sqsDeadLetterHandler(jobs, config().BATON_MAX_RECEIVE_COUNT, webhooks);

@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KeyStore } from '@baton/api';
 import type { AwsConfig } from '@baton/aws';
-import type { SqsEvent, SqsRecord } from '@baton/jobs';
-import { keys, wire } from '@baton/jobs';
+import { keys } from '@baton/jobs';
 import { type LocalAws, startLocalAws } from '@baton/stack';
+import { connectWorker } from '@baton/worker';
+import type { SQSEvent, SQSRecord } from 'aws-lambda';
 
 let aws: LocalAws;
 let config: AwsConfig;
@@ -36,11 +37,11 @@ before(async () => {
   aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-fn-')) });
   config = aws.config;
   linkEnv(config);
-  await new KeyStore(wire(config).store).create('test', KEY);
+  await new KeyStore(connectWorker(config).store).create('test', KEY);
 });
 after(() => aws.close());
 
-const sqsRecord = (body: unknown, i: number): SqsRecord => ({
+const sqsRecord = (body: unknown, i: number): SQSRecord => ({
   messageId: `msg-${i}`,
   receiptHandle: `rh-${i}`,
   body: typeof body === 'string' ? body : JSON.stringify(body),
@@ -50,7 +51,11 @@ const sqsRecord = (body: unknown, i: number): SqsRecord => ({
     SenderId: 'AIDAEXAMPLE',
     ApproximateFirstReceiveTimestamp: String(Date.now()),
   },
+  messageAttributes: {},
+  md5OfBody: '',
   eventSource: 'aws:sqs',
+  eventSourceARN: 'arn:aws:sqs:us-east-1:000000000000:test',
+  awsRegion: 'us-east-1',
 });
 
 function functionUrlEvent(method: string, path: string, body?: unknown) {
@@ -109,7 +114,7 @@ test('API handler answers function-URL events: create a job, read it, reject bad
 
 test('worker handler: one failing message in a batch comes back alone in batchItemFailures', async () => {
   const { handler } = await import('../worker/index.ts');
-  const { jobs, queues } = wire(config);
+  const { jobs, queues } = connectWorker(config);
   const { handler: api } = await import('../api/index.ts');
   const make = async (seed: number) =>
     JSON.parse(
@@ -129,7 +134,7 @@ test('worker handler: one failing message in a batch comes back alone in batchIt
     JSON.stringify({ ...req, spec: { ...req.spec, stepsBase: -1 } }),
   );
   await queues.base.receive(10, 0); // the API's own messages: this test delivers by hand
-  const event: SqsEvent = {
+  const event: SQSEvent = {
     Records: [a, broken, b].map((id, i) =>
       sqsRecord({ v: 1, jobId: id, stage: 'base', correlationId: `c${i}` }, i),
     ),
@@ -177,7 +182,7 @@ test('dead-letter handler marks the job failed', async () => {
     Records: [sqsRecord({ v: 1, jobId: id, stage: 'base', correlationId: 'c' }, 1)],
   });
   assert.deepEqual(res.batchItemFailures, []);
-  const { jobs } = wire(config);
+  const { jobs } = connectWorker(config);
   const state = await jobs.state(id);
   assert.equal(state!.status, 'failed');
   assert.equal(state!.error!.code, 'dead_letter');
@@ -185,7 +190,7 @@ test('dead-letter handler marks the job failed', async () => {
 
 test('webhook retries wait in the queue, not in an invocation; the retry handler delivers them', async () => {
   const { handler } = await import('../webhooks/index.ts');
-  const { jobs } = wire(config);
+  const { jobs } = connectWorker(config);
   const { SqsQueue } = await import('@baton/aws');
   const retries = new SqsQueue(config, aws.webhookQueueUrl);
   // A receiver that fails the first two attempts.
@@ -214,7 +219,7 @@ test('webhook retries wait in the queue, not in an invocation; the retry handler
     const id = JSON.parse(created.body).id as string;
     const request = (await jobs.request(id))!;
     // The worker's sender, as wired in AWS: one attempt, then the retry goes on the queue.
-    const { webhooks } = wire({ ...config, webhookQueue: aws.webhookQueueUrl });
+    const { webhooks } = connectWorker({ ...config, webhookQueue: aws.webhookQueueUrl });
     const t0 = Date.now();
     webhooks.send(request, 'completed', { status: 'succeeded' });
     await webhooks.flush();

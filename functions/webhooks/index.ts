@@ -1,7 +1,7 @@
 /** Webhook retry queue subscriber: delivers failed webhooks again after their backoff. */
-import { sqsWebhookRetryHandler, wire } from '@baton/jobs';
+import { connectWorker, sqsWebhookRetryHandler } from '@baton/worker';
 import { awsConfig } from '../resources.ts';
 
-const { jobs, webhooks } = wire(awsConfig());
+const { jobs, webhooks } = connectWorker(awsConfig());
 
 export const handler = sqsWebhookRetryHandler(jobs, webhooks);

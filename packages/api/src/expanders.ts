@@ -3,7 +3,8 @@
  * models, an LLM behind any OpenAI-compatible chat-completions endpoint, with a time
  * budget and a fallback.
  */
-import { expandPrompt } from '@baton/shapes';
+import { type Config, config } from '@baton/config';
+import { shapesDomain } from '@baton/shapes';
 
 export interface Expansion {
   caption: string;
@@ -20,7 +21,7 @@ export const verbatim: PromptExpander = {
 };
 
 export const shapesExpander: PromptExpander = {
-  expand: async (prompt, seed) => ({ caption: expandPrompt(prompt, seed).caption, expander: 'shapes' }),
+  expand: async (prompt, seed) => ({ caption: shapesDomain.caption(prompt, seed), expander: 'shapes' }),
 };
 
 /** CogView3's prompt_optimize.py rules, condensed. */
@@ -95,14 +96,14 @@ export class LlmExpander implements PromptExpander {
 }
 
 /** From configuration: the manifest's expander, or an LLM when BATON_LLM_URL is set. */
-export function expanderFor(kind: string | undefined, env: NodeJS.ProcessEnv = process.env): PromptExpander {
+export function expanderFor(kind: string | undefined, c: Config = config()): PromptExpander {
   const base = kind === 'shapes' ? shapesExpander : verbatim;
-  if (env.BATON_LLM_URL && kind !== 'shapes') {
+  if (c.BATON_LLM_URL && kind !== 'shapes') {
     return new LlmExpander({
-      url: env.BATON_LLM_URL,
-      model: env.BATON_LLM_MODEL ?? 'gpt-4o-mini',
-      ...(env.BATON_LLM_API_KEY && { apiKey: env.BATON_LLM_API_KEY }),
-      timeoutMs: Number(env.BATON_LLM_TIMEOUT_MS ?? 3000),
+      url: c.BATON_LLM_URL,
+      model: c.BATON_LLM_MODEL,
+      ...(c.BATON_LLM_API_KEY && { apiKey: c.BATON_LLM_API_KEY }),
+      timeoutMs: c.BATON_LLM_TIMEOUT_MS,
       fallback: base,
     });
   }

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
 import type { JobStore, StageMessage } from '@baton/jobs';
-import { wire } from '@baton/jobs';
+import { connectJobs } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { type LocalAws, startLocalAws } from '@baton/stack';
@@ -19,7 +19,7 @@ const sent: StageMessage[] = [];
 
 before(async () => {
   aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-api-')) });
-  const w = wire(aws.config);
+  const w = connectJobs(aws.config);
   jobs = w.jobs;
   const manifest = await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR);
   app = createApp({

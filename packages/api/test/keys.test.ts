@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { wire } from '@baton/jobs';
+import { connectJobs } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { type LocalAws, startLocalAws } from '@baton/stack';
@@ -18,7 +18,7 @@ let app: ReturnType<typeof createApp>;
 
 before(async () => {
   aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-keys-')) });
-  const w = wire(aws.config);
+  const w = connectJobs(aws.config);
   keys = new KeyStore(w.store, 0);
   A = (await keys.create('alice')).key;
   B = (await keys.create('bob')).key;
@@ -52,7 +52,7 @@ const call = (
   });
 
 test('keys are stored only as hashes', async () => {
-  const { store } = wire(aws.config);
+  const { store } = connectJobs(aws.config);
   for (const k of await store.list('keys/')) {
     const text = new TextDecoder().decode((await store.get(k))!);
     assert.ok(!text.includes(A) && !text.includes(B));

@@ -3,6 +3,7 @@
  * resources; locally from the stack's environment. Only endpoints and
  * credentials differ: the same adapters talk to both.
  */
+import { type Config, ConfigError, readConfig } from '@baton/config';
 
 export const STAGE_QUEUES = ['base', 'relay', 'decode'] as const;
 export type StageQueue = (typeof STAGE_QUEUES)[number];
@@ -23,45 +24,44 @@ export interface AwsConfig {
   requestTimeoutMs?: number;
 }
 
-/** Reads BATON_* variables, as the local stack sets them for its processes. */
-export function configFromEnv(env: NodeJS.ProcessEnv = process.env): AwsConfig {
-  const need = (k: string) => {
-    const v = env[k];
-    if (!v) throw new Error(`environment variable ${k} is not set`);
+/** Where the bucket and queues are, from the configuration (as the local stack sets it for its processes). */
+export function configFromEnv(env: Record<string, string | undefined> = process.env): AwsConfig {
+  const c = readConfig(env);
+  const need = <K extends 'BATON_BUCKET' | 'BATON_QUEUE_BASE' | 'BATON_QUEUE_RELAY' | 'BATON_QUEUE_DECODE'>(
+    k: K,
+  ) => {
+    const v = c[k];
+    if (!v) throw new ConfigError(k, `environment variable ${k} is not set`);
     return v;
   };
-  const queues = Object.fromEntries(
-    STAGE_QUEUES.map((q) => [q, need(`BATON_QUEUE_${q.toUpperCase()}`)]),
-  ) as Record<StageQueue, string>;
-  const dlq = Object.fromEntries(
-    STAGE_QUEUES.flatMap((q) => {
-      const v = env[`BATON_DLQ_${q.toUpperCase()}`];
-      return v ? [[q, v]] : [];
-    }),
-  );
+  const dlq = { base: c.BATON_DLQ_BASE, relay: c.BATON_DLQ_RELAY, decode: c.BATON_DLQ_DECODE };
   return {
-    region: env.AWS_REGION ?? 'us-east-1',
+    region: c.AWS_REGION,
     bucket: need('BATON_BUCKET'),
-    queues,
-    deadLetterQueues: dlq,
-    ...(env.BATON_WEBHOOK_QUEUE && { webhookQueue: env.BATON_WEBHOOK_QUEUE }),
-    ...connectionFromEnv(env),
+    queues: {
+      base: need('BATON_QUEUE_BASE'),
+      relay: need('BATON_QUEUE_RELAY'),
+      decode: need('BATON_QUEUE_DECODE'),
+    },
+    deadLetterQueues: Object.fromEntries(Object.entries(dlq).filter(([, v]) => v)),
+    ...(c.BATON_WEBHOOK_QUEUE && { webhookQueue: c.BATON_WEBHOOK_QUEUE }),
+    ...connectionOf(c),
   };
 }
 
 /**
- * How to reach the services, from the environment: the storage timeout, and local endpoints
- * and credentials (which point the same code at the local stack's servers; unset in AWS).
+ * How to reach the services: the storage timeout, and local endpoints and credentials (which
+ * point the same code at the local stack's servers; unset in AWS).
  */
-export function connectionFromEnv(
-  env: NodeJS.ProcessEnv = process.env,
+export function connectionOf(
+  c: Config,
 ): Pick<AwsConfig, 's3Endpoint' | 'sqsEndpoint' | 'credentials' | 'requestTimeoutMs'> {
   return {
-    ...(env.BATON_S3_ENDPOINT && { s3Endpoint: env.BATON_S3_ENDPOINT }),
-    ...(env.BATON_SQS_ENDPOINT && { sqsEndpoint: env.BATON_SQS_ENDPOINT }),
-    ...(env.BATON_AWS_TIMEOUT_MS && { requestTimeoutMs: Number(env.BATON_AWS_TIMEOUT_MS) }),
-    ...(env.BATON_LOCAL_CREDENTIALS && {
-      credentials: { accessKeyId: env.BATON_LOCAL_CREDENTIALS, secretAccessKey: env.BATON_LOCAL_CREDENTIALS },
+    ...(c.BATON_S3_ENDPOINT && { s3Endpoint: c.BATON_S3_ENDPOINT }),
+    ...(c.BATON_SQS_ENDPOINT && { sqsEndpoint: c.BATON_SQS_ENDPOINT }),
+    requestTimeoutMs: c.BATON_AWS_TIMEOUT_MS,
+    ...(c.BATON_LOCAL_CREDENTIALS && {
+      credentials: { accessKeyId: c.BATON_LOCAL_CREDENTIALS, secretAccessKey: c.BATON_LOCAL_CREDENTIALS },
     }),
   };
 }

@@ -18,6 +18,7 @@ import {
   render,
   type Scene,
   sampleScene,
+  shapesDomain,
   toPixels,
 } from '@baton/shapes';
 import { Progress } from './progress.ts';
@@ -96,7 +97,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const options = {
     ...samplerOptions(values),
   };
-  const cascade = await defaultCascade();
+  const cascade = await defaultCascade(shapesDomain);
 
   // The prompts and the scenes they ask for.
   const items: { prompt: string; scene: Scene; group: string; seed: number }[] = [];

@@ -5,6 +5,7 @@ import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { MAX_SEED } from '@baton/diffusion';
 import { defaultCascade, generateBatch, type JobSpec, planJob, relayStages, stagesOf } from '@baton/pipeline';
+import { shapesDomain } from '@baton/shapes';
 import { Progress } from './progress.ts';
 import { generateRemote, type RemoteJob } from './remote.ts';
 import { intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
@@ -13,7 +14,7 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
        baton generate --prompt-file FILE --out-dir DIR [options]
 
   --seed N              seed (0…${MAX_SEED}); random when omitted. Line i of a prompt file uses seed + i
-  --out FILE.png        output file (default: baton-<seed>.png)
+  --out FILE.png        output file (default: baton-<seed>.encoded)
   --size 64|128|256     base only, one relay, two relays (default 128)
   --variant V           standard | distilled (default standard)
   --steps-base N        base sampling steps (default from the model manifest)
@@ -83,7 +84,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   );
   if (values.api !== undefined)
     return generateViaApi(values.api, prompts, files, seed, options, values.json === true);
-  const cascade = await defaultCascade();
+  const cascade = await defaultCascade(shapesDomain);
   const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
   const stages = stagesOf(cascade.manifest, jobs[0]!.size);
   const progress = new Progress();
@@ -95,7 +96,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     for (const [i, r] of results.entries()) {
       const file = files[start + i]!;
       mkdirSync(dirname(file) || '.', { recursive: true });
-      writeFileSync(file, r.png);
+      writeFileSync(file, r.encoded);
       if (values.json) {
         console.log(
           JSON.stringify({

@@ -1,5 +1,10 @@
-/** Jobs in the bucket: accept, read state, append records, cancel, and the sweep. */
+/**
+ * Jobs in the bucket: accept, read state, append records, cancel, the sweep, and the
+ * per-owner reads the API needs (quota, listing, ledger, images). Nothing else reads the
+ * bucket's job layout (records.ts's `keys`).
+ */
 import type { BlobStore } from '@baton/aws';
+import type { Enqueue } from './message.ts';
 import {
   deriveState,
   type JobRequest,
@@ -11,17 +16,7 @@ import {
   TERMINAL,
   type UsageRecord,
 } from './records.ts';
-import type { DeliveryRecord } from './webhooks.ts';
-
-export interface StageMessage {
-  v: 1;
-  jobId: string;
-  stage: string;
-  correlationId: string;
-}
-
-/** Sends a stage message to that stage's queue. */
-export type Enqueue = (msg: StageMessage) => Promise<void>;
+import type { DeliveryRecord } from './webhook.ts';
 
 const json = (v: unknown) => JSON.stringify(v);
 const TERMINAL_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'dead-letter']);
@@ -37,6 +32,13 @@ function parseJson<T>(bytes: Uint8Array): T | null {
   } catch {
     return null;
   }
+}
+
+/** What an Idempotency-Key maps to: the request body's hash and the job made for it. */
+export interface IdempotencyClaim {
+  bodyHash: string;
+  jobId: string;
+  at: number;
 }
 
 export class JobStore {
@@ -85,7 +87,7 @@ export class JobStore {
   }
 
   async deliveries(id: string): Promise<DeliveryRecord[]> {
-    return (await this.readAll<DeliveryRecord>(`jobs/${id}/webhooks/`)).map((x) => x.value);
+    return (await this.readAll<DeliveryRecord>(keys.deliveries(id))).map((x) => x.value);
   }
 
   /** What a job used so far, one record per stage (from its owner's ledger). */
@@ -179,6 +181,70 @@ export class JobStore {
     await this.append(id, 'cancelled', state.stage ?? 'job');
     await this.finished(state.request);
     return this.state(id);
+  }
+
+  /** Unfinished jobs of one owner (the concurrent-job quota). */
+  async activeCount(owner: string): Promise<number> {
+    return (await this.store.list(keys.ownerActivePrefix(owner))).length;
+  }
+
+  /** An owner's jobs, newest first, at most `limit`; ids whose request is gone are left out. */
+  async listByOwner(owner: string, limit: number): Promise<JobState[]> {
+    const listed = await this.store.list(keys.ownerJobsPrefix(owner));
+    const ids = listed.slice(0, limit).map((k) => k.slice(k.lastIndexOf('-') + 1));
+    const states = await Promise.all(ids.map((id) => this.state(id)));
+    return states.filter((s): s is JobState => s !== null && s.request.owner === owner);
+  }
+
+  /** Every usage record in an owner's ledger (one per stage of each job). */
+  async ledger(owner: string): Promise<UsageRecord[]> {
+    return (await this.readAll<UsageRecord>(keys.ledgerPrefix(owner))).map((x) => x.value);
+  }
+
+  /** Bills one stage of one job: the key is deterministic, so a rerun overwrites, never adds. */
+  async bill(record: UsageRecord): Promise<void> {
+    await this.store.put(
+      keys.ledger(record.owner, record.day, record.jobId, record.stage),
+      json(record),
+      'application/json',
+    );
+  }
+
+  /** A stage's output (latents, or the final image), null until written. */
+  output(id: string, stage: string): Promise<Uint8Array | null> {
+    return this.store.get(keys.output(id, stage));
+  }
+
+  async putOutput(id: string, stage: string, bytes: Uint8Array, contentType: string): Promise<void> {
+    await this.store.put(keys.output(id, stage), bytes, contentType);
+  }
+
+  hasOutput(id: string, stage: string): Promise<boolean> {
+    return this.store.exists(keys.output(id, stage));
+  }
+
+  /**
+   * Claims an Idempotency-Key for a job with a conditional write (of two racing requests,
+   * one wins); the loser gets the claim that won. (Read first as well: a replay needs no
+   * write, and a store that ignores the condition still serves sequential retries.)
+   */
+  async claimIdempotency(
+    owner: string,
+    keyHash: string,
+    claim: IdempotencyClaim,
+  ): Promise<{ won: boolean; held: IdempotencyClaim | null }> {
+    const path = keys.idempotency(owner, keyHash);
+    const won =
+      !(await this.store.exists(path)) &&
+      (await this.store.putIfAbsent(path, json(claim), 'application/json'));
+    if (won) return { won, held: claim };
+    const bytes = await this.store.get(path);
+    return { won, held: bytes && parseJson<IdempotencyClaim>(bytes) };
+  }
+
+  /** Frees a key whose request was refused, so a corrected request can use it. */
+  async releaseIdempotency(owner: string, keyHash: string): Promise<void> {
+    await this.store.delete(keys.idempotency(owner, keyHash));
   }
 
   async activeIds(): Promise<string[]> {

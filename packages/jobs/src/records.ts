@@ -14,7 +14,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobSpec } from '@baton/pipeline/spec';
-import type { DeliveryRecord, WebhookSpec } from './webhooks.ts';
+import type { DeliveryRecord, WebhookEvent, WebhookSpec } from './webhook.ts';
 
 export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -120,6 +120,9 @@ export const keys = {
   ownerActive: (owner: string, id: string) => `owners/${owner}/active/${id}`,
   ownerActivePrefix: (owner: string) => `owners/${owner}/active/`,
   idempotency: (owner: string, keyHash: string) => `idempotency/${owner}/${keyHash}.json`,
+  deliveries: (id: string) => `jobs/${id}/webhooks/`,
+  delivery: (id: string, at: number, event: WebhookEvent, attempt: number) =>
+    `jobs/${id}/webhooks/${String(at).padStart(13, '0')}-${event}-${attempt}.json`,
   activePrefix: 'active/',
 };
 

@@ -20,9 +20,10 @@ import {
   upsampleBilinear2x,
 } from '@baton/diffusion';
 import type { ModelFamily } from '@baton/runtime';
-import { fromPixels, type RgbImage } from '@baton/shapes';
-import { CancelledError } from './errors.ts';
+import { type Domain, plainDomain } from './domain.ts';
+import { fromPixels, type RgbImage } from './image.ts';
 import type { JobSpec } from './job.ts';
+import { parseStage } from './stage.ts';
 
 export interface StageHooks {
   /** After each sampling step: progress, and the place to stop (throw) on cancel or deadline. */
@@ -32,7 +33,10 @@ export interface StageHooks {
 export class Cascade {
   readonly schedule: Schedule;
 
-  constructor(readonly family: ModelFamily) {
+  constructor(
+    readonly family: ModelFamily,
+    readonly domain: Domain = plainDomain,
+  ) {
     const s = family.manifest.schedule;
     this.schedule = new Schedule({
       numTrainTimesteps: s.num_train_timesteps,
@@ -48,8 +52,9 @@ export class Cascade {
 
   /** A key: jobs with equal keys for a stage may share one batched model call. */
   batchKey(stage: string, job: JobSpec): string {
-    if (stage === 'base') return `base:${job.variant}:${job.stepsBase}`;
-    if (stage === 'decode') return `decode:${job.size}`;
+    const s = parseStage(stage);
+    if (s.kind === 'base') return `base:${job.variant}:${job.stepsBase}`;
+    if (s.kind === 'decode') return `decode:${job.size}`;
     return `${stage}:${job.variant}:${job.stepsRelay}:${job.size}`;
   }
 
@@ -158,8 +163,4 @@ export class Cascade {
 export function noiseFor(seed: number, stream: number, shape: readonly number[]): Tensor {
   const n = shape.reduce((a, b) => a * b, 1);
   return tensor(new PortableNoise(seed, stream).normal(n), [1, ...shape]);
-}
-
-export function throwIfCancelled(signal?: AbortSignal): void {
-  if (signal?.aborted) throw new CancelledError('cancelled');
 }

@@ -6,6 +6,8 @@
 export class BadRequestError extends Error {
   override readonly name = 'BadRequestError';
   readonly status = 400;
+  /** Retrying cannot help: the job fails (see isPermanent in @baton/jobs). */
+  readonly permanent = true;
   constructor(
     readonly field: string,
     message: string,
@@ -17,8 +19,4 @@ export class BadRequestError extends Error {
 
 export class CancelledError extends Error {
   override readonly name = 'CancelledError';
-}
-
-export class DeadlineError extends Error {
-  override readonly name = 'DeadlineError';
 }

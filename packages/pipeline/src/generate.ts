@@ -1,10 +1,13 @@
 /** Runs whole jobs in-process, stage after stage, batching jobs that share settings. */
 import { fileURLToPath } from 'node:url';
+import { config } from '@baton/config';
 import type { Tensor } from '@baton/diffusion';
 import { ModelFamily } from '@baton/runtime';
-import { encodePng, expandPrompt, type RgbImage } from '@baton/shapes';
 import { Cascade } from './cascade.ts';
-import { type JobOptions, type JobSpec, relayStages, resolveJob } from './job.ts';
+import { type Domain, plainDomain } from './domain.ts';
+import type { RgbImage } from './image.ts';
+import { type JobOptions, type JobSpec, resolveJob } from './job.ts';
+import { relayStages } from './stage.ts';
 
 export interface StageTiming {
   stage: string;
@@ -16,7 +19,8 @@ export interface StageTiming {
 export interface Generated {
   spec: JobSpec;
   image: RgbImage;
-  png: Buffer;
+  /** The image in the domain's codec (PNG for the shapes domain). */
+  encoded: Uint8Array;
   timings: StageTiming[];
 }
 
@@ -30,21 +34,28 @@ export interface ProgressEvent {
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/shapes-v1', import.meta.url));
 
 export function modelDir(): string {
-  return process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR;
+  return config().BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR;
 }
 
-let cached: Promise<Cascade> | undefined;
+const cached = new Map<Domain, Promise<Cascade>>();
 
-/** The process's cascade on the configured model (sessions are created once and reused). */
-export function defaultCascade(): Promise<Cascade> {
-  cached ??= ModelFamily.load(modelDir()).then((f) => new Cascade(f));
-  return cached;
+/**
+ * The process's cascade on the configured model, with the caller's domain (sessions are
+ * created once and reused).
+ */
+export function defaultCascade(domain: Domain = plainDomain): Promise<Cascade> {
+  let c = cached.get(domain);
+  if (!c) {
+    c = ModelFamily.load(modelDir()).then((f) => new Cascade(f, domain));
+    cached.set(domain, c);
+  }
+  return c;
 }
 
-/** The caption the model sees: the domain expander for shapes models, else the prompt as given. */
+/** The caption the model sees: the domain's expansion for the domain's own models, else the prompt as given. */
 export function captionFor(cascade: Cascade, prompt: string, seed: number, expand: boolean): string {
-  if (!expand || cascade.manifest.prompt_expander !== 'shapes') return prompt.trim();
-  return expandPrompt(prompt, seed).caption;
+  if (!expand || cascade.manifest.prompt_expander !== cascade.domain.name) return prompt.trim();
+  return cascade.domain.caption(prompt, seed);
 }
 
 export function planJob(
@@ -94,5 +105,10 @@ export async function generateBatch(
   onProgress?.({ stage: 'decode', step: 0, of: 1 });
   const images = await timed('decode', 1, () => cascade.decode(latents));
   onProgress?.({ stage: 'decode', step: 1, of: 1 });
-  return jobs.map((spec, i) => ({ spec, image: images[i]!, png: encodePng(images[i]!), timings }));
+  return jobs.map((spec, i) => ({
+    spec,
+    image: images[i]!,
+    encoded: cascade.domain.codec.encode(images[i]!),
+    timings,
+  }));
 }

@@ -20,17 +20,36 @@ export interface JobSpec {
 
 export type JobOptions = Partial<Omit<JobSpec, 'prompt' | 'caption'>>;
 
-export const MAX_STEPS = 200;
-export const MAX_GUIDANCE = 30;
+/**
+ * The bounds of every request option, in one place: the API's request schemas, the
+ * OpenAPI document, the CLI's flags and resolveJob all read them.
+ */
+export const BOUNDS = {
+  steps: { min: 1, max: 200 },
+  guidance: { min: 0, max: 30 },
+  seed: { min: 0, max: MAX_SEED },
+} as const;
+
+export const MAX_STEPS = BOUNDS.steps.max;
+export const MAX_GUIDANCE = BOUNDS.guidance.max;
+
+export function maxPromptChars(m: Manifest): number {
+  return m.limits?.max_prompt_chars ?? 1000;
+}
+
+/** Why a prompt cannot be used, or null when it can. */
+export function promptProblem(m: Manifest, prompt: unknown): string | null {
+  if (typeof prompt !== 'string') return "'prompt' must be a string";
+  if (prompt.trim() === '') return "'prompt' must not be empty";
+  const max = maxPromptChars(m);
+  if (prompt.length > max) return `'prompt' is ${prompt.length} characters; the limit is ${max}`;
+  return null;
+}
 
 /** Fills defaults from the manifest and checks every field; errors name the field. */
 export function resolveJob(m: Manifest, prompt: string, caption: string, o: JobOptions): JobSpec {
-  const maxChars = m.limits?.max_prompt_chars ?? 1000;
-  if (typeof prompt !== 'string' || prompt.trim() === '')
-    throw new BadRequestError('prompt', 'prompt must be a non-empty string');
-  if (prompt.length > maxChars) {
-    throw new BadRequestError('prompt', `prompt is ${prompt.length} characters; the limit is ${maxChars}`);
-  }
+  const problem = promptProblem(m, prompt);
+  if (problem) throw new BadRequestError('prompt', problem);
   const variant = o.variant ?? 'standard';
   const v = m.variants[variant];
   if (!v)
@@ -48,7 +67,7 @@ export function resolveJob(m: Manifest, prompt: string, caption: string, o: JobO
   if (size > m.base.resolution && !v.relay)
     throw new BadRequestError('size', `variant "${variant}" has no relay stage for size ${size}`);
   const seed = o.seed ?? 0;
-  if (!Number.isInteger(seed) || seed < 0 || seed > MAX_SEED) {
+  if (!Number.isInteger(seed) || seed < BOUNDS.seed.min || seed > BOUNDS.seed.max) {
     throw new BadRequestError('seed', `seed must be an integer in 0…${MAX_SEED} but is ${seed}`);
   }
   const spec: JobSpec = {
@@ -63,25 +82,16 @@ export function resolveJob(m: Manifest, prompt: string, caption: string, o: JobO
     guidanceRelay: o.guidanceRelay ?? v.relay?.guidance ?? 0,
   };
   for (const k of ['stepsBase', 'stepsRelay'] as const) {
-    if (!Number.isInteger(spec[k]) || spec[k] < 1 || spec[k] > MAX_STEPS) {
-      throw new BadRequestError(k, `${k} must be an integer in 1…${MAX_STEPS} but is ${spec[k]}`);
+    const { min, max } = BOUNDS.steps;
+    if (!Number.isInteger(spec[k]) || spec[k] < min || spec[k] > max) {
+      throw new BadRequestError(k, `${k} must be an integer in ${min}…${max} but is ${spec[k]}`);
     }
   }
   for (const k of ['guidanceBase', 'guidanceRelay'] as const) {
-    if (!Number.isFinite(spec[k]) || spec[k] < 0 || spec[k] > MAX_GUIDANCE) {
-      throw new BadRequestError(k, `${k} must be a number in 0…${MAX_GUIDANCE} but is ${spec[k]}`);
+    const { min, max } = BOUNDS.guidance;
+    if (!Number.isFinite(spec[k]) || spec[k] < min || spec[k] > max) {
+      throw new BadRequestError(k, `${k} must be a number in ${min}…${max} but is ${spec[k]}`);
     }
   }
   return spec;
-}
-
-/** Relay stages needed for a size: log₂(size / base resolution). */
-export function relayStages(m: Manifest, size: number): number {
-  return Math.round(Math.log2(size / m.base.resolution));
-}
-
-/** The stages a job runs, in order: base, relay1 … relayN, decode. */
-export function stagesOf(m: Manifest, size: number): string[] {
-  const n = relayStages(m, size);
-  return ['base', ...Array.from({ length: n }, (_, i) => `relay${i + 1}`), 'decode'];
 }

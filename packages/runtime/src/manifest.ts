@@ -46,6 +46,8 @@ export interface Manifest {
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
+  /** Retrying cannot help: a job that meets it fails (see isPermanent in @baton/jobs). */
+  readonly permanent = true;
 }
 
 const validate = new Ajv({ allErrors: true }).compile<Manifest>(schema);

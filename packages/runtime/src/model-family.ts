@@ -2,7 +2,9 @@
  * The model family at run time: the only module that imports onnxruntime-node.
  * Everything else sees our own `Tensor` and `Denoiser` types.
  */
+
 import { resolve } from 'node:path';
+import { config } from '@baton/config';
 import type { Denoiser, ModelCall, Tensor } from '@baton/diffusion';
 import { tensor } from '@baton/diffusion';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -12,6 +14,8 @@ import { chooseProvider, type ProviderChoice, type ProviderSetting } from './pro
 
 export class FeedError extends Error {
   override readonly name = 'FeedError';
+  /** Retrying cannot help: a job that meets it fails (see isPermanent in @baton/jobs). */
+  readonly permanent = true;
 }
 
 export interface RunStats {
@@ -83,7 +87,7 @@ export class ModelFamily {
     if (!s) {
       s = (async () => {
         const bytes = await readVerified(this.dir, spec.file, spec.sha256);
-        const threads = Number(process.env.BATON_ORT_THREADS ?? 0);
+        const threads = config().BATON_ORT_THREADS;
         const session = await ort.InferenceSession.create(bytes, {
           executionProviders: [this.provider.provider],
           graphOptimizationLevel: 'all',

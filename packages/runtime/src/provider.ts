@@ -2,6 +2,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { config } from '@baton/config';
 
 export type ProviderSetting = 'auto' | 'cpu' | 'cuda';
 
@@ -18,7 +19,7 @@ export function cudaLibraryPath(): string {
 }
 
 export function chooseProvider(
-  setting: string | undefined = process.env.BATON_EXECUTION_PROVIDER,
+  setting: string | undefined = config().BATON_EXECUTION_PROVIDER,
 ): ProviderChoice {
   const s = (setting ?? 'auto').toLowerCase();
   if (s !== 'auto' && s !== 'cpu' && s !== 'cuda') {

@@ -23,6 +23,8 @@ export interface SafetensorsFile {
 
 export class SafetensorsError extends Error {
   override readonly name = 'SafetensorsError';
+  /** Retrying cannot help: a job that meets it fails (see isPermanent in @baton/jobs). */
+  readonly permanent = true;
 }
 
 /** Header size limit, as the reference implementation (100 MB). */

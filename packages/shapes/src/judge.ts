@@ -2,7 +2,7 @@
  * Alignment judging of shared/spec/shapes-domain.md ("How alignment is judged"),
  * written from the spec, independent of the training code.
  */
-import type { RgbImage } from './render.ts';
+import type { RgbImage } from '@baton/pipeline/image';
 import type { Scene, SceneObject } from './scene.ts';
 import {
   CELLS,

@@ -1,13 +1,9 @@
 /** Renders a scene at any side S with 4× supersampling, box-filtered down (RGB, row-major). */
+import type { RgbImage } from '@baton/pipeline/image';
 import type { PlacedObject, Scene } from './scene.ts';
 import { PALETTE, SIZES } from './vocabulary.ts';
 
-export interface RgbImage {
-  width: number;
-  height: number;
-  /** RGB, 3 bytes per pixel, row-major. */
-  data: Uint8Array;
-}
+export type { RgbImage };
 
 const SS = 4;
 

@@ -7,9 +7,9 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
-import { jsonLogger, type Logger, markDeadLetter, wire } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
+import { connectWorker, jsonLogger, type Logger, markDeadLetter } from '@baton/worker';
 import { serve } from '@hono/node-server';
 import { startLocalAws } from './local-aws.ts';
 
@@ -64,7 +64,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
   });
   const { config } = aws;
-  const { jobs, enqueue, webhooks } = wire(config);
+  const { jobs, enqueue, webhooks } = connectWorker(config);
   const manifest = await loadManifest(modelDir());
   const keyStore = new KeyStore(jobs.store);
   let apiKey = o.apiKey;

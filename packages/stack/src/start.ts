@@ -2,28 +2,51 @@
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type Config, ConfigError, config } from '@baton/config';
 import { startStack } from './stack.ts';
 
+/** A bad variable or a port in use: say which and what fixes it, without a stack trace. */
+function fail(message: string): never {
+  console.error(`baton: ${message}`);
+  process.exit(2);
+}
+
+let c: Config;
+try {
+  c = config();
+} catch (e) {
+  if (e instanceof ConfigError) fail(`${e.message}. Fix or unset ${e.variable}.`);
+  throw e;
+}
 const root = fileURLToPath(new URL('../../../', import.meta.url));
-const dataDir = process.env.BATON_DATA_DIR ?? join(root, '.baton', 's3');
+const dataDir = c.BATON_DATA_DIR ?? join(root, '.baton', 's3');
 const keyFile = join(root, '.baton', 'local-key');
+const ports = { PORT: c.PORT, BATON_S3_PORT: c.BATON_S3_PORT, BATON_SQS_PORT: c.BATON_SQS_PORT };
 const stack = await startStack({
   dataDir,
-  ...(process.env.BATON_API_KEY && { apiKey: process.env.BATON_API_KEY }),
-  apiPort: Number(process.env.PORT ?? 8787),
-  s3Port: Number(process.env.BATON_S3_PORT ?? 4569),
-  sqsPort: Number(process.env.BATON_SQS_PORT ?? 4576),
+  ...(c.BATON_API_KEY && { apiKey: c.BATON_API_KEY }),
+  apiPort: ports.PORT,
+  s3Port: ports.BATON_S3_PORT,
+  sqsPort: ports.BATON_SQS_PORT,
+}).catch((e: NodeJS.ErrnoException & { port?: number }) => {
+  if (e.code !== 'EADDRINUSE') throw e;
+  const inUse = Object.entries(ports).find(([, p]) => e.message.includes(`:${p}`) || e.port === p);
+  fail(
+    inUse
+      ? `port ${inUse[1]} is already in use (another stack running?). Stop it, or choose another port with ${inUse[0]}=…`
+      : `a port is already in use (${e.message}). Choose others with PORT, BATON_S3_PORT and BATON_SQS_PORT.`,
+  );
 });
 const u = stack.apiUrl;
 // For `npx baton keys …` and scripts: where this stack's bucket is.
 writeFileSync(join(root, '.baton', 'stack.json'), JSON.stringify({ ...stack.config, apiUrl: u }, null, 2));
-if (stack.apiKey && !process.env.BATON_API_KEY) writeFileSync(keyFile, `${stack.apiKey}\n`, { mode: 0o600 });
-const key = process.env.BATON_API_KEY
+if (stack.apiKey && !c.BATON_API_KEY) writeFileSync(keyFile, `${stack.apiKey}\n`, { mode: 0o600 });
+const key = c.BATON_API_KEY
   ? '$BATON_API_KEY'
   : existsSync(keyFile)
     ? '$(cat .baton/local-key)'
     : '<your key>';
-if (stack.apiKey && !process.env.BATON_API_KEY)
+if (stack.apiKey && !c.BATON_API_KEY)
   console.log(`Created a local API key (saved in .baton/local-key): ${stack.apiKey}`);
 console.log(`
 Baton is running (data in ${dataDir}).

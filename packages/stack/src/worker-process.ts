@@ -3,8 +3,8 @@
  * process's event loop, never the API's. Run: node --import tsx worker-process.ts base|relay|decode
  */
 import { configFromEnv, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import { jsonLogger } from '@baton/jobs';
-import { runStageProcess } from '@baton/jobs/stage-process';
+import { jsonLogger } from '@baton/worker';
+import { runStageProcess } from '@baton/worker/stage-process';
 
 const stage = process.argv[2] as StageQueue;
 if (!STAGE_QUEUES.includes(stage)) {

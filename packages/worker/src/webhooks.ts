@@ -9,61 +9,16 @@
  * queue that delivers it again after the delay (WebhookRetry messages, carrying no secret:
  * the retry reads the job's webhook from its request).
  */
-import { createHmac } from 'node:crypto';
 import type { BlobStore } from '@baton/aws';
-import type { JobRequest } from './records.ts';
-
-export const WEBHOOK_EVENTS = ['started', 'progress', 'completed', 'failed'] as const;
-export type WebhookEvent = (typeof WEBHOOK_EVENTS)[number];
-
-export interface WebhookSpec {
-  url: string;
-  events: WebhookEvent[];
-  secret: string;
-}
-
-export interface DeliveryRecord {
-  event: WebhookEvent;
-  messageId: string;
-  url: string;
-  attempt: number;
-  status: number | null;
-  ok: boolean;
-  error?: string;
-  at: number;
-}
-
-export function sign(secret: string, id: string, timestamp: number, body: string): string {
-  const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
-  return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;
-}
-
-/** A delivery to attempt again (a queue message: the body is sent as it was first signed). */
-export interface WebhookRetry {
-  v: 1;
-  jobId: string;
-  event: WebhookEvent;
-  messageId: string;
-  body: string;
-  attempt: number;
-}
-
-export function parseWebhookRetry(body: string): WebhookRetry | null {
-  try {
-    const r = JSON.parse(body) as Partial<WebhookRetry>;
-    const ok =
-      r.v === 1 &&
-      typeof r.jobId === 'string' &&
-      WEBHOOK_EVENTS.includes(r.event as WebhookEvent) &&
-      typeof r.messageId === 'string' &&
-      typeof r.body === 'string' &&
-      Number.isInteger(r.attempt) &&
-      r.attempt! >= 1;
-    return ok ? (r as WebhookRetry) : null;
-  } catch {
-    return null;
-  }
-}
+import {
+  type DeliveryRecord,
+  type JobRequest,
+  keys,
+  sign,
+  type WebhookEvent,
+  type WebhookRetry,
+  type WebhookSpec,
+} from '@baton/jobs';
 
 export interface WebhookOptions {
   store: BlobStore;
@@ -184,11 +139,7 @@ export class WebhookSender {
       at: now(),
     };
     await this.o.store
-      .put(
-        `jobs/${jobId}/webhooks/${String(record.at).padStart(13, '0')}-${event}-${attempt}.json`,
-        JSON.stringify(record),
-        'application/json',
-      )
+      .put(keys.delivery(jobId, record.at, event, attempt), JSON.stringify(record), 'application/json')
       .catch(() => undefined);
     return ok;
   }

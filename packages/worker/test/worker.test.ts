@@ -5,22 +5,16 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore, TransientError } from '@baton/aws';
+import { type JobRequest, JobStore, keys, newJobId, type StageMessage } from '@baton/jobs';
 import { type Cascade, defaultCascade, planJob } from '@baton/pipeline';
 import { stagesOf } from '@baton/pipeline/spec';
 import { readLatents } from '@baton/safetensors';
-import {
-  type IncomingMessage,
-  type JobRequest,
-  JobStore,
-  keys,
-  newJobId,
-  type StageMessage,
-  StageWorker,
-} from '../src/index.ts';
+import { shapesDomain } from '@baton/shapes';
+import { type IncomingMessage, StageWorker } from '../src/index.ts';
 
 let cascade: Cascade;
 before(async () => {
-  cascade = await defaultCascade();
+  cascade = await defaultCascade(shapesDomain);
 });
 
 function setup(store = new MemoryBlobStore(), cancelCheckIntervalMs = 0) {
@@ -28,7 +22,7 @@ function setup(store = new MemoryBlobStore(), cancelCheckIntervalMs = 0) {
   const sent: StageMessage[] = [];
   const worker = new StageWorker({
     jobs,
-    cascade: defaultCascade,
+    cascade: () => defaultCascade(shapesDomain),
     enqueue: async (m) => {
       sent.push(m);
     },

@@ -3,53 +3,50 @@
  * poller (the local stack's worker processes and the GPU container): one place for the
  * settings, read from the environment with per-deployment defaults.
  *
- * BATON_PROGRESS_MS, BATON_CANCEL_CHECK_MS   progress writes / cancel checks between steps (throttle)
- * BATON_WEBHOOK_BACKOFF_MS                   webhook retry delays (ms), comma-separated
- * BATON_BATCH_SIZE, BATON_WAIT_SECONDS       messages per receive (1…10), long-poll wait
- * BATON_VISIBILITY_SECONDS, BATON_HEARTBEAT_SECONDS, BATON_RETRY_DELAY_SECONDS,
- * BATON_IDLE_DELAY_MS, BATON_GRACE_MS        see PollerOptions
+ * settings, from the configuration (@baton/config: BATON_PROGRESS_MS, BATON_BATCH_SIZE, …)
+ * over per-deployment defaults.
  *
- * A subpath of its own (`@baton/jobs/stage-process`): it loads the model runtime, which the
- * API, importing `@baton/jobs`, must not.
+ * A subpath of its own (`@baton/worker/stage-process`): it loads the model runtime, which the
+ * Lambda handlers for dead letters and webhook retries need not.
  */
 import { type AwsConfig, SqsQueue, type StageQueue } from '@baton/aws';
+import { type Config, config as processConfig } from '@baton/config';
 import { defaultCascade } from '@baton/pipeline';
+import { shapesDomain } from '@baton/shapes';
+import { connectWorker } from './connect.ts';
 import type { Logger } from './logger.ts';
 import { emfLine } from './metrics.ts';
 import { Poller, type PollerOptions } from './poller.ts';
-import { wire } from './wiring.ts';
 import { StageWorker } from './worker.ts';
-
-type Env = Record<string, string | undefined>;
-
-const num = (env: Env, name: string, fallback: number) => {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const v = Number(raw);
-  if (!Number.isFinite(v) || v < 0) throw new RangeError(`${name} must be a number ≥ 0 but is "${raw}"`);
-  return v;
-};
 
 export interface StageWorkerSetup {
   config: AwsConfig;
   log: Logger;
-  env?: Env;
+  /** The process's configuration by default. */
+  settings?: Config;
   /** Write CloudWatch EMF metric lines to stdout (in AWS). */
   metrics?: boolean;
+  /** Price of one compute-second where this worker runs (Lambda's by default). */
+  pricePerComputeSecond?: number;
 }
+
+/** The model family's domain: its image codec is what the decode stage writes. */
+const cascade = () => defaultCascade(shapesDomain);
 
 /** The stage worker every entry point runs: the default model, the bucket, the queues. */
 export function createStageWorker(o: StageWorkerSetup): StageWorker {
-  const env = o.env ?? process.env;
-  const { jobs, enqueue, webhooks } = wire(o.config, env);
+  const c = o.settings ?? processConfig();
+  const backoff = c.BATON_WEBHOOK_BACKOFF_MS;
+  const { jobs, enqueue, webhooks } = connectWorker(o.config, backoff ? { webhookBackoffMs: backoff } : {});
   return new StageWorker({
     jobs,
     enqueue,
-    cascade: defaultCascade,
+    cascade,
+    ...(o.pricePerComputeSecond !== undefined && { pricePerComputeSecond: o.pricePerComputeSecond }),
     log: o.log,
     webhooks,
-    progressIntervalMs: num(env, 'BATON_PROGRESS_MS', 250),
-    cancelCheckIntervalMs: num(env, 'BATON_CANCEL_CHECK_MS', 500),
+    progressIntervalMs: c.BATON_PROGRESS_MS,
+    cancelCheckIntervalMs: c.BATON_CANCEL_CHECK_MS,
     ...(o.metrics && { onMetrics: (m) => process.stdout.write(`${emfLine(m)}\n`) }),
   });
 }
@@ -65,21 +62,18 @@ export type PollerDefaults = Pick<
   | 'graceMs'
 >;
 
-const POLLER_VARIABLES: ReadonlyArray<[keyof PollerDefaults, string]> = [
-  ['batchSize', 'BATON_BATCH_SIZE'],
-  ['waitSeconds', 'BATON_WAIT_SECONDS'],
-  ['visibilityTimeoutSeconds', 'BATON_VISIBILITY_SECONDS'],
-  ['heartbeatSeconds', 'BATON_HEARTBEAT_SECONDS'],
-  ['retryDelaySeconds', 'BATON_RETRY_DELAY_SECONDS'],
-  ['idleDelayMs', 'BATON_IDLE_DELAY_MS'],
-  ['graceMs', 'BATON_GRACE_MS'],
-];
-
-/** A deployment's poller defaults, each overridden by its BATON_* variable when set. */
-export function pollerSettings(env: Env, defaults: PollerDefaults): PollerDefaults {
-  const out = { ...defaults };
-  for (const [key, name] of POLLER_VARIABLES) if (env[name]) out[key] = num(env, name, 0);
-  return out;
+/** A deployment's poller defaults, each overridden by its variable when set. */
+export function pollerSettings(c: Config, defaults: PollerDefaults): PollerDefaults {
+  const set = {
+    batchSize: c.BATON_BATCH_SIZE,
+    waitSeconds: c.BATON_WAIT_SECONDS,
+    visibilityTimeoutSeconds: c.BATON_VISIBILITY_SECONDS,
+    heartbeatSeconds: c.BATON_HEARTBEAT_SECONDS,
+    retryDelaySeconds: c.BATON_RETRY_DELAY_SECONDS,
+    idleDelayMs: c.BATON_IDLE_DELAY_MS,
+    graceMs: c.BATON_GRACE_MS,
+  };
+  return { ...defaults, ...Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)) };
 }
 
 export interface StageProcessOptions extends StageWorkerSetup {
@@ -95,7 +89,7 @@ export interface StageProcessOptions extends StageWorkerSetup {
  * (or give it back when the grace period runs out), then return.
  */
 export async function runStageProcess(o: StageProcessOptions): Promise<void> {
-  const env = o.env ?? process.env;
+  const c = o.settings ?? processConfig();
   const abort = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
@@ -107,11 +101,11 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
     queue: new SqsQueue(o.config, o.config.queues[o.stage]),
     worker: createStageWorker(o),
     log: o.log,
-    ...pollerSettings(env, o.defaults),
+    ...pollerSettings(c, o.defaults),
     signal: abort.signal,
   });
   // Load the models before taking work, so the first job does not pay the cold start.
-  await (await defaultCascade()).family.warm();
+  await (await cascade()).family.warm();
   o.log('worker.ready');
   o.onReady?.();
   await poller.run();

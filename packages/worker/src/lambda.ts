@@ -3,34 +3,18 @@
  * only the messages that should be retried come back in batchItemFailures.
  */
 import { TransientError } from '@baton/aws';
+import { type JobStore, parseWebhookRetry } from '@baton/jobs';
+import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { markDeadLetter } from './dead-letter.ts';
-import type { JobStore } from './job-store.ts';
-import { parseWebhookRetry, type WebhookSender } from './webhooks.ts';
+import type { WebhookSender } from './webhooks.ts';
 import type { StageWorker } from './worker.ts';
 
-export interface SqsRecord {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-  attributes: { ApproximateReceiveCount?: string; SentTimestamp?: string; [k: string]: string | undefined };
-  eventSource?: string;
-}
-
-export interface SqsEvent {
-  Records: SqsRecord[];
-}
-
-export interface SqsBatchResponse {
-  batchItemFailures: { itemIdentifier: string }[];
-}
-
-export interface LambdaContext {
-  getRemainingTimeInMillis(): number;
-}
+/** The part of Lambda's context the handlers read (tests pass just this). */
+export type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
 /** Stops between steps when less than `marginMs` is left, so the batch is retried rather than killed. */
 export function sqsWorkerHandler(worker: StageWorker, marginMs = 10_000) {
-  return async (event: SqsEvent, context?: LambdaContext): Promise<SqsBatchResponse> => {
+  return async (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> => {
     const betweenSteps = () => {
       if (context && context.getRemainingTimeInMillis() < marginMs) {
         throw new TransientError(`less than ${marginMs} ms left in this invocation`);
@@ -50,8 +34,8 @@ export function sqsWorkerHandler(worker: StageWorker, marginMs = 10_000) {
 }
 
 export function sqsDeadLetterHandler(jobs: JobStore, maxReceiveCount: number, webhooks?: WebhookSender) {
-  return async (event: SqsEvent): Promise<SqsBatchResponse> => {
-    const failures: { itemIdentifier: string }[] = [];
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: SQSBatchItemFailure[] = [];
     for (const r of event.Records) {
       try {
         await markDeadLetter(jobs, r.body, r.messageId, maxReceiveCount, webhooks);
@@ -69,8 +53,8 @@ export function sqsDeadLetterHandler(jobs: JobStore, maxReceiveCount: number, we
  * is gone, is dropped; a storage error retries the message.
  */
 export function sqsWebhookRetryHandler(jobs: JobStore, webhooks: WebhookSender) {
-  return async (event: SqsEvent): Promise<SqsBatchResponse> => {
-    const failures: { itemIdentifier: string }[] = [];
+  return async (event: SQSEvent): Promise<SQSBatchResponse> => {
+    const failures: SQSBatchItemFailure[] = [];
     await Promise.all(
       event.Records.map(async (r) => {
         const retry = parseWebhookRetry(r.body);

@@ -1,7 +1,6 @@
 /** A message that reached a dead-letter queue: the job says so (local DLQ monitor and the Lambda alike). */
-import type { JobStore } from './job-store.ts';
+import { type JobStore, parseStageMessage, type StageMessage } from '@baton/jobs';
 import type { WebhookSender } from './webhooks.ts';
-import { parseMessage } from './worker.ts';
 
 export async function markDeadLetter(
   jobs: JobStore,
@@ -10,14 +9,15 @@ export async function markDeadLetter(
   maxReceiveCount: number,
   webhooks?: WebhookSender,
 ): Promise<{ jobId: string; stage: string } | null> {
-  let msg: ReturnType<typeof parseMessage>;
+  let msg: StageMessage;
   try {
-    msg = parseMessage(body);
+    msg = parseStageMessage(body);
   } catch {
     return null; // Not a stage message: nothing to mark.
   }
   const request = await jobs.request(msg.jobId);
-  if (!request) return null;
+  // A message about a stage its job does not have is not this job's: leave the job alone.
+  if (!request?.stages.includes(msg.stage)) return null;
   await jobs.append(msg.jobId, 'dead-letter', msg.stage, {
     reason: `stage ${msg.stage} gave up after ${maxReceiveCount} deliveries`,
     code: 'dead_letter',

@@ -1,6 +1,19 @@
-/** PNG encoding and decoding of RGB images (pngjs). */
+/** RGB images: to and from the VAE's pixel tensors, and the PNG codec (pngjs). */
 import { PNG } from 'pngjs';
-import type { RgbImage } from './render.ts';
+
+export interface RgbImage {
+  width: number;
+  height: number;
+  /** RGB, 3 bytes per pixel, row-major. */
+  data: Uint8Array;
+}
+
+/** How a finished image is stored and served: the pipeline takes one, a domain or deployment picks it. */
+export interface ImageCodec {
+  readonly contentType: string;
+  readonly extension: string;
+  encode(img: RgbImage): Uint8Array;
+}
 
 export function encodePng(img: RgbImage): Buffer {
   const png = new PNG({
@@ -46,3 +59,5 @@ export function toPixels(img: RgbImage): Float32Array {
     for (let p = 0; p < plane; p++) out[c * plane + p] = img.data[3 * p + c]! / 127.5 - 1;
   return out;
 }
+
+export const pngCodec: ImageCodec = { contentType: 'image/png', extension: 'png', encode: encodePng };

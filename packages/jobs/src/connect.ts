@@ -1,0 +1,25 @@
+/** The job model's production objects from an AwsConfig: the same wiring locally and in AWS. */
+import { type AwsConfig, S3BlobStore, SqsQueue, type StageQueue } from '@baton/aws';
+import { parseStage } from '@baton/pipeline/spec';
+import { JobStore } from './job-store.ts';
+import type { Enqueue } from './message.ts';
+
+/** The queue a stage's messages go to: every relay stage shares one. */
+export function queueOf(stage: string): StageQueue {
+  const s = parseStage(stage);
+  return s.kind === 'relay' ? 'relay' : s.kind;
+}
+
+export function connectJobs(config: AwsConfig) {
+  const store = new S3BlobStore(config);
+  const jobs = new JobStore(store);
+  const queues = {
+    base: new SqsQueue(config, config.queues.base),
+    relay: new SqsQueue(config, config.queues.relay),
+    decode: new SqsQueue(config, config.queues.decode),
+  };
+  const enqueue: Enqueue = async (msg) => {
+    await queues[queueOf(msg.stage)].send(msg);
+  };
+  return { store, jobs, queues, enqueue };
+}

@@ -1,0 +1,10 @@
+/** The shapes domain as the pipeline sees it: its prompt expansion and its image codec. */
+import type { Domain } from '@baton/pipeline/domain';
+import { pngCodec } from '@baton/pipeline/image';
+import { expandPrompt } from './expand.ts';
+
+export const shapesDomain: Domain = {
+  name: 'shapes',
+  caption: (prompt, seed) => expandPrompt(prompt, seed).caption,
+  codec: pngCodec,
+};

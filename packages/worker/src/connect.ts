@@ -1,0 +1,33 @@
+/** The worker side's production objects: the job model's, plus the webhook sender. */
+import { type AwsConfig, SqsQueue } from '@baton/aws';
+import { config as settings } from '@baton/config';
+import { connectJobs } from '@baton/jobs';
+import { WebhookSender } from './webhooks.ts';
+
+/** SQS delays a message at most 15 minutes. */
+const MAX_DELAY_SECONDS = 900;
+
+export interface WorkerConnectOptions {
+  /** Webhook retry delays (ms): BATON_WEBHOOK_BACKOFF_MS, else minutes apart with a webhook queue. */
+  webhookBackoffMs?: number[];
+}
+
+export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
+  const base = connectJobs(config);
+  // With a webhook queue (in AWS), failed deliveries wait there, not in a Lambda invocation.
+  const retryQueue = config.webhookQueue ? new SqsQueue(config, config.webhookQueue) : undefined;
+  const backoffMs =
+    o.webhookBackoffMs ??
+    settings().BATON_WEBHOOK_BACKOFF_MS ??
+    (retryQueue ? [10_000, 60_000, 300_000, 900_000] : undefined);
+  const webhooks = new WebhookSender({
+    store: base.store,
+    ...(backoffMs && { backoffMs }),
+    ...(retryQueue && {
+      scheduleRetry: async (retry, seconds) => {
+        await retryQueue.send(retry, Math.min(MAX_DELAY_SECONDS, seconds));
+      },
+    }),
+  });
+  return { ...base, webhooks };
+}

@@ -1,0 +1,249 @@
+/**
+ * One batched stage for a group of jobs that share its settings, in three steps:
+ * compute (inputs → one batched model call → outputs), commit per job (bill → put the
+ * output → done record and the next stage's message), and metrics. A job cancelled while
+ * the stage ran gets no output and is billed for the steps that ran.
+ */
+import type { Tensor } from '@baton/diffusion';
+import { type JobStore, nextStage, PermanentError, previousStage } from '@baton/jobs';
+import type { Cascade } from '@baton/pipeline';
+import { CancelledError, parseStage } from '@baton/pipeline/spec';
+import { readLatents, writeLatents } from '@baton/safetensors';
+import { usageRecord } from './billing.ts';
+import type { Logger } from './logger.ts';
+import { StepMonitor } from './step-monitor.ts';
+import type { WebhookSender } from './webhooks.ts';
+import type { Work } from './work.ts';
+
+export interface StageMetrics {
+  stage: string;
+  ms: number;
+  steps: number;
+  batch: number;
+  queueWaitMs: number;
+  onnxMs: number;
+  jobIds: string[];
+}
+
+export interface StageRunContext {
+  jobs: JobStore;
+  log: Logger;
+  webhooks?: WebhookSender;
+  progressIntervalMs: number;
+  cancelCheckIntervalMs: number;
+  pricePerComputeSecond: number;
+  betweenSteps?: () => void | Promise<void>;
+  /** After a job's output is stored: its done record is written alongside. */
+  handOn: (w: Work) => Promise<void>;
+  onMetrics?: (m: StageMetrics) => void;
+}
+
+interface Computed {
+  outputs: Uint8Array[];
+  steps: number;
+  ms: number;
+  onnxMs: number;
+}
+
+export class StageRun {
+  private readonly stage: string;
+  private readonly model: string;
+  private readonly monitor: StepMonitor;
+  private readonly t0 = Date.now();
+
+  constructor(
+    private readonly cascade: Cascade,
+    private readonly group: readonly Work[],
+    private readonly c: StageRunContext,
+  ) {
+    this.stage = group[0]!.msg.stage;
+    this.model = cascade.manifest.id;
+    this.monitor = new StepMonitor({
+      jobs: c.jobs,
+      stage: this.stage,
+      group,
+      log: c.log,
+      progressIntervalMs: c.progressIntervalMs,
+      cancelCheckIntervalMs: c.cancelCheckIntervalMs,
+      billPartial: (w, steps) => this.bill(w, Date.now() - this.t0, steps, false),
+      onProgress: (w, step, of) =>
+        c.webhooks?.send(
+          w.request,
+          'progress',
+          { status: 'running', stage: this.stage, step, of },
+          `_${this.stage}_${step}`,
+        ),
+      ...(c.betweenSteps && { betweenSteps: c.betweenSteps }),
+    });
+  }
+
+  async run(): Promise<void> {
+    this.checkModel();
+    const computed = await this.compute();
+    if (!computed) return;
+    await Promise.all(this.group.map((w, i) => this.commit(w, computed.outputs[i]!, computed)));
+    this.metrics(computed);
+  }
+
+  private checkModel() {
+    for (const w of this.group) {
+      if (w.request.model !== this.model) {
+        throw new PermanentError(
+          `job ${w.msg.jobId} was made for model ${w.request.model}, this worker runs ${this.model}`,
+          'model_mismatch',
+          { jobId: w.msg.jobId, stage: this.stage },
+        );
+      }
+    }
+  }
+
+  /** The batched model call; null when every job was cancelled mid-stage (billed to there). */
+  private async compute(): Promise<Computed | null> {
+    const { jobs, webhooks } = this.c;
+    const onnx0 = this.cascade.family.stats.runMs;
+    for (const w of this.group) {
+      if (this.stage === w.request.stages[0])
+        webhooks?.send(w.request, 'started', { status: 'running', stage: this.stage });
+    }
+    const [, inputs] = await Promise.all([
+      Promise.all(
+        this.group.map((w) => jobs.append(w.msg.jobId, 'started', this.stage, { messageId: w.message.id })),
+      ),
+      Promise.all(this.group.map((w) => this.input(w))),
+    ]);
+    let result: { outputs: Uint8Array[]; steps: number };
+    try {
+      result = await this.sample(inputs);
+    } catch (e) {
+      await this.monitor.settle();
+      if (!(e instanceof CancelledError)) throw e;
+      const steps = this.monitor.stepsDone;
+      this.c.log('stage.cancelled', { stage: this.stage, jobIds: this.jobIds(), step: steps });
+      const elapsed = Date.now() - this.t0;
+      const unbilled = this.group.filter((w) => !this.monitor.billed.has(w.msg.jobId));
+      await Promise.all(unbilled.map((w) => this.bill(w, elapsed, steps, false)));
+      return null;
+    }
+    await this.monitor.settle();
+    const onnxMs = Math.round((this.cascade.family.stats.runMs - onnx0) * 10) / 10;
+    return { ...result, ms: Date.now() - this.t0, onnxMs };
+  }
+
+  private async sample(inputs: (Tensor | null)[]): Promise<{ outputs: Uint8Array[]; steps: number }> {
+    const specs = this.group.map((w) => w.request.spec);
+    const onStep = this.monitor.onStep;
+    const s = parseStage(this.stage);
+    if (s.kind === 'decode') {
+      await onStep(0, 1);
+      const images = await this.cascade.decode(inputs as Tensor[]);
+      await onStep(1, 1);
+      return { outputs: images.map((img) => this.cascade.domain.codec.encode(img)), steps: 1 };
+    }
+    const z =
+      s.kind === 'base'
+        ? await this.cascade.base(specs, { onStep })
+        : await this.cascade.relay(specs, inputs as Tensor[], s.index, { onStep });
+    const steps = s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay;
+    return { outputs: z.map((t, i) => this.latentsFile(t, this.group[i]!)), steps };
+  }
+
+  /** Bill → put → done + hand on, for one job (usage first: a crash after it reruns the stage, which overwrites the same usage key). */
+  private async commit(w: Work, output: Uint8Array, r: Computed) {
+    const { jobs } = this.c;
+    const id = w.msg.jobId;
+    // Cancelled while this stage ran (seen between steps, or by the last stage's final look:
+    // a cancelled job gets no image): no output, and the steps that ran are billed.
+    const last = !nextStage(w.request.stages, this.stage);
+    if (this.monitor.cancelled.has(id) || (last && (await jobs.kinds(id)).has('cancelled'))) {
+      if (!this.monitor.billed.has(id)) await this.bill(w, r.ms, r.steps, true);
+      this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
+      return;
+    }
+    const queueWaitMs = w.message.sentAt ? Math.max(0, this.t0 - w.message.sentAt) : 0;
+    const type =
+      parseStage(this.stage).kind === 'decode'
+        ? this.cascade.domain.codec.contentType
+        : 'application/octet-stream';
+    await this.bill(w, r.ms, r.steps, true);
+    await jobs.putOutput(id, this.stage, output, type);
+    const done = { ms: r.ms, steps: r.steps, batch: this.group.length, queueWaitMs, onnxMs: r.onnxMs };
+    await Promise.all([
+      jobs.append(id, 'done', this.stage, { ...done, messageId: w.message.id }),
+      this.c.handOn(w),
+    ]);
+    this.c.log('stage.done', {
+      jobId: id,
+      stage: this.stage,
+      messageId: w.message.id,
+      correlationId: w.msg.correlationId,
+      ...done,
+    });
+  }
+
+  private metrics(r: Computed) {
+    this.c.onMetrics?.({
+      stage: this.stage,
+      ms: r.ms,
+      onnxMs: r.onnxMs,
+      steps: r.steps,
+      batch: this.group.length,
+      queueWaitMs: Math.max(0, ...this.group.map((w) => (w.message.sentAt ? this.t0 - w.message.sentAt : 0))),
+      jobIds: this.jobIds(),
+    });
+  }
+
+  private bill(w: Work, computeMs: number, steps: number, complete: boolean) {
+    return this.c.jobs.bill(
+      usageRecord(w, {
+        manifest: this.cascade.manifest,
+        stage: this.stage,
+        computeMs,
+        steps,
+        batch: this.group.length,
+        complete,
+        pricePerComputeSecond: this.c.pricePerComputeSecond,
+        at: Date.now(),
+      }),
+    );
+  }
+
+  private jobIds() {
+    return this.group.map((w) => w.msg.jobId);
+  }
+
+  private async input(w: Work): Promise<Tensor | null> {
+    const prev = previousStage(w.request.stages, w.msg.stage);
+    if (!prev) return null;
+    const ctx = { jobId: w.msg.jobId, stage: w.msg.stage };
+    const bytes = await this.c.jobs.output(w.msg.jobId, prev);
+    if (!bytes)
+      throw new PermanentError(
+        `job ${w.msg.jobId}: input of stage ${w.msg.stage} (${prev}) is missing`,
+        'missing_input',
+        ctx,
+      );
+    const l = readLatents(bytes);
+    if (l.meta.model !== this.model) {
+      throw new PermanentError(
+        `job ${w.msg.jobId}: ${prev} latents come from model ${l.meta.model}, not ${this.model}`,
+        'model_mismatch',
+        ctx,
+      );
+    }
+    if (l.meta.job !== w.msg.jobId)
+      throw new PermanentError(
+        `job ${w.msg.jobId}: ${prev} latents belong to job ${l.meta.job}`,
+        'bad_input',
+        ctx,
+      );
+    return { data: l.data, shape: l.shape };
+  }
+
+  private latentsFile(t: Tensor, w: Work): Uint8Array {
+    return writeLatents({
+      data: t.data,
+      shape: [...t.shape],
+      meta: { job: w.msg.jobId, stage: w.msg.stage, seed: w.request.spec.seed, model: this.model },
+    });
+  }
+}

@@ -1,0 +1,236 @@
+/**
+ * A stage worker: takes a batch of stage messages, runs what must run as batched model
+ * calls (StageRun), then hands each job on to its next stage. The same code serves the
+ * local stack's worker processes, the Lambda handlers and the GPU container poller.
+ *
+ * Delivery is at least once: a stage whose output exists is not computed again; a
+ * permanent failure marks the job failed and is not retried; a transient one is
+ * returned for retry (and reaches the dead-letter queue after maxReceiveCount).
+ */
+import { isTransient } from '@baton/aws';
+import {
+  type Enqueue,
+  errorCode,
+  isPermanent,
+  type JobStore,
+  nextStage,
+  PermanentError,
+  parseStageMessage,
+  type StageMessage,
+} from '@baton/jobs';
+import type { Cascade } from '@baton/pipeline';
+import { LAMBDA_3GB_PRICE_PER_SECOND } from './billing.ts';
+import { type Logger, silent } from './logger.ts';
+import { type StageMetrics, StageRun } from './stage-run.ts';
+import type { WebhookSender } from './webhooks.ts';
+import type { IncomingMessage, Work } from './work.ts';
+
+export type { StageMetrics } from './stage-run.ts';
+export type { IncomingMessage } from './work.ts';
+
+export interface BatchResult {
+  /** Message ids to leave on the queue for another delivery (transient failures). */
+  retry: string[];
+}
+
+export interface WorkerOptions {
+  jobs: JobStore;
+  cascade: () => Promise<Cascade>;
+  enqueue: Enqueue;
+  log?: Logger;
+  progressIntervalMs?: number;
+  cancelCheckIntervalMs?: number;
+  onMetrics?: (m: StageMetrics) => void;
+  /** Price of one compute-second, for usage records (USD); Lambda's by default. */
+  pricePerComputeSecond?: number;
+  webhooks?: WebhookSender;
+}
+
+export interface HandleHooks {
+  /** Between sampling steps: visibility heartbeats, deadline checks (throw to stop). */
+  betweenSteps?: () => void | Promise<void>;
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+
+export class StageWorker {
+  private readonly log: Logger;
+
+  constructor(private readonly o: WorkerOptions) {
+    this.log = o.log ?? silent;
+  }
+
+  async handle(messages: readonly IncomingMessage[], hooks: HandleHooks = {}): Promise<BatchResult> {
+    const retry: string[] = [];
+    const todo = await this.prepareAll(messages, retry);
+    if (todo.length === 0) {
+      await this.o.webhooks?.flush();
+      return { retry };
+    }
+    let cascade: Cascade;
+    try {
+      cascade = await this.o.cascade();
+    } catch (e) {
+      this.log('stage.error', { error: errorText(e), reason: 'cannot load the model' });
+      return { retry: [...retry, ...todo.map((w) => w.message.id)] };
+    }
+    for (const group of groupByBatch(cascade, todo)) {
+      try {
+        await new StageRun(cascade, group, this.runContext(hooks)).run();
+      } catch (e) {
+        await this.groupFailed(group, e, retry);
+      }
+    }
+    await this.o.webhooks?.flush();
+    return { retry };
+  }
+
+  /** Parses and checks each message; the work that must run, in message order, duplicates dropped. */
+  private async prepareAll(messages: readonly IncomingMessage[], retry: string[]): Promise<Work[]> {
+    const prepared = await Promise.all(
+      messages.map(async (message) => {
+        try {
+          return await this.prepare(message);
+        } catch (e) {
+          if (isPermanent(e)) await this.failPermanently(message, e);
+          else {
+            this.log('stage.retry', { messageId: message.id, error: String(e) });
+            retry.push(message.id);
+          }
+          return null;
+        }
+      }),
+    );
+    // The same job and stage twice in one batch (a duplicate delivery) runs once; both are acknowledged.
+    const unique = new Map<string, Work>();
+    for (const w of prepared) {
+      if (!w) continue;
+      const key = `${w.msg.jobId}|${w.msg.stage}`;
+      if (!unique.has(key)) unique.set(key, w);
+      else
+        this.log('stage.skip', {
+          jobId: w.msg.jobId,
+          stage: w.msg.stage,
+          messageId: w.message.id,
+          reason: 'duplicate in batch',
+        });
+    }
+    return [...unique.values()];
+  }
+
+  private runContext(hooks: HandleHooks) {
+    return {
+      jobs: this.o.jobs,
+      log: this.log,
+      ...(this.o.webhooks && { webhooks: this.o.webhooks }),
+      progressIntervalMs: this.o.progressIntervalMs ?? 250,
+      cancelCheckIntervalMs: this.o.cancelCheckIntervalMs ?? 500,
+      pricePerComputeSecond: this.o.pricePerComputeSecond ?? LAMBDA_3GB_PRICE_PER_SECOND,
+      ...(hooks.betweenSteps && { betweenSteps: hooks.betweenSteps }),
+      ...(this.o.onMetrics && { onMetrics: this.o.onMetrics }),
+      handOn: (w: Work) => this.handOn(w.msg, w),
+    };
+  }
+
+  private async groupFailed(group: readonly Work[], e: unknown, retry: string[]) {
+    if (isPermanent(e)) {
+      for (const w of group) await this.failPermanently(w.message, e, w.msg);
+      return;
+    }
+    const fields = { stage: group[0]!.msg.stage, jobIds: group.map((w) => w.msg.jobId) };
+    // Transient: retried. Anything else is a bug: fail loudly, and let redelivery (then the
+    // dead-letter queue) decide.
+    if (isTransient(e)) this.log('stage.retry', { ...fields, error: String(e) });
+    else this.log('stage.error', { ...fields, error: errorText(e) });
+    retry.push(...group.map((w) => w.message.id));
+  }
+
+  /** Returns the work to do, or null when the message needs no computation. */
+  private async prepare(message: IncomingMessage): Promise<Work | null> {
+    const msg = parseStageMessage(message.body);
+    const jobs = this.o.jobs;
+    // One round trip: the request, the records' kinds and the output, read together.
+    const [request, kinds, outputExists] = await Promise.all([
+      jobs.request(msg.jobId),
+      jobs.kinds(msg.jobId),
+      jobs.hasOutput(msg.jobId, msg.stage),
+    ]);
+    const ctx = { jobId: msg.jobId, stage: msg.stage };
+    if (!request) throw new PermanentError(`job ${msg.jobId} does not exist`, 'unknown_job', ctx);
+    if (!request.stages.includes(msg.stage))
+      throw new PermanentError(`job ${msg.jobId} has no stage "${msg.stage}"`, 'bad_message', ctx);
+    const log = { ...ctx, messageId: message.id, correlationId: msg.correlationId };
+    if (kinds.has('cancelled') || kinds.has('failed') || kinds.has('dead-letter')) {
+      this.log('stage.skip', { ...log, reason: 'job finished' });
+      return null;
+    }
+    if (outputExists) {
+      // A duplicate delivery, or a worker that died after writing: finish the hand-over only.
+      const records = await jobs.records(msg.jobId);
+      if (!records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
+        await jobs.append(msg.jobId, 'done', msg.stage, { reused: true, messageId: message.id });
+      }
+      await this.handOn(msg, { message, msg, request });
+      this.log('stage.skip', { ...log, reason: 'output exists' });
+      return null;
+    }
+    return { message, msg, request };
+  }
+
+  private async handOn(msg: StageMessage, w: Work) {
+    const next = nextStage(w.request.stages, msg.stage);
+    if (next) await this.o.enqueue({ ...msg, stage: next });
+    else {
+      await this.o.jobs.finished(w.request);
+      this.o.webhooks?.send(w.request, 'completed', { status: 'succeeded' });
+    }
+  }
+
+  /**
+   * Records a permanent failure on the job the message names, if it is a well-formed
+   * message about an existing job that has that stage; a malformed or foreign message
+   * is only logged (it must never fail someone else's job).
+   */
+  private async failPermanently(message: IncomingMessage, e: Error, known?: StageMessage) {
+    const code = errorCode(e);
+    let msg = known;
+    if (!msg) {
+      try {
+        msg = parseStageMessage(message.body);
+      } catch {
+        msg = undefined;
+      }
+    }
+    this.log('stage.failed', {
+      messageId: message.id,
+      jobId: msg?.jobId,
+      stage: msg?.stage,
+      code,
+      reason: e.message,
+    });
+    if (!msg || code === 'bad_message') return;
+    const request = await this.o.jobs.request(msg.jobId);
+    if (!request) return;
+    await this.o.jobs.append(msg.jobId, 'failed', msg.stage, {
+      reason: e.message,
+      code,
+      messageId: message.id,
+    });
+    await this.o.jobs.finished(request);
+    this.o.webhooks?.send(request, 'failed', {
+      status: 'failed',
+      stage: msg.stage,
+      error: { reason: e.message, code },
+    });
+  }
+}
+
+/** Jobs of the same stage and batch key share one model call, in message order. */
+function groupByBatch(cascade: Cascade, todo: readonly Work[]): Work[][] {
+  const groups = new Map<string, Work[]>();
+  for (const w of todo) {
+    const key = cascade.batchKey(w.msg.stage, w.request.spec);
+    groups.set(key, [...(groups.get(key) ?? []), w]);
+  }
+  return [...groups.values()];
+}
