@@ -1,0 +1,80 @@
+/**
+ * Accepting work: a request body becomes job requests (prompt expanded, options resolved
+ * against the manifest), every one of them checked before any is stored, then each is
+ * stored and its first stage enqueued.
+ */
+import { randomBytes, randomInt, randomUUID } from 'node:crypto';
+import { type JobRequest, newJobId } from '@baton/jobs';
+import { BadRequestError, type JobOptions, resolveJob, stagesOf } from '@baton/pipeline/spec';
+import { badRequest } from './api-error.ts';
+import type { Api } from './context.ts';
+import type { KeyRecord } from './keys.ts';
+import type { GenerationBody, JobBody } from './schemas.ts';
+
+/** The pipeline's option names → the request's field names, for error messages. */
+const FIELD_NAMES: Record<string, string> = {
+  stepsBase: 'steps_base',
+  stepsRelay: 'steps_relay',
+  guidanceBase: 'guidance',
+  guidanceRelay: 'guidance_relay',
+};
+
+export interface PlanOptions {
+  seed: number;
+  expand?: boolean;
+  id?: string;
+  webhook?: JobBody['webhook'];
+}
+
+export const randomSeed = () => randomInt(0, 2 ** 31);
+
+/** One job request from a validated body: nothing is stored yet. */
+export async function planJob(
+  api: Api,
+  b: GenerationBody,
+  key: KeyRecord | null,
+  o: PlanOptions,
+): Promise<JobRequest> {
+  const options: JobOptions = {
+    seed: o.seed,
+    ...(b.size !== undefined && { size: b.size }),
+    ...(b.variant !== undefined && { variant: b.variant as JobOptions['variant'] }),
+    ...(b.steps_base !== undefined && { stepsBase: b.steps_base }),
+    ...(b.steps_relay !== undefined && { stepsRelay: b.steps_relay }),
+    ...(b.guidance !== undefined && { guidanceBase: b.guidance }),
+    ...(b.guidance_relay !== undefined && { guidanceRelay: b.guidance_relay }),
+  };
+  let spec: JobRequest['spec'];
+  try {
+    // Resolved first with the prompt as caption: a bad option fails before any expansion work.
+    resolveJob(api.manifest, b.prompt, b.prompt, options);
+    const expansion =
+      (o.expand ?? true) ? await api.expander.expand(b.prompt, o.seed) : { caption: b.prompt.trim() };
+    spec = resolveJob(api.manifest, b.prompt, expansion.caption, options);
+  } catch (e) {
+    if (e instanceof BadRequestError) throw badRequest(FIELD_NAMES[e.field] ?? e.field, e.message, e);
+    throw e;
+  }
+  const hook = o.webhook;
+  return {
+    id: o.id ?? newJobId(),
+    spec,
+    stages: stagesOf(api.manifest, spec.size),
+    model: api.manifest.id,
+    createdAt: api.now(),
+    correlationId: randomUUID(),
+    ...(key && { owner: key.id }),
+    ...(hook && {
+      webhook: {
+        url: new URL(hook.url).toString(),
+        events: hook.events,
+        secret: key?.webhookSecret ?? `whsec_${randomBytes(24).toString('base64')}`,
+      },
+    }),
+  };
+}
+
+/** Stores planned jobs and enqueues their first stages. */
+export async function createJobs(api: Api, requests: readonly JobRequest[]): Promise<void> {
+  for (const r of requests) await api.jobs.create(r, api.enqueue);
+}

@@ -1,0 +1,78 @@
+/** What every route and middleware of the API shares: its dependencies and settings, resolved once. */
+import { randomUUID } from 'node:crypto';
+import type { Enqueue, JobStore } from '@baton/jobs';
+import type { Manifest } from '@baton/runtime/manifest';
+import type { PromptExpander } from './expanders.ts';
+import type { KeyRecord, KeyStore } from './keys.ts';
+import { type LimitsConfig, RateLimiter } from './limits.ts';
+import { LinkSigner } from './links.ts';
+import { type RequestSchemas, requestSchemas } from './schemas.ts';
+
+export interface ApiConfig {
+  /** How long POST /v1/images/generations waits before answering 202 (ms). */
+  syncWaitMs: number;
+  /** Lifetime of signed image URLs (s). */
+  urlTtlSeconds: number;
+  /** Secret for signing image URLs. */
+  urlSecret: string;
+  /** Poll interval while waiting or streaming events (ms). */
+  pollMs: number;
+  /** How long a request replaying an Idempotency-Key waits for the job its first request is creating (ms). */
+  idempotencyWaitMs: number;
+}
+
+export interface ApiDeps {
+  jobs: JobStore;
+  /** When given, every /v1 route needs `Authorization: Bearer <key>`, and keys see only their own jobs. */
+  keys?: KeyStore;
+  limits?: Partial<LimitsConfig>;
+  enqueue: Enqueue;
+  manifest: Manifest;
+  expander: PromptExpander;
+  config?: Partial<ApiConfig>;
+  now?: () => number;
+}
+
+/** The resolved dependencies: what route modules receive. */
+export interface Api {
+  jobs: JobStore;
+  keys: KeyStore | undefined;
+  enqueue: Enqueue;
+  manifest: Manifest;
+  expander: PromptExpander;
+  config: ApiConfig;
+  limits: LimitsConfig;
+  limiter: RateLimiter;
+  links: LinkSigner;
+  schemas: RequestSchemas;
+  now: () => number;
+}
+
+/** Hono's variables: the caller's key (null without auth). */
+export type Env = { Variables: { key: KeyRecord | null } };
+
+export function resolveApi(deps: ApiDeps): Api {
+  const now = deps.now ?? Date.now;
+  const config: ApiConfig = {
+    syncWaitMs: 60_000,
+    urlTtlSeconds: 3600,
+    urlSecret: randomUUID(),
+    pollMs: 200,
+    idempotencyWaitMs: 5_000,
+    ...deps.config,
+  };
+  const limits: LimitsConfig = { ratePerMinute: 120, burst: 20, maxConcurrentJobs: 16, ...deps.limits };
+  return {
+    jobs: deps.jobs,
+    keys: deps.keys,
+    enqueue: deps.enqueue,
+    manifest: deps.manifest,
+    expander: deps.expander,
+    config,
+    limits,
+    limiter: new RateLimiter(limits, now),
+    links: new LinkSigner(config.urlSecret, config.urlTtlSeconds, now),
+    schemas: requestSchemas(deps.manifest),
+    now,
+  };
+}

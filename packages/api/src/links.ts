@@ -1,0 +1,27 @@
+/** Signed, expiring links to a job's image: HMAC-SHA256 over "id:expires", compared in constant time. */
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+export class LinkSigner {
+  constructor(
+    private readonly secret: string,
+    private readonly ttlSeconds: number,
+    private readonly now: () => number,
+  ) {}
+
+  imageUrl(origin: string, id: string): string {
+    const expires = Math.floor(this.now() / 1000) + this.ttlSeconds;
+    return `${origin}/v1/jobs/${id}/image?expires=${expires}&signature=${this.sign(id, expires)}`;
+  }
+
+  /** Whether a link's signature is ours and it has not expired. */
+  verify(id: string, expires: number, signature: string): boolean {
+    if (!Number.isFinite(expires) || expires * 1000 < this.now()) return false;
+    const want = Buffer.from(this.sign(id, expires));
+    const got = Buffer.from(signature);
+    return got.length === want.length && timingSafeEqual(got, want);
+  }
+
+  private sign(id: string, expires: number): string {
+    return createHmac('sha256', this.secret).update(`${id}:${expires}`).digest('base64url');
+  }
+}

@@ -1,0 +1,98 @@
+/** OpenAI's Images API: POST /v1/images/generations waits for the images, or answers 202 with job ids. */
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { createJobs, planJob, randomSeed } from '../accept.ts';
+import { ApiError } from '../api-error.ts';
+import type { Api, Env } from '../context.ts';
+import { waitForJobs } from '../job-access.ts';
+import { checkQuota } from '../middleware/admission.ts';
+import { validationHook } from '../middleware/errors.ts';
+import { ErrorSchema } from '../schemas.ts';
+
+export function imagesRoutes(api: Api) {
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
+  const route = createRoute({
+    method: 'post',
+    path: '/v1/images/generations',
+    summary: 'Create images (OpenAI Images API)',
+    request: {
+      body: { required: true, content: { 'application/json': { schema: api.schemas.images } } },
+      query: z.object({ wait_ms: z.string().optional() }),
+    },
+    responses: {
+      200: {
+        description: 'The images',
+        content: {
+          'application/json': {
+            schema: z.object({
+              created: z.number().int(),
+              data: z.array(
+                z.object({
+                  b64_json: z.string().optional(),
+                  url: z.string().optional(),
+                  revised_prompt: z.string(),
+                }),
+              ),
+            }),
+          },
+        },
+      },
+      202: {
+        description: 'Still running when the wait ran out: poll the jobs',
+        content: {
+          'application/json': {
+            schema: z.object({
+              id: z.string(),
+              object: z.string(),
+              job_ids: z.array(z.string()),
+              status: z.string(),
+            }),
+          },
+        },
+      },
+      400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorSchema } } },
+      429: {
+        description: 'Rate limit or quota; see Retry-After',
+        content: { 'application/json': { schema: ErrorSchema } },
+      },
+    },
+  });
+  return app.openapi(route, async (c) => {
+    const b = c.req.valid('json');
+    const key = c.get('key');
+    const n = b.n ?? 1;
+    const base = b.seed ?? randomSeed();
+    // Every image's job is planned (and so checked) before any is stored.
+    const requests = [];
+    for (let i = 0; i < n; i++) requests.push(await planJob(api, b, key, { seed: base + i }));
+    await checkQuota(api, key?.id, n);
+    await createJobs(api, requests);
+    const wait = Math.min(api.config.syncWaitMs, Number(c.req.query('wait_ms') ?? api.config.syncWaitMs));
+    const states = await waitForJobs(api, requests, wait, key);
+    const failed = states.find((s) => s.status === 'failed' || s.status === 'canceled');
+    if (failed) {
+      throw new ApiError(
+        500,
+        'server_error',
+        `job ${failed.id} ${failed.status}: ${failed.error?.reason ?? ''}`.trim(),
+      );
+    }
+    if (states.some((s) => s.status !== 'succeeded')) {
+      const ids = requests.map((r) => r.id);
+      return c.json(
+        { id: ids[0]!, object: 'images.generation.pending', job_ids: ids, status: 'queued' },
+        202,
+      );
+    }
+    const origin = new URL(c.req.url).origin;
+    const data = await Promise.all(
+      states.map(async (s) => {
+        const revised_prompt = s.request.spec.caption;
+        if (b.response_format === 'url') return { url: api.links.imageUrl(origin, s.id), revised_prompt };
+        const image = await api.jobs.output(s.id, 'decode');
+        if (!image) throw new ApiError(500, 'server_error', `image of job ${s.id} is missing`);
+        return { b64_json: Buffer.from(image).toString('base64'), revised_prompt };
+      }),
+    );
+    return c.json({ created: Math.floor(api.now() / 1000), data }, 200);
+  });
+}

@@ -1,0 +1,127 @@
+/** One job: read it, cancel it, follow it (server-sent events), fetch its image by signed link. */
+import { isJobId, TERMINAL } from '@baton/jobs';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { notFound } from '../api-error.ts';
+import type { Api, Env } from '../context.ts';
+import { visibleJob } from '../job-access.ts';
+import type { KeyRecord } from '../keys.ts';
+import { validationHook } from '../middleware/errors.ts';
+import { JobSchema, publicJob } from '../presenter.ts';
+import { ErrorSchema } from '../schemas.ts';
+
+const params = z.object({ id: z.string().openapi({ example: 'job_abcdefghijklmnop' }) });
+const json = (schema: z.ZodType, description: string) => ({
+  description,
+  content: { 'application/json': { schema } },
+});
+const notFoundResponse = json(ErrorSchema, 'Not found (also: another key’s job)');
+
+export function jobViewRoutes(api: Api) {
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
+  const origin = (url: string) => new URL(url).origin;
+
+  const get = createRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    summary: 'A job: status, stage, step, timings, usage',
+    request: { params },
+    responses: { 200: json(JobSchema, 'The job'), 404: notFoundResponse },
+  });
+  app.openapi(get, async (c) => {
+    const s = await visibleJob(api, c.req.param('id'), c.get('key'));
+    return c.json(publicJob(s, origin(c.req.url), api.links), 200);
+  });
+
+  const cancel = createRoute({
+    method: 'post',
+    path: '/v1/jobs/{id}/cancel',
+    summary: 'Cancel a job (a finished job stays as it is)',
+    request: { params },
+    responses: { 200: json(JobSchema, 'The job after the cancel'), 404: notFoundResponse },
+  });
+  app.openapi(cancel, async (c) => {
+    const id = c.req.param('id');
+    await visibleJob(api, id, c.get('key'));
+    const s = await api.jobs.cancel(id);
+    if (!s) throw notFound(`job ${id}`);
+    return c.json(publicJob(s, origin(c.req.url), api.links), 200);
+  });
+
+  const events = createRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}/events',
+    summary: 'Server-sent events: progress, then the terminal state',
+    request: { params },
+    responses: { 200: { description: 'text/event-stream of job objects' }, 404: notFoundResponse },
+  });
+  app.openapi(events, async (c) => {
+    const id = c.req.param('id');
+    const key = c.get('key');
+    await visibleJob(api, id, key);
+    return streamSSE(c, (stream) => followJob(api, id, key, origin(c.req.url), stream));
+  });
+
+  const image = createRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}/image',
+    summary: 'The image, by a signed link from a job or an images response',
+    request: { params, query: z.object({ expires: z.string(), signature: z.string() }) },
+    responses: {
+      200: { description: 'The image', content: { 'image/png': { schema: z.string() } } },
+      404: notFoundResponse,
+    },
+  });
+  app.openapi(
+    image,
+    async (c) => {
+      const id = c.req.param('id');
+      if (!isJobId(id)) throw notFound(`job ${id}`);
+      const valid = api.links.verify(id, Number(c.req.query('expires')), c.req.query('signature') ?? '');
+      if (!valid) throw notFound(`image of job ${id} (the link is invalid or expired)`);
+      const bytes = await api.jobs.output(id, 'decode');
+      if (!bytes) throw notFound(`image of job ${id}`);
+      return c.body(new Uint8Array(bytes), 200, {
+        'content-type': 'image/png',
+        'cache-control': 'private, max-age=3600',
+      });
+    },
+    // A link without its query is simply not a valid link.
+    (result) => {
+      if (!result.success) throw notFound('image (the link is invalid or expired)');
+      return undefined;
+    },
+  );
+  return app;
+}
+
+interface SseStream {
+  readonly aborted: boolean;
+  writeSSE(m: { event: string; data: string; id: string }): Promise<void>;
+  sleep(ms: number): Promise<unknown>;
+}
+
+/** Writes the job object whenever it changes; reads the whole state only when the records or progress moved. */
+async function followJob(api: Api, id: string, key: KeyRecord | null, origin: string, stream: SseStream) {
+  const request = (await visibleJob(api, id, key)).request;
+  let last = '';
+  let lastToken = '';
+  let eventId = 0;
+  while (!stream.aborted) {
+    const token = await api.jobs.changeToken(request);
+    if (token !== lastToken) {
+      lastToken = token;
+      const s = await visibleJob(api, id, key);
+      const data = JSON.stringify(publicJob(s, origin, api.links));
+      // The signed link changes every second: it does not make a new event.
+      const fingerprint = JSON.stringify({ ...JSON.parse(data), result: null });
+      const terminal = TERMINAL.includes(s.status);
+      if (fingerprint !== last) {
+        last = fingerprint;
+        await stream.writeSSE({ event: terminal ? s.status : 'progress', data, id: String(eventId++) });
+      }
+      if (terminal) break;
+    }
+    await stream.sleep(api.config.pollMs);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * One zod schema per request body: the API validates with it and the OpenAPI document is
+ * generated from it (@hono/zod-openapi). Bounds come from the pipeline's BOUNDS and the served
+ * model's manifest (sizes, variants, prompt length, batch size), so no limit is written twice.
+ * Every message names the field as the request spells it.
+ */
+import { WEBHOOK_EVENTS } from '@baton/jobs';
+import { BOUNDS, maxPromptChars, promptProblem } from '@baton/pipeline/spec';
+import { type Manifest, supportedSizes } from '@baton/runtime/manifest';
+import { z } from '@hono/zod-openapi';
+
+const got = (v: unknown) => (v === undefined ? 'nothing' : JSON.stringify(v));
+
+const intIn = (name: string, min: number, max: number) => {
+  const error = (i: { input?: unknown }) =>
+    `'${name}' must be an integer in ${min}…${max}, got ${got(i.input)}`;
+  return z.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
+const numIn = (name: string, min: number, max: number) => {
+  const error = (i: { input?: unknown }) =>
+    `'${name}' must be a number in ${min}…${max}, got ${got(i.input)}`;
+  return z.number({ error }).min(min, { error }).max(max, { error });
+};
+const oneOf = <const T extends readonly [string, ...string[]]>(name: string, values: T) =>
+  z.enum(values, {
+    error: (i) => `'${name}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got ${got(i.input)}`,
+  });
+/** Optional, and null counts as absent (as OpenAI's API treats it). */
+const opt = <S extends z.ZodType>(s: S) => s.nullish().transform((v) => v ?? undefined);
+
+export function requestSchemas(m: Manifest) {
+  const sizes = supportedSizes(m);
+  const sizeNames = sizes.map((s) => `${s}x${s}`);
+  const sizeError = `'size' must be one of ${sizeNames.map((s) => `'${s}'`).join(', ')} for model ${m.id}`;
+  const size = z
+    .union([z.string(), z.number()], { error: (i) => `${sizeError}, got ${got(i.input)}` })
+    .transform((v, ctx) => {
+      if (v === 'auto') return undefined;
+      const side = typeof v === 'number' ? v : Number(/^(\d+)x\1$/.exec(v)?.[1]);
+      if (!sizes.includes(side)) {
+        ctx.addIssue({ code: 'custom', message: `${sizeError}, got ${JSON.stringify(v)}` });
+        return z.NEVER;
+      }
+      return side;
+    })
+    .openapi({
+      type: 'string',
+      enum: [...sizeNames, 'auto'],
+      example: sizeNames[Math.min(1, sizeNames.length - 1)],
+    });
+  const prompt = z
+    .string({ error: (i) => (i.input === undefined ? "'prompt' is required" : "'prompt' must be a string") })
+    .superRefine((p, ctx) => {
+      const problem = promptProblem(m, p);
+      if (problem) ctx.addIssue({ code: 'custom', message: problem });
+    })
+    .openapi({ maxLength: maxPromptChars(m), example: 'a big red circle top left on white' });
+  const variants = Object.keys(m.variants) as [string, ...string[]];
+  const generation = {
+    prompt,
+    size: opt(size),
+    seed: opt(intIn('seed', BOUNDS.seed.min, BOUNDS.seed.max)).openapi({ example: 1 }),
+    variant: opt(oneOf('variant', variants)),
+    steps_base: opt(intIn('steps_base', BOUNDS.steps.min, BOUNDS.steps.max)),
+    steps_relay: opt(intIn('steps_relay', BOUNDS.steps.min, BOUNDS.steps.max)),
+    guidance: opt(numIn('guidance', BOUNDS.guidance.min, BOUNDS.guidance.max)),
+    guidance_relay: opt(numIn('guidance_relay', BOUNDS.guidance.min, BOUNDS.guidance.max)),
+  };
+  const maxN = m.limits?.max_batch ?? 4;
+  const images = z
+    .object({
+      ...generation,
+      n: opt(intIn('n', 1, maxN)).openapi({ example: 1 }),
+      response_format: opt(oneOf('response_format', ['b64_json', 'url'])),
+      model: opt(
+        z.unknown().refine((v) => v === m.id, {
+          error: (i) => `'model' must be '${m.id}' (the model this deployment serves), got ${got(i.input)}`,
+        }),
+      ).openapi({ type: 'string', enum: [m.id] }),
+    })
+    // Seeds seed … seed + n − 1 must all be valid: checked before any job is made.
+    .refine((b) => b.seed === undefined || b.seed + (b.n ?? 1) - 1 <= BOUNDS.seed.max, {
+      path: ['seed'],
+      error: `'seed' + 'n' − 1 must not pass ${BOUNDS.seed.max}`,
+    })
+    .openapi('ImageGenerationRequest');
+  const webhook = z
+    .object(
+      {
+        url: z.string({ error: "'webhook.url' must be an absolute http(s) URL" }).refine(isHttpUrl, {
+          error: "'webhook.url' must be an absolute http or https URL",
+        }),
+        events: z
+          .array(oneOf('webhook.events', WEBHOOK_EVENTS), {
+            error: `'webhook.events' must be a non-empty list of ${WEBHOOK_EVENTS.join(', ')}`,
+          })
+          .min(1, { error: `'webhook.events' must be a non-empty list of ${WEBHOOK_EVENTS.join(', ')}` })
+          .default(['completed', 'failed'])
+          .transform((e) => [...new Set(e)]),
+      },
+      { error: "'webhook' must be an object {url, events}" },
+    )
+    .openapi('Webhook');
+  const job = z
+    .object({
+      ...generation,
+      expand: opt(z.boolean({ error: "'expand' must be true or false" })),
+      webhook: opt(webhook),
+    })
+    .openapi('JobRequest');
+  return { images, job, maxN, sizes };
+}
+
+function isHttpUrl(s: string): boolean {
+  try {
+    const u = new URL(s);
+    return u.protocol === 'http:' || u.protocol === 'https:';
+  } catch {
+    return false;
+  }
+}
+
+export type RequestSchemas = ReturnType<typeof requestSchemas>;
+export type ImagesBody = z.output<RequestSchemas['images']>;
+export type JobBody = z.output<RequestSchemas['job']>;
+/** What both bodies share: the generation options. */
+export type GenerationBody = Omit<ImagesBody, 'n' | 'response_format' | 'model'>;
+
+export const ErrorSchema = z
+  .object({
+    error: z.object({
+      message: z.string(),
+      type: z.enum(['invalid_request_error', 'not_found_error', 'server_error', 'rate_limit_error']),
+      param: z.string().nullable().openapi({ description: 'The request field at fault' }),
+      code: z.string().nullable(),
+    }),
+  })
+  .openapi('Error');
