@@ -37,12 +37,12 @@ export async function planJob(
 ): Promise<JobRequest> {
   const options: JobOptions = {
     seed: o.seed,
-    ...(b.size !== undefined && { size: b.size }),
-    ...(b.variant !== undefined && { variant: b.variant as JobOptions['variant'] }),
-    ...(b.steps_base !== undefined && { stepsBase: b.steps_base }),
-    ...(b.steps_relay !== undefined && { stepsRelay: b.steps_relay }),
-    ...(b.guidance !== undefined && { guidanceBase: b.guidance }),
-    ...(b.guidance_relay !== undefined && { guidanceRelay: b.guidance_relay }),
+    ...(b.size != null && { size: b.size }),
+    ...(b.variant != null && { variant: b.variant as JobOptions['variant'] }),
+    ...(b.steps_base != null && { stepsBase: b.steps_base }),
+    ...(b.steps_relay != null && { stepsRelay: b.steps_relay }),
+    ...(b.guidance != null && { guidanceBase: b.guidance }),
+    ...(b.guidance_relay != null && { guidanceRelay: b.guidance_relay }),
   };
   let spec: JobRequest['spec'];
   try {

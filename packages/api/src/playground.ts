@@ -1,22 +1,8 @@
 /** The playground page served at `/`: prompt in, live progress by stage and step, the image, a gallery. */
 import type { Manifest } from '@baton/runtime/manifest';
 
-const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
-export function playgroundHtml(m: Manifest, sizes: number[]): string {
-  const sizeOptions = sizes
-    .map((s) => `<option value="${s}"${s === 128 ? ' selected' : ''}>${s} × ${s}</option>`)
-    .join('');
-  const variantOptions = Object.keys(m.variants)
-    .map((v) => `<option value="${esc(v)}">${esc(v)}</option>`)
-    .join('');
-  return `<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Baton playground · ${esc(m.id)}</title>
-<style>
+/** The page's styles (no interpolation). */
+const STYLE = `
   body { font: 15px/1.4 system-ui, sans-serif; margin: 0; background: #f6f6f4; color: #1d1d1f; }
   main { max-width: 920px; margin: 0 auto; padding: 24px; }
   h1 { font-size: 20px; margin: 0 0 16px; }
@@ -35,27 +21,10 @@ export function playgroundHtml(m: Manifest, sizes: number[]): string {
   #gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 10px; }
   #gallery figure { margin: 0; background: #fff; padding: 6px; border-radius: 8px; font-size: 11px; color: #555; }
   #gallery img { width: 100%; image-rendering: pixelated; border-radius: 4px; }
-</style>
-</head>
-<body>
-<main>
-  <h1>Baton playground <small>· ${esc(m.id)}</small></h1>
-  <form id="form">
-    <label class="wide">Prompt <input id="prompt" name="prompt" required maxlength="${m.limits?.max_prompt_chars ?? 1000}" placeholder="a big red circle top left on white"></label>
-    <label>Seed <input id="seed" name="seed" type="number" min="0" max="4294967295" placeholder="random"></label>
-    <label>Size <select id="size" name="size">${sizeOptions}</select></label>
-    <label>Variant <select id="variant" name="variant">${variantOptions}</select></label>
-    <button id="go" type="submit">Generate</button>
-    <label class="wide">API key <input id="key" name="key" type="password" autocomplete="off" placeholder="bk_…"></label>
-  </form>
-  <section id="run" hidden>
-    <div><img id="result" alt=""><div id="caption"></div></div>
-    <div><div id="status"></div><div id="stages"></div><div id="error"></div></div>
-  </section>
-  <h2 style="font-size:16px">Recent</h2>
-  <div id="gallery"></div>
-</main>
-<script type="module">
+`;
+
+/** The page's script: talks to the API with the key the user types (no interpolation). */
+const SCRIPT = `
 const $ = (id) => document.getElementById(id);
 $('key').value = localStorage.getItem('baton-key') ?? '';
 const headers = () => ({ 'content-type': 'application/json', authorization: 'Bearer ' + $('key').value.trim() });
@@ -130,7 +99,44 @@ $('form').addEventListener('submit', async (e) => {
   }
 });
 gallery();
-</script>
+`;
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+export function playgroundHtml(m: Manifest, sizes: number[]): string {
+  const sizeOptions = sizes
+    .map((s) => `<option value="${s}"${s === 128 ? ' selected' : ''}>${s} × ${s}</option>`)
+    .join('');
+  const variantOptions = Object.keys(m.variants)
+    .map((v) => `<option value="${esc(v)}">${esc(v)}</option>`)
+    .join('');
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Baton playground · ${esc(m.id)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+  <h1>Baton playground <small>· ${esc(m.id)}</small></h1>
+  <form id="form">
+    <label class="wide">Prompt <input id="prompt" name="prompt" required maxlength="${m.limits?.max_prompt_chars ?? 1000}" placeholder="a big red circle top left on white"></label>
+    <label>Seed <input id="seed" name="seed" type="number" min="0" max="4294967295" placeholder="random"></label>
+    <label>Size <select id="size" name="size">${sizeOptions}</select></label>
+    <label>Variant <select id="variant" name="variant">${variantOptions}</select></label>
+    <button id="go" type="submit">Generate</button>
+    <label class="wide">API key <input id="key" name="key" type="password" autocomplete="off" placeholder="bk_…"></label>
+  </form>
+  <section id="run" hidden>
+    <div><img id="result" alt=""><div id="caption"></div></div>
+    <div><div id="status"></div><div id="stages"></div><div id="error"></div></div>
+  </section>
+  <h2 style="font-size:16px">Recent</h2>
+  <div id="gallery"></div>
+</main>
+<script type="module">${SCRIPT}</script>
 </body>
 </html>`;
 }

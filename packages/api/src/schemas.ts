@@ -26,13 +26,13 @@ const oneOf = <const T extends readonly [string, ...string[]]>(name: string, val
     error: (i) => `'${name}' must be one of ${values.map((v) => `'${v}'`).join(', ')}, got ${got(i.input)}`,
   });
 /** Optional, and null counts as absent (as OpenAI's API treats it). */
-const opt = <S extends z.ZodType>(s: S) => s.nullish().transform((v) => v ?? undefined);
+const opt = <S extends z.ZodType>(s: S) => s.nullish();
 
-export function requestSchemas(m: Manifest) {
-  const sizes = supportedSizes(m);
+/** `size`: "128x128" (OpenAI's spelling), 128, or "auto"; only the model's sizes. */
+function sizeSchema(m: Manifest, sizes: number[]) {
   const sizeNames = sizes.map((s) => `${s}x${s}`);
   const sizeError = `'size' must be one of ${sizeNames.map((s) => `'${s}'`).join(', ')} for model ${m.id}`;
-  const size = z
+  return z
     .union([z.string(), z.number()], { error: (i) => `${sizeError}, got ${got(i.input)}` })
     .transform((v, ctx) => {
       if (v === 'auto') return undefined;
@@ -48,6 +48,10 @@ export function requestSchemas(m: Manifest) {
       enum: [...sizeNames, 'auto'],
       example: sizeNames[Math.min(1, sizeNames.length - 1)],
     });
+}
+
+/** The generation options both request bodies share. */
+function generationFields(m: Manifest, sizes: number[]) {
   const prompt = z
     .string({ error: (i) => (i.input === undefined ? "'prompt' is required" : "'prompt' must be a string") })
     .superRefine((p, ctx) => {
@@ -56,9 +60,9 @@ export function requestSchemas(m: Manifest) {
     })
     .openapi({ maxLength: maxPromptChars(m), example: 'a big red circle top left on white' });
   const variants = Object.keys(m.variants) as [string, ...string[]];
-  const generation = {
+  return {
     prompt,
-    size: opt(size),
+    size: opt(sizeSchema(m, sizes)),
     seed: opt(intIn('seed', BOUNDS.seed.min, BOUNDS.seed.max)).openapi({ example: 1 }),
     variant: opt(oneOf('variant', variants)),
     steps_base: opt(intIn('steps_base', BOUNDS.steps.min, BOUNDS.steps.max)),
@@ -66,6 +70,11 @@ export function requestSchemas(m: Manifest) {
     guidance: opt(numIn('guidance', BOUNDS.guidance.min, BOUNDS.guidance.max)),
     guidance_relay: opt(numIn('guidance_relay', BOUNDS.guidance.min, BOUNDS.guidance.max)),
   };
+}
+
+export function requestSchemas(m: Manifest) {
+  const sizes = supportedSizes(m);
+  const generation = generationFields(m, sizes);
   const maxN = m.limits?.max_batch ?? 4;
   const images = z
     .object({
@@ -79,7 +88,7 @@ export function requestSchemas(m: Manifest) {
       ).openapi({ type: 'string', enum: [m.id] }),
     })
     // Seeds seed … seed + n − 1 must all be valid: checked before any job is made.
-    .refine((b) => b.seed === undefined || b.seed + (b.n ?? 1) - 1 <= BOUNDS.seed.max, {
+    .refine((b) => b.seed == null || b.seed + (b.n ?? 1) - 1 <= BOUNDS.seed.max, {
       path: ['seed'],
       error: `'seed' + 'n' − 1 must not pass ${BOUNDS.seed.max}`,
     })

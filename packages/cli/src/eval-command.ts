@@ -99,30 +99,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   };
   const cascade = await defaultCascade(shapesDomain);
 
-  // The prompts and the scenes they ask for.
-  const items: { prompt: string; scene: Scene; group: string; seed: number }[] = [];
-  if (values['prompt-file'] !== undefined) {
-    let lines: string[];
-    try {
-      lines = readFileSync(values['prompt-file'], 'utf8')
-        .split(/\r?\n/)
-        .filter((l) => l.trim());
-    } catch (e) {
-      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(e as Error).message}`);
-    }
-    lines.forEach((p, i) => {
-      const scene = parseCaption(p) ?? expandPrompt(p, seed + i).scene;
-      items.push({ prompt: caption(scene), scene, group: `${scene.objects.length}-object`, seed: seed + i });
-    });
-  } else {
-    const rng = new PortableNoise(seed, 0x5eed);
-    for (const k of [1, 2] as const) {
-      for (let i = 0; i < n; i++) {
-        const scene = sampleScene(rng, k);
-        items.push({ prompt: caption(scene), scene, group: `${k}-object`, seed: seed + items.length });
-      }
-    }
-  }
+  const items = evalItems(values['prompt-file'], n, seed);
 
   const size =
     mode === 'single-stage' ? (cascade.manifest.single_stage?.resolution ?? 128) : (options.size ?? 128);
@@ -154,18 +131,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     groups: Object.fromEntries([...groups].map(([g, t]) => [g, { prompts: t.prompts, ...rates(t) }])),
     overall: { prompts: all.prompts, ...rates(all) },
   };
-  if (values.json) {
-    console.log(JSON.stringify(report));
-    return 0;
-  }
-  console.log(
-    `${report.model} · ${mode}${report.variant ? ` · ${report.variant}` : ''} · ${size} px · ${items.length} prompts · ${report.seconds_per_image.toFixed(3)} s/image`,
-  );
-  console.log(`${'group'.padEnd(10)} ${ATTRS.map((a) => a.padStart(10)).join(' ')}`);
-  for (const [g, r] of Object.entries({ ...report.groups, overall: report.overall })) {
-    const row = r as Record<Attr, number>;
-    console.log(`${g.padEnd(10)} ${ATTRS.map((a) => (100 * row[a]).toFixed(1).padStart(10)).join(' ')}`);
-  }
+  if (values.json) console.log(JSON.stringify(report));
+  else printReport(report);
   return 0;
 }
 
@@ -203,5 +170,56 @@ function sampleSceneLike(rng: PortableNoise, scene: Scene): Scene<PlacedObject> 
   for (;;) {
     const placed = placeScene(rng, scene);
     if (placed) return placed;
+  }
+}
+
+type EvalItem = { prompt: string; scene: Scene; group: string; seed: number };
+
+/** The prompts and the scenes they ask for: a prompt file's lines, or n random captions per group. */
+function evalItems(promptFile: string | undefined, n: number, seed: number): EvalItem[] {
+  const items: EvalItem[] = [];
+  if (promptFile !== undefined) {
+    let lines: string[];
+    try {
+      lines = readFileSync(promptFile, 'utf8')
+        .split(/\r?\n/)
+        .filter((l) => l.trim());
+    } catch (e) {
+      throw new UsageError(`cannot read --prompt-file ${promptFile}: ${(e as Error).message}`);
+    }
+    lines.forEach((p, i) => {
+      const scene = parseCaption(p) ?? expandPrompt(p, seed + i).scene;
+      items.push({ prompt: caption(scene), scene, group: `${scene.objects.length}-object`, seed: seed + i });
+    });
+  } else {
+    const rng = new PortableNoise(seed, 0x5eed);
+    for (const k of [1, 2] as const) {
+      for (let i = 0; i < n; i++) {
+        const scene = sampleScene(rng, k);
+        items.push({ prompt: caption(scene), scene, group: `${k}-object`, seed: seed + items.length });
+      }
+    }
+  }
+
+  return items;
+}
+
+function printReport(report: {
+  model: string;
+  mode: string;
+  size: number;
+  variant: string | undefined;
+  prompts: number;
+  seconds_per_image: number;
+  groups: Record<string, unknown>;
+  overall: unknown;
+}) {
+  console.log(
+    `${report.model} · ${report.mode}${report.variant ? ` · ${report.variant}` : ''} · ${report.size} px · ${report.prompts} prompts · ${report.seconds_per_image.toFixed(3)} s/image`,
+  );
+  console.log(`${'group'.padEnd(10)} ${ATTRS.map((a) => a.padStart(10)).join(' ')}`);
+  for (const [g, r] of Object.entries({ ...report.groups, overall: report.overall })) {
+    const row = r as Record<Attr, number>;
+    console.log(`${g.padEnd(10)} ${ATTRS.map((a) => (100 * row[a]).toFixed(1).padStart(10)).join(' ')}`);
   }
 }

@@ -3,8 +3,8 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { MAX_SEED } from '@baton/diffusion';
 import { defaultCascade, generateBatch, type JobSpec, planJob, relayStages, stagesOf } from '@baton/pipeline';
+import { BOUNDS } from '@baton/pipeline/spec';
 import { shapesDomain } from '@baton/shapes';
 import { Progress } from './progress.ts';
 import { generateRemote, type RemoteJob } from './remote.ts';
@@ -13,7 +13,7 @@ import { intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-erro
 export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
        baton generate --prompt-file FILE --out-dir DIR [options]
 
-  --seed N              seed (0…${MAX_SEED}); random when omitted. Line i of a prompt file uses seed + i
+  --seed N              seed (0…${BOUNDS.seed.max}); random when omitted. Line i of a prompt file uses seed + i
   --out FILE.png        output file (default: baton-<seed>.encoded)
   --size 64|128|256     base only, one relay, two relays (default 128)
   --variant V           standard | distilled (default standard)
@@ -47,31 +47,10 @@ export async function generateCommand(argv: string[]): Promise<number> {
     console.log(GENERATE_USAGE);
     return 0;
   }
-  let prompts: string[];
-  if (values['prompt-file'] !== undefined) {
-    if (positionals.length > 0) throw new UsageError('give either a PROMPT or --prompt-file, not both');
-    if (values['out-dir'] === undefined) throw new UsageError('--prompt-file needs --out-dir DIR');
-    if (values.out !== undefined)
-      throw new UsageError('--out is for a single prompt; use --out-dir with --prompt-file');
-    let text: string;
-    try {
-      text = readFileSync(values['prompt-file'], 'utf8');
-    } catch (e) {
-      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(e as Error).message}`);
-    }
-    prompts = text.split(/\r?\n/).filter((l) => l.trim() !== '');
-    if (prompts.length === 0)
-      throw new UsageError(`--prompt-file ${values['prompt-file']} has no non-empty line`);
-  } else {
-    if (positionals.length !== 1)
-      throw new UsageError('give exactly one PROMPT (quote it), or --prompt-file FILE');
-    if (values['out-dir'] !== undefined)
-      throw new UsageError('--out-dir is for --prompt-file; use --out FILE.png');
-    prompts = [positionals[0]!];
-  }
-  const seed = intFlag('seed', values.seed, 0, MAX_SEED) ?? randomInt(0, 2 ** 31);
-  if (seed + prompts.length - 1 > MAX_SEED)
-    throw new UsageError(`--seed ${seed} + ${prompts.length} lines passes ${MAX_SEED}`);
+  const prompts = promptsOf(values, positionals);
+  const seed = intFlag('seed', values.seed, BOUNDS.seed.min, BOUNDS.seed.max) ?? randomInt(0, 2 ** 31);
+  if (seed + prompts.length - 1 > BOUNDS.seed.max)
+    throw new UsageError(`--seed ${seed} + ${prompts.length} lines passes ${BOUNDS.seed.max}`);
   const options = {
     ...samplerOptions(values),
     expand: !values['no-expand'],
@@ -156,4 +135,33 @@ async function generateViaApi(
     }
   }
   return 0;
+}
+
+/** The prompt, or a prompt file's lines: blank lines and `#` comments are skipped. */
+function promptsOf(
+  values: { 'prompt-file'?: string; 'out-dir'?: string; out?: string },
+  positionals: string[],
+): string[] {
+  if (values['prompt-file'] !== undefined) {
+    if (positionals.length > 0) throw new UsageError('give either a PROMPT or --prompt-file, not both');
+    if (values['out-dir'] === undefined) throw new UsageError('--prompt-file needs --out-dir DIR');
+    if (values.out !== undefined)
+      throw new UsageError('--out is for a single prompt; use --out-dir with --prompt-file');
+    let text: string;
+    try {
+      text = readFileSync(values['prompt-file'], 'utf8');
+    } catch (e) {
+      throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(e as Error).message}`);
+    }
+    const prompts = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+    if (prompts.length === 0)
+      throw new UsageError(`--prompt-file ${values['prompt-file']} has no prompt line`);
+    return prompts;
+  } else {
+    if (positionals.length !== 1)
+      throw new UsageError('give exactly one PROMPT (quote it), or --prompt-file FILE');
+    if (values['out-dir'] !== undefined)
+      throw new UsageError('--out-dir is for --prompt-file; use --out FILE.png');
+    return [positionals[0]!];
+  }
 }

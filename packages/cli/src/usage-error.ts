@@ -1,4 +1,6 @@
 /** A CLI misuse: the message is printed with the usage hint and the exit code is 2. */
+import { BOUNDS } from '@baton/pipeline/spec';
+
 export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
@@ -57,9 +59,9 @@ export function samplerOptions(values: Partial<Record<keyof typeof SAMPLER_FLAGS
   return {
     size: intFlag('size', values.size, 1, 1 << 16),
     variant: choiceFlag('variant', values.variant, ['standard', 'distilled'] as const),
-    stepsBase: intFlag('steps-base', values['steps-base'], 1, 200),
-    stepsRelay: intFlag('steps-relay', values['steps-relay'], 1, 200),
-    guidanceBase: numberFlag('cfg', values.cfg, 0, 30),
-    guidanceRelay: numberFlag('cfg-relay', values['cfg-relay'], 0, 30),
+    stepsBase: intFlag('steps-base', values['steps-base'], BOUNDS.steps.min, BOUNDS.steps.max),
+    stepsRelay: intFlag('steps-relay', values['steps-relay'], BOUNDS.steps.min, BOUNDS.steps.max),
+    guidanceBase: numberFlag('cfg', values.cfg, BOUNDS.guidance.min, BOUNDS.guidance.max),
+    guidanceRelay: numberFlag('cfg-relay', values['cfg-relay'], BOUNDS.guidance.min, BOUNDS.guidance.max),
   };
 }

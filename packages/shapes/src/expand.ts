@@ -90,76 +90,10 @@ export function expandPrompt(prompt: string, seed: number): Expansion {
   const text = normalise(prompt);
   const rng: Random = new PortableNoise(seed >>> 0, fnv1a(text));
   const notes: string[] = [];
-  let words = text.split(' ').filter(Boolean);
+  const words = text.split(' ').filter(Boolean);
 
-  // Background: "<colour> background", "background <colour>", or a trailing "on (a|the) <colour>".
-  let background: Colour | undefined;
-  for (let i = 0; i < words.length; i++) {
-    if (words[i] !== 'background' && words[i] !== 'backdrop') continue;
-    const before = COLOUR_OF.get(words[i - 1] ?? '');
-    const after = COLOUR_OF.get(words[i + 1] ?? '');
-    if (before) {
-      background = before;
-      words.splice(i - 1, 2);
-    } else if (after) {
-      background = after;
-      words.splice(i, 2);
-    } else {
-      words.splice(i, 1);
-    }
-    break;
-  }
-  if (!background) {
-    for (let i = 0; i < words.length; i++) {
-      if (words[i] !== 'on' && words[i] !== 'over' && words[i] !== 'against') continue;
-      let j = i + 1;
-      if (['a', 'an', 'the'].includes(words[j] ?? '')) j++;
-      const c = COLOUR_OF.get(words[j] ?? '');
-      const next = words[j + 1];
-      // "on white" (the colour ends its clause), not "on the red circle".
-      if (c && (next === undefined || [',', ';', '.', 'and', 'with'].includes(next))) {
-        background = c;
-        words.splice(i, j - i + 1);
-        break;
-      }
-    }
-  }
-
-  // Objects: split into clauses; each clause with a shape or colour word is one object.
-  let count: number | undefined;
-  const clauses: string[][] = [[]];
-  for (const w of words) {
-    if ([',', ';', ':', '.', 'and', 'with', 'plus', 'beside', 'next'].includes(w)) clauses.push([]);
-    else clauses[clauses.length - 1]!.push(w);
-  }
-  const found: Partial0[] = [];
-  for (const clause of clauses) {
-    const o: Partial0 = {};
-    let positional = false;
-    for (const w of clause) {
-      if (COUNT_OF.has(w)) count = COUNT_OF.get(w);
-      if (SIZE_OF.has(w)) o.size = SIZE_OF.get(w);
-      if (SHAPE_OF.has(w)) o.shape = SHAPE_OF.get(w);
-      if (COLOUR_OF.has(w)) o.colour = COLOUR_OF.get(w);
-      const v = V_OF.get(w);
-      const h = H_OF.get(w);
-      if (v && v !== 'middle') o.v = v;
-      if (h && h !== 'middle') o.h = h;
-      if (v === 'middle' || h === 'middle') positional = true;
-    }
-    if (positional) {
-      o.v ??= 'middle';
-      o.h ??= 'middle';
-    }
-    if (o.shape || o.colour || o.size) found.push(o);
-    else if ((o.v || o.h) && found.length > 0) {
-      // A clause of position only ("…, top right") belongs to the object before it.
-      const last = found[found.length - 1]!;
-      last.v ??= o.v;
-      last.h ??= o.h;
-    }
-  }
-  words = [];
+  const background = takeBackground(words);
+  const { found, count } = objectsOf(words);
   if (found.length > 2) {
     notes.push(`the shapes domain holds at most 2 objects; kept the first 2 of ${found.length}`);
     found.length = 2;
@@ -250,4 +184,79 @@ function freeCells(placed: SceneObject[], found: Partial0[]): Cell[] {
   }
   const free = CELLS.filter((c) => !reserved.has(c));
   return free.length ? free : CELLS.filter((c) => !placed.some((o) => o.cell === c));
+}
+
+/** Background: "<colour> background", "background <colour>", or a trailing "on (a|the) <colour>"; its words are removed. */
+function takeBackground(words: string[]): Colour | undefined {
+  let background: Colour | undefined;
+  for (let i = 0; i < words.length; i++) {
+    if (words[i] !== 'background' && words[i] !== 'backdrop') continue;
+    const before = COLOUR_OF.get(words[i - 1] ?? '');
+    const after = COLOUR_OF.get(words[i + 1] ?? '');
+    if (before) {
+      background = before;
+      words.splice(i - 1, 2);
+    } else if (after) {
+      background = after;
+      words.splice(i, 2);
+    } else {
+      words.splice(i, 1);
+    }
+    break;
+  }
+  if (!background) {
+    for (let i = 0; i < words.length; i++) {
+      if (words[i] !== 'on' && words[i] !== 'over' && words[i] !== 'against') continue;
+      let j = i + 1;
+      if (['a', 'an', 'the'].includes(words[j] ?? '')) j++;
+      const c = COLOUR_OF.get(words[j] ?? '');
+      const next = words[j + 1];
+      // "on white" (the colour ends its clause), not "on the red circle".
+      if (c && (next === undefined || [',', ';', '.', 'and', 'with'].includes(next))) {
+        background = c;
+        words.splice(i, j - i + 1);
+        break;
+      }
+    }
+  }
+
+  return background;
+}
+
+/** Objects: the words split into clauses; each clause with a shape, colour or size word is one object. */
+function objectsOf(words: readonly string[]): { found: Partial0[]; count: number | undefined } {
+  let count: number | undefined;
+  const clauses: string[][] = [[]];
+  for (const w of words) {
+    if ([',', ';', ':', '.', 'and', 'with', 'plus', 'beside', 'next'].includes(w)) clauses.push([]);
+    else clauses[clauses.length - 1]!.push(w);
+  }
+  const found: Partial0[] = [];
+  for (const clause of clauses) {
+    const o: Partial0 = {};
+    let positional = false;
+    for (const w of clause) {
+      if (COUNT_OF.has(w)) count = COUNT_OF.get(w);
+      if (SIZE_OF.has(w)) o.size = SIZE_OF.get(w);
+      if (SHAPE_OF.has(w)) o.shape = SHAPE_OF.get(w);
+      if (COLOUR_OF.has(w)) o.colour = COLOUR_OF.get(w);
+      const v = V_OF.get(w);
+      const h = H_OF.get(w);
+      if (v && v !== 'middle') o.v = v;
+      if (h && h !== 'middle') o.h = h;
+      if (v === 'middle' || h === 'middle') positional = true;
+    }
+    if (positional) {
+      o.v ??= 'middle';
+      o.h ??= 'middle';
+    }
+    if (o.shape || o.colour || o.size) found.push(o);
+    else if ((o.v || o.h) && found.length > 0) {
+      // A clause of position only ("…, top right") belongs to the object before it.
+      const last = found[found.length - 1]!;
+      last.v ??= o.v;
+      last.h ??= o.h;
+    }
+  }
+  return { found, count };
 }

@@ -2,16 +2,18 @@
  * The local stack: S3 and SQS servers, the stage workers as child processes, the API,
  * the sweep and the dead-letter monitor, all through the same adapters as in AWS.
  */
-import { type ChildProcess, fork } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
-import { connectWorker, jsonLogger, type Logger, markDeadLetter } from '@baton/worker';
+import { connectWorker, jsonLogger, type Logger } from '@baton/worker';
 import { serve } from '@hono/node-server';
+import { watchDeadLetters } from './dead-letter-monitor.ts';
 import { startLocalAws } from './local-aws.ts';
+import { WorkerPool } from './worker-pool.ts';
 
 export interface StackOptions {
   dataDir: string;
@@ -86,34 +88,20 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   // Workers: one child process per stage queue, restarted if one dies.
-  const workers = new Map<string, ChildProcess>();
-  let closing = false;
-  const spawnWorker = (stage: string) =>
-    new Promise<void>((resolve) => {
-      const child = fork(WORKER_ENTRY, [stage], {
-        execArgv: ['--import', 'tsx'],
-        env: {
-          ...process.env,
-          ...configToEnv(config),
-          BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
-          // Three worker processes share this machine's cores: one ONNX thread each unless told otherwise.
-          BATON_ORT_THREADS: process.env.BATON_ORT_THREADS ?? '1',
-          ...o.workerEnv,
-        },
-        stdio: ['ignore', o.workerLogs ?? 'inherit', 'inherit', 'ipc'],
-      });
-      workers.set(stage, child);
-      child.on('message', (m) => {
-        if ((m as { ready?: string }).ready) resolve();
-      });
-      child.on('exit', (code, signal) => {
-        resolve();
-        if (closing || workers.get(stage) !== child) return;
-        log('stack.worker_exited', { stage, code, signal });
-        void spawnWorker(stage);
-      });
-    });
-  if (o.workers ?? true) await Promise.all(STAGE_QUEUES.map(spawnWorker));
+  const pool = new WorkerPool(
+    WORKER_ENTRY,
+    {
+      ...process.env,
+      ...configToEnv(config),
+      BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
+      // Three worker processes share this machine's cores: one ONNX thread each unless told otherwise.
+      BATON_ORT_THREADS: process.env.BATON_ORT_THREADS ?? '1',
+      ...o.workerEnv,
+    },
+    o.workerLogs ?? 'inherit',
+    log,
+  );
+  if (o.workers ?? true) await Promise.all(STAGE_QUEUES.map((q) => pool.spawn(q)));
 
   // Jobs whose messages were lost (a restart: the local SQS keeps nothing) go back on their queues.
   const sweep = async (staleMs = o.staleAfterMs ?? 60_000) => {
@@ -128,46 +116,19 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   );
 
   // Dead letters: the job says so.
-  const dlqAbort = new AbortController();
   const dlqs = STAGE_QUEUES.map((q) => new SqsQueue(config, config.deadLetterQueues![q]!));
-  const watchDlq = async (queue: SqsQueue) => {
-    while (!dlqAbort.signal.aborted) {
-      try {
-        for (const m of await queue.receive(10, 1)) {
-          const marked = await markDeadLetter(jobs, m.body, m.id, o.maxReceiveCount ?? 3, webhooks);
-          log('stack.dead_letter', { messageId: m.id, ...marked });
-          await queue.delete(m.receiptHandle);
-        }
-      } catch (e) {
-        if (!dlqAbort.signal.aborted) log('stack.dlq_error', { error: String(e) });
-        await new Promise((r) => setTimeout(r, 500));
-      }
-    }
-  };
-  const dlqLoops = dlqs.map(watchDlq);
+  const deadLetters = watchDeadLetters(dlqs, jobs, o.maxReceiveCount ?? 3, webhooks, log);
 
   return {
     apiUrl,
     apiKey,
     keys: keyStore,
     config,
-    workers,
+    workers: pool.workers,
     sweep,
     close: async ({ kill = false } = {}) => {
-      closing = true;
       clearInterval(sweeper);
-      dlqAbort.abort();
-      await Promise.all(
-        [...workers.values()].map(
-          (w) =>
-            new Promise<void>((r) => {
-              if (w.exitCode !== null || w.signalCode !== null) return r();
-              w.once('exit', () => r());
-              w.kill(kill ? 'SIGKILL' : 'SIGTERM');
-            }),
-        ),
-      );
-      await Promise.allSettled(dlqLoops);
+      await Promise.all([pool.stop(kill), deadLetters.stop()]);
       await new Promise<void>((r) => server.close(() => r()));
       await aws.close();
     },

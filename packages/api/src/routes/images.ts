@@ -8,9 +8,8 @@ import { checkQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { ErrorSchema } from '../schemas.ts';
 
-export function imagesRoutes(api: Api) {
-  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
-  const route = createRoute({
+const imagesRoute = (api: Api) =>
+  createRoute({
     method: 'post',
     path: '/v1/images/generations',
     summary: 'Create images (OpenAI Images API)',
@@ -56,7 +55,10 @@ export function imagesRoutes(api: Api) {
       },
     },
   });
-  return app.openapi(route, async (c) => {
+
+export function imagesRoutes(api: Api) {
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
+  return app.openapi(imagesRoute(api), async (c) => {
     const b = c.req.valid('json');
     const key = c.get('key');
     const n = b.n ?? 1;

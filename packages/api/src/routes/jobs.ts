@@ -41,7 +41,7 @@ export function jobsRoutes(api: Api) {
     const plan = (id?: string) =>
       planJob(api, b, key, {
         seed: b.seed ?? randomSeed(),
-        ...(b.expand !== undefined && { expand: b.expand }),
+        ...(b.expand != null && { expand: b.expand }),
         ...(b.webhook && { webhook: b.webhook }),
         ...(id && { id }),
       });
