@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { promisify } from 'node:util';
 import { decodePng, parseCaption } from '@baton/shapes';
-import { stack, TEST_KEY } from './helpers.ts';
+import { stack, TEST_KEY, until } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
 const run = (args: string[]) =>
@@ -151,7 +151,7 @@ test('--api sends the job to a running stack', async () => {
 });
 
 test('keys create / list / revoke against a running stack; the new key works until revoked', async () => {
-  const s = await stack();
+  const s = await stack({ keyCacheMs: 200 });
   try {
     const stackFile = join(dir, 'stack.json');
     writeFileSync(stackFile, JSON.stringify(s.config));
@@ -175,8 +175,15 @@ test('keys create / list / revoke against a running stack; the new key works unt
     const ok = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(ok.status, 200);
     await exec(process.execPath, [BIN, 'keys', 'revoke', 'ci-bot', '--stack', stackFile]);
-    await new Promise((r) => setTimeout(r, 11_000)); // the API caches a verified key for 10 s
-    const revoked = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
+    // Revoked by another process: the API sees it once its key cache (200 ms here) expires.
+    const revoked = await until(
+      async () => {
+        const r = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
+        return r.status === 401 && r;
+      },
+      10_000,
+      'the revoked key to be refused',
+    );
     assert.equal(revoked.status, 401);
     const bad = spawnSync(process.execPath, [BIN, 'keys', 'create', '--stack', stackFile], {
       encoding: 'utf8',

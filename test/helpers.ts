@@ -2,6 +2,8 @@
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { type AwsConfig, STAGE_QUEUES, sqsClient } from '@baton/aws';
 import { type StackOptions, startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
 
@@ -70,4 +72,34 @@ export async function getJob(
     return getJob(apiUrl, id, headers, tries - 1);
   }
   return (await r.json()) as Record<string, any>;
+}
+
+/**
+ * Resolves once every stage queue is empty, nothing in flight included (the workers have
+ * taken and finished every message): what a test waits for after sending duplicates or a
+ * cancel, instead of a fixed sleep.
+ */
+export async function drained(config: AwsConfig, timeoutMs = 30_000): Promise<void> {
+  const client = sqsClient(config);
+  await until(
+    async () => {
+      const counts = await Promise.all(
+        STAGE_QUEUES.map(async (q) => {
+          const r = await client.send(
+            new GetQueueAttributesCommand({
+              QueueUrl: config.queues[q],
+              AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+            }),
+          );
+          return (
+            Number(r.Attributes?.ApproximateNumberOfMessages ?? 1) +
+            Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 1)
+          );
+        }),
+      );
+      return counts.every((n) => n === 0);
+    },
+    timeoutMs,
+    'the stage queues to drain',
+  );
 }

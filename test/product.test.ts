@@ -9,7 +9,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
 import type { Stack } from '@baton/stack';
 import { connectWorker } from '@baton/worker';
-import { auth, getJob, post, stack, until } from './helpers.ts';
+import { auth, drained, getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;
 let receiver: Server;
@@ -111,7 +111,7 @@ test('a redelivered stage is billed once', async () => {
   const { queues } = connectWorker(s.config);
   await queues.base.send({ v: 1, jobId: r.body.id, stage: 'base', correlationId: 'again' });
   await queues.relay.send({ v: 1, jobId: r.body.id, stage: 'relay1', correlationId: 'again' });
-  await new Promise((res) => setTimeout(res, 2000));
+  await drained(s.config);
   const afterUsage = await (await fetch(`${s.apiUrl}/v1/usage`, { headers: auth })).json();
   assert.deepEqual(afterUsage, before);
   const again = await getJob(s.apiUrl, r.body.id);
@@ -143,7 +143,7 @@ test('a cancelled job is billed only for the steps that ran', async () => {
     'partial usage',
   );
   assert.ok(partial.steps >= 2 && partial.steps < 200, `${partial.stage} billed ${partial.steps} steps`);
-  await new Promise((res) => setTimeout(res, 1000));
+  await drained(s.config);
   const j = await getJob(s.apiUrl, id);
   assert.equal(j.status, 'canceled');
   // Whole stages before the cancelled one, and the cancelled one to its step: never the rest.

@@ -12,7 +12,7 @@ import { readLatents, writeLatents } from '@baton/safetensors';
 import { decodePng, shapesDomain } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
 import { connectWorker, StageWorker, silent } from '@baton/worker';
-import { getJob, post, stack, until } from './helpers.ts';
+import { drained, getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;
 before(async () => {
@@ -73,7 +73,7 @@ test('a duplicated message does not compute twice and leaves the image unchanged
   for (const stage of ['base', 'relay1', 'decode'] as const) {
     await queues[stage === 'relay1' ? 'relay' : stage].send({ v: 1, jobId: id, stage, correlationId: 'dup' });
   }
-  await new Promise((res) => setTimeout(res, 2500));
+  await drained(s.config);
   const records = await jobs.records(id);
   for (const stage of ['base', 'relay1', 'decode']) {
     const computed = records.filter((x) => x.kind === 'done' && x.stage === stage && !x.reused);
@@ -127,7 +127,7 @@ test('a cancelled job stops at a step boundary and produces no image', async () 
     'the stage to stop',
   );
   assert.ok(stopped.steps < 200, `stopped at step ${stopped.steps}`);
-  await new Promise((res) => setTimeout(res, 1500));
+  await drained(s.config);
   const j = await getJob(s.apiUrl, id);
   assert.equal(j.status, 'canceled');
   assert.equal(await jobs.store.exists(keys.output(id, stopped.stage)), false, `${stopped.stage} stopped`);

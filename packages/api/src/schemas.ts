@@ -55,7 +55,7 @@ function generationFields(m: Manifest, sizes: number[]) {
   const prompt = z
     .string({ error: (i) => (i.input === undefined ? "'prompt' is required" : "'prompt' must be a string") })
     .superRefine((p, ctx) => {
-      const problem = promptProblem(m, p);
+      const problem = promptProblem(m, p, "'prompt'");
       if (problem) ctx.addIssue({ code: 'custom', message: problem });
     })
     .openapi({ maxLength: maxPromptChars(m), example: 'a big red circle top left on white' });

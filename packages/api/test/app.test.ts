@@ -134,7 +134,7 @@ test('cancel marks a queued job canceled; cancelling again is harmless', async (
 test('server-sent events end with the terminal state', async () => {
   const r = await post('/v1/jobs', { prompt: 'red circle', seed: 3 });
   const id = ((await r.json()) as { id: string }).id;
-  setTimeout(() => void post(`/v1/jobs/${id}/cancel`, {}), 200);
+  setTimeout(() => void post(`/v1/jobs/${id}/cancel`, {}), 50);
   const ev = await app.request(`/v1/jobs/${id}/events`);
   assert.equal(ev.headers.get('content-type'), 'text/event-stream');
   const text = await ev.text();

@@ -9,7 +9,6 @@ import {
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import type { AwsConfig } from './config.ts';
-import { isTransient } from './errors.ts';
 
 export interface BlobStore {
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
@@ -33,21 +32,8 @@ function notFound(e: unknown): boolean {
   return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
 }
 
-/** A dropped connection ("aborted", reset) or a 5xx: worth another try. */
-function retryable(e: unknown): boolean {
-  return isTransient(e) || (e instanceof Error && /aborted|socket hang up|ECONNRESET|EPIPE/i.test(e.message));
-}
-
-async function withRetry<T>(fn: () => Promise<T>, attempts = 4): Promise<T> {
-  for (let i = 1; ; i++) {
-    try {
-      return await fn();
-    } catch (e) {
-      if (i >= attempts || !retryable(e)) throw e;
-      await new Promise((r) => setTimeout(r, 50 * 2 ** i));
-    }
-  }
-}
+/** Attempts per call, the SDK's standard retry strategy deciding what is retried and how long to wait. */
+const MAX_ATTEMPTS = 4;
 
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
@@ -60,6 +46,7 @@ export class S3BlobStore implements BlobStore {
   ) {
     this.client = new S3Client({
       region: config.region,
+      maxAttempts: MAX_ATTEMPTS,
       // Without these a request the server stops answering hangs its caller (a worker, the
       // API) until the server gives up: the SDK's requestTimeout only warns unless told to throw.
       requestHandler: {
@@ -74,10 +61,8 @@ export class S3BlobStore implements BlobStore {
   }
 
   async put(key: string, body: Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
-    await withRetry(() =>
-      this.client.send(
-        new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
-      ),
+    await this.client.send(
+      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
     );
   }
 
@@ -87,16 +72,14 @@ export class S3BlobStore implements BlobStore {
     contentType = 'application/octet-stream',
   ): Promise<boolean> {
     try {
-      await withRetry(() =>
-        this.client.send(
-          new PutObjectCommand({
-            Bucket: this.bucket,
-            Key: key,
-            Body: body,
-            ContentType: contentType,
-            IfNoneMatch: '*',
-          }),
-        ),
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          Key: key,
+          Body: body,
+          ContentType: contentType,
+          IfNoneMatch: '*',
+        }),
       );
       return true;
     } catch (e) {
@@ -109,10 +92,8 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string): Promise<Uint8Array | null> {
     try {
-      return await withRetry(async () => {
-        const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
-        return r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
-      });
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
     } catch (e) {
       if (notFound(e)) return null;
       throw e;
@@ -121,7 +102,7 @@ export class S3BlobStore implements BlobStore {
 
   async exists(key: string): Promise<boolean> {
     try {
-      await withRetry(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
+      await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
       return true;
     } catch (e) {
       if (notFound(e)) return false;
@@ -133,10 +114,8 @@ export class S3BlobStore implements BlobStore {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const r = await withRetry(() =>
-        this.client.send(
-          new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
-        ),
+      const r = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: prefix, ContinuationToken: token }),
       );
       for (const o of r.Contents ?? []) if (o.Key) keys.push(o.Key);
       token = r.IsTruncated ? r.NextContinuationToken : undefined;
@@ -145,7 +124,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async delete(key: string): Promise<void> {
-    await withRetry(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
+    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
   }
 
   signedUrl(key: string, expiresInSeconds: number): Promise<string> {

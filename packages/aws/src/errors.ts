@@ -1,30 +1,18 @@
-/** Whether an AWS call's failure is worth retrying (throttling, 5xx, network) or not. */
+/**
+ * Whether an AWS call's failure is worth retrying (throttling, 5xx, a dropped or timed-out
+ * connection) or not: the SDK's own classification, the one its retry strategy uses.
+ */
+import { isServerError, isThrottlingError, isTransientError } from '@smithy/service-error-classification';
 
 export class TransientError extends Error {
   override readonly name = 'TransientError';
 }
 
-const TRANSIENT_CODES = new Set([
-  'ThrottlingException',
-  'Throttling',
-  'SlowDown',
-  'RequestTimeout',
-  'RequestTimeTooSkewed',
-  'ServiceUnavailable',
-  'InternalError',
-  'ECONNRESET',
-  'ECONNREFUSED',
-  'ETIMEDOUT',
-  'EPIPE',
-  'TimeoutError',
-]);
+type SdkError = Parameters<typeof isTransientError>[0];
 
 export function isTransient(e: unknown): boolean {
   if (e instanceof TransientError) return true;
   if (!(e instanceof Error)) return false;
-  const meta = (e as { $metadata?: { httpStatusCode?: number }; $retryable?: unknown; code?: string }) ?? {};
-  const status = meta.$metadata?.httpStatusCode;
-  if (status !== undefined && (status >= 500 || status === 429)) return true;
-  if (meta.$retryable) return true;
-  return TRANSIENT_CODES.has(e.name) || (meta.code !== undefined && TRANSIENT_CODES.has(meta.code));
+  const err = e as unknown as SdkError;
+  return isTransientError(err) || isThrottlingError(err) || isServerError(err) || e.name === 'TimeoutError';
 }

@@ -37,12 +37,12 @@ export function maxPromptChars(m: Manifest): number {
   return m.limits?.max_prompt_chars ?? 1000;
 }
 
-/** Why a prompt cannot be used, or null when it can. */
-export function promptProblem(m: Manifest, prompt: unknown): string | null {
-  if (typeof prompt !== 'string') return "'prompt' must be a string";
-  if (prompt.trim() === '') return "'prompt' must not be empty";
+/** Why a prompt cannot be used, or null when it can (`label`: how the caller names the field). */
+export function promptProblem(m: Manifest, prompt: unknown, label = 'prompt'): string | null {
+  if (typeof prompt !== 'string') return `${label} must be a string`;
+  if (prompt.trim() === '') return `${label} must not be empty`;
   const max = maxPromptChars(m);
-  if (prompt.length > max) return `'prompt' is ${prompt.length} characters; the limit is ${max}`;
+  if (prompt.length > max) return `${label} is ${prompt.length} characters; the limit is ${max}`;
   return null;
 }
 

@@ -32,6 +32,8 @@ export interface StackOptions {
   auth?: boolean;
   apiKey?: string;
   limits?: Partial<LimitsConfig>;
+  /** How long the API trusts a verified key before reading it again (ms; default 10 s). */
+  keyCacheMs?: number;
   /** Worker processes' JSON logs: to this process's stdout (default), or dropped. */
   workerLogs?: 'inherit' | 'ignore';
   /** Extra environment for worker processes. */
@@ -68,7 +70,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const { config } = aws;
   const { jobs, enqueue, webhooks } = connectWorker(config);
   const manifest = await loadManifest(modelDir());
-  const keyStore = new KeyStore(jobs.store);
+  const keyStore = new KeyStore(jobs.store, o.keyCacheMs);
   let apiKey = o.apiKey;
   if (o.auth ?? true) {
     if (apiKey) await keyStore.create('local', apiKey);

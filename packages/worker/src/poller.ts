@@ -30,6 +30,8 @@ export interface PollerOptions {
   /** Stop receiving when aborted; finish the batch in hand within `graceMs`, else give it back. */
   signal?: AbortSignal;
   graceMs?: number;
+  /** The clock heartbeats and the grace period are measured on (tests inject one). */
+  now?: () => number;
 }
 
 export class Poller {
@@ -54,7 +56,7 @@ export class Poller {
       );
     }
     o.signal?.addEventListener('abort', () => {
-      this.stoppingSince = Date.now();
+      this.stoppingSince = (o.now ?? Date.now)();
     });
   }
 
@@ -77,13 +79,14 @@ export class Poller {
 
   async process(messages: QueueMessage[]): Promise<void> {
     const { queue, worker, log } = this.o;
-    let lastBeat = Date.now();
+    const now = this.o.now ?? Date.now;
+    let lastBeat = now();
     const betweenSteps = async () => {
-      if (this.stoppingSince !== undefined && Date.now() - this.stoppingSince > (this.o.graceMs ?? 20_000)) {
+      if (this.stoppingSince !== undefined && now() - this.stoppingSince > (this.o.graceMs ?? 20_000)) {
         throw new TransientError('shutting down: giving the batch back');
       }
-      if (Date.now() - lastBeat >= this.heartbeat * 1000) {
-        lastBeat = Date.now();
+      if (now() - lastBeat >= this.heartbeat * 1000) {
+        lastBeat = now();
         await Promise.all(messages.map((m) => queue.extend(m.receiptHandle, this.visibility)));
       }
     };

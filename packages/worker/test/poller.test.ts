@@ -31,7 +31,7 @@ const message = (id: string): QueueMessage => ({
 
 /** A worker that runs `steps` steps per batch, calling the poller's hook between them. */
 function fakeWorker(
-  o: { steps?: number; stepMs?: number; retry?: string[]; throws?: Error } = {},
+  o: { steps?: number; stepMs?: number; retry?: string[]; throws?: Error; clock?: { t: number } } = {},
 ): StageWorker & { batches: string[][] } {
   const batches: string[][] = [];
   const w = {
@@ -42,7 +42,9 @@ function fakeWorker(
     ): Promise<BatchResult> {
       batches.push(ms.map((m) => m.id));
       for (let i = 0; i < (o.steps ?? 0); i++) {
-        await new Promise((r) => setTimeout(r, o.stepMs ?? 1));
+        // With an injected clock a step advances it; otherwise it takes real (short) time.
+        if (o.clock) o.clock.t += o.stepMs ?? 1;
+        else await new Promise((r) => setTimeout(r, o.stepMs ?? 1));
         await hooks.betweenSteps?.();
       }
       if (o.throws) throw o.throws;
@@ -87,17 +89,19 @@ test('a worker that throws gives the whole batch back for retry, never deletes i
 
 test('long stages extend the visibility of every message in hand, between steps', async () => {
   const queue = new FakeQueue();
+  const clock = { t: 0 };
   const p = new Poller({
     queue,
-    worker: fakeWorker({ steps: 12, stepMs: 100 }),
+    worker: fakeWorker({ steps: 12, stepMs: 100, clock }),
     log: silent,
     visibilityTimeoutSeconds: 2,
     heartbeatSeconds: 0.5,
+    now: () => clock.t,
   });
   await p.process([message('a'), message('b')]);
   const beats = queue.extended.filter(([, s]) => s === 2);
-  // ~1.2 s of steps with a beat every 0.5 s: two beats, each for both messages.
-  assert.ok(beats.length >= 2 && beats.length <= 6, `${beats.length} extensions`);
+  // 1.2 s of steps (on the injected clock) with a beat every 0.5 s: at 0.5 s and 1.0 s, each for both messages.
+  assert.equal(beats.length, 4, `${beats.length} extensions`);
   assert.deepEqual(new Set(beats.map(([h]) => h)), new Set(['rh-a', 'rh-b']));
   assert.deepEqual(queue.deleted.sort(), ['rh-a', 'rh-b']);
 });
