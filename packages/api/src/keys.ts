@@ -1,7 +1,6 @@
 /**
  * API keys, stored only as SHA-256 hashes in the bucket:
  *   keys/{sha256(key)}.json   {id, name, hash, webhookSecret, createdAt, revokedAt?}
- *   key-ids/{id}              the hash, to revoke by id or name
  * A presented key is hashed and looked up; the stored hash is compared in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -48,7 +47,6 @@ export class KeyStore {
       createdAt: this.now(),
     };
     await this.store.put(`keys/${hash}.json`, JSON.stringify(record), 'application/json');
-    await this.store.put(`key-ids/${record.id}`, hash, 'text/plain');
     return { key, record };
   }
 

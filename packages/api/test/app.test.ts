@@ -134,10 +134,14 @@ test('cancel marks a queued job canceled; cancelling again is harmless', async (
 test('server-sent events end with the terminal state', async () => {
   const r = await post('/v1/jobs', { prompt: 'red circle', seed: 3 });
   const id = ((await r.json()) as { id: string }).id;
-  setTimeout(() => void post(`/v1/jobs/${id}/cancel`, {}), 50);
   const ev = await app.request(`/v1/jobs/${id}/events`);
   assert.equal(ev.headers.get('content-type'), 'text/event-stream');
-  const text = await ev.text();
+  // Cancel once the first event has arrived (a condition, not a timer), then read to the end.
+  const reader = ev.body!.getReader();
+  const decoder = new TextDecoder();
+  let text = decoder.decode((await reader.read()).value);
+  await post(`/v1/jobs/${id}/cancel`, {});
+  for (let r = await reader.read(); !r.done; r = await reader.read()) text += decoder.decode(r.value);
   assert.match(text, /event: progress/);
   assert.match(text, /event: canceled\ndata: \{.*"status":"canceled"/);
 });
