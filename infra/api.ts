@@ -5,7 +5,7 @@ import { bucket } from './storage';
 
 export const apiFunction = new sst.aws.Function('Api', {
   handler: 'functions/api/index.handler',
-  runtime: 'nodejs20.x',
+  runtime: 'nodejs22.x',
   url: true,
   timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
   memory: '512 MB',

@@ -18,7 +18,7 @@ export const workers =
         queues[stage].subscribe(
           {
             handler: 'functions/worker/index.handler',
-            runtime: 'nodejs20.x',
+            runtime: 'nodejs22.x',
             timeout: `${config.workerTimeoutSeconds} seconds`,
             memory: `${config.workerMemoryMb} MB`,
             link,
@@ -41,7 +41,7 @@ for (const stage of STAGES) {
   deadLetterQueues[stage].subscribe(
     {
       handler: 'functions/dead-letter/index.handler',
-      runtime: 'nodejs20.x',
+      runtime: 'nodejs22.x',
       timeout: '30 seconds',
       link,
       environment: { BATON_MAX_RECEIVE_COUNT: String(config.maxReceiveCount) },
@@ -54,7 +54,7 @@ for (const stage of STAGES) {
 webhookQueue.subscribe(
   {
     handler: 'functions/webhooks/index.handler',
-    runtime: 'nodejs20.x',
+    runtime: 'nodejs22.x',
     timeout: '60 seconds',
     link,
   },
@@ -67,7 +67,7 @@ new sst.aws.Cron('Sweep', {
   schedule: 'rate(5 minutes)',
   function: {
     handler: 'functions/sweep/index.handler',
-    runtime: 'nodejs20.x',
+    runtime: 'nodejs22.x',
     timeout: '5 minutes',
     link,
     environment: {

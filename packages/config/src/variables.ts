@@ -18,29 +18,16 @@ const variable = <S extends z.ZodType>(schema: S, def: string, doc: string): Var
   doc,
 });
 
+/** A whole number in min…max, from its text. */
+const wholeNumber = (min: number, max: number) => {
+  const error = `must be a whole number in ${min}…${max}`;
+  return z.coerce.number({ error }).int({ error }).min(min, { error }).max(max, { error });
+};
 const int = (def: number, min: number, max: number, doc: string) =>
-  variable(
-    z.coerce
-      .number({ error: `must be a whole number in ${min}…${max}` })
-      .int({ error: `must be a whole number in ${min}…${max}` })
-      .min(min, { error: `must be a whole number in ${min}…${max}` })
-      .max(max, { error: `must be a whole number in ${min}…${max}` })
-      .default(def),
-    String(def),
-    doc,
-  );
+  variable(wholeNumber(min, max).default(def), String(def), doc);
 /** A number whose default depends on the deployment (the doc says which): unset stays undefined. */
 const intPer = (min: number, max: number, doc: string) =>
-  variable(
-    z.coerce
-      .number({ error: `must be a whole number in ${min}…${max}` })
-      .int({ error: `must be a whole number in ${min}…${max}` })
-      .min(min, { error: `must be a whole number in ${min}…${max}` })
-      .max(max, { error: `must be a whole number in ${min}…${max}` })
-      .optional(),
-    'per deployment',
-    doc,
-  );
+  variable(wholeNumber(min, max).optional(), 'per deployment', doc);
 const text = (doc: string) => variable(z.string().min(1).optional(), '', doc);
 const textOr = (def: string, doc: string) => variable(z.string().min(1).default(def), def, doc);
 const url = (doc: string) => variable(z.url({ error: 'must be an absolute URL' }).optional(), '', doc);

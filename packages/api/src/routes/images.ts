@@ -6,7 +6,7 @@ import type { Api, Env } from '../context.ts';
 import { waitForJobs } from '../job-access.ts';
 import { checkQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { errorResponse } from './responses.ts';
 
 const imagesRoute = (api: Api) =>
   createRoute({
@@ -48,11 +48,8 @@ const imagesRoute = (api: Api) =>
           },
         },
       },
-      400: { description: 'Invalid request', content: { 'application/json': { schema: ErrorSchema } } },
-      429: {
-        description: 'Rate limit or quota; see Retry-After',
-        content: { 'application/json': { schema: ErrorSchema } },
-      },
+      400: errorResponse('Invalid request'),
+      429: errorResponse('Rate limit or quota; see Retry-After'),
     },
   });
 

@@ -8,40 +8,39 @@ import { visibleJob } from '../job-access.ts';
 import type { KeyRecord } from '../keys.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { JobSchema, publicJob } from '../presenter.ts';
-import { ErrorSchema } from '../schemas.ts';
+import { errorResponse, json } from './responses.ts';
 
 const params = z.object({ id: z.string().openapi({ example: 'job_abcdefghijklmnop' }) });
-const json = (schema: z.ZodType, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
-const notFoundResponse = json(ErrorSchema, 'Not found (also: another key’s job)');
+const notFoundResponse = errorResponse('Not found (also: another key’s job)');
+
+/** A route about one job that answers the job object. */
+const jobRoute = (method: 'get' | 'post', path: string, summary: string, answer: string) =>
+  createRoute({
+    method,
+    path,
+    summary,
+    request: { params },
+    responses: { 200: json(JobSchema, answer), 404: notFoundResponse },
+  });
 
 export function jobViewRoutes(api: Api) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   const origin = (url: string) => new URL(url).origin;
 
-  const get = createRoute({
-    method: 'get',
-    path: '/v1/jobs/{id}',
-    summary: 'A job: status, stage, step, timings, usage',
-    request: { params },
-    responses: { 200: json(JobSchema, 'The job'), 404: notFoundResponse },
-  });
+  const get = jobRoute('get', '/v1/jobs/{id}', 'A job: status, stage, step, timings, usage', 'The job');
   app.openapi(get, async (c) => {
-    const s = await visibleJob(api, c.req.param('id'), c.get('key'));
+    const s = await visibleJob(api, c.req.valid('param').id, c.get('key'));
     return c.json(publicJob(s, origin(c.req.url), api.links), 200);
   });
 
-  const cancel = createRoute({
-    method: 'post',
-    path: '/v1/jobs/{id}/cancel',
-    summary: 'Cancel a job (a finished job stays as it is)',
-    request: { params },
-    responses: { 200: json(JobSchema, 'The job after the cancel'), 404: notFoundResponse },
-  });
+  const cancel = jobRoute(
+    'post',
+    '/v1/jobs/{id}/cancel',
+    'Cancel a job (a finished job stays as it is)',
+    'The job after the cancel',
+  );
   app.openapi(cancel, async (c) => {
-    const id = c.req.param('id');
+    const { id } = c.req.valid('param');
     await visibleJob(api, id, c.get('key'));
     const s = await api.jobs.cancel(id);
     if (!s) throw notFound(`job ${id}`);

@@ -7,13 +7,9 @@ import { visibleJob } from '../job-access.ts';
 import { checkQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { JobSchema, publicJob } from '../presenter.ts';
-import { ErrorSchema } from '../schemas.ts';
-import { jobViewRoutes } from './job-view.ts';
 
-const json = (schema: z.ZodType, description: string) => ({
-  description,
-  content: { 'application/json': { schema } },
-});
+import { jobViewRoutes } from './job-view.ts';
+import { errorResponse, json } from './responses.ts';
 
 export function jobsRoutes(api: Api) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
@@ -27,9 +23,9 @@ export function jobsRoutes(api: Api) {
     },
     responses: {
       202: json(JobSchema, 'Accepted'),
-      400: json(ErrorSchema, 'Invalid request'),
-      409: json(ErrorSchema, 'Idempotency-Key reused with another body'),
-      429: json(ErrorSchema, 'Rate limit or concurrent-job quota; see Retry-After'),
+      400: errorResponse('Invalid request'),
+      409: errorResponse('Idempotency-Key reused with another body'),
+      429: errorResponse('Rate limit or concurrent-job quota; see Retry-After'),
     },
   });
   app.openapi(create, async (c) => {

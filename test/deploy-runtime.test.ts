@@ -1,0 +1,25 @@
+/**
+ * AWS no longer creates nodejs20.x functions (blocked since 2026-08-31): every function and the
+ * GPU image must run a Node that Lambda still supports. Read from the infra sources as deployed.
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+const root = join(import.meta.dirname, '..');
+const SUPPORTED = new Set(['nodejs22.x', 'nodejs24.x']);
+
+test('every Lambda pins a supported Node runtime, and the GPU image the same major', () => {
+  const pinned: string[] = [];
+  for (const f of readdirSync(join(root, 'infra')).filter((f) => f.endsWith('.ts'))) {
+    const text = readFileSync(join(root, 'infra', f), 'utf8');
+    for (const m of text.matchAll(/runtime:\s*'([^']+)'/g)) pinned.push(`${f}: ${m[1]}`);
+  }
+  assert.ok(pinned.length > 0, 'the infra pins its runtimes');
+  for (const p of pinned) assert.ok(SUPPORTED.has(p.split(': ')[1]!), p);
+  const docker = readFileSync(join(root, 'functions/container/Dockerfile'), 'utf8');
+  const major = Number(/ARG NODE_VERSION=(\d+)\./.exec(docker)?.[1]);
+  assert.ok(major === 22 || major === 24, `GPU image Node ${major}`);
+  assert.match(docker, new RegExp(`--target=node${major}`), 'the bundle targets the image’s Node');
+});
