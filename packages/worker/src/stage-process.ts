@@ -1,8 +1,6 @@
 /**
  * A stage worker as the entry points build it, and the long-running process around a
  * poller (the local stack's worker processes and the GPU container): one place for the
- * settings, read from the environment with per-deployment defaults.
- *
  * settings, from the configuration (@baton/config: BATON_PROGRESS_MS, BATON_BATCH_SIZE, …)
  * over per-deployment defaults.
  *
