@@ -4,7 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { connectJobs } from '@baton/jobs';
+import { connectJobs, type JobStore, usageDay } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { type LocalAws, startLocalAws } from '@baton/stack';
@@ -15,10 +15,12 @@ let keys: KeyStore;
 let A: string;
 let B: string;
 let app: ReturnType<typeof createApp>;
+let jobStore: JobStore;
 
 before(async () => {
   aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-keys-')) });
   const w = connectJobs(aws.config);
+  jobStore = w.jobs;
   keys = new KeyStore(w.store, 0);
   A = (await keys.create('alice')).key;
   B = (await keys.create('bob')).key;
@@ -94,9 +96,31 @@ test('isolation: another key’s job is 404 on every route, and lists show only 
     ((await (await call('GET', `/v1/jobs/${id}`, A)).json()) as { status: string }).status,
     'queued',
   );
-  // Usage is per key too.
-  const usage = (await (await call('GET', '/v1/usage', B)).json()) as { key: string; data: unknown[] };
-  assert.match(usage.key, /^key_/);
+  // Usage is per key too: a stage billed to A's job shows in A's ledger, never in B's.
+  const request = (await jobStore.request(id))!;
+  await jobStore.bill({
+    jobId: id,
+    owner: request.owner!,
+    stage: 'base',
+    day: usageDay(request.createdAt),
+    computeMs: 120,
+    steps: 32,
+    pixels: 4096,
+    batch: 1,
+    costUsd: 0.001,
+    complete: true,
+    at: Date.now(),
+  });
+  type Usage = { key: string; data: { jobs: number; steps: number }[] };
+  const usageOf = async (k: string) => (await (await call('GET', '/v1/usage', k)).json()) as Usage;
+  const [a, b] = [await usageOf(A), await usageOf(B)];
+  assert.equal(a.key, request.owner);
+  assert.notEqual(b.key, a.key);
+  assert.deepEqual(
+    a.data.map((d) => [d.jobs, d.steps]),
+    [[1, 32]],
+  );
+  assert.deepEqual(b.data, []);
 });
 
 test('Idempotency-Key: same key and body → same job; different body → 409', async () => {

@@ -3,46 +3,14 @@ import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { Ajv } from 'ajv';
-import schema from './manifest.schema.json' with { type: 'json' };
+import type { FromSchema } from 'json-schema-to-ts';
+import { manifestSchema } from './manifest-schema.ts';
 
-export type DType = 'float32' | 'float16' | 'int64' | 'int32';
-
-export interface ComponentSpec {
-  file: string;
-  sha256: string;
-  inputs: Record<string, DType>;
-  outputs: Record<string, DType>;
-}
-
-export interface StageSettings {
-  component: string;
-  steps: number;
-  guidance: number;
-}
-
-export interface Manifest {
-  schema_version: 1;
-  id: string;
-  description?: string;
-  prediction_type: 'epsilon' | 'v_prediction' | 'sample';
-  schedule: {
-    num_train_timesteps: number;
-    beta_start: number;
-    beta_end: number;
-    beta_schedule: 'scaled_linear' | 'linear';
-  };
-  latent_channels: number;
-  vae_scale_factor: number;
-  vae_scaling_factor: number;
-  tokenizer: { file: string; sha256: string; max_length: number };
-  components: Record<string, ComponentSpec>;
-  base: { resolution: number };
-  relay: { scale: 2; start_t: number; max_stages: number };
-  variants: Record<string, { base: StageSettings; relay?: StageSettings }>;
-  single_stage?: StageSettings & { resolution: number };
-  limits?: { max_prompt_chars?: number; max_batch?: number };
-  prompt_expander?: 'shapes' | 'llm' | 'none';
-}
+/** A manifest as its schema describes it. */
+export type Manifest = FromSchema<typeof manifestSchema>;
+export type ComponentSpec = Manifest['components'][string];
+export type DType = ComponentSpec['inputs'][string];
+export type StageSettings = Manifest['variants'][string]['base'];
 
 export class ManifestError extends Error {
   override readonly name = 'ManifestError';
@@ -50,7 +18,7 @@ export class ManifestError extends Error {
   readonly permanent = true;
 }
 
-const validate = new Ajv({ allErrors: true }).compile<Manifest>(schema);
+const validate = new Ajv({ allErrors: true }).compile<Manifest>(manifestSchema);
 
 /** Validates a parsed manifest against the schema and its cross-references. */
 export function parseManifest(json: unknown, source = 'manifest'): Manifest {
@@ -59,6 +27,8 @@ export function parseManifest(json: unknown, source = 'manifest'): Manifest {
     throw new ManifestError(`${source} is not a valid schema_version 1 manifest: ${errs}`);
   }
   const m = json;
+  // Required here rather than in the schema: json-schema-to-ts cannot type a required key of a map.
+  if (!m.variants.standard) throw new ManifestError(`${source}: variants must include "standard"`);
   for (const [name, v] of Object.entries(m.variants)) {
     for (const stage of [v.base, v.relay]) {
       if (stage && !m.components[stage.component]) {

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { tensor } from '@baton/diffusion';
 import { checkFeeds, chooseProvider, ModelFamily, parseManifest, supportedSizes } from '../src/index.ts';
+import { manifestSchema } from '../src/manifest-schema.ts';
 
 const MODEL =
   process.env.BATON_MODEL_DIR ?? fileURLToPath(new URL('../../../models/shapes-v1', import.meta.url));
@@ -108,4 +109,9 @@ test('the execution provider comes from configuration, with a reason', () => {
   assert.match(chooseProvider('auto').reason, /no CUDA provider library/);
   assert.throws(() => chooseProvider('cuda'), /ONNXRUNTIME_NODE_INSTALL=cuda12/);
   assert.throws(() => chooseProvider('tpu'), /must be auto, cpu or cuda/);
+});
+
+test('manifest.schema.json is the one written from manifest-schema.ts (npm run manifest:schema)', () => {
+  const onDisk = JSON.parse(readFileSync(new URL('../src/manifest.schema.json', import.meta.url), 'utf8'));
+  assert.deepEqual(onDisk, JSON.parse(JSON.stringify(manifestSchema)));
 });

@@ -123,13 +123,27 @@ test('permanent failures mark the job failed and are not retried; garbage is dro
   const { jobs, worker, store } = setup();
   const a = await accept(jobs, 'red circle', 5);
   const other = await accept(jobs, 'red circle', 6, { model: 'some-other-model' });
+  const bystander = await accept(jobs, 'blue square', 7);
+  const before = new Set(store.objects.keys());
   const r = await worker.handle([
     { id: 'g', body: 'not json' },
+    {
+      id: 'long',
+      body: JSON.stringify({ v: 1, jobId: 'x'.repeat(2000), stage: 'base', correlationId: 'c' }),
+    },
     message('job_aaaaaaaaaaaaaaaa', 'base'),
+    message(bystander.id, 'relay7'), // a stage its job does not have: not its job's failure
     message(a.id, 'relay1'), // its input (the base latents) does not exist
     message(other.id, 'base'),
   ]);
   assert.deepEqual(r.retry, []);
+  // Garbage, unknown jobs and foreign stages are dropped without writing anything.
+  const written = [...store.objects.keys()].filter((k) => !before.has(k));
+  assert.ok(
+    written.every((k) => k.includes(a.id) || k.includes(other.id)),
+    `only the failed jobs got records: ${written.join(', ')}`,
+  );
+  assert.equal((await jobs.state(bystander.id))?.status, 'queued');
   const sa = await jobs.state(a.id);
   assert.equal(sa?.status, 'failed');
   assert.equal(sa?.error?.code, 'missing_input');
