@@ -16,4 +16,5 @@ export const apiFunction = new sst.aws.Function('Api', {
 });
 
 export const router = new sst.aws.Router('Edge');
-router.route('/', apiFunction.url);
+// CloudFront's default read timeout (20 s) would cut the synchronous wait: config.ts checks the relation.
+router.route('/', apiFunction.url, { readTimeout: `${config.routerReadTimeoutSeconds} seconds` });

@@ -24,6 +24,8 @@ export const config = {
   expireImagesDays: num('BATON_EXPIRE_IMAGES_DAYS', 30),
   /** How long POST /v1/images/generations waits before answering 202 (ms). */
   syncWaitMs: num('BATON_SYNC_WAIT_MS', 25_000),
+  /** How long CloudFront (the Router) waits for the API's answer (s; CloudFront allows 1…60). */
+  routerReadTimeoutSeconds: num('BATON_ROUTER_READ_TIMEOUT_SECONDS', 60),
   gpu: {
     instanceType: env('BATON_GPU_INSTANCE_TYPE', 'g5.xlarge'),
     maxInstances: num('BATON_GPU_MAX_INSTANCES', 4),
@@ -37,6 +39,12 @@ export const config = {
 if (config.profile !== 'cpu' && config.profile !== 'gpu')
   throw new Error(`BATON_PROFILE must be cpu or gpu, not ${config.profile}`);
 if (config.batchSize < 1 || config.batchSize > 10) throw new Error('BATON_BATCH_SIZE must be in 1…10 (SQS)');
+// The synchronous images endpoint must answer (202 at the latest) before CloudFront gives up on it.
+if (config.syncWaitMs / 1000 + 5 > config.routerReadTimeoutSeconds || config.routerReadTimeoutSeconds > 60) {
+  throw new Error(
+    `BATON_SYNC_WAIT_MS (${config.syncWaitMs} ms) + 5 s must fit in the Router's read timeout (${config.routerReadTimeoutSeconds} s, at most 60)`,
+  );
+}
 if (config.expireLatentsDays >= config.expireImagesDays) {
   throw new Error('BATON_EXPIRE_LATENTS_DAYS must be shorter than BATON_EXPIRE_IMAGES_DAYS');
 }

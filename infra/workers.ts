@@ -4,13 +4,11 @@
  * small function that marks the job failed.
  */
 import { config, STAGES } from './config';
+import { modelLambda } from './lambda-package';
 import { deadLetterQueues, queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
 const link = [bucket, queues.base, queues.relay, queues.decode, webhookQueue];
-
-// The model family and the native ONNX runtime travel beside the bundle, not inside it.
-const modelFiles = [{ from: 'models/shapes-v1', to: 'models/shapes-v1' }];
 
 export const workers =
   config.profile === 'cpu'
@@ -22,9 +20,9 @@ export const workers =
             timeout: `${config.workerTimeoutSeconds} seconds`,
             memory: `${config.workerMemoryMb} MB`,
             link,
-            environment: { BATON_STAGE_QUEUE: stage, BATON_MODEL_DIR: 'models/shapes-v1' },
-            copyFiles: modelFiles,
-            nodejs: { install: ['onnxruntime-node'] },
+            // The model family and the native ONNX runtime travel beside the bundle, not inside it.
+            ...modelLambda,
+            environment: { ...modelLambda.environment, BATON_STAGE_QUEUE: stage },
           },
           {
             batch: {
@@ -63,7 +61,7 @@ webhookQueue.subscribe(
 
 // A message lost between accepting a job and enqueueing it (or a stage stuck longer than its
 // visibility allows) is found by the sweep and its stage enqueued again; duplicates are harmless.
-new sst.aws.Cron('Sweep', {
+new sst.aws.CronV2('Sweep', {
   schedule: 'rate(5 minutes)',
   function: {
     handler: 'functions/sweep/index.handler',
