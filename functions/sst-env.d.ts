@@ -11,5 +11,6 @@ declare module 'sst' {
     RelayDeadLetters: { url: string; type: 'sst.aws.Queue' };
     DecodeDeadLetters: { url: string; type: 'sst.aws.Queue' };
     WebhookQueue: { url: string; type: 'sst.aws.Queue' };
+    UrlSecret: { value: string; type: 'sst.sst.Secret' };
   }
 }

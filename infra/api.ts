@@ -3,14 +3,25 @@ import { config } from './config';
 import { queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
+/** Signs image links: the same on every API instance (`npx sst secret set UrlSecret …`). */
+export const urlSecret = new sst.Secret('UrlSecret');
+
 export const apiFunction = new sst.aws.Function('Api', {
   handler: 'functions/api/index.handler',
   runtime: 'nodejs22.x',
   url: true,
+  // Server-sent events stream as written (Hono's streamHandle); buffered, a client would see nothing until the end.
+  streaming: true,
   timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
   memory: '512 MB',
-  link: [bucket, queues.base, queues.relay, queues.decode, webhookQueue],
-  environment: { BATON_MODEL_DIR: 'models/shapes-v1', BATON_SYNC_WAIT_MS: String(config.syncWaitMs) },
+  link: [bucket, queues.base, queues.relay, queues.decode, webhookQueue, urlSecret],
+  // Every run-time setting the docs mention arrives through the infra, not by hand.
+  environment: {
+    BATON_MODEL_DIR: 'models/shapes-v1',
+    BATON_SYNC_WAIT_MS: String(config.syncWaitMs),
+    BATON_RATE_PER_MINUTE: String(config.ratePerMinute),
+    BATON_MAX_CONCURRENT_JOBS: String(config.maxConcurrentJobs),
+  },
   // The API reads the manifest (sizes, limits), never the ONNX files.
   copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],
 });

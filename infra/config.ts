@@ -26,6 +26,9 @@ export const config = {
   syncWaitMs: num('BATON_SYNC_WAIT_MS', 25_000),
   /** How long CloudFront (the Router) waits for the API's answer (s; CloudFront allows 1…60). */
   routerReadTimeoutSeconds: num('BATON_ROUTER_READ_TIMEOUT_SECONDS', 60),
+  /** Per-key limits the API enforces. */
+  ratePerMinute: num('BATON_RATE_PER_MINUTE', 120),
+  maxConcurrentJobs: num('BATON_MAX_CONCURRENT_JOBS', 16),
   gpu: {
     instanceType: env('BATON_GPU_INSTANCE_TYPE', 'g5.xlarge'),
     maxInstances: num('BATON_GPU_MAX_INSTANCES', 4),

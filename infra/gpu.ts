@@ -10,7 +10,9 @@ import { bucket } from './storage';
 
 function gpuWorkers() {
   if (!config.gpu.image) throw new Error('BATON_PROFILE=gpu needs BATON_GPU_IMAGE (see docs/deploy.md)');
-  const vpc = new sst.aws.Vpc('GpuVpc');
+  // Tasks in private subnets reach ECS, ECR, SQS, S3, Logs and webhook URLs through a managed
+  // NAT gateway (one per AZ; cost in docs/deploy.md). Without it the agent cannot even register.
+  const vpc = new sst.aws.Vpc('GpuVpc', { nat: 'managed' });
   const cluster = new aws.ecs.Cluster('GpuCluster');
 
   const ami = aws.ssm.getParameterOutput({
@@ -55,7 +57,8 @@ function gpuWorkers() {
       },
     },
   });
-  new aws.ecs.ClusterCapacityProviders('GpuClusterCapacity', {
+  // Services are created only once the capacity provider is attached (else a first deploy fails).
+  const attached = new aws.ecs.ClusterCapacityProviders('GpuClusterCapacity', {
     clusterName: cluster.name,
     capacityProviders: [capacity.name],
     defaultCapacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
@@ -126,6 +129,8 @@ function gpuWorkers() {
           resourceRequirements: [{ type: 'GPU', value: '1' }],
           environment: [
             { name: 'BATON_STAGE_QUEUE', value: stage },
+            // The SDK in a container has no Lambda-provided region.
+            { name: 'AWS_REGION', value: aws.getRegionOutput().name },
             { name: 'BATON_BATCH_SIZE', value: String(config.batchSize) },
             { name: 'BATON_VISIBILITY_SECONDS', value: String(6 * config.workerTimeoutSeconds) },
             ...resourceEnv,
@@ -150,7 +155,7 @@ function gpuWorkers() {
         capacityProviderStrategies: [{ capacityProvider: capacity.name, weight: 1 }],
         networkConfiguration: { subnets: vpc.privateSubnets, securityGroups: vpc.securityGroups },
       },
-      { ignoreChanges: ['desiredCount'] },
+      { ignoreChanges: ['desiredCount'], dependsOn: [attached] },
     );
 
     const target = new aws.appautoscaling.Target(`${title}GpuScaling`, {

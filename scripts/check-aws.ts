@@ -89,7 +89,21 @@ async function invoke(
   event: unknown,
   env: Record<string, string>,
 ): Promise<unknown> {
+  // Lambda's response-streaming runtime (the awslambda global) for the API's streaming handler.
   const runner = `
+    const { Writable } = await import('node:stream');
+    let streamed;
+    globalThis.awslambda = {
+      streamifyResponse: (fn) => async (event, context) => {
+        const body = [];
+        streamed = { statusCode: 200, body: '' };
+        const stream = new Writable({ write(c, _e, done) { body.push(String(c)); done(); } });
+        await fn(event, stream, context);
+        streamed.body = body.join('');
+        return streamed;
+      },
+      HttpResponseStream: { from: (stream, meta) => { streamed.statusCode = meta.statusCode; return stream; } },
+    };
     const { handler } = await import(${JSON.stringify(join(dir, handler.replace(/\.ts$/, '.mjs')))});
     const r = await handler(JSON.parse(process.env.EVENT), { getRemainingTimeInMillis: () => 120000 });
     process.stdout.write('\\n@@RESULT ' + JSON.stringify(r ?? null) + '\\n');
@@ -114,6 +128,7 @@ function linkEnv(c: AwsConfig, webhookQueue: string): Record<string, string> {
     SST_RESOURCE_DecodeQueue: res('sst.aws.Queue', { url: c.queues.decode }),
     SST_RESOURCE_WebhookQueue: res('sst.aws.Queue', { url: webhookQueue }),
     SST_RESOURCE_App: JSON.stringify({ name: 'baton', stage: 'check' }),
+    SST_RESOURCE_UrlSecret: res('sst.sst.Secret', { value: 'check-url-secret' }),
     BATON_S3_ENDPOINT: c.s3Endpoint!,
     BATON_SQS_ENDPOINT: c.sqsEndpoint!,
     BATON_LOCAL_CREDENTIALS: c.credentials!.accessKeyId,

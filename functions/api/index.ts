@@ -3,7 +3,8 @@ import { createApp, expanderFor, KeyStore } from '@baton/api';
 import { config } from '@baton/config';
 import { connectJobs } from '@baton/jobs';
 import { loadManifest } from '@baton/runtime/manifest';
-import { handle } from 'hono/aws-lambda';
+import { streamHandle } from 'hono/aws-lambda';
+import { Resource } from 'sst';
 import { awsConfig } from '../resources.ts';
 
 const { jobs, enqueue, store } = connectJobs(awsConfig());
@@ -22,8 +23,10 @@ export const app = createApp({
   expander: expanderFor(manifest.prompt_expander),
   config: {
     syncWaitMs: c.BATON_SYNC_WAIT_MS ?? 25_000,
-    ...(c.BATON_URL_SECRET && { urlSecret: c.BATON_URL_SECRET }),
+    // One secret for every instance (an sst.Secret): a link signed by one verifies on all.
+    urlSecret: Resource.UrlSecret.value,
   },
 });
 
-export const handler = handle(app);
+/** Lambda response streaming: server-sent events reach the client as they are written. */
+export const handler = streamHandle(app);

@@ -13,6 +13,7 @@ import { keys } from '@baton/jobs';
 import { type LocalAws, startLocalAws } from '@baton/stack';
 import { connectWorker } from '@baton/worker';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
+import { apiHandler, invokeStreaming } from './lambda-stream.ts';
 
 let aws: LocalAws;
 let config: AwsConfig;
@@ -24,6 +25,7 @@ function linkEnv(c: AwsConfig) {
   process.env.SST_RESOURCE_DecodeQueue = JSON.stringify({ url: c.queues.decode, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_WebhookQueue = JSON.stringify({ url: aws.webhookQueueUrl, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_App = JSON.stringify({ name: 'baton', stage: 'test' });
+  process.env.SST_RESOURCE_UrlSecret = JSON.stringify({ value: 'test-url-secret', type: 'sst.sst.Secret' });
   // Webhook retries come back from the queue after 1 s here (10 s, 1 min, 5 min, 15 min in AWS).
   process.env.BATON_WEBHOOK_BACKOFF_MS = '1000,1000';
   process.env.BATON_S3_ENDPOINT = c.s3Endpoint;
@@ -89,7 +91,7 @@ function functionUrlEvent(method: string, path: string, body?: unknown) {
 }
 
 test('API handler answers function-URL events: create a job, read it, reject bad input', async () => {
-  const { handler } = await import('../api/index.ts');
+  const handler = await apiHandler();
   const created = (await handler(
     functionUrlEvent('POST', '/v1/jobs', { prompt: 'red circle', seed: 1, size: '64x64' }) as never,
   )) as {
@@ -115,7 +117,7 @@ test('API handler answers function-URL events: create a job, read it, reject bad
 test('worker handler: one failing message in a batch comes back alone in batchItemFailures', async () => {
   const { handler } = await import('../worker/index.ts');
   const { jobs, queues } = connectWorker(config);
-  const { handler: api } = await import('../api/index.ts');
+  const api = await apiHandler();
   const make = async (seed: number) =>
     JSON.parse(
       (
@@ -153,7 +155,7 @@ test('worker handler: one failing message in a batch comes back alone in batchIt
 
 test('worker handler stops between steps near its deadline and asks for a retry', async () => {
   const { handler } = await import('../worker/index.ts');
-  const { handler: api } = await import('../api/index.ts');
+  const api = await apiHandler();
   const id = JSON.parse(
     (
       (await api(
@@ -170,7 +172,7 @@ test('worker handler stops between steps near its deadline and asks for a retry'
 
 test('dead-letter handler marks the job failed', async () => {
   const { handler } = await import('../dead-letter/index.ts');
-  const { handler: api } = await import('../api/index.ts');
+  const api = await apiHandler();
   const id = JSON.parse(
     (
       (await api(functionUrlEvent('POST', '/v1/jobs', { prompt: 'dot', seed: 5 }) as never)) as {
@@ -207,7 +209,7 @@ test('webhook retries wait in the queue, not in an invocation; the retry handler
   await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
   const url = `http://127.0.0.1:${(receiver.address() as { port: number }).port}/hook`;
   try {
-    const { handler: api } = await import('../api/index.ts');
+    const api = await apiHandler();
     const created = (await api(
       functionUrlEvent('POST', '/v1/jobs', {
         prompt: 'red circle',
@@ -266,4 +268,26 @@ test('webhook retries wait in the queue, not in an invocation; the retry handler
   } finally {
     receiver.close();
   }
+});
+
+test('job events stream through Lambda response streaming: the first event arrives before the job ends', async () => {
+  const api = await apiHandler();
+  const { handler } = await import('../api/index.ts');
+  const created = await api(functionUrlEvent('POST', '/v1/jobs', { prompt: 'dot', seed: 9, size: '64x64' }));
+  const id = JSON.parse(created.body).id as string;
+  let firstEvent: ((text: string) => void) | undefined;
+  const first = new Promise<string>((r) => {
+    firstEvent = r;
+  });
+  const streamed = invokeStreaming(handler, functionUrlEvent('GET', `/v1/jobs/${id}/events`), (text) =>
+    firstEvent?.(text),
+  );
+  // The job is still queued (no worker runs here) when its first event is already in hand.
+  assert.match(await first, /event: progress\ndata: \{.*"status":"queued"/);
+  await api(functionUrlEvent('POST', `/v1/jobs/${id}/cancel`, {}));
+  const done = await streamed;
+  assert.equal(done.statusCode, 200);
+  assert.equal(done.headers['content-type'], 'text/event-stream');
+  assert.match(done.body, /event: canceled/);
+  assert.ok(done.chunks.length >= 2, 'written as it happened, not as one buffered body');
 });

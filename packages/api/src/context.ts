@@ -19,6 +19,8 @@ export interface ApiConfig {
   pollMs: number;
   /** How long a request replaying an Idempotency-Key waits for the job its first request is creating (ms). */
   idempotencyWaitMs: number;
+  /** A quiet event stream gets a comment this often (ms): well inside a proxy's read timeout. */
+  sseKeepAliveMs: number;
 }
 
 export interface ApiDeps {
@@ -59,6 +61,7 @@ export function resolveApi(deps: ApiDeps): Api {
     urlSecret: randomUUID(),
     pollMs: 200,
     idempotencyWaitMs: 5_000,
+    sseKeepAliveMs: 15_000,
     ...deps.config,
   };
   const limits: LimitsConfig = { ratePerMinute: 120, burst: 20, maxConcurrentJobs: 16, ...deps.limits };

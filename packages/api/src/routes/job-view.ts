@@ -97,6 +97,7 @@ export function jobViewRoutes(api: Api) {
 interface SseStream {
   readonly aborted: boolean;
   writeSSE(m: { event: string; data: string; id: string }): Promise<void>;
+  write(text: string): Promise<unknown>;
   sleep(ms: number): Promise<unknown>;
 }
 
@@ -106,6 +107,7 @@ async function followJob(api: Api, id: string, key: KeyRecord | null, origin: st
   let last = '';
   let lastToken = '';
   let eventId = 0;
+  let lastWrite = api.now();
   while (!stream.aborted) {
     const token = await api.jobs.changeToken(request);
     if (token !== lastToken) {
@@ -118,8 +120,14 @@ async function followJob(api: Api, id: string, key: KeyRecord | null, origin: st
       if (fingerprint !== last) {
         last = fingerprint;
         await stream.writeSSE({ event: terminal ? s.status : 'progress', data, id: String(eventId++) });
+        lastWrite = api.now();
       }
       if (terminal) break;
+    }
+    // A comment now and then keeps proxies (CloudFront's read timeout) from cutting a quiet stream.
+    if (api.now() - lastWrite >= api.config.sseKeepAliveMs) {
+      await stream.write(': keep-alive\n\n');
+      lastWrite = api.now();
     }
     await stream.sleep(api.config.pollMs);
   }
