@@ -21,6 +21,8 @@ export async function stack(options: Partial<StackOptions> = {}) {
     // A message whose worker died comes back after this; short, so such a stall costs seconds.
     visibilityTimeoutSeconds: 10,
     syncWaitMs: 120_000,
+    // The tests' webhook receivers listen on loopback: admitted explicitly, as a developer would.
+    webhookAllowedHosts: ['127.0.0.1'],
     ...options,
     workerEnv: { BATON_PROGRESS_MS: '0', BATON_CANCEL_CHECK_MS: '0', ...options.workerEnv },
   });

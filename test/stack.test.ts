@@ -215,3 +215,11 @@ test('a stage that keeps failing goes to the dead-letter queue and the job says 
     await t.close();
   }
 });
+
+test('a request Node refuses before the app (a 20 KB URL) still answers JSON in OpenAI’s error shape', async () => {
+  const r = await fetch(`${s.apiUrl}/v1/jobs?${'x'.repeat(20_000)}`);
+  assert.equal(r.status, 431);
+  const e = (await r.json()) as { error: { type: string; code: string } };
+  assert.equal(e.error.type, 'invalid_request_error');
+  assert.equal(e.error.code, 'request_header_fields_too_large');
+});

@@ -21,6 +21,7 @@ export const app = createApp({
     maxConcurrentJobs: c.BATON_MAX_CONCURRENT_JOBS,
   },
   expander: expanderFor(manifest.prompt_expander),
+  ...(c.BATON_WEBHOOK_ALLOWED_HOSTS && { webhookAllowedHosts: c.BATON_WEBHOOK_ALLOWED_HOSTS }),
   config: {
     syncWaitMs: c.BATON_SYNC_WAIT_MS ?? 25_000,
     // One secret for every instance (an sst.Secret): a link signed by one verifies on all.

@@ -28,6 +28,7 @@ function linkEnv(c: AwsConfig) {
   process.env.SST_RESOURCE_UrlSecret = JSON.stringify({ value: 'test-url-secret', type: 'sst.sst.Secret' });
   // Webhook retries come back from the queue after 1 s here (10 s, 1 min, 5 min, 15 min in AWS).
   process.env.BATON_WEBHOOK_BACKOFF_MS = '1000,1000';
+  process.env.BATON_WEBHOOK_ALLOWED_HOSTS = '127.0.0.1';
   process.env.BATON_S3_ENDPOINT = c.s3Endpoint;
   process.env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
   process.env.BATON_LOCAL_CREDENTIALS = c.credentials!.accessKeyId;

@@ -5,7 +5,8 @@
  * OpenAPI document at /openapi.json.
  */
 import { OpenAPIHono } from '@hono/zod-openapi';
-import { notFound } from './api-error.ts';
+import { bodyLimit } from 'hono/body-limit';
+import { ApiError, notFound } from './api-error.ts';
 import { type ApiDeps, type Env, resolveApi } from './context.ts';
 import { rateLimit } from './middleware/admission.ts';
 import { auth } from './middleware/auth.ts';
@@ -17,11 +18,30 @@ import { usageRoutes } from './routes/usage.ts';
 
 export type { ApiConfig, ApiDeps } from './context.ts';
 
+/** The largest request body the API reads (bytes). */
+export const MAX_BODY_BYTES = 64 * 1024;
+
 export function createApp(deps: ApiDeps) {
   const api = resolveApi(deps);
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   app.onError(onError);
   app.notFound((c) => c.json(notFound(`route ${c.req.method} ${c.req.path}`).body(), 404));
+  // Bodies are refused before they are read whole: a request body is a few hundred bytes.
+  app.use(
+    '/v1/*',
+    bodyLimit({
+      maxSize: MAX_BODY_BYTES,
+      onError: () => {
+        throw new ApiError(
+          413,
+          'invalid_request_error',
+          `the request body is over ${MAX_BODY_BYTES} bytes`,
+          'body',
+          'body_too_large',
+        );
+      },
+    }),
+  );
   app.use('/v1/*', auth(api));
   app.use('/v1/images/generations', rateLimit(api));
   app.use('/v1/jobs', rateLimit(api));

@@ -1,6 +1,6 @@
 /** What every route and middleware of the API shares: its dependencies and settings, resolved once. */
 import { randomUUID } from 'node:crypto';
-import type { Enqueue, JobStore } from '@baton/jobs';
+import { type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
 import type { Manifest } from '@baton/runtime/manifest';
 import type { PromptExpander } from './expanders.ts';
 import type { KeyRecord, KeyStore } from './keys.ts';
@@ -32,6 +32,8 @@ export interface ApiDeps {
   manifest: Manifest;
   expander: PromptExpander;
   config?: Partial<ApiConfig>;
+  /** Webhook hosts admitted although private (BATON_WEBHOOK_ALLOWED_HOSTS); none by default. */
+  webhookAllowedHosts?: readonly string[];
   now?: () => number;
 }
 
@@ -75,7 +77,7 @@ export function resolveApi(deps: ApiDeps): Api {
     limits,
     limiter: new RateLimiter(limits, now),
     links: new LinkSigner(config.urlSecret, config.urlTtlSeconds, now),
-    schemas: requestSchemas(deps.manifest),
+    schemas: requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts)),
     now,
   };
 }

@@ -4,7 +4,7 @@
  * model's manifest (sizes, variants, prompt length, batch size), so no limit is written twice.
  * Every message names the field as the request spells it.
  */
-import { WEBHOOK_EVENTS } from '@baton/jobs';
+import { type AllowList, WEBHOOK_EVENTS, webhookUrlProblem } from '@baton/jobs';
 import { BOUNDS, maxPromptChars, promptProblem } from '@baton/pipeline/spec';
 import { type Manifest, supportedSizes } from '@baton/runtime/manifest';
 import { z } from '@hono/zod-openapi';
@@ -72,7 +72,7 @@ function generationFields(m: Manifest, sizes: number[]) {
   };
 }
 
-export function requestSchemas(m: Manifest) {
+export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set()) {
   const sizes = supportedSizes(m);
   const generation = generationFields(m, sizes);
   const maxN = m.limits?.max_batch ?? 4;
@@ -96,8 +96,9 @@ export function requestSchemas(m: Manifest) {
   const webhook = z
     .object(
       {
-        url: z.string({ error: "'webhook.url' must be an absolute http(s) URL" }).refine(isHttpUrl, {
-          error: "'webhook.url' must be an absolute http or https URL",
+        url: z.string({ error: "'webhook.url' must be an absolute http(s) URL" }).superRefine((u, ctx) => {
+          const problem = webhookUrlProblem(u, webhookAllow);
+          if (problem) ctx.addIssue({ code: 'custom', message: `'webhook.url' ${problem}` });
         }),
         events: z
           .array(oneOf('webhook.events', WEBHOOK_EVENTS), {
@@ -118,15 +119,6 @@ export function requestSchemas(m: Manifest) {
     })
     .openapi('JobRequest');
   return { images, job, maxN, sizes };
-}
-
-function isHttpUrl(s: string): boolean {
-  try {
-    const u = new URL(s);
-    return u.protocol === 'http:' || u.protocol === 'https:';
-  } catch {
-    return false;
-  }
 }
 
 export type RequestSchemas = ReturnType<typeof requestSchemas>;

@@ -105,6 +105,15 @@ export const VARIABLES = {
   BATON_PROGRESS_MS: int(250, 0, 60_000, 'Progress writes between sampling steps, at most this often'),
   BATON_CANCEL_CHECK_MS: int(500, 0, 60_000, 'Cancel checks between sampling steps, at most this often'),
   BATON_WEBHOOK_BACKOFF_MS: msList,
+  BATON_WEBHOOK_ALLOWED_HOSTS: variable(
+    z
+      .string()
+      .regex(/^[^,\s]+(,[^,\s]+)*$/, { error: 'must be a comma-separated list of host or host:port' })
+      .transform((s) => s.split(','))
+      .optional(),
+    '',
+    'Webhook receivers admitted although private or loopback (host or host:port, comma-separated), for local development; none by default',
+  ),
   BATON_BATCH_SIZE: intPer(
     1,
     10,

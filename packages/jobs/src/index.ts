@@ -4,3 +4,4 @@ export * from './job-store.ts';
 export * from './message.ts';
 export * from './records.ts';
 export * from './webhook.ts';
+export * from './webhook-address.ts';

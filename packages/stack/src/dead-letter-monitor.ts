@@ -15,9 +15,14 @@ export function watchDeadLetters(
     while (!abort.signal.aborted) {
       try {
         for (const m of await queue.receive(10, 1)) {
-          const marked = await markDeadLetter(jobs, m.body, m.id, maxReceiveCount, webhooks);
-          log('stack.dead_letter', { messageId: m.id, ...marked });
-          await queue.delete(m.receiptHandle);
+          // One message that cannot be marked must not hold up the others in the batch.
+          try {
+            const marked = await markDeadLetter(jobs, m.body, m.id, maxReceiveCount, webhooks);
+            log('stack.dead_letter', { messageId: m.id, ...marked });
+            await queue.delete(m.receiptHandle);
+          } catch (e) {
+            log('stack.dlq_error', { messageId: m.id, error: String(e) });
+          }
         }
       } catch (e) {
         if (!abort.signal.aborted) log('stack.dlq_error', { error: String(e) });

@@ -32,6 +32,8 @@ export interface StackOptions {
   auth?: boolean;
   apiKey?: string;
   limits?: Partial<LimitsConfig>;
+  /** Webhook receivers admitted although private or loopback (host or host:port); none by default. */
+  webhookAllowedHosts?: string[];
   /** How long the API trusts a verified key before reading it again (ms; default 10 s). */
   keyCacheMs?: number;
   /** Worker processes' JSON logs: to this process's stdout (default), or dropped. */
@@ -68,14 +70,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
   });
   const { config } = aws;
-  const { jobs, enqueue, webhooks } = connectWorker(config);
+  const allowed = o.webhookAllowedHosts ?? [];
+  const { jobs, enqueue, webhooks } = connectWorker(config, { webhookAllowedHosts: allowed });
   const manifest = await loadManifest(modelDir());
   const keyStore = new KeyStore(jobs.store, o.keyCacheMs);
-  let apiKey = o.apiKey;
-  if (o.auth ?? true) {
-    if (apiKey) await keyStore.create('local', apiKey);
-    else if ((await keyStore.list()).every((k) => k.revokedAt)) apiKey = (await keyStore.create('local')).key;
-  }
+  const apiKey = (o.auth ?? true) ? await localKey(keyStore, o.apiKey) : o.apiKey;
   const app = createApp({
     jobs,
     enqueue,
@@ -84,9 +83,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     ...(o.limits && { limits: o.limits }),
     expander: expanderFor(manifest.prompt_expander),
     config: { ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }) },
+    webhookAllowedHosts: allowed,
   });
-  const server = serve({ fetch: app.fetch, port: o.apiPort ?? 0, hostname: '127.0.0.1' });
-  await new Promise<void>((r) => server.once('listening', () => r()));
+  const server = await serveApi(app.fetch, o.apiPort ?? 0);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
   // Workers: one child process per stage queue, restarted if one dies.
@@ -98,6 +97,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
       // Three worker processes share this machine's cores: one ONNX thread each unless told otherwise.
       BATON_ORT_THREADS: process.env.BATON_ORT_THREADS ?? '1',
+      BATON_WEBHOOK_ALLOWED_HOSTS: allowed.join(','),
       ...o.workerEnv,
     },
     o.workerLogs ?? 'inherit',
@@ -135,4 +135,40 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       await aws.close();
     },
   };
+}
+
+/** The key this start registers (the one given), or creates when no usable key exists. */
+async function localKey(keys: KeyStore, given: string | undefined): Promise<string | undefined> {
+  if (given) {
+    await keys.create('local', given);
+    return given;
+  }
+  if ((await keys.list()).every((k) => k.revokedAt)) return (await keys.create('local')).key;
+  return undefined;
+}
+
+/**
+ * The API on a Node server. A request Node refuses before the app sees it (headers over
+ * Node's limit: a 20 KB URL) still gets an answer in OpenAI's error shape, not an empty 431.
+ */
+async function serveApi(fetch: (r: Request) => Response | Promise<Response>, port: number) {
+  const server = serve({ fetch, port, hostname: '127.0.0.1' });
+  server.on('clientError', (err: NodeJS.ErrnoException, socket) => {
+    if (!socket.writable) return socket.destroy();
+    const tooLarge = err.code === 'HPE_HEADER_OVERFLOW';
+    const body = JSON.stringify({
+      error: {
+        message: tooLarge ? 'the request line and headers are over 16 KB' : 'the request is not valid HTTP',
+        type: 'invalid_request_error',
+        param: null,
+        code: tooLarge ? 'request_header_fields_too_large' : 'bad_request',
+      },
+    });
+    const status = tooLarge ? '431 Request Header Fields Too Large' : '400 Bad Request';
+    socket.end(
+      `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+    );
+  });
+  await new Promise<void>((r) => server.once('listening', () => r()));
+  return server;
 }

@@ -28,6 +28,7 @@ const stack = await startStack({
   apiPort: ports.PORT,
   s3Port: ports.BATON_S3_PORT,
   sqsPort: ports.BATON_SQS_PORT,
+  ...(c.BATON_WEBHOOK_ALLOWED_HOSTS && { webhookAllowedHosts: c.BATON_WEBHOOK_ALLOWED_HOSTS }),
 }).catch((e: NodeJS.ErrnoException & { port?: number }) => {
   if (e.code !== 'EADDRINUSE') throw e;
   const inUse = Object.entries(ports).find(([, p]) => e.message.includes(`:${p}`) || e.port === p);

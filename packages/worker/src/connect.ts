@@ -1,7 +1,7 @@
 /** The worker side's production objects: the job model's, plus the webhook sender. */
 import { type AwsConfig, SqsQueue } from '@baton/aws';
 import { config as settings } from '@baton/config';
-import { connectJobs } from '@baton/jobs';
+import { connectJobs, parseAllowList } from '@baton/jobs';
 import { WebhookSender } from './webhooks.ts';
 
 /** SQS delays a message at most 15 minutes. */
@@ -10,6 +10,8 @@ const MAX_DELAY_SECONDS = 900;
 export interface WorkerConnectOptions {
   /** Webhook retry delays (ms): BATON_WEBHOOK_BACKOFF_MS, else minutes apart with a webhook queue. */
   webhookBackoffMs?: number[];
+  /** Webhook hosts admitted although private: BATON_WEBHOOK_ALLOWED_HOSTS by default. */
+  webhookAllowedHosts?: readonly string[];
 }
 
 export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
@@ -22,6 +24,7 @@ export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
     (retryQueue ? [10_000, 60_000, 300_000, 900_000] : undefined);
   const webhooks = new WebhookSender({
     store: base.store,
+    allowedHosts: parseAllowList(o.webhookAllowedHosts ?? settings().BATON_WEBHOOK_ALLOWED_HOSTS),
     ...(backoffMs && { backoffMs }),
     ...(retryQueue && {
       scheduleRetry: async (retry, seconds) => {

@@ -11,6 +11,7 @@
  */
 import type { BlobStore } from '@baton/aws';
 import {
+  type AllowList,
   type DeliveryRecord,
   type JobRequest,
   keys,
@@ -19,13 +20,16 @@ import {
   type WebhookRetry,
   type WebhookSpec,
 } from '@baton/jobs';
+import { postWebhook } from './webhook-post.ts';
 
 export interface WebhookOptions {
   store: BlobStore;
   /** Delays before each retry (ms); attempts = delays + 1. */
   backoffMs?: number[];
+  /** One attempt's time limit (ms). */
   timeoutMs?: number;
-  fetch?: typeof fetch;
+  /** Hosts admitted although private (local development); none by default. */
+  allowedHosts?: AllowList;
   now?: () => number;
   /** Hand a failed attempt to a queue that delivers it after `delaySeconds`, instead of waiting here. */
   scheduleRetry?: (retry: WebhookRetry, delaySeconds: number) => Promise<void>;
@@ -111,19 +115,16 @@ export class WebhookSender {
     let status: number | null = null;
     let error: string | undefined;
     try {
-      const res = await (this.o.fetch ?? fetch)(hook.url, {
-        method: 'POST',
-        headers: {
-          'content-type': 'application/json',
-          'webhook-id': messageId,
-          'webhook-timestamp': String(ts),
-          'webhook-signature': sign(hook.secret, messageId, ts, body),
-        },
-        body,
-        signal: AbortSignal.timeout(this.o.timeoutMs ?? 5000),
+      const headers = {
+        'content-type': 'application/json',
+        'webhook-id': messageId,
+        'webhook-timestamp': String(ts),
+        'webhook-signature': sign(hook.secret, messageId, ts, body),
+      };
+      status = await postWebhook(hook.url, headers, body, {
+        timeoutMs: this.o.timeoutMs ?? 5000,
+        allow: this.o.allowedHosts ?? new Set(),
       });
-      status = res.status;
-      await res.arrayBuffer().catch(() => undefined);
     } catch (e) {
       error = e instanceof Error ? e.message : String(e);
     }

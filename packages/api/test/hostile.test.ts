@@ -1,0 +1,73 @@
+/** Requests a hostile tenant sends: refused with a 4xx naming the field, and nothing is created. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryBlobStore } from '@baton/aws';
+import { JobStore } from '@baton/jobs';
+import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
+import { loadManifest } from '@baton/runtime/manifest';
+import { createApp, MAX_BODY_BYTES, shapesExpander } from '../src/index.ts';
+
+async function setup(webhookAllowedHosts: string[] = []) {
+  const store = new MemoryBlobStore();
+  const sent: unknown[] = [];
+  const app = createApp({
+    jobs: new JobStore(store),
+    manifest: await loadManifest(DEFAULT_MODEL_DIR),
+    expander: shapesExpander,
+    enqueue: async (m) => {
+      sent.push(m);
+    },
+    webhookAllowedHosts,
+    config: { syncWaitMs: 0 },
+  });
+  const post = (path: string, body: string | object) =>
+    app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: typeof body === 'string' ? body : JSON.stringify(body),
+    });
+  return { app, store, sent, post };
+}
+
+test('a webhook to an internal address is a 400 naming webhook.url, and makes no job', async () => {
+  const { post, store, sent } = await setup();
+  for (const url of [
+    'http://169.254.169.254/',
+    'http://10.0.0.1/',
+    'http://localhost/',
+    'http://[::1]/',
+    'http://0x7f000001/',
+  ]) {
+    const r = await post('/v1/jobs', { prompt: 'dot', webhook: { url } });
+    assert.equal(r.status, 400, url);
+    const e = (await r.json()) as { error: { param: string; message: string } };
+    assert.equal(e.error.param, 'webhook.url', url);
+  }
+  assert.equal(store.objects.size, 0);
+  assert.equal(sent.length, 0);
+});
+
+test('the allow-list admits a local receiver', async () => {
+  const { post } = await setup(['127.0.0.1:9999']);
+  const r = await post('/v1/jobs', { prompt: 'dot', webhook: { url: 'http://127.0.0.1:9999/hook' } });
+  assert.equal(r.status, 202);
+});
+
+test('a body over the limit is a 413 in OpenAI’s error shape, refused before it is read whole', async () => {
+  const { post, store } = await setup();
+  const r = await post('/v1/jobs', { prompt: 'dot', pad: 'x'.repeat(MAX_BODY_BYTES) });
+  assert.equal(r.status, 413);
+  const e = (await r.json()) as { error: { param: string; type: string } };
+  assert.equal(e.error.param, 'body');
+  assert.equal(e.error.type, 'invalid_request_error');
+  assert.equal(store.objects.size, 0);
+});
+
+test('a 400 on any image makes no job: seed + n − 1 past the seed range', async () => {
+  const { post, store, sent } = await setup();
+  const r = await post('/v1/images/generations', { prompt: 'dot', n: 3, seed: 4294967294 });
+  assert.equal(r.status, 400);
+  assert.equal(((await r.json()) as { error: { param: string } }).error.param, 'seed');
+  assert.equal(store.objects.size, 0);
+  assert.equal(sent.length, 0);
+});
