@@ -1,7 +1,7 @@
-/** Webhook retry queue subscriber: delivers failed webhooks again after their backoff. */
-import { connectWorker, sqsWebhookRetryHandler } from '@baton/worker';
+/** Webhook delivery queue subscriber: every attempt of every delivery, off the stage workers' path. */
+import { connectWorker, sqsWebhookDeliveryHandler } from '@baton/worker';
 import { awsConfig } from '../resources.ts';
 
 const { jobs, webhooks } = connectWorker(awsConfig());
 
-export const handler = sqsWebhookRetryHandler(jobs, webhooks);
+export const handler = sqsWebhookDeliveryHandler(jobs, webhooks);

@@ -7,12 +7,14 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
+import type { Enqueue, JobStore } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { connectWorker, jsonLogger, type Logger } from '@baton/worker';
 import { serve } from '@hono/node-server';
 import { watchDeadLetters } from './dead-letter-monitor.ts';
 import { startLocalAws } from './local-aws.ts';
+import { consumeWebhooks } from './webhook-consumer-loop.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface StackOptions {
@@ -34,6 +36,8 @@ export interface StackOptions {
   limits?: Partial<LimitsConfig>;
   /** Webhook receivers admitted although private or loopback (host or host:port); none by default. */
   webhookAllowedHosts?: string[];
+  /** Delays before each webhook retry (ms; default 1, 2, 4, 8 s). */
+  webhookBackoffMs?: number[];
   /** How long the API trusts a verified key before reading it again (ms; default 10 s). */
   keyCacheMs?: number;
   /** Worker processes' JSON logs: to this process's stdout (default), or dropped. */
@@ -69,9 +73,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     maxReceiveCount: o.maxReceiveCount ?? 3,
     visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
   });
-  const { config } = aws;
+  // Webhooks are delivered from their queue, locally as in AWS: stage workers only enqueue them.
+  const config: AwsConfig = { ...aws.config, webhookQueue: aws.webhookQueueUrl };
   const allowed = o.webhookAllowedHosts ?? [];
-  const { jobs, enqueue, webhooks } = connectWorker(config, { webhookAllowedHosts: allowed });
+  // The stack's sender makes the deliveries (the workers only enqueue): locally, retries come back within seconds.
+  const { jobs, enqueue, webhooks } = connectWorker(config, {
+    webhookAllowedHosts: allowed,
+    webhookBackoffMs: o.webhookBackoffMs ?? [1000, 2000, 4000, 8000],
+  });
   const manifest = await loadManifest(modelDir());
   const keyStore = new KeyStore(jobs.store, o.keyCacheMs);
   const apiKey = (o.auth ?? true) ? await localKey(keyStore, o.apiKey) : o.apiKey;
@@ -106,20 +115,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   if (o.workers ?? true) await Promise.all(STAGE_QUEUES.map((q) => pool.spawn(q)));
 
   // Jobs whose messages were lost (a restart: the local SQS keeps nothing) go back on their queues.
-  const sweep = async (staleMs = o.staleAfterMs ?? 60_000) => {
-    const r = await jobs.sweep(enqueue, staleMs);
-    if (r.requeued.length) log('stack.sweep', { requeued: r.requeued });
-    return r;
-  };
-  await sweep(0);
-  const sweeper = setInterval(
-    () => void sweep().catch((e) => log('stack.sweep_error', { error: String(e) })),
-    o.sweepEveryMs ?? 15_000,
-  );
+  const { sweep, sweeper } = await startSweeping(jobs, enqueue, o, log);
 
   // Dead letters: the job says so.
   const dlqs = STAGE_QUEUES.map((q) => new SqsQueue(config, config.deadLetterQueues![q]!));
   const deadLetters = watchDeadLetters(dlqs, jobs, o.maxReceiveCount ?? 3, webhooks, log);
+  const deliveries = consumeWebhooks(new SqsQueue(config, aws.webhookQueueUrl), jobs, webhooks, log);
 
   return {
     apiUrl,
@@ -130,7 +131,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     sweep,
     close: async ({ kill = false } = {}) => {
       clearInterval(sweeper);
-      await Promise.all([pool.stop(kill), deadLetters.stop()]);
+      await Promise.all([pool.stop(kill), deadLetters.stop(), deliveries.stop()]);
       await new Promise<void>((r) => server.close(() => r()));
       await aws.close();
     },
@@ -171,4 +172,19 @@ async function serveApi(fetch: (r: Request) => Response | Promise<Response>, por
   });
   await new Promise<void>((r) => server.once('listening', () => r()));
   return server;
+}
+
+/** Sweeps once now (a restart lost the queues), then every `sweepEveryMs`. */
+async function startSweeping(jobs: JobStore, enqueue: Enqueue, o: StackOptions, log: Logger) {
+  const sweep = async (staleMs = o.staleAfterMs ?? 60_000) => {
+    const r = await jobs.sweep(enqueue, staleMs);
+    if (r.requeued.length) log('stack.sweep', { requeued: r.requeued });
+    return r;
+  };
+  await sweep(0);
+  const sweeper = setInterval(
+    () => void sweep().catch((e) => log('stack.sweep_error', { error: String(e) })),
+    o.sweepEveryMs ?? 15_000,
+  );
+  return { sweep, sweeper };
 }

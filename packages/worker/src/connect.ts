@@ -16,7 +16,7 @@ export interface WorkerConnectOptions {
 
 export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
   const base = connectJobs(config);
-  // With a webhook queue (in AWS), failed deliveries wait there, not in a Lambda invocation.
+  // With a webhook queue (in AWS and the local stack), deliveries are made by its consumer, never by a stage worker.
   const retryQueue = config.webhookQueue ? new SqsQueue(config, config.webhookQueue) : undefined;
   const backoffMs =
     o.webhookBackoffMs ??
@@ -27,8 +27,8 @@ export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
     allowedHosts: parseAllowList(o.webhookAllowedHosts ?? settings().BATON_WEBHOOK_ALLOWED_HOSTS),
     ...(backoffMs && { backoffMs }),
     ...(retryQueue && {
-      scheduleRetry: async (retry, seconds) => {
-        await retryQueue.send(retry, Math.min(MAX_DELAY_SECONDS, seconds));
+      queue: async (attempt, seconds) => {
+        await retryQueue.send(attempt, Math.min(MAX_DELAY_SECONDS, seconds));
       },
     }),
   });

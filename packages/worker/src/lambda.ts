@@ -3,9 +3,10 @@
  * only the messages that should be retried come back in batchItemFailures.
  */
 import { TransientError } from '@baton/aws';
-import { type JobStore, parseWebhookRetry } from '@baton/jobs';
+import type { JobStore } from '@baton/jobs';
 import type { Context, SQSBatchItemFailure, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { markDeadLetter } from './dead-letter.ts';
+import { deliverMessage, PerKeyLimit } from './webhook-consumer.ts';
 import type { WebhookSender } from './webhooks.ts';
 import type { StageWorker } from './worker.ts';
 
@@ -48,25 +49,18 @@ export function sqsDeadLetterHandler(jobs: JobStore, maxReceiveCount: number, we
 }
 
 /**
- * The webhook retry queue's subscriber: attempts each delivery again (the next retry, if
- * any, goes back on the queue with its delay). A message that is not a retry, or whose job
- * is gone, is dropped; a storage error retries the message.
+ * The webhook delivery queue's subscriber: one attempt per message (the next, if any, goes
+ * back on the queue with its delay). A message that is not a delivery, or whose job is gone,
+ * is dropped; a storage error brings the message back.
  */
-export function sqsWebhookRetryHandler(jobs: JobStore, webhooks: WebhookSender) {
+export function sqsWebhookDeliveryHandler(jobs: JobStore, webhooks: WebhookSender, perHost = 4) {
+  const limit = new PerKeyLimit(perHost);
   return async (event: SQSEvent): Promise<SQSBatchResponse> => {
-    const failures: SQSBatchItemFailure[] = [];
-    await Promise.all(
-      event.Records.map(async (r) => {
-        const retry = parseWebhookRetry(r.body);
-        if (!retry) return;
-        try {
-          const request = await jobs.request(retry.jobId);
-          if (request) await webhooks.retry(request, retry);
-        } catch {
-          failures.push({ itemIdentifier: r.messageId });
-        }
-      }),
-    );
-    return { batchItemFailures: failures };
+    const done = await Promise.all(event.Records.map((r) => deliverMessage(jobs, webhooks, limit, r.body)));
+    return {
+      batchItemFailures: event.Records.filter((_, i) => !done[i]).map((r) => ({
+        itemIdentifier: r.messageId,
+      })),
+    };
   };
 }

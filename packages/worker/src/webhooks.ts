@@ -4,10 +4,12 @@
  * "{id}.{timestamp}.{body}")), the secret being the base64 after "whsec_". Failed
  * deliveries are retried with backoff; every attempt is logged on the job.
  *
- * A long-running process waits out the backoff itself. A Lambda must not (it would pay for
- * the wait, and could run out of time): with `scheduleRetry` a failed attempt goes to a
- * queue that delivers it again after the delay (WebhookRetry messages, carrying no secret:
- * the retry reads the job's webhook from its request).
+ * With a delivery queue (`queue`: in AWS and in the local stack) nothing is sent on a stage
+ * worker's path: `send` only enqueues the first attempt, and the queue's own consumer
+ * (`deliverQueued`) makes every attempt, a failed one going back on the queue with its
+ * backoff as the message delay. One tenant's receiver that never answers delays nobody
+ * else's job. (WebhookRetry messages carry no secret: the consumer reads the job's webhook
+ * from its request.) Without a queue (a one-process tool) attempts run here, in the background.
  */
 import type { BlobStore } from '@baton/aws';
 import {
@@ -31,8 +33,8 @@ export interface WebhookOptions {
   /** Hosts admitted although private (local development); none by default. */
   allowedHosts?: AllowList;
   now?: () => number;
-  /** Hand a failed attempt to a queue that delivers it after `delaySeconds`, instead of waiting here. */
-  scheduleRetry?: (retry: WebhookRetry, delaySeconds: number) => Promise<void>;
+  /** The delivery queue: an attempt to make after `delaySeconds`, by the queue's consumer. */
+  queue?: (attempt: WebhookRetry, delaySeconds: number) => Promise<void>;
 }
 
 export class WebhookSender {
@@ -40,7 +42,7 @@ export class WebhookSender {
 
   constructor(private readonly o: WebhookOptions) {}
 
-  /** Starts a delivery (with its retries) if the job asked for this event. */
+  /** Starts a delivery (enqueues it, or attempts it in the background) if the job asked for this event. */
   send(request: JobRequest, event: WebhookEvent, data: Record<string, unknown>, idSuffix = ''): void {
     const hook = request.webhook;
     if (!hook?.events.includes(event)) return;
@@ -48,13 +50,13 @@ export class WebhookSender {
     this.pending.add(p);
   }
 
-  /** Waits for deliveries in flight (a Lambda handler must before it returns). */
+  /** Waits for what `send` started: enqueues (with a queue), else attempts (a Lambda must before it returns). */
   async flush(): Promise<void> {
     await Promise.allSettled([...this.pending]);
   }
 
-  /** Attempts a delivery handed back by the retry queue (and schedules the next on failure). */
-  async retry(request: JobRequest, r: WebhookRetry): Promise<void> {
+  /** The delivery queue's consumer: attempts a queued delivery (and queues the next on failure). */
+  async deliverQueued(request: JobRequest, r: WebhookRetry): Promise<void> {
     const hook = request.webhook;
     if (!hook || request.id !== r.jobId) return;
     await this.attempts(r.jobId, hook, r.event, r.messageId, r.body, r.attempt);
@@ -75,7 +77,8 @@ export class WebhookSender {
       timestamp: new Date(now()).toISOString(),
       data: { id: jobId, ...data },
     });
-    await this.attempts(jobId, hook, event, messageId, body, 1);
+    if (this.o.queue) await this.o.queue({ v: 1, jobId, event, messageId, body, attempt: 1 }, 0);
+    else await this.attempts(jobId, hook, event, messageId, body, 1);
   }
 
   /** Attempt `first`, then the rest of the backoff: waited out here, or each handed to the queue. */
@@ -92,9 +95,9 @@ export class WebhookSender {
       if (await this.attempt(jobId, hook, event, messageId, body, attempt)) return;
       const delay = delays[attempt - 1];
       if (delay === undefined) return;
-      if (this.o.scheduleRetry) {
+      if (this.o.queue) {
         const retry: WebhookRetry = { v: 1, jobId, event, messageId, body, attempt: attempt + 1 };
-        await this.o.scheduleRetry(retry, Math.ceil(delay / 1000));
+        await this.o.queue(retry, Math.ceil(delay / 1000));
         return;
       }
       await new Promise((r) => setTimeout(r, delay));
