@@ -21,6 +21,13 @@ const random = (n: number) => Array.from(randomBytes(n), (b) => ALPHABET[b & 31]
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
 const decoder = new TextDecoder();
 
+/** Verified (and refused) keys remembered at most: a stream of random keys cannot grow it without bound. */
+export const KEY_CACHE_MAX = 10_000;
+
+export class DuplicateKeyNameError extends Error {
+  override readonly name = 'DuplicateKeyNameError';
+}
+
 export class KeyStore {
   private cache = new Map<string, { record: KeyRecord | null; at: number }>();
 
@@ -39,6 +46,11 @@ export class KeyStore {
     const hash = sha256(key);
     const existing = await this.read(hash);
     if (existing && !existing.revokedAt) return { key, record: existing };
+    // Names are unique among active keys: `keys revoke NAME` revokes exactly one.
+    if ((await this.list()).some((r) => !r.revokedAt && r.name === name))
+      throw new DuplicateKeyNameError(
+        `an active key is already named "${name}": revoke it or choose another name`,
+      );
     const record: KeyRecord = {
       id: `key_${random(12)}`,
       name,
@@ -66,6 +78,8 @@ export class KeyStore {
       !record.revokedAt &&
       timingSafeEqual(Buffer.from(record.hash, 'hex'), Buffer.from(hash, 'hex'));
     const result = ok ? record : null;
+    this.cache.delete(hash);
+    if (this.cache.size >= KEY_CACHE_MAX) this.cache.delete(this.cache.keys().next().value!);
     this.cache.set(hash, { record: result, at: this.now() });
     return result;
   }

@@ -4,11 +4,12 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { MemoryBlobStore } from '@baton/aws';
 import { connectJobs, type JobStore, usageDay } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { type LocalAws, startLocalAws } from '@baton/stack';
-import { createApp, KeyStore, shapesExpander } from '../src/index.ts';
+import { createApp, DuplicateKeyNameError, KEY_CACHE_MAX, KeyStore, shapesExpander } from '../src/index.ts';
 
 let aws: LocalAws;
 let keys: KeyStore;
@@ -170,4 +171,31 @@ test('rate limit → 429 with Retry-After once the burst is spent', async () => 
   // The size is invalid, but a request spends its token before its body is checked in full.
   assert.ok(statuses.includes(429), statuses.join(','));
   assert.ok(Number(retry) >= 1);
+});
+
+test('key names are unique among active keys; a revoked name can be used again', async () => {
+  await keys.create('dora');
+  await assert.rejects(keys.create('dora'), DuplicateKeyNameError);
+  await keys.revoke('dora');
+  const again = await keys.create('dora');
+  assert.equal(
+    (await keys.revoke('dora')).map((r) => r.id).join(),
+    again.record.id,
+    'revoke by name hits exactly one',
+  );
+});
+
+test('the verified-key cache is bounded: a stream of random keys cannot grow it past its limit', async () => {
+  const k = new KeyStore(new MemoryBlobStore(), 60_000);
+  for (let i = 0; i < KEY_CACHE_MAX + 50; i++) await k.verify(`bk_random_${i}_padding_padding`);
+  const size = (k as unknown as { cache: Map<string, unknown> }).cache.size;
+  assert.equal(size, KEY_CACHE_MAX);
+});
+
+test('revocation takes effect at once on the instance that revoked', async () => {
+  const k = new KeyStore(new MemoryBlobStore(), 60_000);
+  const { key } = await k.create('eve');
+  assert.ok(await k.verify(key), 'cached as valid');
+  await k.revoke('eve');
+  assert.equal(await k.verify(key), null);
 });

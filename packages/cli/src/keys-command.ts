@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { KeyStore } from '@baton/api';
+import { DuplicateKeyNameError, KeyStore } from '@baton/api';
 import { type AwsConfig, S3BlobStore } from '@baton/aws';
 import { UsageError } from './usage-error.ts';
 
@@ -60,7 +60,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
     try {
       created = await keys().create(values.name);
     } catch (e) {
-      if (e instanceof RangeError) throw new UsageError(e.message);
+      if (e instanceof RangeError || e instanceof DuplicateKeyNameError) throw new UsageError(e.message);
       throw e;
     }
     console.log(`id: ${created.record.id}`);

@@ -5,7 +5,7 @@
 import type { ChildProcess } from 'node:child_process';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { createApp, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
+import { createApp, DuplicateKeyNameError, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
 import type { Enqueue, JobStore } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
@@ -141,7 +141,12 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 /** The key this start registers (the one given), or creates when no usable key exists. */
 async function localKey(keys: KeyStore, given: string | undefined): Promise<string | undefined> {
   if (given) {
-    await keys.create('local', given);
+    // A new BATON_API_KEY while an older "local" key is active: register it beside, under its own name.
+    await keys
+      .create('local', given)
+      .catch((e) =>
+        e instanceof DuplicateKeyNameError ? keys.create(`local-${Date.now()}`, given) : Promise.reject(e),
+      );
     return given;
   }
   if ((await keys.list()).every((k) => k.revokedAt)) return (await keys.create('local')).key;
