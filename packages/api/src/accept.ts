@@ -74,7 +74,15 @@ export async function planJob(
   };
 }
 
-/** Stores planned jobs and enqueues their first stages. */
+/** Stores planned jobs and enqueues their first stages; a job that could not be made gives its quota place back. */
 export async function createJobs(api: Api, requests: readonly JobRequest[]): Promise<void> {
-  for (const r of requests) await api.jobs.create(r, api.enqueue);
+  for (const [i, r] of requests.entries()) {
+    try {
+      await api.jobs.create(r, api.enqueue);
+    } catch (e) {
+      const owner = r.owner;
+      if (owner) await Promise.allSettled(requests.slice(i).map((x) => api.jobs.quota.release(owner, x.id)));
+      throw e;
+    }
+  }
 }

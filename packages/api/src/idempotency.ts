@@ -5,6 +5,7 @@
  * request died in between) is completed by the next request with the same key, under that id.
  */
 import { createHash } from 'node:crypto';
+import { isTransient } from '@baton/aws';
 import { type IdempotencyClaim, newJobId } from '@baton/jobs';
 import { ApiError } from './api-error.ts';
 import type { Api } from './context.ts';
@@ -67,7 +68,10 @@ export async function claimIdempotencyKey(
 async function waitForRequest(api: Api, claim: IdempotencyClaim) {
   const until = (claim.at ?? 0) + api.config.idempotencyWaitMs;
   for (;;) {
-    const r = await api.jobs.request(claim.jobId);
+    const r = await api.jobs.request(claim.jobId).catch((e) => {
+      if (isTransient(e)) return null; // being written: look again
+      throw e;
+    });
     if (r || api.now() >= until) return r;
     await new Promise((res) => setTimeout(res, 50));
   }

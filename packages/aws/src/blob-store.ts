@@ -18,6 +18,10 @@ export interface BlobStore {
    * there the last writer wins.)
    */
   putIfAbsent(key: string, body: Uint8Array | string, contentType?: string): Promise<boolean>;
+  /** The object and its ETag (for a compare-and-swap with putIfMatch), or null. */
+  getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | null>;
+  /** Writes only if the object still has this ETag (If-Match); false when another writer got there first. */
+  putIfMatch(key: string, body: Uint8Array | string, etag: string, contentType?: string): Promise<boolean>;
   /** null when the object does not exist. */
   get(key: string): Promise<Uint8Array | null>;
   exists(key: string): Promise<boolean>;
@@ -66,25 +70,42 @@ export class S3BlobStore implements BlobStore {
     );
   }
 
-  async putIfAbsent(
+  putIfAbsent(
     key: string,
     body: Uint8Array | string,
     contentType = 'application/octet-stream',
   ): Promise<boolean> {
+    return this.conditionalPut({ Key: key, Body: body, ContentType: contentType, IfNoneMatch: '*' });
+  }
+
+  putIfMatch(
+    key: string,
+    body: Uint8Array | string,
+    etag: string,
+    contentType = 'application/octet-stream',
+  ): Promise<boolean> {
+    return this.conditionalPut({ Key: key, Body: body, ContentType: contentType, IfMatch: etag });
+  }
+
+  async getVersioned(key: string): Promise<{ body: Uint8Array; etag: string } | null> {
     try {
-      await this.client.send(
-        new PutObjectCommand({
-          Bucket: this.bucket,
-          Key: key,
-          Body: body,
-          ContentType: contentType,
-          IfNoneMatch: '*',
-        }),
-      );
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key }));
+      return { body: r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0), etag: r.ETag ?? '' };
+    } catch (e) {
+      if (notFound(e)) return null;
+      throw e;
+    }
+  }
+
+  private async conditionalPut(
+    input: Omit<ConstructorParameters<typeof PutObjectCommand>[0], 'Bucket'>,
+  ): Promise<boolean> {
+    try {
+      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, ...input }));
       return true;
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-      // 412: the object exists. 409: a concurrent conditional write to the key is in progress.
+      // 412: the condition does not hold. 409: a concurrent conditional write to the key is in progress.
       if (status === 412 || status === 409) return false;
       throw e;
     }

@@ -3,8 +3,9 @@
  * per-owner reads the API needs (quota, listing, ledger, images). Nothing else reads the
  * bucket's job layout (records.ts's `keys`).
  */
-import type { BlobStore } from '@baton/aws';
+import { type BlobStore, TransientError } from '@baton/aws';
 import type { Enqueue } from './message.ts';
+import { QuotaLedger } from './quota.ts';
 import {
   deriveState,
   type JobRequest,
@@ -42,10 +43,15 @@ export interface IdempotencyClaim {
 }
 
 export class JobStore {
+  /** The owners' concurrent-job quota slots. */
+  readonly quota: QuotaLedger;
+
   constructor(
     readonly store: BlobStore,
     readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.quota = new QuotaLedger(store, async (id) => (await this.request(id)) !== null, now);
+  }
 
   /** Accepts a job: the request record and the active marker first, then the base message. */
   async create(request: JobRequest, enqueue: Enqueue): Promise<void> {
@@ -70,6 +76,7 @@ export class JobStore {
     await Promise.all([
       this.store.delete(keys.active(request.id)),
       request.owner ? this.store.delete(keys.ownerActive(request.owner, request.id)) : undefined,
+      request.owner ? this.quota.release(request.owner, request.id) : undefined,
     ]);
   }
 
@@ -97,9 +104,13 @@ export class JobStore {
     return (await this.readAll<UsageRecord>(keys.jobUsagePrefix(request))).map((x) => x.value);
   }
 
+  /** The job's request; null when there is none. One caught mid-write (a local store) is a TransientError: ask again. */
   async request(id: string): Promise<JobRequest | null> {
     const bytes = await this.store.get(keys.request(id));
-    return bytes ? (JSON.parse(decoder.decode(bytes)) as JobRequest) : null;
+    if (!bytes) return null;
+    const r = parseJson<JobRequest>(bytes);
+    if (!r) throw new TransientError(`the request of job ${id} is being written`);
+    return r;
   }
 
   async append(
@@ -181,11 +192,6 @@ export class JobStore {
     await this.append(id, 'cancelled', state.stage ?? 'job');
     await this.finished(state.request);
     return this.state(id);
-  }
-
-  /** Unfinished jobs of one owner (the concurrent-job quota). */
-  async activeCount(owner: string): Promise<number> {
-    return (await this.store.list(keys.ownerActivePrefix(owner))).length;
   }
 
   /** An owner's jobs, newest first, at most `limit`; ids whose request is gone are left out. */

@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type AwsConfig, STAGE_QUEUES, type StageQueue } from '@baton/aws';
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
+import { honourConditionalWrites } from './conditional-writes.ts';
 
 export interface LocalAwsOptions {
   dataDir: string;
@@ -35,6 +36,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     configureBuckets: [{ name: bucket, configs: [] }],
     vhostBuckets: false,
   });
+  honourConditionalWrites(s3);
   const s3Address = (await s3.run()) as AddressInfo;
   // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
   // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.
@@ -46,7 +48,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     accountId,
     emulateQueueCreationLifecycle: false,
     queues: [
-      // For the AWS entry points under test; the local stack's workers wait out webhook retries themselves.
+      // Webhook deliveries and their retries (the local stack's consumer, or the AWS handler under test).
       { QueueName: 'baton-webhooks' },
       ...STAGE_QUEUES.flatMap((q) => [
         { QueueName: `baton-${q}-dlq` },

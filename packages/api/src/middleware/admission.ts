@@ -1,8 +1,10 @@
 /**
  * Admission: the per-key request rate (a token bucket, spent by every request that would
  * create work, valid or not, before its body is read) and the concurrent-job quota (checked
- * once the request is known valid, before anything is stored). Both answer 429 with Retry-After.
+ * once the request is known valid, before anything is stored: a place per job, taken with a
+ * compare-and-swap on the key's quota document). Both answer 429 with Retry-After.
  */
+import type { JobRequest } from '@baton/jobs';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
@@ -25,10 +27,12 @@ export const rateLimit = (api: Api) =>
     return next();
   });
 
-export async function checkQuota(api: Api, owner: string | undefined, jobsWanted: number): Promise<void> {
+/** Takes a place for each job (atomically, all or none); 429 when they would pass the key's limit. */
+export async function claimQuota(api: Api, requests: readonly JobRequest[]): Promise<void> {
+  const owner = requests[0]?.owner;
   if (!owner) return;
-  const active = await api.jobs.activeCount(owner);
-  if (active + jobsWanted > api.limits.maxConcurrentJobs) {
+  const ids = requests.map((r) => r.id);
+  if (!(await api.jobs.quota.claim(owner, ids, api.limits.maxConcurrentJobs))) {
     throw new ApiError(
       429,
       'rate_limit_error',

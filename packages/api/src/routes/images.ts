@@ -4,7 +4,7 @@ import { createJobs, planJob, randomSeed } from '../accept.ts';
 import { ApiError } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 import { waitForJobs } from '../job-access.ts';
-import { checkQuota } from '../middleware/admission.ts';
+import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { errorResponse } from './responses.ts';
 
@@ -63,7 +63,7 @@ export function imagesRoutes(api: Api) {
     // Every image's job is planned (and so checked) before any is stored.
     const requests = [];
     for (let i = 0; i < n; i++) requests.push(await planJob(api, b, key, { seed: base + i }));
-    await checkQuota(api, key?.id, n);
+    await claimQuota(api, requests);
     await createJobs(api, requests);
     const wait = Math.min(api.config.syncWaitMs, Number(c.req.query('wait_ms') ?? api.config.syncWaitMs));
     const states = await waitForJobs(api, requests, wait, key);

@@ -4,7 +4,7 @@ import { createJobs, planJob, randomSeed } from '../accept.ts';
 import type { Api, Env } from '../context.ts';
 import { claimIdempotencyKey } from '../idempotency.ts';
 import { visibleJob } from '../job-access.ts';
-import { checkQuota } from '../middleware/admission.ts';
+import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { JobSchema, publicJob } from '../presenter.ts';
 
@@ -44,7 +44,7 @@ export function jobsRoutes(api: Api) {
     const idem = c.req.header('idempotency-key');
     if (!idem) {
       const request = await plan();
-      await checkQuota(api, key?.id, 1);
+      await claimQuota(api, [request]);
       await createJobs(api, [request]);
       return answer(request.id);
     }
@@ -53,7 +53,7 @@ export function jobsRoutes(api: Api) {
     if (claimed.existing) return answer(claimed.jobId);
     try {
       const request = await plan(claimed.jobId);
-      await checkQuota(api, key?.id, 1);
+      await claimQuota(api, [request]);
       await createJobs(api, [request]);
     } catch (e) {
       // Refused or invalid: nothing was accepted, so the key stays free for a corrected request.

@@ -1,0 +1,63 @@
+/**
+ * S3's conditional writes for the local s3rver, which ignores them: a PUT with
+ * `If-None-Match: *` fails with 412 when the key exists, one with `If-Match: "<etag>"` when
+ * it does not exist or has another ETag. Conditional writes to one key are serialized, so of
+ * two racing writers exactly one wins, as in S3. Races (idempotency keys, quota claims) then
+ * behave locally as in AWS.
+ */
+import type S3rver from 's3rver';
+
+type Ctx = {
+  method: string;
+  path: string;
+  get(h: string): string;
+  status: number;
+  body: unknown;
+  set(h: string, v: string): void;
+};
+type Store = {
+  existsObject(bucket: string, key: string): Promise<boolean>;
+  getMetadata(bucket: string, key: string): Promise<{ etag: string }>;
+};
+
+const PRECONDITION_FAILED = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>PreconditionFailed</Code><Message>At least one of the pre-conditions you specified did not hold</Message></Error>`;
+
+export function honourConditionalWrites(s3: S3rver): void {
+  const store = (s3 as unknown as { store: Store }).store;
+  const tails = new Map<string, Promise<void>>();
+  const conditional = async (ctx: Ctx, next: () => Promise<void>) => {
+    const ifNoneMatch = ctx.get('if-none-match');
+    const ifMatch = ctx.get('if-match');
+    if (ctx.method !== 'PUT' || (!ifNoneMatch && !ifMatch)) return next();
+    const [, bucket = '', ...rest] = ctx.path.split('/');
+    const key = decodeURIComponent(rest.join('/'));
+    const id = `${bucket}/${key}`;
+    // One conditional write per key at a time: the check and the write are one step.
+    const previous = tails.get(id) ?? Promise.resolve();
+    let release!: () => void;
+    const mine = new Promise<void>((r) => {
+      release = r;
+    });
+    const tail = previous.then(() => mine);
+    tails.set(id, tail);
+    await previous;
+    try {
+      const exists = await store.existsObject(bucket, key);
+      const etag = exists ? (await store.getMetadata(bucket, key)).etag : undefined;
+      const failed = (ifNoneMatch === '*' && exists) || (ifMatch !== '' && (!exists || ifMatch !== etag));
+      if (failed) {
+        ctx.status = 412;
+        ctx.set('content-type', 'application/xml');
+        ctx.body = PRECONDITION_FAILED;
+        return;
+      }
+      await next();
+    } finally {
+      release();
+      if (tails.get(id) === tail) tails.delete(id);
+    }
+  };
+  // Before s3rver's own routes (Koa runs middleware in order).
+  (s3 as unknown as { middleware: unknown[] }).middleware.unshift(conditional);
+}
