@@ -28,10 +28,21 @@ export const onError: ErrorHandler = (err, c) => {
     if (err.retryAfter !== undefined) c.header('retry-after', String(err.retryAfter));
     return c.json(err.body(), err.status);
   }
-  // The JSON validator's own refusal (a body that does not parse).
+  // Hono's and the validator's own refusals: a body that does not parse, one not sent as JSON.
   if (err instanceof HTTPException && err.status === 400) {
     const e = badRequest('body', 'the request body is not valid JSON', err);
     return c.json(e.body(), 400);
+  }
+  if (err instanceof HTTPException && err.status === 415) {
+    const e = new ApiError(
+      415,
+      'invalid_request_error',
+      "the request body must be JSON, sent with 'content-type: application/json'",
+      'body',
+      'unsupported_media_type',
+      { cause: err },
+    );
+    return c.json(e.body(), 415);
   }
   if (isTransient(err) || /aborted|socket hang up/i.test(err.message)) {
     c.header('retry-after', '1');
