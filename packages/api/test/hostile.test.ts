@@ -71,3 +71,53 @@ test('a 400 on any image makes no job: seed + n − 1 past the seed range', asyn
   assert.equal(store.objects.size, 0);
   assert.equal(sent.length, 0);
 });
+
+test('cancelling the job behind a waiting images request answers 409 job_canceled, not a 500', async () => {
+  const store = new MemoryBlobStore();
+  const jobs = new JobStore(store);
+  const ids: string[] = [];
+  const app = createApp({
+    jobs,
+    manifest: await loadManifest(DEFAULT_MODEL_DIR),
+    expander: shapesExpander,
+    enqueue: async (m) => {
+      ids.push(m.jobId);
+    },
+    config: { syncWaitMs: 10_000, pollMs: 5 },
+  });
+  const waiting = app.request('/v1/images/generations', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'dot', size: '64x64' }),
+  });
+  while (ids.length === 0) await new Promise((r) => setImmediate(r));
+  await app.request(`/v1/jobs/${ids[0]}/cancel`, { method: 'POST' });
+  const r = await waiting;
+  assert.equal(r.status, 409);
+  assert.equal(((await r.json()) as { error: { code: string } }).error.code, 'job_canceled');
+});
+
+test('a cancel that comes after the last stage claimed the outcome finds the job succeeded', async () => {
+  const store = new MemoryBlobStore();
+  const jobs = new JobStore(store);
+  const app = createApp({
+    jobs,
+    manifest: await loadManifest(DEFAULT_MODEL_DIR),
+    expander: shapesExpander,
+    enqueue: async () => {},
+  });
+  const r = await app.request('/v1/jobs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'dot', size: '64x64' }),
+  });
+  const id = ((await r.json()) as { id: string }).id;
+  // The decode stage claims the outcome, then (still writing) its done records are not in yet.
+  assert.equal(await jobs.claimOutcome(id, 'succeeded'), true);
+  const c = await app.request(`/v1/jobs/${id}/cancel`, { method: 'POST' });
+  assert.notEqual(((await c.json()) as { status: string }).status, 'canceled');
+  for (const stage of ['base', 'decode']) await jobs.append(id, 'done', stage, { ms: 1, steps: 1 });
+  assert.equal((await jobs.state(id))?.status, 'succeeded');
+  // And the other way round: a cancel that claimed first stands; the last stage gets no say.
+  assert.equal(await jobs.claimOutcome(id, 'canceled'), false);
+});

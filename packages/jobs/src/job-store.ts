@@ -189,9 +189,23 @@ export class JobStore {
   async cancel(id: string): Promise<JobState | null> {
     const state = await this.state(id);
     if (!state || TERMINAL.includes(state.status)) return state;
+    // The last stage may be finishing right now: whichever claims the outcome first decides.
+    if (!(await this.claimOutcome(id, 'canceled'))) return this.state(id);
     await this.append(id, 'cancelled', state.stage ?? 'job');
     await this.finished(state.request);
     return this.state(id);
+  }
+
+  /**
+   * Claims how the job ends, once (a conditional write): the last stage claims "succeeded"
+   * before it writes the image, a cancel claims "canceled". True when the outcome is this one
+   * (claimed now, or earlier by the same side: a redelivered last stage).
+   */
+  async claimOutcome(id: string, outcome: 'succeeded' | 'canceled'): Promise<boolean> {
+    const path = keys.outcome(id);
+    if (await this.store.putIfAbsent(path, outcome, 'text/plain')) return true;
+    const held = await this.store.get(path);
+    return held !== null && decoder.decode(held) === outcome;
   }
 
   /** An owner's jobs, newest first, at most `limit`; ids whose request is gone are left out. */

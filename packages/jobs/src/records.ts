@@ -102,6 +102,7 @@ export const keys = {
     `jobs/${id}/records/${String(at).padStart(13, '0')}-${kind}-${stage}-${randomBytes(4).toString('hex')}.json`,
   progress: (id: string, stage: string) => `jobs/${id}/progress/${stage}.json`,
   progressPrefix: (id: string) => `jobs/${id}/progress/`,
+  outcome: (id: string) => `jobs/${id}/outcome`,
   output: (id: string, stage: string) =>
     stage === 'decode' ? `images/${id}.png` : `latents/${id}/${stage}.safetensors`,
   active: (id: string) => `active/${id}`,

@@ -154,7 +154,9 @@ export class StageRun {
     // Cancelled while this stage ran (seen between steps, or by the last stage's final look:
     // a cancelled job gets no image): no output, and the steps that ran are billed.
     const last = !nextStage(w.request.stages, this.stage);
-    if (this.monitor.cancelled.has(id) || (last && (await jobs.kinds(id)).has('cancelled'))) {
+    // The last stage claims the outcome before it writes the image; a cancel that claimed it
+    // first stands (and a cancel that comes later finds the job succeeded).
+    if (this.monitor.cancelled.has(id) || (last && !(await jobs.claimOutcome(id, 'succeeded')))) {
       if (!this.monitor.billed.has(id)) await this.bill(w, r.ms, r.steps, true);
       this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
       return;

@@ -67,13 +67,17 @@ export function imagesRoutes(api: Api) {
     await createJobs(api, requests);
     const wait = Math.min(api.config.syncWaitMs, Number(c.req.query('wait_ms') ?? api.config.syncWaitMs));
     const states = await waitForJobs(api, requests, wait, key);
-    const failed = states.find((s) => s.status === 'failed' || s.status === 'canceled');
+    // A job cancelled while the request waited (by its owner, through /v1/jobs/{id}/cancel): the
+    // images cannot be given, and that is the caller's doing. A failed job is the server's.
+    const canceled = states.find((s) => s.status === 'canceled');
+    if (canceled) {
+      const message = `job ${canceled.id} was canceled before its image was made`;
+      throw new ApiError(409, 'invalid_request_error', message, null, 'job_canceled');
+    }
+    const failed = states.find((s) => s.status === 'failed');
     if (failed) {
-      throw new ApiError(
-        500,
-        'server_error',
-        `job ${failed.id} ${failed.status}: ${failed.error?.reason ?? ''}`.trim(),
-      );
+      const message = `job ${failed.id} failed: ${failed.error?.reason ?? 'unknown'}`;
+      throw new ApiError(500, 'server_error', message, null, 'job_failed');
     }
     if (states.some((s) => s.status !== 'succeeded')) {
       const ids = requests.map((r) => r.id);
