@@ -1,7 +1,7 @@
 /**
  * What a model-running Lambda's package holds, and the build hook that keeps it under AWS's
  * 250 MB unzipped limit. SST's `nodejs.install` runs `npm install --os=linux --cpu=x64` in the
- * artifact folder (without the project's .npmrc), and onnxruntime-node ships every platform's
+ * artifact folder (without the project's allowScripts), and onnxruntime-node ships every platform's
  * binaries (~300 MB) plus, on a Linux x64 deploy machine, the CUDA provider its postinstall
  * downloads. Lambda runs linux/x64 on the CPU: everything else is removed after the build.
  * `npm run check:aws` builds the same folder and runs the handler from it.

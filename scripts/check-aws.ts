@@ -64,7 +64,8 @@ async function packageFunction(fn: FunctionSpec): Promise<{ dir: string; bytes: 
     cpSync(join(root, f.from), join(dir, f.to), { recursive: true });
   if (Object.keys(install).length) {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ dependencies: install }));
-    // As SST runs it: in the artifact folder, so the project's .npmrc is not read.
+    // As SST runs it: in the artifact folder, so the project's allowScripts (denying the runtime's
+    // postinstall) is not read; the skip comes from the environment, as docs/deploy.md says to deploy.
     execFileSync('npm', ['install', '--os=linux', '--cpu=x64', '--omit=dev', '--no-audit', '--no-fund'], {
       cwd: dir,
       env: { ...process.env, ONNXRUNTIME_NODE_INSTALL: 'skip' },
