@@ -103,7 +103,15 @@ test('bad flags and prompts: a clear message and exit code 2', () => {
     [['generate', 'x', '--variant', 'turbo'], /--variant must be one of standard, distilled/],
     [['generate', 'x', '--steps-base', '0'], /--steps-base must be an integer in 1…200/],
     [['generate', 'x', '--cfg', 'lots'], /--cfg must be a number/],
-    [['generate', 'x', '--bogus'], /Unknown option '--bogus'/],
+    [['generate', 'x', '--bogus'], /unknown flag --bogus \(valid: --seed/],
+    [['generate', 'x', '--sead', '3'], /unknown flag --sead; did you mean --seed\?/],
+    [['generate', 'x', '--seed', '-1'], /--seed must be an integer in 0…4294967295 but is "-1"/],
+    [
+      ['generate', 'x', '--size', '100x100'],
+      /--size must be one of 64, 128, 256 \(or 64x64, 128x128, 256x256\)/,
+    ],
+    [['generate', 'x', '--out', 'y.jpg'], /--out must name a \.png file/],
+    [['generate', 'x', '--seed'], /--seed needs a value/],
     [['generate', '--prompt-file', '/nonexistent', '--out-dir', dir], /cannot read --prompt-file/],
     [['generate', 'x'.repeat(2000)], /prompt is 2000 characters; the limit is 1000/],
     [['frobnicate'], /unknown command "frobnicate"/],
@@ -114,6 +122,44 @@ test('bad flags and prompts: a clear message and exit code 2', () => {
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
   }
+});
+
+test('generate prints nothing but the path it wrote (the rest with --verbose)', () => {
+  const out = join(dir, 'quiet.png');
+  const r = run(['generate', 'a red circle', '--seed', '3', '--size', '64', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(r.stdout, `${out}\n`);
+  assert.equal(r.stderr, '');
+  const v = run(['generate', 'a red circle', '--seed', '3', '--size', '64', '--out', out, '--verbose']);
+  assert.match(v.stdout, /\(seed 3\) a /);
+  assert.match(v.stderr, /onnxruntime execution provider/);
+});
+
+test('prompt files skip blank lines and # comments', () => {
+  const file = join(dir, 'commented.txt');
+  writeFileSync(file, '# my prompts\nred circle\n\n   # indented comment\nblue box\n');
+  const out = join(dir, 'commented');
+  const r = run([
+    'generate',
+    '--prompt-file',
+    file,
+    '--out-dir',
+    out,
+    '--size',
+    '64',
+    '--seed',
+    '1',
+    '--json',
+  ]);
+  assert.equal(r.status, 0, r.stderr);
+  const lines = r.stdout
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.prompt),
+    ['red circle', 'blue box'],
+  );
 });
 
 test('--api sends the job to a running stack', async () => {

@@ -81,6 +81,8 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
       ...generation,
       n: opt(intIn('n', 1, maxN)).openapi({ example: 1 }),
       response_format: opt(oneOf('response_format', ['b64_json', 'url'])),
+      // PNG is the format images are stored in; other formats are refused, not mislabelled.
+      output_format: opt(oneOf('output_format', ['png'])),
       model: opt(
         z.unknown().refine((v) => v === m.id, {
           error: (i) => `'model' must be '${m.id}' (the model this deployment serves), got ${got(i.input)}`,

@@ -3,9 +3,16 @@
  * (shared/spec/shapes-domain.md), independent of the training code.
  */
 import { readFileSync } from 'node:fs';
-import { parseArgs } from 'node:util';
 import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
-import { type Cascade, defaultCascade, generateBatch, type JobSpec, planJob } from '@baton/pipeline';
+import {
+  type Cascade,
+  defaultCascade,
+  generateBatch,
+  type JobSpec,
+  modelDir,
+  planJob,
+} from '@baton/pipeline';
+import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import {
   caption,
   expandPrompt,
@@ -21,6 +28,7 @@ import {
   shapesDomain,
   toPixels,
 } from '@baton/shapes';
+import { parseFlags } from './flags.ts';
 import { Progress } from './progress.ts';
 import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
@@ -71,10 +79,9 @@ function rates(t: Tally) {
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
       n: { type: 'string' },
       'prompt-file': { type: 'string' },
       ...SAMPLER_FLAGS,
@@ -84,7 +91,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
       json: { type: 'boolean' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    true,
+  );
   if (values.help) {
     console.log(EVAL_USAGE);
     return 0;
@@ -95,7 +103,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const batch = intFlag('batch', values.batch, 1, 64) ?? 8;
   const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage', 'vae'] as const) ?? 'cascade';
   const options = {
-    ...samplerOptions(values),
+    ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
   };
   const cascade = await defaultCascade(shapesDomain);
 

@@ -2,19 +2,28 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { parseArgs } from 'node:util';
-import { defaultCascade, generateBatch, type JobSpec, planJob, relayStages, stagesOf } from '@baton/pipeline';
+import {
+  defaultCascade,
+  generateBatch,
+  type JobSpec,
+  modelDir,
+  planJob,
+  relayStages,
+  stagesOf,
+} from '@baton/pipeline';
 import { BOUNDS } from '@baton/pipeline/spec';
+import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import { shapesDomain } from '@baton/shapes';
+import { parseFlags } from './flags.ts';
 import { Progress } from './progress.ts';
-import { generateRemote, type RemoteJob } from './remote.ts';
+import { generateRemote, type RemoteJob, resolveApi } from './remote.ts';
 import { intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
 export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
        baton generate --prompt-file FILE --out-dir DIR [options]
 
   --seed N              seed (0…${BOUNDS.seed.max}); random when omitted. Line i of a prompt file uses seed + i
-  --out FILE.png        output file (default: baton-<seed>.encoded)
+  --out FILE.png        output file (default: baton-<seed>.png; PNG is the format Baton writes)
   --size 64|128|256     base only, one relay, two relays (default 128)
   --variant V           standard | distilled (default standard)
   --steps-base N        base sampling steps (default from the model manifest)
@@ -24,13 +33,14 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
   --no-expand           use the prompt verbatim as the caption
   --json                one JSON line per image: caption, seed, file, timings per stage
   --batch N             images per batched model call with --prompt-file (default 4)
-  --api URL             send the job to a running stack (npm start) instead of running it here`;
+  --api URL|local       send the job to a running stack instead of running it here; "local" is the one
+                        npm start runs here. The key: BATON_API_KEY, else .baton/local-key for a local URL
+  -v, --verbose         say more: the caption and seed beside each file, the runtime's execution provider`;
 
 export async function generateCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
       seed: { type: 'string' },
       out: { type: 'string' },
       'out-dir': { type: 'string' },
@@ -38,11 +48,13 @@ export async function generateCommand(argv: string[]): Promise<number> {
       ...SAMPLER_FLAGS,
       'no-expand': { type: 'boolean' },
       json: { type: 'boolean' },
+      verbose: { type: 'boolean', short: 'v' },
       batch: { type: 'string' },
       api: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    true,
+  );
   if (values.help) {
     console.log(GENERATE_USAGE);
     return 0;
@@ -52,9 +64,13 @@ export async function generateCommand(argv: string[]): Promise<number> {
   if (seed + prompts.length - 1 > BOUNDS.seed.max)
     throw new UsageError(`--seed ${seed} + ${prompts.length} lines passes ${BOUNDS.seed.max}`);
   const options = {
-    ...samplerOptions(values),
+    ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
     expand: !values['no-expand'],
   };
+  if (values.out !== undefined && !/\.png$/i.test(values.out))
+    throw new UsageError(
+      `--out must name a .png file (PNG is the format Baton writes) but is "${values.out}"`,
+    );
   const batch = intFlag('batch', values.batch, 1, 64) ?? 4;
   const files = prompts.map((_, i) =>
     values['out-dir'] !== undefined
@@ -62,8 +78,9 @@ export async function generateCommand(argv: string[]): Promise<number> {
       : (values.out ?? `baton-${seed}.png`),
   );
   if (values.api !== undefined)
-    return generateViaApi(values.api, prompts, files, seed, options, values.json === true);
-  const cascade = await defaultCascade(shapesDomain);
+    return generateViaApi(resolveApi(values.api), prompts, files, seed, options, values);
+  // The runtime's one line about its execution provider is for --verbose.
+  const cascade = await defaultCascade(shapesDomain, values.verbose ? {} : { log: () => {} });
   const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
   const stages = stagesOf(cascade.manifest, jobs[0]!.size);
   const progress = new Progress();
@@ -91,21 +108,21 @@ export async function generateCommand(argv: string[]): Promise<number> {
             batch: chunk.length,
           }),
         );
-      } else {
+      } else if (values.verbose) {
         console.log(`${file}  (seed ${r.spec.seed}) ${r.spec.caption}`);
-      }
+      } else console.log(file);
     }
   }
   return 0;
 }
 
 async function generateViaApi(
-  api: string,
+  api: ReturnType<typeof resolveApi>,
   prompts: string[],
   files: string[],
   seed: number,
   options: Omit<RemoteJob, 'prompt' | 'seed'>,
-  json: boolean,
+  flags: { json?: boolean; verbose?: boolean },
 ): Promise<number> {
   const progress = new Progress();
   for (const [i, prompt] of prompts.entries()) {
@@ -116,7 +133,7 @@ async function generateViaApi(
     const file = files[i]!;
     mkdirSync(dirname(file) || '.', { recursive: true });
     writeFileSync(file, r.png);
-    if (json) {
+    if (flags.json) {
       console.log(
         JSON.stringify({
           file,
@@ -127,12 +144,12 @@ async function generateViaApi(
           variant: r.variant,
           stages: r.stages,
           timings_ms: r.timings,
-          api,
+          api: api.url,
         }),
       );
-    } else {
+    } else if (flags.verbose) {
       console.log(`${file}  (seed ${r.seed}) ${r.caption}`);
-    }
+    } else console.log(file);
   }
   return 0;
 }

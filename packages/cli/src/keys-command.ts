@@ -6,9 +6,9 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseArgs } from 'node:util';
 import { DuplicateKeyNameError, KeyStore } from '@baton/api';
 import { type AwsConfig, S3BlobStore } from '@baton/aws';
+import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
 export const KEYS_USAGE = `Usage: baton keys create --name NAME
@@ -38,16 +38,16 @@ function storeFor(bucket: string | undefined, stackFile: string | undefined): S3
 }
 
 export async function keysCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
       name: { type: 'string' },
       bucket: { type: 'string' },
       stack: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
-  });
+    true,
+  );
   const [action, target] = positionals;
   if (values.help || !action) {
     console.log(KEYS_USAGE);

@@ -1,4 +1,5 @@
 /** The `baton` command line. */
+import { ConfigError } from '@baton/config';
 import { BadRequestError } from '@baton/pipeline';
 import { FeedError, ManifestError } from '@baton/runtime';
 import { EVAL_USAGE, evalCommand } from './eval-command.ts';
@@ -37,6 +38,10 @@ export async function main(argv: string[]): Promise<number> {
       (e instanceof TypeError && 'code' in e && String(e.code).startsWith('ERR_PARSE_ARGS'))
     ) {
       console.error(`baton: ${e.message}\nRun "baton --help" for usage.`);
+      return 2;
+    }
+    if (e instanceof ConfigError) {
+      console.error(`baton: ${e.message}. Fix or unset ${e.variable}.`);
       return 2;
     }
     if (e instanceof BadRequestError) {

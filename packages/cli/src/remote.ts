@@ -1,6 +1,34 @@
-/** `baton generate --api URL`: the same job sent to a running stack over HTTP. */
+/** `baton generate --api URL|local`: the same job sent to a running stack over HTTP. */
 import { randomUUID } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { config } from '@baton/config';
 import { UsageError } from './usage-error.ts';
+
+/** Where `npm start` writes its URL (stack.json) and the key it created (local-key). */
+const STACK_DIR = fileURLToPath(new URL('../../../.baton', import.meta.url));
+
+/**
+ * The API's URL and key: `--api local` is the stack `npm start` runs here (.baton/stack.json);
+ * the key is BATON_API_KEY, else the local stack's own (.baton/local-key) for a loopback URL.
+ */
+export function resolveApi(api: string): { url: string; key: string | undefined; keyFrom: string } {
+  let url = api;
+  if (api === 'local') {
+    const file = join(STACK_DIR, 'stack.json');
+    if (!existsSync(file))
+      throw new UsageError('--api local: no local stack here (.baton/stack.json): run `npm start` first');
+    url = (JSON.parse(readFileSync(file, 'utf8')) as { apiUrl: string }).apiUrl;
+  }
+  const fromEnv = config().BATON_API_KEY;
+  if (fromEnv) return { url, key: fromEnv, keyFrom: 'BATON_API_KEY' };
+  const keyFile = join(STACK_DIR, 'local-key');
+  const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(url);
+  if (loopback && existsSync(keyFile))
+    return { url, key: readFileSync(keyFile, 'utf8').trim(), keyFrom: '.baton/local-key' };
+  return { url, key: undefined, keyFrom: 'nothing' };
+}
 
 export interface RemoteJob {
   prompt: string;
@@ -29,15 +57,15 @@ export class RemoteError extends Error {
 }
 
 export async function generateRemote(
-  api: string,
+  api: { url: string; key: string | undefined; keyFrom: string },
   job: RemoteJob,
   onProgress: (stage: string, step: number, of: number) => void,
 ): Promise<RemoteResult> {
   let base: URL;
   try {
-    base = new URL(api);
+    base = new URL(api.url);
   } catch {
-    throw new UsageError(`--api must be a URL like http://127.0.0.1:8787 but is "${api}"`);
+    throw new UsageError(`--api must be a URL like http://127.0.0.1:8787, or local, but is "${api.url}"`);
   }
   const body = {
     prompt: job.prompt,
@@ -51,16 +79,17 @@ export async function generateRemote(
     ...(job.guidanceRelay !== undefined && { guidance_relay: job.guidanceRelay }),
   };
   const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (process.env.BATON_API_KEY) headers.authorization = `Bearer ${process.env.BATON_API_KEY}`;
+  if (api.key) headers.authorization = `Bearer ${api.key}`;
+  const keyHint = `the key came from ${api.keyFrom}: set BATON_API_KEY (the local stack's is in .baton/local-key)`;
   // Retried on 503/429: the Idempotency-Key makes a retried create return the same job.
-  const created = await request(new URL('/v1/jobs', base), {
+  const created = await request(new URL('/v1/jobs', base), keyHint, {
     method: 'POST',
     headers: { ...headers, 'idempotency-key': randomUUID() },
     body: JSON.stringify(body),
   });
   const id = created.id as string;
   for (;;) {
-    const j = await request(new URL(`/v1/jobs/${id}`, base), { headers });
+    const j = await request(new URL(`/v1/jobs/${id}`, base), keyHint, { headers });
     if (j.progress) onProgress(j.progress.stage, j.progress.step, j.progress.of ?? 1);
     if (j.status === 'succeeded') {
       const res = await fetch(j.result.image_url, { headers });
@@ -83,7 +112,7 @@ export async function generateRemote(
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: API JSON, read field by field above
-async function request(url: URL, init: RequestInit, tries = 4): Promise<any> {
+async function request(url: URL, keyHint: string, init: RequestInit, tries = 4): Promise<any> {
   let res: Response;
   try {
     res = await fetch(url, init);
@@ -94,7 +123,7 @@ async function request(url: URL, init: RequestInit, tries = 4): Promise<any> {
   if ((res.status === 503 || res.status === 429) && tries > 1) {
     const wait = Number(res.headers.get('retry-after') ?? 1);
     await new Promise((r) => setTimeout(r, Math.min(30, Math.max(0.2, wait)) * 1000));
-    return request(url, init, tries - 1);
+    return request(url, keyHint, init, tries - 1);
   }
   const text = await res.text();
   let json: { error?: { message: string; param?: string } } & Record<string, unknown>;
@@ -103,6 +132,8 @@ async function request(url: URL, init: RequestInit, tries = 4): Promise<any> {
   } catch {
     throw new RemoteError(`${url.pathname}: HTTP ${res.status}, not JSON`);
   }
+  if (res.status === 401)
+    throw new UsageError(`${json.error?.message ?? 'the API refused the key'} (${keyHint})`);
   if (res.status >= 400 && res.status < 500 && json.error) {
     throw new UsageError(`${json.error.param ? `${json.error.param}: ` : ''}${json.error.message}`);
   }

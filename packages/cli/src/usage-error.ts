@@ -54,10 +54,25 @@ export const SAMPLER_FLAGS = {
   'cfg-relay': { type: 'string' },
 } as const;
 
-/** Checks the sampler flags; the model's manifest checks the rest (sizes, variants). */
-export function samplerOptions(values: Partial<Record<keyof typeof SAMPLER_FLAGS, string>>) {
+/** `--size 128` or `--size 128x128`, one of the model's sizes. */
+export function sizeFlag(value: string | undefined, sizes: readonly number[]): number | undefined {
+  if (value === undefined) return undefined;
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value.trim());
+  const side = m && (m[2] === undefined || m[2] === m[1]) ? Number(m[1]) : Number.NaN;
+  if (!sizes.includes(side))
+    throw new UsageError(
+      `--size must be one of ${sizes.join(', ')} (or ${sizes.map((s) => `${s}x${s}`).join(', ')}) but is "${value}"`,
+    );
+  return side;
+}
+
+/** Checks the sampler flags against the model's sizes; the manifest checks the rest (variants' stages). */
+export function samplerOptions(
+  values: Partial<Record<keyof typeof SAMPLER_FLAGS, string>>,
+  sizes: readonly number[],
+) {
   return {
-    size: intFlag('size', values.size, 1, 1 << 16),
+    size: sizeFlag(values.size, sizes),
     variant: choiceFlag('variant', values.variant, ['standard', 'distilled'] as const),
     stepsBase: intFlag('steps-base', values['steps-base'], BOUNDS.steps.min, BOUNDS.steps.max),
     stepsRelay: intFlag('steps-relay', values['steps-relay'], BOUNDS.steps.min, BOUNDS.steps.max),

@@ -2,7 +2,7 @@
 import { fileURLToPath } from 'node:url';
 import { config } from '@baton/config';
 import type { Tensor } from '@baton/diffusion';
-import { ModelFamily } from '@baton/runtime';
+import { type LoadOptions, ModelFamily } from '@baton/runtime';
 import { Cascade } from './cascade.ts';
 import { type Domain, plainDomain } from './domain.ts';
 import type { RgbImage } from './image.ts';
@@ -43,10 +43,10 @@ const cached = new Map<Domain, Promise<Cascade>>();
  * The process's cascade on the configured model, with the caller's domain (sessions are
  * created once and reused).
  */
-export function defaultCascade(domain: Domain = plainDomain): Promise<Cascade> {
+export function defaultCascade(domain: Domain = plainDomain, options: LoadOptions = {}): Promise<Cascade> {
   let c = cached.get(domain);
   if (!c) {
-    c = ModelFamily.load(modelDir()).then((f) => new Cascade(f, domain));
+    c = ModelFamily.load(modelDir(), options).then((f) => new Cascade(f, domain));
     cached.set(domain, c);
   }
   return c;

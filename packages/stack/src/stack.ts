@@ -175,7 +175,10 @@ async function serveApi(fetch: (r: Request) => Response | Promise<Response>, por
       `HTTP/1.1 ${status}\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
     );
   });
-  await new Promise<void>((r) => server.once('listening', () => r()));
+  await new Promise<void>((resolve, reject) => {
+    server.once('listening', () => resolve());
+    server.once('error', reject); // EADDRINUSE: the caller says which port and which variable
+  });
   return server;
 }
 

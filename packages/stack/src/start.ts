@@ -65,12 +65,17 @@ Try:
 Ctrl-C stops it; accepted jobs finish after a restart.
 `);
 let stopping = false;
-for (const sig of ['SIGINT', 'SIGTERM'] as const) {
-  process.on(sig, async () => {
-    if (stopping) process.exit(1);
-    stopping = true;
-    console.log('\nstopping…');
-    await stack.close();
-    process.exit(0);
-  });
-}
+const stop = async (why: string) => {
+  if (stopping) process.exit(1);
+  stopping = true;
+  console.log(`\nstopping (${why})…`);
+  await stack.close();
+  process.exit(0);
+};
+for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void stop(sig));
+// `npm start` does not pass SIGTERM on to this process: when the process that started us goes
+// away (we are handed to another parent), stop too, whichever process received the signal.
+const parent = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parent) void stop('its launcher exited');
+}, 500).unref();

@@ -1,0 +1,103 @@
+/** `npm start` as a new user meets it: clear errors for bad settings, and a clean stop on SIGTERM. */
+import assert from 'node:assert/strict';
+import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { createServer, type Server } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { until } from './helpers.ts';
+
+const root = join(import.meta.dirname, '..');
+
+async function freePort(): Promise<number> {
+  const s = createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as { port: number }).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+async function env() {
+  return {
+    ...process.env,
+    BATON_DATA_DIR: mkdtempSync(join(tmpdir(), 'baton-start-')),
+    PORT: String(await freePort()),
+    BATON_S3_PORT: String(await freePort()),
+    BATON_SQS_PORT: String(await freePort()),
+  };
+}
+
+test('a short BATON_API_KEY stops npm start with one line naming the variable, no stack trace', async () => {
+  const r = spawnSync('npm', ['start', '--silent'], {
+    cwd: root,
+    env: { ...(await env()), BATON_API_KEY: 'short' },
+    encoding: 'utf8',
+  });
+  assert.equal(r.status, 2, r.stderr);
+  assert.match(r.stderr, /BATON_API_KEY must be at least 20 characters.*Fix or unset BATON_API_KEY/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+});
+
+test('a port in use stops npm start with the port and the variable that moves it', async () => {
+  const e = await env();
+  const busy: Server = createServer();
+  await new Promise<void>((r) => busy.listen(Number(e.PORT), '127.0.0.1', r));
+  try {
+    const r = spawnSync('npm', ['start', '--silent'], {
+      cwd: root,
+      env: e,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    assert.equal(r.status, 2, r.stderr);
+    assert.match(r.stderr, new RegExp(`port ${e.PORT} is already in use.*PORT=`));
+    assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
+  } finally {
+    busy.close();
+  }
+});
+
+test('SIGTERM to the npm start process stops the whole stack', async () => {
+  const e = await env();
+  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
+    cwd: root,
+    env: e,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  await until(async () => out.includes('Baton is running'), 90_000, 'the stack to start');
+  child.kill('SIGTERM');
+  await exited;
+  // Everything it started is gone: the API's port answers nothing.
+  await until(
+    async () => {
+      try {
+        await fetch(`http://127.0.0.1:${e.PORT}/healthz`);
+        return false;
+      } catch {
+        return true;
+      }
+    },
+    20_000,
+    'the API to stop',
+  );
+  // …and so are the local S3 server and the worker processes (the ports are free again).
+  for (const port of [e.BATON_S3_PORT, e.PORT]) {
+    const probe = createServer();
+    await until(
+      () =>
+        new Promise<boolean>((r) =>
+          probe
+            .once('error', () => r(false))
+            .listen(Number(port), '127.0.0.1', () => probe.close(() => r(true))),
+        ),
+      20_000,
+      `port ${port} to be free`,
+    );
+  }
+});
