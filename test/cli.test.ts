@@ -135,6 +135,19 @@ test('generate prints nothing but the path it wrote (the rest with --verbose)', 
   assert.match(v.stderr, /onnxruntime execution provider/);
 });
 
+test('eval prints rates as percentages and, with --failures, each prompt judged wrong with its image', () => {
+  const failures = join(dir, 'failures');
+  const r = run(['eval', '--n', '3', '--size', '64', '--failures', failures]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.match(r.stdout, /overall\s+\d+\.\d %/);
+  const m = /(\d+) judged wrong/.exec(r.stdout);
+  assert.ok(m, r.stdout);
+  const listed = r.stdout.split('\n').filter((l) => l.startsWith(`  ${failures}`));
+  assert.equal(listed.length, Number(m[1]));
+  for (const l of listed) assert.equal(decodePng(readFileSync(l.trim().split(/\s+/)[0]!)).width, 64);
+  assert.equal(r.stderr, '');
+});
+
 test('prompt files skip blank lines and # comments', () => {
   const file = join(dir, 'commented.txt');
   writeFileSync(file, '# my prompts\nred circle\n\n   # indented comment\nblue box\n');

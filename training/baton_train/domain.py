@@ -1,6 +1,6 @@
 """The shapes domain v1: scene sampling, rendering and canonical captions.
 
-Follows shared/spec/shapes-domain.md exactly; every constant comes from the
+Follows docs/shapes-domain.md exactly; every constant comes from the
 vocabulary file shared with the TypeScript packages.
 """
 import json

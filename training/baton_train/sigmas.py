@@ -1,6 +1,6 @@
 """σ-space DDPM schedule, denoiser wrapper and the reference samplers.
 
-Notation (shared/spec/relay-diffusion.md): β_t scaled-linear, ᾱ_t = ∏(1 − β_s),
+Notation (docs/relay-diffusion.md): β_t scaled-linear, ᾱ_t = ∏(1 − β_s),
 σ_t = √((1 − ᾱ_t)/ᾱ_t). D(x, σ) is the denoiser; z_L the upsampled
 low-resolution latent; P the number of relay steps.
 """

@@ -1,8 +1,9 @@
 /**
  * `baton eval`: prompt alignment by the shapes domain's judging rules
- * (shared/spec/shapes-domain.md), independent of the training code.
+ * (docs/shapes-domain.md), independent of the training code.
  */
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
 import {
   type Cascade,
@@ -15,6 +16,7 @@ import {
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import {
   caption,
+  encodePng,
   expandPrompt,
   fromPixels,
   judge,
@@ -42,6 +44,7 @@ export const EVAL_USAGE = `Usage: baton eval [options]
   --steps-base N, --steps-relay N, --cfg W, --cfg-relay W   sampler settings (defaults from the manifest)
   --seed N              seed for the captions and the images (default 0)
   --batch N             images per batched call (default 8)
+  --failures DIR        write each image judged wrong to DIR and list it with its prompt
   --json                print the report as JSON`;
 
 const ATTRS = ['background', 'count', 'colour', 'shape', 'size', 'position', 'aligned'] as const;
@@ -89,6 +92,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       seed: { type: 'string' },
       batch: { type: 'string' },
       json: { type: 'boolean' },
+      failures: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     true,
@@ -105,7 +109,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const options = {
     ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
   };
-  const cascade = await defaultCascade(shapesDomain);
+  const cascade = await defaultCascade(shapesDomain, { log: () => {} });
 
   const items = evalItems(values['prompt-file'], n, seed);
 
@@ -115,16 +119,20 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const groups = new Map<string, Tally>();
   const all = tally();
   const t0 = performance.now();
+  const failures: { prompt: string; file: string | null }[] = [];
   for (let start = 0; start < items.length; start += batch) {
     const chunk = items.slice(start, start + batch);
+    // The count says how many are judged; the bar, how far the batch in hand is.
     const images = await imagesFor(cascade, mode, chunk, { ...options, size }, (s, k, of) =>
-      progress.update(`${start + chunk.length}/${items.length} ${s}`, k, of),
+      progress.update(`${start}/${items.length} judged, ${s}`, k, of),
     );
     chunk.forEach((it, i) => {
       const v = judge(images[i]!, it.scene);
       if (!groups.has(it.group)) groups.set(it.group, tally());
       add(groups.get(it.group)!, v);
       add(all, v);
+      if (!v.aligned)
+        failures.push({ prompt: it.prompt, file: saveFailure(values.failures, start + i, images[i]!) });
     });
   }
   progress.done();
@@ -139,8 +147,15 @@ export async function evalCommand(argv: string[]): Promise<number> {
     groups: Object.fromEntries([...groups].map(([g, t]) => [g, { prompts: t.prompts, ...rates(t) }])),
     overall: { prompts: all.prompts, ...rates(all) },
   };
-  if (values.json) console.log(JSON.stringify(report));
-  else printReport(report);
+  if (values.json)
+    console.log(JSON.stringify({ ...report, ...(values.failures !== undefined && { failures }) }));
+  else {
+    printReport(report);
+    if (values.failures !== undefined) {
+      console.log(`\n${failures.length} judged wrong (images in ${values.failures}):`);
+      for (const f of failures) console.log(`  ${f.file}  ${f.prompt}`);
+    }
+  }
   return 0;
 }
 
@@ -228,6 +243,17 @@ function printReport(report: {
   console.log(`${'group'.padEnd(10)} ${ATTRS.map((a) => a.padStart(10)).join(' ')}`);
   for (const [g, r] of Object.entries({ ...report.groups, overall: report.overall })) {
     const row = r as Record<Attr, number>;
-    console.log(`${g.padEnd(10)} ${ATTRS.map((a) => (100 * row[a]).toFixed(1).padStart(10)).join(' ')}`);
+    console.log(
+      `${g.padEnd(10)} ${ATTRS.map((a) => `${(100 * row[a]).toFixed(1)} %`.padStart(10)).join(' ')}`,
+    );
   }
+}
+
+/** Writes a wrongly judged image to the --failures directory (when given); returns its path. */
+function saveFailure(dir: string | undefined, index: number, image: RgbImage): string | null {
+  if (dir === undefined) return null;
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, `${String(index).padStart(4, '0')}.png`);
+  writeFileSync(file, encodePng(image));
+  return file;
 }

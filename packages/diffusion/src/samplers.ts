@@ -1,5 +1,5 @@
 /**
- * The base (Euler) and linear-relay samplers of shared/spec/relay-diffusion.md.
+ * The base (Euler) and linear-relay samplers of docs/relay-diffusion.md.
  *
  * Notation: x the current latent, sigmaHat the current σ, D = D(x, sigmaHat),
  * zL the upsampled low-resolution latent, P relay steps, k = P … 1 the relay

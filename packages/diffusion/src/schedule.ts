@@ -1,5 +1,5 @@
 /**
- * The discrete DDPM schedule in σ-space (shared/spec/relay-diffusion.md).
+ * The discrete DDPM schedule in σ-space (docs/relay-diffusion.md).
  *
  * Notation: β_t scaled-linear betas, alphaBar_t = ∏_{s≤t}(1 − β_s),
  * σ_t = √((1 − alphaBar_t) / alphaBar_t); t runs 0 … T − 1 (T = 1000).

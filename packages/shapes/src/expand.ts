@@ -3,7 +3,7 @@
  *
  * Maps synonyms, keeps every attribute the prompt states and fills every open
  * one from the request's seed, so the same prompt and seed give the same caption
- * (shared/spec/shapes-domain.md, "Short prompts").
+ * (docs/shapes-domain.md, "Short prompts").
  */
 import { PortableNoise } from '@baton/diffusion';
 import { caption, pick, type Random, type Scene, type SceneObject } from './scene.ts';

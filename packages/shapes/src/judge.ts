@@ -1,5 +1,5 @@
 /**
- * Alignment judging of shared/spec/shapes-domain.md ("How alignment is judged"),
+ * Alignment judging of docs/shapes-domain.md ("How alignment is judged"),
  * written from the spec, independent of the training code.
  */
 import type { RgbImage } from '@baton/pipeline/image';

@@ -1,4 +1,4 @@
-/** Scenes of the shapes domain and their canonical captions (shared/spec/shapes-domain.md). */
+/** Scenes of the shapes domain and their canonical captions (docs/shapes-domain.md). */
 import {
   CELL_CENTRES,
   CELLS,
