@@ -47,7 +47,9 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
   await page.exposeFunction('__stage', (name: string) => seen.add(name));
   await page.goto(`${s.apiUrl}/`);
   assert.match(await page.title(), /Baton playground/);
-  await page.fill('#key', TEST_KEY);
+  // The local stack fills in its own key: nothing to find and paste.
+  assert.equal(await page.inputValue('#key'), TEST_KEY);
+  assert.ok(await page.$('link[rel=icon]'), 'a favicon');
   await page.fill('#prompt', 'a big red circle top left on white');
   await page.fill('#seed', '7');
   await page.selectOption('#size', '128');
@@ -101,4 +103,8 @@ test('a bad request shows the field at fault', { skip, timeout: 60_000 }, async 
     { polling: 200 },
   );
   assert.match((await page.textContent('#error')) ?? '', /API key/);
+  // Nothing of a previous job stays, and no broken image is shown.
+  assert.equal(await page.$eval('#result', (img) => (img as HTMLImageElement).hidden), true);
+  assert.equal(await page.$eval('#stages', (el) => el.childElementCount), 0);
+  assert.equal((await page.textContent('#status')) ?? '', '');
 });

@@ -46,7 +46,7 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/images/generations', rateLimit(api));
   app.use('/v1/jobs', rateLimit(api));
 
-  const page = playgroundHtml(api.manifest, api.schemas.sizes);
+  const page = playgroundHtml(api.manifest, api.schemas.sizes, deps.playgroundKey);
   app.get('/', (c) => c.html(page));
   app.get('/healthz', (c) => c.json({ ok: true, model: api.manifest.id }));
   app.route('/', imagesRoutes(api));

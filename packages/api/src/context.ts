@@ -32,6 +32,8 @@ export interface ApiDeps {
   manifest: Manifest;
   expander: PromptExpander;
   config?: Partial<ApiConfig>;
+  /** The local stack's own key, filled into the playground (never set where the API is public). */
+  playgroundKey?: string;
   /** Webhook hosts admitted although private (BATON_WEBHOOK_ALLOWED_HOSTS); none by default. */
   webhookAllowedHosts?: readonly string[];
   now?: () => number;

@@ -26,7 +26,8 @@ const STYLE = `
 /** The page's script: talks to the API with the key the user types (no interpolation). */
 const SCRIPT = `
 const $ = (id) => document.getElementById(id);
-$('key').value = localStorage.getItem('baton-key') ?? '';
+// The local stack fills in its own key (it serves loopback only); elsewhere the user's, remembered.
+$('key').value = document.body.dataset.localKey || localStorage.getItem('baton-key') || '';
 const headers = () => ({ 'content-type': 'application/json', authorization: 'Bearer ' + $('key').value.trim() });
 
 async function gallery() {
@@ -57,7 +58,7 @@ function render(job) {
     row.append(name, p, t);
     return row;
   }));
-  if (job.status === 'succeeded') $('result').src = job.result.image_url;
+  if (job.status === 'succeeded') { $('result').src = job.result.image_url; $('result').hidden = false; }
   if (job.status === 'failed') $('error').textContent = job.error?.reason ?? 'failed';
 }
 
@@ -79,10 +80,14 @@ async function follow(id) {
   }
 }
 
+$('result').addEventListener('error', () => { $('result').hidden = true; });
 $('form').addEventListener('submit', async (e) => {
   e.preventDefault();
-  localStorage.setItem('baton-key', $('key').value.trim());
-  $('go').disabled = true; $('error').textContent = ''; $('run').hidden = false; $('result').removeAttribute('src');
+  if (!document.body.dataset.localKey) localStorage.setItem('baton-key', $('key').value.trim());
+  // A new job: nothing of the previous one stays on screen (no stale stages, no broken image).
+  $('go').disabled = true; $('error').textContent = ''; $('run').hidden = false;
+  $('result').removeAttribute('src'); $('result').hidden = true;
+  $('status').textContent = ''; $('caption').textContent = ''; $('stages').replaceChildren();
   try {
     const body = { prompt: $('prompt').value, size: Number($('size').value), variant: $('variant').value };
     if ($('seed').value !== '') body.seed = Number($('seed').value);
@@ -103,7 +108,15 @@ gallery();
 
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
-export function playgroundHtml(m: Manifest, sizes: number[]): string {
+/** A small icon inline: no request for /favicon.ico. */
+const FAVICON =
+  "data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' viewBox='0 0 16 16'%3E%3Crect width='16' height='16' rx='3' fill='%231d1d1f'/%3E%3Ccircle cx='8' cy='8' r='4' fill='%23e4473c'/%3E%3C/svg%3E";
+
+/**
+ * The page. `localKey`: the local stack's own key, filled in for the user (only the local
+ * stack passes it, and it serves loopback only); elsewhere the page says where a key comes from.
+ */
+export function playgroundHtml(m: Manifest, sizes: number[], localKey?: string): string {
   const sizeOptions = sizes
     .map((s) => `<option value="${s}"${s === 128 ? ' selected' : ''}>${s} × ${s}</option>`)
     .join('');
@@ -116,9 +129,10 @@ export function playgroundHtml(m: Manifest, sizes: number[]): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Baton playground · ${esc(m.id)}</title>
+<link rel="icon" href="${FAVICON}">
 <style>${STYLE}</style>
 </head>
-<body>
+<body data-local-key="${esc(localKey ?? '')}">
 <main>
   <h1>Baton playground <small>· ${esc(m.id)}</small></h1>
   <form id="form">
@@ -127,7 +141,8 @@ export function playgroundHtml(m: Manifest, sizes: number[]): string {
     <label>Size <select id="size" name="size">${sizeOptions}</select></label>
     <label>Variant <select id="variant" name="variant">${variantOptions}</select></label>
     <button id="go" type="submit">Generate</button>
-    <label class="wide">API key <input id="key" name="key" type="password" autocomplete="off" placeholder="bk_…"></label>
+    <label class="wide">API key <input id="key" name="key" type="password" autocomplete="off" placeholder="bk_…">
+      <span id="key-hint">${localKey ? 'filled in from this local stack' : 'from <code>npx baton keys create</code>; the local stack’s is in <code>.baton/local-key</code>'}</span></label>
   </form>
   <section id="run" hidden>
     <div><img id="result" alt=""><div id="caption"></div></div>

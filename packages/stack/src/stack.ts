@@ -93,6 +93,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     expander: expanderFor(manifest.prompt_expander),
     config: { ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }) },
     webhookAllowedHosts: allowed,
+    // The server below listens on loopback only: the page may carry the stack's own key.
+    ...(apiKey && { playgroundKey: apiKey }),
   });
   const server = await serveApi(app.fetch, o.apiPort ?? 0);
   const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;

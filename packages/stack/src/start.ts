@@ -1,5 +1,5 @@
 /** `npm start`: the whole system on this machine, on the default model. */
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Config, ConfigError, config } from '@baton/config';
@@ -21,10 +21,13 @@ try {
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const dataDir = c.BATON_DATA_DIR ?? join(root, '.baton', 's3');
 const keyFile = join(root, '.baton', 'local-key');
+// The key of an earlier start is this start's too (the playground fills it in).
+const saved = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() || undefined : undefined;
+const givenKey = c.BATON_API_KEY ?? saved;
 const ports = { PORT: c.PORT, BATON_S3_PORT: c.BATON_S3_PORT, BATON_SQS_PORT: c.BATON_SQS_PORT };
 const stack = await startStack({
   dataDir,
-  ...(c.BATON_API_KEY && { apiKey: c.BATON_API_KEY }),
+  ...(givenKey && { apiKey: givenKey }),
   apiPort: ports.PORT,
   s3Port: ports.BATON_S3_PORT,
   sqsPort: ports.BATON_SQS_PORT,
@@ -41,13 +44,13 @@ const stack = await startStack({
 const u = stack.apiUrl;
 // For `npx baton keys …` and scripts: where this stack's bucket is.
 writeFileSync(join(root, '.baton', 'stack.json'), JSON.stringify({ ...stack.config, apiUrl: u }, null, 2));
-if (stack.apiKey && !c.BATON_API_KEY) writeFileSync(keyFile, `${stack.apiKey}\n`, { mode: 0o600 });
+if (stack.apiKey && !c.BATON_API_KEY && !saved) writeFileSync(keyFile, `${stack.apiKey}\n`, { mode: 0o600 });
 const key = c.BATON_API_KEY
   ? '$BATON_API_KEY'
   : existsSync(keyFile)
     ? '$(cat .baton/local-key)'
     : '<your key>';
-if (stack.apiKey && !c.BATON_API_KEY)
+if (stack.apiKey && !c.BATON_API_KEY && !saved)
   console.log(`Created a local API key (saved in .baton/local-key): ${stack.apiKey}`);
 console.log(`
 Baton is running (data in ${dataDir}).
