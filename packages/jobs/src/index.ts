@@ -4,5 +4,6 @@ export * from './job-store.ts';
 export * from './message.ts';
 export * from './quota.ts';
 export * from './records.ts';
+export * from './usage-rollup.ts';
 export * from './webhook.ts';
 export * from './webhook-address.ts';

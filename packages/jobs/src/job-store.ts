@@ -17,6 +17,7 @@ import {
   TERMINAL,
   type UsageRecord,
 } from './records.ts';
+import { type DayUsage, dailyUsage } from './usage-rollup.ts';
 import type { DeliveryRecord } from './webhook.ts';
 
 const json = (v: unknown) => JSON.stringify(v);
@@ -216,9 +217,9 @@ export class JobStore {
     return states.filter((s): s is JobState => s !== null && s.request.owner === owner);
   }
 
-  /** Every usage record in an owner's ledger (one per stage of each job). */
-  async ledger(owner: string): Promise<UsageRecord[]> {
-    return (await this.readAll<UsageRecord>(keys.ledgerPrefix(owner))).map((x) => x.value);
+  /** An owner's usage by day; closed days come from their roll-ups (one read each). */
+  usageByDay(owner: string): Promise<DayUsage[]> {
+    return dailyUsage(this.store, owner, this.now());
   }
 
   /** Bills one stage of one job: the key is deterministic, so a rerun overwrites, never adds. */

@@ -115,6 +115,7 @@ export const keys = {
   jobUsagePrefix: (r: Pick<JobRequest, 'id' | 'owner' | 'createdAt'>) =>
     `usage/${r.owner ?? 'local'}/${usageDay(r.createdAt)}/${r.id}.`,
   ledgerPrefix: (owner: string) => `usage/${owner}/`,
+  usageRollup: (owner: string, day: string) => `usage-daily/${owner}/${day}.json`,
   ownerJob: (owner: string, at: number, id: string) =>
     `owners/${owner}/jobs/${String(9_999_999_999_999 - at).padStart(13, '0')}-${id}`,
   ownerJobsPrefix: (owner: string) => `owners/${owner}/jobs/`,
