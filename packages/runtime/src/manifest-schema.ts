@@ -186,27 +186,11 @@ export const manifestSchema = {
       type: 'object',
       additionalProperties: variant,
     },
+    // A stage's settings, plus the resolution the single-stage model samples at.
     single_stage: {
-      type: 'object',
+      ...stage,
       required: ['component', 'resolution', 'steps', 'guidance'],
-      additionalProperties: false,
-      properties: {
-        component: {
-          type: 'string',
-        },
-        resolution: {
-          type: 'integer',
-          minimum: 8,
-        },
-        steps: {
-          type: 'integer',
-          minimum: 1,
-        },
-        guidance: {
-          type: 'number',
-          minimum: 0,
-        },
-      },
+      properties: { ...stage.properties, resolution: { type: 'integer', minimum: 8 } },
     },
     limits: {
       type: 'object',
