@@ -9,7 +9,16 @@
  * `staleMs`.
  */
 import type { BlobStore } from '@baton/aws';
+import pRetry from 'p-retry';
 import { keys } from './records.ts';
+
+/** A compare-and-swap that lost its race (or read a half-written document): read again. */
+class QuotaConflict extends Error {
+  override readonly name = 'QuotaConflict';
+  constructor(owner: string) {
+    super(`the quota of ${owner} changed under this update`);
+  }
+}
 
 /** Job id → when its place was taken (ms). */
 type Places = Record<string, number>;
@@ -68,26 +77,33 @@ export class QuotaLedger {
     return (await this.store.list(prefix)).map((k) => k.slice(prefix.length));
   }
 
-  /** Read, change, write if unchanged since the read; again on conflict. `change` returns null for no write. */
+  /** Read, change, write if unchanged since the read; again (p-retry, jittered) on conflict. `change` returns null for no write. */
   private async update(owner: string, change: (p: Places) => Promise<Places | null>): Promise<void> {
     const path = keys.ownerQuota(owner);
-    for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
-      const v = await this.store.getVersioned(path);
-      const places = v ? parsePlaces(v.body) : {};
-      // Unreadable: caught mid-write (a local filesystem-backed S3 is not atomic); read again.
-      const next = places && (await change(places));
-      if (next === null) return;
-      const body = JSON.stringify(next);
-      const written =
-        next !== undefined &&
-        (v
+    await pRetry(
+      async () => {
+        const v = await this.store.getVersioned(path);
+        const places = v ? parsePlaces(v.body) : {};
+        // Unreadable: caught mid-write (a local filesystem-backed S3 is not atomic): read again.
+        if (!places) throw new QuotaConflict(owner);
+        const next = await change(places);
+        if (next === null) return;
+        const body = JSON.stringify(next);
+        const written = v
           ? await this.store.putIfMatch(path, body, v.etag, 'application/json')
-          : await this.store.putIfAbsent(path, body, 'application/json'));
-      if (written) return;
-      // Lost a race: back off a little (jittered) and read again.
-      await new Promise((r) => setTimeout(r, Math.random() * Math.min(100, 5 * attempt)));
-    }
-    throw new Error(`the quota of ${owner} stayed contended for ${ATTEMPTS} attempts`);
+          : await this.store.putIfAbsent(path, body, 'application/json');
+        if (!written) throw new QuotaConflict(owner); // another writer got there first
+      },
+      {
+        retries: ATTEMPTS,
+        minTimeout: 2,
+        maxTimeout: 100,
+        factor: 1.5,
+        randomize: true,
+        // Only a lost race is retried; a storage error is the caller's (the SDK has retried it).
+        shouldRetry: ({ error }) => error instanceof QuotaConflict,
+      },
+    );
   }
 
   private async withoutStale(places: Places): Promise<Places> {
