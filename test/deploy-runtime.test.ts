@@ -3,6 +3,7 @@
  * GPU image must run a Node that Lambda still supports. Read from the infra sources as deployed.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -22,4 +23,22 @@ test('every Lambda pins a supported Node runtime, and the GPU image the same maj
   const major = Number(/ARG NODE_VERSION=(\d+)\./.exec(docker)?.[1]);
   assert.ok(major === 22 || major === 24, `GPU image Node ${major}`);
   assert.match(docker, new RegExp(`--target=node${major}`), 'the bundle targets the image’s Node');
+});
+
+test('the synchronous wait must fit in the Router’s read timeout: a deploy that would be cut is refused', () => {
+  const load = (env: Record<string, string>) =>
+    spawnSync(process.execPath, ['--import', 'tsx', '-e', "await import('./infra/config.ts')"], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      encoding: 'utf8',
+    });
+  assert.equal(load({}).status, 0, 'the defaults fit (25 s wait, 60 s read timeout)');
+  const cut = load({ BATON_SYNC_WAIT_MS: '58000' });
+  assert.notEqual(cut.status, 0);
+  assert.match(cut.stderr, /BATON_SYNC_WAIT_MS \(58000 ms\) \+ 5 s must fit in the Router's read timeout/);
+  assert.notEqual(
+    load({ BATON_ROUTER_READ_TIMEOUT_SECONDS: '20' }).status,
+    0,
+    'CloudFront’s default 20 s is too short',
+  );
 });
