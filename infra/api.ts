@@ -9,7 +9,14 @@ export const urlSecret = new sst.Secret('UrlSecret');
 export const apiFunction = new sst.aws.Function('Api', {
   handler: 'functions/api/index.handler',
   runtime: 'nodejs22.x',
-  url: true,
+  // The playground and browsers call it cross-origin through the Router: Authorization explicitly.
+  url: {
+    cors: {
+      allowOrigins: ['*'],
+      allowMethods: ['GET', 'POST'],
+      allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+    },
+  },
   // Server-sent events stream as written (Hono's streamHandle); buffered, a client would see nothing until the end.
   streaming: true,
   timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,

@@ -22,6 +22,7 @@ export const config = {
   batchWindowSeconds: num('BATON_BATCH_WINDOW_SECONDS', 1),
   expireLatentsDays: num('BATON_EXPIRE_LATENTS_DAYS', 1),
   expireImagesDays: num('BATON_EXPIRE_IMAGES_DAYS', 30),
+  expireUsageDays: num('BATON_EXPIRE_USAGE_DAYS', 400),
   /** How long POST /v1/images/generations waits before answering 202 (ms). */
   syncWaitMs: num('BATON_SYNC_WAIT_MS', 25_000),
   /** How long CloudFront (the Router) waits for the API's answer (s; CloudFront allows 1…60). */

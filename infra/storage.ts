@@ -1,28 +1,15 @@
-/** One bucket for latents, images and job records; intermediate latents expire sooner than images. */
+/** One bucket for latents, images and job records; each prefix has its lifetime (lifecycle.ts). */
 import { config } from './config';
+import { lifecycle } from './lifecycle';
 
 export const bucket = new sst.aws.Bucket('Store');
 
 new aws.s3.BucketLifecycleConfigurationV2('StoreLifecycle', {
   bucket: bucket.name,
-  rules: [
-    {
-      id: 'latents',
-      status: 'Enabled',
-      filter: { prefix: 'latents/' },
-      expiration: { days: config.expireLatentsDays },
-    },
-    {
-      id: 'images',
-      status: 'Enabled',
-      filter: { prefix: 'images/' },
-      expiration: { days: config.expireImagesDays },
-    },
-    {
-      id: 'records',
-      status: 'Enabled',
-      filter: { prefix: 'jobs/' },
-      expiration: { days: config.expireImagesDays },
-    },
-  ],
+  rules: lifecycle(config).map((r) => ({
+    id: r.prefix.replace(/\/$/, ''),
+    status: 'Enabled',
+    filter: { prefix: r.prefix },
+    expiration: { days: r.days },
+  })),
 });

@@ -42,3 +42,26 @@ test('the synchronous wait must fit in the Router’s read timeout: a deploy tha
     'CloudFront’s default 20 s is too short',
   );
 });
+
+test('every prefix the code writes has a lifecycle rule (API keys are kept on purpose)', async () => {
+  const { keys } = await import('@baton/jobs');
+  const { lifecycle, KEPT } = await import('../infra/lifecycle.ts');
+  const rules = lifecycle({ expireLatentsDays: 1, expireImagesDays: 30, expireUsageDays: 400 });
+  const covered = [...rules.map((r) => r.prefix), ...KEPT];
+  // Every key the job model makes, with sample arguments: its first path segment must be covered.
+  const sample = (k: unknown): string => {
+    if (typeof k === 'string') return k;
+    const f = k as (...a: unknown[]) => string;
+    try {
+      return f('o', 'd', 'job_x', 'base', 1);
+    } catch {
+      return f({ id: 'job_x', owner: 'o', createdAt: 0 }); // a key made from a job request
+    }
+  };
+  const samples = Object.values(keys).map(sample);
+  for (const key of [...samples, 'keys/abc.json', 'usage-daily/o/2026-12-01.json'])
+    assert.ok(
+      covered.some((p) => key.startsWith(p)),
+      `${key} has no lifecycle rule`,
+    );
+});

@@ -25,3 +25,14 @@ export class LinkSigner {
     return createHmac('sha256', this.secret).update(`${id}:${expires}`).digest('base64url');
   }
 }
+
+/**
+ * The origin clients reach the API at: behind the Router (CloudFront) the request arrives at
+ * the function URL's host, and the public one is in X-Forwarded-Host. Links are built on it.
+ */
+export function publicOrigin(c: { req: { url: string; header(name: string): string | undefined } }): string {
+  const forwarded = c.req.header('x-forwarded-host')?.split(',')[0]?.trim();
+  if (!forwarded || !/^[\w.-]+(:\d+)?$/.test(forwarded)) return new URL(c.req.url).origin;
+  const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'http' ? 'http' : 'https';
+  return `${proto}://${forwarded}`;
+}

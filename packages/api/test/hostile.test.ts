@@ -121,3 +121,37 @@ test('a cancel that comes after the last stage claimed the outcome finds the job
   // And the other way round: a cancel that claimed first stands; the last stage gets no say.
   assert.equal(await jobs.claimOutcome(id, 'canceled'), false);
 });
+
+test('links are built on the public host the Router forwards, not the function URL’s', async () => {
+  const app = createApp({
+    jobs: new JobStore(new MemoryBlobStore()),
+    manifest: await loadManifest(DEFAULT_MODEL_DIR),
+    expander: shapesExpander,
+    enqueue: async () => {},
+    config: { syncWaitMs: 0 },
+  });
+  const ask = (headers: Record<string, string>) =>
+    app.request('http://abc.lambda-url.us-east-1.on.aws/v1/images/generations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({ prompt: 'dot', size: '64x64', response_format: 'url' }),
+    });
+  const r = await ask({ 'x-forwarded-host': 'd111.cloudfront.net', 'x-forwarded-proto': 'https' });
+  const id = ((await r.json()) as { job_ids: string[] }).job_ids[0];
+  const job = (await (
+    await app.request(`http://abc.lambda-url.us-east-1.on.aws/v1/jobs/${id}`, {
+      headers: { 'x-forwarded-host': 'd111.cloudfront.net' },
+    })
+  ).json()) as { id: string };
+  assert.equal(job.id, id);
+  const { publicOrigin } = await import('../src/links.ts');
+  const at = (h: Record<string, string>) =>
+    publicOrigin({ req: { url: 'http://abc.lambda-url.us-east-1.on.aws/x', header: (n: string) => h[n] } });
+  assert.equal(at({ 'x-forwarded-host': 'd111.cloudfront.net' }), 'https://d111.cloudfront.net');
+  assert.equal(at({}), 'http://abc.lambda-url.us-east-1.on.aws');
+  assert.equal(
+    at({ 'x-forwarded-host': 'evil.com/path?x' }),
+    'http://abc.lambda-url.us-east-1.on.aws',
+    'a malformed host is ignored',
+  );
+});

@@ -4,6 +4,7 @@ import { createJobs, planJob, randomSeed } from '../accept.ts';
 import { ApiError } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 import { waitForJobs } from '../job-access.ts';
+import { publicOrigin } from '../links.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { errorResponse } from './responses.ts';
@@ -86,7 +87,7 @@ export function imagesRoutes(api: Api) {
         202,
       );
     }
-    const origin = new URL(c.req.url).origin;
+    const origin = publicOrigin(c);
     const data = await Promise.all(
       states.map(async (s) => {
         const revised_prompt = s.request.spec.caption;

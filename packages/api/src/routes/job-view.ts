@@ -6,6 +6,7 @@ import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 import { visibleJob } from '../job-access.ts';
 import type { KeyRecord } from '../keys.ts';
+import { publicOrigin } from '../links.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { JobSchema, publicJob } from '../presenter.ts';
 import { errorResponse, json } from './responses.ts';
@@ -25,12 +26,11 @@ const jobRoute = (method: 'get' | 'post', path: string, summary: string, answer:
 
 export function jobViewRoutes(api: Api) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
-  const origin = (url: string) => new URL(url).origin;
 
   const get = jobRoute('get', '/v1/jobs/{id}', 'A job: status, stage, step, timings, usage', 'The job');
   app.openapi(get, async (c) => {
     const s = await visibleJob(api, c.req.valid('param').id, c.get('key'));
-    return c.json(publicJob(s, origin(c.req.url), api.links), 200);
+    return c.json(publicJob(s, publicOrigin(c), api.links), 200);
   });
 
   const cancel = jobRoute(
@@ -44,7 +44,7 @@ export function jobViewRoutes(api: Api) {
     await visibleJob(api, id, c.get('key'));
     const s = await api.jobs.cancel(id);
     if (!s) throw notFound(`job ${id}`);
-    return c.json(publicJob(s, origin(c.req.url), api.links), 200);
+    return c.json(publicJob(s, publicOrigin(c), api.links), 200);
   });
 
   const events = createRoute({
@@ -58,7 +58,7 @@ export function jobViewRoutes(api: Api) {
     const id = c.req.param('id');
     const key = c.get('key');
     await visibleJob(api, id, key);
-    return streamSSE(c, (stream) => followJob(api, id, key, origin(c.req.url), stream));
+    return streamSSE(c, (stream) => followJob(api, id, key, publicOrigin(c), stream));
   });
 
   const image = createRoute({

@@ -4,6 +4,7 @@ import { createJobs, planJob, randomSeed } from '../accept.ts';
 import type { Api, Env } from '../context.ts';
 import { claimIdempotencyKey } from '../idempotency.ts';
 import { visibleJob } from '../job-access.ts';
+import { publicOrigin } from '../links.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { JobSchema, publicJob } from '../presenter.ts';
@@ -31,7 +32,7 @@ export function jobsRoutes(api: Api) {
   app.openapi(create, async (c) => {
     const b = c.req.valid('json');
     const key = c.get('key');
-    const origin = new URL(c.req.url).origin;
+    const origin = publicOrigin(c);
     const answer = async (id: string) =>
       c.json(publicJob(await visibleJob(api, id, key), origin, api.links), 202);
     const plan = (id?: string) =>
@@ -74,7 +75,7 @@ export function jobsRoutes(api: Api) {
     const key = c.get('key');
     if (!key) return c.json({ object: 'list' as const, data: [] }, 200);
     const limit = Math.min(50, Math.max(1, Number(c.req.query('limit') ?? 20) || 20));
-    const origin = new URL(c.req.url).origin;
+    const origin = publicOrigin(c);
     const states = await api.jobs.listByOwner(key.id, limit);
     return c.json({ object: 'list' as const, data: states.map((s) => publicJob(s, origin, api.links)) }, 200);
   });
