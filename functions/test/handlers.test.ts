@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { KeyStore } from '@baton/api';
 import type { AwsConfig } from '@baton/aws';
+import { SqsQueue } from '@baton/aws';
 import { keys } from '@baton/jobs';
 import { type LocalAws, startLocalAws } from '@baton/stack';
 import { connectWorker } from '@baton/worker';
@@ -29,6 +30,8 @@ function linkEnv(c: AwsConfig) {
   // Webhook retries come back from the queue after 1 s here (10 s, 1 min, 5 min, 15 min in AWS).
   process.env.BATON_WEBHOOK_BACKOFF_MS = '1000,1000';
   process.env.BATON_WEBHOOK_ALLOWED_HOSTS = '127.0.0.1';
+  // The worker entry serves the base queue here (its Lambda's BATON_STAGE_QUEUE).
+  process.env.BATON_STAGE_QUEUE = 'base';
   process.env.BATON_S3_ENDPOINT = c.s3Endpoint;
   process.env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
   process.env.BATON_LOCAL_CREDENTIALS = c.credentials!.accessKeyId;
@@ -154,7 +157,7 @@ test('worker handler: one failing message in a batch comes back alone in batchIt
   assert.deepEqual(poison.batchItemFailures, []);
 });
 
-test('worker handler stops between steps near its deadline and asks for a retry', async () => {
+test('worker handler stops near its deadline and hands the batch straight back on the queue, with a fresh receive count', async () => {
   const { handler } = await import('../worker/index.ts');
   const api = await apiHandler();
   const id = JSON.parse(
@@ -164,11 +167,16 @@ test('worker handler stops between steps near its deadline and asks for a retry'
       )) as { body: string }
     ).body,
   ).id as string;
-  const res = await handler(
-    { Records: [sqsRecord({ v: 1, jobId: id, stage: 'base', correlationId: 'c' }, 9)] },
-    { getRemainingTimeInMillis: () => 5_000 },
-  );
-  assert.deepEqual(res, { batchItemFailures: [{ itemIdentifier: 'msg-9' }] });
+  const body = { v: 1, jobId: id, stage: 'base', correlationId: 'c' };
+  const base = new SqsQueue(config, config.queues.base);
+  for (const m of await base.receive(10, 0)) await base.delete(m.receiptHandle); // the API's own message
+  const res = await handler({ Records: [sqsRecord(body, 9)] }, { getRemainingTimeInMillis: () => 5_000 });
+  // Acknowledged (not a batch item failure: that would wait out the visibility timeout and count
+  // toward the dead-letter queue) and sent again, visible at once.
+  assert.deepEqual(res, { batchItemFailures: [] });
+  const [again] = await base.receive(1, 0);
+  assert.deepEqual(JSON.parse(again!.body), body);
+  assert.equal(again!.receiveCount, 1);
 });
 
 test('dead-letter handler marks the job failed', async () => {

@@ -37,6 +37,11 @@ export class SqsQueue {
     return r.MessageId;
   }
 
+  /** Sends a body as it is (a message handed back unchanged). */
+  async sendRaw(body: string): Promise<void> {
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.url, MessageBody: body }));
+  }
+
   async receive(max = 10, waitSeconds = 10, visibilityTimeout?: number): Promise<QueueMessage[]> {
     const r = await this.client.send(
       new ReceiveMessageCommand({

@@ -13,11 +13,25 @@ import type { StageWorker } from './worker.ts';
 /** The part of Lambda's context the handlers read (tests pass just this). */
 export type LambdaContext = Pick<Context, 'getRemainingTimeInMillis'>;
 
-/** Stops between steps when less than `marginMs` is left, so the batch is retried rather than killed. */
-export function sqsWorkerHandler(worker: StageWorker, marginMs = 10_000) {
+export interface WorkerHandlerOptions {
+  /** Stop between steps when less than this is left (ms). */
+  marginMs?: number;
+  /**
+   * Sends a message body to its stage queue again. A batch given back for want of time goes
+   * back this way: visible at once (not after the queue's visibility timeout), and with a fresh
+   * receive count (a deadline is not a failure, so it must not lead to the dead-letter queue).
+   */
+  requeue?: (body: string) => Promise<void>;
+}
+
+/** Stops between steps when less than `marginMs` is left, so the batch is handed back rather than killed. */
+export function sqsWorkerHandler(worker: StageWorker, o: WorkerHandlerOptions = {}) {
+  const marginMs = o.marginMs ?? 10_000;
   return async (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> => {
+    let outOfTime = false;
     const betweenSteps = () => {
       if (context && context.getRemainingTimeInMillis() < marginMs) {
+        outOfTime = true;
         throw new TransientError(`less than ${marginMs} ms left in this invocation`);
       }
     };
@@ -30,7 +44,14 @@ export function sqsWorkerHandler(worker: StageWorker, marginMs = 10_000) {
       })),
       { betweenSteps },
     );
-    return { batchItemFailures: result.retry.map((id) => ({ itemIdentifier: id })) };
+    const retry = new Set(result.retry);
+    if (outOfTime && o.requeue) {
+      // Sent again, then acknowledged: if a send fails, that message stays a batch item failure.
+      for (const r of event.Records.filter((r) => retry.has(r.messageId))) {
+        if (await o.requeue(r.body).then(() => true, () => false)) retry.delete(r.messageId);
+      }
+    }
+    return { batchItemFailures: [...retry].map((id) => ({ itemIdentifier: id })) };
   };
 }
 
