@@ -42,7 +42,12 @@ export class SqsQueue {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.url, MessageBody: body }));
   }
 
-  async receive(max = 10, waitSeconds = 10, visibilityTimeout?: number): Promise<QueueMessage[]> {
+  async receive(
+    max = 10,
+    waitSeconds = 10,
+    visibilityTimeout?: number,
+    signal?: AbortSignal,
+  ): Promise<QueueMessage[]> {
     const r = await this.client.send(
       new ReceiveMessageCommand({
         QueueUrl: this.url,
@@ -53,6 +58,7 @@ export class SqsQueue {
         // The older name of the same list: what the local SQS server reads (AWS accepts both).
         AttributeNames: ['ApproximateReceiveCount', 'SentTimestamp'] as never,
       }),
+      ...(signal ? [{ abortSignal: signal }] : []),
     );
     return (r.Messages ?? []).map((m) => ({
       id: m.MessageId ?? '',

@@ -48,7 +48,13 @@ export function sqsWorkerHandler(worker: StageWorker, o: WorkerHandlerOptions = 
     if (outOfTime && o.requeue) {
       // Sent again, then acknowledged: if a send fails, that message stays a batch item failure.
       for (const r of event.Records.filter((r) => retry.has(r.messageId))) {
-        if (await o.requeue(r.body).then(() => true, () => false)) retry.delete(r.messageId);
+        if (
+          await o.requeue(r.body).then(
+            () => true,
+            () => false,
+          )
+        )
+          retry.delete(r.messageId);
       }
     }
     return { batchItemFailures: [...retry].map((id) => ({ itemIdentifier: id })) };

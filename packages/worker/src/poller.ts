@@ -9,7 +9,12 @@ import type { Logger } from './logger.ts';
 import type { StageWorker } from './worker.ts';
 
 export interface PollerQueue {
-  receive(max: number, waitSeconds: number, visibilityTimeout?: number): Promise<QueueMessage[]>;
+  receive(
+    max: number,
+    waitSeconds: number,
+    visibilityTimeout?: number,
+    signal?: AbortSignal,
+  ): Promise<QueueMessage[]>;
   delete(receiptHandle: string): Promise<void>;
   extend(receiptHandle: string, seconds: number): Promise<void>;
 }
@@ -65,8 +70,15 @@ export class Poller {
     while (!this.o.signal?.aborted) {
       let messages: QueueMessage[];
       try {
-        messages = await this.o.queue.receive(this.batchSize, this.waitSeconds, this.visibility);
+        // A stop cancels the long poll in flight: the task exits well inside its stop timeout.
+        messages = await this.o.queue.receive(
+          this.batchSize,
+          this.waitSeconds,
+          this.visibility,
+          this.o.signal,
+        );
       } catch (e) {
+        if (this.o.signal?.aborted) break;
         log('poller.receive_error', { error: String(e) });
         await new Promise((r) => setTimeout(r, 1000));
         continue;

@@ -158,3 +158,29 @@ test('settings that cannot work are refused', () => {
     /heartbeatSeconds/,
   );
 });
+
+test('a stop cancels the long poll in flight: run() returns at once, not when the 20 s poll would end', {
+  timeout: 5000,
+}, async () => {
+  let polling: (() => void) | undefined;
+  const queue = {
+    ...new FakeQueue(),
+    // A long poll that only ends when its signal aborts (as the SDK's receive does).
+    receive: (_max: number, _wait: number, _vis?: number, signal?: AbortSignal) =>
+      new Promise<QueueMessage[]>((_, reject) => {
+        polling?.();
+        signal?.addEventListener('abort', () => reject(new Error('aborted')));
+      }),
+    delete: async () => {},
+    extend: async () => {},
+  };
+  const abort = new AbortController();
+  const p = new Poller({ queue, worker: fakeWorker(), log: silent, waitSeconds: 20, signal: abort.signal });
+  const started = new Promise<void>((r) => {
+    polling = r;
+  });
+  const running = p.run();
+  await started;
+  abort.abort();
+  await running; // resolves only because the abort reached the poll in flight
+});
