@@ -122,7 +122,8 @@ function gpuWorkers() {
       containerDefinitions: $jsonStringify([
         {
           name: 'worker',
-          image: `${config.gpu.image}:${stage}`,
+          // One image serves every stage: BATON_STAGE_QUEUE below says which queue this task polls.
+          image: config.gpu.image,
           essential: true,
           memoryReservation: 4096,
           stopTimeout: 30,

@@ -65,3 +65,13 @@ test('every prefix the code writes has a lifecycle rule (API keys are kept on pu
       `${key} has no lifecycle rule`,
     );
 });
+
+test('the GPU image: platform pinned, a .dockerignore, one image for every stage', () => {
+  const docker = readFileSync(join(root, 'functions/container/Dockerfile'), 'utf8');
+  assert.match(docker, /^FROM --platform=linux\/amd64 /m);
+  assert.doesNotMatch(docker, /ARG STAGE|BATON_STAGE_QUEUE=/, 'the stage is the task’s, not the image’s');
+  const ignore = readFileSync(join(root, '.dockerignore'), 'utf8');
+  for (const p of ['node_modules', '.git', 'training'])
+    assert.match(ignore, new RegExp(`^${p.replace('.', '\\.')}$`, 'm'));
+  assert.doesNotMatch(readFileSync(join(root, 'infra/gpu.ts'), 'utf8'), /gpu\.image\}:\$\{stage\}/);
+});
