@@ -1,0 +1,123 @@
+/**
+ * The GPU profile's infrastructure program, evaluated offline with Pulumi's unit-test mocks
+ * (`runtime.setMocks`): no cloud, the real `infra/gpu.ts`, its resources recorded and checked
+ * against the invariants a deploy depends on. SST's own components (Vpc, Queue, Bucket) are
+ * stood in for; the raw Pulumi resources are the real ones. Needs SST's platform, which
+ * `npm run check:infra` installs (CI runs it first); skipped without it.
+ */
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+
+const root = join(import.meta.dirname, '..');
+const platform = join(root, '.sst/platform/node_modules');
+const skip = existsSync(join(platform, '@pulumi/aws')) ? false : 'needs SST’s platform (npm run check:infra)';
+
+interface Recorded {
+  type: string;
+  name: string;
+  inputs: Record<string, any>;
+}
+const resources: Recorded[] = [];
+const vpcArgs: unknown[] = [];
+const of = (type: string) => resources.filter((r) => r.type === type);
+
+before(async () => {
+  if (skip) return;
+  const require = createRequire(join(platform, 'x.js'));
+  const pulumi = require('@pulumi/pulumi');
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (a: { type: string; name: string; inputs: Record<string, unknown> }) => {
+        resources.push({ type: a.type, name: a.name, inputs: a.inputs });
+        return {
+          id: `${a.name}-id`,
+          state: { ...a.inputs, arn: `arn:aws:mock::${a.name}`, name: a.inputs.name ?? a.name },
+        };
+      },
+      call: (a: { token: string }) =>
+        a.token.includes('getParameter')
+          ? { value: 'ami-123', name: 'ami' }
+          : a.token.includes('getRegion')
+            ? { name: 'us-east-1', region: 'us-east-1', id: 'us-east-1' }
+            : {},
+    },
+    'baton',
+    'test',
+  );
+  const output = (v: unknown) => pulumi.output(v);
+  class Queue {
+    url: unknown;
+    arn: unknown;
+    nodes: { queue: { name: unknown } };
+    constructor(name: string) {
+      this.url = output(`https://sqs.mock/${name}`);
+      this.arn = output(`arn:aws:sqs:mock:${name}`);
+      this.nodes = { queue: { name: output(name) } };
+    }
+  }
+  Object.assign(globalThis, {
+    aws: require('@pulumi/aws'),
+    $jsonStringify: pulumi.jsonStringify,
+    $interpolate: pulumi.interpolate,
+    $app: { name: 'baton', stage: 'test' },
+    sst: {
+      aws: {
+        Vpc: class {
+          securityGroups = output(['sg-1']);
+          privateSubnets = output(['subnet-1', 'subnet-2']);
+          constructor(_n: string, args: unknown) {
+            vpcArgs.push(args);
+          }
+        },
+        Queue,
+        Bucket: class {
+          name = output('store');
+          arn = output('arn:aws:s3:::store');
+        },
+      },
+    },
+  });
+  process.env.BATON_PROFILE = 'gpu';
+  process.env.BATON_GPU_IMAGE = '123456789012.dkr.ecr.us-east-1.amazonaws.com/baton-worker:v1';
+  const gpu = join(root, 'infra/gpu.ts'); // a path, not a literal: tsc does not check infra/ here
+  await import(gpu);
+  // Let the mocked resources register (their inputs resolve asynchronously).
+  await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < 20 && of('aws:ecs/service:Service').length < 3; i++)
+    await new Promise((r) => setImmediate(r));
+});
+
+test('GPU tasks have a way out: the VPC gets a managed NAT gateway', { skip }, () => {
+  assert.deepEqual(vpcArgs, [{ nat: 'managed' }]);
+});
+
+test('one service per stage, each on the capacity provider, with the stage and region in its task', {
+  skip,
+}, async () => {
+  const services = of('aws:ecs/service:Service');
+  assert.equal(services.length, 3);
+  const tasks = of('aws:ecs/taskDefinition:TaskDefinition');
+  assert.equal(tasks.length, 3);
+  for (const t of tasks) {
+    const [c] = JSON.parse(t.inputs.containerDefinitions) as {
+      environment: { name: string; value: string }[];
+      image: string;
+      stopTimeout: number;
+    }[];
+    const env = Object.fromEntries(c!.environment.map((e) => [e.name, e.value]));
+    assert.ok(['base', 'relay', 'decode'].includes(env.BATON_STAGE_QUEUE!), t.name);
+    assert.equal(env.AWS_REGION, 'us-east-1', `${t.name} knows its region`);
+    assert.equal(c!.image, process.env.BATON_GPU_IMAGE, 'one image for every stage');
+    assert.ok(c!.stopTimeout * 1000 > 25_000, 'the stop timeout leaves the grace period room');
+  }
+});
+
+test('instances are protected from scale-in and the capacity provider manages termination', { skip }, () => {
+  const [group] = of('aws:autoscaling/group:Group');
+  assert.equal(group?.inputs.protectFromScaleIn, true);
+  const [cap] = of('aws:ecs/capacityProvider:CapacityProvider');
+  assert.equal(cap?.inputs.autoScalingGroupProvider.managedTerminationProtection, 'ENABLED');
+});
