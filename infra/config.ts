@@ -32,7 +32,12 @@ export const config = {
   maxConcurrentJobs: num('BATON_MAX_CONCURRENT_JOBS', 16),
   gpu: {
     instanceType: env('BATON_GPU_INSTANCE_TYPE', 'g5.xlarge'),
-    maxInstances: num('BATON_GPU_MAX_INSTANCES', 4),
+    maxInstances: num('BATON_GPU_MAX_INSTANCES', 6),
+    /**
+     * Tasks one stage may run: the three stages together fit the instance group (one GPU per
+     * task, one per g5.xlarge), so one stage cannot take every instance from the others.
+     */
+    maxTasksPerStage: Math.max(1, Math.floor(num('BATON_GPU_MAX_INSTANCES', 6) / 3)),
     /** The image built from functions/container/Dockerfile and pushed to ECR (one tag per stage). */
     image: env('BATON_GPU_IMAGE', ''),
     /** Visible messages per running task before scaling out. */

@@ -2,7 +2,7 @@
  * Profile `gpu`: one ECS service per stage on EC2 GPU instances, scaled from zero on queue
  * depth. SST's Service is Fargate-only (no GPUs), so these are raw Pulumi `aws.*` resources:
  * launch template with the ECS GPU AMI, auto-scaling group (min 0), capacity provider, task
- * definitions with one GPU, and step scaling on ApproximateNumberOfMessagesVisible.
+ * definitions with one GPU, and target tracking on each queue's backlog per running task.
  */
 import { config, STAGES, type Stage } from './config';
 import { queues, webhookQueue } from './queues';
@@ -13,7 +13,10 @@ function gpuWorkers() {
   // Tasks in private subnets reach ECS, ECR, SQS, S3, Logs and webhook URLs through a managed
   // NAT gateway (one per AZ; cost in docs/deploy.md). Without it the agent cannot even register.
   const vpc = new sst.aws.Vpc('GpuVpc', { nat: 'managed' });
-  const cluster = new aws.ecs.Cluster('GpuCluster');
+  // Container Insights: the running-task count the backlog-per-task scaling divides by.
+  const cluster = new aws.ecs.Cluster('GpuCluster', {
+    settings: [{ name: 'containerInsights', value: 'enabled' }],
+  });
 
   const ami = aws.ssm.getParameterOutput({
     name: '/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id',
@@ -164,52 +167,60 @@ function gpuWorkers() {
       scalableDimension: 'ecs:service:DesiredCount',
       resourceId: $interpolate`service/${cluster.name}/${service.name}`,
       minCapacity: 0,
-      maxCapacity: config.gpu.maxInstances,
+      maxCapacity: config.gpu.maxTasksPerStage,
     });
-    const step = (name: string, adjustments: { lower?: number; upper?: number; change: number }[]) =>
-      new aws.appautoscaling.Policy(`${title}Gpu${name}`, {
-        policyType: 'StepScaling',
-        serviceNamespace: target.serviceNamespace,
-        scalableDimension: target.scalableDimension,
-        resourceId: target.resourceId,
-        stepScalingPolicyConfiguration: {
-          adjustmentType: 'ExactCapacity',
-          cooldown: 60,
-          metricAggregationType: 'Maximum',
-          stepAdjustments: adjustments.map((a) => ({
-            ...(a.lower !== undefined && { metricIntervalLowerBound: String(a.lower) }),
-            ...(a.upper !== undefined && { metricIntervalUpperBound: String(a.upper) }),
-            scalingAdjustment: a.change,
-          })),
+    // Backlog per task: messages waiting and in flight over the tasks running (at least 1, so
+    // an idle stage with work scales out from zero). Counting in-flight messages keeps a busy
+    // service from being scaled in under the tasks that hold them.
+    const queueMetric = (id: string, metricName: string) => ({
+      id,
+      returnData: false,
+      metricStat: {
+        stat: 'Maximum',
+        metric: {
+          namespace: 'AWS/SQS',
+          metricName,
+          dimensions: [{ name: 'QueueName', value: queues[stage].nodes.queue.name }],
         },
-      });
-    const per = config.gpu.messagesPerTask;
-    const out = step('ScaleOut', [
-      { lower: 0, upper: per, change: 1 },
-      { lower: per, upper: 4 * per, change: Math.min(2, config.gpu.maxInstances) },
-      { lower: 4 * per, change: config.gpu.maxInstances },
-    ]);
-    const inPolicy = step('ScaleIn', [{ upper: 0, change: 0 }]);
-    const depth = {
-      namespace: 'AWS/SQS',
-      metricName: 'ApproximateNumberOfMessagesVisible',
-      dimensions: { QueueName: queues[stage].nodes.queue.name },
-      statistic: 'Maximum',
-      period: 60,
-    };
-    new aws.cloudwatch.MetricAlarm(`${title}QueueBacklog`, {
-      ...depth,
-      comparisonOperator: 'GreaterThanThreshold',
-      threshold: 0,
-      evaluationPeriods: 1,
-      alarmActions: [out.arn],
+      },
     });
-    new aws.cloudwatch.MetricAlarm(`${title}QueueEmpty`, {
-      ...depth,
-      comparisonOperator: 'LessThanOrEqualToThreshold',
-      threshold: 0,
-      evaluationPeriods: 10,
-      alarmActions: [inPolicy.arn],
+    new aws.appautoscaling.Policy(`${title}GpuBacklogPerTask`, {
+      policyType: 'TargetTrackingScaling',
+      serviceNamespace: target.serviceNamespace,
+      scalableDimension: target.scalableDimension,
+      resourceId: target.resourceId,
+      targetTrackingScalingPolicyConfiguration: {
+        targetValue: config.gpu.messagesPerTask,
+        scaleInCooldown: 300,
+        scaleOutCooldown: 60,
+        customizedMetricSpecification: {
+          metrics: [
+            queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+            queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+            {
+              id: 'tasks',
+              returnData: false,
+              metricStat: {
+                stat: 'Average',
+                metric: {
+                  namespace: 'ECS/ContainerInsights',
+                  metricName: 'RunningTaskCount',
+                  dimensions: [
+                    { name: 'ClusterName', value: cluster.name },
+                    { name: 'ServiceName', value: service.name },
+                  ],
+                },
+              },
+            },
+            {
+              id: 'backlog',
+              expression: '(visible + inflight) / MAX([tasks, 1])',
+              label: 'backlog per task',
+              returnData: true,
+            },
+          ],
+        },
+      },
     });
     return service;
   });

@@ -121,3 +121,40 @@ test('instances are protected from scale-in and the capacity provider manages te
   const [cap] = of('aws:ecs/capacityProvider:CapacityProvider');
   assert.equal(cap?.inputs.autoScalingGroupProvider.managedTerminationProtection, 'ENABLED');
 });
+
+test('each stage scales on its backlog per running task (waiting + in flight), within its share of the instances', {
+  skip,
+}, () => {
+  const policies = of('aws:appautoscaling/policy:Policy');
+  assert.equal(policies.length, 3);
+  for (const p of policies) {
+    assert.equal(p.inputs.policyType, 'TargetTrackingScaling');
+    const metrics = p.inputs.targetTrackingScalingPolicyConfiguration.customizedMetricSpecification
+      .metrics as {
+      id: string;
+      expression?: string;
+      metricStat?: { metric: { metricName: string } };
+    }[];
+    const names = metrics.flatMap((m) => (m.metricStat ? [m.metricStat.metric.metricName] : []));
+    assert.deepEqual(names.sort(), [
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesVisible',
+      'RunningTaskCount',
+    ]);
+    assert.match(
+      metrics.find((m) => m.expression)!.expression!,
+      /\(visible \+ inflight\) \/ MAX\(\[tasks, 1\]\)/,
+    );
+  }
+  const caps = of('aws:appautoscaling/target:Target').map((t) => t.inputs.maxCapacity as number);
+  const [group] = of('aws:autoscaling/group:Group');
+  assert.ok(
+    caps.reduce((a, b) => a + b, 0) <= group!.inputs.maxSize,
+    `stages may run ${caps.join(' + ')} tasks on ${group!.inputs.maxSize} instances`,
+  );
+  assert.equal(
+    of('aws:cloudwatch/metricAlarm:MetricAlarm').length,
+    0,
+    'no step scaling on visible messages alone',
+  );
+});

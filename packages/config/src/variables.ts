@@ -151,6 +151,9 @@ export const VARIABLES = {
     1000,
     'Deliveries of a stage message before it goes to the dead-letter queue',
   ),
+  ECS_AGENT_URI: url(
+    'Set by ECS in a task: the agent endpoint a GPU task asks for scale-in protection while it holds messages',
+  ),
   BATON_STALE_AFTER_MS: int(
     900_000,
     1000,

@@ -7,6 +7,7 @@ export * from './metrics.ts';
 export * from './poller.ts';
 export * from './stage-run.ts';
 export * from './step-monitor.ts';
+export * from './task-protection.ts';
 export * from './webhook-consumer.ts';
 export * from './webhooks.ts';
 export * from './work.ts';

@@ -37,6 +37,8 @@ export interface PollerOptions {
   graceMs?: number;
   /** The clock heartbeats and the grace period are measured on (tests inject one). */
   now?: () => number;
+  /** Told when the poller starts and stops holding messages (ECS task scale-in protection). */
+  onBusy?: (busy: boolean) => Promise<void>;
 }
 
 export class Poller {
@@ -83,9 +85,14 @@ export class Poller {
         await new Promise((r) => setTimeout(r, 1000));
         continue;
       }
-      if (messages.length) await this.process(messages);
-      else if (this.waitSeconds === 0) await new Promise((r) => setTimeout(r, this.o.idleDelayMs ?? 50));
+      if (messages.length) {
+        await this.o.onBusy?.(true);
+        await this.process(messages);
+      } else await this.o.onBusy?.(false);
+      if (!messages.length && this.waitSeconds === 0)
+        await new Promise((r) => setTimeout(r, this.o.idleDelayMs ?? 50));
     }
+    await this.o.onBusy?.(false);
     log('poller.stopped');
   }
 

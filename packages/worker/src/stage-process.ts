@@ -15,6 +15,7 @@ import { connectWorker } from './connect.ts';
 import type { Logger } from './logger.ts';
 import { emfLine } from './metrics.ts';
 import { Poller, type PollerOptions } from './poller.ts';
+import { TaskProtection } from './task-protection.ts';
 import { StageWorker } from './worker.ts';
 
 export interface StageWorkerSetup {
@@ -95,12 +96,15 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
       abort.abort();
     });
   }
+  const protection = new TaskProtection(c.ECS_AGENT_URI ?? '', o.log);
   const poller = new Poller({
     queue: new SqsQueue(o.config, o.config.queues[o.stage]),
     worker: createStageWorker(o),
     log: o.log,
     ...pollerSettings(c, o.defaults),
     signal: abort.signal,
+    // In an ECS task: no scale-in while this task holds messages.
+    ...(c.ECS_AGENT_URI && { onBusy: (busy: boolean) => protection.set(busy) }),
   });
   // Load the models before taking work, so the first job does not pay the cold start.
   await (await cascade()).family.warm();

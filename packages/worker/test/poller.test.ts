@@ -2,7 +2,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { QueueMessage } from '@baton/aws';
-import { type BatchResult, type IncomingMessage, Poller, type StageWorker, silent } from '../src/index.ts';
+import {
+  type BatchResult,
+  type IncomingMessage,
+  Poller,
+  type StageWorker,
+  silent,
+  TaskProtection,
+} from '../src/index.ts';
 
 class FakeQueue {
   pending: QueueMessage[] = [];
@@ -183,4 +190,36 @@ test('a stop cancels the long poll in flight: run() returns at once, not when th
   await started;
   abort.abort();
   await running; // resolves only because the abort reached the poll in flight
+});
+
+test('a task is protected from scale-in while it holds messages, and only then', async () => {
+  const queue = new FakeQueue();
+  queue.pending.push(message('a'), message('b'));
+  const calls: { url: string; body: unknown }[] = [];
+  const protection = new TaskProtection('http://agent', silent, 60, (async (
+    url: string,
+    init: RequestInit,
+  ) => {
+    calls.push({ url, body: JSON.parse(String(init.body)) });
+    return new Response('{}');
+  }) as typeof fetch);
+  const abort = new AbortController();
+  const p = new Poller({
+    queue,
+    worker: fakeWorker({ steps: 2 }),
+    log: silent,
+    waitSeconds: 0,
+    idleDelayMs: 0,
+    signal: abort.signal,
+    onBusy: async (busy) => {
+      await protection.set(busy);
+      if (!busy && queue.deleted.length === 2) abort.abort(); // idle again after the batch: stop
+    },
+  });
+  await p.run();
+  assert.deepEqual(
+    calls.map((c) => c.body),
+    [{ ProtectionEnabled: true, ExpiresInMinutes: 60 }, { ProtectionEnabled: false }],
+  );
+  assert.equal(calls[0]!.url, 'http://agent/task-protection/v1/state');
 });
