@@ -22,6 +22,7 @@ interface Recorded {
 }
 const resources: Recorded[] = [];
 const vpcArgs: unknown[] = [];
+const dependencies = new Map<string, string[]>();
 const of = (type: string) => resources.filter((r) => r.type === type);
 
 before(async () => {
@@ -47,6 +48,13 @@ before(async () => {
     'baton',
     'test',
   );
+  // Each resource's dependencies as the engine would get them (explicit dependsOn included).
+  const monitor = pulumi.runtime.getMonitor();
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: { getName(): string; getDependenciesList(): string[] }, cb: unknown) => {
+    dependencies.set(req.getName(), req.getDependenciesList());
+    return register(req, cb);
+  };
   const output = (v: unknown) => pulumi.output(v);
   class Queue {
     url: unknown;
@@ -157,4 +165,14 @@ test('each stage scales on its backlog per running task (waiting + in flight), w
     0,
     'no step scaling on visible messages alone',
   );
+});
+
+test('services are created only after the capacity provider is attached to the cluster', { skip }, () => {
+  for (const stage of ['Base', 'Relay', 'Decode']) {
+    const deps = dependencies.get(`${stage}GpuService`) ?? [];
+    assert.ok(
+      deps.some((urn) => urn.endsWith('::GpuClusterCapacity')),
+      `${stage}GpuService depends on ${deps.map((u) => u.split('::').pop()).join(', ')}`,
+    );
+  }
 });
