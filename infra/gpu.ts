@@ -95,6 +95,12 @@ function gpuWorkers() {
           ],
           Resource: [...STAGES.map((s) => queues[s].arn), webhookQueue.arn],
         },
+        {
+          // Scale-in protection while a task holds messages (asked of the ECS agent, with this role).
+          Effect: 'Allow',
+          Action: ['ecs:UpdateTaskProtection', 'ecs:GetTaskProtection'],
+          Resource: '*',
+        },
       ],
     }),
   });

@@ -176,3 +176,9 @@ test('services are created only after the capacity provider is attached to the c
     );
   }
 });
+
+test('tasks may ask for their own scale-in protection (the task role allows it)', { skip }, () => {
+  const [policy] = of('aws:iam/rolePolicy:RolePolicy');
+  const statements = JSON.parse(policy!.inputs.policy).Statement as { Action: string[] }[];
+  assert.ok(statements.some((st) => st.Action.includes('ecs:UpdateTaskProtection')));
+});
