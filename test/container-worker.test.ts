@@ -108,8 +108,11 @@ test('SIGTERM mid-stage: the batch in hand is finished or given back, and the jo
     120_000,
     'progress',
   );
+  const stoppedAt = Date.now();
   base.kill('SIGTERM');
   assert.equal(await exited(base), 0);
+  // ECS kills a task 30 s after SIGTERM (stopTimeout in infra/gpu.ts): it must be gone before.
+  assert.ok(Date.now() - stoppedAt < 30_000, `exited ${Date.now() - stoppedAt} ms after SIGTERM`);
   const { jobs } = connectWorker(s.config);
   // Either the worker finished the base stage before leaving, or its message is back on the queue.
   const finishedBase = await jobs.store.exists(keys.output(id, 'base'));
