@@ -17,7 +17,7 @@ import { type AwsConfig, SqsQueue, type StageQueue } from '@baton/aws';
 import { connectJobs } from '@baton/jobs';
 import { startLocalAws } from '@baton/stack';
 import { build } from 'esbuild';
-import { LAMBDA_UNZIPPED_LIMIT_MB, modelLambda, pruneOnnxRuntime, sizeOf } from '../infra/lambda-package.ts';
+import { LAMBDA_UNZIPPED_LIMIT_MB, modelLambda, sizeOf } from '../infra/lambda-package.ts';
 
 const root = join(import.meta.dirname, '..');
 const out = join(root, '.baton', 'aws-artifacts');

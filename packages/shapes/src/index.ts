@@ -2,6 +2,10 @@ export { decodePng, encodePng, fromPixels, type RgbImage, toPixels } from '@bato
 export * from './domain.ts';
 export * from './expand.ts';
 export * from './judge.ts';
+export * from './paraphrase.ts';
+export { parsePrompt } from './prompt/parse.ts';
+export { lexiconWords } from './prompt/tokens.ts';
 export * from './render.ts';
 export * from './scene.ts';
+export * from './stated.ts';
 export * from './vocabulary.ts';

@@ -29,7 +29,8 @@ export const SYNONYMS = vocab.synonyms as {
   size: Record<Size, string[]>;
   shape: Record<Shape, string[]>;
   colour: Record<Colour, string[]>;
-  vertical: Record<'top' | 'bottom' | 'middle', string[]>;
-  horizontal: Record<'left' | 'right' | 'middle', string[]>;
+  vertical: Record<'top' | 'bottom', string[]>;
+  horizontal: Record<'left' | 'right', string[]>;
+  middle: string[];
 };
 export const JUDGE = vocab.judge;

@@ -1,0 +1,84 @@
+/**
+ * The background, found before the objects: "<colour> background", "background of <colour>",
+ * "on (a) <colour>", or a bare colour closing the prompt after a comma ("…, black").
+ * The words it takes are marked used, so the object parser never sees them.
+ */
+import { COLOURS, type Colour } from '../vocabulary.ts';
+import type { Parsed } from './mention.ts';
+import type { Token } from './tokens.ts';
+
+const isColour = (t: Token | undefined) =>
+  !!t && (t.kind === 'colour' || (t.kind === 'unsupported' && t.attr === 'colour'));
+const isHead = (t: Token | undefined) =>
+  !!t &&
+  (t.kind === 'shape' ||
+    t.kind === 'generic' ||
+    t.kind === 'size' ||
+    (t.kind === 'unsupported' && t.attr !== 'colour'));
+const fills = (t: Token | undefined) => !!t && (t.kind === 'filler' || t.kind === 'frame');
+
+export function takeBackground(tokens: readonly Token[], used: boolean[], out: Parsed): void {
+  const set = (at: number, from: number, to: number) => {
+    for (let k = from; k <= to; k++) used[k] = true;
+    const t = tokens[at]!;
+    if (out.background !== undefined || out.backgroundWords !== undefined) {
+      out.problems.push({ words: t.text, message: `a second background ("${t.text}") was ignored` });
+      return;
+    }
+    out.backgroundWords = t.text;
+    if (t.kind === 'colour') out.background = t.colour;
+    else
+      out.problems.push({
+        words: t.text,
+        message: `"${t.text}" is not a palette colour (${COLOURS.join(', ')})`,
+      });
+  };
+  const skip = (j: number, step: 1 | -1, also: (t: Token) => boolean = () => false) => {
+    while (tokens[j] && !used[j] && (fills(tokens[j]) || also(tokens[j]!))) j += step;
+    return j;
+  };
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.kind !== 'background' || used[i]) continue;
+    const back = skip(i - 1, -1);
+    const ahead = skip(i + 1, 1, (t) => t.kind === 'sep' && t.text === ':');
+    if (isColour(tokens[back]) && !used[back]) set(back, back, i);
+    else if (isColour(tokens[ahead]) && !used[ahead] && !isHead(tokens[ahead + 1])) set(ahead, i, ahead);
+    else used[i] = true;
+  }
+  for (let i = 0; i < tokens.length; i++) {
+    if (tokens[i]!.kind !== 'on' || used[i]) continue;
+    const j = skip(i + 1, 1);
+    const after = tokens[skip(j + 1, 1)];
+    if (isColour(tokens[j]) && !used[j] && (!after || ['sep', 'and', 'on', 'negation'].includes(after.kind)))
+      set(j, i, j);
+  }
+  if (out.backgroundWords === undefined) finalColour(tokens, used, set);
+}
+
+/** "small dot top right, black": a colour alone after the last separator. */
+function finalColour(
+  tokens: readonly Token[],
+  used: boolean[],
+  set: (at: number, from: number, to: number) => void,
+): void {
+  let end = tokens.length;
+  while (end > 0 && tokens[end - 1]!.kind === 'sep') end--;
+  let sep = -1;
+  for (let k = end - 1; k >= 0; k--) {
+    if (tokens[k]!.kind === 'sep') {
+      sep = k;
+      break;
+    }
+  }
+  if (sep < 0) return;
+  const rest = [...tokens.keys()].filter((k) => k > sep && k < end && !used[k]);
+  const colours = rest.filter((k) => isColour(tokens[k]));
+  if (
+    colours.length !== 1 ||
+    !rest.every((k) => isColour(tokens[k]) || fills(tokens[k]) || tokens[k]!.kind === 'on')
+  )
+    return;
+  set(colours[0]!, sep + 1, tokens.length - 1);
+}
+
+export type { Colour };

@@ -1,0 +1,72 @@
+/** What the parser builds: objects as mentioned, places, and what could not be honoured. */
+import type { Colour, Shape, Size } from '../vocabulary.ts';
+import type { Relation, Token } from './tokens.ts';
+
+export interface Mention {
+  colour?: Colour;
+  shape?: Shape;
+  size?: Size;
+  v?: 'top' | 'bottom' | 'middle';
+  h?: 'left' | 'right' | 'middle';
+  /** "in a corner": one of the four corners. */
+  corner?: boolean;
+  /** The words that described the object, for messages. */
+  words: string[];
+}
+
+export interface Problem {
+  words: string;
+  message: string;
+}
+
+export interface Parsed {
+  objects: Mention[];
+  background?: Colour;
+  backgroundWords?: string;
+  /** a is `rel` of b: "a red circle left of a blue square". */
+  relations: { a: number; rel: Relation; b: number; words: string }[];
+  /** Words outside the vocabulary. */
+  ignored: string[];
+  /** Words understood but not drawable as stated. */
+  problems: Problem[];
+}
+
+export interface Place {
+  /** Read after "and" or a comma, not straight after a noun. */
+  opensClause?: boolean;
+  v?: 'top' | 'bottom';
+  h?: 'left' | 'right';
+  middle?: boolean;
+  corner?: boolean;
+  words: string[];
+}
+
+export interface Phrase extends Mention {
+  article?: boolean;
+}
+
+export const hasPlace = (m: Mention) => !!(m.v || m.h || m.corner);
+
+export function applyPlace(m: Mention, p: Place): void {
+  m.v = p.v ?? (p.middle || p.h ? 'middle' : undefined);
+  m.h = p.h ?? (p.middle || p.v ? 'middle' : undefined);
+  if (p.corner && !(p.v && p.h)) {
+    m.corner = true;
+    if (!p.v) delete m.v;
+    if (!p.h) delete m.h;
+  }
+  m.words.push(...p.words);
+}
+
+/** A second colour or size in one phrase starts another object ("red, blue circles"). */
+export function clash(m: Mention, tok: Token): boolean {
+  return (tok.kind === 'colour' && m.colour !== undefined) || (tok.kind === 'size' && m.size !== undefined);
+}
+
+export function clashes(a: Mention, b: Mention): boolean {
+  return (
+    (a.colour !== undefined && b.colour !== undefined) ||
+    (a.size !== undefined && b.size !== undefined) ||
+    (a.shape !== undefined && b.shape !== undefined)
+  );
+}

@@ -1,0 +1,338 @@
+/**
+ * A deterministic parser for the shapes language. Objects are noun phrases —
+ * [count] [a] modifiers* noun [place] — joined by "and", commas and relations; the
+ * background is found first (background.ts). Every token is consumed or reported:
+ * unknown words land in `ignored`, words understood but not drawable in `problems`.
+ */
+import { COLOURS, SHAPES } from '../vocabulary.ts';
+import { takeBackground } from './background.ts';
+import {
+  applyPlace,
+  clash,
+  clashes,
+  hasPlace,
+  type Mention,
+  type Parsed,
+  type Phrase,
+  type Place,
+} from './mention.ts';
+import { type Relation, type Token, tokenize } from './tokens.ts';
+
+export type { Mention, Parsed, Problem } from './mention.ts';
+
+const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
+const PLACE = new Set(['v', 'h', 'middle', 'corner', 'filler', 'frame', 'on']);
+const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one']);
+const ARTICLES = new Set(['a', 'an', 'another', 'the']);
+
+export function parsePrompt(prompt: string): Parsed {
+  return new Parser(tokenize(prompt)).parse();
+}
+
+class Parser {
+  readonly out: Parsed = { objects: [], relations: [], ignored: [], problems: [] };
+  private readonly used: boolean[];
+  private i = 0;
+  /** Modifiers of an object whose noun has not come yet. */
+  private np: Phrase | null = null;
+  private article = false;
+  /** Phrases closed by "and" before their noun: "a red and a blue circle". */
+  private headless: Phrase[] = [];
+  private count: { n: number; words: string } | null = null;
+  private place: Place | null = null;
+  /** A place read before its object: "top left: a red circle". */
+  private placeBefore: Place | null = null;
+  private relation: { rel: Relation; a: number; words: string } | null = null;
+  private every = false;
+  /** Objects announced ("two shapes: …") that the rest of the prompt describes. */
+  private placeholders: number[] = [];
+  private last = -1;
+  private lastHead = -2;
+  /** The objects the last noun made ("two circles"): bare words after it describe them in turn. */
+  private group: number[] = [];
+  /** Nothing but fillers since the last "and" or separator. */
+  private clauseStart = true;
+
+  constructor(private readonly t: readonly Token[]) {
+    this.used = t.map(() => false);
+  }
+
+  parse(): Parsed {
+    takeBackground(this.t, this.used, this.out);
+    for (; this.i < this.t.length; this.i++) {
+      if (this.used[this.i]) continue;
+      const tok = this.placeOrRelation(this.t[this.i]!);
+      if (this.place && !PLACE.has(tok.kind)) this.flushPlace(tok);
+      this.step(tok);
+      if (tok.kind === 'and' || tok.kind === 'sep') this.clauseStart = true;
+      else if (!PLACE.has(tok.kind) && tok.kind !== 'every') this.clauseStart = false;
+    }
+    this.boundary();
+    this.finish();
+    return this.out;
+  }
+
+  private step(tok: Token): void {
+    const k = tok.kind;
+    if (k === 'colour' || k === 'size' || (k === 'unsupported' && tok.attr !== 'shape')) this.modifier(tok);
+    else if (k === 'shape' || k === 'generic' || k === 'unsupported') this.head(tok);
+    else if (k === 'count' && tok.text === 'one' && this.np)
+      this.head(tok); // "a blue one"
+    else if (k === 'count') this.count = { n: tok.n, words: tok.text };
+    else if (k === 'many') {
+      this.problem(tok.text, `"${tok.text}" asks for more objects than the shapes domain's 2`);
+      this.count = { n: 2, words: tok.text };
+    } else if (k === 'v' || k === 'h' || k === 'middle' || k === 'corner') this.addPlace(tok);
+    else if (k === 'relation') this.relate(tok);
+    else if (k === 'on') this.on(tok);
+    else if (k === 'and' || k === 'sep') this.boundary();
+    else if (k === 'every') {
+      // "both green" describes the objects so far; "both circles" names them again.
+      this.every = !['shape', 'generic'].includes(this.peek()?.kind ?? '');
+      if (!this.every && tok.text === 'both') this.count = { n: 2, words: tok.text };
+    } else if (k === 'negation') this.negation(tok);
+    else if (k === 'unknown') this.unknown(tok);
+    else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) this.article = true;
+    // Frame words, and "background" without a colour: understood, nothing to draw.
+  }
+
+  private problem(words: string, message: string): void {
+    this.out.problems.push({ words, message });
+  }
+
+  /** The next unused token that is not a filler (or frame word); its index in `at`. */
+  private peek(from = this.i + 1): (Token & { at: number; skipped: string[] }) | undefined {
+    const skipped: string[] = [];
+    for (let j = from; j < this.t.length; j++) {
+      const tok = this.t[j]!;
+      if (this.used[j]) continue;
+      if (tok.kind !== 'filler' && tok.kind !== 'frame') return { ...tok, at: j, skipped };
+      skipped.push(tok.text);
+    }
+    return undefined;
+  }
+
+  private modifier(tok: Token): void {
+    if (this.every) {
+      for (const o of this.out.objects) this.setAttr(o, tok);
+      return;
+    }
+    if (this.np && clash(this.np, tok)) this.boundary();
+    this.np ??= { words: [], ...(this.article && { article: true }) };
+    this.setAttr(this.np, tok);
+  }
+
+  private setAttr(m: Mention, tok: Token): void {
+    m.words.push(tok.text);
+    if (tok.kind === 'colour') m.colour = tok.colour;
+    else if (tok.kind === 'size') m.size = tok.size;
+    else if (tok.kind === 'unsupported' && tok.attr === 'colour')
+      this.problem(tok.text, `"${tok.text}" is not a palette colour (${COLOURS.join(', ')})`);
+    else if (tok.kind === 'unsupported' && tok.attr === 'size')
+      this.problem(tok.text, `"${tok.text}" is not a size the model draws (small, large)`);
+  }
+
+  private head(tok: Token): void {
+    // "a round shape", "a square box": one noun.
+    if ((tok.kind === 'generic' || tok.kind === 'shape') && this.lastHead === this.i - 1 && !this.np) return;
+    const base: Phrase = this.np ?? { words: [] };
+    this.np = null;
+    this.article = false;
+    base.words.push(tok.text);
+    if (tok.kind === 'shape') base.shape = tok.shape;
+    else if (tok.kind === 'unsupported')
+      this.problem(tok.text, `"${tok.text}" is not a shape the model draws (${SHAPES.join(', ')})`);
+    else if (tok.kind === 'count') base.shape = this.out.objects[this.last]?.shape; // "a blue one"
+    this.lastHead = this.i;
+    const shared = this.headless.splice(0);
+    for (const h of shared) if (!h.shape && base.shape) h.shape = base.shape;
+    // "small yellow and black orbs": a size said once holds for the whole list.
+    const size = [...shared, base].find((m) => m.size)?.size;
+    if (tok.plural && size) for (const m of [...shared, base]) m.size ??= size;
+    const n = this.count?.n ?? (tok.plural ? Math.max(2, shared.length + 1) : 1);
+    this.count = null;
+    if (tok.kind === 'generic' && tok.plural && !shared.length && base.words.length === 1) {
+      this.lastHead = -2;
+      this.announce(n, tok.text);
+      return;
+    }
+    const mentions: Mention[] = [...shared, base];
+    while (mentions.length < Math.min(n, 10)) mentions.push({ ...base, words: [...base.words] });
+    this.group = mentions.map((m) => this.add(m));
+  }
+
+  private announce(n: number, words: string): void {
+    for (let k = 0; k < Math.min(n, 10); k++) {
+      this.out.objects.push({ words: [words] });
+      this.placeholders.push(this.out.objects.length - 1);
+    }
+  }
+
+  private add(m: Mention): number {
+    const { article: _, ...mention } = m as Phrase;
+    if (this.placeBefore && !hasPlace(mention)) applyPlace(mention, this.placeBefore);
+    this.placeBefore = null;
+    const slot = this.placeholders.shift();
+    if (slot !== undefined) Object.assign(this.out.objects[slot]!, mention, { words: mention.words });
+    else this.out.objects.push(mention);
+    const index = slot ?? this.out.objects.length - 1;
+    if (this.relation) {
+      this.out.relations.push({
+        a: this.relation.a,
+        rel: this.relation.rel,
+        b: index,
+        words: this.relation.words,
+      });
+      this.relation = null;
+    }
+    this.last = index;
+    return index;
+  }
+
+  private addPlace(tok: Token): void {
+    this.place ??= { words: [], ...(this.clauseStart && { opensClause: true }) };
+    const p = this.place;
+    p.words.push(tok.text);
+    if (tok.kind === 'v' || tok.kind === 'h') {
+      const key = tok.kind;
+      const value = tok.kind === 'v' ? tok.v : tok.h;
+      if (p[key] && p[key] !== value)
+        this.problem(p.words.join(' '), `"${p.words.join(' ')}" names two places`);
+      else if (tok.kind === 'v') p.v = tok.v;
+      else p.h = tok.h;
+    } else if (tok.kind === 'middle') p.middle = true;
+    else if (tok.kind === 'corner') p.corner = true;
+  }
+
+  /**
+   * A place describes the object before it ("a circle top left, …"), unless it opens a clause
+   * and leads into the next object ("…; top left: a circle", "… and on the right a square").
+   */
+  private flushPlace(next?: Token): void {
+    const p = this.place;
+    this.place = null;
+    if (!p) return;
+    if (this.every) {
+      for (const o of this.out.objects) applyPlace(o, p);
+      return;
+    }
+    const last = this.out.objects[this.last];
+    const leads = p.opensClause && !!next && (STARTS_OBJECT.has(next.kind) || next.text === ':');
+    if (last && !hasPlace(last) && !this.np && !this.headless.length && !leads) applyPlace(last, p);
+    else if (this.placeBefore) this.problem(p.words.join(' '), `no object for "${p.words.join(' ')}"`);
+    else this.placeBefore = p;
+  }
+
+  /** "right of the canvas", "near the top", a bare "below": a place; before an object, a relation. */
+  private placeOrRelation(tok: Token): Token {
+    if (tok.kind !== 'relation') return tok;
+    const next = this.peek();
+    const frame = this.t
+      .slice(this.i + 1, next?.at ?? this.t.length)
+      .some((t) => t.kind === 'frame' || t.kind === 'background');
+    const rest = this.t.slice(this.i + 1, next?.at ?? this.t.length);
+    const pronoun = rest.some((t) => PRONOUNS.has(t.text));
+    if (next && STARTS_OBJECT.has(next.kind) && !frame) return tok;
+    if (pronoun && !frame && this.last >= 1) return tok;
+    if (tok.rel === 'left' || tok.rel === 'right') return { kind: 'h', h: tok.rel, text: tok.text };
+    if (tok.rel === 'above') return { kind: 'v', v: 'top', text: tok.text };
+    if (tok.rel === 'below') return { kind: 'v', v: 'bottom', text: tok.text };
+    return { kind: 'filler', text: tok.text };
+  }
+
+  private relate(tok: Token & { kind: 'relation' }): void {
+    const next = this.peek();
+    if (next && STARTS_OBJECT.has(next.kind) && this.last >= 0) {
+      this.relation = { rel: tok.rel, a: this.last, words: tok.text };
+    } else if (this.last >= 1) {
+      // "… and a blue square below it"
+      this.out.relations.push({ a: this.last, rel: tok.rel, b: this.last - 1, words: tok.text });
+    } else this.problem(tok.text, `"${tok.text}" has no object before it`);
+  }
+
+  /** "on the left" (a place), "a circle over a square" (a relation); "on white" was the background. */
+  private on(tok: Token): void {
+    const next = this.peek()?.kind ?? '';
+    if (['v', 'h', 'middle', 'corner', 'relation'].includes(next)) return; // "on the right side"
+    if (this.last >= 0 && !this.np && this.nounAhead())
+      this.relation = { rel: 'above', a: this.last, words: tok.text };
+  }
+
+  /** Whether a noun comes before the clause ends. */
+  private nounAhead(): boolean {
+    for (let j = this.i + 1; j < this.t.length; j++) {
+      const tok = this.t[j]!;
+      if (this.used[j]) continue;
+      if (tok.kind === 'sep' || tok.kind === 'and') return false;
+      if (
+        tok.kind === 'shape' ||
+        tok.kind === 'generic' ||
+        (tok.kind === 'unsupported' && tok.attr === 'shape')
+      )
+        return true;
+    }
+    return false;
+  }
+
+  private negation(tok: Token): void {
+    const words = [tok.text];
+    for (let j = this.i + 1; j < this.t.length && !['sep', 'and'].includes(this.t[j]!.kind); j++) {
+      if (!this.used[j]) words.push(this.t[j]!.text);
+      if (!this.used[j] && this.t[j]!.kind === 'unknown') this.out.ignored.push(this.t[j]!.text);
+      this.used[j] = true;
+    }
+    const said = words.join(' ');
+    this.problem(said, `cannot draw a negation ("${said}")`);
+  }
+
+  private unknown(tok: Token): void {
+    this.out.ignored.push(tok.text);
+    const next = this.peek();
+    // "a red cat": an unknown noun where the noun belongs still ends its object.
+    if (this.np && (!next || !STARTS_OBJECT.has(next.kind))) {
+      const base = this.np;
+      this.np = null;
+      this.article = false;
+      this.lastHead = this.i;
+      const shared = this.headless.splice(0);
+      this.group = [...shared, base].map((m) => this.add(m));
+    }
+  }
+
+  /** The end of a clause: a comma, "and", or the end of the prompt. */
+  private boundary(): void {
+    this.flushPlace();
+    this.every = false;
+    const m = this.np;
+    this.np = null;
+    this.article = false;
+    if (!m) return;
+    // "a circle, large", "two circles, red and blue": bare words after a noun describe its objects in turn.
+    const group = this.group.length ? this.group : [this.last];
+    const target = group.map((k) => this.out.objects[k]).find((o) => o && !clashes(o, m));
+    if (!m.article && target && !this.headless.length) {
+      Object.assign(target, { ...m, words: [...target.words, ...m.words] });
+      return;
+    }
+    this.headless.push(m);
+  }
+
+  private finish(): void {
+    for (const m of this.headless.splice(0)) this.add(m);
+    if (this.count && !this.out.objects.length) {
+      for (let k = 0; k < Math.min(this.count.n, 10); k++)
+        this.out.objects.push({ words: [this.count.words] });
+    }
+    if (this.placeBefore) {
+      const open = this.out.objects.find((o) => !hasPlace(o));
+      if (open) applyPlace(open, this.placeBefore);
+      else if (!this.out.objects.length) {
+        const m: Mention = { words: [] };
+        applyPlace(m, this.placeBefore);
+        this.out.objects.push(m);
+      } else
+        this.problem(this.placeBefore.words.join(' '), `no object for "${this.placeBefore.words.join(' ')}"`);
+    }
+    if (this.relation) this.problem(this.relation.words, `"${this.relation.words}" has no object after it`);
+  }
+}

@@ -1,0 +1,151 @@
+/**
+ * The shapes language's words: one lexicon built from vocabulary.json, and a tokenizer that
+ * turns a prompt into tokens of known kinds. Every word of the prompt becomes exactly one
+ * token (multi-word phrases such as "to the left of" become one), so the parser can account
+ * for each: consumed, or reported.
+ */
+import vocab from '../../vocabulary.json' with { type: 'json' };
+import { type Colour, type Shape, type Size, SYNONYMS } from '../vocabulary.ts';
+
+export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside';
+export type Attr = 'colour' | 'shape' | 'size';
+
+export type Lex =
+  | { kind: 'colour'; colour: Colour }
+  | { kind: 'shape'; shape: Shape }
+  | { kind: 'size'; size: Size }
+  | { kind: 'unsupported'; attr: Attr }
+  | { kind: 'count'; n: number }
+  | { kind: 'many' }
+  | { kind: 'v'; v: 'top' | 'bottom' }
+  | { kind: 'h'; h: 'left' | 'right' }
+  | { kind: 'middle' }
+  | { kind: 'relation'; rel: Relation }
+  | {
+      kind:
+        | 'background'
+        | 'on'
+        | 'and'
+        | 'every'
+        | 'generic'
+        | 'frame'
+        | 'corner'
+        | 'negation'
+        | 'filler'
+        | 'sep'
+        | 'unknown';
+    };
+
+export type Token = Lex & {
+  /** The words as the prompt spelled them (lower-cased). */
+  text: string;
+  /** A plural noun ("circles", "boxes"). */
+  plural?: boolean;
+};
+
+const W = vocab.words;
+
+function entries(): [string, Lex][] {
+  const out: [string, Lex][] = [];
+  const add = (words: readonly string[], lex: Lex) => {
+    for (const w of words) out.push([w, lex]);
+  };
+  for (const [size, ws] of Object.entries(SYNONYMS.size)) add(ws, { kind: 'size', size: size as Size });
+  for (const [shape, ws] of Object.entries(SYNONYMS.shape)) add(ws, { kind: 'shape', shape: shape as Shape });
+  for (const [c, ws] of Object.entries(SYNONYMS.colour)) add(ws, { kind: 'colour', colour: c as Colour });
+  for (const [v, ws] of Object.entries(SYNONYMS.vertical)) add(ws, { kind: 'v', v: v as 'top' | 'bottom' });
+  for (const [h, ws] of Object.entries(SYNONYMS.horizontal)) add(ws, { kind: 'h', h: h as 'left' | 'right' });
+  add(SYNONYMS.middle, { kind: 'middle' });
+  for (const [n, ws] of Object.entries(W.count)) add(ws, { kind: 'count', n: Number(n) });
+  for (const [rel, ws] of Object.entries(W.relation)) add(ws, { kind: 'relation', rel: rel as Relation });
+  for (const [attr, ws] of Object.entries(W.unsupported))
+    add(ws, { kind: 'unsupported', attr: attr as Attr });
+  add(W.many, { kind: 'many' });
+  const simple = [
+    'background',
+    'on',
+    'and',
+    'every',
+    'generic',
+    'frame',
+    'corner',
+    'negation',
+    'filler',
+  ] as const;
+  for (const kind of simple) add(W[kind], { kind });
+  return out;
+}
+
+/** Single words, and phrases of several words (longest first). */
+const WORDS = new Map<string, Lex>();
+const PHRASES: [string[], Lex][] = [];
+for (const [w, lex] of entries()) {
+  const words = split(w);
+  if (words.length === 1) {
+    if (!WORDS.has(words[0]!)) WORDS.set(words[0]!, lex);
+  } else PHRASES.push([words, lex]);
+}
+PHRASES.sort((a, b) => b[0].length - a[0].length);
+
+/** Nouns that take a plural. */
+const NOUNS = new Set(['shape', 'generic', 'background', 'corner', 'frame', 'unsupported']);
+
+function split(text: string): string[] {
+  return text
+    .toLowerCase()
+    .replace(/[\u2018\u2019`]/g, "'")
+    .replace(/["\u201c\u201d]/g, ' ')
+    .replace(/'s\b/g, '')
+    .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
+    .replace(/([,;:.!?()[\]{}/|&+])/g, ' $1 ')
+    .split(/\s+/)
+    .filter(Boolean)
+    .flatMap((w) => /^(top|bottom|upper|lower)(left|right)$/.exec(w)?.slice(1) ?? [w]);
+}
+
+const SEPARATORS = new Set([',', ';', ':', '.', '!', '?', '(', ')', '[', ']', '{', '}', '/', '|']);
+
+/** The lexicon entry for one word, allowing regular plurals of nouns. */
+function lookup(word: string): { lex: Lex; plural: boolean } {
+  const lex = WORDS.get(word);
+  if (lex) return { lex, plural: false };
+  for (const [suffix, repl] of [
+    ['ies', 'y'],
+    ['es', ''],
+    ['s', ''],
+  ] as const) {
+    if (!word.endsWith(suffix) || word.length <= suffix.length + 1) continue;
+    const singular = WORDS.get(word.slice(0, -suffix.length) + repl);
+    if (
+      singular &&
+      NOUNS.has(singular.kind) &&
+      !(singular.kind === 'unsupported' && singular.attr !== 'shape')
+    )
+      return { lex: singular, plural: true };
+  }
+  if (SEPARATORS.has(word)) return { lex: { kind: 'sep' }, plural: false };
+  if (/^\d+$/.test(word)) return { lex: { kind: 'count', n: Number(word) }, plural: false };
+  return { lex: { kind: 'unknown' }, plural: false };
+}
+
+export function tokenize(prompt: string): Token[] {
+  const words = split(prompt);
+  const tokens: Token[] = [];
+  for (let i = 0; i < words.length; ) {
+    const phrase = PHRASES.find(([ws]) => ws.every((w, k) => words[i + k] === w));
+    if (phrase) {
+      tokens.push({ ...phrase[1], text: phrase[0].join(' ') });
+      i += phrase[0].length;
+      continue;
+    }
+    const { lex, plural } = lookup(words[i]!);
+    tokens.push({ ...lex, text: words[i]!, ...(plural && { plural }) });
+    i++;
+  }
+  return tokens;
+}
+
+/** Every word the lexicon knows, by kind (for `baton vocab` and /v1/models). */
+export function lexiconWords(): Map<string, Lex> {
+  return new Map([...WORDS, ...PHRASES.map(([ws, lex]) => [ws.join(' '), lex] as const)]);
+}

@@ -1,0 +1,185 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { PortableNoise } from '@baton/diffusion';
+import fc from 'fast-check';
+import {
+  type Colour,
+  expandPrompt,
+  judgeStated,
+  lexiconWords,
+  paraphrase,
+  parseCaption,
+  type SceneObject,
+  sampleScene,
+} from '../src/index.ts';
+import { holds } from '../src/prompt/cells.ts';
+
+const _objects = (prompt: string, seed = 1) => expandPrompt(prompt, seed).scene.objects;
+
+/** Every seed keeps what the prompt states. */
+function keeps(prompt: string, want: { background?: Colour; objects: Partial<SceneObject>[] }) {
+  for (const seed of [0, 1, 2, 3]) {
+    const e = expandPrompt(prompt, seed);
+    assert.ok(parseCaption(e.caption), e.caption);
+    if (want.background) assert.equal(e.scene.background, want.background, `${prompt} → ${e.caption}`);
+    assert.equal(e.scene.objects.length, want.objects.length, `${prompt} → ${e.caption}`);
+    want.objects.forEach((w, i) => {
+      const got = e.scene.objects[i]!;
+      for (const [k, v] of Object.entries(w))
+        assert.equal(got[k as keyof SceneObject], v, `${prompt} → ${e.caption}`);
+    });
+  }
+}
+
+test('the background, however it is said', () => {
+  for (const c of ['red', 'orange', 'yellow', 'green', 'blue', 'purple', 'white', 'black'] as const) {
+    const o = c === 'red' ? 'blue' : 'red';
+    for (const p of [
+      `a ${o} circle, with a background of ${c}`,
+      `${o} circle, ${c} background`,
+      `a ${o} circle on a ${c}`,
+      `small ${o} dot top right, ${c}`,
+      `${o} square. background: ${c}`,
+      `the background is ${c} and there is a ${o} triangle`,
+      `${c} backdrop with a ${o} circle`,
+      `${o} circle set against ${c} please`,
+      `a ${o} ring on ${c}!`,
+      `a ${o} box over a ${c} bg`,
+      `tiny ${o} dot in the upper right corner of a ${c} canvas`,
+    ])
+      keeps(p, { background: c, objects: [{ colour: o }] });
+  }
+});
+
+test('lists, counts and ellipsis make the objects they name', () => {
+  keeps('two shapes: a red box upper left, a tiny blue disc', {
+    objects: [
+      { colour: 'red', shape: 'square', cell: 'top left' },
+      { colour: 'blue', shape: 'circle', size: 'small' },
+    ],
+  });
+  keeps('a red and a blue circle', {
+    objects: [
+      { colour: 'red', shape: 'circle' },
+      { colour: 'blue', shape: 'circle' },
+    ],
+  });
+  keeps('red and blue triangles', {
+    objects: [
+      { colour: 'red', shape: 'triangle' },
+      { colour: 'blue', shape: 'triangle' },
+    ],
+  });
+  keeps('two small circles, red and blue', {
+    objects: [
+      { colour: 'red', shape: 'circle', size: 'small' },
+      { colour: 'blue', shape: 'circle', size: 'small' },
+    ],
+  });
+  keeps('a green square and a purple one', {
+    objects: [{ shape: 'square' }, { colour: 'purple', shape: 'square' }],
+  });
+  keeps('two circles', { objects: [{ shape: 'circle' }, { shape: 'circle' }] });
+  keeps('2 objects', { objects: [{}, {}] });
+  keeps('a pair of triangles on white', {
+    background: 'white',
+    objects: [{ shape: 'triangle' }, { shape: 'triangle' }],
+  });
+});
+
+test('what the domain cannot draw is said, and the rest is kept', () => {
+  const three = expandPrompt('three red circles', 0);
+  assert.equal(three.scene.objects.length, 2);
+  assert.ok(
+    three.warnings.some((w) => /at most 2/.test(w)),
+    three.warnings.join('; '),
+  );
+  const two = expandPrompt('two red circles', 0);
+  assert.deepEqual(
+    two.scene.objects.map((o) => o.shape),
+    ['circle', 'circle'],
+  );
+  assert.ok(two.warnings.some((w) => /share a colour/.test(w)));
+  const both = expandPrompt('a square and a circle, both green', 0);
+  assert.ok(both.warnings.some((w) => /share a colour/.test(w)));
+  assert.equal(both.scene.objects[0]!.colour, 'green');
+
+  const star = expandPrompt('a pink star in the top left on grey', 3);
+  assert.equal(star.scene.objects[0]!.cell, 'top left');
+  assert.deepEqual(star.words.sort(), ['grey', 'pink', 'star']);
+  assert.equal(star.warnings.length, 3);
+  const cat = expandPrompt('a cat on a sofa', 0);
+  assert.ok(cat.warnings.length > 0);
+  assert.ok(cat.words.includes('cat') && cat.words.includes('sofa'));
+  for (const seed of [0, 1, 2, 3, 4]) {
+    const big = expandPrompt('a huge fluffy circle in the bottom left', seed);
+    assert.deepEqual([big.scene.objects[0]!.size, big.scene.objects[0]!.cell], ['large', 'bottom left']);
+    assert.deepEqual(big.ignored, ['fluffy']);
+  }
+  assert.match(expandPrompt('a circle, not red', 0).warnings.join(), /negation/);
+  assert.match(expandPrompt('a medium square', 0).warnings.join(), /"medium" is not a size/);
+  assert.deepEqual(expandPrompt('big blue box top right on white', 0).warnings, []);
+});
+
+test('relations map onto the 3×3 cells, for every seed', () => {
+  const cases: [string, 'left' | 'right' | 'above' | 'below' | 'beside'][] = [
+    ['a red circle left of a blue square', 'left'],
+    ['a red circle to the left of a blue square on white', 'left'],
+    ['a red circle on the right of a blue square', 'right'],
+    ['a red triangle above a blue circle', 'above'],
+    ['a red triangle on top of a blue circle', 'above'],
+    ['a red box beneath a blue box', 'below'],
+    ['a red circle under a blue square', 'below'],
+    ['a red circle next to a blue square', 'beside'],
+    ['a red circle and a blue square below it', 'above'],
+  ];
+  for (const [prompt, rel] of cases) {
+    for (let seed = 0; seed < 20; seed++) {
+      const e = expandPrompt(prompt, seed);
+      const [a, b] = e.scene.objects;
+      assert.equal(a!.colour, 'red');
+      assert.ok(holds(rel, a!.cell, b!.cell, rel !== 'beside'), `${prompt} (seed ${seed}) → ${e.caption}`);
+      assert.deepEqual(e.warnings, []);
+    }
+  }
+  const clash = expandPrompt('a red circle in the top right left of a blue square in the top left', 0);
+  assert.match(clash.warnings.join(), /cannot hold/);
+  assert.equal(clash.scene.objects[0]!.cell, 'top right');
+});
+
+test('every word is consumed or reported', () => {
+  const known = [...lexiconWords().keys()];
+  fc.assert(
+    fc.property(
+      fc.array(fc.oneof(fc.constantFrom(...known), fc.constantFrom('zorp', 'blarg', 'quux', 'wibble')), {
+        maxLength: 14,
+      }),
+      fc.integer({ min: 0, max: 1000 }),
+      (words, seed) => {
+        const e = expandPrompt(words.join(' '), seed);
+        assert.ok(parseCaption(e.caption), e.caption);
+        for (const w of words)
+          if (['zorp', 'blarg', 'quux', 'wibble'].includes(w)) assert.ok(e.ignored.includes(w));
+        assert.equal(e.warnings.length === 0, e.words.length === 0 && e.unsatisfied.every((p) => !p.words));
+      },
+    ),
+    { numRuns: 500 },
+  );
+});
+
+test('property: paraphrases of random scenes are parsed back to every stated attribute (≥ 99 %)', () => {
+  let attributes = 0;
+  let matched = 0;
+  let invented = 0;
+  const rng = new PortableNoise(2026);
+  for (let i = 0; i < 4000; i++) {
+    const p = paraphrase(rng, sampleScene(rng));
+    const e = expandPrompt(p.prompt, i);
+    const v = judgeStated(e.scene, p);
+    attributes += v.attributes;
+    matched += v.matched;
+    if (e.scene.objects.length !== p.scene.objects.length || e.warnings.length) invented++;
+  }
+  assert.ok(matched / attributes >= 0.99, `${matched}/${attributes}`);
+  assert.ok(invented / 4000 <= 0.01, `${invented} prompts changed the count or warned`);
+});
