@@ -14,6 +14,7 @@ models/shapes-v1/
 import hashlib
 import json
 import os
+import time
 
 import torch
 
@@ -103,7 +104,8 @@ def export_all(cfg, ckpt, out):
     manifest = {
         "schema_version": 1,
         "id": "shapes-v1" if cfg is not None and cfg["latent_channels"] == 8 else "shapes-v1-tiny",
-        "description": "Baton's embedded default family, trained on the synthetic shapes domain (shared/spec/shapes-domain.md).",
+        "description": "Baton's embedded default family, trained on the synthetic shapes domain (docs/shapes-domain.md).",
+        "created": int(time.time()),
         "prediction_type": "v_prediction",
         "prompt_expander": "shapes",
         "schedule": {"num_train_timesteps": 1000, "beta_start": 0.00085, "beta_end": 0.012, "beta_schedule": "scaled_linear"},

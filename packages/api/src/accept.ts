@@ -5,8 +5,9 @@
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { type JobRequest, newJobId } from '@baton/jobs';
+import type { PromptExpansion } from '@baton/pipeline/domain';
 import { BadRequestError, type JobOptions, resolveJob, stagesOf } from '@baton/pipeline/spec';
-import { badRequest } from './api-error.ts';
+import { ApiError, badRequest } from './api-error.ts';
 import type { Api } from './context.ts';
 import type { KeyRecord } from './keys.ts';
 import type { GenerationBody, JobBody } from './schemas.ts';
@@ -27,6 +28,24 @@ export interface PlanOptions {
 }
 
 export const randomSeed = () => randomInt(0, 2 ** 31);
+
+const verbatimExpansion = (prompt: string): PromptExpansion => ({
+  caption: prompt.trim(),
+  warnings: [],
+  words: [],
+});
+
+/** A strict request's prompt had parts the expansion would ignore or could not honour. */
+function notUnderstood(e: PromptExpansion): ApiError {
+  const words = e.words.length ? `${e.words.map((w) => `"${w}"`).join(', ')}: ` : '';
+  return new ApiError(
+    400,
+    'invalid_request_error',
+    `prompt not understood: ${words}${e.warnings.join('; ')}`,
+    'prompt',
+    'prompt_not_understood',
+  );
+}
 
 /** One job request from a validated body: nothing is stored yet. */
 export async function planJob(
@@ -49,8 +68,13 @@ export async function planJob(
     // Resolved first with the prompt as caption: a bad option fails before any expansion work.
     resolveJob(api.manifest, b.prompt, b.prompt, options);
     const expansion =
-      (o.expand ?? true) ? await api.expander.expand(b.prompt, o.seed) : { caption: b.prompt.trim() };
-    spec = resolveJob(api.manifest, b.prompt, expansion.caption, options);
+      (o.expand ?? true) ? await api.expander.expand(b.prompt, o.seed) : verbatimExpansion(b.prompt);
+    if (b.strict && expansion.warnings.length) throw notUnderstood(expansion);
+    const { warnings } = expansion;
+    spec = {
+      ...resolveJob(api.manifest, b.prompt, expansion.caption, options),
+      ...(warnings.length && { warnings }),
+    };
   } catch (e) {
     if (e instanceof BadRequestError) throw badRequest(FIELD_NAMES[e.field] ?? e.field, e.message, e);
     throw e;

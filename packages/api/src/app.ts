@@ -4,6 +4,7 @@
  * in routes/, one module each, with their request schemas (schemas.ts) that also make the
  * OpenAPI document at /openapi.json.
  */
+import { shapesVocabulary, vocabularyText } from '@baton/shapes';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, notFound } from './api-error.ts';
@@ -14,6 +15,7 @@ import { onError, validationHook } from './middleware/errors.ts';
 import { playgroundHtml } from './playground.ts';
 import { imagesRoutes } from './routes/images.ts';
 import { jobsRoutes } from './routes/jobs.ts';
+import { modelsRoutes } from './routes/models.ts';
 import { usageRoutes } from './routes/usage.ts';
 
 export type { ApiConfig, ApiDeps } from './context.ts';
@@ -46,12 +48,17 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/images/generations', rateLimit(api));
   app.use('/v1/jobs', rateLimit(api));
 
-  const page = playgroundHtml(api.manifest, api.schemas.sizes, deps.playgroundKey);
+  const vocabulary =
+    api.manifest.prompt_expander === 'shapes'
+      ? vocabularyText(shapesVocabulary(), api.schemas.sizes)
+      : undefined;
+  const page = playgroundHtml(api.manifest, api.schemas.sizes, deps.playgroundKey, vocabulary);
   app.get('/', (c) => c.html(page));
   app.get('/healthz', (c) => c.json({ ok: true, model: api.manifest.id }));
   app.route('/', imagesRoutes(api));
   app.route('/', jobsRoutes(api));
   app.route('/', usageRoutes(api));
+  app.route('/', modelsRoutes(api));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -4,10 +4,10 @@
  * budget and a fallback.
  */
 import { type Config, config } from '@baton/config';
+import type { Domain, PromptExpansion } from '@baton/pipeline/domain';
 import { shapesDomain } from '@baton/shapes';
 
-export interface Expansion {
-  caption: string;
+export interface Expansion extends PromptExpansion {
   expander: string;
   fallback?: string;
 }
@@ -17,11 +17,11 @@ export interface PromptExpander {
 }
 
 export const verbatim: PromptExpander = {
-  expand: async (prompt) => ({ caption: prompt.trim(), expander: 'none' }),
+  expand: async (prompt) => ({ caption: prompt.trim(), warnings: [], words: [], expander: 'none' }),
 };
 
 export const shapesExpander: PromptExpander = {
-  expand: async (prompt, seed) => ({ caption: shapesDomain.caption(prompt, seed), expander: 'shapes' }),
+  expand: async (prompt, seed) => ({ ...shapesDomain.expand(prompt, seed), expander: 'shapes' }),
 };
 
 /** CogView3's prompt_optimize.py rules, condensed. */
@@ -45,6 +45,8 @@ export interface LlmExpanderOptions {
   /** Time budget for the whole call (ms). */
   timeoutMs?: number;
   fallback?: PromptExpander;
+  /** Reads the LLM's caption back in the model's caption grammar (warnings for what it cannot say). */
+  domain?: Domain;
   fetch?: typeof fetch;
 }
 
@@ -55,7 +57,8 @@ export class LlmExpander implements PromptExpander {
     const fallback = this.o.fallback ?? verbatim;
     try {
       const caption = await this.call(prompt, seed);
-      return { caption, expander: 'llm' };
+      if (this.o.domain) return { ...this.o.domain.expand(prompt, seed, caption), expander: 'llm' };
+      return { caption, warnings: [], words: [], expander: 'llm' };
     } catch (e) {
       const f = await fallback.expand(prompt, seed);
       return { ...f, fallback: e instanceof Error ? e.message : String(e) };
@@ -95,16 +98,20 @@ export class LlmExpander implements PromptExpander {
   }
 }
 
-/** From configuration: the manifest's expander, or an LLM when BATON_LLM_URL is set. */
+/**
+ * From configuration: the manifest's expander, or an LLM when BATON_LLM_URL is set (for the
+ * shapes models, its caption is read back by the shapes parser, which keeps what the prompt stated).
+ */
 export function expanderFor(kind: string | undefined, c: Config = config()): PromptExpander {
   const base = kind === 'shapes' ? shapesExpander : verbatim;
-  if (c.BATON_LLM_URL && kind !== 'shapes') {
+  if (c.BATON_LLM_URL) {
     return new LlmExpander({
       url: c.BATON_LLM_URL,
       model: c.BATON_LLM_MODEL,
       ...(c.BATON_LLM_API_KEY && { apiKey: c.BATON_LLM_API_KEY }),
       timeoutMs: c.BATON_LLM_TIMEOUT_MS,
       fallback: base,
+      ...(kind === 'shapes' && { domain: shapesDomain }),
     });
   }
   return base;

@@ -18,6 +18,9 @@ const STYLE = `
   progress { width: 100%; }
   #caption { color: #555; font-size: 13px; margin-top: 8px; }
   #error { color: #b00020; }
+  #warnings { color: #8a5a00; font-size: 13px; margin: 6px 0 0; padding-left: 18px; }
+  #vocab { font-size: 12px; color: #555; }
+  #vocab pre { white-space: pre-wrap; margin: 6px 0 0; font-size: 11px; }
   #gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 10px; }
   #gallery figure { margin: 0; background: #fff; padding: 6px; border-radius: 8px; font-size: 11px; color: #555; }
   #gallery img { width: 100%; image-rendering: pixelated; border-radius: 4px; }
@@ -48,6 +51,10 @@ async function gallery() {
 function render(job) {
   $('status').textContent = job.status + (job.progress ? ' · ' + job.progress.stage + ' ' + job.progress.step + '/' + (job.progress.of ?? '?') : '');
   $('caption').textContent = job.revised_prompt;
+  // What the caption could not say of the prompt, beside it.
+  $('warnings').replaceChildren(...(job.warnings ?? []).map((w) => {
+    const li = document.createElement('li'); li.textContent = w; return li;
+  }));
   $('stages').replaceChildren(...job.stages.map((s) => {
     const row = document.createElement('div');
     row.className = 'stage'; row.dataset.stage = s.name; row.dataset.status = s.status;
@@ -87,7 +94,7 @@ $('form').addEventListener('submit', async (e) => {
   // A new job: nothing of the previous one stays on screen (no stale stages, no broken image).
   $('go').disabled = true; $('error').textContent = ''; $('run').hidden = false;
   $('result').removeAttribute('src'); $('result').hidden = true;
-  $('status').textContent = ''; $('caption').textContent = ''; $('stages').replaceChildren();
+  $('status').textContent = ''; $('caption').textContent = ''; $('warnings').replaceChildren(); $('stages').replaceChildren();
   try {
     const body = { prompt: $('prompt').value, size: Number($('size').value), variant: $('variant').value };
     if ($('seed').value !== '') body.seed = Number($('seed').value);
@@ -116,7 +123,7 @@ const FAVICON =
  * The page. `localKey`: the local stack's own key, filled in for the user (only the local
  * stack passes it, and it serves loopback only); elsewhere the page says where a key comes from.
  */
-export function playgroundHtml(m: Manifest, sizes: number[], localKey?: string): string {
+export function playgroundHtml(m: Manifest, sizes: number[], localKey?: string, vocabulary?: string): string {
   const sizeOptions = sizes
     .map((s) => `<option value="${s}"${s === 128 ? ' selected' : ''}>${s} × ${s}</option>`)
     .join('');
@@ -140,12 +147,13 @@ export function playgroundHtml(m: Manifest, sizes: number[], localKey?: string):
     <label>Seed <input id="seed" name="seed" type="number" min="0" max="4294967295" placeholder="random"></label>
     <label>Size <select id="size" name="size">${sizeOptions}</select></label>
     <label>Variant <select id="variant" name="variant">${variantOptions}</select></label>
+    ${vocabulary ? `<details id="vocab" class="wide"><summary>What prompts can say</summary><pre>${esc(vocabulary)}</pre></details>` : ''}
     <button id="go" type="submit">Generate</button>
     <label class="wide">API key <input id="key" name="key" type="password" autocomplete="off" placeholder="bk_…">
       <span id="key-hint">${localKey ? 'filled in from this local stack' : 'from <code>npx baton keys create</code>; the local stack’s is in <code>.baton/local-key</code>'}</span></label>
   </form>
   <section id="run" hidden>
-    <div><img id="result" alt=""><div id="caption"></div></div>
+    <div><img id="result" alt=""><div id="caption"></div><ul id="warnings"></ul></div>
     <div><div id="status"></div><div id="stages"></div><div id="error"></div></div>
   </section>
   <h2 style="font-size:16px">Recent</h2>

@@ -18,6 +18,7 @@ export function publicJob(s: JobState, origin: string, links: LinkSigner) {
     model: s.request.model,
     prompt: spec.prompt,
     revised_prompt: spec.caption,
+    warnings: spec.warnings ?? [],
     seed: spec.seed,
     size: `${spec.size}x${spec.size}`,
     variant: spec.variant,
@@ -73,6 +74,9 @@ export const JobSchema = z
     model: z.string(),
     prompt: z.string(),
     revised_prompt: z.string().openapi({ description: 'The expanded caption the model saw' }),
+    warnings: z.array(z.string()).openapi({
+      description: 'What of the prompt the caption ignored or could not honour (empty: nothing)',
+    }),
     seed: z.number().int(),
     size: z.string(),
     variant: z.string(),

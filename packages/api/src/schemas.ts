@@ -69,6 +69,10 @@ function generationFields(m: Manifest, sizes: number[]) {
     steps_relay: opt(intIn('steps_relay', BOUNDS.steps.min, BOUNDS.steps.max)),
     guidance: opt(numIn('guidance', BOUNDS.guidance.min, BOUNDS.guidance.max)),
     guidance_relay: opt(numIn('guidance_relay', BOUNDS.guidance.min, BOUNDS.guidance.max)),
+    strict: opt(z.boolean({ error: "'strict' must be true or false" })).openapi({
+      description:
+        'Refuse, with 400 prompt_not_understood, a prompt the expansion would ignore a part of or could not honour',
+    }),
   };
 }
 

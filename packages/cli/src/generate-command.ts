@@ -3,7 +3,10 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
+  BadRequestError,
+  type Cascade,
   defaultCascade,
+  expansionFor,
   generateBatch,
   type JobSpec,
   modelDir,
@@ -31,11 +34,15 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
   --cfg W               guidance scale for the base stage (default from the manifest)
   --cfg-relay W         guidance scale for the relay stages
   --no-expand           use the prompt verbatim as the caption
-  --json                one JSON line per image: caption, seed, file, timings per stage
+  --strict              refuse (exit 2) a prompt the expansion would ignore part of or could not honour;
+                        without it such parts are said as "warning: …" lines on stderr
+  --json                one JSON line per image: caption, warnings, seed, file, timings per stage
   --batch N             images per batched model call with --prompt-file (default 4)
   --api URL|local       send the job to a running stack instead of running it here; "local" is the one
                         npm start runs here. The key: BATON_API_KEY, else .baton/local-key for a local URL
   -v, --verbose         say more: the caption and seed beside each file, the runtime's execution provider`;
+
+type LocalOptions = ReturnType<typeof samplerOptions> & { expand: boolean; strict: boolean };
 
 export async function generateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
@@ -47,6 +54,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       'prompt-file': { type: 'string' },
       ...SAMPLER_FLAGS,
       'no-expand': { type: 'boolean' },
+      strict: { type: 'boolean' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       batch: { type: 'string' },
@@ -66,6 +74,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
   const options = {
     ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
     expand: !values['no-expand'],
+    strict: !!values.strict,
   };
   if (values.out !== undefined && !/\.png$/i.test(values.out))
     throw new UsageError(
@@ -79,9 +88,23 @@ export async function generateCommand(argv: string[]): Promise<number> {
   );
   if (values.api !== undefined)
     return generateViaApi(resolveApi(values.api), prompts, files, seed, options, values);
+  return generateLocal(prompts, files, seed, options, values, batch);
+}
+
+/** In-process: the cascade here, jobs batched `batch` at a time. */
+async function generateLocal(
+  prompts: string[],
+  files: string[],
+  seed: number,
+  options: LocalOptions,
+  values: { json?: boolean; verbose?: boolean },
+  batch: number,
+): Promise<number> {
   // The runtime's one line about its execution provider is for --verbose.
   const cascade = await defaultCascade(shapesDomain, values.verbose ? {} : { log: () => {} });
+  if (options.strict) refuseUnclear(cascade, prompts, seed, options.expand);
   const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
+  for (const [i, j] of jobs.entries()) warn(j.warnings ?? [], prompts.length > 1 ? i + 1 : undefined);
   const stages = stagesOf(cascade.manifest, jobs[0]!.size);
   const progress = new Progress();
   for (let start = 0; start < jobs.length; start += batch) {
@@ -99,6 +122,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
             file,
             prompt: r.spec.prompt,
             caption: r.spec.caption,
+            warnings: r.spec.warnings ?? [],
             seed: r.spec.seed,
             size: r.spec.size,
             variant: r.spec.variant,
@@ -130,6 +154,7 @@ async function generateViaApi(
       progress.update(prompts.length > 1 ? `${i + 1}/${prompts.length} ${stage}` : stage, step, of),
     );
     progress.done();
+    warn(r.warnings, prompts.length > 1 ? i + 1 : undefined);
     const file = files[i]!;
     mkdirSync(dirname(file) || '.', { recursive: true });
     writeFileSync(file, r.png);
@@ -139,6 +164,7 @@ async function generateViaApi(
           file,
           prompt,
           caption: r.caption,
+          warnings: r.warnings,
           seed: r.seed,
           size: r.size,
           variant: r.variant,
@@ -152,6 +178,22 @@ async function generateViaApi(
     } else console.log(file);
   }
   return 0;
+}
+
+/** What the expansion ignored or could not honour: one `warning:` line each, on stderr. */
+function warn(warnings: readonly string[], line?: number): void {
+  for (const w of warnings) console.error(`warning: ${line !== undefined ? `line ${line}: ` : ''}${w}`);
+}
+
+/** --strict: a prompt with any part ignored or not honoured is refused, naming the words. */
+function refuseUnclear(cascade: Cascade, prompts: string[], seed: number, expand: boolean): void {
+  prompts.forEach((p, i) => {
+    const e = expansionFor(cascade, p, seed + i, expand);
+    if (!e.warnings.length) return;
+    const where = prompts.length > 1 ? ` (line ${i + 1})` : '';
+    const words = e.words.length ? `${e.words.map((w) => `"${w}"`).join(', ')}: ` : '';
+    throw new BadRequestError('prompt', `not understood${where}: ${words}${e.warnings.join('; ')}`);
+  });
 }
 
 /** The prompt, or a prompt file's lines: blank lines and `#` comments are skipped. */

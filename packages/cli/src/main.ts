@@ -7,6 +7,7 @@ import { GENERATE_USAGE, generateCommand } from './generate-command.ts';
 import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { RemoteError } from './remote.ts';
 import { UsageError } from './usage-error.ts';
+import { VOCAB_USAGE, vocabCommand } from './vocab-command.ts';
 
 const USAGE = `Usage: baton <command> [options]
 
@@ -14,12 +15,15 @@ Commands:
   generate "PROMPT"   make an image (see baton generate --help)
   eval                measure prompt alignment on the shapes domain (see baton eval --help)
   keys                create, revoke and list API keys (see baton keys --help)
+  vocab               the words prompts may use with the model (see baton vocab --help)
 
 ${GENERATE_USAGE}
 
 ${EVAL_USAGE}
 
-${KEYS_USAGE}`;
+${KEYS_USAGE}
+
+${VOCAB_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -27,6 +31,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'generate') return await generateCommand(rest);
     if (command === 'eval') return await evalCommand(rest);
     if (command === 'keys') return await keysCommand(rest);
+    if (command === 'vocab') return await vocabCommand(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       console.log(USAGE);
       return command === undefined ? 2 : 0;

@@ -40,11 +40,13 @@ export interface RemoteJob {
   guidanceBase?: number;
   guidanceRelay?: number;
   expand: boolean;
+  strict?: boolean;
 }
 
 export interface RemoteResult {
   png: Uint8Array;
   caption: string;
+  warnings: string[];
   seed: number;
   size: number;
   variant: string;
@@ -71,6 +73,7 @@ export async function generateRemote(
     prompt: job.prompt,
     seed: job.seed,
     expand: job.expand,
+    ...(job.strict && { strict: true }),
     ...(job.size !== undefined && { size: job.size }),
     ...(job.variant !== undefined && { variant: job.variant }),
     ...(job.stepsBase !== undefined && { steps_base: job.stepsBase }),
@@ -97,6 +100,7 @@ export async function generateRemote(
       return {
         png: new Uint8Array(await res.arrayBuffer()),
         caption: j.revised_prompt,
+        warnings: j.warnings ?? [],
         seed: j.seed,
         size: Number(String(j.size).split('x')[0]),
         variant: j.variant,

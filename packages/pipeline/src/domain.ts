@@ -6,13 +6,29 @@
  */
 import { type ImageCodec, pngCodec } from './image.ts';
 
+/** A prompt made into a caption, and what of the prompt the caption could not say. */
+export interface PromptExpansion {
+  caption: string;
+  /** One line per part ignored or not honoured; empty when the caption says all the prompt did. */
+  warnings: string[];
+  /** The prompt's words behind the warnings (what a strict request names). */
+  words: string[];
+}
+
 export interface Domain {
   /** Matches a manifest's `prompt_expander`: the domain's expansion is used only for its own models. */
   name: string;
-  /** The caption for a prompt; what the prompt leaves open comes from the seed (deterministic). */
-  caption(prompt: string, seed: number): string;
+  /**
+   * The caption for a prompt; what the prompt leaves open comes from the seed (deterministic).
+   * `draft` is another expander's caption (an LLM's), read back in the domain's grammar.
+   */
+  expand(prompt: string, seed: number, draft?: string): PromptExpansion;
   codec: ImageCodec;
 }
 
 /** No expansion, PNG images: what a model without a domain of its own gets. */
-export const plainDomain: Domain = { name: 'none', caption: (prompt) => prompt.trim(), codec: pngCodec };
+export const plainDomain: Domain = {
+  name: 'none',
+  expand: (prompt, _seed, draft) => ({ caption: (draft ?? prompt).trim(), warnings: [], words: [] }),
+  codec: pngCodec,
+};

@@ -4,7 +4,7 @@ import { config } from '@baton/config';
 import type { Tensor } from '@baton/diffusion';
 import { type LoadOptions, ModelFamily } from '@baton/runtime';
 import { Cascade } from './cascade.ts';
-import { type Domain, plainDomain } from './domain.ts';
+import { type Domain, type PromptExpansion, plainDomain } from './domain.ts';
 import type { RgbImage } from './image.ts';
 import { type JobOptions, type JobSpec, resolveJob } from './job.ts';
 import { relayStages } from './stage.ts';
@@ -53,9 +53,15 @@ export function defaultCascade(domain: Domain = plainDomain, options: LoadOption
 }
 
 /** The caption the model sees: the domain's expansion for the domain's own models, else the prompt as given. */
-export function captionFor(cascade: Cascade, prompt: string, seed: number, expand: boolean): string {
-  if (!expand || cascade.manifest.prompt_expander !== cascade.domain.name) return prompt.trim();
-  return cascade.domain.caption(prompt, seed);
+export function expansionFor(
+  cascade: Cascade,
+  prompt: string,
+  seed: number,
+  expand: boolean,
+): PromptExpansion {
+  if (!expand || cascade.manifest.prompt_expander !== cascade.domain.name)
+    return { caption: prompt.trim(), warnings: [], words: [] };
+  return cascade.domain.expand(prompt, seed);
 }
 
 export function planJob(
@@ -65,7 +71,8 @@ export function planJob(
 ): JobSpec {
   const seed = options.seed ?? 0;
   const spec = resolveJob(cascade.manifest, prompt, '', { ...options, seed });
-  return { ...spec, caption: captionFor(cascade, prompt, seed, options.expand ?? true) };
+  const { caption, warnings } = expansionFor(cascade, prompt, seed, options.expand ?? true);
+  return { ...spec, caption, ...(warnings.length && { warnings }) };
 }
 
 /** Jobs must share size, variant and step counts (one batch per stage). */

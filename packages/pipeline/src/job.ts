@@ -16,9 +16,11 @@ export interface JobSpec {
   stepsRelay: number;
   guidanceBase: number;
   guidanceRelay: number;
+  /** What the expansion ignored or could not honour, one line each (absent: nothing). */
+  warnings?: string[];
 }
 
-export type JobOptions = Partial<Omit<JobSpec, 'prompt' | 'caption'>>;
+export type JobOptions = Partial<Omit<JobSpec, 'prompt' | 'caption' | 'warnings'>>;
 
 /**
  * The bounds of every request option, in one place: the API's request schemas, the

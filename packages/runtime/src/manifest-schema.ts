@@ -96,6 +96,11 @@ export const manifestSchema = {
     description: {
       type: 'string',
     },
+    created: {
+      description: 'When the family was made (Unix seconds): `created` in /v1/models.',
+      type: 'integer',
+      minimum: 0,
+    },
     prediction_type: {
       enum: ['epsilon', 'v_prediction', 'sample'],
     },

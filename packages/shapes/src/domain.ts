@@ -5,6 +5,9 @@ import { expandPrompt } from './expand.ts';
 
 export const shapesDomain: Domain = {
   name: 'shapes',
-  caption: (prompt, seed) => expandPrompt(prompt, seed).caption,
+  expand: (prompt, seed, draft) => {
+    const { caption, warnings, words } = expandPrompt(prompt, seed, draft);
+    return { caption, warnings, words };
+  },
   codec: pngCodec,
 };

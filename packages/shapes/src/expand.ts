@@ -7,6 +7,7 @@
  */
 import { PortableNoise } from '@baton/diffusion';
 import { placeCells } from './prompt/cells.ts';
+import { withDraft } from './prompt/draft.ts';
 import { type Mention, type Parsed, type Problem, parsePrompt } from './prompt/parse.ts';
 import { caption, pick, type Random, type Scene, type SceneObject } from './scene.ts';
 import {
@@ -44,9 +45,12 @@ function fnv1a(text: string): number {
   return h;
 }
 
-export function expandPrompt(prompt: string, seed: number): Expansion {
+/** `draft`: another expander's caption (an LLM's), parsed back to fill what the prompt left open. */
+export function expandPrompt(prompt: string, seed: number, draft?: string): Expansion {
   const key = prompt.trim().toLowerCase().replace(/\s+/g, ' ');
-  return resolve(parsePrompt(prompt), new PortableNoise(seed >>> 0, fnv1a(key)));
+  const parsed = parsePrompt(prompt);
+  const merged = draft === undefined ? parsed : withDraft(parsed, parsePrompt(draft));
+  return resolve(merged, new PortableNoise(seed >>> 0, fnv1a(key)));
 }
 
 /** The domain's rules applied to what was parsed: at most 2 objects, distinct colours and cells. */

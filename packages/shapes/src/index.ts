@@ -3,6 +3,7 @@ export * from './domain.ts';
 export * from './expand.ts';
 export * from './judge.ts';
 export * from './paraphrase.ts';
+export * from './prompt/describe.ts';
 export { parsePrompt } from './prompt/parse.ts';
 export { lexiconWords } from './prompt/tokens.ts';
 export * from './render.ts';

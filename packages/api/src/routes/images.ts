@@ -32,6 +32,9 @@ const imagesRoute = (api: Api) =>
                   revised_prompt: z.string(),
                 }),
               ),
+              warnings: z.array(z.string()).openapi({
+                description: 'What of the prompt the captions ignored or could not honour (empty: nothing)',
+              }),
             }),
           },
         },
@@ -45,6 +48,7 @@ const imagesRoute = (api: Api) =>
               object: z.string(),
               job_ids: z.array(z.string()),
               status: z.string(),
+              warnings: z.array(z.string()),
             }),
           },
         },
@@ -66,6 +70,7 @@ export function imagesRoutes(api: Api) {
     for (let i = 0; i < n; i++) requests.push(await planJob(api, b, key, { seed: base + i }));
     await claimQuota(api, requests);
     await createJobs(api, requests);
+    const warnings = [...new Set(requests.flatMap((r) => r.spec.warnings ?? []))];
     const wait = Math.min(api.config.syncWaitMs, Number(c.req.query('wait_ms') ?? api.config.syncWaitMs));
     const states = await waitForJobs(api, requests, wait, key);
     // A job cancelled while the request waited (by its owner, through /v1/jobs/{id}/cancel): the
@@ -83,7 +88,7 @@ export function imagesRoutes(api: Api) {
     if (states.some((s) => s.status !== 'succeeded')) {
       const ids = requests.map((r) => r.id);
       return c.json(
-        { id: ids[0]!, object: 'images.generation.pending', job_ids: ids, status: 'queued' },
+        { id: ids[0]!, object: 'images.generation.pending', job_ids: ids, status: 'queued', warnings },
         202,
       );
     }
@@ -97,6 +102,6 @@ export function imagesRoutes(api: Api) {
         return { b64_json: Buffer.from(image).toString('base64'), revised_prompt };
       }),
     );
-    return c.json({ created: Math.floor(api.now() / 1000), data }, 200);
+    return c.json({ created: Math.floor(api.now() / 1000), data, warnings }, 200);
   });
 }
