@@ -3,11 +3,13 @@ import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, test } from 'node:test';
+import { shapesDomain } from '@baton/shapes';
 import { COGVIEW3_SYSTEM_PROMPT, LlmExpander, shapesExpander } from '../src/index.ts';
 
 let server: Server;
 let url: string;
 let mode: 'ok' | 'slow' | 'error' | 'malformed' = 'ok';
+let content = ' "A detailed caption." ';
 const seen: { auth?: string; body: any }[] = [];
 
 before(async () => {
@@ -31,7 +33,7 @@ before(async () => {
       const reply = () =>
         res.writeHead(200, { 'content-type': 'application/json' }).end(
           JSON.stringify({
-            choices: [{ index: 0, message: { role: 'assistant', content: ' "A detailed caption." ' } }],
+            choices: [{ index: 0, message: { role: 'assistant', content } }],
           }),
         );
       // 'slow': a server that never answers (its connection is closed after the tests).
@@ -52,7 +54,7 @@ const expander = () =>
 test('sends CogView3-style chat completion and uses the reply', async () => {
   mode = 'ok';
   const e = await expander().expand('red circle', 1);
-  assert.deepEqual(e, { caption: 'A detailed caption.', expander: 'llm' });
+  assert.deepEqual(e, { caption: 'A detailed caption.', warnings: [], words: [], expander: 'llm' });
   const req = seen.at(-1)!;
   assert.equal(req.auth, 'Bearer sk-test');
   assert.equal(req.body.model, 'test-model');
@@ -88,4 +90,36 @@ test('an unreachable endpoint falls back to the prompt as given by default', asy
   assert.equal(e.caption, 'a cat');
   assert.equal(e.expander, 'none');
   assert.ok(e.fallback);
+});
+
+test('for the shapes models the reply is read back: it fills what the prompt left open, changes nothing it stated, and what it cannot say is a warning', async () => {
+  mode = 'ok';
+  content = 'A large blue circle in the bottom right corner with a soft shadow, on a white background';
+  try {
+    const llm = new LlmExpander({
+      url,
+      model: 'm',
+      timeoutMs: 500,
+      fallback: shapesExpander,
+      domain: shapesDomain,
+    });
+    const e = await llm.expand('a red circle in the top left', 3);
+    assert.equal(e.expander, 'llm');
+    assert.equal(e.caption, 'a large red circle in the top left corner, on a white background');
+    assert.ok(
+      e.warnings.some((w) => /"soft", "shadow"/.test(w)),
+      e.warnings.join('; '),
+    );
+    assert.ok(e.warnings.some((w) => /changed object 1's colour to blue; kept the prompt's red/.test(w)));
+    assert.ok(
+      !e.warnings.some((w) => /\bcell\b|\bv\b/.test(w)),
+      "the prompt stated the place: the reply's is not used",
+    );
+    content = 'A small green triangle at the top, on a purple background';
+    const clean = await llm.expand('a triangle', 3);
+    assert.equal(clean.caption, 'a small green triangle at the top, on a purple background');
+    assert.deepEqual(clean.warnings, []);
+  } finally {
+    content = ' "A detailed caption." ';
+  }
 });

@@ -149,9 +149,11 @@ class Parser {
     // "small yellow and black orbs": a size said once holds for the whole list.
     const size = [...shared, base].find((m) => m.size)?.size;
     if (tok.plural && size) for (const m of [...shared, base]) m.size ??= size;
+    if (this.count) base.words.unshift(this.count.words);
     const n = this.count?.n ?? (tok.plural ? Math.max(2, shared.length + 1) : 1);
     this.count = null;
-    if (tok.kind === 'generic' && tok.plural && !shared.length && base.words.length === 1) {
+    const bare = base.colour === undefined && base.size === undefined && base.words.length <= 2;
+    if (tok.kind === 'generic' && tok.plural && !shared.length && bare) {
       this.lastHead = -2;
       this.announce(n, tok.text);
       return;
