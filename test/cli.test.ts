@@ -204,6 +204,18 @@ test('--api sends the job to a running stack', async () => {
     const local = join(dir, 'local.png');
     assert.equal(run(['generate', 'purple dot', '--seed', '5', '--out', local, '--size', '64']).status, 0);
     assert.deepEqual(readFileSync(out), readFileSync(local));
+    // The API's warnings come back too; a strict request is refused there, exit 2.
+    const cat = join(dir, 'remote-cat.png');
+    const args = ['generate', 'a cat on a sofa', '--out', cat, '--api', s.apiUrl, '--size', '64'];
+    const env = { ...process.env, BATON_API_KEY: TEST_KEY };
+    const loose = await promisify(execFile)(process.execPath, [BIN, ...args, '--json'], { env });
+    assert.ok(JSON.parse(loose.stdout).warnings.length > 0);
+    assert.match(loose.stderr, /^warning: .*"sofa"/m);
+    const strict = await promisify(execFile)(process.execPath, [BIN, ...args, '--strict'], { env }).catch(
+      (e) => e,
+    );
+    assert.equal(strict.code, 2);
+    assert.match(strict.stderr, /prompt_not_understood|not understood/);
   } finally {
     await s.close();
   }
@@ -252,4 +264,53 @@ test('keys create / list / revoke against a running stack; the new key works unt
   } finally {
     await s.close();
   }
+});
+
+test('a prompt the model cannot wholly draw: warning lines on stderr and in --json; --strict exits 2 naming the words', () => {
+  const out = join(dir, 'cat.png');
+  const common = ['generate', 'a cat on a sofa', '--out', out, '--size', '64', '--steps-base', '4'];
+  const r = run([...common, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const line = JSON.parse(r.stdout.trim());
+  assert.ok(line.warnings.length >= 2, r.stdout);
+  assert.deepEqual(
+    r.stderr.trim().split('\n'),
+    line.warnings.map((w: string) => `warning: ${w}`),
+  );
+  const strictOut = join(dir, 'cat-strict.png');
+  const strict = run(['generate', 'a cat on a sofa', '--out', strictOut, '--size', '64', '--strict']);
+  assert.equal(strict.status, 2);
+  assert.match(strict.stderr, /not understood: .*"sofa".*"cat"|not understood: .*"cat".*"sofa"/);
+  assert.throws(() => readFileSync(strictOut));
+  const clean = run([
+    'generate',
+    'big blue box top right on white',
+    '--out',
+    out,
+    '--size',
+    '64',
+    '--strict',
+  ]);
+  assert.equal(clean.status, 0, clean.stderr);
+  assert.equal(clean.stderr, '');
+});
+
+test('vocab lists what prompts may say; --json as /v1/models does', () => {
+  const r = run(['vocab']);
+  assert.equal(r.status, 0, r.stderr);
+  for (const w of ['red', 'purple', 'circle', 'triangle', 'small', 'large', 'top left', 'left of', '64x64'])
+    assert.ok(r.stdout.includes(w), w);
+  const j = JSON.parse(run(['vocab', '--json']).stdout);
+  assert.equal(j.model, 'shapes-v1');
+  assert.equal(j.vocabulary.max_objects, 2);
+});
+
+test('eval --prompts short judges paraphrases on the attributes they state', () => {
+  const r = run(['eval', '--prompts', 'short', '--n', '2', '--size', '64', '--json', '--steps-base', '4']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.equal(report.prompts_kind, 'short');
+  assert.equal(report.prompts, 4);
+  assert.ok(report.overall.aligned >= 0 && report.overall.aligned <= 1);
+  assert.equal(run(['eval', '--prompts', 'long']).status, 2);
 });

@@ -108,3 +108,24 @@ test('a bad request shows the field at fault', { skip, timeout: 60_000 }, async 
   assert.equal(await page.$eval('#stages', (el) => el.childElementCount), 0);
   assert.equal((await page.textContent('#status')) ?? '', '');
 });
+
+test('the vocabulary sits beside the prompt box; what a prompt loses is shown beside its caption', {
+  skip,
+  timeout: 60_000,
+}, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${s.apiUrl}/`);
+  await page.click('#vocab summary');
+  assert.match((await page.textContent('#vocab')) ?? '', /circle \(disc, disk, dot/);
+  assert.ok(await page.isVisible('#vocab pre'));
+  await page.fill('#prompt', 'a pink star in the top left on grey');
+  await page.selectOption('#size', '64');
+  await page.click('#go');
+  await page.waitForFunction(() => document.querySelectorAll('#warnings li').length > 0, undefined, {
+    polling: 100,
+  });
+  const warnings = await page.$$eval('#warnings li', (lis) => lis.map((li) => li.textContent ?? ''));
+  assert.equal(warnings.length, 3, warnings.join('; '));
+  assert.ok(warnings.some((w) => w.includes('"pink"')) && warnings.some((w) => w.includes('"star"')));
+  assert.match((await page.textContent('#caption')) ?? '', /in the top left corner/);
+});

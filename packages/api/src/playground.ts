@@ -69,7 +69,23 @@ function render(job) {
   if (job.status === 'failed') $('error').textContent = job.error?.reason ?? 'failed';
 }
 
+const TERMINAL = ['succeeded', 'failed', 'canceled'];
+
+// A stream can end before the job does (a proxy's timeout, a dropped connection): read the job
+// and follow it again until it is finished.
 async function follow(id) {
+  for (let tries = 0; tries < 60; tries++) {
+    const last = await followOnce(id).catch(() => null);
+    if (last && TERMINAL.includes(last.status)) return;
+    const r = await fetch('/v1/jobs/' + id, { headers: headers() });
+    if (r.ok) { const job = await r.json(); render(job); if (TERMINAL.includes(job.status)) return; }
+    else if (r.status < 500) return; // gone, or the key no longer works: nothing to follow
+    await new Promise((done) => setTimeout(done, 500));
+  }
+}
+
+async function followOnce(id) {
+  let last = null;
   const res = await fetch('/v1/jobs/' + id + '/events', { headers: headers() });
   const reader = res.body.getReader();
   const decoder = new TextDecoder();
@@ -82,9 +98,10 @@ async function follow(id) {
     while ((i = buffer.indexOf('\\n\\n')) >= 0) {
       const block = buffer.slice(0, i); buffer = buffer.slice(i + 2);
       const data = block.split('\\n').filter((l) => l.startsWith('data:')).map((l) => l.slice(5).trim()).join('\\n');
-      if (data) render(JSON.parse(data));
+      if (data) { last = JSON.parse(data); render(last); }
     }
   }
+  return last;
 }
 
 $('result').addEventListener('error', () => { $('result').hidden = true; });

@@ -20,7 +20,6 @@ before(async () => {
   });
 });
 
-// biome-ignore lint/suspicious/noExplicitAny: response JSON, read field by field
 const post = async (path: string, body: unknown): Promise<{ status: number; json: any }> => {
   const r = await app.request(path, {
     method: 'POST',

@@ -16,16 +16,20 @@ import {
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import {
   caption,
+  detect,
   encodePng,
   expandPrompt,
   fromPixels,
   judge,
+  judgeStated,
   type PlacedObject,
+  paraphrase,
   parseCaption,
   placeScene,
   type RgbImage,
   render,
   type Scene,
+  type Stated,
   sampleScene,
   shapesDomain,
   toPixels,
@@ -37,6 +41,9 @@ import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from '
 export const EVAL_USAGE = `Usage: baton eval [options]
 
   --n N                 captions per group (one-object and two-object; default 200)
+  --prompts P           canonical (default): captions in the training grammar, every attribute judged;
+                        short: the same scenes said as people type them (synonyms, lists, relations, omissions),
+                        expanded, and judged only on what each prompt states
   --prompt-file FILE    judge these prompts instead (expanded with seed + i)
   --size 64|128|256     output size (default 128)
   --variant V           standard | distilled (default standard)
@@ -50,35 +57,48 @@ export const EVAL_USAGE = `Usage: baton eval [options]
 const ATTRS = ['background', 'count', 'colour', 'shape', 'size', 'position', 'aligned'] as const;
 type Attr = (typeof ATTRS)[number];
 
+/** Hits and how many were judged, per attribute (a short prompt is judged only on what it states). */
 interface Tally {
   prompts: number;
-  objects: number;
   hits: Record<Attr, number>;
+  judged: Record<Attr, number>;
 }
 
-const tally = (): Tally => ({
-  prompts: 0,
-  objects: 0,
-  hits: Object.fromEntries(ATTRS.map((a) => [a, 0])) as Record<Attr, number>,
-});
+const zeros = () => Object.fromEntries(ATTRS.map((a) => [a, 0])) as Record<Attr, number>;
+const tally = (): Tally => ({ prompts: 0, hits: zeros(), judged: zeros() });
 
-function add(t: Tally, v: ReturnType<typeof judge>) {
+/** One verdict: an attribute left undefined was not judged. */
+type Judged = Partial<Record<Attr, boolean>>;
+
+function add(t: Tally, prompt: Judged, objects: Judged[]) {
   t.prompts++;
-  t.hits.background += +v.background;
-  t.hits.count += +v.count;
-  t.hits.aligned += +v.aligned;
-  for (const o of v.objects) {
-    t.objects++;
-    t.hits.colour += +o.colour;
-    t.hits.shape += +o.shape;
-    t.hits.size += +o.size;
-    t.hits.position += +o.position;
+  for (const v of [prompt, ...objects]) {
+    for (const [a, ok] of Object.entries(v) as [Attr, boolean | undefined][]) {
+      if (ok === undefined) continue;
+      t.judged[a]++;
+      t.hits[a] += +ok;
+    }
   }
 }
 
 function rates(t: Tally) {
-  const per = (a: Attr) => (['colour', 'shape', 'size', 'position'].includes(a) ? t.objects : t.prompts);
-  return Object.fromEntries(ATTRS.map((a) => [a, per(a) ? t.hits[a] / per(a) : 0])) as Record<Attr, number>;
+  return Object.fromEntries(ATTRS.map((a) => [a, t.judged[a] ? t.hits[a] / t.judged[a] : null])) as Record<
+    Attr,
+    number | null
+  >;
+}
+
+/** A verdict as the tally counts it: the canonical judge's, or a short prompt's (stated attributes only). */
+function verdictOf(image: RgbImage, it: EvalItem): { prompt: Judged; objects: Judged[] } {
+  if (!it.stated) {
+    const v = judge(image, it.scene);
+    return { prompt: { background: v.background, count: v.count, aligned: v.aligned }, objects: v.objects };
+  }
+  const v = judgeStated(detect(image), { scene: it.scene, stated: it.stated });
+  return {
+    prompt: { background: v.background, count: v.count, aligned: v.aligned },
+    objects: v.objects.map(({ cell, ...o }) => ({ ...o, ...(cell !== undefined && { position: cell }) })),
+  };
 }
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -86,6 +106,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
     argv,
     {
       n: { type: 'string' },
+      prompts: { type: 'string' },
       'prompt-file': { type: 'string' },
       ...SAMPLER_FLAGS,
       mode: { type: 'string' },
@@ -106,13 +127,12 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const seed = intFlag('seed', values.seed, 0, 2 ** 31) ?? 0;
   const batch = intFlag('batch', values.batch, 1, 64) ?? 8;
   const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage', 'vae'] as const) ?? 'cascade';
-  const options = {
-    ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
-  };
+  const options = samplerOptions(values, supportedSizes(await loadManifest(modelDir())));
   const cascade = await defaultCascade(shapesDomain, { log: () => {} });
-
-  const items = evalItems(values['prompt-file'], n, seed);
-
+  const prompts = choiceFlag('prompts', values.prompts, ['canonical', 'short'] as const) ?? 'canonical';
+  if (prompts === 'short' && values['prompt-file'] !== undefined)
+    throw new UsageError('--prompts short makes its own prompts; drop --prompt-file');
+  const items = prompts === 'short' ? shortItems(n, seed) : evalItems(values['prompt-file'], n, seed);
   const size =
     mode === 'single-stage' ? (cascade.manifest.single_stage?.resolution ?? 128) : (options.size ?? 128);
   const progress = new Progress();
@@ -127,11 +147,11 @@ export async function evalCommand(argv: string[]): Promise<number> {
       progress.update(`${start}/${items.length} judged, ${s}`, k, of),
     );
     chunk.forEach((it, i) => {
-      const v = judge(images[i]!, it.scene);
+      const v = verdictOf(images[i]!, it);
       if (!groups.has(it.group)) groups.set(it.group, tally());
-      add(groups.get(it.group)!, v);
-      add(all, v);
-      if (!v.aligned)
+      add(groups.get(it.group)!, v.prompt, v.objects);
+      add(all, v.prompt, v.objects);
+      if (!v.prompt.aligned)
         failures.push({ prompt: it.prompt, file: saveFailure(values.failures, start + i, images[i]!) });
     });
   }
@@ -140,6 +160,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const report = {
     model: cascade.manifest.id,
     mode,
+    prompts_kind: prompts,
     size,
     variant: mode === 'cascade' ? (options.variant ?? 'standard') : undefined,
     prompts: items.length,
@@ -162,7 +183,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
 async function imagesFor(
   cascade: Cascade,
   mode: 'cascade' | 'single-stage' | 'vae',
-  chunk: { prompt: string; scene: Scene; seed: number }[],
+  chunk: EvalItem[],
   options: Parameters<typeof planJob>[2],
   onStep: (stage: string, step: number, of: number) => void,
 ): Promise<RgbImage[]> {
@@ -180,7 +201,7 @@ async function imagesFor(
     return imgs.map((_, i) => fromPixels(out.data, size, size, i * 3 * size * size));
   }
   const jobs: JobSpec[] = chunk.map((it) =>
-    planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: false }),
+    planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: !!it.stated }),
   );
   if (mode === 'single-stage') {
     return cascade.singleStage(jobs, { onStep: (k, of) => onStep('single', k, of) });
@@ -196,7 +217,27 @@ function sampleSceneLike(rng: PortableNoise, scene: Scene): Scene<PlacedObject> 
   }
 }
 
-type EvalItem = { prompt: string; scene: Scene; group: string; seed: number };
+/** A prompt, the scene it asks for, and (short prompts) which of the scene's attributes it states. */
+type EvalItem = { prompt: string; scene: Scene; group: string; seed: number; stated?: Stated };
+
+/** n short prompts per group: random scenes, said as people type them (the paraphrase grammar). */
+function shortItems(n: number, seed: number): EvalItem[] {
+  const rng = new PortableNoise(seed, 0x5407);
+  const items: EvalItem[] = [];
+  for (const k of [1, 2] as const) {
+    for (let i = 0; i < n; i++) {
+      const p = paraphrase(rng, sampleScene(rng, k));
+      items.push({
+        prompt: p.prompt,
+        scene: p.scene,
+        stated: p.stated,
+        group: `${k}-object`,
+        seed: seed + items.length,
+      });
+    }
+  }
+  return items;
+}
 
 /** The prompts and the scenes they ask for: a prompt file's lines, or n random captions per group. */
 function evalItems(promptFile: string | undefined, n: number, seed: number): EvalItem[] {
@@ -230,6 +271,7 @@ function evalItems(promptFile: string | undefined, n: number, seed: number): Eva
 function printReport(report: {
   model: string;
   mode: string;
+  prompts_kind: string;
   size: number;
   variant: string | undefined;
   prompts: number;
@@ -238,13 +280,13 @@ function printReport(report: {
   overall: unknown;
 }) {
   console.log(
-    `${report.model} · ${report.mode}${report.variant ? ` · ${report.variant}` : ''} · ${report.size} px · ${report.prompts} prompts · ${report.seconds_per_image.toFixed(3)} s/image`,
+    `${report.model} · ${report.mode} · ${report.prompts_kind} prompts${report.variant ? ` · ${report.variant}` : ''} · ${report.size} px · ${report.prompts} prompts · ${report.seconds_per_image.toFixed(3)} s/image`,
   );
   console.log(`${'group'.padEnd(10)} ${ATTRS.map((a) => a.padStart(10)).join(' ')}`);
   for (const [g, r] of Object.entries({ ...report.groups, overall: report.overall })) {
-    const row = r as Record<Attr, number>;
+    const row = r as Record<Attr, number | null>;
     console.log(
-      `${g.padEnd(10)} ${ATTRS.map((a) => `${(100 * row[a]).toFixed(1)} %`.padStart(10)).join(' ')}`,
+      `${g.padEnd(10)} ${ATTRS.map((a) => (row[a] === null ? '—' : `${(100 * row[a]).toFixed(1)} %`).padStart(10)).join(' ')}`,
     );
   }
 }

@@ -13,6 +13,11 @@ export interface StatedVerdict {
   matched: number;
   /** The count, and every stated attribute, right. */
   aligned: boolean;
+  count: boolean;
+  /** Judged only where stated (absent: the prompt did not say), under the best matching. */
+  background?: boolean;
+  relation?: boolean;
+  objects: Partial<Record<Attribute, boolean>>[];
 }
 
 const ATTRIBUTES: Attribute[] = ['colour', 'shape', 'size', 'cell'];
@@ -31,18 +36,31 @@ export function judgeStated(found: Scene, p: Pick<Paraphrase, 'scene' | 'stated'
     +p.stated.background +
     p.stated.objects.reduce((n, s) => n + ATTRIBUTES.filter((a) => s[a]).length, 0) +
     +!!p.stated.relation;
-  let matched = 0;
-  const assignments = orders(Math.min(want.length, found.objects.length), found.objects.length);
-  for (const order of assignments) {
-    let m = +(p.stated.background && found.background === p.scene.background);
-    order.forEach((k, i) => {
+  const background = p.stated.background ? found.background === p.scene.background : undefined;
+  let best: { matched: number; objects: StatedVerdict['objects']; relation?: boolean } = {
+    matched: -1,
+    objects: [],
+  };
+  for (const order of orders(Math.min(want.length, found.objects.length), found.objects.length)) {
+    const at = (i: number): SceneObject | undefined => found.objects[order[i] ?? -1];
+    const objects = want.map((w, i) => {
       const s = p.stated.objects[i]!;
-      for (const a of ATTRIBUTES) if (s[a] && found.objects[k]![a] === want[i]![a]) m++;
+      return Object.fromEntries(ATTRIBUTES.filter((a) => s[a]).map((a) => [a, at(i)?.[a] === w[a]]));
     });
     const r = p.stated.relation;
-    const at = (i: number): SceneObject | undefined => found.objects[order[i] ?? -1];
-    if (r && at(r.a) && at(r.b) && holds(r.rel, at(r.a)!.cell, at(r.b)!.cell)) m++;
-    matched = Math.max(matched, m);
+    const relation = r ? !!(at(r.a) && at(r.b) && holds(r.rel, at(r.a)!.cell, at(r.b)!.cell)) : undefined;
+    const matched =
+      +!!background + +!!relation + objects.reduce((n, o) => n + Object.values(o).filter(Boolean).length, 0);
+    if (matched > best.matched) best = { matched, objects, ...(relation !== undefined && { relation }) };
   }
-  return { attributes, matched, aligned: matched === attributes && found.objects.length === want.length };
+  const count = found.objects.length === want.length;
+  const { matched, ...judged } = best;
+  return {
+    attributes,
+    matched,
+    aligned: matched === attributes && count,
+    count,
+    ...(background !== undefined && { background }),
+    ...judged,
+  };
 }
