@@ -51,7 +51,7 @@ function notUnderstood(e: PromptExpansion): ApiError {
 export async function planJob(
   api: Api,
   b: GenerationBody,
-  key: KeyRecord | null,
+  key: Pick<KeyRecord, 'id' | 'webhookSecret'> | null,
   o: PlanOptions,
 ): Promise<JobRequest> {
   const options: JobOptions = {

@@ -13,6 +13,8 @@ import { rateLimit } from './middleware/admission.ts';
 import { auth } from './middleware/auth.ts';
 import { onError, validationHook } from './middleware/errors.ts';
 import { playgroundHtml } from './playground.ts';
+import { batchesRoutes } from './routes/batches.ts';
+import { filesRoutes } from './routes/files.ts';
 import { imagesRoutes } from './routes/images.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { modelsRoutes } from './routes/models.ts';
@@ -28,25 +30,29 @@ export function createApp(deps: ApiDeps) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   app.onError(onError);
   app.notFound((c) => c.json(notFound(`route ${c.req.method} ${c.req.path}`).body(), 404));
-  // Bodies are refused before they are read whole: a request body is a few hundred bytes.
-  app.use(
-    '/v1/*',
+  // Bodies are refused before they are read whole: a request body is a few hundred bytes, an
+  // uploaded batch file at most the upload limit.
+  const limit = (maxSize: number) =>
     bodyLimit({
-      maxSize: MAX_BODY_BYTES,
+      maxSize,
       onError: () => {
         throw new ApiError(
           413,
           'invalid_request_error',
-          `the request body is over ${MAX_BODY_BYTES} bytes`,
+          `the request body is over ${maxSize} bytes`,
           'body',
           'body_too_large',
         );
       },
-    }),
-  );
+    });
+  const small = limit(MAX_BODY_BYTES);
+  const upload = limit(api.batchLimits.maxUploadBytes + 64 * 1024);
+  app.use('/v1/*', (c, next) => (c.req.path === '/v1/files' ? upload(c, next) : small(c, next)));
   app.use('/v1/*', auth(api));
   app.use('/v1/images/generations', rateLimit(api));
   app.use('/v1/jobs', rateLimit(api));
+  app.use('/v1/batches', rateLimit(api));
+  app.use('/v1/files', rateLimit(api));
 
   const vocabulary =
     api.manifest.prompt_expander === 'shapes'
@@ -59,6 +65,8 @@ export function createApp(deps: ApiDeps) {
   app.route('/', jobsRoutes(api));
   app.route('/', usageRoutes(api));
   app.route('/', modelsRoutes(api));
+  app.route('/', filesRoutes(api));
+  app.route('/', batchesRoutes(api));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

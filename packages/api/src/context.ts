@@ -2,6 +2,9 @@
 import { randomUUID } from 'node:crypto';
 import { type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
 import type { Manifest } from '@baton/runtime/manifest';
+import type { BatchMessage } from './batches/fanout.ts';
+import { FileStore } from './batches/files.ts';
+import { BatchStore } from './batches/store.ts';
 import type { PromptExpander } from './expanders.ts';
 import type { KeyRecord, KeyStore } from './keys.ts';
 import { type LimitsConfig, RateLimiter } from './limits.ts';
@@ -23,6 +26,16 @@ export interface ApiConfig {
   sseKeepAliveMs: number;
 }
 
+/** What a batch input may be. */
+export interface BatchLimits {
+  /** Largest upload through POST /v1/files (bytes). */
+  maxUploadBytes: number;
+  /** Largest batch input file, through the API or the S3 inbox (bytes). */
+  maxBytes: number;
+  /** Most request lines in one batch. */
+  maxLines: number;
+}
+
 export interface ApiDeps {
   jobs: JobStore;
   /** When given, every /v1 route needs `Authorization: Bearer <key>`, and keys see only their own jobs. */
@@ -36,6 +49,9 @@ export interface ApiDeps {
   playgroundKey?: string;
   /** Webhook hosts admitted although private (BATON_WEBHOOK_ALLOWED_HOSTS); none by default. */
   webhookAllowedHosts?: readonly string[];
+  /** The batch queue: a batch's next step after `delaySeconds` (absent: no Batch API). */
+  enqueueBatch?: (m: BatchMessage, delaySeconds: number) => Promise<void>;
+  batchLimits?: Partial<BatchLimits>;
   now?: () => number;
 }
 
@@ -51,6 +67,10 @@ export interface Api {
   limiter: RateLimiter;
   links: LinkSigner;
   schemas: RequestSchemas;
+  files: FileStore;
+  batches: BatchStore;
+  enqueueBatch: ((m: BatchMessage, delaySeconds: number) => Promise<void>) | undefined;
+  batchLimits: BatchLimits;
   now: () => number;
 }
 
@@ -80,6 +100,10 @@ export function resolveApi(deps: ApiDeps): Api {
     limiter: new RateLimiter(limits, now),
     links: new LinkSigner(config.urlSecret, config.urlTtlSeconds, now),
     schemas: requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts)),
+    files: new FileStore(deps.jobs.store, now),
+    batches: new BatchStore(deps.jobs.store, now),
+    enqueueBatch: deps.enqueueBatch,
+    batchLimits: { maxUploadBytes: 5_000_000, maxBytes: 200_000_000, maxLines: 50_000, ...deps.batchLimits },
     now,
   };
 }

@@ -1,7 +1,13 @@
 export * from './api-error.ts';
 export * from './app.ts';
+export * from './batches/files.ts';
+export * from './batches/present.ts';
+export * from './batches/store.ts';
+export * from './batches/worker.ts';
+export { resolveApi } from './context.ts';
 export * from './expanders.ts';
 export * from './idempotency.ts';
 export * from './keys.ts';
 export * from './limits.ts';
+export { checkInput, createBatch } from './routes/batches.ts';
 export * from './schemas.ts';

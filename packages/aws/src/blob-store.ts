@@ -24,6 +24,8 @@ export interface BlobStore {
   putIfMatch(key: string, body: Uint8Array | string, etag: string, contentType?: string): Promise<boolean>;
   /** null when the object does not exist. */
   get(key: string): Promise<Uint8Array | null>;
+  /** Up to `length` bytes from `start` (an S3 ranged GET): fewer at the end, none past it; null when absent. */
+  getRange(key: string, start: number, length: number): Promise<Uint8Array | null>;
   exists(key: string): Promise<boolean>;
   /** Keys under a prefix (all pages). */
   list(prefix: string): Promise<string[]>;
@@ -117,6 +119,20 @@ export class S3BlobStore implements BlobStore {
       return r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
     } catch (e) {
       if (notFound(e)) return null;
+      throw e;
+    }
+  }
+
+  async getRange(key: string, start: number, length: number): Promise<Uint8Array | null> {
+    try {
+      const range = `bytes=${start}-${start + length - 1}`;
+      const r = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: range }));
+      return r.Body ? await r.Body.transformToByteArray() : new Uint8Array(0);
+    } catch (e) {
+      if (notFound(e)) return null;
+      // Past the end: S3 answers 416 InvalidRange.
+      if ((e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode === 416)
+        return new Uint8Array(0);
       throw e;
     }
   }

@@ -16,6 +16,9 @@ export interface AwsConfig {
   deadLetterQueues?: Partial<Record<StageQueue, string>>;
   /** Failed webhook deliveries wait here for their retry (in AWS; absent locally, where workers wait themselves). */
   webhookQueue?: string;
+  /** Batch steps (fan-out, settle, finalize), and events on their way to the bus. */
+  batchQueue?: string;
+  eventsQueue?: string;
   /** Local servers: S3 and SQS endpoints and fixed credentials. Absent in AWS. */
   s3Endpoint?: string;
   sqsEndpoint?: string;
@@ -44,6 +47,8 @@ export function configFromEnv(c: Config = config()): AwsConfig {
     },
     deadLetterQueues: Object.fromEntries(Object.entries(dlq).filter(([, v]) => v)),
     ...(c.BATON_WEBHOOK_QUEUE && { webhookQueue: c.BATON_WEBHOOK_QUEUE }),
+    ...(c.BATON_BATCH_QUEUE && { batchQueue: c.BATON_BATCH_QUEUE }),
+    ...(c.BATON_EVENTS_QUEUE && { eventsQueue: c.BATON_EVENTS_QUEUE }),
     ...connectionOf(c),
   };
 }
@@ -73,6 +78,8 @@ export function configToEnv(c: AwsConfig): Record<string, string> {
     if (d) env[`BATON_DLQ_${q.toUpperCase()}`] = d;
   }
   if (c.webhookQueue) env.BATON_WEBHOOK_QUEUE = c.webhookQueue;
+  if (c.batchQueue) env.BATON_BATCH_QUEUE = c.batchQueue;
+  if (c.eventsQueue) env.BATON_EVENTS_QUEUE = c.eventsQueue;
   if (c.s3Endpoint) env.BATON_S3_ENDPOINT = c.s3Endpoint;
   if (c.sqsEndpoint) env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
   if (c.credentials) env.BATON_LOCAL_CREDENTIALS = c.credentials.accessKeyId;

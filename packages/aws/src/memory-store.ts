@@ -45,6 +45,11 @@ export class MemoryBlobStore implements BlobStore {
     return o ? new Uint8Array(o.body) : null;
   }
 
+  async getRange(key: string, start: number, length: number): Promise<Uint8Array | null> {
+    const o = this.objects.get(key);
+    return o ? new Uint8Array(o.body.subarray(start, start + length)) : null;
+  }
+
   async exists(key: string): Promise<boolean> {
     return this.objects.has(key);
   }

@@ -29,6 +29,8 @@ export interface JobRequest {
   /** Who may see the job (an API key's id); absent for CLI/local jobs. */
   owner?: string;
   webhook?: WebhookSpec;
+  /** A batch line's job: which batch and line, its custom_id, how its image is to be returned. */
+  batch?: { id: string; line: number; custom_id: string; response_format?: 'url' | 'b64_json' };
 }
 
 export interface StageRecord {

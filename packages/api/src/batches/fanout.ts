@@ -1,0 +1,196 @@
+/**
+ * A batch's worker step, run from the batch queue (never inside an API request): settle the
+ * lines whose jobs ended, fan out more lines (read from the input file in ranged chunks, never
+ * whole), finalize when every line is settled, else look again later. Each line becomes an
+ * ordinary job on the stage queues, at most `inFlight` at a time per batch; a line's job id
+ * is derived from the batch and line, so a step run twice makes no job twice.
+ */
+import { createHash } from 'node:crypto';
+import { planJob } from '../accept.ts';
+import { ApiError } from '../api-error.ts';
+import type { Api } from '../context.ts';
+import { type FileStore, fileKeys } from './files.ts';
+import { finalizeBatch } from './finalize.ts';
+import {
+  BATCH_TERMINAL,
+  type BatchRecord,
+  type BatchStatus,
+  type BatchStore,
+  currentStatus,
+  type LineOutcome,
+  lineJobId,
+} from './store.ts';
+
+export interface BatchMessage {
+  v: 1;
+  batchId: string;
+}
+
+export interface BatchDeps {
+  api: Api;
+  batches: BatchStore;
+  files: FileStore;
+  /** The next look at a batch, after `delaySeconds`. */
+  enqueueBatch: (m: BatchMessage, delaySeconds: number) => Promise<void>;
+  /** Lines in flight per batch (jobs made and not yet ended). */
+  inFlight?: number;
+  /** Seconds between looks at a batch whose lines are running. */
+  pollSeconds?: number;
+  /** A batch or job state change to publish (events.ts). */
+  onStatus?: (batch: BatchRecord, status: BatchStatus) => Promise<void>;
+  /** Signed links to images for the S3 outbox (the store's presigned URLs). */
+  outboxUrl?: (jobId: string) => Promise<string>;
+  /** Bytes per ranged read of the input (default 2 MiB; more than the longest line allowed). */
+  chunkBytes?: number;
+}
+
+/** Bytes per ranged read: more than the longest line a batch input may have (files.ts). */
+const CHUNK = 2 * 1024 * 1024;
+
+export async function advanceBatch(d: BatchDeps, id: string): Promise<BatchStatus | null> {
+  const b = await d.batches.get(id);
+  if (!b) return null;
+  const statuses = await d.batches.statuses(id);
+  const status = currentStatus(statuses);
+  if (BATCH_TERMINAL.includes(status)) return status;
+  const expired = d.batches.now() / 1000 > b.expires_at;
+  if (status === 'finalizing') return finalizeBatch(d, b, statuses, expired);
+  if (status === 'validating' && (await d.batches.reach(id, 'in_progress')))
+    await d.onStatus?.(b, 'in_progress');
+  const stopping = statuses.has('cancelling') || expired;
+  let cursor = await d.batches.cursor(id);
+  const settled = await d.batches.settled(id);
+  const open: number[] = [];
+  for (let n = 0; n < cursor.line; n++) if (!settled.has(n)) open.push(n);
+  const running = await settleEnded(d, b, open, stopping);
+  if (!stopping && cursor.line < b.total && running < (d.inFlight ?? 64))
+    cursor = await fanOut(d, b, cursor, (d.inFlight ?? 64) - running);
+  const now = await d.batches.settled(id);
+  const allSettled = now.size >= b.total;
+  if (allSettled || (stopping && running === 0))
+    return finalizeBatch(d, b, await d.batches.statuses(id), expired && !allSettled);
+  await d.enqueueBatch({ v: 1, batchId: id }, d.pollSeconds ?? 5);
+  return currentStatus(await d.batches.statuses(id));
+}
+
+/** Settles the open lines whose jobs have ended (cancelling the rest when the batch stops); returns how many still run. */
+async function settleEnded(d: BatchDeps, b: BatchRecord, open: number[], stopping: boolean): Promise<number> {
+  let running = 0;
+  await Promise.all(
+    open.map(async (line) => {
+      const jobId = lineJobId(b.id, line);
+      let state = await d.api.jobs.state(jobId);
+      if (state && stopping && !['succeeded', 'failed', 'canceled'].includes(state.status))
+        state = await d.api.jobs.cancel(jobId);
+      if (!state || !['succeeded', 'failed', 'canceled'].includes(state.status)) {
+        running++;
+        return;
+      }
+      const spec = state.request.spec;
+      await d.batches.settle(b.id, {
+        line,
+        custom_id: state.request.batch?.custom_id ?? null,
+        status: state.status as LineOutcome['status'],
+        job_id: jobId,
+        revised_prompt: spec.caption,
+        ...(state.request.batch?.response_format && { response_format: state.request.batch.response_format }),
+        ...(state.error && {
+          error: { code: state.error.code ?? 'job_failed', message: state.error.reason },
+        }),
+        compute_ms: state.usage.reduce((a, u) => a + u.computeMs, 0),
+        cost_usd: state.usage.reduce((a, u) => a + u.costUsd, 0),
+      });
+    }),
+  );
+  return running;
+}
+
+/**
+ * Reads lines from the cursor, making up to `room` jobs; invalid lines settle at once. The file
+ * is read in ranged chunks of CHUNK bytes (no line is longer: the upload check refuses one).
+ */
+async function fanOut(
+  d: BatchDeps,
+  b: BatchRecord,
+  start: { line: number; byte: number },
+  room: number,
+): Promise<{ line: number; byte: number }> {
+  const cursor = { ...start };
+  const decoder = new TextDecoder();
+  let made = 0;
+  while (made < room && cursor.line < b.total) {
+    const size = d.chunkBytes ?? CHUNK;
+    const chunk = await d.files.store.getRange(fileKeys.content(b.input_file_id), cursor.byte, size);
+    if (!chunk || chunk.length === 0) break;
+    const eof = chunk.length < size;
+    let pos = 0;
+    while (made < room && cursor.line < b.total) {
+      let nl = chunk.indexOf(10, pos);
+      if (nl < 0 && !eof) break; // the line goes on in the next chunk: read it from its start
+      if (nl < 0) nl = chunk.length;
+      const text = decoder.decode(chunk.subarray(pos, nl)).trim();
+      pos = Math.min(nl + 1, chunk.length);
+      if (text) {
+        if (await acceptLine(d, b, cursor.line, text)) made++;
+        cursor.line++;
+      }
+      cursor.byte = start.byte + pos;
+      if (pos >= chunk.length) break;
+    }
+    start = { ...cursor };
+    await d.batches.setCursor(b.id, cursor);
+    if (eof && pos >= chunk.length) break;
+  }
+  return cursor;
+}
+
+/** One input line: an ordinary job (true), or an error-file line naming what is wrong (false). */
+async function acceptLine(d: BatchDeps, b: BatchRecord, line: number, text: string): Promise<boolean> {
+  const invalid = (
+    custom_id: string | null,
+    message: string,
+    param: string | null = null,
+    code = 'invalid_request',
+  ) =>
+    d.batches
+      .settle(b.id, { line, custom_id, status: 'invalid', error: { code, message, param } })
+      .then(() => false);
+  let input: { custom_id?: unknown; method?: unknown; url?: unknown; body?: unknown };
+  try {
+    input = JSON.parse(text);
+  } catch {
+    return invalid(null, `line ${line + 1} is not JSON`);
+  }
+  const customId = typeof input.custom_id === 'string' && input.custom_id ? input.custom_id : null;
+  if (!customId) return invalid(null, "'custom_id' must be a non-empty string", 'custom_id');
+  if (input.method !== 'POST') return invalid(customId, "'method' must be 'POST'", 'method');
+  if (input.url !== b.endpoint)
+    return invalid(customId, `'url' must be '${b.endpoint}', the batch's endpoint`, 'url');
+  const parsed = d.api.schemas.images.safeParse(input.body);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const param = issue.path.length ? issue.path.join('.') : 'body';
+    return invalid(customId, issue.message, param, 'invalid_value');
+  }
+  const body = parsed.data;
+  if ((body.n ?? 1) !== 1) return invalid(customId, "a batch line makes one image: 'n' must be 1", 'n');
+  const id = lineJobId(b.id, line);
+  if (await d.api.jobs.request(id)) return true; // made by an earlier run of this step
+  const seed = body.seed ?? createHash('sha256').update(id).digest().readUInt32BE(0) % 2 ** 31;
+  try {
+    const owner = b.owner ? { id: b.owner, webhookSecret: '' } : null;
+    const request = await planJob(d.api, body, owner, { seed, id });
+    const format = body.response_format === 'b64_json' ? 'b64_json' : 'url';
+    await d.api.jobs.create(
+      { ...request, batch: { id: b.id, line, custom_id: customId, response_format: format } },
+      d.api.enqueue,
+    );
+    return true;
+  } catch (e) {
+    if (e instanceof ApiError && e.status < 500) {
+      const err = e.body().error;
+      return invalid(customId, err.message, err.param, err.code ?? 'invalid_value');
+    }
+    throw e;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Files, as OpenAI's Files API has them: uploaded JSONL for batches, and the output and error
+ * files batches write. A file is its bytes and a small record beside them; a batch input is
+ * checked line by line when it is stored (JSON objects? which endpoints?) so that creating a
+ * batch needs no second read.
+ *
+ *   files/{id}/file.json     the record (owner, purpose, bytes, lines, what the check found)
+ *   files/{id}/content       the bytes
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { BlobStore } from '@baton/aws';
+
+export type FilePurpose = 'batch' | 'batch_output';
+
+export interface FileRecord {
+  id: string;
+  owner: string | null;
+  purpose: FilePurpose;
+  filename: string;
+  bytes: number;
+  created_at: number;
+  /** Non-empty lines (batch inputs). */
+  lines?: number;
+  /** The `url` of every request line (batch inputs). */
+  endpoints?: string[];
+  /** Why the file is not a batch input: the first line that is not a JSON object. */
+  problem?: string;
+  /** For output files: the batch, and which of its files this is. */
+  batch?: { id: string; kind: 'output' | 'error' };
+}
+
+export const fileKeys = {
+  record: (id: string) => `files/${id}/file.json`,
+  content: (id: string) => `files/${id}/content`,
+};
+
+export const newFileId = () => `file-${randomBytes(12).toString('hex')}`;
+
+/** A deterministic file id, for a file made from something that may be seen twice (an inbox object). */
+export const fileIdFor = (seed: string) =>
+  `file-${createHash('sha256').update(seed).digest('hex').slice(0, 24)}`;
+
+const decoder = new TextDecoder();
+/** The longest input line (its prompt is at most a few KB; this bounds the fan-out's reads). */
+export const MAX_LINE_BYTES = 1024 * 1024;
+
+/** What a batch input holds: its lines, the endpoints they name, the first line that is not a JSON object. */
+export function inspectJsonl(bytes: Uint8Array): { lines: number; endpoints: string[]; problem?: string } {
+  const text = decoder.decode(bytes);
+  const endpoints = new Set<string>();
+  let lines = 0;
+  let n = 0;
+  for (const raw of text.split('\n')) {
+    n++;
+    const line = raw.trim();
+    if (!line) continue;
+    if (raw.length > MAX_LINE_BYTES)
+      return { lines, endpoints: [...endpoints], problem: `line ${n} is over 1 MB` };
+    lines++;
+    let value: unknown;
+    try {
+      value = JSON.parse(line);
+    } catch {
+      return { lines, endpoints: [...endpoints], problem: `line ${n} is not JSON` };
+    }
+    if (!value || typeof value !== 'object' || Array.isArray(value))
+      return { lines, endpoints: [...endpoints], problem: `line ${n} is not a JSON object` };
+    const url = (value as { url?: unknown }).url;
+    if (typeof url === 'string') endpoints.add(url);
+  }
+  return { lines, endpoints: [...endpoints] };
+}
+
+export class FileStore {
+  constructor(
+    readonly store: BlobStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(
+    o: {
+      owner: string | null;
+      purpose: FilePurpose;
+      filename: string;
+      id?: string;
+      batch?: FileRecord['batch'];
+    },
+    bytes: Uint8Array,
+  ): Promise<FileRecord> {
+    const record: FileRecord = {
+      id: o.id ?? newFileId(),
+      owner: o.owner,
+      purpose: o.purpose,
+      filename: o.filename,
+      bytes: bytes.length,
+      created_at: Math.floor(this.now() / 1000),
+      ...(o.purpose === 'batch' && inspectJsonl(bytes)),
+      ...(o.batch && { batch: o.batch }),
+    };
+    await this.store.put(fileKeys.content(record.id), bytes, 'application/jsonl');
+    await this.store.put(fileKeys.record(record.id), JSON.stringify(record), 'application/json');
+    return record;
+  }
+
+  async get(id: string): Promise<FileRecord | null> {
+    if (!/^file-[0-9a-f]{24}$/.test(id)) return null;
+    const bytes = await this.store.get(fileKeys.record(id));
+    return bytes ? (JSON.parse(decoder.decode(bytes)) as FileRecord) : null;
+  }
+
+  content(id: string): Promise<Uint8Array | null> {
+    return this.store.get(fileKeys.content(id));
+  }
+
+  async delete(id: string): Promise<void> {
+    await this.store.delete(fileKeys.content(id));
+    await this.store.delete(fileKeys.record(id));
+  }
+}

@@ -1,0 +1,130 @@
+/**
+ * A batch's end: its output and error files, written from the settled lines in line order, then
+ * its final status. Every write is idempotent (file ids derive from the batch id), so a
+ * finalize run twice writes the same files. The output file keeps each image as its job id; the
+ * content route renders it as a signed URL (or b64_json) when it is read (render.ts).
+ */
+import type { BatchDeps } from './fanout.ts';
+import { fileIdFor } from './files.ts';
+import { renderLine } from './render.ts';
+import {
+  BATCH_TERMINAL,
+  type BatchRecord,
+  type BatchStatus,
+  type BatchUsage,
+  currentStatus,
+  type LineOutcome,
+  type StatusRecord,
+} from './store.ts';
+
+const encoder = new TextEncoder();
+
+/** An output-file line as stored: OpenAI's batch output line, the image still a job id. */
+export interface StoredLine {
+  id: string;
+  custom_id: string | null;
+  response: { status_code: number; request_id: string; body: unknown } | null;
+  error: { code: string; message: string } | null;
+}
+
+function storedLine(b: BatchRecord, o: LineOutcome): StoredLine {
+  const id = `batch_req_${b.id.slice(6)}_${o.line}`;
+  if (o.status === 'succeeded')
+    return {
+      id,
+      custom_id: o.custom_id,
+      response: {
+        status_code: 200,
+        request_id: o.job_id!,
+        body: {
+          data: [
+            {
+              job_id: o.job_id,
+              revised_prompt: o.revised_prompt,
+              response_format: o.response_format ?? 'url',
+            },
+          ],
+        },
+      },
+      error: null,
+    };
+  const code = o.status === 'canceled' ? 'batch_cancelled' : (o.error?.code ?? o.status);
+  const message = o.error?.message ?? (o.status === 'canceled' ? 'the batch was cancelled first' : o.status);
+  const status = o.status === 'invalid' ? 400 : o.status === 'failed' ? 500 : 499;
+  return {
+    id,
+    custom_id: o.custom_id,
+    response: {
+      status_code: status,
+      request_id: o.job_id ?? id,
+      body: { error: { message, type: 'invalid_request_error', param: o.error?.param ?? null, code } },
+    },
+    error: null,
+  };
+}
+
+export async function finalizeBatch(
+  d: BatchDeps,
+  b: BatchRecord,
+  statuses: Map<BatchStatus, StatusRecord>,
+  expired = false,
+): Promise<BatchStatus> {
+  const before = currentStatus(statuses);
+  if (BATCH_TERMINAL.includes(before)) return before;
+  if (await d.batches.reach(b.id, 'finalizing')) await d.onStatus?.(b, 'finalizing');
+  const outcomes = await d.batches.outcomes(b.id);
+  const ok = outcomes.filter((o) => o.status === 'succeeded');
+  const bad = outcomes.filter((o) => o.status !== 'succeeded');
+  // Lines never fanned out (a cancelled or expired batch) are in the error file too.
+  const settled = new Set(outcomes.map((o) => o.line));
+  for (let line = 0; line < b.total; line++)
+    if (!settled.has(line)) bad.push({ line, custom_id: null, status: 'canceled' });
+  bad.sort((x, y) => x.line - y.line);
+  const write = async (kind: 'output' | 'error', lines: LineOutcome[]) => {
+    if (!lines.length) return undefined;
+    const text = lines.map((o) => `${JSON.stringify(storedLine(b, o))}\n`).join('');
+    const file = await d.files.create(
+      {
+        owner: b.owner,
+        purpose: 'batch_output',
+        filename: `${b.id}_${kind}.jsonl`,
+        id: fileIdFor(`${b.id}:${kind}`),
+        batch: { id: b.id, kind },
+      },
+      encoder.encode(text),
+    );
+    return file.id;
+  };
+  const [output_file_id, error_file_id] = [await write('output', ok), await write('error', bad)];
+  const usage: BatchUsage = {
+    jobs: outcomes.filter((o) => o.job_id).length,
+    compute_ms: outcomes.reduce((a, o) => a + (o.compute_ms ?? 0), 0),
+    cost_usd: Number(outcomes.reduce((a, o) => a + (o.cost_usd ?? 0), 0).toPrecision(6)),
+  };
+  if (b.outbox) await writeOutbox(d, b, ok, bad);
+  const final: BatchStatus = expired ? 'expired' : statuses.has('cancelling') ? 'cancelled' : 'completed';
+  const fields = {
+    ...(output_file_id && { output_file_id }),
+    ...(error_file_id && { error_file_id }),
+    usage,
+  };
+  if (await d.batches.reach(b.id, final, fields)) await d.onStatus?.(b, final);
+  return final;
+}
+
+/** An S3 drop-in batch: the rendered results beside its inbox name (images as presigned S3 URLs). */
+async function writeOutbox(
+  d: BatchDeps,
+  b: BatchRecord,
+  ok: LineOutcome[],
+  bad: LineOutcome[],
+): Promise<void> {
+  const lines = await Promise.all(ok.map(async (o) => renderLine(d, storedLine(b, o), { url: d.outboxUrl })));
+  const put = (name: string, rows: string[]) =>
+    rows.length ? d.batches.store.put(`${b.outbox}${name}`, rows.join(''), 'application/jsonl') : undefined;
+  await put('output.jsonl', lines);
+  await put(
+    'errors.jsonl',
+    bad.map((o) => `${JSON.stringify(storedLine(b, o))}\n`),
+  );
+}

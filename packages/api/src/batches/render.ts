@@ -1,0 +1,31 @@
+/**
+ * Output-file lines as a client reads them: each image, stored as its job id, becomes a
+ * signed URL (fresh at every read) or, when its line asked for it, the image as b64_json.
+ */
+import type { JobStore } from '@baton/jobs';
+import type { StoredLine } from './finalize.ts';
+
+type Image = { job_id: string; revised_prompt?: string; response_format?: 'url' | 'b64_json' };
+
+export async function renderLine(
+  d: { api: { jobs: JobStore } },
+  line: StoredLine,
+  o: { url?: ((jobId: string) => Promise<string> | string) | undefined },
+): Promise<string> {
+  const body = line.response?.body as { data?: Image[] } | undefined;
+  if (!body?.data) return `${JSON.stringify(line)}\n`;
+  const data = await Promise.all(
+    body.data.map(async (img) => {
+      if (img.response_format === 'b64_json') {
+        const bytes = await d.api.jobs.output(img.job_id, 'decode');
+        return {
+          b64_json: bytes ? Buffer.from(bytes).toString('base64') : null,
+          revised_prompt: img.revised_prompt,
+        };
+      }
+      return { url: o.url ? await o.url(img.job_id) : null, revised_prompt: img.revised_prompt };
+    }),
+  );
+  const created = Math.floor(Date.now() / 1000);
+  return `${JSON.stringify({ ...line, response: { ...line.response, body: { created, data } } })}\n`;
+}

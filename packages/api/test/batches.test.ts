@@ -1,0 +1,246 @@
+/**
+ * The Batch API on the in-memory store: files in, batches checked and recorded by the API,
+ * fanned out, settled and finalized by the batch worker; jobs are finished here as a stage
+ * worker would finish them (their records and image), so no model runs.
+ */
+import assert from 'node:assert/strict';
+import { before, test } from 'node:test';
+import { MemoryBlobStore } from '@baton/aws';
+import { JobStore } from '@baton/jobs';
+import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
+import { loadManifest, type Manifest } from '@baton/runtime';
+import { type BatchMessage, batchWorker, createApp, shapesExpander } from '../src/index.ts';
+
+let manifest: Manifest;
+before(async () => {
+  manifest = await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR);
+});
+
+function setup(o: { inFlight?: number; maxLines?: number; chunkBytes?: number } = {}) {
+  const jobs = new JobStore(new MemoryBlobStore());
+  const queued: BatchMessage[] = [];
+  const deps = {
+    jobs,
+    manifest,
+    expander: shapesExpander,
+    enqueue: async () => {},
+    enqueueBatch: async (m: BatchMessage) => {
+      queued.push(m);
+    },
+    config: { syncWaitMs: 10, pollMs: 5 },
+    batchLimits: { maxLines: o.maxLines ?? 50_000 },
+  };
+  const app = createApp(deps);
+  const worker = batchWorker({
+    ...deps,
+    inFlight: o.inFlight ?? 64,
+    ...(o.chunkBytes && { chunkBytes: o.chunkBytes }),
+  });
+  /** Finishes every unfinished job as the last stage would. */
+  const finishJobs = async () => {
+    for (const id of await jobs.activeIds()) {
+      const r = (await jobs.request(id))!;
+      await jobs.claimOutcome(id, 'succeeded');
+      await jobs.putOutput(id, 'decode', new Uint8Array([137, 80, 78, 71]), 'image/png');
+      for (const st of r.stages) await jobs.append(id, 'done', st, { ms: 1, steps: 1 });
+      await jobs.finished(r);
+    }
+  };
+  const upload = async (text: string) => {
+    const form = new FormData();
+    form.append('purpose', 'batch');
+    form.append('file', new File([text], 'in.jsonl', { type: 'application/jsonl' }));
+    const r = await app.request('/v1/files', { method: 'POST', body: form });
+    return { status: r.status, json: (await r.json()) as any };
+  };
+  const post = async (path: string, body: unknown) => {
+    const r = await app.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+    return { status: r.status, json: (await r.json()) as any };
+  };
+  const get = async (path: string) => (await app.request(path)).json() as Promise<any>;
+  return { jobs, app, worker, queued, finishJobs, upload, post, get };
+}
+
+const line = (id: string, body: unknown, url = '/v1/images/generations') =>
+  JSON.stringify({ custom_id: id, method: 'POST', url, body });
+
+test('files → batch → fan-out → finalize: counts, an output line per image, the bad line in the error file', async () => {
+  const s = setup();
+  const input = [
+    line('a', { prompt: 'red circle', size: '64x64', seed: 1 }),
+    line('b', { prompt: 'blue box top left', size: '64x64' }),
+    '',
+    line('bad', { prompt: 'green dot', size: '100x100' }),
+    line('c', { prompt: 'yellow triangle', size: '64x64', response_format: 'b64_json' }),
+  ].join('\n');
+  const f = await s.upload(input);
+  assert.equal(f.status, 200, JSON.stringify(f.json));
+  assert.equal(f.json.object, 'file');
+  assert.equal(f.json.purpose, 'batch');
+  const created = await s.post('/v1/batches', {
+    input_file_id: f.json.id,
+    endpoint: '/v1/images/generations',
+    completion_window: '24h',
+    metadata: { project: 'catalogue' },
+  });
+  assert.equal(created.status, 200, JSON.stringify(created.json));
+  const b = created.json;
+  assert.equal(b.status, 'validating');
+  assert.deepEqual(b.request_counts, { total: 4, completed: 0, failed: 0 });
+  assert.deepEqual(s.queued, [{ v: 1, batchId: b.id }]);
+  assert.equal(await s.worker.advance(b.id), 'in_progress');
+  assert.equal((await s.jobs.activeIds()).length, 3);
+  const mid = await s.get(`/v1/batches/${b.id}`);
+  assert.deepEqual(mid.request_counts, { total: 4, completed: 0, failed: 1 });
+  await s.finishJobs();
+  assert.equal(await s.worker.advance(b.id), 'completed');
+  const done = await s.get(`/v1/batches/${b.id}`);
+  assert.equal(done.status, 'completed');
+  assert.deepEqual(done.request_counts, { total: 4, completed: 3, failed: 1 });
+  assert.equal(done.usage.jobs, 3);
+  assert.deepEqual(done.metadata, { project: 'catalogue' });
+  for (const k of ['in_progress_at', 'finalizing_at', 'completed_at']) assert.ok(done[k] > 0, k);
+  const out = (await (await s.app.request(`/v1/files/${done.output_file_id}/content`)).text())
+    .trim()
+    .split('\n');
+  assert.equal(out.length, 3);
+  const lines = out.map((l) => JSON.parse(l));
+  assert.deepEqual(
+    lines.map((l) => l.custom_id),
+    ['a', 'b', 'c'],
+  );
+  assert.equal(lines[0].response.status_code, 200);
+  assert.match(
+    lines[0].response.body.data[0].url,
+    /\/v1\/jobs\/job_[a-z2-7]{16}\/image\?expires=\d+&signature=/,
+  );
+  assert.equal(lines[0].response.body.data[0].revised_prompt.includes('red circle'), true);
+  assert.equal(lines[2].response.body.data[0].b64_json, Buffer.from([137, 80, 78, 71]).toString('base64'));
+  assert.equal(lines[0].error, null);
+  const errors = (await (await s.app.request(`/v1/files/${done.error_file_id}/content`)).text())
+    .trim()
+    .split('\n');
+  assert.equal(errors.length, 1);
+  const e = JSON.parse(errors[0]!);
+  assert.equal(e.custom_id, 'bad');
+  assert.equal(e.response.status_code, 400);
+  assert.equal(e.response.body.error.param, 'size');
+  // Finalizing again changes nothing.
+  assert.equal(await s.worker.advance(b.id), 'completed');
+  const list = await s.get('/v1/batches?limit=5');
+  assert.deepEqual(
+    list.data.map((x: { id: string }) => x.id),
+    [b.id],
+  );
+  const del = await s.app.request(`/v1/files/${f.json.id}`, { method: 'DELETE' });
+  assert.deepEqual(await del.json(), { id: f.json.id, object: 'file', deleted: true });
+  assert.equal((await s.app.request(`/v1/files/${f.json.id}`)).status, 404);
+});
+
+test('a file that is not JSONL, names another endpoint, or passes the limits is refused whole at POST /v1/batches', async () => {
+  const s = setup({ maxLines: 3 });
+  const create = async (text: string) => {
+    const f = await s.upload(text);
+    return s.post('/v1/batches', {
+      input_file_id: f.json.id,
+      endpoint: '/v1/images/generations',
+      completion_window: '24h',
+    });
+  };
+  const cases: [string, RegExp][] = [
+    ['{"custom_id": "a"\nnot json', /not JSONL: line 1 is not JSON/],
+    ['[1, 2]', /not a JSON object/],
+    [line('a', { prompt: 'x' }, '/v1/chat/completions'), /names \/v1\/chat\/completions/],
+    [[1, 2, 3, 4].map((i) => line(`l${i}`, { prompt: 'x' })).join('\n'), /4 lines; a batch holds at most 3/],
+    ['\n\n', /no request line/],
+  ];
+  for (const [text, message] of cases) {
+    const r = await create(text);
+    assert.equal(r.status, 400, text);
+    assert.equal(r.json.error.param, 'input_file_id');
+    assert.match(r.json.error.message, message);
+  }
+  const other = await s.post('/v1/batches', {
+    input_file_id: 'file-000000000000000000000000',
+    endpoint: '/v1/embeddings',
+    completion_window: '24h',
+  });
+  assert.equal(other.status, 400);
+  assert.equal(other.json.error.param, 'endpoint');
+  const window = await s.post('/v1/batches', {
+    input_file_id: 'x',
+    endpoint: '/v1/images/generations',
+    completion_window: '1h',
+  });
+  assert.equal(window.json.error.param, 'completion_window');
+  assert.equal(s.queued.length, 0);
+});
+
+test('the input is read in ranged chunks: lines across chunk edges, at most inFlight running per batch', async () => {
+  const s = setup({ inFlight: 7, chunkBytes: 300 });
+  const n = 40;
+  const text = Array.from({ length: n }, (_, i) =>
+    line(`l${i}`, { prompt: `red circle number ${'x'.repeat(i % 9)}`, size: '64x64' }),
+  ).join('\r\n');
+  const f = await s.upload(text);
+  const b = (
+    await s.post('/v1/batches', {
+      input_file_id: f.json.id,
+      endpoint: '/v1/images/generations',
+      completion_window: '24h',
+    })
+  ).json;
+  const seen = new Set<string>();
+  for (let round = 0; round < 20; round++) {
+    const status = await s.worker.advance(b.id);
+    const active = await s.jobs.activeIds();
+    assert.ok(active.length <= 7, `${active.length} in flight`);
+    for (const id of active) seen.add(id);
+    if (status === 'completed') break;
+    await s.finishJobs();
+  }
+  const done = await s.get(`/v1/batches/${b.id}`);
+  assert.equal(done.status, 'completed');
+  assert.deepEqual(done.request_counts, { total: n, completed: n, failed: 0 });
+  assert.equal(seen.size, n);
+  const out = (await (await s.app.request(`/v1/files/${done.output_file_id}/content`)).text())
+    .trim()
+    .split('\n');
+  assert.deepEqual(
+    out.map((l) => JSON.parse(l).custom_id),
+    Array.from({ length: n }, (_, i) => `l${i}`),
+  );
+});
+
+test('cancel: running lines are cancelled, lines never started are not run, the batch ends cancelled', async () => {
+  const s = setup({ inFlight: 2 });
+  const text = [1, 2, 3, 4, 5].map((i) => line(`l${i}`, { prompt: 'red circle', size: '64x64' })).join('\n');
+  const f = await s.upload(text);
+  const b = (
+    await s.post('/v1/batches', {
+      input_file_id: f.json.id,
+      endpoint: '/v1/images/generations',
+      completion_window: '24h',
+    })
+  ).json;
+  await s.worker.advance(b.id);
+  assert.equal((await s.jobs.activeIds()).length, 2);
+  const c = await s.post(`/v1/batches/${b.id}/cancel`, {});
+  assert.equal(c.json.status, 'cancelling');
+  assert.equal(await s.worker.advance(b.id), 'cancelled');
+  const done = await s.get(`/v1/batches/${b.id}`);
+  assert.deepEqual(done.request_counts, { total: 5, completed: 0, failed: 5 });
+  assert.ok(done.cancelled_at > 0);
+  assert.equal((await s.jobs.activeIds()).length, 0);
+  const errors = (await (await s.app.request(`/v1/files/${done.error_file_id}/content`)).text())
+    .trim()
+    .split('\n');
+  assert.equal(errors.length, 5);
+  // Only the two lines that were fanned out ever became jobs.
+  const states = await Promise.all(errors.map((l) => JSON.parse(l).response.request_id));
+  assert.equal(states.filter((id: string) => id.startsWith('job_')).length, 2);
+});
