@@ -111,8 +111,8 @@ export class BatchStore {
 
   async create(b: BatchRecord): Promise<void> {
     await this.store.put(batchKeys.batch(b.id), JSON.stringify(b), 'application/json');
-    if (b.owner)
-      await this.store.put(batchKeys.owner(b.owner, b.created_at * 1000, b.id), b.id, 'text/plain');
+    // Without keys (a local API with auth off) batches are listed under "local".
+    await this.store.put(batchKeys.owner(b.owner ?? 'local', b.created_at * 1000, b.id), b.id, 'text/plain');
     await this.reach(b.id, 'validating');
   }
 
