@@ -103,6 +103,7 @@ export async function createJobs(api: Api, requests: readonly JobRequest[]): Pro
   for (const [i, r] of requests.entries()) {
     try {
       await api.jobs.create(r, api.enqueue);
+      await api.emit({ v: 1, kind: 'job', id: r.id, type: 'Job Accepted', at: api.now() });
     } catch (e) {
       const owner = r.owner;
       if (owner) await Promise.allSettled(requests.slice(i).map((x) => api.jobs.quota.release(owner, x.id)));

@@ -1,6 +1,6 @@
 /** What every route and middleware of the API shares: its dependencies and settings, resolved once. */
 import { randomUUID } from 'node:crypto';
-import { type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
+import { type EmitEvent, type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
 import type { Manifest } from '@baton/runtime/manifest';
 import type { BatchMessage } from './batches/fanout.ts';
 import { FileStore } from './batches/files.ts';
@@ -52,6 +52,8 @@ export interface ApiDeps {
   /** The batch queue: a batch's next step after `delaySeconds` (absent: no Batch API). */
   enqueueBatch?: (m: BatchMessage, delaySeconds: number) => Promise<void>;
   batchLimits?: Partial<BatchLimits>;
+  /** The events queue: job and batch state changes (absent: no events). */
+  events?: EmitEvent;
   now?: () => number;
 }
 
@@ -71,6 +73,8 @@ export interface Api {
   batches: BatchStore;
   enqueueBatch: ((m: BatchMessage, delaySeconds: number) => Promise<void>) | undefined;
   batchLimits: BatchLimits;
+  /** Announces a state change on the events queue (a no-op without one). */
+  emit: EmitEvent;
   now: () => number;
 }
 
@@ -104,6 +108,7 @@ export function resolveApi(deps: ApiDeps): Api {
     batches: new BatchStore(deps.jobs.store, now),
     enqueueBatch: deps.enqueueBatch,
     batchLimits: { maxUploadBytes: 5_000_000, maxBytes: 200_000_000, maxLines: 50_000, ...deps.batchLimits },
+    emit: deps.events ?? (async () => {}),
     now,
   };
 }

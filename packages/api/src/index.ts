@@ -1,10 +1,12 @@
 export * from './api-error.ts';
 export * from './app.ts';
 export * from './batches/files.ts';
+export * from './batches/inbox.ts';
 export * from './batches/present.ts';
 export * from './batches/store.ts';
 export * from './batches/worker.ts';
 export { resolveApi } from './context.ts';
+export * from './events.ts';
 export * from './expanders.ts';
 export * from './idempotency.ts';
 export * from './keys.ts';

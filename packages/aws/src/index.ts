@@ -5,5 +5,6 @@ process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
 export * from './blob-store.ts';
 export * from './config.ts';
 export * from './errors.ts';
+export * from './event-bus.ts';
 export * from './memory-store.ts';
 export * from './queue.ts';

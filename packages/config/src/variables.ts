@@ -108,9 +108,20 @@ export const VARIABLES = {
     10_000_000_000,
     'Largest batch input file (bytes), through the API or the S3 inbox',
   ),
-  BATON_BATCH_IN_FLIGHT: int(64, 1, 10_000, "Lines of one batch running at once (the rest wait for the batch's turn)"),
-  BATON_BATCH_POLL_SECONDS: intPer(1, 900, 'How often the batch worker looks at a running batch (local 1, AWS 10)'),
-  BATON_LLM_URL: url('OpenAI-compatible endpoint for prompt expansion (a read-back by the shapes parser for the shapes models)'),
+  BATON_BATCH_IN_FLIGHT: int(
+    64,
+    1,
+    10_000,
+    "Lines of one batch running at once (the rest wait for the batch's turn)",
+  ),
+  BATON_BATCH_POLL_SECONDS: intPer(
+    1,
+    900,
+    'How often the batch worker looks at a running batch (local 1, AWS 10)',
+  ),
+  BATON_LLM_URL: url(
+    'OpenAI-compatible endpoint for prompt expansion (a read-back by the shapes parser for the shapes models)',
+  ),
   BATON_LLM_MODEL: textOr('gpt-4o-mini', 'Model name sent to BATON_LLM_URL'),
   BATON_LLM_API_KEY: text('Bearer key for BATON_LLM_URL'),
   BATON_LLM_TIMEOUT_MS: int(3000, 100, 60_000, 'Time budget of one prompt expansion by the LLM'),

@@ -1,6 +1,7 @@
 /** The job model's production objects from an AwsConfig: the same wiring locally and in AWS. */
 import { type AwsConfig, S3BlobStore, SqsQueue, type StageQueue } from '@baton/aws';
 import { parseStage } from '@baton/pipeline/spec';
+import type { EmitEvent } from './events.ts';
 import { JobStore } from './job-store.ts';
 import type { Enqueue } from './message.ts';
 
@@ -21,5 +22,12 @@ export function connectJobs(config: AwsConfig) {
   const enqueue: Enqueue = async (msg) => {
     await queues[queueOf(msg.stage)].send(msg);
   };
-  return { store, jobs, queues, enqueue };
+  // Job and batch state changes, when this deployment has an events queue.
+  const eventsQueue = config.eventsQueue ? new SqsQueue(config, config.eventsQueue) : undefined;
+  const events: EmitEvent | undefined = eventsQueue
+    ? async (m) => {
+        await eventsQueue.send(m);
+      }
+    : undefined;
+  return { store, jobs, queues, enqueue, events };
 }

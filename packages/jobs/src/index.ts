@@ -1,5 +1,6 @@
 export * from './connect.ts';
 export * from './errors.ts';
+export * from './events.ts';
 export * from './job-store.ts';
 export * from './message.ts';
 export * from './quota.ts';

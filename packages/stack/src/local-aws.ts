@@ -25,6 +25,23 @@ export interface LocalAws {
 
 const CREDENTIALS = 'S3RVER'; // s3rver's fixed local key pair
 
+/** Batch steps and events, each with a dead-letter queue as in AWS. */
+function pipelineQueues(accountId: string) {
+  return ['batches', 'events'].flatMap((q) => [
+    { QueueName: `baton-${q}-dlq` },
+    {
+      QueueName: `baton-${q}`,
+      Attributes: {
+        VisibilityTimeout: '120',
+        RedrivePolicy: JSON.stringify({
+          deadLetterTargetArn: `arn:aws:sqs:us-east-1:${accountId}:baton-${q}-dlq`,
+          maxReceiveCount: 5,
+        }),
+      },
+    },
+  ]);
+}
+
 export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   const bucket = o.bucket ?? 'baton';
   mkdirSync(o.dataDir, { recursive: true });
@@ -50,6 +67,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     queues: [
       // Webhook deliveries and their retries (the local stack's consumer, or the AWS handler under test).
       { QueueName: 'baton-webhooks' },
+      ...pipelineQueues(accountId),
       ...STAGE_QUEUES.flatMap((q) => [
         { QueueName: `baton-${q}-dlq` },
         {
@@ -74,6 +92,8 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     bucket,
     queues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}`)])) as Record<StageQueue, string>,
     deadLetterQueues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}-dlq`)])),
+    batchQueue: url('baton-batches'),
+    eventsQueue: url('baton-events'),
     s3Endpoint: `http://127.0.0.1:${s3Address.port}`,
     sqsEndpoint,
     credentials: { accessKeyId: CREDENTIALS, secretAccessKey: CREDENTIALS },

@@ -26,6 +26,7 @@ export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
     store: base.store,
     allowedHosts: parseAllowList(o.webhookAllowedHosts ?? settings().BATON_WEBHOOK_ALLOWED_HOSTS),
     ...(backoffMs && { backoffMs }),
+    ...(base.events && { events: base.events }),
     ...(retryQueue && {
       queue: async (attempt, seconds) => {
         await retryQueue.send(attempt, Math.min(MAX_DELAY_SECONDS, seconds));

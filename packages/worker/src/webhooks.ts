@@ -15,6 +15,9 @@ import type { BlobStore } from '@baton/aws';
 import {
   type AllowList,
   type DeliveryRecord,
+  type EmitEvent,
+  type EventMessage,
+  type JobEventType,
   type JobRequest,
   keys,
   sign,
@@ -35,15 +38,33 @@ export interface WebhookOptions {
   now?: () => number;
   /** The delivery queue: an attempt to make after `delaySeconds`, by the queue's consumer. */
   queue?: (attempt: WebhookRetry, delaySeconds: number) => Promise<void>;
+  /** The events queue: every job's state changes go there too, whether or not it has a webhook. */
+  events?: EmitEvent;
 }
+
+/** State changes only: progress is not one. */
+const EVENT_OF: Partial<Record<WebhookEvent, JobEventType>> = {
+  started: 'Job Started',
+  completed: 'Job Succeeded',
+  failed: 'Job Failed',
+};
 
 export class WebhookSender {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly o: WebhookOptions) {}
 
-  /** Starts a delivery (enqueues it, or attempts it in the background) if the job asked for this event. */
+  /**
+   * Announces a job's state change: enqueues its event (when events are on), and starts a delivery
+   * (enqueues it, or attempts it in the background) if the job asked for this webhook.
+   */
   send(request: JobRequest, event: WebhookEvent, data: Record<string, unknown>, idSuffix = ''): void {
+    const type = EVENT_OF[event];
+    if (this.o.events && type) {
+      const m: EventMessage = { v: 1, kind: 'job', id: request.id, type, at: (this.o.now ?? Date.now)() };
+      const e = this.o.events(m).finally(() => this.pending.delete(e));
+      this.pending.add(e);
+    }
     const hook = request.webhook;
     if (!hook?.events.includes(event)) return;
     const p = this.deliver(request.id, hook, event, data, idSuffix).finally(() => this.pending.delete(p));

@@ -9,7 +9,7 @@ import { createHash } from 'node:crypto';
 import { planJob } from '../accept.ts';
 import { ApiError } from '../api-error.ts';
 import type { Api } from '../context.ts';
-import { type FileStore, fileKeys } from './files.ts';
+import type { FileStore } from './files.ts';
 import { finalizeBatch } from './finalize.ts';
 import {
   BATCH_TERMINAL,
@@ -120,7 +120,7 @@ async function fanOut(
   let made = 0;
   while (made < room && cursor.line < b.total) {
     const size = d.chunkBytes ?? CHUNK;
-    const chunk = await d.files.store.getRange(fileKeys.content(b.input_file_id), cursor.byte, size);
+    const chunk = await d.files.store.getRange(b.input_key, cursor.byte, size);
     if (!chunk || chunk.length === 0) break;
     const eof = chunk.length < size;
     let pos = 0;
@@ -185,6 +185,7 @@ async function acceptLine(d: BatchDeps, b: BatchRecord, line: number, text: stri
       { ...request, batch: { id: b.id, line, custom_id: customId, response_format: format } },
       d.api.enqueue,
     );
+    await d.api.emit({ v: 1, kind: 'job', id, type: 'Job Accepted', at: d.api.now() });
     return true;
   } catch (e) {
     if (e instanceof ApiError && e.status < 500) {

@@ -27,12 +27,18 @@ export interface FileRecord {
   problem?: string;
   /** For output files: the batch, and which of its files this is. */
   batch?: { id: string; kind: 'output' | 'error' };
+  /** Where the bytes are when not at files/{id}/content (an S3 inbox object, read in place). */
+  content_key?: string;
 }
 
 export const fileKeys = {
   record: (id: string) => `files/${id}/file.json`,
   content: (id: string) => `files/${id}/content`,
 };
+
+/** Where a file's bytes are. */
+export const contentKey = (f: Pick<FileRecord, 'id' | 'content_key'>) =>
+  f.content_key ?? fileKeys.content(f.id);
 
 export const newFileId = () => `file-${randomBytes(12).toString('hex')}`;
 
@@ -108,12 +114,17 @@ export class FileStore {
     return bytes ? (JSON.parse(decoder.decode(bytes)) as FileRecord) : null;
   }
 
-  content(id: string): Promise<Uint8Array | null> {
-    return this.store.get(fileKeys.content(id));
+  /** Records a file whose bytes are already in the bucket (`content_key`). */
+  async record(r: FileRecord): Promise<void> {
+    await this.store.put(fileKeys.record(r.id), JSON.stringify(r), 'application/json');
   }
 
-  async delete(id: string): Promise<void> {
-    await this.store.delete(fileKeys.content(id));
-    await this.store.delete(fileKeys.record(id));
+  content(f: FileRecord): Promise<Uint8Array | null> {
+    return this.store.get(contentKey(f));
+  }
+
+  async delete(f: FileRecord): Promise<void> {
+    if (!f.content_key) await this.store.delete(fileKeys.content(f.id));
+    await this.store.delete(fileKeys.record(f.id));
   }
 }

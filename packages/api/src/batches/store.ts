@@ -30,6 +30,8 @@ export interface BatchRecord {
   id: string;
   owner: string | null;
   input_file_id: string;
+  /** Where the input's bytes are (files/{id}/content, or the inbox object). */
+  input_key: string;
   endpoint: string;
   completion_window: string;
   metadata: Record<string, string> | null;

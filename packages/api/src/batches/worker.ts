@@ -1,4 +1,5 @@
 /** The batch worker's side of the API package: what the batch queue's consumer runs for each message. */
+import { batchEventOf } from '@baton/jobs';
 import { type ApiDeps, resolveApi } from '../context.ts';
 import { advanceBatch, type BatchDeps, type BatchMessage } from './fanout.ts';
 
@@ -32,7 +33,11 @@ export function batchWorker(deps: BatchWorkerDeps) {
     enqueueBatch: deps.enqueueBatch,
     ...(deps.inFlight !== undefined && { inFlight: deps.inFlight }),
     ...(deps.pollSeconds !== undefined && { pollSeconds: deps.pollSeconds }),
-    ...(deps.onStatus && { onStatus: deps.onStatus }),
+    // Every status the batch reaches is an event too.
+    onStatus: async (b, status) => {
+      await api.emit({ v: 1, kind: 'batch', id: b.id, type: batchEventOf(status), at: api.now() });
+      await deps.onStatus?.(b, status);
+    },
     ...(deps.outboxUrl && { outboxUrl: deps.outboxUrl }),
     ...(deps.chunkBytes && { chunkBytes: deps.chunkBytes }),
   };

@@ -5,6 +5,7 @@
  */
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError, badRequest, notFound } from '../api-error.ts';
+import { contentKey, type FileRecord } from '../batches/files.ts';
 import { BatchSchema, publicBatch } from '../batches/present.ts';
 import { BATCH_TERMINAL, type BatchRecord, currentStatus, isBatchId, newBatchId } from '../batches/store.ts';
 import type { Api, Env } from '../context.ts';
@@ -55,11 +56,10 @@ export async function checkInput(api: Api, fileId: string, endpoint: string, key
 export async function createBatch(
   api: Api,
   o: {
-    fileId: string;
+    file: FileRecord;
     endpoint: string;
     metadata: Record<string, string> | null;
     owner: string | null;
-    lines: number;
     outbox?: string;
     id?: string;
   },
@@ -70,80 +70,93 @@ export async function createBatch(
   const b: BatchRecord = {
     id: o.id ?? newBatchId(),
     owner: o.owner,
-    input_file_id: o.fileId,
+    input_file_id: o.file.id,
+    input_key: contentKey(o.file),
     endpoint: o.endpoint,
     completion_window: '24h',
     metadata: o.metadata,
     created_at: created,
     expires_at: created + 24 * 3600,
-    total: o.lines,
+    total: o.file.lines ?? 0,
     ...(o.outbox && { outbox: o.outbox }),
   };
   await api.batches.create(b);
+  await api.emit({ v: 1, kind: 'batch', id: b.id, type: 'Batch Created', at: api.now() });
   await api.enqueueBatch({ v: 1, batchId: b.id }, 0);
   return b;
 }
 
+const idParam = z.object({ id: z.string() });
+
+const createBatchRoute = createRoute({
+  method: 'post',
+  path: '/v1/batches',
+  summary: 'Create a batch (OpenAI Batch API)',
+  request: { body: { required: true, content: { 'application/json': { schema: CreateBatch } } } },
+  responses: { 200: json(BatchSchema, 'The batch'), 400: errorResponse('Invalid batch') },
+});
+
+const oneRoute = createRoute({
+  method: 'get',
+  path: '/v1/batches/{id}',
+  summary: 'A batch: status, counts, its output and error files',
+  request: { params: idParam },
+  responses: { 200: json(BatchSchema, 'The batch'), 404: errorResponse('No such batch') },
+});
+
+const listRoute = createRoute({
+  method: 'get',
+  path: '/v1/batches',
+  summary: "The caller's batches, newest first",
+  request: {
+    query: z.object({
+      limit: z.coerce.number().int().min(1).max(100).optional(),
+      after: z.string().optional(),
+    }),
+  },
+  responses: {
+    200: json(
+      z.object({
+        object: z.literal('list'),
+        data: z.array(BatchSchema),
+        first_id: z.string().nullable(),
+        last_id: z.string().nullable(),
+        has_more: z.boolean(),
+      }),
+      'Batches',
+    ),
+  },
+});
+
+const cancelRoute = createRoute({
+  method: 'post',
+  path: '/v1/batches/{id}/cancel',
+  summary: 'Cancel a batch: lines not yet finished are cancelled',
+  request: { params: idParam },
+  responses: { 200: json(BatchSchema, 'The batch'), 404: errorResponse('No such batch') },
+});
+
 export function batchesRoutes(api: Api) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
-  const idParam = z.object({ id: z.string() });
-  const create = createRoute({
-    method: 'post',
-    path: '/v1/batches',
-    summary: 'Create a batch (OpenAI Batch API)',
-    request: { body: { required: true, content: { 'application/json': { schema: CreateBatch } } } },
-    responses: { 200: json(BatchSchema, 'The batch'), 400: errorResponse('Invalid batch') },
-  });
-  app.openapi(create, async (c) => {
+  app.openapi(createBatchRoute, async (c) => {
     const body = c.req.valid('json');
     const key = c.get('key');
     const f = await checkInput(api, body.input_file_id, body.endpoint, key);
     const b = await createBatch(api, {
-      fileId: f.id,
+      file: f,
       endpoint: body.endpoint,
       metadata: body.metadata ?? null,
       owner: key?.id ?? null,
-      lines: f.lines!,
     });
     return c.json(await publicBatch(api.batches, b), 200);
   });
 
-  const one = createRoute({
-    method: 'get',
-    path: '/v1/batches/{id}',
-    summary: 'A batch: status, counts, its output and error files',
-    request: { params: idParam },
-    responses: { 200: json(BatchSchema, 'The batch'), 404: errorResponse('No such batch') },
-  });
-  app.openapi(one, async (c) => {
+  app.openapi(oneRoute, async (c) => {
     const b = await visibleBatch(api, c.req.valid('param').id, c.get('key'));
     return c.json(await publicBatch(api.batches, b), 200);
   });
 
-  const list = createRoute({
-    method: 'get',
-    path: '/v1/batches',
-    summary: "The caller's batches, newest first",
-    request: {
-      query: z.object({
-        limit: z.coerce.number().int().min(1).max(100).optional(),
-        after: z.string().optional(),
-      }),
-    },
-    responses: {
-      200: json(
-        z.object({
-          object: z.literal('list'),
-          data: z.array(BatchSchema),
-          first_id: z.string().nullable(),
-          last_id: z.string().nullable(),
-          has_more: z.boolean(),
-        }),
-        'Batches',
-      ),
-    },
-  });
-  app.openapi(list, async (c) => {
+  app.openapi(listRoute, async (c) => {
     const { limit = 20, after } = c.req.valid('query');
     const owner = c.get('key')?.id ?? 'local';
     const ids = await api.batches.listByOwner(owner, limit + 1, after);
@@ -163,18 +176,13 @@ export function batchesRoutes(api: Api) {
     );
   });
 
-  const cancel = createRoute({
-    method: 'post',
-    path: '/v1/batches/{id}/cancel',
-    summary: 'Cancel a batch: lines not yet finished are cancelled',
-    request: { params: idParam },
-    responses: { 200: json(BatchSchema, 'The batch'), 404: errorResponse('No such batch') },
-  });
-  app.openapi(cancel, async (c) => {
+  app.openapi(cancelRoute, async (c) => {
     const b = await visibleBatch(api, c.req.valid('param').id, c.get('key'));
     const status = currentStatus(await api.batches.statuses(b.id));
-    if (!BATCH_TERMINAL.includes(status) && (await api.batches.reach(b.id, 'cancelling')))
+    if (!BATCH_TERMINAL.includes(status) && (await api.batches.reach(b.id, 'cancelling'))) {
+      await api.emit({ v: 1, kind: 'batch', id: b.id, type: 'Batch Cancelling', at: api.now() });
       await api.enqueueBatch?.({ v: 1, batchId: b.id }, 0);
+    }
     return c.json(await publicBatch(api.batches, b), 200);
   });
   return app;

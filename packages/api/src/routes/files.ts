@@ -43,28 +43,63 @@ export async function visibleFile(api: Api, id: string, key: KeyRecord | null): 
 
 const idParam = z.object({ id: z.string() });
 
-export function filesRoutes(api: Api) {
-  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
-  const upload = createRoute({
-    method: 'post',
-    path: '/v1/files',
-    summary: 'Upload a file (OpenAI Files API): JSONL request lines for a batch',
-    request: {
-      body: {
-        required: true,
-        content: {
-          'multipart/form-data': {
-            schema: z.object({
-              file: z.any().openapi({ type: 'string', format: 'binary' }),
-              purpose: z.string().openapi({ enum: ['batch'] }),
-            }),
-          },
+const uploadRoute = createRoute({
+  method: 'post',
+  path: '/v1/files',
+  summary: 'Upload a file (OpenAI Files API): JSONL request lines for a batch',
+  request: {
+    body: {
+      required: true,
+      content: {
+        'multipart/form-data': {
+          schema: z.object({
+            file: z.any().openapi({ type: 'string', format: 'binary' }),
+            purpose: z.string().openapi({ enum: ['batch'] }),
+          }),
         },
       },
     },
-    responses: { 200: json(FileSchema, 'The file'), 400: errorResponse('Invalid upload') },
-  });
-  app.openapi(upload, async (c) => {
+  },
+  responses: { 200: json(FileSchema, 'The file'), 400: errorResponse('Invalid upload') },
+});
+
+const oneRoute = createRoute({
+  method: 'get',
+  path: '/v1/files/{id}',
+  summary: 'A file',
+  request: { params: idParam },
+  responses: { 200: json(FileSchema, 'The file'), 404: errorResponse('No such file') },
+});
+
+const contentRoute = createRoute({
+  method: 'get',
+  path: '/v1/files/{id}/content',
+  summary: "A file's content; a batch output's images as fresh signed URLs (or b64_json)",
+  request: { params: idParam },
+  responses: {
+    // Served as application/jsonl (declared as bytes: the document's types take any *json* type for JSON).
+    200: {
+      description: 'The content (JSONL)',
+      content: { 'application/octet-stream': { schema: z.string() } },
+    },
+    404: errorResponse('No such file'),
+  },
+});
+
+const removeRoute = createRoute({
+  method: 'delete',
+  path: '/v1/files/{id}',
+  summary: 'Delete a file',
+  request: { params: idParam },
+  responses: {
+    200: json(z.object({ id: z.string(), object: z.literal('file'), deleted: z.boolean() }), 'Deleted'),
+    404: errorResponse('No such file'),
+  },
+});
+
+export function filesRoutes(api: Api) {
+  const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
+  app.openapi(uploadRoute, async (c) => {
     const form = c.req.valid('form') as { file?: unknown; purpose?: unknown };
     if (form.purpose !== 'batch') throw badRequest('purpose', "'purpose' must be 'batch'");
     if (!(form.file instanceof File))
@@ -86,34 +121,13 @@ export function filesRoutes(api: Api) {
     return c.json(publicFile(f), 200);
   });
 
-  const one = createRoute({
-    method: 'get',
-    path: '/v1/files/{id}',
-    summary: 'A file',
-    request: { params: idParam },
-    responses: { 200: json(FileSchema, 'The file'), 404: errorResponse('No such file') },
-  });
-  app.openapi(one, async (c) =>
+  app.openapi(oneRoute, async (c) =>
     c.json(publicFile(await visibleFile(api, c.req.valid('param').id, c.get('key'))), 200),
   );
 
-  const content = createRoute({
-    method: 'get',
-    path: '/v1/files/{id}/content',
-    summary: "A file's content; a batch output's images as fresh signed URLs (or b64_json)",
-    request: { params: idParam },
-    responses: {
-      // Served as application/jsonl (declared as bytes: the document's types take any *json* type for JSON).
-      200: {
-        description: 'The content (JSONL)',
-        content: { 'application/octet-stream': { schema: z.string() } },
-      },
-      404: errorResponse('No such file'),
-    },
-  });
-  app.openapi(content, async (c) => {
+  app.openapi(contentRoute, async (c) => {
     const f = await visibleFile(api, c.req.valid('param').id, c.get('key'));
-    const bytes = await api.files.content(f.id);
+    const bytes = await api.files.content(f);
     if (!bytes) throw notFound(`file ${f.id}`);
     if (f.batch?.kind !== 'output')
       return c.body(new Uint8Array(bytes), 200, { 'content-type': 'application/jsonl' });
@@ -134,19 +148,9 @@ export function filesRoutes(api: Api) {
     return c.body(stream, 200, { 'content-type': 'application/jsonl' });
   });
 
-  const remove = createRoute({
-    method: 'delete',
-    path: '/v1/files/{id}',
-    summary: 'Delete a file',
-    request: { params: idParam },
-    responses: {
-      200: json(z.object({ id: z.string(), object: z.literal('file'), deleted: z.boolean() }), 'Deleted'),
-      404: errorResponse('No such file'),
-    },
-  });
-  app.openapi(remove, async (c) => {
+  app.openapi(removeRoute, async (c) => {
     const f = await visibleFile(api, c.req.valid('param').id, c.get('key'));
-    await api.files.delete(f.id);
+    await api.files.delete(f);
     return c.json({ id: f.id, object: 'file' as const, deleted: true }, 200);
   });
   return app;

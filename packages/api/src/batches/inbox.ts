@@ -1,0 +1,112 @@
+/**
+ * S3 drop-in batches. A JSONL object written under batches/inbox/{key id}/ becomes a batch
+ * owned by that API key (which must exist and be active); its results appear under
+ * batches/outbox/{key id}/{name}/ (output.jsonl, errors.jsonl, or refused.json when the file
+ * could not be a batch). Who may write to a key's inbox prefix is IAM's to decide
+ * (docs/deploy.md): the prefix is the claim of ownership. In AWS an S3 event notification
+ * brings each new object here through the intake queue; the local stack lists the inbox.
+ * An object is taken once (a marker per object key): to run it again, write a new name.
+ */
+import { createHash } from 'node:crypto';
+import { ApiError } from '../api-error.ts';
+import type { Api } from '../context.ts';
+import type { KeyStore } from '../keys.ts';
+import { checkInput, createBatch } from '../routes/batches.ts';
+import { fileIdFor, MAX_LINE_BYTES } from './files.ts';
+
+export const INBOX = 'batches/inbox/';
+export const OUTBOX = 'batches/outbox/';
+const CHUNK = 2 * 1024 * 1024;
+
+const intakeMarker = (key: string) => `batches/intake/${createHash('sha256').update(key).digest('hex')}.json`;
+
+/** What a JSONL object holds, read in ranged chunks (never whole): as files.ts's check. */
+async function inspectObject(api: Api, key: string) {
+  const store = api.jobs.store;
+  const endpoints = new Set<string>();
+  const decoder = new TextDecoder();
+  let lines = 0;
+  let n = 0;
+  let byte = 0;
+  for (;;) {
+    const chunk = await store.getRange(key, byte, CHUNK);
+    if (!chunk?.length) break;
+    const eof = chunk.length < CHUNK;
+    const end = eof ? chunk.length : chunk.lastIndexOf(10) + 1;
+    if (end <= 0) return { bytes: byte, lines, endpoints: [], problem: `line ${n + 1} is over 1 MB` };
+    const rows = decoder.decode(chunk.subarray(0, end)).split('\n');
+    if (rows.at(-1) === '') rows.pop(); // the chunk ended with its last line's newline
+    for (const raw of rows) {
+      n++;
+      const text = raw.trim();
+      if (!text) continue;
+      lines++;
+      if (raw.length > MAX_LINE_BYTES)
+        return { bytes: byte, lines, endpoints: [], problem: `line ${n} is over 1 MB` };
+      let value: unknown;
+      try {
+        value = JSON.parse(text);
+      } catch {
+        return { bytes: byte, lines, endpoints: [], problem: `line ${n} is not JSON` };
+      }
+      if (!value || typeof value !== 'object' || Array.isArray(value))
+        return { bytes: byte, lines, endpoints: [], problem: `line ${n} is not a JSON object` };
+      const url = (value as { url?: unknown }).url;
+      if (typeof url === 'string') endpoints.add(url);
+    }
+    byte += end;
+    if (eof) break;
+  }
+  return { bytes: byte, lines, endpoints: [...endpoints] };
+}
+
+/** Takes one inbox object: a batch, or a refusal in the outbox. Returns what happened. */
+export async function intakeObject(api: Api, keys: KeyStore | undefined, key: string): Promise<string> {
+  const m = /^batches\/inbox\/([^/]+)\/(.+)$/.exec(key);
+  if (!m) return 'ignored';
+  const [, keyId, name] = m as unknown as [string, string, string];
+  const store = api.jobs.store;
+  if (
+    !(await store.putIfAbsent(intakeMarker(key), JSON.stringify({ key, at: api.now() }), 'application/json'))
+  )
+    return 'seen';
+  const outbox = `${OUTBOX}${keyId}/${name}/`;
+  const refuse = async (message: string) => {
+    await store.put(
+      `${outbox}refused.json`,
+      JSON.stringify({ error: { message, object: key } }),
+      'application/json',
+    );
+    return `refused: ${message}`;
+  };
+  const owner = keys ? (await keys.list()).find((k) => k.id === keyId && !k.revokedAt) : undefined;
+  if (keys && !owner)
+    return refuse(`no active API key ${keyId}: the inbox prefix names the key that owns the batch`);
+  const info = await inspectObject(api, key);
+  const fileId = fileIdFor(`inbox:${key}`);
+  await api.files.record({
+    id: fileId,
+    owner: keys ? keyId : null,
+    purpose: 'batch',
+    filename: name,
+    created_at: Math.floor(api.now() / 1000),
+    content_key: key,
+    ...info,
+  });
+  try {
+    const f = await checkInput(api, fileId, '/v1/images/generations', owner ?? null);
+    const b = await createBatch(api, {
+      id: `batch_${createHash('sha256').update(key).digest('hex').slice(0, 24)}`,
+      file: f,
+      endpoint: '/v1/images/generations',
+      metadata: { source: key },
+      owner: keys ? keyId : null,
+      outbox,
+    });
+    await store.put(`${outbox}batch.json`, JSON.stringify({ batch_id: b.id }), 'application/json');
+    return b.id;
+  } catch (e) {
+    if (e instanceof ApiError && e.status < 500) return refuse(e.message);
+    throw e;
+  }
+}
