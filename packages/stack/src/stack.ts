@@ -3,10 +3,13 @@
  * the sweep and the dead-letter monitor, all through the same adapters as in AWS.
  */
 import type { ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
+import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, DuplicateKeyNameError, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
+import { config as settings } from '@baton/config';
 import type { Enqueue, JobStore } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
@@ -14,6 +17,7 @@ import { connectWorker, jsonLogger, type Logger } from '@baton/worker';
 import { serve } from '@hono/node-server';
 import { watchDeadLetters } from './dead-letter-monitor.ts';
 import { startLocalAws } from './local-aws.ts';
+import { startPipelines } from './pipelines.ts';
 import { consumeWebhooks } from './webhook-consumer-loop.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -40,6 +44,8 @@ export interface StackOptions {
   webhookBackoffMs?: number[];
   /** How long the API trusts a verified key before reading it again (ms; default 10 s). */
   keyCacheMs?: number;
+  /** Where job and batch events go (default: events.ndjson beside dataDir, i.e. .baton/events.ndjson). */
+  eventsFile?: string;
   /** Worker processes' JSON logs: to this process's stdout (default), or dropped. */
   workerLogs?: 'inherit' | 'ignore';
   /** Extra environment for worker processes. */
@@ -77,44 +83,48 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const config: AwsConfig = { ...aws.config, webhookQueue: aws.webhookQueueUrl };
   const allowed = o.webhookAllowedHosts ?? [];
   // The stack's sender makes the deliveries (the workers only enqueue): locally, retries come back within seconds.
-  const { jobs, enqueue, webhooks } = connectWorker(config, {
+  const { jobs, enqueue, webhooks, events } = connectWorker(config, {
     webhookAllowedHosts: allowed,
     webhookBackoffMs: o.webhookBackoffMs ?? [1000, 2000, 4000, 8000],
   });
   const manifest = await loadManifest(modelDir());
   const keyStore = new KeyStore(jobs.store, o.keyCacheMs);
   const apiKey = (o.auth ?? true) ? await localKey(keyStore, o.apiKey) : o.apiKey;
-  const app = createApp({
+  const deps = {
     jobs,
     enqueue,
     manifest,
     ...((o.auth ?? true) && { keys: keyStore }),
     ...(o.limits && { limits: o.limits }),
     expander: expanderFor(manifest.prompt_expander),
-    config: { ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }) },
+    // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
+    config: {
+      ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }),
+      urlSecret: settings().BATON_URL_SECRET ?? randomUUID(),
+    },
     webhookAllowedHosts: allowed,
-    // The server below listens on loopback only: the page may carry the stack's own key.
+    ...(events && { events }),
+  };
+  let apiUrl = '';
+  // Batches, events and the S3 inbox: the consumers AWS runs as Lambdas, here in this process.
+  const pipelines = startPipelines({
+    config,
+    deps,
+    keys: (o.auth ?? true) ? keyStore : undefined,
+    eventsFile: o.eventsFile ?? join(dirname(o.dataDir), 'events.ndjson'),
+    origin: () => apiUrl,
+    log,
+  });
+  // The server below listens on loopback only: the page may carry the stack's own key.
+  const app = createApp({
+    ...deps,
+    enqueueBatch: pipelines.enqueueBatch,
     ...(apiKey && { playgroundKey: apiKey }),
   });
   const server = await serveApi(app.fetch, o.apiPort ?? 0);
-  const apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  // Workers: one child process per stage queue, restarted if one dies.
-  const pool = new WorkerPool(
-    WORKER_ENTRY,
-    {
-      ...process.env,
-      ...configToEnv(config),
-      BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
-      // Three worker processes share this machine's cores: one ONNX thread each unless told otherwise.
-      BATON_ORT_THREADS: process.env.BATON_ORT_THREADS ?? '1',
-      BATON_WEBHOOK_ALLOWED_HOSTS: allowed.join(','),
-      ...o.workerEnv,
-    },
-    o.workerLogs ?? 'inherit',
-    log,
-  );
-  if (o.workers ?? true) await Promise.all(STAGE_QUEUES.map((q) => pool.spawn(q)));
+  const pool = await startWorkers(o, config, allowed, log);
 
   // Jobs whose messages were lost (a restart: the local SQS keeps nothing) go back on their queues.
   const { sweep, sweeper } = await startSweeping(jobs, enqueue, o, log);
@@ -133,11 +143,31 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     sweep,
     close: async ({ kill = false } = {}) => {
       clearInterval(sweeper);
-      await Promise.all([pool.stop(kill), deadLetters.stop(), deliveries.stop()]);
+      await Promise.all([pool.stop(kill), deadLetters.stop(), deliveries.stop(), pipelines.stop()]);
       await new Promise<void>((r) => server.close(() => r()));
       await aws.close();
     },
   };
+}
+
+/** Workers: one child process per stage queue, restarted if one dies. */
+async function startWorkers(o: StackOptions, config: AwsConfig, allowed: string[], log: Logger) {
+  const pool = new WorkerPool(
+    WORKER_ENTRY,
+    {
+      ...process.env,
+      ...configToEnv(config),
+      BATON_VISIBILITY_SECONDS: String(o.visibilityTimeoutSeconds ?? 30),
+      // Three worker processes share this machine's cores: one ONNX thread each unless told otherwise.
+      BATON_ORT_THREADS: process.env.BATON_ORT_THREADS ?? '1',
+      BATON_WEBHOOK_ALLOWED_HOSTS: allowed.join(','),
+      ...o.workerEnv,
+    },
+    o.workerLogs ?? 'inherit',
+    log,
+  );
+  if (o.workers ?? true) await Promise.all(STAGE_QUEUES.map((q) => pool.spawn(q)));
+  return pool;
 }
 
 /** The key this start registers (the one given), or creates when no usable key exists. */

@@ -1,0 +1,173 @@
+/**
+ * Pipelines against the local stack: the official openai client through files → batches →
+ * retrieve → output content (one bad line in the error file); a JSONL dropped in the bucket's
+ * inbox becomes a batch with results in the outbox; every state change reaches
+ * .baton/events.ndjson.
+ */
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { S3BlobStore } from '@baton/aws';
+import { decodePng } from '@baton/shapes';
+import type { Stack } from '@baton/stack';
+import OpenAI, { toFile } from 'openai';
+import { stack, TEST_KEY, until } from './helpers.ts';
+
+let s: Stack;
+let client: OpenAI;
+const eventsFile = join(mkdtempSync(join(tmpdir(), 'baton-events-')), 'events.ndjson');
+before(async () => {
+  s = await stack({ eventsFile });
+  client = new OpenAI({ baseURL: `${s.apiUrl}/v1`, apiKey: TEST_KEY, maxRetries: 2 });
+});
+after(async () => {
+  await s?.close();
+});
+
+const line = (id: string, body: unknown) =>
+  JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/images/generations', body });
+
+const events = () =>
+  existsSync(eventsFile)
+    ? readFileSync(eventsFile, 'utf8')
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(
+          (l) =>
+            JSON.parse(l) as {
+              source: string;
+              'detail-type': string;
+              detail: { id: string; status: string; event: { at: number } };
+            },
+        )
+        // The bus keeps no order (nor does EventBridge): consumers order by the event's time.
+        .sort((a, b) => a.detail.event.at - b.detail.event.at)
+    : [];
+
+test('the official openai client: files.create → batches.create → retrieve → files.content, a bad line in the error file', {
+  timeout: 180_000,
+}, async () => {
+  const jsonl = [
+    line('red', { prompt: 'a red circle top left on white', size: '64x64', seed: 1 }),
+    line('bad', { prompt: 'a blue square', size: '512x512' }),
+    line('blue', {
+      prompt: 'a blue square at the bottom on black',
+      size: '64x64',
+      response_format: 'b64_json',
+    }),
+  ].join('\n');
+  const file = await client.files.create({
+    file: await toFile(Buffer.from(jsonl), 'in.jsonl'),
+    purpose: 'batch',
+  });
+  assert.equal(file.purpose, 'batch');
+  const batch = await client.batches.create({
+    input_file_id: file.id,
+    endpoint: '/v1/images/generations' as never,
+    completion_window: '24h',
+    metadata: { run: 'test' },
+  });
+  assert.equal(batch.status, 'validating');
+  const done = await until(
+    async () => {
+      const b = await client.batches.retrieve(batch.id);
+      return ['completed', 'failed', 'cancelled', 'expired'].includes(b.status) && b;
+    },
+    150_000,
+    'the batch to end',
+  );
+  assert.equal(done.status, 'completed');
+  assert.deepEqual(done.request_counts, { total: 3, completed: 2, failed: 1 });
+  const output = (await (await client.files.content(done.output_file_id!)).text()).trim().split('\n');
+  const byId = Object.fromEntries(output.map((l) => [JSON.parse(l).custom_id, JSON.parse(l)]));
+  assert.deepEqual(Object.keys(byId).sort(), ['blue', 'red']);
+  const url = byId.red.response.body.data[0].url as string;
+  const png = await fetch(url);
+  assert.equal(png.status, 200);
+  assert.equal(decodePng(new Uint8Array(await png.arrayBuffer())).width, 64);
+  assert.equal(decodePng(Buffer.from(byId.blue.response.body.data[0].b64_json, 'base64')).width, 64);
+  const errors = (await (await client.files.content(done.error_file_id!)).text()).trim().split('\n');
+  assert.equal(errors.length, 1);
+  const bad = JSON.parse(errors[0]!);
+  assert.equal(bad.custom_id, 'bad');
+  assert.equal(bad.response.body.error.param, 'size');
+  const listed = await client.batches.list({ limit: 10 });
+  assert.ok(listed.data.some((b) => b.id === batch.id));
+  // Every line was billed as a job; the batch says what its jobs used.
+  const raw = (await (
+    await fetch(`${s.apiUrl}/v1/batches/${batch.id}`, { headers: { authorization: `Bearer ${TEST_KEY}` } })
+  ).json()) as {
+    usage: { jobs: number; compute_ms: number };
+  };
+  assert.equal(raw.usage.jobs, 2);
+  assert.ok(raw.usage.compute_ms > 0);
+  const mine = await until(
+    async () => {
+      const e = events();
+      return e.some((x) => x['detail-type'] === 'Batch Completed' && x.detail.id === batch.id) && e;
+    },
+    20_000,
+    'the batch completed event',
+  );
+  const types = mine.filter((x) => x.detail.id === batch.id).map((x) => x['detail-type']);
+  assert.deepEqual(types, ['Batch Created', 'Batch In Progress', 'Batch Finalizing', 'Batch Completed']);
+});
+
+test('a JSONL dropped in the inbox becomes a batch of that key; results in the outbox; events for every change, once', {
+  timeout: 180_000,
+}, async () => {
+  const key = (await s.keys.list()).find((k) => !k.revokedAt)!;
+  const store = new S3BlobStore(s.config);
+  const body = [
+    line('one', { prompt: 'a green triangle in the center on white', size: '64x64' }),
+    line('two', { prompt: 'a purple dot top right on yellow', size: '64x64' }),
+  ].join('\n');
+  await store.put(`batches/inbox/${key.id}/catalogue.jsonl`, body, 'application/jsonl');
+  await store.put(`batches/inbox/nobody/stray.jsonl`, body, 'application/jsonl');
+  const out = await until(
+    () => store.get(`batches/outbox/${key.id}/catalogue.jsonl/output.jsonl`),
+    150_000,
+    'the outbox',
+  );
+  const lines = new TextDecoder()
+    .decode(out)
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  assert.deepEqual(lines.map((l) => l.custom_id).sort(), ['one', 'two']);
+  const img = await fetch(lines[0].response.body.data[0].url);
+  assert.equal(img.status, 200, 'the outbox links are presigned S3 URLs');
+  const refused = await until(
+    () => store.get('batches/outbox/nobody/stray.jsonl/refused.json'),
+    10_000,
+    'the refusal',
+  );
+  assert.match(new TextDecoder().decode(refused), /no active API key nobody/);
+  const { batch_id } = JSON.parse(
+    new TextDecoder().decode((await store.get(`batches/outbox/${key.id}/catalogue.jsonl/batch.json`))!),
+  );
+  const r = await fetch(`${s.apiUrl}/v1/batches/${batch_id}`, {
+    headers: { authorization: `Bearer ${TEST_KEY}` },
+  });
+  assert.equal(((await r.json()) as { status: string }).status, 'completed');
+  const all = await until(
+    async () => {
+      const e = events();
+      return e.some((x) => x['detail-type'] === 'Batch Completed' && x.detail.id === batch_id) && e;
+    },
+    20_000,
+    'events',
+  );
+  assert.ok(all.every((e) => e.source === 'baton'));
+  const jobIds = lines.map((l) => l.response.request_id as string);
+  for (const id of jobIds) {
+    const mine = all.filter((e) => e.detail.id === id).map((e) => e['detail-type']);
+    assert.deepEqual(mine, ['Job Accepted', 'Job Started', 'Job Succeeded'], id);
+  }
+  // Published once each: no (kind, id, type) twice in the whole file.
+  const seen = all.map((e) => `${e.detail.id} ${e['detail-type']}`);
+  assert.equal(new Set(seen).size, seen.length);
+});
