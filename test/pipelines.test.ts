@@ -5,10 +5,12 @@
  * .baton/events.ndjson.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
+import { execFile } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import { promisify } from 'node:util';
 import { S3BlobStore } from '@baton/aws';
 import { decodePng } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
@@ -170,4 +172,45 @@ test('a JSONL dropped in the inbox becomes a batch of that key; results in the o
   // Published once each: no (kind, id, type) twice in the whole file.
   const seen = all.map((e) => `${e.detail.id} ${e['detail-type']}`);
   assert.equal(new Set(seen).size, seen.length);
+});
+
+test('baton batch create (a plain text file) --wait, batch results --out-dir, baton events', {
+  timeout: 180_000,
+}, async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-batch-cli-'));
+  const prompts = join(dir, 'prompts.txt');
+  writeFileSync(prompts, '# two shapes\na red circle on white\n\nblue box top left, black\n');
+  const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
+  const env = { ...process.env, BATON_API_KEY: TEST_KEY };
+  const run = (args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args], { env });
+  const created = await run([
+    'batch',
+    'create',
+    prompts,
+    '--wait',
+    '--size',
+    '64',
+    '--seed',
+    '3',
+    '--api',
+    s.apiUrl,
+  ]);
+  const m = /^(batch_[0-9a-f]{24}) completed: 2 done, 0 failed of 2$/m.exec(created.stdout);
+  assert.ok(m, created.stdout);
+  const out = join(dir, 'out');
+  const r = await run(['batch', 'results', m[1]!, '--out-dir', out, '--api', s.apiUrl]);
+  assert.match(r.stdout, /2 images in/);
+  assert.deepEqual(readdirSync(out).sort(), ['line-1.png', 'line-2.png']);
+  assert.equal(decodePng(readFileSync(join(out, 'line-1.png'))).width, 64);
+  const got = await run(['batch', 'get', m[1]!, '--api', s.apiUrl]);
+  assert.equal(JSON.parse(got.stdout).request_counts.total, 2);
+  await until(
+    async () => events().some((e) => e['detail-type'] === 'Batch Completed' && e.detail.id === m[1]),
+    20_000,
+  );
+  const ev = await run(['events', '--file', eventsFile]);
+  assert.match(ev.stdout, new RegExp(`Batch Completed\\s+${m[1]}`));
+  const missing = await run(['batch', 'create', join(dir, 'nope.txt'), '--api', s.apiUrl]).catch((e) => e);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /cannot read/);
 });

@@ -2,7 +2,9 @@
 import { ConfigError } from '@baton/config';
 import { BadRequestError } from '@baton/pipeline';
 import { FeedError, ManifestError } from '@baton/runtime';
+import { BATCH_USAGE, batchCommand } from './batch-command.ts';
 import { EVAL_USAGE, evalCommand } from './eval-command.ts';
+import { EVENTS_USAGE, eventsCommand } from './events-command.ts';
 import { GENERATE_USAGE, generateCommand } from './generate-command.ts';
 import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { RemoteError } from './remote.ts';
@@ -16,6 +18,8 @@ Commands:
   eval                measure prompt alignment on the shapes domain (see baton eval --help)
   keys                create, revoke and list API keys (see baton keys --help)
   vocab               the words prompts may use with the model (see baton vocab --help)
+  batch               run many prompts as one batch (OpenAI's Batch API; see baton batch --help)
+  events              the local stack's job and batch events (see baton events --help)
 
 ${GENERATE_USAGE}
 
@@ -23,7 +27,11 @@ ${EVAL_USAGE}
 
 ${KEYS_USAGE}
 
-${VOCAB_USAGE}`;
+${VOCAB_USAGE}
+
+${BATCH_USAGE}
+
+${EVENTS_USAGE}`;
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
@@ -32,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'eval') return await evalCommand(rest);
     if (command === 'keys') return await keysCommand(rest);
     if (command === 'vocab') return await vocabCommand(rest);
+    if (command === 'batch') return await batchCommand(rest);
+    if (command === 'events') return await eventsCommand(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
       console.log(USAGE);
       return command === undefined ? 2 : 0;

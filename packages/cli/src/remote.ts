@@ -116,7 +116,7 @@ export async function generateRemote(
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: API JSON, read field by field above
-async function request(url: URL, keyHint: string, init: RequestInit, tries = 4): Promise<any> {
+export async function request(url: URL, keyHint: string, init: RequestInit, tries = 4): Promise<any> {
   let res: Response;
   try {
     res = await fetch(url, init);

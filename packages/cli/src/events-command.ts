@@ -1,0 +1,76 @@
+/** `baton events`: the local stack's job and batch events (.baton/events.ndjson), as they arrive with --follow. */
+import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { parseFlags } from './flags.ts';
+import { UsageError } from './usage-error.ts';
+
+export const EVENTS_USAGE = `Usage: baton events [--follow] [--json] [--file FILE]
+
+  Prints the events the local stack published (.baton/events.ndjson): one line each, time,
+  detail-type and id (--json: the event as EventBridge delivers it). --follow keeps printing
+  new ones until interrupted.`;
+
+const DEFAULT_FILE = fileURLToPath(new URL('../../../.baton/events.ndjson', import.meta.url));
+
+function show(line: string, json: boolean): void {
+  if (!line.trim()) return;
+  if (json) return void console.log(line);
+  try {
+    const e = JSON.parse(line) as {
+      time: string;
+      'detail-type': string;
+      detail: { id: string; status?: string };
+    };
+    console.log(
+      `${e.time}  ${e['detail-type'].padEnd(18)} ${e.detail.id}${e.detail.status ? `  ${e.detail.status}` : ''}`,
+    );
+  } catch {
+    console.log(line);
+  }
+}
+
+/** Reads what was appended since `from` (bytes); returns the new offset. */
+function readFrom(file: string, from: number, json: boolean, carry: { rest: string }): number {
+  const size = statSync(file).size;
+  if (size <= from) return size < from ? 0 : from; // truncated: start again
+  const fd = openSync(file, 'r');
+  try {
+    const buf = Buffer.alloc(size - from);
+    readSync(fd, buf, 0, buf.length, from);
+    const text = carry.rest + buf.toString('utf8');
+    const lines = text.split('\n');
+    carry.rest = lines.pop() ?? '';
+    for (const l of lines) show(l, json);
+    return size;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function eventsCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(
+    argv,
+    {
+      follow: { type: 'boolean', short: 'f' },
+      json: { type: 'boolean' },
+      file: { type: 'string' },
+      help: { type: 'boolean', short: 'h' },
+    },
+    true,
+  );
+  if (values.help) {
+    console.log(EVENTS_USAGE);
+    return 0;
+  }
+  if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
+  const file = values.file ?? DEFAULT_FILE;
+  if (!existsSync(file) && !values.follow)
+    throw new UsageError(`no events yet (${file}): start the stack with npm start, then make a job`);
+  const carry = { rest: '' };
+  let offset = existsSync(file) ? readFrom(file, 0, !!values.json, carry) : 0;
+  if (!values.follow) return 0;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    if (existsSync(file)) offset = readFrom(file, offset, !!values.json, carry);
+  }
+}
