@@ -2,7 +2,8 @@
 /**
  * Baton on AWS. Each concern lives in infra/: storage (bucket), queues (stage queues and
  * dead-letter queues), workers (Lambda subscribers, profile cpu), gpu (ECS on EC2 GPU
- * instances, profile gpu), api (Hono behind a function URL and a Router).
+ * instances, profile gpu), api (Hono behind a function URL and a Router), pipelines (the Batch
+ * API's worker, the S3 inbox, job events on EventBridge).
  * Knobs: infra/config.ts and docs/deploy.md.
  */
 export default $config({
@@ -15,6 +16,8 @@ export default $config({
     await import('./infra/workers');
     await import('./infra/gpu');
     const { router } = await import('./infra/api');
+    const { batch, intake, events } = await import('./infra/queues');
+    const { bus } = await import('./infra/pipelines');
     return {
       api: router.url,
       bucket: bucket.name,
@@ -23,6 +26,10 @@ export default $config({
       decodeQueue: queues.decode.url,
       deadLetterQueues: [deadLetterQueues.base.url, deadLetterQueues.relay.url, deadLetterQueues.decode.url],
       webhookQueue: webhookQueue.url,
+      batchQueue: batch.queue.url,
+      intakeQueue: intake.queue.url,
+      eventsQueue: events.queue.url,
+      eventBus: bus.name,
     };
   },
 });

@@ -17,6 +17,8 @@ export function awsConfig(c: Config = config()): AwsConfig {
       decode: Resource.DecodeQueue.url,
     },
     webhookQueue: Resource.WebhookQueue.url,
+    batchQueue: Resource.BatchQueue.url,
+    eventsQueue: Resource.EventsQueue.url,
     ...connectionOf(c),
   };
 }

@@ -12,5 +12,9 @@ declare module 'sst' {
     DecodeDeadLetters: { url: string; type: 'sst.aws.Queue' };
     WebhookQueue: { url: string; type: 'sst.aws.Queue' };
     UrlSecret: { value: string; type: 'sst.sst.Secret' };
+    BatchQueue: { url: string; type: 'sst.aws.Queue' };
+    IntakeQueue: { url: string; type: 'sst.aws.Queue' };
+    EventsQueue: { url: string; type: 'sst.aws.Queue' };
+    Events: { name: string; arn: string; type: 'sst.aws.Bus' };
   }
 }

@@ -1,6 +1,6 @@
 /** The Hono app behind a Lambda function URL, fronted by a Router (CloudFront). */
 import { config } from './config';
-import { queues, webhookQueue } from './queues';
+import { batch, events, queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
 /** Signs image links: the same on every API instance (`npx sst secret set UrlSecret …`). */
@@ -21,7 +21,7 @@ export const apiFunction = new sst.aws.Function('Api', {
   streaming: true,
   timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
   memory: '512 MB',
-  link: [bucket, queues.base, queues.relay, queues.decode, webhookQueue, urlSecret],
+  link: [bucket, queues.base, queues.relay, queues.decode, webhookQueue, batch.queue, events.queue, urlSecret],
   // Every run-time setting the docs mention arrives through the infra, not by hand.
   environment: {
     BATON_MODEL_DIR: 'models/shapes-v1',

@@ -30,6 +30,10 @@ export const config = {
   /** Per-key limits the API enforces. */
   ratePerMinute: num('BATON_RATE_PER_MINUTE', 120),
   maxConcurrentJobs: num('BATON_MAX_CONCURRENT_JOBS', 16),
+  /** Lines of one batch running at once (the rest wait for the batch's turn). */
+  batchInFlight: num('BATON_BATCH_IN_FLIGHT', 64),
+  /** Days batch files (inputs, outputs) and records are kept; inbox and outbox objects too. */
+  expireBatchesDays: num('BATON_EXPIRE_BATCHES_DAYS', 30),
   gpu: {
     instanceType: env('BATON_GPU_INSTANCE_TYPE', 'g5.xlarge'),
     maxInstances: num('BATON_GPU_MAX_INSTANCES', 6),

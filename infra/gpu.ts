@@ -5,7 +5,7 @@
  * definitions with one GPU, and target tracking on each queue's backlog per running task.
  */
 import { config, STAGES, type Stage } from './config';
-import { queues, webhookQueue } from './queues';
+import { batch, events, queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
 function gpuWorkers() {
@@ -93,7 +93,8 @@ function gpuWorkers() {
             'sqs:SendMessage',
             'sqs:GetQueueAttributes',
           ],
-          Resource: [...STAGES.map((s) => queues[s].arn), webhookQueue.arn],
+          // Its stage queues, webhook deliveries, and the events it announces (job state changes).
+          Resource: [...STAGES.map((s) => queues[s].arn), webhookQueue.arn, events.queue.arn, batch.queue.arn],
         },
         {
           // Scale-in protection while a task holds messages (asked of the ECS agent, with this role).
@@ -117,6 +118,8 @@ function gpuWorkers() {
       name: 'SST_RESOURCE_WebhookQueue',
       value: $jsonStringify({ url: webhookQueue.url, type: 'sst.aws.Queue' }),
     },
+    { name: 'SST_RESOURCE_EventsQueue', value: $jsonStringify({ url: events.queue.url, type: 'sst.aws.Queue' }) },
+    { name: 'SST_RESOURCE_BatchQueue', value: $jsonStringify({ url: batch.queue.url, type: 'sst.aws.Queue' }) },
     { name: 'SST_RESOURCE_App', value: $jsonStringify({ name: $app.name, stage: $app.stage }) },
   ];
 

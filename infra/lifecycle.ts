@@ -11,6 +11,7 @@ export interface LifecycleRule {
 }
 
 export interface Lifetimes {
+  expireBatchesDays: number;
   expireLatentsDays: number;
   expireImagesDays: number;
   expireUsageDays: number;
@@ -41,6 +42,13 @@ export const lifecycle = (config: Lifetimes): LifecycleRule[] => [
   },
   { prefix: 'usage/', days: config.expireUsageDays, why: 'the usage ledger: kept for billing' },
   { prefix: 'usage-daily/', days: config.expireUsageDays, why: 'daily usage roll-ups' },
+  { prefix: 'files/', days: config.expireBatchesDays, why: 'batch input and output files' },
+  {
+    prefix: 'batches/',
+    days: config.expireBatchesDays,
+    why: 'batch records, line outcomes, the S3 inbox and outbox, intake markers',
+  },
+  { prefix: 'events/', days: config.expireImagesDays, why: 'markers of events already published' },
 ];
 
 /** Prefixes with no expiry, on purpose. */

@@ -22,3 +22,16 @@ export const queues = Object.fromEntries(
 ) as Record<Stage, sst.aws.Queue>;
 
 export const webhookQueue = new sst.aws.Queue('WebhookQueue', { visibilityTimeout: '2 minutes' });
+
+const withDeadLetters = (name: string, visibility: `${number} seconds` | `${number} minutes`) => {
+  const dlq = new sst.aws.Queue(`${name}DeadLetters`, { visibilityTimeout: '1 minute' });
+  const queue = new sst.aws.Queue(name, { visibilityTimeout: visibility, dlq: { queue: dlq.arn, retry: 5 } });
+  return { queue, dlq };
+};
+
+/** A batch step reads at most a few MB and makes up to BATON_BATCH_IN_FLIGHT jobs: minutes at most. */
+export const BATCH_STEP_SECONDS = 300;
+/** Pipelines (pipelines.ts): batch steps, S3 inbox notifications, events on their way to the bus. */
+export const batch = withDeadLetters('BatchQueue', `${6 * BATCH_STEP_SECONDS} seconds`);
+export const intake = withDeadLetters('IntakeQueue', `${6 * BATCH_STEP_SECONDS} seconds`);
+export const events = withDeadLetters('EventsQueue', '2 minutes');

@@ -5,10 +5,11 @@
  */
 import { config, STAGES } from './config';
 import { modelLambda } from './lambda-package';
-import { deadLetterQueues, queues, webhookQueue } from './queues';
+import { batch, deadLetterQueues, events, queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
-const link = [bucket, queues.base, queues.relay, queues.decode, webhookQueue];
+// Stage workers announce job state changes on the events queue.
+const link = [bucket, queues.base, queues.relay, queues.decode, webhookQueue, events.queue, batch.queue];
 
 export const workers =
   config.profile === 'cpu'

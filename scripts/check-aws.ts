@@ -41,6 +41,12 @@ const FUNCTIONS: FunctionSpec[] = [
   { name: 'dead-letter', handler: 'functions/dead-letter/index.ts' },
   { name: 'webhooks', handler: 'functions/webhooks/index.ts' },
   { name: 'sweep', handler: 'functions/sweep/index.ts' },
+  // Pipelines (infra/pipelines.ts): they read the manifest to check batch lines, never run the model.
+  ...['batches', 'intake', 'events'].map((name) => ({
+    name,
+    handler: `functions/${name}/index.ts`,
+    copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],
+  })),
 ];
 
 /** Builds one function's deployment folder; returns its path and unzipped size (bytes). */
@@ -128,6 +134,13 @@ function linkEnv(c: AwsConfig, webhookQueue: string): Record<string, string> {
     SST_RESOURCE_RelayQueue: res('sst.aws.Queue', { url: c.queues.relay }),
     SST_RESOURCE_DecodeQueue: res('sst.aws.Queue', { url: c.queues.decode }),
     SST_RESOURCE_WebhookQueue: res('sst.aws.Queue', { url: webhookQueue }),
+    SST_RESOURCE_BatchQueue: res('sst.aws.Queue', { url: c.batchQueue! }),
+    SST_RESOURCE_EventsQueue: res('sst.aws.Queue', { url: c.eventsQueue! }),
+    SST_RESOURCE_IntakeQueue: res('sst.aws.Queue', { url: c.batchQueue! }),
+    SST_RESOURCE_Events: res('sst.aws.Bus', {
+      name: 'baton-check',
+      arn: 'arn:aws:events:us-east-1:000000000000:event-bus/baton-check',
+    }),
     SST_RESOURCE_App: JSON.stringify({ name: 'baton', stage: 'check' }),
     SST_RESOURCE_UrlSecret: res('sst.sst.Secret', { value: 'check-url-secret' }),
     BATON_S3_ENDPOINT: c.s3Endpoint!,
@@ -223,6 +236,14 @@ async function smoke(dirs: Record<string, string>, env: Record<string, string>, 
     throw new Error(`the job did not succeed: ${JSON.stringify(job.body)}`);
   const dead = await invoke(dirs['dead-letter']!, 'functions/dead-letter/index.ts', { Records: [] }, env);
   const swept = await invoke(dirs.sweep!, 'functions/sweep/index.ts', {}, env);
+  // The pipeline functions load (manifest, links, the batch worker) and answer an empty batch.
+  for (const name of ['batches', 'intake', 'events']) {
+    const r = (await invoke(dirs[name]!, `functions/${name}/index.ts`, { Records: [] }, env)) as {
+      batchItemFailures: unknown[];
+    };
+    if (!Array.isArray(r.batchItemFailures))
+      throw new Error(`the packaged ${name} function answered ${JSON.stringify(r)}`);
+  }
   return { job: job.body, dead, swept };
 }
 

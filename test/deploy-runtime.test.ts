@@ -45,8 +45,14 @@ test('the synchronous wait must fit in the Router’s read timeout: a deploy tha
 
 test('every prefix the code writes has a lifecycle rule (API keys are kept on purpose)', async () => {
   const { keys } = await import('@baton/jobs');
+  const { batchKeys, fileKeys, INBOX, OUTBOX } = await import('@baton/api');
   const { lifecycle, KEPT } = await import('../infra/lifecycle.ts');
-  const rules = lifecycle({ expireLatentsDays: 1, expireImagesDays: 30, expireUsageDays: 400 });
+  const rules = lifecycle({
+    expireLatentsDays: 1,
+    expireImagesDays: 30,
+    expireUsageDays: 400,
+    expireBatchesDays: 30,
+  });
   const covered = [...rules.map((r) => r.prefix), ...KEPT];
   // Every key the job model makes, with sample arguments: its first path segment must be covered.
   const sample = (k: unknown): string => {
@@ -58,8 +64,18 @@ test('every prefix the code writes has a lifecycle rule (API keys are kept on pu
       return f({ id: 'job_x', owner: 'o', createdAt: 0 }); // a key made from a job request
     }
   };
-  const samples = Object.values(keys).map(sample);
-  for (const key of [...samples, 'keys/abc.json', 'usage-daily/o/2026-12-01.json'])
+  // The Batch API's keys (batches, files, the S3 inbox and outbox) and the events' markers too.
+  const samples = [...Object.values(keys), ...Object.values(batchKeys), ...Object.values(fileKeys)].map(
+    sample,
+  );
+  for (const key of [
+    ...samples,
+    'keys/abc.json',
+    'usage-daily/o/2026-12-01.json',
+    INBOX,
+    OUTBOX,
+    'events/job/x/Job-Accepted',
+  ])
     assert.ok(
       covered.some((p) => key.startsWith(p)),
       `${key} has no lifecycle rule`,

@@ -1,5 +1,6 @@
 /** Lambda (function URL) entry of the edge API: the same Hono app the local stack serves. */
 import { createApp, expanderFor, KeyStore } from '@baton/api';
+import { SqsQueue } from '@baton/aws';
 import { config } from '@baton/config';
 import { connectJobs } from '@baton/jobs';
 import { loadManifest } from '@baton/runtime/manifest';
@@ -7,7 +8,9 @@ import { streamHandle } from 'hono/aws-lambda';
 import { Resource } from 'sst';
 import { awsConfig } from '../resources.ts';
 
-const { jobs, enqueue, store } = connectJobs(awsConfig());
+const aws = awsConfig();
+const { jobs, enqueue, store, events } = connectJobs(aws);
+const batchQueue = new SqsQueue(aws, aws.batchQueue!);
 const c = config();
 const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');
 
@@ -21,6 +24,16 @@ export const app = createApp({
     maxConcurrentJobs: c.BATON_MAX_CONCURRENT_JOBS,
   },
   expander: expanderFor(manifest.prompt_expander),
+  // The Batch API records a batch and hands it to the batch queue's worker; events go to theirs.
+  enqueueBatch: async (m, delaySeconds) => {
+    await batchQueue.send(m, delaySeconds);
+  },
+  batchLimits: {
+    maxUploadBytes: c.BATON_FILE_MAX_BYTES,
+    maxLines: c.BATON_BATCH_MAX_LINES,
+    maxBytes: c.BATON_BATCH_MAX_BYTES,
+  },
+  ...(events && { events }),
   ...(c.BATON_WEBHOOK_ALLOWED_HOSTS && { webhookAllowedHosts: c.BATON_WEBHOOK_ALLOWED_HOSTS }),
   config: {
     syncWaitMs: c.BATON_SYNC_WAIT_MS ?? 25_000,

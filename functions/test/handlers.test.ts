@@ -27,6 +27,13 @@ function linkEnv(c: AwsConfig) {
   process.env.SST_RESOURCE_WebhookQueue = JSON.stringify({ url: aws.webhookQueueUrl, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_App = JSON.stringify({ name: 'baton', stage: 'test' });
   process.env.SST_RESOURCE_UrlSecret = JSON.stringify({ value: 'test-url-secret', type: 'sst.sst.Secret' });
+  process.env.SST_RESOURCE_BatchQueue = JSON.stringify({ url: c.batchQueue, type: 'sst.aws.Queue' });
+  process.env.SST_RESOURCE_EventsQueue = JSON.stringify({ url: c.eventsQueue, type: 'sst.aws.Queue' });
+  process.env.SST_RESOURCE_Events = JSON.stringify({
+    name: 'baton-test',
+    arn: 'arn:aws:events:::event-bus/baton-test',
+    type: 'sst.aws.Bus',
+  });
   // Webhook retries come back from the queue after 1 s here (10 s, 1 min, 5 min, 15 min in AWS).
   process.env.BATON_WEBHOOK_BACKOFF_MS = '1000,1000';
   process.env.BATON_WEBHOOK_ALLOWED_HOSTS = '127.0.0.1';
@@ -302,4 +309,53 @@ test('job events stream through Lambda response streaming: the first event arriv
   assert.equal(done.headers['content-type'], 'text/event-stream');
   assert.match(done.body, /event: canceled/);
   assert.ok(done.chunks.length >= 2, 'written as it happened, not as one buffered body');
+});
+
+test('intake and batch handlers: an S3 notification of an inbox object makes a batch; the batch handler fans it out', async () => {
+  const { store, jobs } = connectWorker(config);
+  const owner = (await new KeyStore(store).list()).find((k) => k.name === 'test')!;
+  const line = JSON.stringify({
+    custom_id: 'x',
+    method: 'POST',
+    url: '/v1/images/generations',
+    body: { prompt: 'red dot', size: '64x64' },
+  });
+  const key = `batches/inbox/${owner.id}/my file.jsonl`;
+  await store.put(key, `${line}\n`, 'application/jsonl');
+  // As S3 writes a notification (the key URL-encoded, spaces as +), as SQS delivers it.
+  const notification = {
+    Records: [
+      {
+        eventSource: 'aws:s3',
+        eventName: 'ObjectCreated:Put',
+        s3: {
+          bucket: { name: config.bucket },
+          object: { key: 'batches/inbox/' + owner.id + '/my+file.jsonl', size: 10 },
+        },
+      },
+    ],
+  };
+  const intake = (await import('../intake/index.ts')).handler;
+  const test = await intake({
+    Records: [sqsRecord({ Service: 'Amazon S3', Event: 's3:TestEvent' }, 0), sqsRecord(notification, 1)],
+  } as SQSEvent);
+  assert.deepEqual(test.batchItemFailures, []);
+  const batchQueue = new SqsQueue(config, config.batchQueue!);
+  const [m] = await batchQueue.receive(1, 2);
+  assert.ok(m, 'the new batch is on the batch queue');
+  const batchId = JSON.parse(m.body).batchId as string;
+  const batches = (await import('../batches/index.ts')).handler;
+  const r = await batches({ Records: [sqsRecord(m.body, 2)] } as SQSEvent);
+  assert.deepEqual(r.batchItemFailures, []);
+  const requests = await Promise.all((await jobs.activeIds()).map((id) => jobs.request(id)));
+  const made = requests.filter((x) => x?.batch?.id === batchId);
+  assert.equal(made.length, 1, 'the line became a job');
+  assert.equal(made[0]!.owner, owner.id);
+  // Again for the same object: nothing new.
+  await intake({ Records: [sqsRecord(notification, 3)] } as SQSEvent);
+  const again = await batchQueue.receive(10, 1);
+  assert.ok(
+    again.every((x) => JSON.parse(x.body).batchId === batchId),
+    'no second batch',
+  );
 });

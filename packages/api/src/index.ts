@@ -2,6 +2,7 @@ export * from './api-error.ts';
 export * from './app.ts';
 export * from './batches/files.ts';
 export * from './batches/inbox.ts';
+export * from './batches/lambda.ts';
 export * from './batches/present.ts';
 export * from './batches/store.ts';
 export * from './batches/worker.ts';

@@ -74,6 +74,9 @@ export const VARIABLES = {
   BATON_WEBHOOK_QUEUE: url('Queue where failed webhook deliveries wait for their retry (AWS)'),
   BATON_BATCH_QUEUE: url('Queue of batch steps: fan-out, settling, finalizing (the batch worker reads it)'),
   BATON_EVENTS_QUEUE: url('Queue of job and batch events on their way to the event bus'),
+  BATON_PUBLIC_URL: url(
+    'The API as clients reach it (the Router in AWS): links in event details start with it',
+  ),
   BATON_EVENT_BUS: text('EventBridge bus the events go to (AWS); locally they go to .baton/events.ndjson'),
   BATON_S3_ENDPOINT: url('S3 endpoint of a local server (unset in AWS)'),
   BATON_SQS_ENDPOINT: url('SQS endpoint of a local server (unset in AWS)'),
