@@ -21,7 +21,16 @@ export const apiFunction = new sst.aws.Function('Api', {
   streaming: true,
   timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
   memory: '512 MB',
-  link: [bucket, queues.base, queues.relay, queues.decode, webhookQueue, batch.queue, events.queue, urlSecret],
+  link: [
+    bucket,
+    queues.base,
+    queues.relay,
+    queues.decode,
+    webhookQueue,
+    batch.queue,
+    events.queue,
+    urlSecret,
+  ],
   // Every run-time setting the docs mention arrives through the infra, not by hand.
   environment: {
     BATON_MODEL_DIR: 'models/shapes-v1',

@@ -94,7 +94,12 @@ function gpuWorkers() {
             'sqs:GetQueueAttributes',
           ],
           // Its stage queues, webhook deliveries, and the events it announces (job state changes).
-          Resource: [...STAGES.map((s) => queues[s].arn), webhookQueue.arn, events.queue.arn, batch.queue.arn],
+          Resource: [
+            ...STAGES.map((s) => queues[s].arn),
+            webhookQueue.arn,
+            events.queue.arn,
+            batch.queue.arn,
+          ],
         },
         {
           // Scale-in protection while a task holds messages (asked of the ECS agent, with this role).
@@ -118,8 +123,14 @@ function gpuWorkers() {
       name: 'SST_RESOURCE_WebhookQueue',
       value: $jsonStringify({ url: webhookQueue.url, type: 'sst.aws.Queue' }),
     },
-    { name: 'SST_RESOURCE_EventsQueue', value: $jsonStringify({ url: events.queue.url, type: 'sst.aws.Queue' }) },
-    { name: 'SST_RESOURCE_BatchQueue', value: $jsonStringify({ url: batch.queue.url, type: 'sst.aws.Queue' }) },
+    {
+      name: 'SST_RESOURCE_EventsQueue',
+      value: $jsonStringify({ url: events.queue.url, type: 'sst.aws.Queue' }),
+    },
+    {
+      name: 'SST_RESOURCE_BatchQueue',
+      value: $jsonStringify({ url: batch.queue.url, type: 'sst.aws.Queue' }),
+    },
     { name: 'SST_RESOURCE_App', value: $jsonStringify({ name: $app.name, stage: $app.stage }) },
   ];
 

@@ -15,7 +15,16 @@ import { bucket } from './storage';
 
 export const bus = new sst.aws.Bus('Events');
 
-const link = [bucket, queues.base, queues.relay, queues.decode, webhookQueue, batch.queue, events.queue, urlSecret];
+const link = [
+  bucket,
+  queues.base,
+  queues.relay,
+  queues.decode,
+  webhookQueue,
+  batch.queue,
+  events.queue,
+  urlSecret,
+];
 const withManifest = {
   runtime: 'nodejs22.x' as const,
   environment: {
@@ -28,7 +37,13 @@ const withManifest = {
 };
 
 batch.queue.subscribe(
-  { handler: 'functions/batches/index.handler', timeout: `${BATCH_STEP_SECONDS} seconds`, memory: '1024 MB', link, ...withManifest },
+  {
+    handler: 'functions/batches/index.handler',
+    timeout: `${BATCH_STEP_SECONDS} seconds`,
+    memory: '1024 MB',
+    link,
+    ...withManifest,
+  },
   { batch: { size: 1, partialResponses: true } },
 );
 
@@ -39,7 +54,13 @@ bucket.notify({
   ],
 });
 intake.queue.subscribe(
-  { handler: 'functions/intake/index.handler', timeout: `${BATCH_STEP_SECONDS} seconds`, memory: '1024 MB', link, ...withManifest },
+  {
+    handler: 'functions/intake/index.handler',
+    timeout: `${BATCH_STEP_SECONDS} seconds`,
+    memory: '1024 MB',
+    link,
+    ...withManifest,
+  },
   { batch: { size: 5, partialResponses: true } },
 );
 

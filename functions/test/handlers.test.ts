@@ -330,7 +330,7 @@ test('intake and batch handlers: an S3 notification of an inbox object makes a b
         eventName: 'ObjectCreated:Put',
         s3: {
           bucket: { name: config.bucket },
-          object: { key: 'batches/inbox/' + owner.id + '/my+file.jsonl', size: 10 },
+          object: { key: `batches/inbox/${owner.id}/my+file.jsonl`, size: 10 },
         },
       },
     ],
