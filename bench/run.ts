@@ -6,7 +6,9 @@
  *      single-stage 128 px model beside the relay cascade;
  *   2. first-image latency of a cold `baton generate` process;
  *   3. the local stack: images/s at 1 and 8 concurrent jobs (batching), and the share
- *      of end-to-end time spent outside ONNX run().
+ *      of end-to-end time spent outside ONNX run();
+ *   4. batch throughput: a 200-line batch of 64 px images against 200 separate jobs submitted
+ *      at once, images/s from the server's own timestamps.
  *
  * --quick: fewer repetitions.
  */
@@ -181,9 +183,81 @@ async function stack() {
     console.log(
       `   8 concurrent jobs: ${perSec8.toFixed(2)} images/s (${(perSec8 / perSec1).toFixed(2)}× one at a time), mean batch ${(batches.reduce((a, b) => a + b, 0) / batches.length).toFixed(1)}`,
     );
+    await batchThroughput(api, headers, quick ? 40 : 200);
   } finally {
     await s.close();
   }
+}
+
+/** 4. n separate 64 px jobs at once, then one batch of n lines: images/s, each from server timestamps. */
+async function batchThroughput(api: string, headers: Record<string, string>, n: number) {
+  const body = (i: number) => ({
+    prompt: 'a small red circle top left on white',
+    seed: 1000 + i,
+    size: '64x64',
+  });
+  const json = { 'content-type': 'application/json', ...headers };
+  const ids = await Promise.all(
+    Array.from({ length: n }, async (_, i) => {
+      const r = await fetch(`${api}/v1/jobs`, {
+        method: 'POST',
+        headers: json,
+        body: JSON.stringify(body(i)),
+      });
+      return ((await r.json()) as { id: string }).id;
+    }),
+  );
+  // Polled gently (the polling would load the machine it measures); the rate comes from the jobs' own times.
+  let states: { created_at: number; finished_at: number; status: string }[] = [];
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 2000));
+    states = [];
+    for (let i = 0; i < ids.length; i += 8)
+      states.push(
+        ...(await Promise.all(
+          ids.slice(i, i + 8).map(async (id) => (await fetch(`${api}/v1/jobs/${id}`, { headers })).json()),
+        )),
+      );
+    if (states.every((s) => ['succeeded', 'failed', 'canceled'].includes(s.status))) break;
+  }
+  const jobsSeconds =
+    Math.max(...states.map((s) => s.finished_at)) - Math.min(...states.map((s) => s.created_at));
+  const form = new FormData();
+  form.append('purpose', 'batch');
+  const lines = Array.from({ length: n }, (_, i) =>
+    JSON.stringify({ custom_id: `l${i}`, method: 'POST', url: '/v1/images/generations', body: body(i) }),
+  );
+  form.append('file', new Blob([lines.join('\n')]), 'bench.jsonl');
+  const file = (await (await fetch(`${api}/v1/files`, { method: 'POST', headers, body: form })).json()) as {
+    id: string;
+  };
+  const created = await fetch(`${api}/v1/batches`, {
+    method: 'POST',
+    headers: json,
+    body: JSON.stringify({
+      input_file_id: file.id,
+      endpoint: '/v1/images/generations',
+      completion_window: '24h',
+    }),
+  });
+  const { id } = (await created.json()) as { id: string };
+  let b: {
+    status: string;
+    created_at: number;
+    completed_at: number | null;
+    request_counts: { completed: number };
+  };
+  do {
+    await new Promise((r) => setTimeout(r, 1000));
+    b = (await (await fetch(`${api}/v1/batches/${id}`, { headers })).json()) as typeof b;
+  } while (!['completed', 'failed', 'cancelled', 'expired'].includes(b.status));
+  const batchSeconds = (b.completed_at ?? 0) - b.created_at;
+  const rate = (k: number, s: number) => `${(k / Math.max(s, 1)).toFixed(2)} images/s`;
+  console.log(`\n4. Throughput, ${n} images of 64 px (server timestamps, 1 s resolution)`);
+  console.log(`   ${n} separate jobs submitted at once: ${rate(n, jobsSeconds)} (${jobsSeconds} s)`);
+  console.log(
+    `   one batch of ${n} lines:               ${rate(b.request_counts.completed, batchSeconds)} (${batchSeconds} s, ${b.request_counts.completed} completed; ${(jobsSeconds / Math.max(batchSeconds, 1)).toFixed(2)}× the separate jobs' rate)`,
+  );
 }
 
 await stageTimes();

@@ -131,6 +131,11 @@ test('files → batch → fan-out → finalize: counts, an output line per image
   assert.equal(e.response.body.error.param, 'size');
   // Finalizing again changes nothing.
   assert.equal(await s.worker.advance(b.id), 'completed');
+  const usage = await s.get('/v1/usage');
+  assert.deepEqual(
+    usage.batches.map((x: { id: string; jobs: number; lines: number }) => [x.id, x.jobs, x.lines]),
+    [[b.id, 3, 4]],
+  );
   const list = await s.get('/v1/batches?limit=5');
   assert.deepEqual(
     list.data.map((x: { id: string }) => x.id),
