@@ -103,6 +103,11 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       urlSecret: settings().BATON_URL_SECRET ?? randomUUID(),
     },
     webhookAllowedHosts: allowed,
+    batchLimits: {
+      maxUploadBytes: settings().BATON_FILE_MAX_BYTES,
+      maxLines: settings().BATON_BATCH_MAX_LINES,
+      maxBytes: settings().BATON_BATCH_MAX_BYTES,
+    },
     ...(events && { events }),
   };
   let apiUrl = '';
@@ -114,6 +119,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     eventsFile: o.eventsFile ?? join(dirname(o.dataDir), 'events.ndjson'),
     origin: () => apiUrl,
     log,
+    inFlight: settings().BATON_BATCH_IN_FLIGHT,
+    batchPollSeconds: settings().BATON_BATCH_POLL_SECONDS ?? 1,
   });
   // The server below listens on loopback only: the page may carry the stack's own key.
   const app = createApp({
