@@ -10,9 +10,9 @@ import { fileURLToPath } from 'node:url';
 import { createApp, DuplicateKeyNameError, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
 import { config as settings } from '@baton/config';
-import type { Enqueue, JobStore } from '@baton/jobs';
+import type { EmitEvent, Enqueue, JobStore } from '@baton/jobs';
 import { modelDir } from '@baton/pipeline';
-import { loadManifest } from '@baton/runtime';
+import { loadManifest, type Manifest } from '@baton/runtime';
 import { connectWorker, jsonLogger, type Logger } from '@baton/worker';
 import { serve } from '@hono/node-server';
 import { watchDeadLetters } from './dead-letter-monitor.ts';
@@ -90,26 +90,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const manifest = await loadManifest(modelDir());
   const keyStore = new KeyStore(jobs.store, o.keyCacheMs);
   const apiKey = (o.auth ?? true) ? await localKey(keyStore, o.apiKey) : o.apiKey;
-  const deps = {
-    jobs,
-    enqueue,
-    manifest,
-    ...((o.auth ?? true) && { keys: keyStore }),
-    ...(o.limits && { limits: o.limits }),
-    expander: expanderFor(manifest.prompt_expander),
-    // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
-    config: {
-      ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }),
-      urlSecret: settings().BATON_URL_SECRET ?? randomUUID(),
-    },
-    webhookAllowedHosts: allowed,
-    batchLimits: {
-      maxUploadBytes: settings().BATON_FILE_MAX_BYTES,
-      maxLines: settings().BATON_BATCH_MAX_LINES,
-      maxBytes: settings().BATON_BATCH_MAX_BYTES,
-    },
-    ...(events && { events }),
-  };
+  const deps = apiDeps(o, { jobs, enqueue, manifest, keyStore, allowed, events });
   let apiUrl = '';
   // Batches, events and the S3 inbox: the consumers AWS runs as Lambdas, here in this process.
   const pipelines = startPipelines({
@@ -154,6 +135,41 @@ export async function startStack(o: StackOptions): Promise<Stack> {
       await new Promise<void>((r) => server.close(() => r()));
       await aws.close();
     },
+  };
+}
+
+/** What the API and the pipeline consumers share: the job model, the manifest, limits, one link secret. */
+function apiDeps(
+  o: StackOptions,
+  x: {
+    jobs: JobStore;
+    enqueue: Enqueue;
+    manifest: Manifest;
+    keyStore: KeyStore;
+    allowed: string[];
+    events: EmitEvent | undefined;
+  },
+) {
+  const { jobs, enqueue, manifest, keyStore, allowed, events } = x;
+  return {
+    jobs,
+    enqueue,
+    manifest,
+    ...((o.auth ?? true) && { keys: keyStore }),
+    ...(o.limits && { limits: o.limits }),
+    expander: expanderFor(manifest.prompt_expander),
+    // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
+    config: {
+      ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }),
+      urlSecret: settings().BATON_URL_SECRET ?? randomUUID(),
+    },
+    webhookAllowedHosts: allowed,
+    batchLimits: {
+      maxUploadBytes: settings().BATON_FILE_MAX_BYTES,
+      maxLines: settings().BATON_BATCH_MAX_LINES,
+      maxBytes: settings().BATON_BATCH_MAX_BYTES,
+    },
+    ...(events && { events }),
   };
 }
 
