@@ -26,6 +26,8 @@ export interface StepEvent {
   step: number;
   of: number;
   t: number;
+  /** This step's x₀ estimate D(x, σ_t) for the whole batch (a view: copy it to keep it). */
+  denoised: Tensor;
 }
 
 export interface SamplerOptions {
@@ -107,7 +109,7 @@ export async function sampleBase(o: SamplerOptions, noise: Tensor): Promise<Tens
     // x ← x + (σ_{i+1} − σ_i)·(x − D)/σ_i
     const h = (sig[i + 1]! - sigmaHat) / sigmaHat;
     for (let j = 0; j < x.length; j++) x[j] = x[j]! + h * (x[j]! - d[j]!);
-    await o.onStep?.({ step: i + 1, of: ts.length, t: ts[i]! });
+    await o.onStep?.({ step: i + 1, of: ts.length, t: ts[i]!, denoised: tensor(d, noise.shape) });
   }
   return tensor(x, noise.shape);
 }
@@ -151,7 +153,7 @@ export async function sampleRelay(o: RelayOptions, zL: Tensor, noise: Tensor): P
   for (let i = 0; i < P; i++) {
     const d = await guidedDenoise(o, tensor(x, zL.shape), ts[i]!, o.lowResInput ? zL : undefined);
     relayStep(x, d, zL.data, sig[i]!, sig[i + 1]!, P - i, P);
-    await o.onStep?.({ step: i + 1, of: P, t: ts[i]! });
+    await o.onStep?.({ step: i + 1, of: P, t: ts[i]!, denoised: tensor(d, zL.shape) });
   }
   return tensor(x, zL.shape);
 }

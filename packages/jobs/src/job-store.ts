@@ -177,13 +177,33 @@ export class JobStore {
   async state(id: string): Promise<JobState | null> {
     const request = await this.request(id);
     if (!request) return null;
-    const [records, progress, usage, deliveries] = await Promise.all([
+    const [records, progress, usage, deliveries, previews] = await Promise.all([
       this.records(id),
       this.progress(id),
       this.usage(request),
       request.webhook ? this.deliveries(id) : [],
+      request.spec.previews ? this.previews(id) : [],
     ]);
-    return deriveState(request, records, progress, usage, deliveries);
+    return { ...deriveState(request, records, progress, usage, deliveries), previews };
+  }
+
+  /** Writes one partial image (a stage run again writes the same bytes under the same key). */
+  async putPreview(id: string, index: number, label: string, png: Uint8Array): Promise<void> {
+    await this.store.put(keys.preview(id, index, label), png, 'image/png');
+  }
+
+  /** The partial images written so far, in order (keys only: one LIST). */
+  async previews(id: string): Promise<{ index: number; label: string }[]> {
+    const prefix = keys.previews(id);
+    const found = (await this.store.list(prefix)).flatMap((k) => {
+      const m = /^(\d+)-(.+)\.png$/.exec(k.slice(prefix.length));
+      return m ? [{ index: Number(m[1]), label: m[2]! }] : [];
+    });
+    return found.sort((a, b) => a.index - b.index);
+  }
+
+  preview(id: string, index: number, label: string): Promise<Uint8Array | null> {
+    return this.store.get(keys.preview(id, index, label));
   }
 
   /** Cancels a job unless it already finished; returns the state after. */

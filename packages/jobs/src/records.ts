@@ -93,6 +93,8 @@ export interface JobState {
   usage: UsageRecord[];
   /** Webhook delivery attempts, oldest first. */
   deliveries: DeliveryRecord[];
+  /** The partial images written so far, in order (previews.ts in the pipeline). */
+  previews?: { index: number; label: string }[];
 }
 
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
@@ -103,6 +105,9 @@ export const keys = {
   record: (id: string, kind: RecordKind, stage: string, at: number) =>
     `jobs/${id}/records/${String(at).padStart(13, '0')}-${kind}-${stage}-${randomBytes(4).toString('hex')}.json`,
   progress: (id: string, stage: string) => `jobs/${id}/progress/${stage}.json`,
+  /** Partial images: index in the job's sequence, and where each came from ("base", "relay1@5"). */
+  preview: (id: string, index: number, label: string) => `jobs/${id}/previews/${index}-${label}.png`,
+  previews: (id: string) => `jobs/${id}/previews/`,
   progressPrefix: (id: string) => `jobs/${id}/progress/`,
   outcome: (id: string) => `jobs/${id}/outcome`,
   output: (id: string, stage: string) =>

@@ -11,6 +11,7 @@ import {
   type GuidanceMode,
   PortableNoise,
   type SamplerOptions,
+  type StepEvent,
   Schedule,
   sampleBase,
   sampleRelay,
@@ -28,7 +29,17 @@ import { parseStage } from './stage.ts';
 export interface StageHooks {
   /** After each sampling step: progress, and the place to stop (throw) on cancel or deadline. */
   onStep?: (step: number, of: number) => void | Promise<void>;
+  /** After each sampling step, the batch's x₀ estimate (previews mid-way; previews.ts). */
+  onDenoised?: (step: number, of: number, denoised: Tensor) => void | Promise<void>;
+  /** A relay stage's input as images: the previous stage's output, decoded for the hand-off anyway. */
+  onInputImages?: (images: RgbImage[]) => void | Promise<void>;
 }
+
+/** The sampler's step callback from the hooks: progress (and cancel) first, then x₀. */
+const stepper = (hooks: StageHooks) => async (e: StepEvent) => {
+  await hooks.onStep?.(e.step, e.of);
+  await hooks.onDenoised?.(e.step, e.of, e.denoised);
+};
 
 export class Cascade {
   readonly schedule: Schedule;
@@ -86,14 +97,15 @@ export class Cascade {
       guidance: Float32Array.from(jobs, (j) => j.guidanceBase),
       guidanceMode: mode,
       steps: jobs[0]!.stepsBase,
-      onStep: (e) => hooks.onStep?.(e.step, e.of),
+      onStep: stepper(hooks),
     };
     return splitBatch(await sampleBase(options, noise));
   }
 
   /** The relay hand-off: decode, bilinear ×2 in pixel space, encode → zL. */
-  async handOff(latents: Tensor): Promise<Tensor> {
+  async handOff(latents: Tensor, onImages?: StageHooks['onInputImages']): Promise<Tensor> {
     const pixels = await this.family.vaeDecode(latents);
+    if (onImages) await onImages(toImages(pixels));
     return this.family.vaeEncode(upsampleBilinear2x(pixels));
   }
 
@@ -106,7 +118,7 @@ export class Cascade {
   ): Promise<Tensor[]> {
     const m = this.manifest;
     const { component, mode } = this.stageSettings(jobs[0]!, 'relay');
-    const zL = await this.handOff(concatBatch(inputs));
+    const zL = await this.handOff(concatBatch(inputs), hooks.onInputImages);
     const shape = zL.shape.slice(1);
     const noise = concatBatch(jobs.map((j) => noiseFor(j.seed, index, shape)));
     const out = await sampleRelay(
@@ -120,7 +132,7 @@ export class Cascade {
         steps: jobs[0]!.stepsRelay,
         startT: m.relay.start_t,
         lowResInput: this.family.hasInput(component, 'low_res_latent'),
-        onStep: (e) => hooks.onStep?.(e.step, e.of),
+        onStep: stepper(hooks),
       },
       zL,
       noise,
@@ -130,9 +142,7 @@ export class Cascade {
 
   /** VAE decode → RGB images. */
   async decode(inputs: readonly Tensor[]): Promise<RgbImage[]> {
-    const pixels = await this.family.vaeDecode(concatBatch(inputs));
-    const [n, , h, w] = pixels.shape as [number, number, number, number];
-    return Array.from({ length: n }, (_, i) => fromPixels(pixels.data, w, h, i * 3 * h * w));
+    return toImages(await this.family.vaeDecode(concatBatch(inputs)));
   }
 
   /** A single-stage sample at the single-stage model's resolution (for comparison with the relay). */
@@ -157,6 +167,12 @@ export class Cascade {
     );
     return this.decode(splitBatch(out));
   }
+}
+
+/** A batch of decoded pixels [n, 3, h, w] → one RGB image per job. */
+function toImages(pixels: Tensor): RgbImage[] {
+  const [n, , h, w] = pixels.shape as [number, number, number, number];
+  return Array.from({ length: n }, (_, i) => fromPixels(pixels.data, w, h, i * 3 * h * w));
 }
 
 /** Per-job, per-stage noise: stream 0 for the base, k for the k-th relay stage. */

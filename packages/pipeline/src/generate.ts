@@ -7,7 +7,8 @@ import { Cascade } from './cascade.ts';
 import { type Domain, type PromptExpansion, plainDomain } from './domain.ts';
 import type { RgbImage } from './image.ts';
 import { type JobOptions, type JobSpec, resolveJob } from './job.ts';
-import { relayStages } from './stage.ts';
+import { previewHooks, type SavePreview } from './previews.ts';
+import { relayStages, stagesOf } from './stage.ts';
 
 export interface StageTiming {
   stage: string;
@@ -80,6 +81,8 @@ export async function generateBatch(
   cascade: Cascade,
   jobs: readonly JobSpec[],
   onProgress?: (e: ProgressEvent) => void,
+  /** Partial images of the jobs that asked for them (`previews`), as they come. */
+  onPreview?: SavePreview,
 ): Promise<Generated[]> {
   const first = jobs[0];
   if (!first) return [];
@@ -98,8 +101,10 @@ export async function generateBatch(
     timings.push({ stage, ms: performance.now() - t0, steps, batch: jobs.length });
     return out;
   };
+  const stages = stagesOf(cascade.manifest, first.size);
   const hooks = (stage: string) => ({
     onStep: (step: number, of: number) => onProgress?.({ stage, step, of }),
+    ...(onPreview && previewHooks(cascade, jobs, jobs.map(() => stages), stage, onPreview)),
   });
   let latents: Tensor[] = await timed('base', first.stepsBase, () => cascade.base(jobs, hooks('base')));
   const n = relayStages(cascade.manifest, first.size);

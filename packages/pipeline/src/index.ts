@@ -5,3 +5,4 @@ export * from './generate.ts';
 export * from './image.ts';
 export * from './job.ts';
 export * from './stage.ts';
+export * from './previews.ts';

@@ -18,9 +18,11 @@ export interface JobSpec {
   guidanceRelay: number;
   /** What the expansion ignored or could not honour, one line each (absent: nothing). */
   warnings?: string[];
+  /** Partial images wanted (previews.ts): stage boundaries first, then x₀ mid-way. Absent: none. */
+  previews?: number;
 }
 
-export type JobOptions = Partial<Omit<JobSpec, 'prompt' | 'caption' | 'warnings'>>;
+export type JobOptions = Partial<Omit<JobSpec, 'prompt' | 'caption' | 'warnings' | 'previews'>>;
 
 /**
  * The bounds of every request option, in one place: the API's request schemas, the

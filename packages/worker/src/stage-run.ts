@@ -6,7 +6,7 @@
  */
 import type { Tensor } from '@baton/diffusion';
 import { type JobStore, nextStage, PermanentError, previousStage } from '@baton/jobs';
-import type { Cascade } from '@baton/pipeline';
+import { type Cascade, previewHooks } from '@baton/pipeline';
 import { CancelledError, parseStage } from '@baton/pipeline/spec';
 import { readLatents, writeLatents } from '@baton/safetensors';
 import { usageRecord } from './billing.ts';
@@ -139,10 +139,19 @@ export class StageRun {
       await onStep(1, 1);
       return { outputs: images.map((img) => this.cascade.domain.codec.encode(img)), steps: 1 };
     }
+    // Partial images for the jobs that asked (none asked: no hooks, no cost).
+    const previews = previewHooks(
+      this.cascade,
+      specs,
+      this.group.map((w) => w.request.stages),
+      this.stage,
+      (i, slot, image) =>
+        this.c.jobs.putPreview(this.group[i]!.msg.jobId, slot.index, slot.label, this.cascade.domain.codec.encode(image)),
+    );
     const z =
       s.kind === 'base'
-        ? await this.cascade.base(specs, { onStep })
-        : await this.cascade.relay(specs, inputs as Tensor[], s.index, { onStep });
+        ? await this.cascade.base(specs, { onStep, ...previews })
+        : await this.cascade.relay(specs, inputs as Tensor[], s.index, { onStep, ...previews });
     const steps = s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay;
     return { outputs: z.map((t, i) => this.latentsFile(t, this.group[i]!)), steps };
   }
