@@ -6,7 +6,7 @@
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
 import { type JobRequest, newJobId } from '@baton/jobs';
 import type { PromptExpansion } from '@baton/pipeline/domain';
-import { BadRequestError, type JobOptions, resolveJob, stagesOf } from '@baton/pipeline/spec';
+import { BadRequestError, type JobOptions, relayStages, resolveJob, stagesOf } from '@baton/pipeline/spec';
 import { ApiError, badRequest } from './api-error.ts';
 import type { Api } from './context.ts';
 import type { KeyRecord } from './keys.ts';
@@ -22,6 +22,11 @@ const FIELD_NAMES: Record<string, string> = {
 
 export interface PlanOptions {
   seed: number;
+  /**
+   * Partial images the job keeps (previews.ts in the pipeline): a number (the streaming images
+   * endpoint's partial_images), or "stages": each finished stage's image. None by default.
+   */
+  previews?: number | 'stages';
   expand?: boolean;
   id?: string;
   webhook?: JobBody['webhook'];
@@ -71,10 +76,9 @@ export async function planJob(
       (o.expand ?? true) ? await api.expander.expand(b.prompt, o.seed) : verbatimExpansion(b.prompt);
     if (b.strict && expansion.warnings.length) throw notUnderstood(expansion);
     const { warnings } = expansion;
-    spec = {
-      ...resolveJob(api.manifest, b.prompt, expansion.caption, options),
-      ...(warnings.length && { warnings }),
-    };
+    const resolved = resolveJob(api.manifest, b.prompt, expansion.caption, options);
+    const previews = o.previews === 'stages' ? relayStages(api.manifest, resolved.size) : (o.previews ?? 0);
+    spec = { ...resolved, ...(warnings.length && { warnings }), ...(previews && { previews }) };
   } catch (e) {
     if (e instanceof BadRequestError) throw badRequest(FIELD_NAMES[e.field] ?? e.field, e.message, e);
     throw e;

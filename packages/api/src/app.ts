@@ -18,6 +18,7 @@ import { filesRoutes } from './routes/files.ts';
 import { imagesRoutes } from './routes/images.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { modelsRoutes } from './routes/models.ts';
+import { previewRoutes } from './routes/previews.ts';
 import { usageRoutes } from './routes/usage.ts';
 
 export type { ApiConfig, ApiDeps } from './context.ts';
@@ -67,6 +68,7 @@ export function createApp(deps: ApiDeps) {
   app.route('/', modelsRoutes(api));
   app.route('/', filesRoutes(api));
   app.route('/', batchesRoutes(api));
+  app.route('/', previewRoutes(api));
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer' });
   app.doc31('/openapi.json', {

@@ -13,7 +13,13 @@ export class LinkSigner {
     return `${origin}/v1/jobs/${id}/image?expires=${expires}&signature=${this.sign(id, expires)}`;
   }
 
-  /** Whether a link's signature is ours and it has not expired. */
+  /** A job's partial image `index` (signed over the job and the index). */
+  previewUrl(origin: string, id: string, index: number): string {
+    const expires = Math.floor(this.now() / 1000) + this.ttlSeconds;
+    return `${origin}/v1/jobs/${id}/previews/${index}?expires=${expires}&signature=${this.sign(`${id}/${index}`, expires)}`;
+  }
+
+  /** Whether a link's signature is ours and it has not expired (`id`: a job, or "job/index" for a preview). */
   verify(id: string, expires: number, signature: string): boolean {
     if (!Number.isFinite(expires) || expires * 1000 < this.now()) return false;
     const want = Buffer.from(this.sign(id, expires));

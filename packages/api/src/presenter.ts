@@ -27,6 +27,8 @@ export function publicJob(s: JobState, origin: string, links: LinkSigner) {
     stages: s.stages.map((st) => ({
       name: st.name,
       status: st.status,
+      // The stage's own image once it has finished (signed, short-lived), when the job asked for previews.
+      preview_url: previewOf(s, st.name, origin, links),
       step: st.step ?? null,
       of: st.of ?? null,
       ms: st.ms ?? null,
@@ -59,7 +61,17 @@ export function publicJob(s: JobState, origin: string, links: LinkSigner) {
       : null,
     error: s.error ?? null,
     result: s.status === 'succeeded' ? { image_url: links.imageUrl(origin, s.id) } : null,
+    previews: (s.previews ?? []).map((p) => ({
+      index: p.index,
+      source: p.label,
+      url: links.previewUrl(origin, s.id, p.index),
+    })),
   };
+}
+
+function previewOf(s: JobState, stage: string, origin: string, links: LinkSigner): string | null {
+  const p = s.previews?.find((x) => x.label === stage);
+  return p ? links.previewUrl(origin, s.id, p.index) : null;
 }
 
 export type PublicJob = ReturnType<typeof publicJob>;
@@ -93,5 +105,8 @@ export const JobSchema = z
       .nullable(),
     error: z.object({ stage: z.string(), reason: z.string(), code: z.string().optional() }).nullable(),
     result: z.object({ image_url: z.string() }).nullable(),
+    previews: z.array(z.object({ index: z.number().int(), source: z.string(), url: z.string() })).openapi({
+      description: 'Partial images so far: a stage\'s output ("base") or an x₀ estimate ("relay1@5")',
+    }),
   })
   .openapi('Job');

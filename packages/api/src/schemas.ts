@@ -87,11 +87,21 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
       response_format: opt(oneOf('response_format', ['b64_json', 'url'])),
       // PNG is the format images are stored in; other formats are refused, not mislabelled.
       output_format: opt(oneOf('output_format', ['png'])),
+      stream: opt(z.boolean({ error: "'stream' must be true or false" })).openapi({
+        description: 'Server-sent events: partial images as the stages finish, then the image (n must be 1)',
+      }),
+      partial_images: opt(intIn('partial_images', 0, 3)).openapi({
+        description: 'Partial images to stream (0–3): stage boundaries first, then the last stage mid-way',
+      }),
       model: opt(
         z.unknown().refine((v) => v === m.id, {
           error: (i) => `'model' must be '${m.id}' (the model this deployment serves), got ${got(i.input)}`,
         }),
       ).openapi({ type: 'string', enum: [m.id] }),
+    })
+    .refine((b) => !b.stream || (b.n ?? 1) === 1, {
+      path: ['n'],
+      error: "'n' must be 1 with 'stream': true (one image's partials, then the image)",
     })
     // Seeds seed … seed + n − 1 must all be valid: checked before any job is made.
     .refine((b) => b.seed == null || b.seed + (b.n ?? 1) - 1 <= BOUNDS.seed.max, {
@@ -121,6 +131,10 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
     .object({
       ...generation,
       expand: opt(z.boolean({ error: "'expand' must be true or false" })),
+      previews: opt(z.boolean({ error: "'previews' must be true or false" })).openapi({
+        description:
+          "Keep each finished stage's image as a preview (default true): `previews` and `stages[].preview_url`",
+      }),
       webhook: opt(webhook),
     })
     .openapi('JobRequest');

@@ -104,7 +104,14 @@ export async function generateBatch(
   const stages = stagesOf(cascade.manifest, first.size);
   const hooks = (stage: string) => ({
     onStep: (step: number, of: number) => onProgress?.({ stage, step, of }),
-    ...(onPreview && previewHooks(cascade, jobs, jobs.map(() => stages), stage, onPreview)),
+    ...(onPreview &&
+      previewHooks(
+        cascade,
+        jobs,
+        jobs.map(() => stages),
+        stage,
+        onPreview,
+      )),
   });
   let latents: Tensor[] = await timed('base', first.stepsBase, () => cascade.base(jobs, hooks('base')));
   const n = relayStages(cascade.manifest, first.size);

@@ -4,5 +4,5 @@ export * from './errors.ts';
 export * from './generate.ts';
 export * from './image.ts';
 export * from './job.ts';
-export * from './stage.ts';
 export * from './previews.ts';
+export * from './stage.ts';

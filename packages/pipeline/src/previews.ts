@@ -27,8 +27,10 @@ export function previewPlan(stages: readonly string[], count: number, stepsOfLas
   const extra = count - slots.length;
   const last = sampling.at(-1)!;
   const steps = new Set<number>();
-  for (let j = 1; j <= extra; j++) steps.add(Math.max(1, Math.min(stepsOfLast - 1, Math.round((stepsOfLast * j) / (extra + 1)))));
-  for (const step of [...steps].sort((a, b) => a - b)) slots.push({ index: slots.length, label: `${last}@${step}` });
+  for (let j = 1; j <= extra; j++)
+    steps.add(Math.max(1, Math.min(stepsOfLast - 1, Math.round((stepsOfLast * j) / (extra + 1)))));
+  for (const step of [...steps].sort((a, b) => a - b))
+    slots.push({ index: slots.length, label: `${last}@${step}` });
   return slots;
 }
 
@@ -46,7 +48,9 @@ export function previewHooks(
   stage: string,
   save: SavePreview,
 ): Pick<StageHooks, 'onInputImages' | 'onDenoised'> {
-  const plans = jobs.map((j, i) => previewPlan(stagesOf[i]!, j.previews ?? 0, stepsOfLastSampling(j, stagesOf[i]!)));
+  const plans = jobs.map((j, i) =>
+    previewPlan(stagesOf[i]!, j.previews ?? 0, stepsOfLastSampling(j, stagesOf[i]!)),
+  );
   if (plans.every((p) => p.length === 0)) return {};
   const s = parseStage(stage);
   const previous = s.kind === 'relay' ? (stagesOf[0]![stagesOf[0]!.indexOf(stage) - 1] ?? null) : null;

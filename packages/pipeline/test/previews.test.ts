@@ -23,11 +23,21 @@ test('the preview plan: stage boundaries first, then x₀ of the last sampling s
 
 test('previews come as the stages run, at their own resolution; the final image is the same with or without them', async () => {
   const cascade = await defaultCascade(undefined, { log: () => {} });
-  const plain = planJob(cascade, 'a big red circle top left on white', { seed: 3, size: 128, stepsBase: 4, stepsRelay: 4 });
-  const seen: { index: number; label: string; width: number }[] = [];
-  const [a] = await generateBatch(cascade, [{ ...plain, previews: 3 }], undefined, async (_job, slot, image) => {
-    seen.push({ ...slot, width: image.width });
+  const plain = planJob(cascade, 'a big red circle top left on white', {
+    seed: 3,
+    size: 128,
+    stepsBase: 4,
+    stepsRelay: 4,
   });
+  const seen: { index: number; label: string; width: number }[] = [];
+  const [a] = await generateBatch(
+    cascade,
+    [{ ...plain, previews: 3 }],
+    undefined,
+    async (_job, slot, image) => {
+      seen.push({ ...slot, width: image.width });
+    },
+  );
   assert.deepEqual(seen, [
     { index: 0, label: 'base', width: 64 },
     { index: 1, label: 'relay1@1', width: 128 },

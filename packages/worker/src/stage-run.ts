@@ -146,7 +146,12 @@ export class StageRun {
       this.group.map((w) => w.request.stages),
       this.stage,
       (i, slot, image) =>
-        this.c.jobs.putPreview(this.group[i]!.msg.jobId, slot.index, slot.label, this.cascade.domain.codec.encode(image)),
+        this.c.jobs.putPreview(
+          this.group[i]!.msg.jobId,
+          slot.index,
+          slot.label,
+          this.cascade.domain.codec.encode(image),
+        ),
     );
     const z =
       s.kind === 'base'

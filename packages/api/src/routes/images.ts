@@ -7,6 +7,7 @@ import { waitForJobs } from '../job-access.ts';
 import { publicOrigin } from '../links.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
+import { streamImage } from './previews.ts';
 import { errorResponse } from './responses.ts';
 
 const imagesRoute = (api: Api) =>
@@ -65,6 +66,13 @@ export function imagesRoutes(api: Api) {
     const key = c.get('key');
     const n = b.n ?? 1;
     const base = b.seed ?? randomSeed();
+    if (b.stream) {
+      // One image (the schema holds n to 1): its partials as the stages write them, then the image.
+      const request = await planJob(api, b, key, { seed: base, previews: b.partial_images ?? 0 });
+      await claimQuota(api, [request]);
+      await createJobs(api, [request]);
+      return streamImage(api, c, request) as never;
+    }
     // Every image's job is planned (and so checked) before any is stored.
     const requests = [];
     for (let i = 0; i < n; i++) requests.push(await planJob(api, b, key, { seed: base + i }));

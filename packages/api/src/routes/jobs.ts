@@ -41,6 +41,7 @@ export function jobsRoutes(api: Api) {
         ...(b.expand != null && { expand: b.expand }),
         ...(b.webhook && { webhook: b.webhook }),
         ...(id && { id }),
+        ...(b.previews !== false && { previews: 'stages' as const }),
       });
     const idem = c.req.header('idempotency-key');
     if (!idem) {

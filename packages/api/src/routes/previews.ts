@@ -1,0 +1,148 @@
+/**
+ * Partial images: a job's previews by signed link (GET /v1/jobs/{id}/previews/{index}), and
+ * the images endpoint's `stream: true`, which sends them as OpenAI's image streaming events
+ * (`image_generation.partial_image`, then `image_generation.completed`) as the stages write them.
+ */
+import { isJobId, type JobRequest } from '@baton/jobs';
+import { decodePng, encodePng, type RgbImage } from '@baton/pipeline/image';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import type { Context } from 'hono';
+import { streamSSE } from 'hono/streaming';
+import { notFound } from '../api-error.ts';
+import type { Api, Env } from '../context.ts';
+import { errorResponse } from './responses.ts';
+
+/** Nearest-neighbour upscale to `side` (a preview shown at the requested size keeps its pixels honest). */
+export function upscale(img: RgbImage, side: number): RgbImage {
+  if (img.width === side) return img;
+  const out = new Uint8Array(side * side * 3);
+  for (let y = 0; y < side; y++) {
+    const sy = Math.floor((y * img.height) / side);
+    for (let x = 0; x < side; x++) {
+      const sx = Math.floor((x * img.width) / side);
+      out.set(
+        img.data.subarray((sy * img.width + sx) * 3, (sy * img.width + sx) * 3 + 3),
+        (y * side + x) * 3,
+      );
+    }
+  }
+  return { width: side, height: side, data: out };
+}
+
+const previewRoute = createRoute({
+  method: 'get',
+  path: '/v1/jobs/{id}/previews/{index}',
+  summary: "A job's partial image at its own resolution, by a signed link from the job object",
+  request: {
+    params: z.object({ id: z.string(), index: z.string() }),
+    query: z.object({ expires: z.string(), signature: z.string() }),
+  },
+  responses: {
+    200: { description: 'The partial image', content: { 'image/png': { schema: z.string() } } },
+    404: errorResponse('No such preview, or the link is invalid or expired'),
+  },
+});
+
+export function previewRoutes(api: Api) {
+  const app = new OpenAPIHono<Env>();
+  return app.openapi(
+    previewRoute,
+    async (c) => {
+      const { id, index } = c.req.param();
+      const i = Number(index);
+      if (!isJobId(id) || !Number.isInteger(i)) throw notFound(`preview ${index} of job ${id}`);
+      if (!api.links.verify(`${id}/${i}`, Number(c.req.query('expires')), c.req.query('signature') ?? ''))
+        throw notFound(`preview ${i} of job ${id} (the link is invalid or expired)`);
+      const p = (await api.jobs.previews(id)).find((x) => x.index === i);
+      const bytes = p && (await api.jobs.preview(id, p.index, p.label));
+      if (!bytes) throw notFound(`preview ${i} of job ${id}`);
+      return c.body(new Uint8Array(bytes), 200, {
+        'content-type': 'image/png',
+        'cache-control': 'private, max-age=3600',
+      });
+    },
+    (result) => {
+      if (!result.success) throw notFound('preview (the link is invalid or expired)');
+      return undefined;
+    },
+  );
+}
+
+const b64 = (img: RgbImage) => Buffer.from(encodePng(img)).toString('base64');
+
+/** Fields every streamed image event carries (OpenAI's; a PNG, opaque, at the requested size). */
+const common = (size: number, now: number) => ({
+  created_at: Math.floor(now / 1000),
+  size: `${size}x${size}`,
+  output_format: 'png' as const,
+  background: 'opaque' as const,
+  quality: 'auto' as const,
+});
+
+/**
+ * `stream: true`: the job's partial images as they are written, then the image. A job that
+ * fails or is cancelled ends the stream with an OpenAI-shaped `error` event.
+ */
+export function streamImage(api: Api, c: Context<Env>, request: JobRequest) {
+  return streamSSE(c, async (stream) => {
+    const { id, spec } = request;
+    let sent = 0;
+    let lastWrite = api.now();
+    const send = async (event: string, data: unknown) => {
+      await stream.writeSSE({ event, data: JSON.stringify(data) });
+      lastWrite = api.now();
+    };
+    const sendPreviews = async () => {
+      for (const p of (await api.jobs.previews(id)).filter((x) => x.index >= sent)) {
+        const bytes = await api.jobs.preview(id, p.index, p.label);
+        if (!bytes) break;
+        const image = upscale(decodePng(bytes), spec.size);
+        await send('image_generation.partial_image', {
+          type: 'image_generation.partial_image',
+          b64_json: b64(image),
+          partial_image_index: p.index,
+          ...common(spec.size, api.now()),
+        });
+        sent = p.index + 1;
+      }
+    };
+    while (!stream.aborted) {
+      const ended = await api.jobs.isTerminal(request);
+      await sendPreviews();
+      if (ended) break;
+      if (api.now() - lastWrite >= api.config.sseKeepAliveMs) {
+        await stream.write(': keep-alive\n\n');
+        lastWrite = api.now();
+      }
+      await stream.sleep(api.config.pollMs);
+    }
+    if (stream.aborted) return;
+    const state = await api.jobs.state(id);
+    const image = state?.status === 'succeeded' ? await api.jobs.output(id, 'decode') : null;
+    if (!state || !image) {
+      const reason =
+        state?.status === 'canceled' ? 'was canceled' : `failed: ${state?.error?.reason ?? 'unknown'}`;
+      const code = state?.status === 'canceled' ? 'job_canceled' : 'job_failed';
+      await send('error', {
+        type: 'error',
+        error: { message: `job ${id} ${reason}`, type: 'server_error', param: null, code },
+      });
+      return;
+    }
+    await send('image_generation.completed', {
+      type: 'image_generation.completed',
+      b64_json: Buffer.from(image).toString('base64'),
+      ...common(spec.size, api.now()),
+      // OpenAI counts tokens; a diffusion cascade has none to count (Baton bills compute: /v1/usage).
+      usage: {
+        total_tokens: 0,
+        input_tokens: 0,
+        output_tokens: 0,
+        input_tokens_details: { text_tokens: 0, image_tokens: 0 },
+      },
+      revised_prompt: spec.caption,
+      warnings: spec.warnings ?? [],
+      job_id: id,
+    });
+  });
+}
