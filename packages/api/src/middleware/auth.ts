@@ -3,7 +3,8 @@ import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 
-const SIGNED_IMAGE = /^\/v1\/jobs\/[^/]+\/image$/;
+// Image and preview links carry their own signature.
+const SIGNED_IMAGE = /^\/v1\/jobs\/[^/]+\/(image|previews\/\d+)$/;
 
 export const auth = (api: Api) =>
   createMiddleware<Env>(async (c, next) => {

@@ -1,0 +1,140 @@
+/**
+ * Progressive previews against the local stack: the official openai client's image stream
+ * (partials from stage boundaries, then x₀ mid-way, then the image), preview links on job
+ * objects, and an error event when the job is cancelled mid-stream.
+ */
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { decodePng } from '@baton/shapes';
+import type { Stack } from '@baton/stack';
+import OpenAI from 'openai';
+import { auth, getJob, post, stack, TEST_KEY, until } from './helpers.ts';
+
+let s: Stack;
+let client: OpenAI;
+before(async () => {
+  s = await stack();
+  client = new OpenAI({ baseURL: `${s.apiUrl}/v1`, apiKey: TEST_KEY, maxRetries: 0 });
+});
+after(async () => {
+  await s?.close();
+});
+
+type Ev = { type: string; b64_json?: string; partial_image_index?: number; size?: string; job_id?: string };
+const width = (b64: string) => decodePng(Buffer.from(b64, 'base64')).width;
+
+test('stream: true, partial_images: 3 at 256 px — base and relay1 boundaries, relay2 mid-way, then the image, through the official client', {
+  timeout: 120_000,
+}, async () => {
+  const stream = await client.images.generate({
+    prompt: 'a big red circle top left on white',
+    size: '256x256' as never,
+    stream: true,
+    partial_images: 3,
+  });
+  const events: Ev[] = [];
+  for await (const e of stream) events.push(e as Ev);
+  assert.deepEqual(
+    events.map((e) => [e.type, e.partial_image_index ?? null]),
+    [
+      ['image_generation.partial_image', 0],
+      ['image_generation.partial_image', 1],
+      ['image_generation.partial_image', 2],
+      ['image_generation.completed', null],
+    ],
+  );
+  for (const e of events) {
+    assert.equal(e.size, '256x256');
+    assert.equal(width(e.b64_json!), 256, 'each shown at the requested size');
+  }
+  const job = await getJob(s.apiUrl, events.at(-1)!.job_id!);
+  assert.deepEqual(
+    job.previews.map((p: { source: string }) => p.source.replace(/@\d+$/, '@k')),
+    ['base', 'relay1', 'relay2@k'],
+  );
+  // The previews are each stage's own image: 64, then 128, then 256 px.
+  const sizes = [];
+  for (const p of job.previews)
+    sizes.push(decodePng(new Uint8Array(await (await fetch(p.url)).arrayBuffer())).width);
+  assert.deepEqual(sizes, [64, 128, 256]);
+});
+
+test('partial_images: 0 streams only the image and stores no preview; n > 1 with stream is refused', {
+  timeout: 60_000,
+}, async () => {
+  const stream = await client.images.generate({
+    prompt: 'blue box',
+    size: '128x128' as never,
+    stream: true,
+    partial_images: 0,
+  });
+  const events: Ev[] = [];
+  for await (const e of stream) events.push(e as Ev);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['image_generation.completed'],
+  );
+  const job = await getJob(s.apiUrl, events[0]!.job_id!);
+  assert.deepEqual(job.previews, []);
+  assert.ok(job.stages.every((st: { preview_url: string | null }) => st.preview_url === null));
+  const two = await post(`${s.apiUrl}/v1/images/generations`, { prompt: 'x', stream: true, n: 2 });
+  assert.equal(two.status, 400);
+  assert.equal(two.body.error.param, 'n');
+});
+
+test('job objects carry a signed preview link per finished stage', { timeout: 60_000 }, async () => {
+  const r = await post(`${s.apiUrl}/v1/jobs`, {
+    prompt: 'green triangle at the bottom on black',
+    size: '256x256',
+  });
+  const done = await until(async () => {
+    const j = await getJob(s.apiUrl, r.body.id);
+    return j.status === 'succeeded' && j;
+  });
+  const urls = done.stages.map((st: { name: string; preview_url: string | null }) => [
+    st.name,
+    st.preview_url !== null,
+  ]);
+  assert.deepEqual(urls, [
+    ['base', true],
+    ['relay1', true],
+    ['relay2', false],
+    ['decode', false],
+  ]);
+  const base = await fetch(done.stages[0].preview_url);
+  assert.equal(decodePng(new Uint8Array(await base.arrayBuffer())).width, 64);
+  const forged = done.stages[0].preview_url.replace(/signature=[^&]+/, 'signature=AAAA');
+  assert.equal((await fetch(forged)).status, 404);
+  const off = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'red dot', size: '128x128', previews: false });
+  const plain = await until(async () => {
+    const j = await getJob(s.apiUrl, off.body.id);
+    return j.status === 'succeeded' && j;
+  });
+  assert.deepEqual(plain.previews, []);
+});
+
+test('a job cancelled mid-stream ends the stream with an OpenAI-shaped error event', {
+  timeout: 60_000,
+}, async () => {
+  const stream = await client.images.generate({
+    prompt: 'a small purple dot top right on yellow',
+    size: '256x256' as never,
+    stream: true,
+    partial_images: 2,
+    steps_relay: 40,
+  } as never);
+  const seen: Ev[] = [];
+  const consumed = (async () => {
+    for await (const e of stream as unknown as AsyncIterable<Ev>) {
+      seen.push(e);
+      if (seen.length === 1) {
+        const jobs = (await (await fetch(`${s.apiUrl}/v1/jobs?limit=1`, { headers: auth })).json()) as {
+          data: { id: string }[];
+        };
+        await post(`${s.apiUrl}/v1/jobs/${jobs.data[0]!.id}/cancel`, {});
+      }
+    }
+  })();
+  await assert.rejects(consumed, (e: Error) => e instanceof OpenAI.APIError && /canceled/.test(e.message));
+  assert.equal(seen[0]!.type, 'image_generation.partial_image');
+});
