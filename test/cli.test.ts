@@ -204,6 +204,20 @@ test('--api sends the job to a running stack', async () => {
     const local = join(dir, 'local.png');
     assert.equal(run(['generate', 'purple dot', '--seed', '5', '--out', local, '--size', '64']).status, 0);
     assert.deepEqual(readFileSync(out), readFileSync(local));
+    // --previews: each stage's image, the same bytes here and through the API.
+    const localDir = join(dir, 'previews-local');
+    const remoteDir = join(dir, 'previews-remote');
+    const gen = ['generate', 'purple dot', '--seed', '5', '--size', '256', '--out', join(dir, 'p.png')];
+    assert.equal(run([...gen, '--previews', localDir]).status, 0);
+    await promisify(execFile)(process.execPath, [BIN, ...gen, '--previews', remoteDir, '--api', s.apiUrl], {
+      env: { ...process.env, BATON_API_KEY: TEST_KEY },
+    });
+    assert.deepEqual(readdirSync(localDir).sort(), ['0-base.png', '1-relay1.png']);
+    assert.deepEqual(readdirSync(remoteDir).sort(), ['0-base.png', '1-relay1.png']);
+    assert.equal(decodePng(readFileSync(join(localDir, '0-base.png'))).width, 64);
+    assert.equal(decodePng(readFileSync(join(localDir, '1-relay1.png'))).width, 128);
+    for (const f of ['0-base.png', '1-relay1.png'])
+      assert.deepEqual(readFileSync(join(localDir, f)), readFileSync(join(remoteDir, f)), f);
     // The API's warnings come back too; a strict request is refused there, exit 2.
     const cat = join(dir, 'remote-cat.png');
     const args = ['generate', 'a cat on a sofa', '--out', cat, '--api', s.apiUrl, '--size', '64'];

@@ -86,6 +86,24 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
   );
   for (const stage of ['base', 'relay1', 'decode'])
     assert.ok(seen.has(stage), `progress shown for ${stage}: ${[...seen]}`);
+  // Each stage's image, growing: the base's 64 px preview, then the final 128 px image.
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll<HTMLImageElement>('#previews img')].every((i) => i.naturalWidth > 0) &&
+      document.querySelectorAll('#previews img').length === 2,
+    undefined,
+    { timeout: 10_000, polling: 100 },
+  );
+  const strip = await page.$$eval('#previews figure', (fs) =>
+    fs.map((f) => [
+      (f as HTMLElement).dataset.stage,
+      (f.querySelector('img') as HTMLImageElement).naturalWidth,
+    ]),
+  );
+  assert.deepEqual(strip, [
+    ['base', 64],
+    ['final', 128],
+  ]);
   await page.waitForSelector('#gallery figure img', { timeout: 10_000 });
   assert.match((await page.textContent('#gallery')) ?? '', /red circle/);
   await page.screenshot({ path: `${process.env.BATON_SCREENSHOT_DIR ?? '/tmp'}/baton-playground.png` });

@@ -18,6 +18,9 @@ const STYLE = `
   progress { width: 100%; }
   #caption { color: #555; font-size: 13px; margin-top: 8px; }
   #error { color: #b00020; }
+  #previews { display: flex; align-items: flex-end; gap: 10px; margin-top: 8px; flex-wrap: wrap; }
+  #previews figure { margin: 0; font-size: 11px; color: #555; text-align: center; }
+  #previews img { display: block; image-rendering: pixelated; border-radius: 4px; background: #eee; }
   #warnings { color: #8a5a00; font-size: 13px; margin: 6px 0 0; padding-left: 18px; }
   #vocab { font-size: 12px; color: #555; }
   #vocab pre { white-space: pre-wrap; margin: 6px 0 0; font-size: 11px; }
@@ -48,7 +51,23 @@ async function gallery() {
   }));
 }
 
+// Each stage's image as it arrives, at its own size: 64 px after the base, then 128, 256 …
+function renderPreviews(job) {
+  const strip = $('previews');
+  const shown = job.stages.map((s) => [s.name, s.preview_url]).filter(([, url]) => url);
+  if (job.status === 'succeeded') shown.push(['final', job.result.image_url]);
+  for (const [name, url] of shown) {
+    if (strip.querySelector('[data-stage="' + name + '"]')) continue; // links are re-signed each event: load once
+    const f = document.createElement('figure'); f.dataset.stage = name;
+    const img = document.createElement('img'); img.src = url; img.alt = name;
+    img.addEventListener('load', () => { img.width = img.naturalWidth; });
+    const cap = document.createElement('figcaption'); cap.textContent = name;
+    f.append(img, cap); strip.append(f);
+  }
+}
+
 function render(job) {
+  renderPreviews(job);
   $('status').textContent = job.status + (job.progress ? ' · ' + job.progress.stage + ' ' + job.progress.step + '/' + (job.progress.of ?? '?') : '');
   $('caption').textContent = job.revised_prompt;
   // What the caption could not say of the prompt, beside it.
@@ -111,7 +130,7 @@ $('form').addEventListener('submit', async (e) => {
   // A new job: nothing of the previous one stays on screen (no stale stages, no broken image).
   $('go').disabled = true; $('error').textContent = ''; $('run').hidden = false;
   $('result').removeAttribute('src'); $('result').hidden = true;
-  $('status').textContent = ''; $('caption').textContent = ''; $('warnings').replaceChildren(); $('stages').replaceChildren();
+  $('status').textContent = ''; $('caption').textContent = ''; $('warnings').replaceChildren(); $('stages').replaceChildren(); $('previews').replaceChildren();
   try {
     const body = { prompt: $('prompt').value, size: Number($('size').value), variant: $('variant').value };
     if ($('seed').value !== '') body.seed = Number($('seed').value);
@@ -171,7 +190,7 @@ export function playgroundHtml(m: Manifest, sizes: number[], localKey?: string, 
   </form>
   <section id="run" hidden>
     <div><img id="result" alt=""><div id="caption"></div><ul id="warnings"></ul></div>
-    <div><div id="status"></div><div id="stages"></div><div id="error"></div></div>
+    <div><div id="status"></div><div id="stages"></div><div id="previews"></div><div id="error"></div></div>
   </section>
   <h2 style="font-size:16px">Recent</h2>
   <div id="gallery"></div>

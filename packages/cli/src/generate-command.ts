@@ -12,14 +12,16 @@ import {
   modelDir,
   planJob,
   relayStages,
+  type SavePreview,
   stagesOf,
 } from '@baton/pipeline';
+import { encodePng } from '@baton/pipeline/image';
 import { BOUNDS } from '@baton/pipeline/spec';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import { shapesDomain } from '@baton/shapes';
 import { parseFlags } from './flags.ts';
 import { Progress } from './progress.ts';
-import { generateRemote, type RemoteJob, resolveApi } from './remote.ts';
+import { generateRemote, RemoteError, type RemoteJob, type RemoteResult, resolveApi } from './remote.ts';
 import { intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
 export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
@@ -34,6 +36,8 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
   --cfg W               guidance scale for the base stage (default from the manifest)
   --cfg-relay W         guidance scale for the relay stages
   --no-expand           use the prompt verbatim as the caption
+  --previews DIR        also write each stage's image as it is made: DIR/[LINE-]INDEX-STAGE.png
+                        (64 px after the base, 128 after the first relay, …)
   --strict              refuse (exit 2) a prompt the expansion would ignore part of or could not honour;
                         without it such parts are said as "warning: …" lines on stderr
   --json                one JSON line per image: caption, warnings, seed, file, timings per stage
@@ -42,7 +46,11 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
                         npm start runs here. The key: BATON_API_KEY, else .baton/local-key for a local URL
   -v, --verbose         say more: the caption and seed beside each file, the runtime's execution provider`;
 
-type LocalOptions = ReturnType<typeof samplerOptions> & { expand: boolean; strict: boolean };
+type LocalOptions = ReturnType<typeof samplerOptions> & {
+  expand: boolean;
+  strict: boolean;
+  previews?: string;
+};
 
 export async function generateCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
@@ -55,6 +63,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       ...SAMPLER_FLAGS,
       'no-expand': { type: 'boolean' },
       strict: { type: 'boolean' },
+      previews: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       batch: { type: 'string' },
@@ -75,6 +84,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
     expand: !values['no-expand'],
     strict: !!values.strict,
+    ...(values.previews !== undefined && { previews: values.previews }),
   };
   if (values.out !== undefined && !/\.png$/i.test(values.out))
     throw new UsageError(
@@ -103,14 +113,27 @@ async function generateLocal(
   // The runtime's one line about its execution provider is for --verbose.
   const cascade = await defaultCascade(shapesDomain, values.verbose ? {} : { log: () => {} });
   if (options.strict) refuseUnclear(cascade, prompts, seed, options.expand);
-  const jobs: JobSpec[] = prompts.map((p, i) => planJob(cascade, p, { ...options, seed: seed + i }));
+  const jobs: JobSpec[] = prompts.map((p, i) => {
+    const spec = planJob(cascade, p, { ...options, seed: seed + i });
+    // --previews: every stage boundary's image (the relay decodes it for its hand-off anyway).
+    return options.previews !== undefined
+      ? { ...spec, previews: relayStages(cascade.manifest, spec.size) }
+      : spec;
+  });
+  if (options.previews !== undefined) mkdirSync(options.previews, { recursive: true });
   for (const [i, j] of jobs.entries()) warn(j.warnings ?? [], prompts.length > 1 ? i + 1 : undefined);
   const stages = stagesOf(cascade.manifest, jobs[0]!.size);
   const progress = new Progress();
   for (let start = 0; start < jobs.length; start += batch) {
     const chunk = jobs.slice(start, start + batch);
     const label = (stage: string) => (jobs.length > 1 ? `${start + 1}/${jobs.length} ${stage}` : stage);
-    const results = await generateBatch(cascade, chunk, (e) => progress.update(label(e.stage), e.step, e.of));
+    const save = previewWriter(options.previews, jobs.length > 1 ? start : undefined);
+    const results = await generateBatch(
+      cascade,
+      chunk,
+      (e) => progress.update(label(e.stage), e.step, e.of),
+      save,
+    );
     progress.done();
     for (const [i, r] of results.entries()) {
       const file = files[start + i]!;
@@ -146,7 +169,7 @@ async function generateViaApi(
   files: string[],
   seed: number,
   options: Omit<RemoteJob, 'prompt' | 'seed'>,
-  flags: { json?: boolean; verbose?: boolean },
+  flags: { json?: boolean; verbose?: boolean; previews?: string },
 ): Promise<number> {
   const progress = new Progress();
   for (const [i, prompt] of prompts.entries()) {
@@ -155,6 +178,8 @@ async function generateViaApi(
     );
     progress.done();
     warn(r.warnings, prompts.length > 1 ? i + 1 : undefined);
+    if (flags.previews !== undefined)
+      await downloadPreviews(r.previews, flags.previews, prompts.length > 1 ? i : undefined);
     const file = files[i]!;
     mkdirSync(dirname(file) || '.', { recursive: true });
     writeFileSync(file, r.png);
@@ -178,6 +203,26 @@ async function generateViaApi(
     } else console.log(file);
   }
   return 0;
+}
+
+/** The API's preview links, saved to the --previews directory as the local path names them. */
+async function downloadPreviews(previews: RemoteResult['previews'], dir: string, line: number | undefined) {
+  mkdirSync(dir, { recursive: true });
+  for (const p of previews) {
+    const r = await fetch(p.url);
+    if (!r.ok) throw new RemoteError(`downloading preview ${p.index}: HTTP ${r.status}`);
+    const prefix = line !== undefined ? `${String(line).padStart(4, '0')}-` : '';
+    writeFileSync(join(dir, `${prefix}${p.index}-${p.source}.png`), new Uint8Array(await r.arrayBuffer()));
+  }
+}
+
+/** Writes partial images to the --previews directory: DIR/[LINE-]INDEX-STAGE.png. */
+function previewWriter(dir: string | undefined, lineOffset: number | undefined): SavePreview | undefined {
+  if (dir === undefined) return undefined;
+  return async (job, slot, image) => {
+    const line = lineOffset !== undefined ? `${String(lineOffset + job).padStart(4, '0')}-` : '';
+    writeFileSync(join(dir, `${line}${slot.index}-${slot.label}.png`), encodePng(image));
+  };
 }
 
 /** What the expansion ignored or could not honour: one `warning:` line each, on stderr. */

@@ -52,6 +52,8 @@ export interface RemoteResult {
   variant: string;
   timings: Record<string, number>;
   stages: string[];
+  /** The job's partial images (signed links), each stage's image before the last. */
+  previews: { index: number; source: string; url: string }[];
 }
 
 export class RemoteError extends Error {
@@ -106,6 +108,7 @@ export async function generateRemote(
         variant: j.variant,
         timings: j.timings_ms,
         stages: j.stages.map((s: { name: string }) => s.name),
+        previews: j.previews ?? [],
       };
     }
     if (j.status === 'failed' || j.status === 'canceled') {
