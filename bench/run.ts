@@ -158,7 +158,7 @@ async function stack() {
     // Eight clients at a time, each waiting on the server (OpenAI images endpoint, which polls one
     // LIST per job): polling every job's full state from here would load the machine it measures.
     const n8 = quick ? 8 : 16;
-    const generate = async (seed: number) => {
+    const generate = async (seed: number, tries = 4): Promise<string> => {
       const r = await fetch(`${api}/v1/images/generations`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', ...headers },
@@ -169,6 +169,11 @@ async function stack() {
           response_format: 'url',
         }),
       });
+      // 503 asks for a retry (the local S3 server drops a connection now and then under load).
+      if (r.status === 503 && tries > 1) {
+        await new Promise((res) => setTimeout(res, 1000 * Number(r.headers.get('retry-after') ?? 1)));
+        return generate(seed, tries - 1);
+      }
       if (r.status !== 200) throw new Error(`images/generations answered ${r.status}`);
       const url = new URL(((await r.json()) as { data: { url: string }[] }).data[0]!.url);
       return url.pathname.split('/')[3]!;
