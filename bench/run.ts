@@ -7,6 +7,8 @@
  *   2. first-image latency of a cold `baton generate` process;
  *   3. the local stack: images/s at 1 and 8 concurrent jobs (batching), and the share
  *      of end-to-end time spent outside ONNX run();
+ *   5. closer to the hardware: this CPU's ONNX MatMul rate, and each stage's GFLOP/s (FLOPs
+ *      counted from the graphs) as a share of it;
  *   4. batch throughput: a 200-line batch of 64 px images against 200 separate jobs submitted
  *      at once, images/s from the server's own timestamps.
  *
@@ -16,16 +18,20 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
+import { defaultCascade, generateBatch, planJob, relayStages } from '@baton/pipeline';
 import { shapesDomain } from '@baton/shapes';
 import { startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
+import { countFlops } from './flops.ts';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 2 : 5;
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const POLL_MS = 50;
 const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
+
+/** Median ms per stage, by "variant:size" (section 1), for section 5. */
+const medians: Record<string, Record<string, number>> = {};
 
 async function stageTimes() {
   const cascade = await defaultCascade(shapesDomain);
@@ -36,7 +42,7 @@ async function stageTimes() {
   );
   const totals: Record<string, number> = {};
   for (const variant of ['standard', 'distilled'] as const) {
-    for (const size of [64, 128, 256]) {
+    for (const size of [64, 128, 256, 512]) {
       const runs: Record<string, number[]> = {};
       for (let r = 0; r < REPS; r++) {
         const [g] = await generateBatch(cascade, [
@@ -50,6 +56,7 @@ async function stageTimes() {
       const m = Object.fromEntries(Object.entries(runs).map(([k, v]) => [k, median(v)]));
       const total = Object.values(m).reduce((a, b) => a + b, 0);
       totals[`${variant}:${size}`] = total;
+      medians[`${variant}:${size}`] = m;
       totals[`${variant}:base`] = m.base!;
       const cell = (k: string) => (m[k] !== undefined ? fmt(m[k]!) : '         —  ');
       console.log(
@@ -265,7 +272,51 @@ async function batchThroughput(api: string, headers: Record<string, string>, n: 
   );
 }
 
+/** 5. Each stage's achieved GFLOP/s (FLOPs counted from the graphs) as a share of this CPU's MatMul rate. */
+async function closerToHardware() {
+  const cascade = await defaultCascade(shapesDomain);
+  const m = cascade.manifest;
+  const threads = Number(process.env.BATON_ORT_THREADS ?? 0) || 2;
+  const { gflop, peak, matmulN } = await countFlops(mkdtempSync(join(tmpdir(), 'baton-flops-')), threads);
+  console.log(
+    `\n5. Closer to the hardware: ONNX MatMul ${matmulN}×${matmulN} on ${threads} threads: ${peak.toFixed(1)} GFLOP/s (the ceiling)`,
+  );
+  console.log(
+    `   ${'stage'.padEnd(24)} ${'GFLOP'.padStart(8)} ${'ms'.padStart(9)} ${'GFLOP/s'.padStart(9)} ${'of peak'.padStart(8)}`,
+  );
+  for (const variant of ['standard', 'distilled'] as const) {
+    const v = m.variants[variant]!;
+    // Classifier-free guidance runs the pair as one batch of 2 (the distilled students fold it in).
+    const pair = variant === 'standard' ? 2 : 1;
+    for (const size of [128, 512]) {
+      const t = medians[`${variant}:${size}`]!;
+      const base =
+        2 * gflop['text_encoder-64']! +
+        v.base.steps * pair * gflop[`${v.base.component}-${m.base.resolution}`]!;
+      const rows: [string, number, number][] = [[`base ${variant}`, base, t.base!]];
+      const relays = relayStages(m, size);
+      const relay = v.relay!;
+      for (let k = 1; k <= relays; k++) {
+        const side = m.base.resolution * 2 ** k;
+        const f =
+          gflop[`vae_decoder-${side / 2}`]! +
+          gflop[`vae_encoder-${side}`]! +
+          relay.steps * pair * gflop[`${relay.component}-${side}`]!;
+        rows.push([`relay${k} ${variant} → ${side}`, f, t[`relay${k}`]!]);
+      }
+      rows.push([`decode ${variant} ${size}`, gflop[`vae_decoder-${size}`]!, t.decode!]);
+      for (const [name, f, ms] of rows) {
+        const rate = f / (ms / 1000);
+        console.log(
+          `   ${name.padEnd(24)} ${f.toFixed(2).padStart(8)} ${ms.toFixed(1).padStart(9)} ${rate.toFixed(1).padStart(9)} ${`${((100 * rate) / peak).toFixed(0)} %`.padStart(8)}`,
+        );
+      }
+    }
+  }
+}
+
 await stageTimes();
+await closerToHardware();
 coldStart();
 await stack();
 process.exit(0);

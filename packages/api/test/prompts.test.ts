@@ -93,7 +93,7 @@ test('GET /v1/models lists the model as OpenAI does, with its vocabulary; /v1/mo
   assert.deepEqual(m.vocabulary.shapes, ['circle', 'square', 'triangle']);
   assert.equal(m.vocabulary.max_objects, 2);
   assert.equal(m.vocabulary.positions.length, 9);
-  assert.deepEqual(m.sizes, ['64x64', '128x128', '256x256']);
+  assert.deepEqual(m.sizes, ['64x64', '128x128', '256x256', '512x512']);
   const one = await app.request('/v1/models/shapes-v1');
   assert.deepEqual(await one.json(), m);
   const missing = await app.request('/v1/models/dall-e-3');

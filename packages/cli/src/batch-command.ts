@@ -10,7 +10,7 @@ import { Progress } from './progress.ts';
 import { request, resolveApi } from './remote.ts';
 import { intFlag, UsageError } from './usage-error.ts';
 
-export const BATCH_USAGE = `Usage: baton batch create FILE [--wait] [--size 64|128|256] [--variant V] [--seed N] [--api URL|local]
+export const BATCH_USAGE = `Usage: baton batch create FILE [--wait] [--size 64|128|256|512] [--variant V] [--seed N] [--api URL|local]
        baton batch get BATCH_ID [--api URL|local]
        baton batch results BATCH_ID --out-dir DIR [--api URL|local]
 

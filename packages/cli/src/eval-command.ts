@@ -45,7 +45,7 @@ export const EVAL_USAGE = `Usage: baton eval [options]
                         short: the same scenes said as people type them (synonyms, lists, relations, omissions),
                         expanded, and judged only on what each prompt states
   --prompt-file FILE    judge these prompts instead (expanded with seed + i)
-  --size 64|128|256     output size (default 128)
+  --size 64…512         output size (default 128)
   --variant V           standard | distilled (default standard)
   --mode M              cascade (default) | single-stage (the 128 px one-pass model) | vae (reconstructions of real scenes)
   --steps-base N, --steps-relay N, --cfg W, --cfg-relay W   sampler settings (defaults from the manifest)

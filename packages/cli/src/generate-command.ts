@@ -29,7 +29,7 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
 
   --seed N              seed (0…${BOUNDS.seed.max}); random when omitted. Line i of a prompt file uses seed + i
   --out FILE.png        output file (default: baton-<seed>.png; PNG is the format Baton writes)
-  --size 64|128|256     base only, one relay, two relays (default 128)
+  --size 64|128|256|512 base only, then one relay per doubling (default 128; 512: three relays)
   --variant V           standard | distilled (default standard)
   --steps-base N        base sampling steps (default from the model manifest)
   --steps-relay N       relay steps per relay stage (default from the model manifest)
