@@ -8,13 +8,16 @@
  * whose job was never created (its request died between the claim and the job) is freed after
  * `staleMs`.
  */
-import type { BlobStore } from '@baton/aws';
+import { type BlobStore, TransientError } from '@baton/aws';
 import pRetry from 'p-retry';
 import { keys } from './records.ts';
 
-/** A compare-and-swap that lost its race (or read a half-written document): read again. */
-class QuotaConflict extends Error {
-  override readonly name = 'QuotaConflict';
+/**
+ * A compare-and-swap that lost its race (or read a half-written document): read again. Still
+ * losing after every attempt (hundreds of requests of one key at once) is transient too: the
+ * API answers 503 with Retry-After, having stored nothing.
+ */
+class QuotaConflict extends TransientError {
   constructor(owner: string) {
     super(`the quota of ${owner} changed under this update`);
   }

@@ -78,3 +78,16 @@ test('a finished job frees its place for the next claim; an abandoned claim is f
   assert.equal(await ledger.claim('k', ['c'], 2), true);
   assert.deepEqual((await ledger.holders('k')).sort(), ['b', 'c']);
 });
+
+test('a claim that keeps losing its compare-and-swap gives up as a transient error (the API answers 503), taking no place', async () => {
+  const { TransientError, isTransient } = await import('@baton/aws');
+  const store = new MemoryBlobStore();
+  await store.put('owners/k/quota.json', '{}', 'application/json');
+  // Another writer wins every race.
+  store.putIfMatch = async () => false;
+  store.putIfAbsent = async () => false;
+  const ledger = new QuotaLedger(store, async () => true);
+  const err = await new QuotaLedger(store, async () => true).claim('k', ['job_a'], 16).catch((e) => e);
+  assert.ok(err instanceof TransientError && isTransient(err), String(err));
+  assert.deepEqual(await ledger.holders('k'), []);
+});
