@@ -35,6 +35,23 @@ test('the local S3 honours If-None-Match: of 10 racing conditional writers exact
   assert.equal(won.filter(Boolean).length, 1);
 });
 
+test('the local S3 survives writes and deletes racing under one prefix (it keeps its folders)', async () => {
+  const store = new S3BlobStore(s.config);
+  // A marker written and deleted while its neighbours are: the pattern of 200 jobs at once.
+  await Promise.all(
+    Array.from({ length: 100 }, async (_, i) => {
+      for (let round = 0; round < 6; round++) {
+        await store.put(`race-prefix/deep/m${i}`, 'x', 'text/plain');
+        await store.delete(`race-prefix/deep/m${i}`);
+      }
+      await store.put(`race-prefix/deep/n${i}`, 'y', 'text/plain');
+    }),
+  );
+  const left = await store.list('race-prefix/');
+  assert.equal(left.length, 100);
+  assert.ok(left.every((k) => k.includes('/n')));
+});
+
 test('20 racing requests for 4 images each never pass a quota of 16 unfinished jobs', async () => {
   const answers = await Promise.all(
     Array.from({ length: 20 }, (_, i) =>

@@ -5,6 +5,7 @@
  * two racing writers exactly one wins, as in S3. Races (idempotency keys, quota claims) then
  * behave locally as in AWS.
  */
+import { unlink } from 'node:fs/promises';
 import type S3rver from 's3rver';
 
 type Ctx = {
@@ -61,3 +62,27 @@ export function honourConditionalWrites(s3: S3rver): void {
   // Before s3rver's own routes (Koa runs middleware in order).
   (s3 as unknown as { middleware: unknown[] }).middleware.unshift(conditional);
 }
+
+/**
+ * s3rver removes a key's directories when a delete leaves them empty; a PUT under the same
+ * prefix at that moment (hundreds of jobs at once: `active/` markers come and go) opens its
+ * file in a directory just removed, and the unhandled stream error ends the whole process.
+ * S3 has no directories: here a delete removes the object's files and leaves the folders.
+ */
+export function keepDirectories(s3: S3rver): void {
+  const store = (s3 as unknown as { store: FileStore }).store;
+  store.deleteObject = async (bucket: string, key: string) => {
+    await Promise.all(
+      (['object', 'object.md5', 'metadata.json'] as const).map((kind) =>
+        unlink(store.getResourcePath(bucket, key, kind)).catch((err: NodeJS.ErrnoException) => {
+          if (err.code !== 'ENOENT') throw err;
+        }),
+      ),
+    );
+  };
+}
+
+type FileStore = {
+  getResourcePath(bucket: string, key: string, kind: string): string;
+  deleteObject(bucket: string, key: string): Promise<void>;
+};

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { type AwsConfig, STAGE_QUEUES, type StageQueue } from '@baton/aws';
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
-import { honourConditionalWrites } from './conditional-writes.ts';
+import { honourConditionalWrites, keepDirectories } from './conditional-writes.ts';
 
 export interface LocalAwsOptions {
   dataDir: string;
@@ -54,6 +54,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     vhostBuckets: false,
   });
   honourConditionalWrites(s3);
+  keepDirectories(s3);
   const s3Address = (await s3.run()) as AddressInfo;
   // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
   // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.
