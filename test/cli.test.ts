@@ -108,7 +108,7 @@ test('bad flags and prompts: a clear message and exit code 2', () => {
     [['generate', 'x', '--seed', '-1'], /--seed must be an integer in 0…4294967295 but is "-1"/],
     [
       ['generate', 'x', '--size', '100x100'],
-      /--size must be one of 64, 128, 256 \(or 64x64, 128x128, 256x256\)/,
+      /--size must be one of 64, 128, 256, 512 \(or 64x64, 128x128, 256x256, 512x512\)/,
     ],
     [['generate', 'x', '--out', 'y.jpg'], /--out must name a \.png file/],
     [['generate', 'x', '--seed'], /--seed needs a value/],

@@ -54,7 +54,7 @@ test('the official openai client: files.create → batches.create → retrieve �
 }, async () => {
   const jsonl = [
     line('red', { prompt: 'a red circle top left on white', size: '64x64', seed: 1 }),
-    line('bad', { prompt: 'a blue square', size: '512x512' }),
+    line('bad', { prompt: 'a blue square', size: '100x100' }),
     line('blue', {
       prompt: 'a blue square at the bottom on black',
       size: '64x64',

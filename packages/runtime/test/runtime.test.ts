@@ -21,7 +21,7 @@ const copy = () => {
 test('the committed manifest validates, and its constants drive the sizes', () => {
   const m = parseManifest(manifest());
   assert.equal(m.schema_version, 1);
-  assert.deepEqual(supportedSizes(m), [64, 128, 256]);
+  assert.deepEqual(supportedSizes(m), [64, 128, 256, 512]);
   for (const name of ['text_encoder', 'unet', 'vae_encoder', 'vae_decoder']) assert.ok(m.components[name]);
 });
 
