@@ -11,9 +11,11 @@ export const TEST_KEY = 'bk_test_0123456789abcdef';
 export const auth = { authorization: `Bearer ${TEST_KEY}` };
 
 export async function stack(options: Partial<StackOptions> = {}) {
+  // Each stack its own folder: the bucket in s3/, its events beside it (as .baton/ holds both).
+  const root = mkdtempSync(join(tmpdir(), 'baton-stack-'));
   return startStack({
     apiKey: TEST_KEY,
-    dataDir: mkdtempSync(join(tmpdir(), 'baton-stack-')),
+    dataDir: join(root, 's3'),
     // BATON_TEST_LOGS=1 shows the stack's and the workers' JSON logs (to debug a stall).
     ...(process.env.BATON_TEST_LOGS ? {} : { log: silent, workerLogs: 'ignore' as const }),
     sweepEveryMs: 1000,
