@@ -102,6 +102,8 @@ export function streamImage(api: Api, c: Context<Env>, request: JobRequest) {
           b64_json: b64(image),
           partial_image_index: p.index,
           ...common(spec.size, api.now()),
+          // Baton's: which job, so a client may cancel it or follow it (/v1/jobs/{id}).
+          job_id: id,
         });
         sent = p.index + 1;
       }
