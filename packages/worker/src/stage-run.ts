@@ -6,7 +6,9 @@
  */
 import type { Tensor } from '@baton/diffusion';
 import { type JobStore, nextStage, PermanentError, previousStage } from '@baton/jobs';
-import { type Cascade, previewHooks } from '@baton/pipeline';
+import type { Cascade } from '@baton/pipeline';
+// A subpath without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
+import { previewHooks } from '@baton/pipeline/previews';
 import { CancelledError, parseStage } from '@baton/pipeline/spec';
 import { readLatents, writeLatents } from '@baton/safetensors';
 import { usageRecord } from './billing.ts';
