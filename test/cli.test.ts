@@ -38,6 +38,23 @@ test('generate writes a 128 px PNG and a JSON line with caption and timings', ()
   assert.equal(decodePng(readFileSync(out)).width, 128);
 });
 
+test('--mode single-stage draws the same prompt with the one-pass model: 128 px, one stage, same seed same bytes', () => {
+  const a = join(dir, 'single-a.png');
+  const b = join(dir, 'single-b.png');
+  const args = () => ['generate', 'a small red circle on white', '--seed', '4', '--steps-base', '6'];
+  const r = run([...args(), '--mode', 'single-stage', '--out', a, '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const line = JSON.parse(r.stdout.trim());
+  assert.deepEqual([line.mode, line.stages, line.steps, line.size], ['single-stage', ['single'], 6, 128]);
+  assert.ok(line.timings_ms.single > 0);
+  assert.equal(run([...args(), '--mode', 'single-stage', '--out', b]).status, 0);
+  assert.deepEqual(readFileSync(a), readFileSync(b));
+  assert.equal(decodePng(readFileSync(a)).width, 128);
+  // The cascade on the same prompt and seed is another model's image.
+  assert.equal(run([...args(), '--out', b]).status, 0);
+  assert.notDeepEqual(readFileSync(a), readFileSync(b));
+});
+
 test('the same prompt and seed give the same bytes; --no-expand uses the prompt verbatim', () => {
   const a = join(dir, 'a.png');
   const b = join(dir, 'b.png');
@@ -116,6 +133,10 @@ test('bad flags and prompts: a clear message and exit code 2', () => {
     [['generate', 'x'.repeat(2000)], /prompt is 2000 characters; the limit is 1000/],
     [['frobnicate'], /unknown command "frobnicate"/],
     [['eval', '--mode', 'magic'], /--mode must be one of/],
+    [['generate', 'x', '--mode', 'magic'], /--mode must be one of cascade, single-stage/],
+    [['generate', 'x', '--mode', 'single-stage', '--size', '256'], /makes 128 px images/],
+    [['generate', 'x', '--mode', 'single-stage', '--steps-relay', '3'], /drop --steps-relay/],
+    [['generate', 'x', '--mode', 'single-stage', '--api', 'local'], /drop --api/],
   ];
   for (const [args, re] of cases) {
     const r = run(args);

@@ -132,6 +132,13 @@ test('a job cancelled mid-stream ends the stream with an OpenAI-shaped error eve
     }
   })();
   await assert.rejects(consumed, (e: Error) => e instanceof OpenAI.APIError && /canceled/.test(e.message));
-  assert.equal(seen[0]!.type, 'image_generation.partial_image');
-  assert.equal(seen.length, 1, 'nothing after the cancel but the error');
+  // A partial already in flight when the cancel lands may still arrive (a loaded machine can
+  // finish relay1 first); the completed event never does: the error ends the stream.
+  assert.ok(seen.length >= 1 && seen.length <= 2, `${seen.length} events before the error`);
+  assert.ok(
+    seen.every((e) => e.type === 'image_generation.partial_image'),
+    'no completed event after the cancel',
+  );
+  const id = seen[0]!.job_id!;
+  assert.ok(await until(async () => (await getJob(s.apiUrl, id)).status === 'canceled'));
 });

@@ -7,7 +7,7 @@ models/shapes-v1/
   unet/model.onnx            sample, timestep, encoder_hidden_states → out_sample (base, 8 × 8)
   relay_unet/model.onnx      … + low_res_latent
   unet_distilled/…, relay_unet_distilled/…   … + guidance_scale (guidance folded in)
-  unet_single/model.onnx     single-stage 128 px (for comparison)
+  unet_single/model.onnx     the fair single-stage baseline: the base DiT over 16 × 16 (128 px)
   vae_encoder/model.onnx     sample → latent_sample
   vae_decoder/model.onnx     latent_sample → sample
 """
@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from . import train
+from . import single, train
 from .reference import write_golden
 from .tokenizer import Tokenizer
 
@@ -95,11 +95,7 @@ def export_all(cfg, ckpt, out):
     comps["relay_unet_distilled"] = export(
         load_net(lambda: train.make_unet(cfg, "relay", guidance=True), train.load(ckpt, "distill_relay")["net"]), out,
         "relay_unet_distilled/model.onnx", {**relay_in, "guidance_scale": w}, "out_sample", {**relay_dyn, "guidance_scale": batch})
-    single_in = {"sample": torch.randn(B, c, 16, 16), "timestep": t, "encoder_hidden_states": ehs}
-    comps["unet_single"] = export(
-        load_net(lambda: train.make_unet(cfg, "single", relay=False, coords=True), train.load(ckpt, "single")["net"]), out,
-        "unet_single/model.onnx", single_in, "out_sample",
-        {"sample": img, "timestep": batch, "encoder_hidden_states": batch, "out_sample": img})
+    comps["unet_single"] = export_single_net(cfg, ckpt, out)
     s = cfg["sampler"]
     manifest = {
         "schema_version": 1,
@@ -116,7 +112,7 @@ def export_all(cfg, ckpt, out):
                       "max_length": L},
         "components": comps,
         "base": {"resolution": 64},
-        "relay": {"scale": 2, "start_t": 499, "max_stages": 2},
+        "relay": {"scale": 2, "start_t": 499, "max_stages": 3},
         "variants": {
             "standard": {"base": {"component": "unet", "steps": s["base_steps"], "guidance": s["base_guidance"]},
                          "relay": {"component": "relay_unet", "steps": s["relay_steps"], "guidance": s["relay_guidance"]}},
@@ -132,3 +128,29 @@ def export_all(cfg, ckpt, out):
         f.write("\n")
     write_golden(cfg, ckpt, os.path.join(out, "golden.json"))
     print(f"exported to {out}")
+
+
+def export_single_net(cfg, ckpt, out):
+    """The single-stage baseline has the base's inputs and output (a DiT), over 16 × 16 latents."""
+    c, L, D = cfg["latent_channels"], cfg["max_length"], cfg["text_dim"]
+    B = 2
+    inputs = {"sample": torch.randn(B, c, 16, 16), "timestep": torch.tensor([999, 10], dtype=torch.long),
+              "encoder_hidden_states": torch.randn(B, L, D)}
+    net = load_net(lambda: single.make_single(cfg), train.load(ckpt, "single")["net"])
+    dyn = {"sample": {0: "batch"}, "timestep": {0: "batch"}, "encoder_hidden_states": {0: "batch"}, "out_sample": {0: "batch"}}
+    return export(net, out, "unet_single/model.onnx", inputs, "out_sample", dyn)
+
+
+def export_single(cfg, ckpt, out):
+    """Replaces only the single-stage component of an exported family (its manifest entry and sum)."""
+    path = os.path.join(out, "manifest.json")
+    with open(path) as f:
+        manifest = json.load(f)
+    manifest["components"]["unet_single"] = export_single_net(cfg, ckpt, out)
+    s = cfg["sampler"]
+    manifest["single_stage"] = {"component": "unet_single", "resolution": 128, "steps": s["base_steps"],
+                                "guidance": s["base_guidance"]}
+    with open(path, "w") as f:
+        json.dump(manifest, f, indent=2)
+        f.write("\n")
+    print(f"exported unet_single to {out}")

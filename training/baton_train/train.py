@@ -1,6 +1,7 @@
 """Trains the shapes-v1 family stage by stage, resuming from checkpoints.
 
-Stages: data → vae → latents → base → relay → single → distill_base → distill_relay.
+Stages: data → vae → latents → base → relay → distill_base → distill_relay → single_data →
+single_inputs → single (the fair single-stage baseline, single.py).
 Each finished stage leaves `{ckpt}/{stage}.pt`; a stage in progress saves
 `{ckpt}/{stage}.partial.pt` every few minutes and resumes from it.
 """
@@ -16,6 +17,7 @@ import torch.nn.functional as F
 
 from . import domain, sigmas
 from .models import DiT, Decoder, Encoder, TextEncoder, UNet
+from .single import stage_single, stage_single_data, stage_single_inputs
 from .tokenizer import Tokenizer
 
 SAVE_EVERY_S = 120
@@ -343,27 +345,6 @@ def stage_relay(cfg, ckpt):
     finish(ckpt, "relay", {"net": mods["net"].state_dict()}, partial)
 
 
-def stage_single(cfg, ckpt):
-    lat = torch.load(os.path.join(ckpt, "latents.pt"))
-    text = load_text(cfg, ckpt)
-    net = make_unet(cfg, "single", relay=False, coords=True)
-    s = cfg["single"]
-    z, ids = lat["relay_z"], lat["relay_ids"]
-
-    def step(i):
-        idx = torch.randint(0, len(z), (s["batch"],))
-        z0 = z[idx]
-        t = sample_t_high(len(idx))
-        sigma = SIG[t]
-        x = z0 + sigma.view(-1, 1, 1, 1) * torch.randn_like(z0)
-        with torch.no_grad():
-            ehs = text(drop_captions(ids[idx], cfg["caption_dropout"]))
-        return v_loss(net(c_in(x, sigma), t, ehs), x, z0, sigma)
-
-    mods, partial = train_loop(ckpt, "single", s["steps"], {"net": net}, s["lr"], step, cfg["ema"])
-    finish(ckpt, "single", {"net": mods["net"].state_dict()}, partial)
-
-
 # --- progressive distillation --------------------------------------------------
 
 def euler_step(x, d, s, s_next):
@@ -502,8 +483,14 @@ STAGES = [
     ("relay", stage_relay),
     ("distill_base", stage_distill_base),
     ("distill_relay", stage_distill_relay),
+    ("single_data", stage_single_data),
+    ("single_inputs", stage_single_inputs),
     ("single", stage_single),
 ]
+
+
+# The single-stage inputs are files, not a checkpoint: made once, reused (see single.py).
+INPUT_FILES = {"single_data": "meta.json", "single_inputs": "z.f32"}
 
 
 def run_all(cfg, ckpt, only=None):
@@ -515,6 +502,9 @@ def run_all(cfg, ckpt, only=None):
             continue
         if name in ("data", "latents", "relay_inputs"):
             if os.path.exists(os.path.join(ckpt, f"{name}.pt")):
+                continue
+        elif name in INPUT_FILES:
+            if os.path.exists(os.path.join(ckpt, "single_inputs", INPUT_FILES[name])):
                 continue
         elif done(ckpt, name):
             continue

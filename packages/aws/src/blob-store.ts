@@ -68,7 +68,13 @@ export class S3BlobStore implements BlobStore {
 
   async put(key: string, body: Uint8Array | string, contentType = 'application/octet-stream'): Promise<void> {
     await this.client.send(
-      new PutObjectCommand({ Bucket: this.bucket, Key: key, Body: body, ContentType: contentType }),
+      new PutObjectCommand({
+        Bucket: this.bucket,
+        Key: key,
+        Body: body,
+        ContentLength: byteLength(body),
+        ContentType: contentType,
+      }),
     );
   }
 
@@ -103,7 +109,13 @@ export class S3BlobStore implements BlobStore {
     input: Omit<ConstructorParameters<typeof PutObjectCommand>[0], 'Bucket'>,
   ): Promise<boolean> {
     try {
-      await this.client.send(new PutObjectCommand({ Bucket: this.bucket, ...input }));
+      await this.client.send(
+        new PutObjectCommand({
+          Bucket: this.bucket,
+          ...input,
+          ContentLength: byteLength(input.Body as Uint8Array | string),
+        }),
+      );
       return true;
     } catch (e) {
       const status = (e as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
@@ -169,4 +181,9 @@ export class S3BlobStore implements BlobStore {
       expiresIn: expiresInSeconds,
     });
   }
+}
+
+/** Said explicitly: the SDK sets no Content-Length for an empty body and then warns it may be a stream. */
+function byteLength(body: Uint8Array | string): number {
+  return typeof body === 'string' ? Buffer.byteLength(body) : body.byteLength;
 }

@@ -9,9 +9,11 @@ import {
   type Cascade,
   defaultCascade,
   generateBatch,
+  generateSingleStage,
   type JobSpec,
   modelDir,
   planJob,
+  planSingleStage,
 } from '@baton/pipeline';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import {
@@ -200,12 +202,17 @@ async function imagesFor(
     const out = await cascade.family.vaeDecode(z);
     return imgs.map((_, i) => fromPixels(out.data, size, size, i * 3 * size * size));
   }
+  if (mode === 'single-stage') {
+    const jobs = chunk.map((it) =>
+      planSingleStage(cascade, it.prompt, { ...options, seed: it.seed, expand: !!it.stated }),
+    );
+    return (await generateSingleStage(cascade, jobs, (e) => onStep(e.stage, e.step, e.of))).map(
+      (r) => r.image,
+    );
+  }
   const jobs: JobSpec[] = chunk.map((it) =>
     planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: !!it.stated }),
   );
-  if (mode === 'single-stage') {
-    return cascade.singleStage(jobs, { onStep: (k, of) => onStep('single', k, of) });
-  }
   const results = await generateBatch(cascade, jobs, (e) => onStep(e.stage, e.step, e.of));
   return results.map((r) => r.image);
 }

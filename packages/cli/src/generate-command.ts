@@ -8,9 +8,12 @@ import {
   defaultCascade,
   expansionFor,
   generateBatch,
+  generateSingleStage,
   type JobSpec,
   modelDir,
+  type ProgressEvent,
   planJob,
+  planSingleStage,
   relayStages,
   type SavePreview,
   stagesOf,
@@ -22,7 +25,7 @@ import { shapesDomain } from '@baton/shapes';
 import { parseFlags } from './flags.ts';
 import { Progress } from './progress.ts';
 import { generateRemote, RemoteError, type RemoteJob, type RemoteResult, resolveApi } from './remote.ts';
-import { intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
+import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
 export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
        baton generate --prompt-file FILE --out-dir DIR [options]
@@ -31,6 +34,8 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
   --out FILE.png        output file (default: baton-<seed>.png; PNG is the format Baton writes)
   --size 64|128|256|512 base only, then one relay per doubling (default 128; 512: three relays)
   --variant V           standard | distilled (default standard)
+  --mode M              cascade (default) | single-stage: the family's one-pass 128 px model, for
+                        side-by-side comparison (its own default steps and guidance; no relay flags)
   --steps-base N        base sampling steps (default from the model manifest)
   --steps-relay N       relay steps per relay stage (default from the model manifest)
   --cfg W               guidance scale for the base stage (default from the manifest)
@@ -64,6 +69,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       'no-expand': { type: 'boolean' },
       strict: { type: 'boolean' },
       previews: { type: 'string' },
+      mode: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
       batch: { type: 'string' },
@@ -91,6 +97,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
       `--out must name a .png file (PNG is the format Baton writes) but is "${values.out}"`,
     );
   const batch = intFlag('batch', values.batch, 1, 64) ?? 4;
+  const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage'] as const) ?? 'cascade';
+  if (mode === 'single-stage') singleStageFlags(values, options);
   const files = prompts.map((_, i) =>
     values['out-dir'] !== undefined
       ? join(values['out-dir'], `${String(i).padStart(4, '0')}.png`)
@@ -98,7 +106,20 @@ export async function generateCommand(argv: string[]): Promise<number> {
   );
   if (values.api !== undefined)
     return generateViaApi(resolveApi(values.api), prompts, files, seed, options, values);
-  return generateLocal(prompts, files, seed, options, values, batch);
+  return generateLocal(prompts, files, seed, options, values, batch, mode);
+}
+
+/** --mode single-stage: one model at one resolution, so the cascade's own flags are refused by name. */
+function singleStageFlags(values: Record<string, unknown>, options: LocalOptions): void {
+  const refused = ['variant', 'steps-relay', 'cfg-relay', 'previews', 'api'].filter(
+    (f) => values[f] !== undefined,
+  );
+  if (refused.length)
+    throw new UsageError(`--mode single-stage has one stage and runs here: drop --${refused.join(', --')}`);
+  if (options.size !== undefined && options.size !== 128)
+    throw new UsageError(
+      `--mode single-stage makes 128 px images (the single-stage model's size), not --size ${options.size}`,
+    );
 }
 
 /** In-process: the cascade here, jobs batched `batch` at a time. */
@@ -109,11 +130,13 @@ async function generateLocal(
   options: LocalOptions,
   values: { json?: boolean; verbose?: boolean },
   batch: number,
+  mode: 'cascade' | 'single-stage',
 ): Promise<number> {
   // The runtime's one line about its execution provider is for --verbose.
   const cascade = await defaultCascade(shapesDomain, values.verbose ? {} : { log: () => {} });
   if (options.strict) refuseUnclear(cascade, prompts, seed, options.expand);
   const jobs: JobSpec[] = prompts.map((p, i) => {
+    if (mode === 'single-stage') return planSingleStage(cascade, p, { ...options, seed: seed + i });
     const spec = planJob(cascade, p, { ...options, seed: seed + i });
     // --previews: every stage boundary's image (the relay decodes it for its hand-off anyway).
     return options.previews !== undefined
@@ -122,18 +145,17 @@ async function generateLocal(
   });
   if (options.previews !== undefined) mkdirSync(options.previews, { recursive: true });
   for (const [i, j] of jobs.entries()) warn(j.warnings ?? [], prompts.length > 1 ? i + 1 : undefined);
-  const stages = stagesOf(cascade.manifest, jobs[0]!.size);
+  const stages = mode === 'single-stage' ? ['single'] : stagesOf(cascade.manifest, jobs[0]!.size);
   const progress = new Progress();
   for (let start = 0; start < jobs.length; start += batch) {
     const chunk = jobs.slice(start, start + batch);
     const label = (stage: string) => (jobs.length > 1 ? `${start + 1}/${jobs.length} ${stage}` : stage);
     const save = previewWriter(options.previews, jobs.length > 1 ? start : undefined);
-    const results = await generateBatch(
-      cascade,
-      chunk,
-      (e) => progress.update(label(e.stage), e.step, e.of),
-      save,
-    );
+    const onProgress = (e: ProgressEvent) => progress.update(label(e.stage), e.step, e.of);
+    const results =
+      mode === 'single-stage'
+        ? await generateSingleStage(cascade, chunk, onProgress)
+        : await generateBatch(cascade, chunk, onProgress, save);
     progress.done();
     for (const [i, r] of results.entries()) {
       const file = files[start + i]!;
@@ -148,9 +170,10 @@ async function generateLocal(
             warnings: r.spec.warnings ?? [],
             seed: r.spec.seed,
             size: r.spec.size,
-            variant: r.spec.variant,
+            ...(mode === 'single-stage'
+              ? { mode, steps: r.spec.stepsBase }
+              : { variant: r.spec.variant, relay_stages: relayStages(cascade.manifest, r.spec.size) }),
             stages,
-            relay_stages: relayStages(cascade.manifest, r.spec.size),
             timings_ms: Object.fromEntries(r.timings.map((t) => [t.stage, Math.round(t.ms * 10) / 10])),
             batch: chunk.length,
           }),

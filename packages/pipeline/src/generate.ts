@@ -131,3 +131,47 @@ export async function generateBatch(
     timings,
   }));
 }
+
+/**
+ * A job for the family's single-stage model (`--mode single-stage`): its resolution, and its
+ * own default steps and guidance where the caller gives none. Size, variant and the relay
+ * settings do not apply to it and are overridden.
+ */
+export function planSingleStage(
+  cascade: Cascade,
+  prompt: string,
+  options: JobOptions & { expand?: boolean },
+): JobSpec {
+  const s = cascade.manifest.single_stage;
+  if (!s) throw new RangeError(`model ${cascade.manifest.id} has no single_stage component`);
+  const spec = planJob(cascade, prompt, { ...options, size: s.resolution, variant: 'standard' });
+  return {
+    ...spec,
+    stepsBase: options.stepsBase ?? s.steps,
+    guidanceBase: options.guidanceBase ?? s.guidance,
+  };
+}
+
+/** Jobs from planSingleStage (same step count), one batched pass of the single-stage model, then decode. */
+export async function generateSingleStage(
+  cascade: Cascade,
+  jobs: readonly JobSpec[],
+  onProgress?: (e: ProgressEvent) => void,
+): Promise<Generated[]> {
+  if (!jobs.length) return [];
+  if (jobs.some((j) => j.stepsBase !== jobs[0]!.stepsBase))
+    throw new RangeError('generateSingleStage needs jobs with the same step count');
+  const t0 = performance.now();
+  const images = await cascade.singleStage(jobs, {
+    onStep: (step, of) => onProgress?.({ stage: 'single', step, of }),
+  });
+  const timings = [
+    { stage: 'single', ms: performance.now() - t0, steps: jobs[0]!.stepsBase, batch: jobs.length },
+  ];
+  return jobs.map((spec, i) => ({
+    spec,
+    image: images[i]!,
+    encoded: cascade.domain.codec.encode(images[i]!),
+    timings,
+  }));
+}
