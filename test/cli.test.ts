@@ -156,6 +156,18 @@ test('generate prints nothing but the path it wrote (the rest with --verbose)', 
   assert.match(v.stderr, /onnxruntime execution provider/);
 });
 
+test('eval --mode single-stage judges the one-pass model and the cascade on the same prompts, side by side', () => {
+  const r = run(['eval', '--mode', 'single-stage', '--n', '2', '--steps-base', '4', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual([report.mode, report.size, report.prompts], ['single-stage', 128, 4]);
+  assert.deepEqual([report.cascade.mode, report.cascade.size, report.cascade.prompts], ['cascade', 128, 4]);
+  assert.equal(report.cascade_time_ratio, report.cascade.seconds_per_image / report.seconds_per_image);
+  for (const r of [report, report.cascade]) assert.ok(r.overall.aligned >= 0 && r.overall.aligned <= 1);
+  const text = run(['eval', '--mode', 'single-stage', '--n', '1', '--steps-base', '2']);
+  assert.match(text.stdout, /the cascade takes \d+\.\d\d× the single-stage model's time per image; aligned/);
+});
+
 test('eval prints rates as percentages and, with --failures, each prompt judged wrong with its image', () => {
   const failures = join(dir, 'failures');
   const r = run(['eval', '--n', '3', '--size', '64', '--failures', failures]);

@@ -2,7 +2,7 @@
  * `baton eval`: prompt alignment by the shapes domain's judging rules
  * (docs/shapes-domain.md), independent of the training code.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
 import {
@@ -16,26 +16,20 @@ import {
   planSingleStage,
 } from '@baton/pipeline';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
+import { encodePng, fromPixels, type RgbImage, render, shapesDomain, toPixels } from '@baton/shapes';
 import {
-  caption,
-  detect,
-  encodePng,
-  expandPrompt,
-  fromPixels,
-  judge,
-  judgeStated,
-  type PlacedObject,
-  paraphrase,
-  parseCaption,
-  placeScene,
-  type RgbImage,
-  render,
-  type Scene,
-  type Stated,
-  sampleScene,
-  shapesDomain,
-  toPixels,
-} from '@baton/shapes';
+  ATTRS,
+  type Attr,
+  add,
+  type EvalItem,
+  evalItems,
+  rates,
+  sampleSceneLike,
+  shortItems,
+  type Tally,
+  tally,
+  verdictOf,
+} from './eval-judging.ts';
 import { parseFlags } from './flags.ts';
 import { Progress } from './progress.ts';
 import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
@@ -49,59 +43,14 @@ export const EVAL_USAGE = `Usage: baton eval [options]
   --prompt-file FILE    judge these prompts instead (expanded with seed + i)
   --size 64…512         output size (default 128)
   --variant V           standard | distilled (default standard)
-  --mode M              cascade (default) | single-stage (the 128 px one-pass model) | vae (reconstructions of real scenes)
+  --mode M              cascade (default) | single-stage: the 128 px one-pass model, and the cascade at
+                        128 px on the same prompts in the same run (alignment and time side by side;
+                        --steps-base/--cfg set the single-stage model's) | vae: reconstructions of real scenes
   --steps-base N, --steps-relay N, --cfg W, --cfg-relay W   sampler settings (defaults from the manifest)
   --seed N              seed for the captions and the images (default 0)
   --batch N             images per batched call (default 8)
   --failures DIR        write each image judged wrong to DIR and list it with its prompt
   --json                print the report as JSON`;
-
-const ATTRS = ['background', 'count', 'colour', 'shape', 'size', 'position', 'aligned'] as const;
-type Attr = (typeof ATTRS)[number];
-
-/** Hits and how many were judged, per attribute (a short prompt is judged only on what it states). */
-interface Tally {
-  prompts: number;
-  hits: Record<Attr, number>;
-  judged: Record<Attr, number>;
-}
-
-const zeros = () => Object.fromEntries(ATTRS.map((a) => [a, 0])) as Record<Attr, number>;
-const tally = (): Tally => ({ prompts: 0, hits: zeros(), judged: zeros() });
-
-/** One verdict: an attribute left undefined was not judged. */
-type Judged = Partial<Record<Attr, boolean>>;
-
-function add(t: Tally, prompt: Judged, objects: Judged[]) {
-  t.prompts++;
-  for (const v of [prompt, ...objects]) {
-    for (const [a, ok] of Object.entries(v) as [Attr, boolean | undefined][]) {
-      if (ok === undefined) continue;
-      t.judged[a]++;
-      t.hits[a] += +ok;
-    }
-  }
-}
-
-function rates(t: Tally) {
-  return Object.fromEntries(ATTRS.map((a) => [a, t.judged[a] ? t.hits[a] / t.judged[a] : null])) as Record<
-    Attr,
-    number | null
-  >;
-}
-
-/** A verdict as the tally counts it: the canonical judge's, or a short prompt's (stated attributes only). */
-function verdictOf(image: RgbImage, it: EvalItem): { prompt: Judged; objects: Judged[] } {
-  if (!it.stated) {
-    const v = judge(image, it.scene);
-    return { prompt: { background: v.background, count: v.count, aligned: v.aligned }, objects: v.objects };
-  }
-  const v = judgeStated(detect(image), { scene: it.scene, stated: it.stated });
-  return {
-    prompt: { background: v.background, count: v.count, aligned: v.aligned },
-    objects: v.objects.map(({ cell, ...o }) => ({ ...o, ...(cell !== undefined && { position: cell }) })),
-  };
-}
 
 export async function evalCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(
@@ -135,45 +84,34 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (prompts === 'short' && values['prompt-file'] !== undefined)
     throw new UsageError('--prompts short makes its own prompts; drop --prompt-file');
   const items = prompts === 'short' ? shortItems(n, seed) : evalItems(values['prompt-file'], n, seed);
+  const run = { cascade, items, batch, prompts, failuresDir: values.failures };
   const size =
     mode === 'single-stage' ? (cascade.manifest.single_stage?.resolution ?? 128) : (options.size ?? 128);
-  const progress = new Progress();
-  const groups = new Map<string, Tally>();
-  const all = tally();
-  const t0 = performance.now();
-  const failures: { prompt: string; file: string | null }[] = [];
-  for (let start = 0; start < items.length; start += batch) {
-    const chunk = items.slice(start, start + batch);
-    // The count says how many are judged; the bar, how far the batch in hand is.
-    const images = await imagesFor(cascade, mode, chunk, { ...options, size }, (s, k, of) =>
-      progress.update(`${start}/${items.length} judged, ${s}`, k, of),
-    );
-    chunk.forEach((it, i) => {
-      const v = verdictOf(images[i]!, it);
-      if (!groups.has(it.group)) groups.set(it.group, tally());
-      add(groups.get(it.group)!, v.prompt, v.objects);
-      add(all, v.prompt, v.objects);
-      if (!v.prompt.aligned)
-        failures.push({ prompt: it.prompt, file: saveFailure(values.failures, start + i, images[i]!) });
-    });
-  }
-  progress.done();
-  const seconds = (performance.now() - t0) / 1000;
-  const report = {
-    model: cascade.manifest.id,
-    mode,
-    prompts_kind: prompts,
-    size,
-    variant: mode === 'cascade' ? (options.variant ?? 'standard') : undefined,
-    prompts: items.length,
-    seconds_per_image: seconds / items.length,
-    groups: Object.fromEntries([...groups].map(([g, t]) => [g, { prompts: t.prompts, ...rates(t) }])),
-    overall: { prompts: all.prompts, ...rates(all) },
-  };
+  const { report, failures } = await evaluate(run, mode, { ...options, size });
+  // The single-stage model is judged against the cascade at its size, on the same prompts, in the same run.
+  const against =
+    mode === 'single-stage'
+      ? (await evaluate(run, 'cascade', { size, ...(options.variant && { variant: options.variant }) }))
+          .report
+      : undefined;
+  const timeRatio = against && against.seconds_per_image / report.seconds_per_image;
   if (values.json)
-    console.log(JSON.stringify({ ...report, ...(values.failures !== undefined && { failures }) }));
+    console.log(
+      JSON.stringify({
+        ...report,
+        ...(against && { cascade: against, cascade_time_ratio: timeRatio }),
+        ...(values.failures !== undefined && { failures }),
+      }),
+    );
   else {
     printReport(report);
+    if (against) {
+      console.log('');
+      printReport(against);
+      console.log(
+        `\nthe cascade takes ${timeRatio!.toFixed(2)}× the single-stage model's time per image; aligned ${pct(against.overall.aligned)} against ${pct(report.overall.aligned)}`,
+      );
+    }
     if (values.failures !== undefined) {
       console.log(`\n${failures.length} judged wrong (images in ${values.failures}):`);
       for (const f of failures) console.log(`  ${f.file}  ${f.prompt}`);
@@ -182,9 +120,61 @@ export async function evalCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
+const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(1)} %`);
+
+type Mode = 'cascade' | 'single-stage' | 'vae';
+interface Run {
+  cascade: Cascade;
+  items: EvalItem[];
+  batch: number;
+  prompts: 'canonical' | 'short';
+  failuresDir: string | undefined;
+}
+
+/** Every item drawn (in batches) and judged: the report, and the prompts judged wrong. */
+async function evaluate(run: Run, mode: Mode, options: Parameters<typeof planJob>[2]) {
+  const { cascade, items, batch } = run;
+  const progress = new Progress();
+  const groups = new Map<string, Tally>();
+  const all = tally();
+  const failures: { prompt: string; file: string | null }[] = [];
+  // One untimed image first, so that s/image leaves out loading the model's sessions.
+  await imagesFor(cascade, mode, items.slice(0, 1), options, () => {});
+  const t0 = performance.now();
+  for (let start = 0; start < items.length; start += batch) {
+    const chunk = items.slice(start, start + batch);
+    // The count says how many are judged; the bar, how far the batch in hand is.
+    const images = await imagesFor(cascade, mode, chunk, options, (s, k, of) =>
+      progress.update(`${start}/${items.length} judged, ${s}`, k, of),
+    );
+    chunk.forEach((it, i) => {
+      const v = verdictOf(images[i]!, it);
+      if (!groups.has(it.group)) groups.set(it.group, tally());
+      add(groups.get(it.group)!, v.prompt, v.objects);
+      add(all, v.prompt, v.objects);
+      if (!v.prompt.aligned)
+        failures.push({ prompt: it.prompt, file: saveFailure(run.failuresDir, start + i, images[i]!) });
+    });
+  }
+  progress.done();
+  const seconds = (performance.now() - t0) / 1000;
+  const report = {
+    model: cascade.manifest.id,
+    mode,
+    prompts_kind: run.prompts,
+    size: options.size!,
+    variant: mode === 'cascade' ? (options.variant ?? 'standard') : undefined,
+    prompts: items.length,
+    seconds_per_image: seconds / items.length,
+    groups: Object.fromEntries([...groups].map(([g, t]) => [g, { prompts: t.prompts, ...rates(t) }])),
+    overall: { prompts: all.prompts, ...rates(all) },
+  };
+  return { report, failures };
+}
+
 async function imagesFor(
   cascade: Cascade,
-  mode: 'cascade' | 'single-stage' | 'vae',
+  mode: Mode,
   chunk: EvalItem[],
   options: Parameters<typeof planJob>[2],
   onStep: (stage: string, step: number, of: number) => void,
@@ -215,64 +205,6 @@ async function imagesFor(
   );
   const results = await generateBatch(cascade, jobs, (e) => onStep(e.stage, e.step, e.of));
   return results.map((r) => r.image);
-}
-
-function sampleSceneLike(rng: PortableNoise, scene: Scene): Scene<PlacedObject> {
-  for (;;) {
-    const placed = placeScene(rng, scene);
-    if (placed) return placed;
-  }
-}
-
-/** A prompt, the scene it asks for, and (short prompts) which of the scene's attributes it states. */
-type EvalItem = { prompt: string; scene: Scene; group: string; seed: number; stated?: Stated };
-
-/** n short prompts per group: random scenes, said as people type them (the paraphrase grammar). */
-function shortItems(n: number, seed: number): EvalItem[] {
-  const rng = new PortableNoise(seed, 0x5407);
-  const items: EvalItem[] = [];
-  for (const k of [1, 2] as const) {
-    for (let i = 0; i < n; i++) {
-      const p = paraphrase(rng, sampleScene(rng, k));
-      items.push({
-        prompt: p.prompt,
-        scene: p.scene,
-        stated: p.stated,
-        group: `${k}-object`,
-        seed: seed + items.length,
-      });
-    }
-  }
-  return items;
-}
-
-/** The prompts and the scenes they ask for: a prompt file's lines, or n random captions per group. */
-function evalItems(promptFile: string | undefined, n: number, seed: number): EvalItem[] {
-  const items: EvalItem[] = [];
-  if (promptFile !== undefined) {
-    let lines: string[];
-    try {
-      lines = readFileSync(promptFile, 'utf8')
-        .split(/\r?\n/)
-        .filter((l) => l.trim());
-    } catch (e) {
-      throw new UsageError(`cannot read --prompt-file ${promptFile}: ${(e as Error).message}`);
-    }
-    lines.forEach((p, i) => {
-      const scene = parseCaption(p) ?? expandPrompt(p, seed + i).scene;
-      items.push({ prompt: caption(scene), scene, group: `${scene.objects.length}-object`, seed: seed + i });
-    });
-  } else {
-    const rng = new PortableNoise(seed, 0x5eed);
-    for (const k of [1, 2] as const) {
-      for (let i = 0; i < n; i++) {
-        const scene = sampleScene(rng, k);
-        items.push({ prompt: caption(scene), scene, group: `${k}-object`, seed: seed + items.length });
-      }
-    }
-  }
-
-  return items;
 }
 
 function printReport(report: {
