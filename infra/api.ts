@@ -1,10 +1,23 @@
 /** The Hono app behind a Lambda function URL, fronted by a Router (CloudFront). */
 import { config } from './config';
+import { manifestOnly } from './lambda-package';
 import { batch, events, queues, webhookQueue } from './queues';
 import { bucket } from './storage';
 
 /** Signs image links: the same on every API instance (`npx sst secret set UrlSecret …`). */
 export const urlSecret = new sst.Secret('UrlSecret');
+
+/** What the API and the pipeline Lambdas reach: the bucket, every queue, the URL secret. */
+export const serviceLink = [
+  bucket,
+  queues.base,
+  queues.relay,
+  queues.decode,
+  webhookQueue,
+  batch.queue,
+  events.queue,
+  urlSecret,
+];
 
 export const apiFunction = new sst.aws.Function('Api', {
   handler: 'functions/api/index.handler',
@@ -21,25 +34,16 @@ export const apiFunction = new sst.aws.Function('Api', {
   streaming: true,
   timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
   memory: '512 MB',
-  link: [
-    bucket,
-    queues.base,
-    queues.relay,
-    queues.decode,
-    webhookQueue,
-    batch.queue,
-    events.queue,
-    urlSecret,
-  ],
+  link: serviceLink,
   // Every run-time setting the docs mention arrives through the infra, not by hand.
   environment: {
-    BATON_MODEL_DIR: 'models/shapes-v1',
+    ...manifestOnly.environment,
     BATON_SYNC_WAIT_MS: String(config.syncWaitMs),
     BATON_RATE_PER_MINUTE: String(config.ratePerMinute),
     BATON_MAX_CONCURRENT_JOBS: String(config.maxConcurrentJobs),
   },
   // The API reads the manifest (sizes, limits), never the ONNX files.
-  copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],
+  copyFiles: manifestOnly.copyFiles,
 });
 
 export const router = new sst.aws.Router('Edge');

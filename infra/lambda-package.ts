@@ -15,6 +15,15 @@ export const ONNXRUNTIME_VERSION: string = JSON.parse(
   readFileSync(join(process.cwd(), 'packages/runtime/package.json'), 'utf8'),
 ).dependencies['onnxruntime-node'];
 
+/** The committed model family, as a Lambda's package holds it. */
+export const MODEL_DIR = 'models/shapes-v1';
+
+/** For Lambdas that read the manifest (sizes, limits) and never run the model: the manifest alone travels. */
+export const manifestOnly = {
+  environment: { BATON_MODEL_DIR: MODEL_DIR },
+  copyFiles: [{ from: `${MODEL_DIR}/manifest.json`, to: `${MODEL_DIR}/manifest.json` }],
+};
+
 /** AWS Lambda's limit on a function's unzipped package (MB). */
 export const LAMBDA_UNZIPPED_LIMIT_MB = 250;
 
@@ -60,8 +69,8 @@ export function sizeOf(p: string): number {
 
 /** The settings every model-running Lambda gets: CPU only, the pinned runtime, the prune hook. */
 export const modelLambda = {
-  environment: { BATON_EXECUTION_PROVIDER: 'cpu', BATON_MODEL_DIR: 'models/shapes-v1' },
-  copyFiles: [{ from: 'models/shapes-v1', to: 'models/shapes-v1' }],
+  environment: { BATON_EXECUTION_PROVIDER: 'cpu', BATON_MODEL_DIR: MODEL_DIR },
+  copyFiles: [{ from: MODEL_DIR, to: MODEL_DIR }],
   nodejs: { install: { 'onnxruntime-node': ONNXRUNTIME_VERSION } },
   hook: {
     postbuild: async (dir: string) => {

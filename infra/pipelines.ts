@@ -8,32 +8,24 @@
  *   subscriber so no stage waits on EventBridge; a failed publish is retried, then kept in the DLQ.
  * Every queue has a dead-letter queue.
  */
-import { router, urlSecret } from './api';
+import { router, serviceLink } from './api';
 import { config } from './config';
-import { BATCH_STEP_SECONDS, batch, events, intake, queues, webhookQueue } from './queues';
+import { manifestOnly } from './lambda-package';
+import { BATCH_STEP_SECONDS, batch, events, intake } from './queues';
 import { bucket } from './storage';
 
 export const bus = new sst.aws.Bus('Events');
 
-const link = [
-  bucket,
-  queues.base,
-  queues.relay,
-  queues.decode,
-  webhookQueue,
-  batch.queue,
-  events.queue,
-  urlSecret,
-];
+const link = serviceLink;
 const withManifest = {
   runtime: 'nodejs22.x' as const,
   environment: {
-    BATON_MODEL_DIR: 'models/shapes-v1',
+    ...manifestOnly.environment,
     BATON_BATCH_IN_FLIGHT: String(config.batchInFlight),
     BATON_BATCH_POLL_SECONDS: '10',
   },
   // The batch side checks lines against the manifest (sizes, limits), never runs the model.
-  copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],
+  copyFiles: manifestOnly.copyFiles,
 };
 
 batch.queue.subscribe(
