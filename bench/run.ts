@@ -18,7 +18,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultCascade, generateBatch, planJob, relayStages } from '@baton/pipeline';
+import { defaultCascade, generateBatch, planJob, planSingleStage, relayStages } from '@baton/pipeline';
 import { shapesDomain } from '@baton/shapes';
 import { startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
@@ -69,11 +69,14 @@ async function stageTimes() {
   if (s) {
     for (let r = 0; r < REPS; r++) {
       const t0 = performance.now();
-      await cascade.singleStage([planJob(cascade, 'a big red circle top left on white', { seed: r })]);
+      await cascade.singleStage([
+        planSingleStage(cascade, 'a big red circle top left on white', { seed: r }),
+      ]);
       single.push(performance.now() - t0);
     }
+    medians.single = { single: median(single) };
     console.log(
-      `   single-stage ${s.resolution} px (${s.steps} steps, full noise range, incl. decode): ${fmt(median(single))}`,
+      `   single-stage ${s.resolution} px (${s.steps} steps, CFG pair, full noise range, incl. decode): ${fmt(median(single))}`,
     );
   }
   console.log(
@@ -294,6 +297,15 @@ async function closerToHardware() {
   console.log(
     `   ${'stage'.padEnd(24)} ${'GFLOP'.padStart(8)} ${'ms'.padStart(9)} ${'GFLOP/s'.padStart(9)} ${'of peak'.padStart(8)}`,
   );
+  const s = m.single_stage;
+  if (s && medians.single) {
+    // The single-stage model as the cascade's stages are counted: text, its steps as CFG pairs, decode.
+    const f =
+      2 * gflop['text_encoder-64']! +
+      s.steps * 2 * gflop[`${s.component}-${s.resolution}`]! +
+      gflop[`vae_decoder-${s.resolution}`]!;
+    printRow(`single-stage ${s.resolution}`, f, medians.single.single!, peak);
+  }
   for (const variant of ['standard', 'distilled'] as const) {
     const v = m.variants[variant]!;
     // Classifier-free guidance runs the pair as one batch of 2 (the distilled students fold it in).
@@ -327,14 +339,17 @@ async function closerToHardware() {
           if (one) rows.push([`${one[0]} ×8`, one[1] * 8, timing.ms]);
         }
       }
-      for (const [name, f, ms] of rows) {
-        const rate = f / (ms / 1000);
-        console.log(
-          `   ${name.padEnd(24)} ${f.toFixed(2).padStart(8)} ${ms.toFixed(1).padStart(9)} ${rate.toFixed(1).padStart(9)} ${`${((100 * rate) / peak).toFixed(0)} %`.padStart(8)}`,
-        );
-      }
+      for (const [name, f, ms] of rows) printRow(name, f, ms, peak);
     }
   }
+}
+
+/** One stage's GFLOP, time, GFLOP/s and share of the MatMul ceiling. */
+function printRow(name: string, gflop: number, ms: number, peak: number) {
+  const rate = gflop / (ms / 1000);
+  console.log(
+    `   ${name.padEnd(24)} ${gflop.toFixed(2).padStart(8)} ${ms.toFixed(1).padStart(9)} ${rate.toFixed(1).padStart(9)} ${`${((100 * rate) / peak).toFixed(0)} %`.padStart(8)}`,
+  );
 }
 
 /** --only=N runs section N alone (1, 2, 3 or 4; 5 needs 1's times). */
