@@ -12,7 +12,12 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { Cascade, generateBatch, planJob } from '@baton/pipeline';
 import { ModelFamily } from '@baton/runtime';
-import { checkBase, checkRelay, checkTokensAndNoise } from '../packages/pipeline/test/golden-check.ts';
+import {
+  checkBase,
+  checkRelay,
+  checkTokensAndNoise,
+  relErr,
+} from '../packages/pipeline/test/golden-check.ts';
 
 const root = join(import.meta.dirname, '..');
 
@@ -58,4 +63,30 @@ test('training smoke: tiny trainers → ONNX export → TypeScript runtime', {
   await checkTokensAndNoise(out);
   await checkBase(out);
   await checkRelay(out);
+
+  // The single-stage baseline's inputs made through the exported ONNX encoders (how it is
+  // retrained without the torch checkpoints) match the torch path's.
+  const inputs = join(work, 'ckpt', 'single_inputs');
+  const floats = (f: string) => new Float32Array(new Uint8Array(readFileSync(join(inputs, f))).buffer);
+  const [z, ehs] = [floats('z.f32'), floats('ehs.f32')];
+  const e = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', 'training/encode-onnx.ts', join(work, 'ckpt'), out],
+    {
+      cwd: root,
+      encoding: 'utf8',
+    },
+  );
+  assert.equal(e.status, 0, e.stderr);
+  // Same layout and scale: a transposed or unscaled tensor would be off by ~100 %. ONNX Runtime's
+  // normalisation kernels round differently from torch's on flat-coloured scenes (~0.2 % here).
+  for (const [name, torch] of [
+    ['z.f32', z],
+    ['ehs.f32', ehs],
+  ] as const) {
+    const onnx = floats(name);
+    assert.equal(onnx.length, torch.length, name);
+    const err = relErr(onnx, Array.from(torch));
+    assert.ok(err < 5e-3, `${name}: ONNX and torch differ by ${err} (relative)`);
+  }
 });
