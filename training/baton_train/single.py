@@ -77,7 +77,7 @@ def load_inputs(cfg, ckpt):
 
 
 def stage_single(cfg, ckpt):
-    from .train import SIG, c_in, finish, sample_t_high, train_loop, v_loss
+    from .train import c_in, finish, noised_full_range, train_loop, v_loss
     z, ehs = load_inputs(cfg, ckpt)
     net = make_single(cfg)
     s = cfg["single"]
@@ -85,9 +85,7 @@ def stage_single(cfg, ckpt):
     def step(i):
         idx = torch.randint(0, len(z), (s["batch"],))
         z0 = z[idx]
-        t = sample_t_high(len(idx))
-        sigma = SIG[t]
-        x = z0 + sigma.view(-1, 1, 1, 1) * torch.randn_like(z0)
+        x, t, sigma = noised_full_range(z0)
         # Caption dropout: the empty prompt's states are zeros (padding is zeroed by the encoder).
         keep = (torch.rand(len(idx)) >= cfg["caption_dropout"]).float().view(-1, 1, 1)
         return v_loss(net(c_in(x, sigma), t, ehs[idx] * keep), x, z0, sigma)

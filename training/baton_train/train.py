@@ -247,6 +247,13 @@ def sample_t_high(n, gen=None):
     return t.long().clamp(0, 999)
 
 
+def noised_full_range(z0):
+    """x = z0 + σ ε at timesteps weighted toward high noise (the base's and single-stage's training input)."""
+    t = sample_t_high(len(z0))
+    sigma = SIG[t]
+    return z0 + sigma.view(-1, 1, 1, 1) * torch.randn_like(z0), t, sigma
+
+
 def drop_captions(ids, p):
     keep = (torch.rand(ids.shape[0]) >= p).long()[:, None]
     return ids * keep  # pad id is 0: a dropped caption is the empty prompt
@@ -287,9 +294,7 @@ def stage_base(cfg, ckpt):
     def step(i):
         idx = torch.randint(0, len(z), (b["batch"],))
         z0 = z[idx]
-        t = sample_t_high(len(idx))
-        sigma = SIG[t]
-        x = z0 + sigma.view(-1, 1, 1, 1) * torch.randn_like(z0)
+        x, t, sigma = noised_full_range(z0)
         ehs = text(drop_captions(ids[idx], cfg["caption_dropout"]))
         return v_loss(net(c_in(x, sigma), t, ehs), x, z0, sigma)
 
