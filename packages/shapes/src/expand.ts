@@ -31,6 +31,8 @@ export interface Expansion {
   filled: { background?: Colour; objects: Partial<SceneObject>[] };
   /** Words outside the vocabulary. */
   ignored: string[];
+  /** Typing slips read as vocabulary words: reported, and refused by a strict request. */
+  corrected: { typed: string; read: string }[];
   /** Parts understood but not drawable as stated. */
   unsatisfied: Problem[];
   /** One line per ignored or unhonoured part; empty when the caption says all the prompt did. */
@@ -129,15 +131,20 @@ function resolve(p: Parsed, rng: Random): Expansion {
           `ignored ${p.ignored.map((w) => `"${w}"`).join(', ')}: not in the shapes vocabulary (see baton vocab)`,
         ]
       : []),
+    ...p.corrected.map((c) => `read "${c.typed}" as "${c.read}"`),
     ...problems.map((x) => x.message),
   ];
-  const words = [...new Set([...p.ignored, ...problems.flatMap((x) => (x.words ? [x.words] : []))])];
+  const typed = p.corrected.map((c) => c.typed);
+  const words = [
+    ...new Set([...p.ignored, ...typed, ...problems.flatMap((x) => (x.words ? [x.words] : []))]),
+  ];
   return {
     caption: caption(scene),
     scene,
     kept,
     filled,
     ignored: p.ignored,
+    corrected: p.corrected,
     unsatisfied: problems,
     warnings,
     words,

@@ -5,6 +5,7 @@
  * on what it says (the property test of the parser, and `baton eval --prompts short`).
  */
 import type { Relation } from './prompt/tokens.ts';
+import { correct, slips, TYPO_TARGETS } from './prompt/typos.ts';
 import { pick, type Random, type Scene, type SceneObject } from './scene.ts';
 import { CELLS, type Cell, type Colour, SYNONYMS } from './vocabulary.ts';
 
@@ -219,9 +220,25 @@ export function paraphrase(rng: Random, scene: Scene): Paraphrase {
       ? `${bg.text}, ${body}`
       : `${body}${bg.final ? ', ' : pick(rng, [', ', ' ', '. '])}${bg.text}`;
   }
+  if (chance(rng, 0.1)) prompt = slip(rng, prompt);
   prompt = `${pick(rng, ['', '', '', 'draw ', 'please draw ', 'an image of ', 'a picture of ', 'show me ', 'i want ', 'make '])}${prompt}${pick(rng, ['', '', '', '.', '!', ' please'])}`;
   const caseStyle = rng.uniform();
   if (caseStyle < 0.2) prompt = prompt[0]!.toUpperCase() + prompt.slice(1);
   else if (caseStyle < 0.25) prompt = prompt.toUpperCase();
   return { prompt, scene, stated };
+}
+
+/** One typing slip in one of the prompt's plain words ("squre", "yelow"), as people make them. */
+function slip(rng: Random, prompt: string): string {
+  const words = prompt.split(' ');
+  const at = [...words.keys()].filter((i) => TYPO_TARGETS.includes(words[i]!.replace(/[^a-z]/g, '')));
+  if (!at.length) return prompt;
+  const i = pick(rng, at);
+  const plain = words[i]!.replace(/[^a-z]/g, '');
+  const typed = pick(
+    rng,
+    [...slips(plain)].filter((s) => correct(s) === plain),
+  );
+  words[i] = words[i]!.replace(plain, typed);
+  return words.join(' ');
 }

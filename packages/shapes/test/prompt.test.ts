@@ -121,6 +121,86 @@ test('what the domain cannot draw is said, and the rest is kept', () => {
   assert.deepEqual(expandPrompt('big blue box top right on white', 0).warnings, []);
 });
 
+test('typing slips in the domain words are read back and said; English words are never "corrected"', () => {
+  keeps('a sqaure in the midle', { objects: [{ shape: 'square', cell: 'center' }] });
+  keeps('purpel trinagle on yelow', {
+    background: 'yellow',
+    objects: [{ colour: 'purple', shape: 'triangle' }],
+  });
+  keeps('smal blu circl, botom rigth', {
+    objects: [{ size: 'small', colour: 'blue', shape: 'circle', cell: 'bottom right' }],
+  });
+  keeps('two grean trianlges on whte backgound', {
+    background: 'white',
+    objects: [{ colour: 'green', shape: 'triangle' }, { shape: 'triangle' }],
+  });
+  const e = expandPrompt('a sqaure in the midle', 0);
+  assert.deepEqual(e.warnings, ['read "sqaure" as "square"', 'read "midle" as "middle"']);
+  assert.deepEqual(e.words, ['sqaure', 'midle'], 'a strict request names the slips');
+  // Real words one slip from a domain word stay what they are: reported as ignored, not misread.
+  for (const [prompt, word] of [
+    ['a mellow red circle', 'mellow'],
+    ['a red circle, back ground blue', 'back'],
+    ['the best red circle', 'best'],
+    ['a tall blue triangle', 'tall'],
+  ] as const) {
+    const x = expandPrompt(prompt, 0);
+    assert.equal(x.corrected.length, 0, `${prompt}: ${x.warnings.join('; ')}`);
+    assert.equal(x.scene.objects.length, 1, `${prompt} → ${x.caption}`);
+    assert.ok(x.ignored.includes(word), `${prompt}: ${x.warnings.join('; ')}`);
+  }
+});
+
+test('loose phrasings: commas between modifiers, "another", "-ish" colours, compass words, a coloured image', () => {
+  keeps('large, red, circle', { objects: [{ size: 'large', colour: 'red', shape: 'circle' }] });
+  keeps('a big, blue square on white', {
+    background: 'white',
+    objects: [{ size: 'large', colour: 'blue', shape: 'square' }],
+  });
+  keeps('a circle at the top left and another at the bottom right', {
+    objects: [
+      { shape: 'circle', cell: 'top left' },
+      { shape: 'circle', cell: 'bottom right' },
+    ],
+  });
+  keeps('a reddish circle on a bluish backdrop', {
+    background: 'blue',
+    objects: [{ colour: 'red', shape: 'circle' }],
+  });
+  keeps('green square northwest, orange dot south-east', {
+    objects: [
+      { colour: 'green', shape: 'square', cell: 'top left' },
+      { colour: 'orange', shape: 'circle', cell: 'bottom right' },
+    ],
+  });
+  keeps('small purple triangle in the bottom-left corner of a yellow image', {
+    background: 'yellow',
+    objects: [{ size: 'small', colour: 'purple', shape: 'triangle', cell: 'bottom left' }],
+  });
+  keeps('red square @ top left', { objects: [{ colour: 'red', shape: 'square', cell: 'top left' }] });
+  keeps('two triangles, a red one on the left and a blue one on the right', {
+    objects: [
+      { colour: 'red', shape: 'triangle', cell: 'left' },
+      { colour: 'blue', shape: 'triangle', cell: 'right' },
+    ],
+  });
+  keeps('two triangles: red left, blue right', {
+    objects: [
+      { colour: 'red', shape: 'triangle', cell: 'left' },
+      { colour: 'blue', shape: 'triangle', cell: 'right' },
+    ],
+  });
+  keeps('a big circle colored orange at the lower right, on top of a green background', {
+    background: 'green',
+    objects: [{ size: 'large', colour: 'orange', shape: 'circle', cell: 'bottom right' }],
+  });
+  keeps('a smallish circle in the bottom row', {
+    objects: [{ size: 'small', shape: 'circle', cell: 'bottom' }],
+  });
+  keeps('blue box x2', { objects: [{ colour: 'blue', shape: 'square' }, { shape: 'square' }] });
+  assert.match(expandPrompt('a tiny triangle in each corner', 0).warnings.join(), /at most|domain's 2/);
+});
+
 test('relations map onto the 3×3 cells, for every seed', () => {
   const cases: [string, 'left' | 'right' | 'above' | 'below' | 'beside'][] = [
     ['a red circle left of a blue square', 'left'],
@@ -171,6 +251,7 @@ test('property: paraphrases of random scenes are parsed back to every stated att
   let attributes = 0;
   let matched = 0;
   let invented = 0;
+  let slipped = 0;
   const rng = new PortableNoise(2026);
   for (let i = 0; i < 4000; i++) {
     const p = paraphrase(rng, sampleScene(rng));
@@ -178,8 +259,12 @@ test('property: paraphrases of random scenes are parsed back to every stated att
     const v = judgeStated(e.scene, p);
     attributes += v.attributes;
     matched += v.matched;
-    if (e.scene.objects.length !== p.scene.objects.length || e.warnings.length) invented++;
+    // A typing slip is read back and said ("read "yelow" as "yellow""); nothing else may warn.
+    if (e.scene.objects.length !== p.scene.objects.length || e.warnings.length !== e.corrected.length)
+      invented++;
+    if (e.corrected.length) slipped++;
   }
+  assert.ok(slipped >= 200, `${slipped} prompts with a typing slip read back`);
   assert.ok(matched / attributes >= 0.99, `${matched}/${attributes}`);
   assert.ok(invented / 4000 <= 0.01, `${invented} prompts changed the count or warned`);
 });

@@ -1,6 +1,6 @@
 /**
  * The background, found before the objects: "<colour> background", "background of <colour>",
- * "on (a) <colour>", or a bare colour closing the prompt after a comma ("…, black").
+ * "on (a) <colour>", "<colour> image", or a bare colour closing the prompt after a comma ("…, black").
  * The words it takes are marked used, so the object parser never sees them.
  */
 import { COLOURS, type Colour } from '../vocabulary.ts';
@@ -38,8 +38,13 @@ export function takeBackground(tokens: readonly Token[], used: boolean[], out: P
     return j;
   };
   for (let i = 0; i < tokens.length; i++) {
-    if (tokens[i]!.kind !== 'background' || used[i]) continue;
+    const frame = tokens[i]!.kind === 'frame'; // "… of a yellow image"
+    if ((tokens[i]!.kind !== 'background' && !frame) || used[i]) continue;
     const back = skip(i - 1, -1);
+    if (frame) {
+      if (isColour(tokens[back]) && !used[back]) set(back, back, i);
+      continue;
+    }
     const ahead = skip(i + 1, 1, (t) => t.kind === 'sep' && t.text === ':');
     if (isColour(tokens[back]) && !used[back]) set(back, back, i);
     else if (isColour(tokens[ahead]) && !used[ahead] && !isHead(tokens[ahead + 1])) set(ahead, i, ahead);

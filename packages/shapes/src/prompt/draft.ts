@@ -19,6 +19,8 @@ export function withDraft(prompt: Parsed, draft: Parsed): Parsed {
     out.problems.push(
       said(`has words the model cannot draw: ${draft.ignored.map((w) => `"${w}"`).join(', ')}`),
     );
+  if (draft.corrected.length)
+    out.problems.push(said(`has misspellings: ${draft.corrected.map((c) => `"${c.typed}"`).join(', ')}`));
   for (const p of draft.problems) out.problems.push(said(`: ${p.message}`));
   if (!out.objects.length) out.objects = draft.objects.map((o) => ({ ...o }));
   else if (draft.objects.length !== out.objects.length)

@@ -16,13 +16,12 @@ import {
   type Phrase,
   type Place,
 } from './mention.ts';
+import { nounAhead, peek, placeOrRelation, STARTS_OBJECT } from './scan.ts';
 import { type Relation, type Token, tokenize } from './tokens.ts';
 
 export type { Mention, Parsed, Problem } from './mention.ts';
 
-const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
 const PLACE = new Set(['v', 'h', 'middle', 'corner', 'filler', 'frame', 'on']);
-const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one']);
 const ARTICLES = new Set(['a', 'an', 'another', 'the']);
 
 export function parsePrompt(prompt: string): Parsed {
@@ -30,7 +29,7 @@ export function parsePrompt(prompt: string): Parsed {
 }
 
 class Parser {
-  readonly out: Parsed = { objects: [], relations: [], ignored: [], problems: [] };
+  readonly out: Parsed = { objects: [], relations: [], ignored: [], corrected: [], problems: [] };
   private readonly used: boolean[];
   private i = 0;
   /** Modifiers of an object whose noun has not come yet. */
@@ -50,6 +49,8 @@ class Parser {
   private lastHead = -2;
   /** The objects the last noun made ("two circles"): bare words after it describe them in turn. */
   private group: number[] = [];
+  /** Objects a count made ("two triangles") that no "a red one" has described yet. */
+  private unnamed: number[] = [];
   /** Nothing but fillers since the last "and" or separator. */
   private clauseStart = true;
 
@@ -58,10 +59,11 @@ class Parser {
   }
 
   parse(): Parsed {
+    for (const t of this.t) if (t.read) this.out.corrected.push({ typed: t.text, read: t.read });
     takeBackground(this.t, this.used, this.out);
     for (; this.i < this.t.length; this.i++) {
       if (this.used[this.i]) continue;
-      const tok = this.placeOrRelation(this.t[this.i]!);
+      const tok = placeOrRelation(this.t, this.used, this.i, this.last);
       if (this.place && !PLACE.has(tok.kind)) this.flushPlace(tok);
       this.step(tok);
       if (tok.kind === 'and' || tok.kind === 'sep') this.clauseStart = true;
@@ -78,7 +80,11 @@ class Parser {
     else if (k === 'shape' || k === 'generic' || k === 'unsupported') this.head(tok);
     else if (k === 'count' && tok.text === 'one' && this.np)
       this.head(tok); // "a blue one"
-    else if (k === 'count') this.count = { n: tok.n, words: tok.text };
+    else if (tok.text === 'another' && !this.np && this.last >= 0 && !this.describedAhead())
+      this.head({ kind: 'count', n: 1, text: tok.text }); // "… and another at the bottom"
+    else if (k === 'sep' && tok.text === ',' && this.np && this.describedAhead(this.np)) {
+      // "a large, red circle": commas between one noun's modifiers
+    } else if (k === 'count') this.count = { n: tok.n, words: tok.text };
     else if (k === 'many') {
       this.problem(tok.text, `"${tok.text}" asks for more objects than the shapes domain's 2`);
       this.count = { n: 2, words: tok.text };
@@ -88,7 +94,10 @@ class Parser {
     else if (k === 'and' || k === 'sep') this.boundary();
     else if (k === 'every') {
       // "both green" describes the objects so far; "both circles" names them again.
-      this.every = !['shape', 'generic'].includes(this.peek()?.kind ?? '');
+      const next = peek(this.t, this.used, this.i + 1)?.kind ?? '';
+      if (next === 'corner' || next === 'count')
+        this.problem(tok.text, `"${tok.text}" asks for more objects than the shapes domain's 2`);
+      this.every = !['shape', 'generic', 'corner', 'count'].includes(next);
       if (!this.every && tok.text === 'both') this.count = { n: 2, words: tok.text };
     } else if (k === 'negation') this.negation(tok);
     else if (k === 'unknown') this.unknown(tok);
@@ -100,16 +109,14 @@ class Parser {
     this.out.problems.push({ words, message });
   }
 
-  /** The next unused token that is not a filler (or frame word); its index in `at`. */
-  private peek(from = this.i + 1): (Token & { at: number; skipped: string[] }) | undefined {
-    const skipped: string[] = [];
-    for (let j = from; j < this.t.length; j++) {
-      const tok = this.t[j]!;
-      if (this.used[j]) continue;
-      if (tok.kind !== 'filler' && tok.kind !== 'frame') return { ...tok, at: j, skipped };
-      skipped.push(tok.text);
-    }
-    return undefined;
+  /**
+   * Whether the very next token describes an object (a colour, size or shape, no article
+   * between); given `np`, one that does not clash with it.
+   */
+  private describedAhead(np?: Phrase): boolean {
+    const next = this.t[this.i + 1];
+    if (!next || !['colour', 'size', 'shape', 'unsupported'].includes(next.kind)) return false;
+    return !np || !clash(np, next);
   }
 
   private modifier(tok: Token): void {
@@ -144,6 +151,10 @@ class Parser {
       this.problem(tok.text, `"${tok.text}" is not a shape the model draws (${SHAPES.join(', ')})`);
     else if (tok.kind === 'count') base.shape = this.out.objects[this.last]?.shape; // "a blue one"
     this.lastHead = this.i;
+    if (tok.kind === 'count' && this.unnamed.length) {
+      this.describe(this.unnamed.shift()!, base);
+      return;
+    }
     const shared = this.headless.splice(0);
     for (const h of shared) if (!h.shape && base.shape) h.shape = base.shape;
     // "small yellow and black orbs": a size said once holds for the whole list.
@@ -161,6 +172,16 @@ class Parser {
     const mentions: Mention[] = [...shared, base];
     while (mentions.length < Math.min(n, 10)) mentions.push({ ...base, words: [...base.words] });
     this.group = mentions.map((m) => this.add(m));
+    this.unnamed = !shared.length && mentions.length > 1 ? [...this.group] : [];
+  }
+
+  /** "two triangles, a red one on the left and …": the phrase describes the next of them. */
+  private describe(k: number, m: Phrase): void {
+    const o = this.out.objects[k]!;
+    if (m.colour !== undefined) o.colour = m.colour;
+    if (m.size !== undefined) o.size = m.size;
+    o.words.push(...m.words);
+    this.last = k;
   }
 
   private announce(n: number, words: string): void {
@@ -218,32 +239,17 @@ class Parser {
       for (const o of this.out.objects) applyPlace(o, p);
       return;
     }
-    const last = this.out.objects[this.last];
+    const unplaced =
+      this.group.length > 1 ? this.group.find((k) => !hasPlace(this.out.objects[k]!)) : undefined;
+    const last = this.out.objects[unplaced ?? this.last];
     const leads = p.opensClause && !!next && (STARTS_OBJECT.has(next.kind) || next.text === ':');
     if (last && !hasPlace(last) && !this.np && !this.headless.length && !leads) applyPlace(last, p);
     else if (this.placeBefore) this.problem(p.words.join(' '), `no object for "${p.words.join(' ')}"`);
     else this.placeBefore = p;
   }
 
-  /** "right of the canvas", "near the top", a bare "below": a place; before an object, a relation. */
-  private placeOrRelation(tok: Token): Token {
-    if (tok.kind !== 'relation') return tok;
-    const next = this.peek();
-    const frame = this.t
-      .slice(this.i + 1, next?.at ?? this.t.length)
-      .some((t) => t.kind === 'frame' || t.kind === 'background');
-    const rest = this.t.slice(this.i + 1, next?.at ?? this.t.length);
-    const pronoun = rest.some((t) => PRONOUNS.has(t.text));
-    if (next && STARTS_OBJECT.has(next.kind) && !frame) return tok;
-    if (pronoun && !frame && this.last >= 1) return tok;
-    if (tok.rel === 'left' || tok.rel === 'right') return { kind: 'h', h: tok.rel, text: tok.text };
-    if (tok.rel === 'above') return { kind: 'v', v: 'top', text: tok.text };
-    if (tok.rel === 'below') return { kind: 'v', v: 'bottom', text: tok.text };
-    return { kind: 'filler', text: tok.text };
-  }
-
   private relate(tok: Token & { kind: 'relation' }): void {
-    const next = this.peek();
+    const next = peek(this.t, this.used, this.i + 1);
     if (next && STARTS_OBJECT.has(next.kind) && this.last >= 0) {
       this.relation = { rel: tok.rel, a: this.last, words: tok.text };
     } else if (this.last >= 1) {
@@ -254,26 +260,10 @@ class Parser {
 
   /** "on the left" (a place), "a circle over a square" (a relation); "on white" was the background. */
   private on(tok: Token): void {
-    const next = this.peek()?.kind ?? '';
+    const next = peek(this.t, this.used, this.i + 1)?.kind ?? '';
     if (['v', 'h', 'middle', 'corner', 'relation'].includes(next)) return; // "on the right side"
-    if (this.last >= 0 && !this.np && this.nounAhead())
+    if (this.last >= 0 && !this.np && nounAhead(this.t, this.used, this.i))
       this.relation = { rel: 'above', a: this.last, words: tok.text };
-  }
-
-  /** Whether a noun comes before the clause ends. */
-  private nounAhead(): boolean {
-    for (let j = this.i + 1; j < this.t.length; j++) {
-      const tok = this.t[j]!;
-      if (this.used[j]) continue;
-      if (tok.kind === 'sep' || tok.kind === 'and') return false;
-      if (
-        tok.kind === 'shape' ||
-        tok.kind === 'generic' ||
-        (tok.kind === 'unsupported' && tok.attr === 'shape')
-      )
-        return true;
-    }
-    return false;
   }
 
   private negation(tok: Token): void {
@@ -289,7 +279,7 @@ class Parser {
 
   private unknown(tok: Token): void {
     this.out.ignored.push(tok.text);
-    const next = this.peek();
+    const next = peek(this.t, this.used, this.i + 1);
     // "a red cat": an unknown noun where the noun belongs still ends its object.
     if (this.np && (!next || !STARTS_OBJECT.has(next.kind))) {
       const base = this.np;
@@ -303,6 +293,11 @@ class Parser {
 
   /** The end of a clause: a comma, "and", or the end of the prompt. */
   private boundary(): void {
+    // "two triangles: red left, blue right": a place straight after bare modifiers is theirs.
+    if (this.np && this.place && !this.place.opensClause && !this.headless.length && this.group.length > 1) {
+      applyPlace(this.np, this.place);
+      this.place = null;
+    }
     this.flushPlace();
     this.every = false;
     const m = this.np;
@@ -324,6 +319,11 @@ class Parser {
     if (this.count && !this.out.objects.length) {
       for (let k = 0; k < Math.min(this.count.n, 10); k++)
         this.out.objects.push({ words: [this.count.words] });
+    } else if (this.count) {
+      // "red circle x2": a count after its noun.
+      const last = this.out.objects[this.last]!;
+      for (let k = this.group.length || 1; k < Math.min(this.count.n, 10); k++)
+        this.out.objects.push({ ...last, words: [...last.words, this.count.words] });
     }
     if (this.placeBefore) {
       const open = this.out.objects.find((o) => !hasPlace(o));

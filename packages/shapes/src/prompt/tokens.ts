@@ -6,6 +6,7 @@
  */
 import vocab from '../../vocabulary.json' with { type: 'json' };
 import { type Colour, type Shape, type Size, SYNONYMS } from '../vocabulary.ts';
+import { correct } from './typos.ts';
 
 export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside';
 export type Attr = 'colour' | 'shape' | 'size';
@@ -41,6 +42,8 @@ export type Token = Lex & {
   text: string;
   /** A plural noun ("circles", "boxes"). */
   plural?: boolean;
+  /** The vocabulary word a slip was read as ("sqaure" → "square"); `text` keeps the slip. */
+  read?: string;
 };
 
 const W = vocab.words;
@@ -97,16 +100,33 @@ function split(text: string): string[] {
     .replace(/["\u201c\u201d]/g, ' ')
     .replace(/'s\b/g, '')
     .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
+    .replace(/@/g, ' at ')
+    .replace(/(?<![a-z\d])(?:[x\u00d7]\s?(\d+)|(\d+)\s?[x\u00d7])(?![a-z\d])/g, ' $1$2 ') // "x2", "2x": a count
     .replace(/([,;:.!?()[\]{}/|&+])/g, ' $1 ')
     .split(/\s+/)
     .filter(Boolean)
-    .flatMap((w) => /^(top|bottom|upper|lower)(left|right)$/.exec(w)?.slice(1) ?? [w]);
+    .flatMap(
+      (w) =>
+        /^(top|bottom|upper|lower)(left|right)$/.exec(w)?.slice(1) ??
+        /^(north|south)(east|west)$/.exec(w)?.slice(1) ?? [w],
+    );
 }
 
 const SEPARATORS = new Set([',', ';', ':', '.', '!', '?', '(', ')', '[', ']', '{', '}', '/', '|']);
 
-/** The lexicon entry for one word, allowing regular plurals of nouns. */
-function lookup(word: string): { lex: Lex; plural: boolean } {
+/** The lexicon entry for one word, allowing regular plurals of nouns, then a typing slip. */
+function lookup(word: string): { lex: Lex; plural: boolean; read?: string } {
+  const found = known(word);
+  if (found.lex.kind !== 'unknown') return found;
+  const read = correct(word);
+  if (read) return { ...known(read), read };
+  const stem = word.endsWith('s') ? correct(word.slice(0, -1)) : undefined;
+  if (!stem) return found;
+  const lex = known(stem).lex;
+  return { lex, plural: NOUNS.has(lex.kind), read: `${stem}s` };
+}
+
+function known(word: string): { lex: Lex; plural: boolean } {
   const lex = WORDS.get(word);
   if (lex) return { lex, plural: false };
   for (const [suffix, repl] of [
@@ -138,8 +158,8 @@ export function tokenize(prompt: string): Token[] {
       i += phrase[0].length;
       continue;
     }
-    const { lex, plural } = lookup(words[i]!);
-    tokens.push({ ...lex, text: words[i]!, ...(plural && { plural }) });
+    const { lex, plural, read } = lookup(words[i]!);
+    tokens.push({ ...lex, text: words[i]!, ...(plural && { plural }), ...(read && { read }) });
     i++;
   }
   return tokens;

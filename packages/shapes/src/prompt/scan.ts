@@ -1,0 +1,64 @@
+/** Looking ahead in a prompt's tokens: what the parser needs to decide before it consumes a word. */
+import type { Token } from './tokens.ts';
+
+export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
+const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one']);
+
+/** The next unused token from `from` that is not a filler (or frame word); its index in `at`. */
+export function peek(
+  t: readonly Token[],
+  used: readonly boolean[],
+  from: number,
+): (Token & { at: number; skipped: string[] }) | undefined {
+  const skipped: string[] = [];
+  for (let j = from; j < t.length; j++) {
+    const tok = t[j]!;
+    if (used[j]) continue;
+    if (tok.kind !== 'filler' && tok.kind !== 'frame') return { ...tok, at: j, skipped };
+    skipped.push(tok.text);
+  }
+  return undefined;
+}
+
+/** Whether a noun comes after token `i` before the clause ends. */
+export function nounAhead(t: readonly Token[], used: readonly boolean[], i: number): boolean {
+  for (let j = i + 1; j < t.length; j++) {
+    const tok = t[j]!;
+    if (used[j]) continue;
+    if (tok.kind === 'sep' || tok.kind === 'and') return false;
+    if (
+      tok.kind === 'shape' ||
+      tok.kind === 'generic' ||
+      (tok.kind === 'unsupported' && tok.attr === 'shape')
+    )
+      return true;
+  }
+  return false;
+}
+
+/**
+ * Token `i` as the parser should read it: a relation before an object ("left of a square",
+ * "below it" once there are two objects), else a place ("right of the canvas", a bare
+ * "below"), or nothing ("near the top", "on top of a green background").
+ */
+export function placeOrRelation(
+  t: readonly Token[],
+  used: readonly boolean[],
+  i: number,
+  last: number,
+): Token {
+  const tok = t[i]!;
+  if (tok.kind !== 'relation') return tok;
+  const next = peek(t, used, i + 1);
+  const rest = t.slice(i + 1, next?.at ?? t.length);
+  const frame = rest.some((r) => r.kind === 'frame' || r.kind === 'background');
+  const pronoun = rest.some((r) => PRONOUNS.has(r.text));
+  if (next && STARTS_OBJECT.has(next.kind) && !frame) return tok;
+  if (pronoun && !frame && last >= 1) return tok;
+  const ground = rest.some((r) => r.kind === 'background');
+  if (ground && (tok.rel === 'above' || tok.rel === 'below')) return { kind: 'filler', text: tok.text };
+  if (tok.rel === 'left' || tok.rel === 'right') return { kind: 'h', h: tok.rel, text: tok.text };
+  if (tok.rel === 'above') return { kind: 'v', v: 'top', text: tok.text };
+  if (tok.rel === 'below') return { kind: 'v', v: 'bottom', text: tok.text };
+  return { kind: 'filler', text: tok.text };
+}
