@@ -10,7 +10,9 @@
  *   5. closer to the hardware: this CPU's ONNX MatMul rate, and each stage's GFLOP/s (FLOPs
  *      counted from the graphs) as a share of it;
  *   4. batch throughput: a 200-line batch of 64 px images against 200 separate jobs submitted
- *      at once, images/s from the server's own timestamps.
+ *      at once, images/s from the server's own timestamps;
+ *   6. progressive previews: time to the first partial image and to the completed event of a
+ *      streamed 256 px request, as a ratio (bench/previews.ts).
  *
  * --quick: fewer repetitions.
  */
@@ -23,6 +25,7 @@ import { shapesDomain } from '@baton/shapes';
 import { startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
 import { countFlops } from './flops.ts';
+import { previewLatency } from './previews.ts';
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 2 : 5;
@@ -136,6 +139,7 @@ async function stack() {
   try {
     await wait(await submit(999)); // warm the workers
     if (only === 4) return await batchThroughput(api, headers, quick ? 40 : 200);
+    if (only === 6) return await previewLatency(api, headers, REPS);
     console.log('\n3. Local stack (real S3 and SQS servers, worker processes), 128 px standard');
     const n1 = quick ? 4 : 8;
     // Where end-to-end time goes: ONNX run(), the rest of each stage (sampler arithmetic,
@@ -200,6 +204,7 @@ async function stack() {
       `   8 concurrent jobs: ${perSec8.toFixed(2)} images/s (${(perSec8 / perSec1).toFixed(2)}× one at a time), mean batch ${(batches.reduce((a, b) => a + b, 0) / batches.length).toFixed(1)}`,
     );
     await batchThroughput(api, headers, quick ? 40 : 200);
+    await previewLatency(api, headers, REPS);
   } finally {
     await s.close();
   }
@@ -352,7 +357,7 @@ function printRow(name: string, gflop: number, ms: number, peak: number) {
   );
 }
 
-/** --only=N runs section N alone (1, 2, 3 or 4; 5 needs 1's times). */
+/** --only=N runs section N alone (1, 2, 3, 4 or 6; 5 needs 1's times). */
 const only = Number(process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 0);
 if (!only || only === 1) {
   await stageTimes();

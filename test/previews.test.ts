@@ -59,6 +59,49 @@ test('stream: true, partial_images: 3 at 256 px — base and relay1 boundaries, 
   assert.deepEqual(sizes, [64, 128, 256]);
 });
 
+test('partial_images: 2 at 256 px — the 64 px and 128 px stages shown at 256, then the very image a non-streamed request makes', {
+  timeout: 120_000,
+}, async () => {
+  const request = { prompt: 'a small green square bottom right on purple', size: '256x256', seed: 4242 };
+  const stream = await client.images.generate({ ...request, stream: true, partial_images: 2 } as never);
+  const events: Ev[] = [];
+  for await (const e of stream as unknown as AsyncIterable<Ev>) events.push(e);
+  assert.deepEqual(
+    events.map((e) => [e.type, e.partial_image_index ?? null]),
+    [
+      ['image_generation.partial_image', 0],
+      ['image_generation.partial_image', 1],
+      ['image_generation.completed', null],
+    ],
+  );
+  // Each partial is 256 px; its content is the stage's own: 4 × 4 blocks of one colour (64 px),
+  // then 2 × 2 blocks (128 px) that are not all 4 × 4 blocks.
+  const [p64, p128] = events.map((e) => decodePng(Buffer.from(e.b64_json!, 'base64')));
+  for (const p of [p64!, p128!]) assert.deepEqual([p.width, p.height], [256, 256]);
+  assert.equal(blockSide(p64!), 4);
+  assert.equal(blockSide(p128!), 2);
+  const plain = await client.images.generate({ ...request, response_format: 'b64_json' } as never);
+  assert.ok(
+    Buffer.from(events.at(-1)!.b64_json!, 'base64').equals(Buffer.from(plain.data![0]!.b64_json!, 'base64')),
+    'the streamed image is byte for byte the non-streamed one',
+  );
+});
+
+/** The largest of 4, 2, 1 such that the image is made of uniform blocks of that side. */
+function blockSide(img: { width: number; height: number; data: Uint8Array }): number {
+  const channels = img.data.length / (img.width * img.height);
+  const uniform = (side: number) => {
+    for (let y = 0; y < img.height; y++)
+      for (let x = 0; x < img.width; x++) {
+        const here = (y * img.width + x) * channels;
+        const corner = ((y - (y % side)) * img.width + (x - (x % side))) * channels;
+        for (let c = 0; c < channels; c++) if (img.data[here + c] !== img.data[corner + c]) return false;
+      }
+    return true;
+  };
+  return [4, 2, 1].find(uniform)!;
+}
+
 test('partial_images: 0 streams only the image and stores no preview; n > 1 with stream is refused', {
   timeout: 60_000,
 }, async () => {

@@ -198,7 +198,25 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     objects: [{ size: 'small', shape: 'circle', cell: 'bottom' }],
   });
   keeps('blue box x2', { objects: [{ colour: 'blue', shape: 'square' }, { shape: 'square' }] });
+  keeps('shape: circle, colour: red, size: large, position: top left, background: white', {
+    background: 'white',
+    objects: [{ shape: 'circle', colour: 'red', size: 'large', cell: 'top left' }],
+  });
+  keeps('color=red shape=circle bg=white', {
+    background: 'white',
+    objects: [{ colour: 'red', shape: 'circle' }],
+  });
+  keeps('a circle in the colour red', { objects: [{ colour: 'red', shape: 'circle' }] });
   assert.match(expandPrompt('a tiny triangle in each corner', 0).warnings.join(), /at most|domain's 2/);
+  // What cannot be drawn as said is said, and the objects are still drawn.
+  for (const [prompt, words] of [
+    ['an upside-down triangle', 'upside down'],
+    ['a hollow red circle', 'hollow'],
+    ['a blue square inside a red circle', 'inside'],
+  ] as const) {
+    const e = expandPrompt(prompt, 0);
+    assert.ok(e.words.includes(words), `${prompt}: ${e.warnings.join('; ')}`);
+  }
 });
 
 test('relations map onto the 3×3 cells, for every seed', () => {

@@ -40,6 +40,8 @@ export function holds(rel: Rel['rel'], ca: Cell, cb: Cell, aligned = false): boo
       return ra > rb && (!aligned || ka === kb);
     case 'beside':
       return Math.abs(ka - kb) === 1 && (!aligned || ra === rb);
+    case 'inside': // never kept by the parser: objects do not overlap
+      return true;
   }
 }
 

@@ -1,6 +1,6 @@
 /** What the parser builds: objects as mentioned, places, and what could not be honoured. */
-import type { Colour, Shape, Size } from '../vocabulary.ts';
-import type { Relation, Token } from './tokens.ts';
+import { COLOURS, type Colour, SHAPES, type Shape, type Size } from '../vocabulary.ts';
+import type { Attr, Relation, Token } from './tokens.ts';
 
 export interface Mention {
   colour?: Colour;
@@ -71,4 +71,12 @@ export function clashes(a: Mention, b: Mention): boolean {
     (a.size !== undefined && b.size !== undefined) ||
     (a.shape !== undefined && b.shape !== undefined)
   );
+}
+
+/** Why a word the language knows cannot be drawn. */
+export function notDrawable(word: string, attr: Attr): string {
+  if (attr === 'colour') return `"${word}" is not a palette colour (${COLOURS.join(', ')})`;
+  if (attr === 'size') return `"${word}" is not a size the model draws (small, large)`;
+  if (attr === 'shape') return `"${word}" is not a shape the model draws (${SHAPES.join(', ')})`;
+  return `"${word}": the model draws flat, filled, upright shapes only`;
 }

@@ -4,7 +4,6 @@
  * background is found first (background.ts). Every token is consumed or reported:
  * unknown words land in `ignored`, words understood but not drawable in `problems`.
  */
-import { COLOURS, SHAPES } from '../vocabulary.ts';
 import { takeBackground } from './background.ts';
 import {
   applyPlace,
@@ -12,6 +11,7 @@ import {
   clashes,
   hasPlace,
   type Mention,
+  notDrawable,
   type Parsed,
   type Phrase,
   type Place,
@@ -76,6 +76,11 @@ class Parser {
 
   private step(tok: Token): void {
     const k = tok.kind;
+    // "shape: circle, colour: red": a field's name is no object.
+    if (k === 'generic' && !tok.plural && !this.count && this.t[this.i + 1]?.text === ':') {
+      this.used[this.i + 1] = true;
+      return;
+    }
     if (k === 'colour' || k === 'size' || (k === 'unsupported' && tok.attr !== 'shape')) this.modifier(tok);
     else if (k === 'shape' || k === 'generic' || k === 'unsupported') this.head(tok);
     else if (k === 'count' && tok.text === 'one' && this.np)
@@ -102,6 +107,7 @@ class Parser {
     } else if (k === 'negation') this.negation(tok);
     else if (k === 'unknown') this.unknown(tok);
     else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) this.article = true;
+    else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text)) this.article = false; // "in the colour red"
     // Frame words, and "background" without a colour: understood, nothing to draw.
   }
 
@@ -133,10 +139,7 @@ class Parser {
     m.words.push(tok.text);
     if (tok.kind === 'colour') m.colour = tok.colour;
     else if (tok.kind === 'size') m.size = tok.size;
-    else if (tok.kind === 'unsupported' && tok.attr === 'colour')
-      this.problem(tok.text, `"${tok.text}" is not a palette colour (${COLOURS.join(', ')})`);
-    else if (tok.kind === 'unsupported' && tok.attr === 'size')
-      this.problem(tok.text, `"${tok.text}" is not a size the model draws (small, large)`);
+    else if (tok.kind === 'unsupported') this.problem(tok.text, notDrawable(tok.text, tok.attr));
   }
 
   private head(tok: Token): void {
@@ -147,8 +150,7 @@ class Parser {
     this.article = false;
     base.words.push(tok.text);
     if (tok.kind === 'shape') base.shape = tok.shape;
-    else if (tok.kind === 'unsupported')
-      this.problem(tok.text, `"${tok.text}" is not a shape the model draws (${SHAPES.join(', ')})`);
+    else if (tok.kind === 'unsupported') this.problem(tok.text, notDrawable(tok.text, 'shape'));
     else if (tok.kind === 'count') base.shape = this.out.objects[this.last]?.shape; // "a blue one"
     this.lastHead = this.i;
     if (tok.kind === 'count' && this.unnamed.length) {
@@ -249,6 +251,10 @@ class Parser {
   }
 
   private relate(tok: Token & { kind: 'relation' }): void {
+    if (tok.rel === 'inside') {
+      this.problem(tok.text, `"${tok.text}": objects never overlap in this domain; they are drawn apart`);
+      return;
+    }
     const next = peek(this.t, this.used, this.i + 1);
     if (next && STARTS_OBJECT.has(next.kind) && this.last >= 0) {
       this.relation = { rel: tok.rel, a: this.last, words: tok.text };

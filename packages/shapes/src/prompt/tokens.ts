@@ -8,8 +8,8 @@ import vocab from '../../vocabulary.json' with { type: 'json' };
 import { type Colour, type Shape, type Size, SYNONYMS } from '../vocabulary.ts';
 import { correct } from './typos.ts';
 
-export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside';
-export type Attr = 'colour' | 'shape' | 'size';
+export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside' | 'inside';
+export type Attr = 'colour' | 'shape' | 'size' | 'style';
 
 export type Lex =
   | { kind: 'colour'; colour: Colour }
@@ -101,6 +101,7 @@ function split(text: string): string[] {
     .replace(/'s\b/g, '')
     .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
     .replace(/@/g, ' at ')
+    .replace(/=/g, ' : ') // "colour=red"
     .replace(/(?<![a-z\d])(?:[x\u00d7]\s?(\d+)|(\d+)\s?[x\u00d7])(?![a-z\d])/g, ' $1$2 ') // "x2", "2x": a count
     .replace(/([,;:.!?()[\]{}/|&+])/g, ' $1 ')
     .split(/\s+/)
