@@ -81,7 +81,9 @@ class Parser {
       this.used[this.i + 1] = true;
       return;
     }
-    if (k === 'colour' || k === 'size' || (k === 'unsupported' && tok.attr !== 'shape')) this.modifier(tok);
+    if (k === 'unsupported' && tok.attr === 'style') this.problem(tok.text, notDrawable(tok.text, 'style'));
+    else if (k === 'colour' || k === 'size' || (k === 'unsupported' && tok.attr !== 'shape'))
+      this.modifier(tok);
     else if (k === 'shape' || k === 'generic' || k === 'unsupported') this.head(tok);
     else if (k === 'count' && tok.text === 'one' && this.np)
       this.head(tok); // "a blue one"
