@@ -52,7 +52,7 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
   assert.ok(await page.$('link[rel=icon]'), 'a favicon');
   await page.fill('#prompt', 'a big red circle top left on white');
   await page.fill('#seed', '7');
-  await page.selectOption('#size', '128');
+  await page.selectOption('#size', '256');
   // Record every stage row that shows progress while the job runs.
   await page.evaluate(() => {
     new MutationObserver(() => {
@@ -93,19 +93,19 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
       throw e;
     });
   const width = await page.$eval('#result', (img) => (img as HTMLImageElement).naturalWidth);
-  assert.equal(width, 128);
+  assert.equal(width, 256);
   assert.match((await page.textContent('#status')) ?? '', /succeeded/);
   assert.match(
     (await page.textContent('#caption')) ?? '',
     /a large red circle in the top left corner, on a white background/,
   );
-  for (const stage of ['base', 'relay1', 'decode'])
+  for (const stage of ['base', 'relay1', 'relay2', 'decode'])
     assert.ok(seen.has(stage), `progress shown for ${stage}: ${[...seen]}`);
-  // Each stage's image, growing: the base's 64 px preview, then the final 128 px image.
+  // Each stage's image, growing: the base's 64 px preview, relay1's 128 px, then the final 256 px image.
   await page.waitForFunction(
     () =>
       [...document.querySelectorAll<HTMLImageElement>('#previews img')].every((i) => i.naturalWidth > 0) &&
-      document.querySelectorAll('#previews img').length === 2,
+      document.querySelectorAll('#previews img').length === 3,
     undefined,
     { timeout: 10_000, polling: 100 },
   );
@@ -117,7 +117,8 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
   );
   assert.deepEqual(strip, [
     ['base', 64],
-    ['final', 128],
+    ['relay1', 128],
+    ['final', 256],
   ]);
   const [previewAt, resultAt] = await page.evaluate(() => {
     const w = window as unknown as { __previewAt?: number; __resultAt?: number };

@@ -79,6 +79,7 @@ test('partial_images: 2 at 256 px — the 64 px and 128 px stages shown at 256, 
   const [p64, p128] = events.map((e) => decodePng(Buffer.from(e.b64_json!, 'base64')));
   for (const p of [p64!, p128!]) assert.deepEqual([p.width, p.height], [256, 256]);
   assert.equal(blockSide(p64!), 4);
+  assert.ok(new Set(p64!.data).size > 3, 'the 64 px partial shows the scene, not a flat fill');
   assert.equal(blockSide(p128!), 2);
   const plain = await client.images.generate({ ...request, response_format: 'b64_json' } as never);
   assert.ok(

@@ -160,8 +160,12 @@ export class JobStore {
     const records = await this.recordKeys(request.id);
     const done = new Set(records.filter((r) => r.kind === 'done').map((r) => r.stage));
     const running = request.stages.find((st) => !done.has(st));
-    const p = running ? await this.store.get(keys.progress(request.id, running)) : null;
-    return `${JSON.stringify(records)}|${p ? decoder.decode(p) : ''}`;
+    const [p, previews] = await Promise.all([
+      running ? this.store.get(keys.progress(request.id, running)) : null,
+      // A partial image is news as soon as it is stored, not at the stage's next progress write.
+      request.spec.previews ? this.previews(request.id) : [],
+    ]);
+    return `${JSON.stringify(records)}|${p ? decoder.decode(p) : ''}|${previews.length}`;
   }
 
   async setProgress(id: string, stage: string, step: number, of: number): Promise<void> {
