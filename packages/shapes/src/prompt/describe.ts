@@ -15,6 +15,9 @@ export interface ShapesVocabulary {
   example: string;
 }
 
+/** Relations the cells can honour; "inside" and its kind are understood, and said not drawable. */
+const { inside, ...DRAWN_RELATIONS } = vocab.words.relation;
+
 export function shapesVocabulary(): ShapesVocabulary {
   return {
     colours: [...COLOURS],
@@ -22,16 +25,16 @@ export function shapesVocabulary(): ShapesVocabulary {
     sizes: [...SIZE_NAMES],
     positions: [...CELLS],
     max_objects: 2,
-    relations: Object.values(vocab.words.relation).map((ws) => ws[0]!),
+    relations: Object.values(DRAWN_RELATIONS).map((ws) => ws[0]!),
     synonyms: {
       colour: SYNONYMS.colour,
       shape: SYNONYMS.shape,
       size: SYNONYMS.size,
       position: { ...SYNONYMS.vertical, ...SYNONYMS.horizontal, center: SYNONYMS.middle },
-      relation: vocab.words.relation,
+      relation: DRAWN_RELATIONS,
       background: { background: vocab.words.background },
     },
-    not_drawable: vocab.words.unsupported,
+    not_drawable: { ...vocab.words.unsupported, relation: inside },
     example: 'a big red circle top left and a small blue square below it, on white',
   };
 }
@@ -49,7 +52,8 @@ export function vocabularyText(v: ShapesVocabulary, sizesPx?: number[]): string 
     `positions  ${v.positions.join(', ')}; words: ${syn(v.synonyms.position!)}`,
     `relations  ${Object.values(v.synonyms.relation!).flat().join(', ')}`,
     `background "on white", "white background", "with a background of white", "…, white"`,
-    `objects    1 to ${v.max_objects}; counts (two, a pair of), lists (a red and a blue circle), both/each`,
+    `objects    1 to ${v.max_objects}; counts (two, a pair of, x2), lists (a red and a blue circle), both/each`,
+    `slips      one typing slip in a colour, shape, size or place word is read and said ("sqaure" as square)`,
     ...(sizesPx ? [`image sizes ${sizesPx.map((s) => `${s}x${s}`).join(', ')}`] : []),
     `not drawn  ${Object.entries(v.not_drawable)
       .map(([k, ws]) => `${k}: ${ws.slice(0, 8).join(', ')}…`)
