@@ -4,8 +4,8 @@
  * paraphrase says which of the scene's attributes it states, so a prompt is judged only
  * on what it says (the property test of the parser, and `baton eval --prompts short`).
  */
-import type { Relation } from './prompt/tokens.ts';
-import { correct, slips, TYPO_TARGETS } from './prompt/typos.ts';
+import { type Relation, tokenize } from './prompt/tokens.ts';
+import { slips, TYPO_TARGETS } from './prompt/typos.ts';
 import { pick, type Random, type Scene, type SceneObject } from './scene.ts';
 import { CELLS, type Cell, type Colour, SYNONYMS } from './vocabulary.ts';
 
@@ -109,15 +109,32 @@ function nounPhrase(rng: Random, o: SceneObject, s: Record<Attribute, boolean>, 
         SYNONYMS.shape[o.shape].filter((w) => !NOT_NOUNS.has(w)),
       )
     : pick(rng, GENERIC);
-  const mods = chance(rng, 0.8) ? [size, colour] : [colour, size];
-  const core = [...mods, noun].filter(Boolean).join(' ');
+  const mods = (chance(rng, 0.8) ? [size, colour] : [colour, size]).filter(Boolean);
+  // "a large, red circle": now and then a comma between the modifiers.
+  const core = [mods.join(chance(rng, 0.1) ? ', ' : ' '), noun].filter(Boolean).join(' ');
   if (!article) return core;
   const art = pick(rng, ['a', 'a', 'a', 'the', 'one', '']);
   return art === 'a' ? `${an(core)} ${core}` : art ? `${art} ${core}` : core;
 }
 
+/** "shape: circle, colour: red, position: top left", the fields in any order. */
+function fields(rng: Random, o: SceneObject, s: Record<Attribute, boolean>): string {
+  const out = [
+    s.shape && `shape${pick(rng, [': ', '='])}${o.shape}`,
+    s.colour && `${pick(rng, ['colour', 'color'])}${pick(rng, [': ', '='])}${o.colour}`,
+    s.size && `size: ${word(rng, o.size, SYNONYMS.size[o.size])}`,
+    s.cell && `${pick(rng, ['position', 'location'])}: ${o.cell}`,
+  ].filter((x): x is string => !!x);
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(rng.uniform() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out.join(pick(rng, [', ', '; ']));
+}
+
 /** An object and its place, the place after it or leading into it ("top left: a red circle"). */
 function objectPhrase(rng: Random, o: SceneObject, s: Record<Attribute, boolean>, first = true): string {
+  if (first && s.shape && chance(rng, 0.05)) return fields(rng, o, s);
   const np = nounPhrase(rng, o, s);
   if (!s.cell) return np;
   const place = placePhrase(rng, o.cell);
@@ -186,6 +203,14 @@ function twoObjects(rng: Random, scene: Scene, s: Stated): string {
       `${an(size || a.colour)} ${size}${a.colour} ${noun} and ${an(size || b.colour)} ${size}${b.colour} one`,
     ]);
   }
+  if (a.shape === b.shape && sa.shape && sb.shape && sa.colour && sb.colour && chance(rng, 0.15)) {
+    // "two triangles, a red one on the left and a small blue one"
+    const one = (o: SceneObject, so: Record<Attribute, boolean>) => {
+      const core = `${so.size ? `${o.size} ` : ''}${o.colour} one`;
+      return `${an(core)} ${core}${so.cell ? ` ${placePhrase(rng, o.cell)}` : ''}`;
+    };
+    return `two ${plural(a.shape)}${pick(rng, [', ', ': '])}${one(a, sa)} and ${one(b, sb)}`;
+  }
   const first = objectPhrase(rng, a, sa);
   const second = objectPhrase(rng, b, sb, false);
   if (chance(rng, 0.2))
@@ -237,7 +262,7 @@ function slip(rng: Random, prompt: string): string {
   const plain = words[i]!.replace(/[^a-z]/g, '');
   const typed = pick(
     rng,
-    [...slips(plain)].filter((s) => correct(s) === plain),
+    [...slips(plain)].filter((s) => tokenize(s)[0]?.read === plain), // "circles" is no slip
   );
   words[i] = words[i]!.replace(plain, typed);
   return words.join(' ');

@@ -70,7 +70,7 @@ function finalColour(
   while (end > 0 && tokens[end - 1]!.kind === 'sep') end--;
   let sep = -1;
   for (let k = end - 1; k >= 0; k--) {
-    if (tokens[k]!.kind === 'sep') {
+    if (tokens[k]!.kind === 'sep' && !used[k]) {
       sep = k;
       break;
     }

@@ -16,7 +16,7 @@ import {
   type Phrase,
   type Place,
 } from './mention.ts';
-import { nounAhead, peek, placeOrRelation, STARTS_OBJECT } from './scan.ts';
+import { nounAhead, peek, placeOrRelation, STARTS_OBJECT, takeFields } from './scan.ts';
 import { type Relation, type Token, tokenize } from './tokens.ts';
 
 export type { Mention, Parsed, Problem } from './mention.ts';
@@ -60,6 +60,7 @@ class Parser {
 
   parse(): Parsed {
     for (const t of this.t) if (t.read) this.out.corrected.push({ typed: t.text, read: t.read });
+    takeFields(this.t, this.used);
     takeBackground(this.t, this.used, this.out);
     for (; this.i < this.t.length; this.i++) {
       if (this.used[this.i]) continue;
@@ -186,6 +187,7 @@ class Parser {
     if (m.size !== undefined) o.size = m.size;
     o.words.push(...m.words);
     this.last = k;
+    this.group = [k]; // what follows ("… one in the upper left", "…, large") is this one's
   }
 
   private announce(n: number, words: string): void {
@@ -241,6 +243,13 @@ class Parser {
     if (!p) return;
     if (this.every) {
       for (const o of this.out.objects) applyPlace(o, p);
+      return;
+    }
+    // "two triangles: red left, blue right", "circle, tiny, top right": a place straight after
+    // bare modifiers is theirs.
+    const np = this.np;
+    if (np && !p.opensClause && !this.headless.length && !hasPlace(np)) {
+      applyPlace(np, p);
       return;
     }
     const unplaced =
@@ -301,11 +310,6 @@ class Parser {
 
   /** The end of a clause: a comma, "and", or the end of the prompt. */
   private boundary(): void {
-    // "two triangles: red left, blue right": a place straight after bare modifiers is theirs.
-    if (this.np && this.place && !this.place.opensClause && !this.headless.length && this.group.length > 1) {
-      applyPlace(this.np, this.place);
-      this.place = null;
-    }
     this.flushPlace();
     this.every = false;
     const m = this.np;

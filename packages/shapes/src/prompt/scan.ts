@@ -25,7 +25,8 @@ export function nounAhead(t: readonly Token[], used: readonly boolean[], i: numb
   for (let j = i + 1; j < t.length; j++) {
     const tok = t[j]!;
     if (used[j]) continue;
-    if (tok.kind === 'sep' || tok.kind === 'and') return false;
+    const between = tok.text === ',' && ['colour', 'size', 'shape'].includes(t[j + 1]?.kind ?? ''); // "a big, blue square"
+    if ((tok.kind === 'sep' && !between) || tok.kind === 'and') return false;
     if (
       tok.kind === 'shape' ||
       tok.kind === 'generic' ||
@@ -61,4 +62,25 @@ export function placeOrRelation(
   if (tok.rel === 'above') return { kind: 'v', v: 'top', text: tok.text };
   if (tok.rel === 'below') return { kind: 'v', v: 'bottom', text: tok.text };
   return { kind: 'filler', text: tok.text };
+}
+
+const FIELD_LABELS = new Set(['shape', 'colour', 'color', 'size', 'position', 'location', 'placement']);
+const isField = (t: readonly Token[], i: number) =>
+  FIELD_LABELS.has(t[i]?.text ?? '') && t[i + 1]?.text === ':';
+
+/**
+ * "size: large; shape: circle, colour=red": the fields of one object. The labels, their colons
+ * and the separators between fields are marked used, so the parser reads "large circle red".
+ */
+export function takeFields(t: readonly Token[], used: boolean[]): void {
+  let inList = false;
+  for (let i = 0; i < t.length; i++) {
+    if (used[i]) continue;
+    if (isField(t, i)) {
+      used[i] = used[i + 1] = true;
+      if (inList && t[i - 1]?.kind === 'sep') used[i - 1] = true;
+      inList = true;
+      i++;
+    } else if (t[i]!.kind === 'and' || (t[i]!.kind === 'sep' && !isField(t, i + 1))) inList = false;
+  }
 }

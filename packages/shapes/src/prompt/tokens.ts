@@ -149,19 +149,28 @@ function known(word: string): { lex: Lex; plural: boolean } {
   return { lex: { kind: 'unknown' }, plural: false };
 }
 
+/** Words that only occur inside phrases ("next" of "next to"): never read as slips. */
+const PHRASE_WORDS = new Set(PHRASES.flatMap(([ws]) => ws));
+
 export function tokenize(prompt: string): Token[] {
-  const words = split(prompt);
+  const typed = split(prompt);
+  // Slips first, so "righ of" is the phrase "right of".
+  const words = typed.map((w) =>
+    known(w).lex.kind !== 'unknown' || PHRASE_WORDS.has(w) ? w : (correct(w) ?? w),
+  );
   const tokens: Token[] = [];
   for (let i = 0; i < words.length; ) {
     const phrase = PHRASES.find(([ws]) => ws.every((w, k) => words[i + k] === w));
-    if (phrase) {
-      tokens.push({ ...phrase[1], text: phrase[0].join(' ') });
-      i += phrase[0].length;
-      continue;
+    const n = phrase ? phrase[0].length : 1;
+    const text = typed.slice(i, i + n).join(' ');
+    const fixed = words.slice(i, i + n).join(' ');
+    const slip = fixed !== text ? { read: fixed } : {};
+    if (phrase) tokens.push({ ...phrase[1], text, ...slip });
+    else {
+      const { lex, plural, read } = lookup(words[i]!);
+      tokens.push({ ...lex, text, ...(plural && { plural }), ...slip, ...(read && { read }) });
     }
-    const { lex, plural, read } = lookup(words[i]!);
-    tokens.push({ ...lex, text: words[i]!, ...(plural && { plural }), ...(read && { read }) });
-    i++;
+    i += n;
   }
   return tokens;
 }
