@@ -134,6 +134,11 @@ test('typing slips in the domain words are read back and said; English words are
     background: 'white',
     objects: [{ colour: 'green', shape: 'triangle' }, { shape: 'triangle' }],
   });
+  // A slip inside a phrase still makes the phrase: "rigth of" is the relation "right of".
+  for (const seed of [0, 1, 2, 3]) {
+    const [a, b] = expandPrompt('a red circle rigth of a blue square', seed).scene.objects;
+    assert.ok(holds('right', a!.cell, b!.cell), `${a!.cell} right of ${b!.cell}`);
+  }
   const e = expandPrompt('a sqaure in the midle', 0);
   assert.deepEqual(e.warnings, ['read "sqaure" as "square"', 'read "midle" as "middle"']);
   assert.deepEqual(e.words, ['sqaure', 'midle'], 'a strict request names the slips');
@@ -205,6 +210,16 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
   keeps('color=red shape=circle bg=white', {
     background: 'white',
     objects: [{ colour: 'red', shape: 'circle' }],
+  });
+  keeps('size: large; location: top right; shape=triangle; colour: green', {
+    objects: [{ size: 'large', cell: 'top right', shape: 'triangle', colour: 'green' }],
+  });
+  keeps('shape=circle; color: black.', { objects: [{ shape: 'circle', colour: 'black' }] });
+  keeps('two circles, a white one and a large red one in the bottom right', {
+    objects: [
+      { colour: 'white', shape: 'circle' },
+      { colour: 'red', size: 'large', shape: 'circle', cell: 'bottom right' },
+    ],
   });
   keeps('a circle in the colour red', { objects: [{ colour: 'red', shape: 'circle' }] });
   assert.match(expandPrompt('a tiny triangle in each corner', 0).warnings.join(), /at most|domain's 2/);

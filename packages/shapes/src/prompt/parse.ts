@@ -16,7 +16,7 @@ import {
   type Phrase,
   type Place,
 } from './mention.ts';
-import { nounAhead, peek, placeOrRelation, STARTS_OBJECT, takeFields } from './scan.ts';
+import { nounAhead, peek, placeOrRelation, STARTS_OBJECT, takeFields, takeNegation } from './scan.ts';
 import { type Relation, type Token, tokenize } from './tokens.ts';
 
 export type { Mention, Parsed, Problem } from './mention.ts';
@@ -107,7 +107,7 @@ class Parser {
         this.problem(tok.text, `"${tok.text}" asks for more objects than the shapes domain's 2`);
       this.every = !['shape', 'generic', 'corner', 'count'].includes(next);
       if (!this.every && tok.text === 'both') this.count = { n: 2, words: tok.text };
-    } else if (k === 'negation') this.negation(tok);
+    } else if (k === 'negation') takeNegation(this.t, this.used, this.i, this.out);
     else if (k === 'unknown') this.unknown(tok);
     else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) this.article = true;
     else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text)) this.article = false; // "in the colour red"
@@ -281,17 +281,6 @@ class Parser {
     if (['v', 'h', 'middle', 'corner', 'relation'].includes(next)) return; // "on the right side"
     if (this.last >= 0 && !this.np && nounAhead(this.t, this.used, this.i))
       this.relation = { rel: 'above', a: this.last, words: tok.text };
-  }
-
-  private negation(tok: Token): void {
-    const words = [tok.text];
-    for (let j = this.i + 1; j < this.t.length && !['sep', 'and'].includes(this.t[j]!.kind); j++) {
-      if (!this.used[j]) words.push(this.t[j]!.text);
-      if (!this.used[j] && this.t[j]!.kind === 'unknown') this.out.ignored.push(this.t[j]!.text);
-      this.used[j] = true;
-    }
-    const said = words.join(' ');
-    this.problem(said, `cannot draw a negation ("${said}")`);
   }
 
   private unknown(tok: Token): void {

@@ -1,4 +1,5 @@
 /** Looking ahead in a prompt's tokens: what the parser needs to decide before it consumes a word. */
+import type { Parsed } from './mention.ts';
 import type { Token } from './tokens.ts';
 
 export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
@@ -83,4 +84,16 @@ export function takeFields(t: readonly Token[], used: boolean[]): void {
       i++;
     } else if (t[i]!.kind === 'and' || (t[i]!.kind === 'sep' && !isField(t, i + 1))) inList = false;
   }
+}
+
+/** "not red", "no background": the rest of the clause is a negation, which cannot be drawn. */
+export function takeNegation(t: readonly Token[], used: boolean[], i: number, out: Parsed): void {
+  const words = [t[i]!.text];
+  for (let j = i + 1; j < t.length && !['sep', 'and'].includes(t[j]!.kind); j++) {
+    if (!used[j]) words.push(t[j]!.text);
+    if (!used[j] && t[j]!.kind === 'unknown') out.ignored.push(t[j]!.text);
+    used[j] = true;
+  }
+  const said = words.join(' ');
+  out.problems.push({ words: said, message: `cannot draw a negation ("${said}")` });
 }
