@@ -54,6 +54,7 @@ test('strict: true refuses a prompt with an ignored or unsatisfiable part, namin
     ['a cat on a sofa', 'sofa'],
     ['a pink circle', 'pink'],
     ['three red circles', 'three'],
+    ['a blue sqaure', 'sqaure'], // a slip is read back, and a strict request does not guess
   ]) {
     for (const path of ['/v1/jobs', '/v1/images/generations']) {
       const r = await post(path, { prompt, strict: true });
