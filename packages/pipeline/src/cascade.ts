@@ -33,6 +33,8 @@ export interface StageHooks {
   onDenoised?: (step: number, of: number, denoised: Tensor) => void | Promise<void>;
   /** A relay stage's input as images: the previous stage's output, decoded for the hand-off anyway. */
   onInputImages?: (images: RgbImage[]) => void | Promise<void>;
+  /** The base stage's output latents (the batch), before they are handed on. */
+  onOutput?: (latents: Tensor) => void | Promise<void>;
 }
 
 /** The sampler's step callback from the hooks: progress (and cancel) first, then x₀. */
@@ -99,7 +101,9 @@ export class Cascade {
       steps: jobs[0]!.stepsBase,
       onStep: stepper(hooks),
     };
-    return splitBatch(await sampleBase(options, noise));
+    const z = await sampleBase(options, noise);
+    await hooks.onOutput?.(z);
+    return splitBatch(z);
   }
 
   /** The relay hand-off: decode, bilinear ×2 in pixel space, encode → zL. */

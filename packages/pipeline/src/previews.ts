@@ -1,7 +1,8 @@
 /**
  * Progressive previews: a relay cascade has a complete low-resolution image at every stage
- * boundary, and the relay stage decodes it anyway for its hand-off, so those previews cost a
- * PNG encode. A job asks for `previews` partial images: the stage boundaries first (base, then
+ * boundary. A relay stage decodes its input anyway for its hand-off, so the boundaries after
+ * relay1 cost a PNG encode; the base decodes its own 64 px output (a few milliseconds), so the
+ * first partial is stored before the hand-off rather than after it. A job asks for `previews` partial images: the stage boundaries first (base, then
  * each relay before the last), then, if it asked for more, the last sampling stage's x₀
  * estimate at evenly spaced steps (a VAE decode each). A job asking for none costs nothing.
  */
@@ -37,9 +38,9 @@ export function previewPlan(stages: readonly string[], count: number, stepsOfLas
 export type SavePreview = (job: number, slot: PreviewSlot, image: RgbImage) => Promise<void>;
 
 /**
- * The hooks that make a stage's previews for a batch of jobs: a relay stage saves its input
- * (the previous stage's image) for the jobs that asked; the last sampling stage decodes x₀ at
- * the planned steps for the jobs that asked for more than the boundaries give.
+ * The hooks that make a stage's previews for a batch of jobs: the base saves its output, a later
+ * relay its input (the previous relay's image), for the jobs that asked; the last sampling stage
+ * decodes x₀ at the planned steps for the jobs that asked for more than the boundaries give.
  */
 export function previewHooks(
   cascade: Cascade,
@@ -47,31 +48,37 @@ export function previewHooks(
   stagesOf: readonly (readonly string[])[],
   stage: string,
   save: SavePreview,
-): Pick<StageHooks, 'onInputImages' | 'onDenoised'> {
+): Pick<StageHooks, 'onInputImages' | 'onDenoised' | 'onOutput'> {
   const plans = jobs.map((j, i) =>
     previewPlan(stagesOf[i]!, j.previews ?? 0, stepsOfLastSampling(j, stagesOf[i]!)),
   );
   if (plans.every((p) => p.length === 0)) return {};
   const s = parseStage(stage);
   const previous = s.kind === 'relay' ? (stagesOf[0]![stagesOf[0]!.indexOf(stage) - 1] ?? null) : null;
+  /** Decodes the batch items whose jobs want the slot labelled `label`, and saves them. */
+  const decodeAndSave = async (label: string, latents: Tensor) => {
+    const wanted = plans.map((p) => p.find((x) => x.label === label));
+    const jobsAt = wanted.flatMap((slot, i) => (slot ? [i] : []));
+    if (!jobsAt.length) return;
+    const images = await cascade.decode(jobsAt.map((i) => sliceBatch(latents, i, i + 1)));
+    await Promise.all(jobsAt.map((i, k) => save(i, wanted[i]!, images[k]!)));
+  };
   return {
-    ...(previous && {
-      onInputImages: async (images: RgbImage[]) => {
-        await Promise.all(
-          images.map((img, i) => {
-            const slot = plans[i]!.find((p) => p.label === previous);
-            return slot ? save(i, slot, img) : undefined;
-          }),
-        );
-      },
-    }),
-    onDenoised: async (step: number, _of: number, denoised: Tensor) => {
-      const wanted = plans.map((p) => p.find((x) => x.label === `${stage}@${step}`));
-      const jobsAt = wanted.flatMap((slot, i) => (slot ? [i] : []));
-      if (!jobsAt.length) return;
-      const images = await cascade.decode(jobsAt.map((i) => sliceBatch(denoised, i, i + 1)));
-      await Promise.all(jobsAt.map((i, k) => save(i, wanted[i]!, images[k]!)));
-    },
+    // The base decodes its own 64 px image (a few ms) so the first partial need not wait for the
+    // hand-off to relay1; later boundaries come from the next relay's own input decode.
+    ...(s.kind === 'base' && { onOutput: (z: Tensor) => decodeAndSave('base', z) }),
+    ...(previous &&
+      previous !== 'base' && {
+        onInputImages: async (images: RgbImage[]) => {
+          await Promise.all(
+            images.map((img, i) => {
+              const slot = plans[i]!.find((p) => p.label === previous);
+              return slot ? save(i, slot, img) : undefined;
+            }),
+          );
+        },
+      }),
+    onDenoised: (step: number, _of: number, denoised: Tensor) => decodeAndSave(`${stage}@${step}`, denoised),
   };
 }
 
