@@ -1,6 +1,14 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultCascade, generateBatch, planJob, previewPlan } from '../src/index.ts';
+import {
+  defaultCascade,
+  generateBatch,
+  planJob,
+  previewHooks,
+  previewPlan,
+  type RgbImage,
+  stagesOf,
+} from '../src/index.ts';
 
 test('the preview plan: stage boundaries first, then x₀ of the last sampling stage at evenly spaced steps', () => {
   assert.deepEqual(previewPlan(['base', 'relay1', 'relay2', 'decode'], 2, 10), [
@@ -49,4 +57,38 @@ test('previews come as the stages run, at their own resolution; the final image 
   });
   assert.equal(calls, 0, 'a job that asks for no previews gets none');
   assert.deepEqual(a!.encoded, b!.encoded);
+});
+
+test("the base's preview is saved by the base stage, before the hand-off, and is the image relay1 decodes from it", async () => {
+  const cascade = await defaultCascade(undefined, { log: () => {} });
+  const job = {
+    ...planJob(cascade, 'a small blue square bottom right on yellow', {
+      seed: 5,
+      size: 128,
+      stepsBase: 4,
+      stepsRelay: 2,
+    }),
+    previews: 1,
+  };
+  const stages = stagesOf(cascade.manifest, 128);
+  const saved: RgbImage[] = [];
+  const hooks = previewHooks(cascade, [job], [stages], 'base', async (_i, slot, image) => {
+    assert.equal(slot.label, 'base');
+    saved.push(image);
+  });
+  const [z] = await cascade.base([job], hooks);
+  assert.equal(saved.length, 1, 'stored when the base stage ends');
+  assert.equal(saved[0]!.width, 64);
+  // relay1 asks for nothing: the boundary it used to save is already there.
+  const relayHooks = previewHooks(cascade, [job], [stages], 'relay1', async () => {
+    assert.fail('relay1 saves no second copy of the base preview');
+  });
+  assert.equal(relayHooks.onInputImages, undefined);
+  let input: RgbImage | undefined;
+  await cascade.relay([job], [z!], 1, {
+    onInputImages: (images) => {
+      input = images[0];
+    },
+  });
+  assert.deepEqual(input!.data, saved[0]!.data);
 });
