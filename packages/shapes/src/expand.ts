@@ -63,7 +63,7 @@ function constrain(p: Parsed): { mentions: Mention[]; background?: Colour; probl
     const words = mentions.flatMap((m) => m.words);
     problems.push({
       words: [...new Set(words)].join(' '),
-      message: `asked for ${mentions.length} objects; the shapes domain draws at most 2, so the first 2 were kept`,
+      message: `asked for ${mentions.length + (p.unlisted ?? 0)} objects; the shapes domain draws at most 2, so the first 2 were kept`,
     });
     mentions = mentions.slice(0, 2);
   }

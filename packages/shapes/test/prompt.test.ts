@@ -222,6 +222,14 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     ],
   });
   keeps('a circle in the colour red', { objects: [{ colour: 'red', shape: 'circle' }] });
+  keeps("purple square at 12 o'clock", { objects: [{ colour: 'purple', shape: 'square', cell: 'top' }] });
+  keeps('a dot at 3 oclock', { objects: [{ shape: 'circle', cell: 'right' }] });
+  for (const prompt of ['a red circle and a green triangle side by side', 'two squares next to each other'])
+    for (const seed of [0, 1, 2, 3]) {
+      const [a, b] = expandPrompt(prompt, seed).scene.objects;
+      assert.ok(holds('beside', a!.cell, b!.cell), `${prompt}: ${a!.cell}, ${b!.cell}`);
+    }
+  assert.match(expandPrompt('12 circles', 0).warnings.join(), /asked for 12 objects/);
   assert.match(expandPrompt('a tiny triangle in each corner', 0).warnings.join(), /at most|domain's 2/);
   // What cannot be drawn as said is said, and the objects are still drawn.
   for (const [prompt, words] of [

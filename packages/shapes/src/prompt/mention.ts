@@ -27,6 +27,8 @@ export interface Parsed {
   relations: { a: number; rel: Relation; b: number; words: string }[];
   /** Words outside the vocabulary. */
   ignored: string[];
+  /** Objects a count asked for beyond the 10 listed ("100 circles"). */
+  unlisted?: number;
   /** Typing slips read as vocabulary words ("sqaure" as "square"). */
   corrected: { typed: string; read: string }[];
   /** Words understood but not drawable as stated. */

@@ -114,6 +114,12 @@ class Parser {
     // Frame words, and "background" without a colour: understood, nothing to draw.
   }
 
+  /** At most 10 objects are listed for a count; the rest are only counted, for the message. */
+  private upTo(n: number): number {
+    if (n > 10) this.out.unlisted = (this.out.unlisted ?? 0) + n - 10;
+    return Math.min(n, 10);
+  }
+
   private problem(words: string, message: string): void {
     this.out.problems.push({ words, message });
   }
@@ -175,7 +181,8 @@ class Parser {
       return;
     }
     const mentions: Mention[] = [...shared, base];
-    while (mentions.length < Math.min(n, 10)) mentions.push({ ...base, words: [...base.words] });
+    for (const cap = this.upTo(n); mentions.length < cap; )
+      mentions.push({ ...base, words: [...base.words] });
     this.group = mentions.map((m) => this.add(m));
     this.unnamed = !shared.length && mentions.length > 1 ? [...this.group] : [];
   }
@@ -191,7 +198,7 @@ class Parser {
   }
 
   private announce(n: number, words: string): void {
-    for (let k = 0; k < Math.min(n, 10); k++) {
+    for (let k = 0, cap = this.upTo(n); k < cap; k++) {
       this.out.objects.push({ words: [words] });
       this.placeholders.push(this.out.objects.length - 1);
     }
@@ -318,12 +325,12 @@ class Parser {
   private finish(): void {
     for (const m of this.headless.splice(0)) this.add(m);
     if (this.count && !this.out.objects.length) {
-      for (let k = 0; k < Math.min(this.count.n, 10); k++)
+      for (let k = 0, cap = this.upTo(this.count.n); k < cap; k++)
         this.out.objects.push({ words: [this.count.words] });
     } else if (this.count) {
       // "red circle x2": a count after its noun.
       const last = this.out.objects[this.last]!;
-      for (let k = this.group.length || 1; k < Math.min(this.count.n, 10); k++)
+      for (let k = this.group.length || 1, cap = this.upTo(this.count.n); k < cap; k++)
         this.out.objects.push({ ...last, words: [...last.words, this.count.words] });
     }
     if (this.placeBefore) {

@@ -3,7 +3,7 @@ import type { Parsed } from './mention.ts';
 import type { Token } from './tokens.ts';
 
 export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
-const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one']);
+const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one', 'each other', 'one another']);
 
 /** The next unused token from `from` that is not a filler (or frame word); its index in `at`. */
 export function peek(
@@ -56,7 +56,7 @@ export function placeOrRelation(
   const frame = rest.some((r) => r.kind === 'frame' || r.kind === 'background');
   const pronoun = rest.some((r) => PRONOUNS.has(r.text));
   if (next && STARTS_OBJECT.has(next.kind) && !frame) return tok;
-  if (pronoun && !frame && last >= 1) return tok;
+  if ((pronoun || tok.text === 'side by side') && !frame && last >= 1) return tok;
   const ground = rest.some((r) => r.kind === 'background');
   if (ground && (tok.rel === 'above' || tok.rel === 'below')) return { kind: 'filler', text: tok.text };
   if (tok.rel === 'left' || tok.rel === 'right') return { kind: 'h', h: tok.rel, text: tok.text };

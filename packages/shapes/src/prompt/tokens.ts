@@ -101,6 +101,7 @@ function split(text: string): string[] {
     .replace(/'s\b/g, '')
     .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
     .replace(/@/g, ' at ')
+    .replace(/\b(1[0-2]|[1-9])\s*o\W?\s*clock\b/g, (_, h: string) => ` ${CLOCK[Number(h)]} `) // "at 3 o'clock"
     .replace(/=/g, ' : ') // "colour=red"
     .replace(/(?<![a-z\d])(?:[x\u00d7]\s?(\d+)|(\d+)\s?[x\u00d7])(?![a-z\d])/g, ' $1$2 ') // "x2", "2x": a count
     .replace(/([,;:.!?()[\]{}/|&+])/g, ' $1 ')
@@ -112,6 +113,23 @@ function split(text: string): string[] {
         /^(north|south)(east|west)$/.exec(w)?.slice(1) ?? [w],
     );
 }
+
+/** Clock-face positions as cells: 12 is the top, 3 the right. */
+const CLOCK = [
+  '',
+  'top right',
+  'top right',
+  'right',
+  'bottom right',
+  'bottom right',
+  'bottom',
+  'bottom left',
+  'bottom left',
+  'left',
+  'top left',
+  'top left',
+  'top',
+];
 
 const SEPARATORS = new Set([',', ';', ':', '.', '!', '?', '(', ')', '[', ']', '{', '}', '/', '|']);
 
