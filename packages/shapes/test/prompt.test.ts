@@ -183,18 +183,16 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     objects: [{ size: 'small', colour: 'purple', shape: 'triangle', cell: 'bottom left' }],
   });
   keeps('red square @ top left', { objects: [{ colour: 'red', shape: 'square', cell: 'top left' }] });
-  keeps('two triangles, a red one on the left and a blue one on the right', {
-    objects: [
-      { colour: 'red', shape: 'triangle', cell: 'left' },
-      { colour: 'blue', shape: 'triangle', cell: 'right' },
-    ],
-  });
-  keeps('two triangles: red left, blue right', {
-    objects: [
-      { colour: 'red', shape: 'triangle', cell: 'left' },
-      { colour: 'blue', shape: 'triangle', cell: 'right' },
-    ],
-  });
+  for (const prompt of [
+    'two triangles, a red one on the left and a blue one on the right',
+    'two triangles: red left, blue right',
+  ])
+    keeps(prompt, {
+      objects: [
+        { colour: 'red', shape: 'triangle', cell: 'left' },
+        { colour: 'blue', shape: 'triangle', cell: 'right' },
+      ],
+    });
   keeps('a big circle colored orange at the lower right, on top of a green background', {
     background: 'green',
     objects: [{ size: 'large', colour: 'orange', shape: 'circle', cell: 'bottom right' }],
