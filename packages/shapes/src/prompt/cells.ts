@@ -11,16 +11,17 @@ const ROW = { top: 0, middle: 1, bottom: 2 } as const;
 const COL = { left: 0, middle: 1, right: 2 } as const;
 const rc = (cell: Cell) => [Math.floor(CELLS.indexOf(cell) / 3), CELLS.indexOf(cell) % 3] as const;
 
-/** The cells an object may take. */
+/** The cells an object may take (a place that says two contrary things leaves it any cell). */
 export function allowedCells(m: Mention): Cell[] {
   const row = m.v === undefined ? undefined : ROW[m.v];
   const col = m.h === undefined ? undefined : COL[m.h];
-  return CELLS.filter((c) => {
+  const cells = CELLS.filter((c) => {
     const [r, k] = rc(c);
     if (m.corner && (r === 1 || k === 1)) return false;
     if (!m.corner && (row === undefined) !== (col === undefined)) return false;
     return (row === undefined || r === row) && (col === undefined || k === col);
   });
+  return cells.length ? cells : [...CELLS];
 }
 
 type Rel = Parsed['relations'][number];

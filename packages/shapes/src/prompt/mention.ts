@@ -47,6 +47,8 @@ export interface Place {
 
 export interface Phrase extends Mention {
   article?: boolean;
+  /** After "the". */
+  definite?: boolean;
 }
 
 export const hasPlace = (m: Mention) => !!(m.v || m.h || m.corner);
@@ -71,7 +73,8 @@ export function clashes(a: Mention, b: Mention): boolean {
   return (
     (a.colour !== undefined && b.colour !== undefined) ||
     (a.size !== undefined && b.size !== undefined) ||
-    (a.shape !== undefined && b.shape !== undefined)
+    (a.shape !== undefined && b.shape !== undefined) ||
+    (hasPlace(a) && hasPlace(b))
   );
 }
 
@@ -81,4 +84,14 @@ export function notDrawable(word: string, attr: Attr): string {
   if (attr === 'size') return `"${word}" is not a size the model draws (small, large)`;
   if (attr === 'shape') return `"${word}" is not a shape the model draws (${SHAPES.join(', ')})`;
   return `"${word}": the model draws flat, filled, upright shapes only`;
+}
+
+/** The one object already there that "the <shape>" can name (same shape, nothing contrary), or −1. */
+export function namedBy(objects: readonly Mention[], m: Mention): number {
+  const fits = (o: Mention) =>
+    o.shape === m.shape &&
+    (!o.colour || !m.colour || o.colour === m.colour) &&
+    (!o.size || !m.size || o.size === m.size);
+  const found = objects.flatMap((o, k) => (m.shape && fits(o) ? [k] : []));
+  return found.length === 1 ? found[0]! : -1;
 }

@@ -11,12 +11,22 @@ import {
   clashes,
   hasPlace,
   type Mention,
+  namedBy,
   notDrawable,
   type Parsed,
   type Phrase,
   type Place,
 } from './mention.ts';
-import { nounAhead, peek, placeOrRelation, STARTS_OBJECT, takeFields, takeNegation } from './scan.ts';
+import {
+  describedAhead,
+  nounAhead,
+  PREDICATES,
+  peek,
+  placeOrRelation,
+  STARTS_OBJECT,
+  takeFields,
+  takeNegation,
+} from './scan.ts';
 import { type Relation, type Token, tokenize } from './tokens.ts';
 
 export type { Mention, Parsed, Problem } from './mention.ts';
@@ -35,6 +45,8 @@ class Parser {
   /** Modifiers of an object whose noun has not come yet. */
   private np: Phrase | null = null;
   private article = false;
+  /** The article was "the": the noun may name an object already there ("…, the circle is red"). */
+  private definite = false;
   /** Phrases closed by "and" before their noun: "a red and a blue circle". */
   private headless: Phrase[] = [];
   private count: { n: number; words: string } | null = null;
@@ -77,20 +89,15 @@ class Parser {
 
   private step(tok: Token): void {
     const k = tok.kind;
-    // "shape: circle, colour: red": a field's name is no object.
-    if (k === 'generic' && !tok.plural && !this.count && this.t[this.i + 1]?.text === ':') {
-      this.used[this.i + 1] = true;
-      return;
-    }
     if (k === 'unsupported' && tok.attr === 'style') this.problem(tok.text, notDrawable(tok.text, 'style'));
     else if (k === 'colour' || k === 'size' || (k === 'unsupported' && tok.attr !== 'shape'))
       this.modifier(tok);
     else if (k === 'shape' || k === 'generic' || k === 'unsupported') this.head(tok);
     else if (k === 'count' && tok.text === 'one' && this.np)
       this.head(tok); // "a blue one"
-    else if (tok.text === 'another' && !this.np && this.last >= 0 && !this.describedAhead())
+    else if (tok.text === 'another' && !this.np && this.last >= 0 && !describedAhead(this.t, this.i))
       this.head({ kind: 'count', n: 1, text: tok.text }); // "… and another at the bottom"
-    else if (k === 'sep' && tok.text === ',' && this.np && this.describedAhead(this.np)) {
+    else if (k === 'sep' && tok.text === ',' && this.np && describedAhead(this.t, this.i, this.np)) {
       // "a large, red circle": commas between one noun's modifiers
     } else if (k === 'count') this.count = { n: tok.n, words: tok.text };
     else if (k === 'many') {
@@ -109,8 +116,11 @@ class Parser {
       if (!this.every && tok.text === 'both') this.count = { n: 2, words: tok.text };
     } else if (k === 'negation') takeNegation(this.t, this.used, this.i, this.out);
     else if (k === 'unknown') this.unknown(tok);
-    else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) this.article = true;
-    else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text)) this.article = false; // "in the colour red"
+    else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) {
+      this.article = true;
+      this.definite = tok.text === 'the';
+    } else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text))
+      this.article = this.definite = false; // "in the colour red"
     // Frame words, and "background" without a colour: understood, nothing to draw.
   }
 
@@ -124,23 +134,17 @@ class Parser {
     this.out.problems.push({ words, message });
   }
 
-  /**
-   * Whether the very next token describes an object (a colour, size or shape, no article
-   * between); given `np`, one that does not clash with it.
-   */
-  private describedAhead(np?: Phrase): boolean {
-    const next = this.t[this.i + 1];
-    if (!next || !['colour', 'size', 'shape', 'unsupported'].includes(next.kind)) return false;
-    return !np || !clash(np, next);
-  }
-
   private modifier(tok: Token): void {
     if (this.every) {
       for (const o of this.out.objects) this.setAttr(o, tok);
       return;
     }
     if (this.np && clash(this.np, tok)) this.boundary();
-    this.np ??= { words: [], ...(this.article && { article: true }) };
+    this.np ??= {
+      words: [],
+      ...(this.article && { article: true }),
+      ...(this.definite && { definite: true }),
+    };
     this.setAttr(this.np, tok);
   }
 
@@ -154,16 +158,20 @@ class Parser {
   private head(tok: Token): void {
     // "a round shape", "a square box": one noun.
     if ((tok.kind === 'generic' || tok.kind === 'shape') && this.lastHead === this.i - 1 && !this.np) return;
-    const base: Phrase = this.np ?? { words: [] };
+    const base: Phrase = this.np ?? { words: [], ...(this.definite && { definite: true }) };
     this.np = null;
-    this.article = false;
+    this.article = this.definite = false;
     base.words.push(tok.text);
     if (tok.kind === 'shape') base.shape = tok.shape;
     else if (tok.kind === 'unsupported') this.problem(tok.text, notDrawable(tok.text, 'shape'));
     else if (tok.kind === 'count') base.shape = this.out.objects[this.last]?.shape; // "a blue one"
     this.lastHead = this.i;
-    if (tok.kind === 'count' && this.unnamed.length) {
-      this.describe(this.unnamed.shift()!, base);
+    // "…, the circle is red": the one circle already there.
+    const predicate = PREDICATES.has(this.t[this.i + 1]?.text ?? '');
+    const definite = base.definite && predicate && !tok.plural && !this.count && !this.headless.length;
+    const named = definite ? namedBy(this.out.objects, base) : -1;
+    if (named >= 0 || (tok.kind === 'count' && this.unnamed.length)) {
+      this.describe(named >= 0 ? named : this.unnamed.shift()!, base);
       return;
     }
     const shared = this.headless.splice(0);
@@ -176,8 +184,10 @@ class Parser {
     this.count = null;
     const bare = base.colour === undefined && base.size === undefined && base.words.length <= 2;
     if (tok.kind === 'generic' && tok.plural && !shared.length && bare) {
+      // "two shapes: …" announces objects the rest describes.
       this.lastHead = -2;
-      this.announce(n, tok.text);
+      for (let k = 0, cap = this.upTo(n); k < cap; k++)
+        this.placeholders.push(this.out.objects.push({ words: [tok.text] }) - 1);
       return;
     }
     const mentions: Mention[] = [...shared, base];
@@ -197,15 +207,8 @@ class Parser {
     this.group = [k]; // what follows ("… one in the upper left", "…, large") is this one's
   }
 
-  private announce(n: number, words: string): void {
-    for (let k = 0, cap = this.upTo(n); k < cap; k++) {
-      this.out.objects.push({ words: [words] });
-      this.placeholders.push(this.out.objects.length - 1);
-    }
-  }
-
   private add(m: Mention): number {
-    const { article: _, ...mention } = m as Phrase;
+    const { article: _, definite: __, ...mention } = m as Phrase;
     if (this.placeBefore && !hasPlace(mention)) applyPlace(mention, this.placeBefore);
     this.placeBefore = null;
     const slot = this.placeholders.shift();
@@ -297,7 +300,7 @@ class Parser {
     if (this.np && (!next || !STARTS_OBJECT.has(next.kind))) {
       const base = this.np;
       this.np = null;
-      this.article = false;
+      this.article = this.definite = false;
       this.lastHead = this.i;
       const shared = this.headless.splice(0);
       this.group = [...shared, base].map((m) => this.add(m));
@@ -310,7 +313,7 @@ class Parser {
     this.every = false;
     const m = this.np;
     this.np = null;
-    this.article = false;
+    this.article = this.definite = false;
     if (!m) return;
     // "a circle, large", "two circles, red and blue": bare words after a noun describe its objects in turn.
     const group = this.group.length ? this.group : [this.last];
@@ -324,24 +327,19 @@ class Parser {
 
   private finish(): void {
     for (const m of this.headless.splice(0)) this.add(m);
-    if (this.count && !this.out.objects.length) {
-      for (let k = 0, cap = this.upTo(this.count.n); k < cap; k++)
-        this.out.objects.push({ words: [this.count.words] });
-    } else if (this.count) {
-      // "red circle x2": a count after its noun.
-      const last = this.out.objects[this.last]!;
-      for (let k = this.group.length || 1, cap = this.upTo(this.count.n); k < cap; k++)
+    if (this.count) {
+      // "two" alone, or "red circle x2": a count after its noun.
+      const last: Mention = this.out.objects[this.last] ?? { words: [] };
+      const from = this.out.objects.length ? this.group.length || 1 : 0;
+      for (let k = from, cap = this.upTo(this.count.n); k < cap; k++)
         this.out.objects.push({ ...last, words: [...last.words, this.count.words] });
     }
-    if (this.placeBefore) {
+    const p = this.placeBefore;
+    if (p) {
+      if (!this.out.objects.length) this.out.objects.push({ words: [] });
       const open = this.out.objects.find((o) => !hasPlace(o));
-      if (open) applyPlace(open, this.placeBefore);
-      else if (!this.out.objects.length) {
-        const m: Mention = { words: [] };
-        applyPlace(m, this.placeBefore);
-        this.out.objects.push(m);
-      } else
-        this.problem(this.placeBefore.words.join(' '), `no object for "${this.placeBefore.words.join(' ')}"`);
+      if (open) applyPlace(open, p);
+      else this.problem(p.words.join(' '), `no object for "${p.words.join(' ')}"`);
     }
     if (this.relation) this.problem(this.relation.words, `"${this.relation.words}" has no object after it`);
   }

@@ -1,5 +1,5 @@
 /** Looking ahead in a prompt's tokens: what the parser needs to decide before it consumes a word. */
-import type { Parsed } from './mention.ts';
+import { clash, type Parsed, type Phrase } from './mention.ts';
 import type { Token } from './tokens.ts';
 
 export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
@@ -96,4 +96,28 @@ export function takeNegation(t: readonly Token[], used: boolean[], i: number, ou
   }
   const said = words.join(' ');
   out.problems.push({ words: said, message: `cannot draw a negation ("${said}")` });
+}
+
+/** Words after "the <noun>" that make it name an object already there ("the circle is red"). */
+export const PREDICATES = new Set([
+  'is',
+  'are',
+  'was',
+  'should',
+  'must',
+  'will',
+  'needs',
+  'has',
+  'sits',
+  'looks',
+]);
+
+/**
+ * Whether the token after `i` describes an object (a colour, size or shape, no article
+ * between); given `np`, one that does not clash with it.
+ */
+export function describedAhead(t: readonly Token[], i: number, np?: Phrase): boolean {
+  const next = t[i + 1];
+  if (!next || !['colour', 'size', 'shape', 'unsupported'].includes(next.kind)) return false;
+  return !np || !clash(np, next);
 }
