@@ -213,6 +213,12 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     objects: [{ size: 'large', cell: 'top right', shape: 'triangle', colour: 'green' }],
   });
   keeps('shape=circle; color: black.', { objects: [{ shape: 'circle', colour: 'black' }] });
+  keeps('shape: circle, colour: red; shape: square, color: blue, location: bottom right', {
+    objects: [
+      { shape: 'circle', colour: 'red' },
+      { shape: 'square', colour: 'blue', cell: 'bottom right' },
+    ],
+  });
   keeps('two circles, a white one and a large red one in the bottom right', {
     objects: [
       { colour: 'white', shape: 'circle' },

@@ -69,20 +69,26 @@ const FIELD_LABELS = new Set(['shape', 'colour', 'color', 'size', 'position', 'l
 const isField = (t: readonly Token[], i: number) =>
   FIELD_LABELS.has(t[i]?.text ?? '') && t[i + 1]?.text === ':';
 
+const FIELD = (label: string) =>
+  label === 'color' ? 'colour' : ['location', 'placement'].includes(label) ? 'position' : label;
+
 /**
  * "size: large; shape: circle, colour=red": the fields of one object. The labels, their colons
  * and the separators between fields are marked used, so the parser reads "large circle red".
+ * A field said again starts the next object ("shape: circle, colour: red; shape: square, …").
  */
 export function takeFields(t: readonly Token[], used: boolean[]): void {
-  let inList = false;
+  let seen = new Set<string>();
   for (let i = 0; i < t.length; i++) {
     if (used[i]) continue;
     if (isField(t, i)) {
+      const field = FIELD(t[i]!.text);
       used[i] = used[i + 1] = true;
-      if (inList && t[i - 1]?.kind === 'sep') used[i - 1] = true;
-      inList = true;
+      if (seen.size && !seen.has(field) && t[i - 1]?.kind === 'sep') used[i - 1] = true;
+      if (seen.has(field)) seen = new Set();
+      seen.add(field);
       i++;
-    } else if (t[i]!.kind === 'and' || (t[i]!.kind === 'sep' && !isField(t, i + 1))) inList = false;
+    } else if (t[i]!.kind === 'and' || (t[i]!.kind === 'sep' && !isField(t, i + 1))) seen = new Set();
   }
 }
 
