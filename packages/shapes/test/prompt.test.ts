@@ -251,6 +251,20 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     ],
   });
   keeps('the background should be green', { background: 'green', objects: [{}] });
+  // One place said in two parts: the second gives the other axis.
+  for (const [prompt, cell] of [
+    ['a red circle at the top, on the left', 'top left'],
+    ['red circle, top, left', 'top left'],
+    ['a blue square, bottom row, right column', 'bottom right'],
+    ['a yellow triangle at the bottom (centre)', 'bottom'],
+  ] as const) {
+    keeps(prompt, { objects: [{ cell }] });
+    assert.deepEqual(expandPrompt(prompt, 0).warnings, [], prompt);
+  }
+  assert.match(
+    expandPrompt('a circle at the top, at the bottom', 0).warnings.join(),
+    /no object for "bottom"/,
+  );
   assert.match(expandPrompt('a tiny triangle in each corner', 0).warnings.join(), /at most|domain's 2/);
   // What cannot be drawn as said is said, and the objects are still drawn.
   for (const [prompt, words] of [

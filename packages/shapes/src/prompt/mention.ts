@@ -12,6 +12,8 @@ export interface Mention {
   corner?: boolean;
   /** The words that described the object, for messages. */
   words: string[];
+  /** The place as the prompt said it (one axis or two). */
+  said?: Place;
 }
 
 export interface Problem {
@@ -62,6 +64,25 @@ export function applyPlace(m: Mention, p: Place): void {
     if (!p.h) delete m.h;
   }
   m.words.push(...p.words);
+  m.said = p;
+}
+
+/**
+ * A second place that says the other axis of the first ("at the top, on the left": top left;
+ * "at the bottom, in the middle": bottom), as one place; undefined when they do not combine.
+ */
+export function refine(a: Place, b: Place): Place | undefined {
+  if (a.corner || b.corner) return undefined;
+  const v = a.v ?? b.v;
+  const h = a.h ?? b.h;
+  const other = (a.v && !a.h && !b.v) || (a.h && !a.v && !b.h);
+  if (!other || (a.v && b.v && a.v !== b.v) || (!b.v && !b.h && !b.middle)) return undefined;
+  return {
+    ...(v && { v }),
+    ...(h && { h }),
+    ...((!v || !h) && { middle: true }),
+    words: [...a.words, ...b.words],
+  };
 }
 
 /** A second colour or size in one phrase starts another object ("red, blue circles"). */

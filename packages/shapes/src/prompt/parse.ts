@@ -16,6 +16,7 @@ import {
   type Parsed,
   type Phrase,
   type Place,
+  refine,
 } from './mention.ts';
 import {
   describedAhead,
@@ -338,7 +339,9 @@ class Parser {
     if (p) {
       if (!this.out.objects.length) this.out.objects.push({ words: [] });
       const open = this.out.objects.find((o) => !hasPlace(o));
+      const last = this.out.objects[this.last]; // "at the top, on the left": one place, said twice
       if (open) applyPlace(open, p);
+      else if (last?.said && refine(last.said, p)) applyPlace(last, refine(last.said, p)!);
       else this.problem(p.words.join(' '), `no object for "${p.words.join(' ')}"`);
     }
     if (this.relation) this.problem(this.relation.words, `"${this.relation.words}" has no object after it`);
