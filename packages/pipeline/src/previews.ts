@@ -2,9 +2,10 @@
  * Progressive previews: a relay cascade has a complete low-resolution image at every stage
  * boundary. A relay stage decodes its input anyway for its hand-off, so the boundaries after
  * relay1 cost a PNG encode; the base decodes its own 64 px output (a few milliseconds), so the
- * first partial is stored before the hand-off rather than after it. A job asks for `previews` partial images: the stage boundaries first (base, then
- * each relay before the last), then, if it asked for more, the last sampling stage's x₀
- * estimate at evenly spaced steps (a VAE decode each). A job asking for none costs nothing.
+ * first partial is stored before the hand-off rather than after it. A job asks for `previews`
+ * partial images: the stage boundaries first (base, then each relay before the last), then, if
+ * it asked for more, the last sampling stage's x₀ estimate at evenly spaced steps (a VAE
+ * decode each). A job asking for none costs nothing.
  */
 import type { Tensor } from '@baton/diffusion';
 import { sliceBatch } from '@baton/diffusion';

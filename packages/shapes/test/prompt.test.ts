@@ -58,12 +58,14 @@ test('lists, counts and ellipsis make the objects they name', () => {
       { colour: 'blue', shape: 'circle', size: 'small' },
     ],
   });
-  keeps('a red and a blue circle', {
-    objects: [
-      { colour: 'red', shape: 'circle' },
-      { colour: 'blue', shape: 'circle' },
-    ],
-  });
+  // "the" alone is only an article: "the blue circle" is another circle.
+  for (const prompt of ['a red and a blue circle', 'a red circle and the blue circle'])
+    keeps(prompt, {
+      objects: [
+        { colour: 'red', shape: 'circle' },
+        { colour: 'blue', shape: 'circle' },
+      ],
+    });
   keeps('red and blue triangles', {
     objects: [
       { colour: 'red', shape: 'triangle' },
@@ -234,7 +236,7 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
       assert.ok(holds('beside', a!.cell, b!.cell), `${prompt}: ${a!.cell}, ${b!.cell}`);
     }
   assert.match(expandPrompt('12 circles', 0).warnings.join(), /asked for 12 objects/);
-  // "the <shape> is …" names the object already there; "the" alone is only an article.
+  // "the <shape> is …" names the object already there.
   keeps('a circle and a triangle, the circle is red', {
     objects: [{ shape: 'circle', colour: 'red' }, { shape: 'triangle' }],
   });
@@ -242,12 +244,6 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     objects: [
       { shape: 'circle', size: 'small', cell: 'left' },
       { shape: 'square', size: 'large', cell: 'right' },
-    ],
-  });
-  keeps('a red circle and the blue circle', {
-    objects: [
-      { colour: 'red', shape: 'circle' },
-      { colour: 'blue', shape: 'circle' },
     ],
   });
   keeps('the background should be green', { background: 'green', objects: [{}] });

@@ -34,6 +34,7 @@ export type { Mention, Parsed, Problem } from './mention.ts';
 
 const PLACE = new Set(['v', 'h', 'middle', 'corner', 'filler', 'frame', 'on']);
 const ARTICLES = new Set(['a', 'an', 'another', 'the']);
+const tooMany = (word: string) => `"${word}" asks for more objects than the shapes domain's 2`; // "several", "each corner"
 
 export function parsePrompt(prompt: string): Parsed {
   return new Parser(tokenize(prompt)).parse();
@@ -102,7 +103,7 @@ class Parser {
       // "a large, red circle": commas between one noun's modifiers
     } else if (k === 'count') this.count = { n: tok.n, words: tok.text };
     else if (k === 'many') {
-      this.problem(tok.text, `"${tok.text}" asks for more objects than the shapes domain's 2`);
+      this.problem(tok.text, tooMany(tok.text));
       this.count = { n: 2, words: tok.text };
     } else if (k === 'v' || k === 'h' || k === 'middle' || k === 'corner') this.addPlace(tok);
     else if (k === 'relation') this.relate(tok);
@@ -111,8 +112,7 @@ class Parser {
     else if (k === 'every') {
       // "both green" describes the objects so far; "both circles" names them again.
       const next = peek(this.t, this.used, this.i + 1)?.kind ?? '';
-      if (next === 'corner' || next === 'count')
-        this.problem(tok.text, `"${tok.text}" asks for more objects than the shapes domain's 2`);
+      if (next === 'corner' || next === 'count') this.problem(tok.text, tooMany(tok.text));
       this.every = !['shape', 'generic', 'corner', 'count'].includes(next);
       if (!this.every && tok.text === 'both') this.count = { n: 2, words: tok.text };
     } else if (k === 'negation') takeNegation(this.t, this.used, this.i, this.out);

@@ -133,18 +133,7 @@ const CLOCK = [
 
 const SEPARATORS = new Set([',', ';', ':', '.', '!', '?', '(', ')', '[', ']', '{', '}', '/', '|']);
 
-/** The lexicon entry for one word, allowing regular plurals of nouns, then a typing slip. */
-function lookup(word: string): { lex: Lex; plural: boolean; read?: string } {
-  const found = known(word);
-  if (found.lex.kind !== 'unknown') return found;
-  const read = correct(word);
-  if (read) return { ...known(read), read };
-  const stem = word.endsWith('s') ? correct(word.slice(0, -1)) : undefined;
-  if (!stem) return found;
-  const lex = known(stem).lex;
-  return { lex, plural: NOUNS.has(lex.kind), read: `${stem}s` };
-}
-
+/** The lexicon entry for one word, allowing regular plurals of nouns. */
 function known(word: string): { lex: Lex; plural: boolean } {
   const lex = WORDS.get(word);
   if (lex) return { lex, plural: false };
@@ -170,12 +159,20 @@ function known(word: string): { lex: Lex; plural: boolean } {
 /** Words that only occur inside phrases ("next" of "next to"): never read as slips. */
 const PHRASE_WORDS = new Set(PHRASES.flatMap(([ws]) => ws));
 
+/** The word a typing slip was meant to be ("sqaure" → "square", "trianlges" → "triangles"), else the word. */
+function unslip(word: string): string {
+  if (known(word).lex.kind !== 'unknown' || PHRASE_WORDS.has(word)) return word;
+  const read = correct(word);
+  if (read) return read;
+  const stem = word.endsWith('s') ? correct(word.slice(0, -1)) : undefined;
+  if (!stem) return word;
+  return known(`${stem}s`).lex.kind !== 'unknown' ? `${stem}s` : stem;
+}
+
 export function tokenize(prompt: string): Token[] {
   const typed = split(prompt);
   // Slips first, so "righ of" is the phrase "right of".
-  const words = typed.map((w) =>
-    known(w).lex.kind !== 'unknown' || PHRASE_WORDS.has(w) ? w : (correct(w) ?? w),
-  );
+  const words = typed.map(unslip);
   const tokens: Token[] = [];
   for (let i = 0; i < words.length; ) {
     const phrase = PHRASES.find(([ws]) => ws.every((w, k) => words[i + k] === w));
@@ -185,8 +182,8 @@ export function tokenize(prompt: string): Token[] {
     const slip = fixed !== text ? { read: fixed } : {};
     if (phrase) tokens.push({ ...phrase[1], text, ...slip });
     else {
-      const { lex, plural, read } = lookup(words[i]!);
-      tokens.push({ ...lex, text, ...(plural && { plural }), ...slip, ...(read && { read }) });
+      const { lex, plural } = known(words[i]!);
+      tokens.push({ ...lex, text, ...(plural && { plural }), ...slip });
     }
     i += n;
   }
