@@ -28,7 +28,7 @@ if (chosen.length === 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-concurrency=1', '--test-reporter=spec', ...chosen],
+  ['--import', 'tsx', '--import', './scripts/fc-seed.mjs', '--test', '--test-concurrency=1', '--test-reporter=spec', ...chosen],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);

@@ -273,6 +273,44 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
   }
 });
 
+test('counted objects described by "one … one …" and "the other"; a closing "coloured X" is the object\'s', () => {
+  for (const prompt of [
+    'two circles, one red one blue',
+    'two circles, one red and one blue, on white',
+    'two circles: one red, the other blue',
+  ])
+    keeps(prompt, {
+      objects: [
+        { colour: 'red', shape: 'circle' },
+        { colour: 'blue', shape: 'circle' },
+      ],
+    });
+  keeps('two squares, one large, the other small', {
+    objects: [
+      { size: 'large', shape: 'square' },
+      { size: 'small', shape: 'square' },
+    ],
+  });
+  keeps('a circle of large size, coloured red', {
+    objects: [{ size: 'large', colour: 'red', shape: 'circle' }],
+  });
+  keeps('a square at the top, painted blue, on white', {
+    background: 'white',
+    objects: [{ colour: 'blue', shape: 'square', cell: 'top' }],
+  });
+  // The closing bare colour is still the background when nothing makes it the object's.
+  keeps('small dot top right, black', {
+    background: 'black',
+    objects: [{ size: 'small', shape: 'circle', cell: 'top right' }],
+  });
+  keeps('a red square on the lhs w/ a blue circle on the rhs', {
+    objects: [
+      { colour: 'red', shape: 'square', cell: 'left' },
+      { colour: 'blue', shape: 'circle', cell: 'right' },
+    ],
+  });
+});
+
 test('relations map onto the 3×3 cells, for every seed', () => {
   const cases: [string, 'left' | 'right' | 'above' | 'below' | 'beside'][] = [
     ['a red circle left of a blue square', 'left'],
@@ -284,6 +322,10 @@ test('relations map onto the 3×3 cells, for every seed', () => {
     ['a red circle under a blue square', 'below'],
     ['a red circle next to a blue square', 'beside'],
     ['a red circle and a blue square below it', 'above'],
+    // The pronoun's relation said between the two objects: the second is placed against the first.
+    ['a red circle and, below it, a blue square', 'above'],
+    ['a red circle; to the left of it, a blue square', 'right'],
+    ['a red triangle, and above it a green circle', 'below'],
   ];
   for (const [prompt, rel] of cases) {
     for (let seed = 0; seed < 20; seed++) {

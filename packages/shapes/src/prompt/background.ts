@@ -15,6 +15,7 @@ const isHead = (t: Token | undefined) =>
     t.kind === 'generic' ||
     t.kind === 'size' ||
     (t.kind === 'unsupported' && t.attr !== 'colour'));
+const OBJECT_COLOUR = /^(colou?r(ed)?|painted|shaded|tinted|in|one|other)$/; // "…, the other blue"
 const fills = (t: Token | undefined) => !!t && (t.kind === 'filler' || t.kind === 'frame');
 
 export function takeBackground(tokens: readonly Token[], used: boolean[], out: Parsed): void {
@@ -80,7 +81,8 @@ function finalColour(
   const colours = rest.filter((k) => isColour(tokens[k]));
   if (
     colours.length !== 1 ||
-    !rest.every((k) => isColour(tokens[k]) || fills(tokens[k]) || tokens[k]!.kind === 'on')
+    !rest.every((k) => isColour(tokens[k]) || fills(tokens[k]) || tokens[k]!.kind === 'on') ||
+    rest.some((k) => OBJECT_COLOUR.test(tokens[k]!.text)) // "…, coloured red": the object's
   )
     return;
   set(colours[0]!, sep + 1, tokens.length - 1);

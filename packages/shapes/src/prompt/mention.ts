@@ -116,3 +116,9 @@ export function namedBy(objects: readonly Mention[], m: Mention): number {
   const found = objects.flatMap((o, k) => (m.shape && fits(o) ? [k] : []));
   return found.length === 1 ? found[0]! : -1;
 }
+
+/** At most 10 objects are listed for a count; the rest are only counted, for the message. */
+export function upTo(out: Parsed, n: number): number {
+  if (n > 10) out.unlisted = (out.unlisted ?? 0) + n - 10;
+  return Math.min(n, 10);
+}

@@ -17,18 +17,20 @@ import {
   type Phrase,
   type Place,
   refine,
+  upTo,
 } from './mention.ts';
 import {
   describedAhead,
   nounAhead,
   PREDICATES,
+  PRONOUNS,
   peek,
   placeOrRelation,
   STARTS_OBJECT,
   takeFields,
   takeNegation,
 } from './scan.ts';
-import { type Relation, type Token, tokenize } from './tokens.ts';
+import { OPPOSITE, type Relation, type Token, tokenize } from './tokens.ts';
 
 export type { Mention, Parsed, Problem } from './mention.ts';
 
@@ -97,7 +99,9 @@ class Parser {
     else if (k === 'shape' || k === 'generic' || k === 'unsupported') this.head(tok);
     else if (k === 'count' && tok.text === 'one' && this.np)
       this.head(tok); // "a blue one"
-    else if (tok.text === 'another' && !this.np && this.last >= 0 && !describedAhead(this.t, this.i))
+    else if (k === 'count' && tok.text === 'one' && this.unnamed.length && describedAhead(this.t, this.i)) {
+      // "two circles, one red, one blue": "one" picks the next of them, as "a … one" does
+    } else if (tok.text === 'another' && !this.np && this.last >= 0 && !describedAhead(this.t, this.i))
       this.head({ kind: 'count', n: 1, text: tok.text }); // "… and another at the bottom"
     else if (k === 'sep' && tok.text === ',' && this.np && describedAhead(this.t, this.i, this.np)) {
       // "a large, red circle": commas between one noun's modifiers
@@ -123,12 +127,6 @@ class Parser {
     } else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text))
       this.article = this.definite = false; // "in the colour red"
     // Frame words, and "background" without a colour: understood, nothing to draw.
-  }
-
-  /** At most 10 objects are listed for a count; the rest are only counted, for the message. */
-  private upTo(n: number): number {
-    if (n > 10) this.out.unlisted = (this.out.unlisted ?? 0) + n - 10;
-    return Math.min(n, 10);
   }
 
   private problem(words: string, message: string): void {
@@ -187,12 +185,12 @@ class Parser {
     if (tok.kind === 'generic' && tok.plural && !shared.length && bare) {
       // "two shapes: …" announces objects the rest describes.
       this.lastHead = -2;
-      for (let k = 0, cap = this.upTo(n); k < cap; k++)
+      for (let k = 0, cap = upTo(this.out, n); k < cap; k++)
         this.placeholders.push(this.out.objects.push({ words: [tok.text] }) - 1);
       return;
     }
     const mentions: Mention[] = [...shared, base];
-    for (const cap = this.upTo(n); mentions.length < cap; )
+    for (const cap = upTo(this.out, n); mentions.length < cap; )
       mentions.push({ ...base, words: [...base.words] });
     this.group = mentions.map((m) => this.add(m));
     this.unnamed = !shared.length && mentions.length > 1 ? [...this.group] : [];
@@ -272,17 +270,18 @@ class Parser {
     else this.placeBefore = p;
   }
 
+  /** "left of a square", "… and a square below it", "and, below it, a square" / "above it a circle" (turned round). */
   private relate(tok: Token & { kind: 'relation' }): void {
-    if (tok.rel === 'inside') {
-      this.problem(tok.text, `"${tok.text}": objects never overlap in this domain; they are drawn apart`);
-      return;
-    }
     const next = peek(this.t, this.used, this.i + 1);
-    if (next && STARTS_OBJECT.has(next.kind) && this.last >= 0) {
-      this.relation = { rel: tok.rel, a: this.last, words: tok.text };
+    const apart = `"${tok.text}": objects never overlap in this domain; they are drawn apart`;
+    if (tok.rel === 'inside') this.problem(tok.text, apart);
+    else if (next && STARTS_OBJECT.has(next.kind) && this.last >= 0) {
+      const rel = next.skipped.some((w) => PRONOUNS.has(w)) ? OPPOSITE[tok.rel] : tok.rel;
+      this.relation = { rel, a: this.last, words: tok.text };
     } else if (this.last >= 1) {
-      // "… and a blue square below it"
-      this.out.relations.push({ a: this.last, rel: tok.rel, b: this.last - 1, words: tok.text });
+      this.out.relations.push({ a: this.last, rel: tok.rel, b: this.last - 1, words: tok.text }); // "… below it"
+    } else if (this.last === 0 && nounAhead(this.t, this.used, this.i, true)) {
+      this.relation = { rel: OPPOSITE[tok.rel], a: 0, words: tok.text }; // "a circle and, below it, a square"
     } else this.problem(tok.text, `"${tok.text}" has no object before it`);
   }
 
@@ -318,12 +317,14 @@ class Parser {
     if (!m) return;
     // "a circle, large", "two circles, red and blue": bare words after a noun describe its objects in turn.
     const group = this.group.length ? this.group : [this.last];
-    const target = group.map((k) => this.out.objects[k]).find((o) => o && !clashes(o, m));
-    if (!m.article && target && !this.headless.length) {
-      Object.assign(target, { ...m, words: [...target.words, ...m.words] });
-      return;
-    }
-    this.headless.push(m);
+    const target = group.find((k) => this.out.objects[k] && !clashes(this.out.objects[k]!, m));
+    if (!m.article && target !== undefined && !this.headless.length) {
+      const o = this.out.objects[target]!;
+      Object.assign(o, { ...m, words: [...o.words, ...m.words] });
+      this.unnamed = this.unnamed.filter((k) => k !== target);
+    } else if ((!m.article || m.definite) && this.unnamed.length) {
+      this.describe(this.unnamed.shift()!, m); // "two circles, one red one blue", "…, the other blue"
+    } else this.headless.push(m);
   }
 
   private finish(): void {
@@ -332,7 +333,7 @@ class Parser {
       // "two" alone, or "red circle x2": a count after its noun.
       const last: Mention = this.out.objects[this.last] ?? { words: [] };
       const from = this.out.objects.length ? this.group.length || 1 : 0;
-      for (let k = from, cap = this.upTo(this.count.n); k < cap; k++)
+      for (let k = from, cap = upTo(this.out, this.count.n); k < cap; k++)
         this.out.objects.push({ ...last, words: [...last.words, this.count.words] });
     }
     const p = this.placeBefore;

@@ -3,7 +3,7 @@ import { clash, type Parsed, type Phrase } from './mention.ts';
 import type { Token } from './tokens.ts';
 
 export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
-const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one', 'each other', 'one another']);
+export const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one', 'each other', 'one another']);
 
 /** The next unused token from `from` that is not a filler (or frame word); its index in `at`. */
 export function peek(
@@ -22,12 +22,17 @@ export function peek(
 }
 
 /** Whether a noun comes after token `i` before the clause ends. */
-export function nounAhead(t: readonly Token[], used: readonly boolean[], i: number): boolean {
+export function nounAhead(
+  t: readonly Token[],
+  used: readonly boolean[],
+  i: number,
+  acrossCommas = false,
+): boolean {
   for (let j = i + 1; j < t.length; j++) {
     const tok = t[j]!;
     if (used[j]) continue;
     const between = tok.text === ',' && ['colour', 'size', 'shape'].includes(t[j + 1]?.kind ?? ''); // "a big, blue square"
-    if ((tok.kind === 'sep' && !between) || tok.kind === 'and') return false;
+    if ((tok.kind === 'sep' && !between && !acrossCommas) || tok.kind === 'and') return false;
     if (
       tok.kind === 'shape' ||
       tok.kind === 'generic' ||
@@ -57,6 +62,7 @@ export function placeOrRelation(
   const pronoun = rest.some((r) => PRONOUNS.has(r.text));
   if (next && STARTS_OBJECT.has(next.kind) && !frame) return tok;
   if ((pronoun || tok.text === 'side by side') && !frame && last >= 1) return tok;
+  if (pronoun && !frame && last === 0 && nounAhead(t, used, i, true)) return tok; // "a circle and, below it, a square"
   const ground = rest.some((r) => r.kind === 'background');
   if (ground && (tok.rel === 'above' || tok.rel === 'below')) return { kind: 'filler', text: tok.text };
   if (tok.rel === 'left' || tok.rel === 'right') return { kind: 'h', h: tok.rel, text: tok.text };

@@ -9,6 +9,15 @@ import { type Colour, type Shape, type Size, SYNONYMS } from '../vocabulary.ts';
 import { correct } from './typos.ts';
 
 export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside' | 'inside';
+/** "a is left of b" is "b is right of a". */
+export const OPPOSITE: Record<Relation, Relation> = {
+  left: 'right',
+  right: 'left',
+  above: 'below',
+  below: 'above',
+  beside: 'beside',
+  inside: 'inside',
+};
 export type Attr = 'colour' | 'shape' | 'size' | 'style';
 
 export type Lex =
