@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
 const roots = ['packages', 'functions', 'test'];
 const files = [];
@@ -28,7 +29,16 @@ if (chosen.length === 0) {
 }
 const r = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--import', './scripts/fc-seed.mjs', '--test', '--test-concurrency=1', '--test-reporter=spec', ...chosen],
+  [
+    '--import',
+    'tsx',
+    '--import',
+    fileURLToPath(new URL('./fc-seed.mjs', import.meta.url)),
+    '--test',
+    '--test-concurrency=1',
+    '--test-reporter=spec',
+    ...chosen,
+  ],
   { stdio: 'inherit' },
 );
 process.exit(r.status ?? 1);
