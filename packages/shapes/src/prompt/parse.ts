@@ -24,6 +24,7 @@ import {
   nounAhead,
   PREDICATES,
   PRONOUNS,
+  passOver,
   peek,
   placeOrRelation,
   STARTS_OBJECT,
@@ -99,12 +100,10 @@ class Parser {
     else if (k === 'shape' || k === 'generic' || k === 'unsupported') this.head(tok);
     else if (k === 'count' && tok.text === 'one' && this.np)
       this.head(tok); // "a blue one"
-    else if (k === 'count' && tok.text === 'one' && this.unnamed.length && describedAhead(this.t, this.i)) {
-      // "two circles, one red, one blue": "one" picks the next of them, as "a … one" does
-    } else if (tok.text === 'another' && !this.np && this.last >= 0 && !describedAhead(this.t, this.i))
+    else if (tok.text === 'another' && !this.np && this.last >= 0 && !describedAhead(this.t, this.i))
       this.head({ kind: 'count', n: 1, text: tok.text }); // "… and another at the bottom"
-    else if (k === 'sep' && tok.text === ',' && this.np && describedAhead(this.t, this.i, this.np)) {
-      // "a large, red circle": commas between one noun's modifiers
+    else if (passOver(this.t, this.i, this.np, this.unnamed.length > 0)) {
+      // a comma between modifiers, or "one" picking the next counted object
     } else if (k === 'count') this.count = { n: tok.n, words: tok.text };
     else if (k === 'many') {
       this.problem(tok.text, tooMany(tok.text));

@@ -133,3 +133,13 @@ export function describedAhead(t: readonly Token[], i: number, np?: Phrase): boo
   if (!next || !['colour', 'size', 'shape', 'unsupported'].includes(next.kind)) return false;
   return !np || !clash(np, next);
 }
+
+/**
+ * Words that only join what is around them: the comma in "a large, red circle", and "one" in
+ * "two circles, one red, one blue" (it picks the next of the counted objects, as "a … one" does).
+ */
+export function passOver(t: readonly Token[], i: number, np: Phrase | null, counted: boolean): boolean {
+  const tok = t[i]!;
+  if (tok.kind === 'sep' && tok.text === ',') return !!np && describedAhead(t, i, np);
+  return tok.kind === 'count' && tok.text === 'one' && !np && counted && describedAhead(t, i);
+}
