@@ -311,6 +311,38 @@ test('counted objects described by "one … one …" and "the other"; a closing 
   });
 });
 
+test('words run together, compass abbreviations, "shape: colour", and an object named again once both are said', () => {
+  keeps('redcircle topleft', { objects: [{ colour: 'red', shape: 'circle', cell: 'top left' }] });
+  keeps('smallbluetriangles', {
+    objects: [
+      { size: 'small', colour: 'blue', shape: 'triangle' },
+      { size: 'small', shape: 'triangle' },
+    ],
+  });
+  keeps('a red dot NW, a blue box in the BR corner', {
+    objects: [
+      { colour: 'red', shape: 'circle', cell: 'top left' },
+      { colour: 'blue', shape: 'square', cell: 'bottom right' },
+    ],
+  });
+  // An English word is never split into two domain words ("upright" is not "up right").
+  const upright = expandPrompt('an upright red triangle', 0);
+  assert.deepEqual(upright.kept.objects, [{ colour: 'red', shape: 'triangle' }]);
+  assert.ok(upright.ignored.includes('upright'));
+  keeps('circle: red, on white', { background: 'white', objects: [{ colour: 'red', shape: 'circle' }] });
+  for (const prompt of [
+    'a red circle and a green square on a blue background, circle bottom left, square top right',
+    'a red circle and a green square on blue, the square top right, the circle bottom left',
+  ])
+    keeps(prompt, {
+      background: 'blue',
+      objects: [
+        { colour: 'red', shape: 'circle', cell: 'bottom left' },
+        { colour: 'green', shape: 'square', cell: 'top right' },
+      ],
+    });
+});
+
 test('relations map onto the 3×3 cells, for every seed', () => {
   const cases: [string, 'left' | 'right' | 'above' | 'below' | 'beside'][] = [
     ['a red circle left of a blue square', 'left'],

@@ -76,7 +76,7 @@ function finalColour(
       break;
     }
   }
-  if (sep < 0) return;
+  if (sep < 0 || tokens[sep]!.text === ':') return; // "circle: red" describes the circle
   const rest = [...tokens.keys()].filter((k) => k > sep && k < end && !used[k]);
   const colours = rest.filter((k) => isColour(tokens[k]));
   if (

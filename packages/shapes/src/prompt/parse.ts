@@ -153,8 +153,8 @@ class Parser {
     else if (tok.kind === 'unsupported') this.problem(tok.text, notDrawable(tok.text, tok.attr));
   }
 
+  /** A noun ends its phrase. "a round shape", "a square box": one noun. */
   private head(tok: Token): void {
-    // "a round shape", "a square box": one noun.
     if ((tok.kind === 'generic' || tok.kind === 'shape') && this.lastHead === this.i - 1 && !this.np) return;
     const base: Phrase = this.np ?? { words: [], ...(this.definite && { definite: true }) };
     this.np = null;
@@ -164,10 +164,10 @@ class Parser {
     else if (tok.kind === 'unsupported') this.problem(tok.text, notDrawable(tok.text, 'shape'));
     else if (tok.kind === 'count') base.shape = this.out.objects[this.last]?.shape; // "a blue one"
     this.lastHead = this.i;
-    // "…, the circle is red": the one circle already there.
-    const predicate = PREDICATES.has(this.t[this.i + 1]?.text ?? '');
-    const definite = base.definite && predicate && !tok.plural && !this.count && !this.headless.length;
-    const named = definite ? namedBy(this.out.objects, base) : -1;
+    // "…, the circle is red"; with both objects said, "…, the circle on the left", "…, circle left".
+    const predicate = base.definite && PREDICATES.has(this.t[this.i + 1]?.text ?? '');
+    const one = !tok.plural && !this.count && !this.headless.length && !this.placeholders.length;
+    const named = one && (predicate || this.out.objects.length >= 2) ? namedBy(this.out.objects, base) : -1;
     if (named >= 0 || (tok.kind === 'count' && this.unnamed.length)) {
       this.describe(named >= 0 ? named : this.unnamed.shift()!, base);
       return;

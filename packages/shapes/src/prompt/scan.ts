@@ -31,7 +31,11 @@ export function nounAhead(
   for (let j = i + 1; j < t.length; j++) {
     const tok = t[j]!;
     if (used[j]) continue;
-    const between = tok.text === ',' && ['colour', 'size', 'shape'].includes(t[j + 1]?.kind ?? ''); // "a big, blue square"
+    const between = // "a big, blue square"
+      tok.text === ',' &&
+      ['colour', 'size', 'shape'].includes(t[j + 1]?.kind ?? '') &&
+      !used[j - 1] &&
+      ['colour', 'size'].includes(t[j - 1]?.kind ?? '');
     if ((tok.kind === 'sep' && !between && !acrossCommas) || tok.kind === 'and') return false;
     if (
       tok.kind === 'shape' ||

@@ -178,8 +178,41 @@ function unslip(word: string): string {
   return known(`${stem}s`).lex.kind !== 'unknown' ? `${stem}s` : stem;
 }
 
+/** Kinds a word run together with another can have ("redcircle", "bluesquares", "topcentre"). */
+const JOINABLE = new Set(['colour', 'shape', 'size', 'v', 'h', 'middle', 'corner', 'background', 'generic']);
+/** Compass and corner abbreviations, as whole words: "NW", "BR". */
+const ABBREVIATIONS = new Map(
+  Object.entries({ nw: 'tl', ne: 'tr', sw: 'bl', se: 'br', tl: 'tl', tr: 'tr', bl: 'bl', br: 'br' }).map(
+    ([short, cell]) => [short, [cell[0] === 't' ? 'top' : 'bottom', cell[1] === 'l' ? 'left' : 'right']],
+  ),
+);
+
+/** English words that would read as two domain words ("upright"): written by scripts/not-typos.ts. */
+const NOT_JOINED = new Set<string>(W.not_joined);
+
+/** Domain words typed as one ("redcircle", "bigbluebox") become those words; else the word itself. */
+function unjoin(word: string): string[] {
+  const cell = ABBREVIATIONS.get(word);
+  if (cell) return cell;
+  if (known(word).lex.kind !== 'unknown' || NOT_JOINED.has(word)) return [word];
+  return joined(word) ?? [word];
+}
+
+/** The domain words (up to `parts`) that `word` runs together, if it is made of nothing else. */
+export function joined(word: string, parts = 3): string[] | undefined {
+  if (split(word).length !== 1) return undefined; // "northeast": split already
+  if (JOINABLE.has(known(word).lex.kind)) return [word];
+  if (parts < 2) return undefined;
+  for (let k = 2; k <= word.length - 2; k++) {
+    if (!JOINABLE.has(known(word.slice(0, k)).lex.kind)) continue;
+    const rest = joined(word.slice(k), parts - 1);
+    if (rest) return [word.slice(0, k), ...rest];
+  }
+  return undefined;
+}
+
 export function tokenize(prompt: string): Token[] {
-  const typed = split(prompt);
+  const typed = split(prompt).flatMap(unjoin);
   // Slips first, so "righ of" is the phrase "right of".
   const words = typed.map(unslip);
   const tokens: Token[] = [];
