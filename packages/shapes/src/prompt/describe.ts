@@ -49,11 +49,11 @@ export function vocabularyText(v: ShapesVocabulary, sizesPx?: number[]): string 
     `colours    ${syn(v.synonyms.colour!)}`,
     `shapes     ${syn(v.synonyms.shape!)}`,
     `sizes      ${syn(v.synonyms.size!)}`,
-    `positions  ${v.positions.join(', ')}; words: ${syn(v.synonyms.position!)}`,
+    `positions  ${v.positions.join(', ')}; words: ${syn(v.synonyms.position!)}; corners: NW, NE, SW, SE, TL, TR, BL, BR`,
     `relations  ${Object.values(v.synonyms.relation!).flat().join(', ')}`,
     `background "on white", "white background", "with a background of white", "…, white"`,
     `objects    1 to ${v.max_objects}; counts (two, a pair of, x2), lists (a red and a blue circle), both/each`,
-    `slips      one typing slip in a colour, shape, size or place word is read and said ("sqaure" as square)`,
+    `slips      one typing slip in a colour, shape, size or place word is read and said ("sqaure" as square); words run together are split ("redcircle")`,
     ...(sizesPx ? [`image sizes ${sizesPx.map((s) => `${s}x${s}`).join(', ')}`] : []),
     `not drawn  ${Object.entries(v.not_drawable)
       .map(([k, ws]) => `${k}: ${ws.slice(0, 8).join(', ')}…`)
