@@ -330,6 +330,18 @@ test('words run together, compass abbreviations, "shape: colour", and an object 
   assert.deepEqual(upright.kept.objects, [{ colour: 'red', shape: 'triangle' }]);
   assert.ok(upright.ignored.includes('upright'));
   keeps('circle: red, on white', { background: 'white', objects: [{ colour: 'red', shape: 'circle' }] });
+  // A colour after its noun ends at the comma; it does not run on into the next noun.
+  for (const prompt of [
+    'circle red, square blue',
+    'circle in red, square in blue',
+    'two shapes - circle red, square blue',
+  ])
+    keeps(prompt, {
+      objects: [
+        { colour: 'red', shape: 'circle' },
+        { colour: 'blue', shape: 'square' },
+      ],
+    });
   for (const prompt of [
     'a red circle and a green square on a blue background, circle bottom left, square top right',
     'a red circle and a green square on blue, the square top right, the circle bottom left',

@@ -144,6 +144,16 @@ export function describedAhead(t: readonly Token[], i: number, np?: Phrase): boo
  */
 export function passOver(t: readonly Token[], i: number, np: Phrase | null, counted: boolean): boolean {
   const tok = t[i]!;
-  if (tok.kind === 'sep' && tok.text === ',') return !!np && describedAhead(t, i, np);
+  if (tok.kind === 'sep' && tok.text === ',') return !!np && describedAhead(t, i, np) && !afterNoun(t, i);
   return tok.kind === 'count' && tok.text === 'one' && !np && counted && describedAhead(t, i);
 }
+
+/** "circle red," / "circle in red,": the modifiers before token `i` follow a noun (so a comma ends them). */
+function afterNoun(t: readonly Token[], i: number): boolean {
+  let j = i - 1;
+  while (j >= 0 && ['colour', 'size', 'filler'].includes(t[j]!.kind) && !ARTICLE.test(t[j]!.text)) j--;
+  const noun = t[j];
+  return !!noun && (noun.kind === 'shape' || (noun.kind === 'generic' && !noun.plural)); // not "two things"
+}
+
+const ARTICLE = /^(a|an|the|another)$/;

@@ -108,6 +108,7 @@ function split(text: string): string[] {
     .replace(/[\u2018\u2019`]/g, "'")
     .replace(/["\u201c\u201d]/g, ' ')
     .replace(/'s\b/g, '')
+    .replace(/\s-+\s/g, ' , ') // "two things - a circle …": a dash between words
     .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
     .replace(/@/g, ' at ')
     .replace(/\b(1[0-2]|[1-9])\s*o\W?\s*clock\b/g, (_, h: string) => ` ${CLOCK[Number(h)]} `) // "at 3 o'clock"
