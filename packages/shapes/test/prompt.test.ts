@@ -330,6 +330,33 @@ test('words run together, compass abbreviations, "shape: colour", and an object 
   assert.deepEqual(upright.kept.objects, [{ colour: 'red', shape: 'triangle' }]);
   assert.ok(upright.ignored.includes('upright'));
   keeps('circle: red, on white', { background: 'white', objects: [{ colour: 'red', shape: 'circle' }] });
+  keeps('red circle top left white', {
+    background: 'white',
+    objects: [{ colour: 'red', shape: 'circle', cell: 'top left' }],
+  });
+  keeps('shapes: circle and square; colours: red and blue', {
+    objects: [
+      { colour: 'red', shape: 'circle' },
+      { colour: 'blue', shape: 'square' },
+    ],
+  });
+  keeps('two circles; sizes: large and small', {
+    objects: [
+      { size: 'large', shape: 'circle' },
+      { size: 'small', shape: 'circle' },
+    ],
+  });
+  // Places listed after the objects go to them in order.
+  for (const prompt of [
+    'a red square and a blue circle, left and right',
+    'a red square and a blue circle on the left and on the right respectively',
+  ])
+    keeps(prompt, {
+      objects: [
+        { colour: 'red', shape: 'square', cell: 'left' },
+        { colour: 'blue', shape: 'circle', cell: 'right' },
+      ],
+    });
   // A colour after its noun ends at the comma; it does not run on into the next noun.
   for (const prompt of [
     'circle red, square blue',

@@ -122,3 +122,30 @@ export function upTo(out: Parsed, n: number): number {
   if (n > 10) out.unlisted = (out.unlisted ?? 0) + n - 10;
   return Math.min(n, 10);
 }
+
+/** Adds a place word ("top", "left", "middle", "corner") to `p`; false when it contradicts `p`. */
+export function extendPlace(p: Place, tok: Token): boolean {
+  p.words.push(tok.text);
+  if (tok.kind === 'v' || tok.kind === 'h') {
+    const value = tok.kind === 'v' ? tok.v : tok.h;
+    if (p[tok.kind] && p[tok.kind] !== value) return false;
+    if (tok.kind === 'v') p.v = tok.v;
+    else p.h = tok.h;
+  } else if (tok.kind === 'middle') p.middle = true;
+  else if (tok.kind === 'corner') p.corner = true;
+  return true;
+}
+
+/**
+ * A phrase that is only a colour, left over at the end of the prompt with objects before it and
+ * no background said, and not `listed` after "and" or a comma, becomes the background: true when
+ * it was taken.
+ */
+export function closingBackground(m: Phrase, out: Parsed, listed: boolean): boolean {
+  const only = m.colour !== undefined && !m.article && !m.shape && !m.size && m.words.length === 1 && !listed;
+  if (!only || !out.objects.length || out.background !== undefined || out.backgroundWords !== undefined)
+    return false;
+  out.background = m.colour;
+  out.backgroundWords = m.words[0];
+  return true;
+}

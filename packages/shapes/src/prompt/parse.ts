@@ -9,6 +9,8 @@ import {
   applyPlace,
   clash,
   clashes,
+  closingBackground,
+  extendPlace,
   hasPlace,
   type Mention,
   namedBy,
@@ -21,11 +23,13 @@ import {
 } from './mention.ts';
 import {
   describedAhead,
+  endsList,
   nounAhead,
   PREDICATES,
   PRONOUNS,
   passOver,
   peek,
+  placeListed,
   placeOrRelation,
   STARTS_OBJECT,
   takeFields,
@@ -125,6 +129,7 @@ class Parser {
       this.definite = tok.text === 'the';
     } else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text))
       this.article = this.definite = false; // "in the colour red"
+    else if (k === 'filler' && /^(colou?rs|sizes)$/.test(tok.text)) this.group = [...this.out.objects.keys()]; // "…; colours: red and blue": the objects in turn
     // Frame words, and "background" without a colour: understood, nothing to draw.
   }
 
@@ -228,17 +233,8 @@ class Parser {
 
   private addPlace(tok: Token): void {
     this.place ??= { words: [], ...(this.clauseStart && { opensClause: true }) };
-    const p = this.place;
-    p.words.push(tok.text);
-    if (tok.kind === 'v' || tok.kind === 'h') {
-      const key = tok.kind;
-      const value = tok.kind === 'v' ? tok.v : tok.h;
-      if (p[key] && p[key] !== value)
-        this.problem(p.words.join(' '), `"${p.words.join(' ')}" names two places`);
-      else if (tok.kind === 'v') p.v = tok.v;
-      else p.h = tok.h;
-    } else if (tok.kind === 'middle') p.middle = true;
-    else if (tok.kind === 'corner') p.corner = true;
+    const said = this.place.words.join(' ');
+    if (!extendPlace(this.place, tok)) this.problem(said, `"${said} ${tok.text}" names two places`);
   }
 
   /**
@@ -260,8 +256,9 @@ class Parser {
       applyPlace(np, p);
       return;
     }
-    const unplaced =
-      this.group.length > 1 ? this.group.find((k) => !hasPlace(this.out.objects[k]!)) : undefined;
+    // "a square and a circle, left and right": places listed after the objects go to them in order.
+    const inOrder = placeListed(this.t, this.used, this.i) ? [...this.out.objects.keys()] : this.group;
+    const unplaced = inOrder.length > 1 ? inOrder.find((k) => !hasPlace(this.out.objects[k]!)) : undefined;
     const last = this.out.objects[unplaced ?? this.last];
     const leads = p.opensClause && !!next && (STARTS_OBJECT.has(next.kind) || next.text === ':');
     if (last && !hasPlace(last) && !this.np && !this.headless.length && !leads) applyPlace(last, p);
@@ -327,6 +324,10 @@ class Parser {
   }
 
   private finish(): void {
+    // "red circle top left white": a colour alone at the end, that no object can take, is the background.
+    const [end] = this.headless;
+    if (this.headless.length === 1 && closingBackground(end!, this.out, endsList(this.t, this.used)))
+      this.headless = [];
     for (const m of this.headless.splice(0)) this.add(m);
     if (this.count) {
       // "two" alone, or "red circle x2": a count after its noun.

@@ -157,3 +157,24 @@ function afterNoun(t: readonly Token[], i: number): boolean {
 }
 
 const ARTICLE = /^(a|an|the|another)$/;
+
+const PLACES = new Set(['v', 'h', 'middle', 'corner']);
+
+/** Token `i` ("and", ",") ends a place and another place follows: "… left and right". */
+export function placeListed(t: readonly Token[], used: readonly boolean[], i: number): boolean {
+  const tok = t[i];
+  if (!tok || !(tok.kind === 'and' || tok.text === ',')) return false;
+  let next = peek(t, used, i + 1);
+  while (next?.kind === 'on') next = peek(t, used, next.at + 1); // "… and on the right"
+  return !!next && PLACES.has(next.kind);
+}
+
+/** The prompt's last word follows "and" or a comma: "…, red and blue" (not "red circle top left white"). */
+export function endsList(t: readonly Token[], used: readonly boolean[]): boolean {
+  const skip = (j: number, seps: boolean) => {
+    while (j >= 0 && (used[j] || t[j]!.kind === 'filler' || (seps && t[j]!.kind === 'sep'))) j--;
+    return j;
+  };
+  const before = t[skip(skip(t.length - 1, true) - 1, false)];
+  return before?.kind === 'and' || before?.kind === 'sep';
+}
