@@ -149,3 +149,17 @@ export function closingBackground(m: Phrase, out: Parsed, listed: boolean): bool
   out.backgroundWords = m.words[0];
   return true;
 }
+
+/**
+ * A place with no object after it: it goes to the first object without one, or refines the
+ * last object's ("at the top, on the left": one place, said twice); else it is a problem.
+ */
+export function placeLeftOver(out: Parsed, last: number, p: Place): void {
+  if (!out.objects.length) out.objects.push({ words: [] });
+  const open = out.objects.find((o) => !hasPlace(o));
+  const said = out.objects[last]?.said;
+  const refined = said && refine(said, p);
+  if (open) applyPlace(open, p);
+  else if (refined) applyPlace(out.objects[last]!, refined);
+  else out.problems.push({ words: p.words.join(' '), message: `no object for "${p.words.join(' ')}"` });
+}

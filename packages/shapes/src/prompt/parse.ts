@@ -18,7 +18,7 @@ import {
   type Parsed,
   type Phrase,
   type Place,
-  refine,
+  placeLeftOver,
   upTo,
 } from './mention.ts';
 import {
@@ -336,15 +336,7 @@ class Parser {
       for (let k = from, cap = upTo(this.out, this.count.n); k < cap; k++)
         this.out.objects.push({ ...last, words: [...last.words, this.count.words] });
     }
-    const p = this.placeBefore;
-    if (p) {
-      if (!this.out.objects.length) this.out.objects.push({ words: [] });
-      const open = this.out.objects.find((o) => !hasPlace(o));
-      const last = this.out.objects[this.last]; // "at the top, on the left": one place, said twice
-      if (open) applyPlace(open, p);
-      else if (last?.said && refine(last.said, p)) applyPlace(last, refine(last.said, p)!);
-      else this.problem(p.words.join(' '), `no object for "${p.words.join(' ')}"`);
-    }
+    if (this.placeBefore) placeLeftOver(this.out, this.last, this.placeBefore);
     if (this.relation) this.problem(this.relation.words, `"${this.relation.words}" has no object after it`);
   }
 }
