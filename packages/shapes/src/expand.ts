@@ -118,7 +118,8 @@ function resolve(p: Parsed, rng: Random): Expansion {
     if (feasible(objects)) break;
     if (attempt === 63)
       problems.push({
-        words: '',
+        // The words that made them too big or too close, so `strict` can name them.
+        words: mentions.flatMap((m) => m.words).join(' '),
         message: 'the stated objects cannot both fit as described; kept them as stated',
       });
   }

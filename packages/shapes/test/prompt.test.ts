@@ -415,6 +415,9 @@ test('relations map onto the 3×3 cells, for every seed', () => {
 test('every word is consumed or reported', () => {
   // Found by this property: a corner and a side said of one object made no cell at all.
   assert.ok(parseCaption(expandPrompt('rose corner zorp zorp large left', 0).caption));
+  // Found by it too (FC_SEED=random): two objects that cannot fit were a warning naming no words.
+  const unfit = expandPrompt('centred large large', 0);
+  assert.ok(unfit.warnings.length > 0 && unfit.words.length > 0, unfit.warnings.join());
   const known = [...lexiconWords().keys()];
   fc.assert(
     fc.property(
