@@ -12,7 +12,7 @@ import type { Api, Env } from '../context.ts';
 import type { KeyRecord } from '../keys.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { visibleFile } from './files.ts';
-import { errorResponse, json } from './responses.ts';
+import { errorResponse, json, objectRoute } from './responses.ts';
 
 export const BATCH_ENDPOINTS = ['/v1/images/generations'] as const;
 
@@ -86,8 +86,6 @@ export async function createBatch(
   return b;
 }
 
-const idParam = z.object({ id: z.string() });
-
 const createBatchRoute = createRoute({
   method: 'post',
   path: '/v1/batches',
@@ -96,12 +94,12 @@ const createBatchRoute = createRoute({
   responses: { 200: json(BatchSchema, 'The batch'), 400: errorResponse('Invalid batch') },
 });
 
-const oneRoute = createRoute({
+const oneRoute = objectRoute({
   method: 'get',
   path: '/v1/batches/{id}',
   summary: 'A batch: status, counts, its output and error files',
-  request: { params: idParam },
-  responses: { 200: json(BatchSchema, 'The batch'), 404: errorResponse('No such batch') },
+  schema: BatchSchema,
+  noun: 'batch',
 });
 
 const listRoute = createRoute({
@@ -128,12 +126,12 @@ const listRoute = createRoute({
   },
 });
 
-const cancelRoute = createRoute({
+const cancelRoute = objectRoute({
   method: 'post',
   path: '/v1/batches/{id}/cancel',
   summary: 'Cancel a batch: lines not yet finished are cancelled',
-  request: { params: idParam },
-  responses: { 200: json(BatchSchema, 'The batch'), 404: errorResponse('No such batch') },
+  schema: BatchSchema,
+  noun: 'batch',
 });
 
 export function batchesRoutes(api: Api) {

@@ -8,7 +8,7 @@ import type { Api, Env } from '../context.ts';
 import type { KeyRecord } from '../keys.ts';
 import { publicOrigin } from '../links.ts';
 import { validationHook } from '../middleware/errors.ts';
-import { errorResponse, json } from './responses.ts';
+import { errorResponse, IdParam, json, objectRoute } from './responses.ts';
 
 export const FileSchema = z
   .object({
@@ -41,8 +41,6 @@ export async function visibleFile(api: Api, id: string, key: KeyRecord | null): 
   return f;
 }
 
-const idParam = z.object({ id: z.string() });
-
 const uploadRoute = createRoute({
   method: 'post',
   path: '/v1/files',
@@ -63,19 +61,19 @@ const uploadRoute = createRoute({
   responses: { 200: json(FileSchema, 'The file'), 400: errorResponse('Invalid upload') },
 });
 
-const oneRoute = createRoute({
+const oneRoute = objectRoute({
   method: 'get',
   path: '/v1/files/{id}',
   summary: 'A file',
-  request: { params: idParam },
-  responses: { 200: json(FileSchema, 'The file'), 404: errorResponse('No such file') },
+  schema: FileSchema,
+  noun: 'file',
 });
 
 const contentRoute = createRoute({
   method: 'get',
   path: '/v1/files/{id}/content',
   summary: "A file's content; a batch output's images as fresh signed URLs (or b64_json)",
-  request: { params: idParam },
+  request: { params: IdParam },
   responses: {
     // Served as application/jsonl (declared as bytes: the document's types take any *json* type for JSON).
     200: {
@@ -90,7 +88,7 @@ const removeRoute = createRoute({
   method: 'delete',
   path: '/v1/files/{id}',
   summary: 'Delete a file',
-  request: { params: idParam },
+  request: { params: IdParam },
   responses: {
     200: json(z.object({ id: z.string(), object: z.literal('file'), deleted: z.boolean() }), 'Deleted'),
     404: errorResponse('No such file'),

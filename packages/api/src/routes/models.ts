@@ -6,7 +6,7 @@ import { shapesVocabulary } from '@baton/shapes';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
-import { errorResponse } from './responses.ts';
+import { objectRoute } from './responses.ts';
 
 const Model = z
   .object({
@@ -56,15 +56,12 @@ export function modelsRoutes(api: Api) {
       },
     },
   });
-  const one = createRoute({
+  const one = objectRoute({
     method: 'get',
     path: '/v1/models/{id}',
     summary: 'One model, with its prompt vocabulary',
-    request: { params: z.object({ id: z.string() }) },
-    responses: {
-      200: { description: 'The model', content: { 'application/json': { schema: Model } } },
-      404: errorResponse('No such model'),
-    },
+    schema: Model,
+    noun: 'model',
   });
   return app
     .openapi(list, (c) => c.json({ object: 'list' as const, data: [modelOf(api)] }, 200))
