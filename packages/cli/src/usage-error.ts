@@ -5,33 +5,21 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
-export function intFlag(
-  name: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (!/^-?\d+$/.test(value.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be an integer in ${min}…${max} but is "${value}"`);
-  }
-  return n;
+/** `--name N`: a number in min…max (an integer for intFlag), or undefined when not given. */
+function numericFlag(integer: boolean) {
+  const kind = integer ? 'an integer' : 'a number';
+  return (name: string, value: string | undefined, min: number, max: number): number | undefined => {
+    if (value === undefined) return undefined;
+    const n = Number(value);
+    const form = integer ? /^-?\d+$/.test(value.trim()) && Number.isSafeInteger(n) : value.trim() !== '';
+    if (!form || !Number.isFinite(n) || n < min || n > max)
+      throw new UsageError(`--${name} must be ${kind} in ${min}…${max} but is "${value}"`);
+    return n;
+  };
 }
 
-export function numberFlag(
-  name: string,
-  value: string | undefined,
-  min: number,
-  max: number,
-): number | undefined {
-  if (value === undefined) return undefined;
-  const n = Number(value);
-  if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {
-    throw new UsageError(`--${name} must be a number in ${min}…${max} but is "${value}"`);
-  }
-  return n;
-}
+export const intFlag = numericFlag(true);
+export const numberFlag = numericFlag(false);
 
 export function choiceFlag<T extends string>(
   name: string,
