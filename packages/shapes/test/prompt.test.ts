@@ -285,6 +285,18 @@ test('counted objects described by "one … one …" and "the other"; a closing 
         { colour: 'blue', shape: 'circle' },
       ],
     });
+  keeps('circles: red, blue', {
+    objects: [
+      { colour: 'red', shape: 'circle' },
+      { colour: 'blue', shape: 'circle' },
+    ],
+  });
+  keeps('two circles, the first red, the second blue', {
+    objects: [
+      { colour: 'red', shape: 'circle' },
+      { colour: 'blue', shape: 'circle' },
+    ],
+  });
   keeps('two squares, one large, the other small', {
     objects: [
       { size: 'large', shape: 'square' },

@@ -15,7 +15,7 @@ const isHead = (t: Token | undefined) =>
     t.kind === 'generic' ||
     t.kind === 'size' ||
     (t.kind === 'unsupported' && t.attr !== 'colour'));
-const OBJECT_COLOUR = /^(colou?r(ed)?|painted|shaded|tinted|in|one|other)$/; // "…, the other blue"
+const OBJECT_COLOUR = /^(colou?r(ed)?|painted|shaded|tinted|in|one|other|first|second|last|latter)$/; // "…, the other blue"
 const fills = (t: Token | undefined) => !!t && (t.kind === 'filler' || t.kind === 'frame');
 
 export function takeBackground(tokens: readonly Token[], used: boolean[], out: Parsed): void {
@@ -38,25 +38,47 @@ export function takeBackground(tokens: readonly Token[], used: boolean[], out: P
     while (tokens[j] && !used[j] && (fills(tokens[j]) || also(tokens[j]!))) j += step;
     return j;
   };
+  const skipBack = (j: number) => {
+    while (tokens[j] && !used[j] && fills(tokens[j]) && !/^(a|an|the)$/.test(tokens[j]!.text)) j--;
+    return j;
+  };
+  // "…of the canvas: a yellow, large circle": the colour starts an object's modifiers.
+  const describes = (j: number) =>
+    /^(a|an)$/.test(tokens[j - 1]?.text ?? '') &&
+    tokens[j + 1]?.text === ',' &&
+    (isHead(tokens[j + 2]) || isColour(tokens[j + 2]));
   for (let i = 0; i < tokens.length; i++) {
     const frame = tokens[i]!.kind === 'frame'; // "… of a yellow image"
     if ((tokens[i]!.kind !== 'background' && !frame) || used[i]) continue;
-    const back = skip(i - 1, -1);
+    const back = skipBack(i - 1); // "green background", not "colour=green the background"
     if (frame) {
       if (isColour(tokens[back]) && !used[back]) set(back, back, i);
       continue;
     }
     const ahead = skip(i + 1, 1, (t) => t.kind === 'sep' && t.text === ':');
+    // "top left of the canvas: a white square" names the canvas as a frame, not its colour.
+    const before = skip(i - 1, -1);
+    const framed =
+      ['v', 'h', 'middle', 'corner'].includes(tokens[before]?.kind ?? '') &&
+      tokens[before + 1]?.text === 'of' &&
+      tokens.slice(before + 2, i).every((t) => /^(the|a|an)$/.test(t.text));
     if (isColour(tokens[back]) && !used[back]) set(back, back, i);
-    else if (isColour(tokens[ahead]) && !used[ahead] && !isHead(tokens[ahead + 1])) set(ahead, i, ahead);
+    else if (
+      isColour(tokens[ahead]) &&
+      !used[ahead] &&
+      !isHead(tokens[ahead + 1]) &&
+      !describes(ahead) &&
+      !framed
+    )
+      set(ahead, i, ahead);
     else used[i] = true;
   }
   for (let i = 0; i < tokens.length; i++) {
     if (tokens[i]!.kind !== 'on' || used[i]) continue;
     const j = skip(i + 1, 1);
     const after = tokens[skip(j + 1, 1)];
-    if (isColour(tokens[j]) && !used[j] && (!after || ['sep', 'and', 'on', 'negation'].includes(after.kind)))
-      set(j, i, j);
+    const ends = !after || ['sep', 'and', 'on', 'negation'].includes(after.kind);
+    if (isColour(tokens[j]) && !used[j] && ends && !describes(j)) set(j, i, j); // not "over a cream, small disc"
   }
   if (out.backgroundWords === undefined) finalColour(tokens, used, set);
 }
@@ -76,7 +98,10 @@ function finalColour(
       break;
     }
   }
-  if (sep < 0 || tokens[sep]!.text === ':') return; // "circle: red" describes the circle
+  // "circle: red" describes the circle; "circles: red, blue" lists their colours (but after a
+  // field, "colour=red, yellowy", or a list, "white and red, green", it is still the background).
+  const listed = isColour(tokens[sep - 1]) && !used[sep - 2] && tokens[sep - 2]?.kind !== 'and';
+  if (sep < 0 || tokens[sep]!.text === ':' || listed) return;
   const rest = [...tokens.keys()].filter((k) => k > sep && k < end && !used[k]);
   const colours = rest.filter((k) => isColour(tokens[k]));
   if (

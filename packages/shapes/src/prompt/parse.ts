@@ -106,7 +106,7 @@ class Parser {
       this.head(tok); // "a blue one"
     else if (tok.text === 'another' && !this.np && this.last >= 0 && !describedAhead(this.t, this.i))
       this.head({ kind: 'count', n: 1, text: tok.text }); // "… and another at the bottom"
-    else if (passOver(this.t, this.i, this.np, this.unnamed.length > 0)) {
+    else if (passOver(this.t, this.used, this.i, this.np, this.unnamed.length > 0)) {
       // a comma between modifiers, or "one" picking the next counted object
     } else if (k === 'count') this.count = { n: tok.n, words: tok.text };
     else if (k === 'many') {

@@ -142,16 +142,24 @@ export function describedAhead(t: readonly Token[], i: number, np?: Phrase): boo
  * Words that only join what is around them: the comma in "a large, red circle", and "one" in
  * "two circles, one red, one blue" (it picks the next of the counted objects, as "a … one" does).
  */
-export function passOver(t: readonly Token[], i: number, np: Phrase | null, counted: boolean): boolean {
+export function passOver(
+  t: readonly Token[],
+  used: readonly boolean[],
+  i: number,
+  np: Phrase | null,
+  counted: boolean,
+): boolean {
   const tok = t[i]!;
-  if (tok.kind === 'sep' && tok.text === ',') return !!np && describedAhead(t, i, np) && !afterNoun(t, i);
+  if (tok.kind === 'sep' && tok.text === ',')
+    return !!np && describedAhead(t, i, np) && !afterNoun(t, used, i);
   return tok.kind === 'count' && tok.text === 'one' && !np && counted && describedAhead(t, i);
 }
 
 /** "circle red," / "circle in red,": the modifiers before token `i` follow a noun (so a comma ends them). */
-function afterNoun(t: readonly Token[], i: number): boolean {
+function afterNoun(t: readonly Token[], used: readonly boolean[], i: number): boolean {
   let j = i - 1;
-  while (j >= 0 && ['colour', 'size', 'filler'].includes(t[j]!.kind) && !ARTICLE.test(t[j]!.text)) j--;
+  const passed = ['colour', 'size', 'filler', 'v', 'h', 'middle', 'corner']; // "circle top red, square"
+  while (j >= 0 && (used[j] || (passed.includes(t[j]!.kind) && !ARTICLE.test(t[j]!.text)))) j--;
   const noun = t[j];
   return !!noun && (noun.kind === 'shape' || (noun.kind === 'generic' && !noun.plural)); // not "two things"
 }
