@@ -13,6 +13,7 @@ import {
   sampleScene,
 } from '../src/index.ts';
 import { holds } from '../src/prompt/cells.ts';
+import typedPrompts from './typed-prompts.json' with { type: 'json' };
 
 const _objects = (prompt: string, seed = 1) => expandPrompt(prompt, seed).scene.objects;
 
@@ -392,6 +393,14 @@ test('words run together, compass abbreviations, "shape: colour", and an object 
         { colour: 'green', shape: 'square', cell: 'top right' },
       ],
     });
+});
+
+test('prompts typed by hand, unlike the paraphrase grammar, keep what they state (typed-prompts.json)', () => {
+  // Each was read wrong once (a lost colour, a swapped place, a colour taken for the background…)
+  // or is a common way of typing; what is kept must not depend on the seed.
+  for (const { prompt, kept } of typedPrompts)
+    for (const seed of [0, 1, 7])
+      assert.deepEqual(expandPrompt(prompt, seed).kept, kept, `${prompt} (seed ${seed})`);
 });
 
 test('relations map onto the 3×3 cells, for every seed', () => {
