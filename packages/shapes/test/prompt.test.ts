@@ -359,6 +359,27 @@ test('words run together, compass abbreviations, "shape: colour", and an object 
       { size: 'small', shape: 'circle' },
     ],
   });
+  // Once both objects are said, "both circles" / "the shapes" / "everything" describe them.
+  for (const prompt of [
+    'a red circle and a blue square; the shapes are small',
+    'a red circle and a blue square, everything small',
+    'a red circle and a blue square, both shapes small',
+  ])
+    keeps(prompt, {
+      objects: [
+        { colour: 'red', shape: 'circle', size: 'small' },
+        { colour: 'blue', shape: 'square', size: 'small' },
+      ],
+    });
+  // One word for a counted group is all of theirs; a list describes them in turn.
+  keeps('two circles, large, red and blue', {
+    objects: [
+      { size: 'large', colour: 'red', shape: 'circle' },
+      { size: 'large', colour: 'blue', shape: 'circle' },
+    ],
+  });
+  const same = expandPrompt('two circles red', 0);
+  assert.match(same.warnings.join(), /cannot share a colour \(red\)/);
   // Places listed after the objects go to them in order.
   for (const prompt of [
     'a red square and a blue circle, left and right',

@@ -163,3 +163,31 @@ export function placeLeftOver(out: Parsed, last: number, p: Place): void {
   else if (refined) applyPlace(out.objects[last]!, refined);
   else out.problems.push({ words: p.words.join(' '), message: `no object for "${p.words.join(' ')}"` });
 }
+
+/** "circles", "shapes": a plural noun naming every object already there, once both are said. */
+export function namesAll(objects: readonly Mention[], tok: Token): boolean {
+  const fits = (o: Mention) => tok.kind === 'generic' || (tok.kind === 'shape' && o.shape === tok.shape);
+  return !!tok.plural && objects.length >= 2 && objects.every(fits);
+}
+
+/**
+ * Bare words after a noun ("a circle, large", "two circles, red and blue": `listed`) describe
+ * its objects in turn; one word for a group none of them has yet ("two circles red", "two
+ * circles, large") is all of theirs. Returns the objects described: none when none can take them.
+ */
+export function describeGroup(
+  objects: Mention[],
+  group: readonly number[],
+  m: Phrase,
+  listed: boolean,
+): number[] {
+  const target = group.find((k) => objects[k] && !clashes(objects[k]!, m));
+  if (target === undefined) return [];
+  const fresh = (o: Mention | undefined) =>
+    !!o && (m.colour === undefined || !o.colour) && (m.size === undefined || !o.size);
+  const all =
+    group.length > 1 && !listed && !hasPlace(m) && !m.shape && group.every((k) => fresh(objects[k]));
+  const took = all ? [...group] : [target];
+  for (const k of took) Object.assign(objects[k]!, { ...m, words: [...objects[k]!.words, ...m.words] });
+  return took;
+}

@@ -8,12 +8,13 @@ import { takeBackground } from './background.ts';
 import {
   applyPlace,
   clash,
-  clashes,
   closingBackground,
+  describeGroup,
   extendPlace,
   hasPlace,
   type Mention,
   namedBy,
+  namesAll,
   notDrawable,
   type Parsed,
   type Phrase,
@@ -24,6 +25,7 @@ import {
 import {
   describedAhead,
   endsList,
+  listAhead,
   nounAhead,
   PREDICATES,
   PRONOUNS,
@@ -31,6 +33,7 @@ import {
   peek,
   placeListed,
   placeOrRelation,
+  readEvery,
   STARTS_OBJECT,
   takeFields,
   takeNegation,
@@ -117,11 +120,10 @@ class Parser {
     else if (k === 'on') this.on(tok);
     else if (k === 'and' || k === 'sep') this.boundary();
     else if (k === 'every') {
-      // "both green" describes the objects so far; "both circles" names them again.
-      const next = peek(this.t, this.used, this.i + 1)?.kind ?? '';
-      if (next === 'corner' || next === 'count') this.problem(tok.text, tooMany(tok.text));
-      this.every = !['shape', 'generic', 'corner', 'count'].includes(next);
-      if (!this.every && tok.text === 'both') this.count = { n: 2, words: tok.text };
+      const { every, tooMany: many } = readEvery(this.t, this.used, this.i, this.out.objects);
+      if (many) this.problem(tok.text, tooMany(tok.text));
+      this.every = every;
+      if (!every && tok.text === 'both') this.count = { n: 2, words: tok.text };
     } else if (k === 'negation') takeNegation(this.t, this.used, this.i, this.out);
     else if (k === 'unknown') this.unknown(tok);
     else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) {
@@ -161,6 +163,10 @@ class Parser {
   /** A noun ends its phrase. "a round shape", "a square box": one noun. */
   private head(tok: Token): void {
     if ((tok.kind === 'generic' || tok.kind === 'shape') && this.lastHead === this.i - 1 && !this.np) return;
+    if (this.definite && !this.np && !this.count && namesAll(this.out.objects, tok)) {
+      this.every = true; // "…; the shapes are small"
+      return;
+    }
     const base: Phrase = this.np ?? { words: [], ...(this.definite && { definite: true }) };
     this.np = null;
     this.article = this.definite = false;
@@ -311,16 +317,14 @@ class Parser {
     this.np = null;
     this.article = this.definite = false;
     if (!m) return;
-    // "a circle, large", "two circles, red and blue": bare words after a noun describe its objects in turn.
     const group = this.group.length ? this.group : [this.last];
-    const target = group.find((k) => this.out.objects[k] && !clashes(this.out.objects[k]!, m));
-    if (!m.article && target !== undefined && !this.headless.length) {
-      const o = this.out.objects[target]!;
-      Object.assign(o, { ...m, words: [...o.words, ...m.words] });
-      this.unnamed = this.unnamed.filter((k) => k !== target);
-    } else if ((!m.article || m.definite) && this.unnamed.length) {
+    const listed = listAhead(this.t, this.used, this.i, m);
+    const took = !m.article && !this.headless.length ? describeGroup(this.out.objects, group, m, listed) : [];
+    if (took.length) {
+      if (took.length === 1) this.unnamed = this.unnamed.filter((k) => k !== took[0]);
+    } else if ((!m.article || m.definite) && this.unnamed.length)
       this.describe(this.unnamed.shift()!, m); // "two circles, one red one blue", "…, the other blue"
-    } else this.headless.push(m);
+    else this.headless.push(m);
   }
 
   private finish(): void {

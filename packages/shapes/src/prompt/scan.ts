@@ -1,5 +1,5 @@
 /** Looking ahead in a prompt's tokens: what the parser needs to decide before it consumes a word. */
-import { clash, type Parsed, type Phrase } from './mention.ts';
+import { clash, type Mention, namesAll, type Parsed, type Phrase } from './mention.ts';
 import type { Token } from './tokens.ts';
 
 export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
@@ -159,7 +159,10 @@ export function passOver(
 function afterNoun(t: readonly Token[], used: readonly boolean[], i: number): boolean {
   let j = i - 1;
   const passed = ['colour', 'size', 'filler', 'v', 'h', 'middle', 'corner']; // "circle top red, square"
-  while (j >= 0 && (used[j] || (passed.includes(t[j]!.kind) && !ARTICLE.test(t[j]!.text)))) j--;
+  // "circles, large, red and blue": still after the noun (not "a dot, large, white triangle").
+  const tail = !nounAhead(t, used, i);
+  const comma = (k: number) => tail && t[k]!.text === ',';
+  while (j >= 0 && (used[j] || comma(j) || (passed.includes(t[j]!.kind) && !ARTICLE.test(t[j]!.text)))) j--;
   const noun = t[j];
   return !!noun && (noun.kind === 'shape' || (noun.kind === 'generic' && !noun.plural)); // not "two things"
 }
@@ -185,4 +188,36 @@ export function endsList(t: readonly Token[], used: readonly boolean[]): boolean
   };
   const before = t[skip(skip(t.length - 1, true) - 1, false)];
   return before?.kind === 'and' || before?.kind === 'sep';
+}
+
+/**
+ * "both", "each", "all" at token `i`: "both green" describes every object so far (`every`);
+ * "both circles" counts two new ones, unless both are already said ("…, both circles large":
+ * the noun is taken here and the words after it describe them).
+ */
+export function readEvery(
+  t: readonly Token[],
+  used: boolean[],
+  i: number,
+  objects: readonly Mention[],
+): { every: boolean; tooMany: boolean } {
+  const next = peek(t, used, i + 1);
+  const kind = next?.kind ?? '';
+  const again = !!next && namesAll(objects, next);
+  if (again) used[next.at] = true;
+  const tooMany = kind === 'corner' || kind === 'count';
+  return { every: again || !['shape', 'generic', 'corner', 'count'].includes(kind), tooMany };
+}
+
+/**
+ * More bare modifiers of the same kind follow token `i` ("…, red and blue", "…, red, and blue",
+ * "…, one red and one blue"): a list, describing the objects in turn.
+ */
+export function listAhead(t: readonly Token[], used: readonly boolean[], i: number, m: Phrase): boolean {
+  const skipped = (x: Token) => ['filler', 'and'].includes(x.kind) || x.text === ',' || x.text === 'one';
+  let j = i + 1;
+  while (t[j] && (used[j] || skipped(t[j]!))) j++;
+  return (
+    (m.colour !== undefined && t[j]?.kind === 'colour') || (m.size !== undefined && t[j]?.kind === 'size')
+  );
 }
