@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { type AwsConfig, STAGE_QUEUES, sqsClient } from '@baton/aws';
-import { type StackOptions, startStack } from '@baton/stack';
+import { type Stack, type StackOptions, startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
 
 export const TEST_KEY = 'bk_test_0123456789abcdef';
@@ -106,4 +106,29 @@ export async function drained(config: AwsConfig, timeoutMs = 30_000): Promise<vo
     timeoutMs,
     'the stage queues to drain',
   );
+}
+
+/**
+ * Cancels job `id` while a relay stage is part-way: the relay worker is held (SIGSTOP) at a step,
+ * the cancel is posted, and the worker goes on (SIGCONT) to find it at its next step boundary,
+ * however fast or slow the machine is. The job needs enough relay steps to be seen part-way.
+ */
+export async function cancelMidStage(s: Stack, id: string) {
+  const relay = s.workers.get('relay')!;
+  const midRelay = (j: Record<string, any>) =>
+    j.stages.some(
+      (st: { name: string; status: string; step?: number; of?: number }) =>
+        st.name.startsWith('relay') && st.status === 'running' && st.step! >= 2 && st.step! < st.of!,
+    );
+  for (let held = false; !held; ) {
+    await until(async () => midRelay(await getJob(s.apiUrl, id)), 90_000, 'a relay stage part-way');
+    relay.kill('SIGSTOP');
+    held = midRelay(await getJob(s.apiUrl, id)); // it did not finish in the meantime
+    if (!held) relay.kill('SIGCONT');
+  }
+  try {
+    return await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
+  } finally {
+    relay.kill('SIGCONT');
+  }
 }

@@ -12,7 +12,7 @@ import { readLatents, writeLatents } from '@baton/safetensors';
 import { decodePng, shapesDomain } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
 import { connectWorker, StageWorker, silent } from '@baton/worker';
-import { drained, getJob, post, stack, until } from './helpers.ts';
+import { cancelMidStage, drained, getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;
 before(async () => {
@@ -106,7 +106,7 @@ test('a worker killed mid-stage: the message comes back and the job completes', 
 });
 
 test('a cancelled job stops at a step boundary and produces no image', async () => {
-  // 200 steps in every stage: the cancel lands mid-stage however fast or slow the machine is.
+  // 200 steps in every stage, and the cancel lands while a relay stage is held part-way.
   const r = await post(`${s.apiUrl}/v1/jobs`, {
     prompt: 'purple dot',
     size: '256x256',
@@ -115,8 +115,7 @@ test('a cancelled job stops at a step boundary and produces no image', async () 
     steps_relay: 200,
   });
   const id = r.body.id as string;
-  await until(async () => (await getJob(s.apiUrl, id)).progress?.step >= 1, 60_000, 'progress');
-  const c = await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
+  const c = await cancelMidStage(s, id);
   assert.equal(c.status, 200);
   assert.equal(c.body.status, 'canceled');
   const { jobs } = connectWorker(s.config);
