@@ -111,6 +111,7 @@ function split(text: string): string[] {
     .replace(/\s-+\s/g, ' , ') // "two things - a circle …": a dash between words
     .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
     .replace(/@/g, ' at ')
+    .replace(/\bone more\b/g, 'another') // "… and one more at the bottom"
     .replace(/\b(1[0-2]|[1-9])\s*o\W?\s*clock\b/g, (_, h: string) => ` ${CLOCK[Number(h)]} `) // "at 3 o'clock"
     .replace(/=/g, ' : ') // "colour=red"
     .replace(/(?<![a-z\d])(?:[x\u00d7]\s?(\d+)|(\d+)\s?[x\u00d7])(?![a-z\d])/g, ' $1$2 ') // "x2", "2x": a count
