@@ -55,6 +55,15 @@ export type Token = Lex & {
   read?: string;
 };
 
+/** "row 1", "col 3", "first row", "last column": the grid's lines, counted from the top left. */
+const GRID_LINE =
+  /\b(?:(row|column|col)\s*([123])|(first|second|third|last|1st|2nd|3rd)\s+(row|column|col))\b/g;
+function gridLine(line: string, nth: string): string {
+  const k =
+    { 1: 0, first: 0, '1st': 0, 2: 1, second: 1, '2nd': 1, 3: 2, third: 2, '3rd': 2, last: 2 }[nth] ?? 1;
+  return ` ${(line === 'row' ? ['top', 'middle', 'bottom'] : ['left', 'middle', 'right'])[k]} `;
+}
+
 const W = vocab.words;
 
 function entries(): [string, Lex][] {
@@ -112,6 +121,9 @@ function split(text: string): string[] {
     .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
     .replace(/@/g, ' at ')
     .replace(/\bone more\b/g, 'another') // "… and one more at the bottom"
+    .replace(GRID_LINE, (_, line: string, n: string, nth: string, line2: string) =>
+      gridLine(line ?? line2, n ?? nth),
+    ) // "row 1", "third column"
     .replace(/\b(1[0-2]|[1-9])\s*o\W?\s*clock\b/g, (_, h: string) => ` ${CLOCK[Number(h)]} `) // "at 3 o'clock"
     .replace(/=/g, ' : ') // "colour=red"
     .replace(/(?<![a-z\d])(?:[x\u00d7]\s?(\d+)|(\d+)\s?[x\u00d7])(?![a-z\d])/g, ' $1$2 ') // "x2", "2x": a count
