@@ -114,21 +114,31 @@ export async function drained(config: AwsConfig, timeoutMs = 30_000): Promise<vo
  * however fast or slow the machine is. The job needs enough relay steps to be seen part-way.
  */
 export async function cancelMidStage(s: Stack, id: string) {
-  const relay = s.workers.get('relay')!;
   const midRelay = (j: Record<string, any>) =>
     j.stages.some(
       (st: { name: string; status: string; step?: number; of?: number }) =>
         st.name.startsWith('relay') && st.status === 'running' && st.step! >= 2 && st.step! < st.of!,
     );
-  for (let held = false; !held; ) {
+  for (;;) {
     await until(async () => midRelay(await getJob(s.apiUrl, id)), 90_000, 'a relay stage part-way');
-    relay.kill('SIGSTOP');
-    held = midRelay(await getJob(s.apiUrl, id)); // it did not finish in the meantime
-    if (!held) relay.kill('SIGCONT');
+    // Held, the stage cannot finish between the check and the cancel.
+    const cancelled = await whileHeld(s, 'relay', async () =>
+      midRelay(await getJob(s.apiUrl, id)) ? post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {}) : undefined,
+    );
+    if (cancelled) return cancelled;
   }
+}
+
+/**
+ * Runs `fn` while a stage queue's worker is held (SIGSTOP): it keeps what it has and does no
+ * more until `fn` is done, then goes on (SIGCONT). Tests use it to see a job between two steps.
+ */
+export async function whileHeld<T>(s: Stack, queue: string, fn: () => Promise<T>): Promise<T> {
+  const worker = s.workers.get(queue)!;
+  worker.kill('SIGSTOP');
   try {
-    return await post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {});
+    return await fn();
   } finally {
-    relay.kill('SIGCONT');
+    worker.kill('SIGCONT');
   }
 }

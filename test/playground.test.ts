@@ -7,7 +7,7 @@ import { existsSync } from 'node:fs';
 import { after, before, test } from 'node:test';
 import type { Stack } from '@baton/stack';
 import { type Browser, chromium } from 'playwright-core';
-import { stack, TEST_KEY } from './helpers.ts';
+import { stack, TEST_KEY, whileHeld } from './helpers.ts';
 
 const CHROMIUM = '/usr/bin/chromium';
 const skip =
@@ -65,9 +65,7 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
   });
   // The relay worker is held (SIGSTOP) until the base's preview is on screen: the preview must
   // show while the later stages still have to run, whatever the machine's speed.
-  const relay = s.workers.get('relay')!;
-  relay.kill('SIGSTOP');
-  try {
+  await whileHeld(s, 'relay', async () => {
     await page.click('#go');
     await page.waitForFunction(
       () => {
@@ -82,9 +80,7 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
       0,
       'the final image is not there yet while the base preview shows',
     );
-  } finally {
-    relay.kill('SIGCONT');
-  }
+  });
   await page
     .waitForFunction(
       () => {

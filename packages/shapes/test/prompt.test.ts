@@ -17,8 +17,21 @@ import typedPrompts from './typed-prompts.json' with { type: 'json' };
 
 const _objects = (prompt: string, seed = 1) => expandPrompt(prompt, seed).scene.objects;
 
+/** What many phrasings of "a red circle and a blue circle" must keep. */
+const RED_AND_BLUE_CIRCLES = {
+  objects: [
+    { colour: 'red', shape: 'circle' },
+    { colour: 'blue', shape: 'circle' },
+  ],
+} as const;
+
+/** Each of these phrasings keeps the same. */
+const keepAll = (prompts: readonly string[], want: Parameters<typeof keeps>[1]) => {
+  for (const prompt of prompts) keeps(prompt, want);
+};
+
 /** Every seed keeps what the prompt states. */
-function keeps(prompt: string, want: { background?: Colour; objects: Partial<SceneObject>[] }) {
+function keeps(prompt: string, want: { background?: Colour; objects: readonly Partial<SceneObject>[] }) {
   for (const seed of [0, 1, 2, 3]) {
     const e = expandPrompt(prompt, seed);
     assert.ok(parseCaption(e.caption), e.caption);
@@ -60,13 +73,7 @@ test('lists, counts and ellipsis make the objects they name', () => {
     ],
   });
   // "the" alone is only an article: "the blue circle" is another circle.
-  for (const prompt of ['a red and a blue circle', 'a red circle and the blue circle'])
-    keeps(prompt, {
-      objects: [
-        { colour: 'red', shape: 'circle' },
-        { colour: 'blue', shape: 'circle' },
-      ],
-    });
+  keepAll(['a red and a blue circle', 'a red circle and the blue circle'], RED_AND_BLUE_CIRCLES);
   keeps('red and blue triangles', {
     objects: [
       { colour: 'red', shape: 'triangle' },
@@ -186,16 +193,18 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     objects: [{ size: 'small', colour: 'purple', shape: 'triangle', cell: 'bottom left' }],
   });
   keeps('red square @ top left', { objects: [{ colour: 'red', shape: 'square', cell: 'top left' }] });
-  for (const prompt of [
-    'two triangles, a red one on the left and a blue one on the right',
-    'two triangles: red left, blue right',
-  ])
-    keeps(prompt, {
+  keepAll(
+    [
+      'two triangles, a red one on the left and a blue one on the right',
+      'two triangles: red left, blue right',
+    ],
+    {
       objects: [
         { colour: 'red', shape: 'triangle', cell: 'left' },
         { colour: 'blue', shape: 'triangle', cell: 'right' },
       ],
-    });
+    },
+  );
   keeps('a big circle colored orange at the lower right, on top of a green background', {
     background: 'green',
     objects: [{ size: 'large', colour: 'orange', shape: 'circle', cell: 'bottom right' }],
@@ -275,29 +284,16 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
 });
 
 test('counted objects described by "one … one …" and "the other"; a closing "coloured X" is the object\'s', () => {
-  for (const prompt of [
-    'two circles, one red one blue',
-    'two circles, one red and one blue, on white',
-    'two circles: one red, the other blue',
-  ])
-    keeps(prompt, {
-      objects: [
-        { colour: 'red', shape: 'circle' },
-        { colour: 'blue', shape: 'circle' },
-      ],
-    });
-  keeps('circles: red, blue', {
-    objects: [
-      { colour: 'red', shape: 'circle' },
-      { colour: 'blue', shape: 'circle' },
+  keepAll(
+    [
+      'two circles, one red one blue',
+      'two circles, one red and one blue, on white',
+      'two circles: one red, the other blue',
+      'circles: red, blue',
+      'two circles, the first red, the second blue',
     ],
-  });
-  keeps('two circles, the first red, the second blue', {
-    objects: [
-      { colour: 'red', shape: 'circle' },
-      { colour: 'blue', shape: 'circle' },
-    ],
-  });
+    RED_AND_BLUE_CIRCLES,
+  );
   keeps('two squares, one large, the other small', {
     objects: [
       { size: 'large', shape: 'square' },
@@ -347,12 +343,6 @@ test('words run together, compass abbreviations, "shape: colour", and an object 
     background: 'white',
     objects: [{ colour: 'red', shape: 'circle', cell: 'top left' }],
   });
-  keeps('shapes: circle and square; colours: red and blue', {
-    objects: [
-      { colour: 'red', shape: 'circle' },
-      { colour: 'blue', shape: 'square' },
-    ],
-  });
   keeps('two circles; sizes: large and small', {
     objects: [
       { size: 'large', shape: 'circle' },
@@ -360,17 +350,19 @@ test('words run together, compass abbreviations, "shape: colour", and an object 
     ],
   });
   // Once both objects are said, "both circles" / "the shapes" / "everything" describe them.
-  for (const prompt of [
-    'a red circle and a blue square; the shapes are small',
-    'a red circle and a blue square, everything small',
-    'a red circle and a blue square, both shapes small',
-  ])
-    keeps(prompt, {
+  keepAll(
+    [
+      'a red circle and a blue square; the shapes are small',
+      'a red circle and a blue square, everything small',
+      'a red circle and a blue square, both shapes small',
+    ],
+    {
       objects: [
         { colour: 'red', shape: 'circle', size: 'small' },
         { colour: 'blue', shape: 'square', size: 'small' },
       ],
-    });
+    },
+  );
   // One word for a counted group is all of theirs; a list describes them in turn.
   keeps('two circles, large, red and blue', {
     objects: [
@@ -381,39 +373,46 @@ test('words run together, compass abbreviations, "shape: colour", and an object 
   const same = expandPrompt('two circles red', 0);
   assert.match(same.warnings.join(), /cannot share a colour \(red\)/);
   // Places listed after the objects go to them in order.
-  for (const prompt of [
-    'a red square and a blue circle, left and right',
-    'a red square and a blue circle on the left and on the right respectively',
-  ])
-    keeps(prompt, {
+  keepAll(
+    [
+      'a red square and a blue circle, left and right',
+      'a red square and a blue circle on the left and on the right respectively',
+    ],
+    {
       objects: [
         { colour: 'red', shape: 'square', cell: 'left' },
         { colour: 'blue', shape: 'circle', cell: 'right' },
       ],
-    });
+    },
+  );
   // A colour after its noun ends at the comma; it does not run on into the next noun.
-  for (const prompt of [
-    'circle red, square blue',
-    'circle in red, square in blue',
-    'two shapes - circle red, square blue',
-  ])
-    keeps(prompt, {
+  keepAll(
+    [
+      'circle red, square blue',
+      'circle in red, square in blue',
+      'two shapes - circle red, square blue',
+      'shapes: circle and square; colours: red and blue',
+    ],
+    {
       objects: [
         { colour: 'red', shape: 'circle' },
         { colour: 'blue', shape: 'square' },
       ],
-    });
-  for (const prompt of [
-    'a red circle and a green square on a blue background, circle bottom left, square top right',
-    'a red circle and a green square on blue, the square top right, the circle bottom left',
-  ])
-    keeps(prompt, {
+    },
+  );
+  keepAll(
+    [
+      'a red circle and a green square on a blue background, circle bottom left, square top right',
+      'a red circle and a green square on blue, the square top right, the circle bottom left',
+    ],
+    {
       background: 'blue',
       objects: [
         { colour: 'red', shape: 'circle', cell: 'bottom left' },
         { colour: 'green', shape: 'square', cell: 'top right' },
       ],
-    });
+    },
+  );
 });
 
 test('prompts typed by hand, unlike the paraphrase grammar, keep what they state (typed-prompts.json)', () => {

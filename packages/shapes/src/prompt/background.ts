@@ -5,7 +5,7 @@
  */
 import { COLOURS, type Colour } from '../vocabulary.ts';
 import type { Parsed } from './mention.ts';
-import type { Token } from './tokens.ts';
+import { PLACE_KINDS, type Token } from './tokens.ts';
 
 const isColour = (t: Token | undefined) =>
   !!t && (t.kind === 'colour' || (t.kind === 'unsupported' && t.attr === 'colour'));
@@ -59,7 +59,7 @@ export function takeBackground(tokens: readonly Token[], used: boolean[], out: P
     // "top left of the canvas: a white square" names the canvas as a frame, not its colour.
     const before = skip(i - 1, -1);
     const framed =
-      ['v', 'h', 'middle', 'corner'].includes(tokens[before]?.kind ?? '') &&
+      PLACE_KINDS.has(tokens[before]?.kind ?? '') &&
       tokens[before + 1]?.text === 'of' &&
       tokens.slice(before + 2, i).every((t) => /^(the|a|an)$/.test(t.text));
     if (isColour(tokens[back]) && !used[back]) set(back, back, i);

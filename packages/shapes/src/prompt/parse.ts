@@ -38,12 +38,11 @@ import {
   takeFields,
   takeNegation,
 } from './scan.ts';
-import { OPPOSITE, type Relation, type Token, tokenize } from './tokens.ts';
+import { ARTICLES, OPPOSITE, PLACE_KINDS, type Relation, type Token, tokenize } from './tokens.ts';
 
 export type { Mention, Parsed, Problem } from './mention.ts';
 
-const PLACE = new Set(['v', 'h', 'middle', 'corner', 'filler', 'frame', 'on']);
-const ARTICLES = new Set(['a', 'an', 'another', 'the']);
+const PLACE = new Set([...PLACE_KINDS, 'filler', 'frame', 'on']);
 const tooMany = (word: string) => `"${word}" asks for more objects than the shapes domain's 2`; // "several", "each corner"
 
 export function parsePrompt(prompt: string): Parsed {
@@ -115,7 +114,7 @@ class Parser {
     else if (k === 'many') {
       this.problem(tok.text, tooMany(tok.text));
       this.count = { n: 2, words: tok.text };
-    } else if (k === 'v' || k === 'h' || k === 'middle' || k === 'corner') this.addPlace(tok);
+    } else if (PLACE_KINDS.has(k)) this.addPlace(tok);
     else if (k === 'relation') this.relate(tok);
     else if (k === 'on') this.on(tok);
     else if (k === 'and' || k === 'sep') this.boundary();
@@ -290,7 +289,7 @@ class Parser {
   /** "on the left" (a place), "a circle over a square" (a relation); "on white" was the background. */
   private on(tok: Token): void {
     const next = peek(this.t, this.used, this.i + 1)?.kind ?? '';
-    if (['v', 'h', 'middle', 'corner', 'relation'].includes(next)) return; // "on the right side"
+    if (PLACE_KINDS.has(next) || next === 'relation') return; // "on the right side"
     if (this.last >= 0 && !this.np && nounAhead(this.t, this.used, this.i))
       this.relation = { rel: 'above', a: this.last, words: tok.text };
   }

@@ -1,6 +1,6 @@
 /** Looking ahead in a prompt's tokens: what the parser needs to decide before it consumes a word. */
 import { clash, type Mention, namesAll, type Parsed, type Phrase } from './mention.ts';
-import type { Token } from './tokens.ts';
+import { ARTICLES, PLACE_KINDS, type Token } from './tokens.ts';
 
 export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
 export const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one', 'each other', 'one another']);
@@ -158,18 +158,14 @@ export function passOver(
 /** "circle red," / "circle in red,": the modifiers before token `i` follow a noun (so a comma ends them). */
 function afterNoun(t: readonly Token[], used: readonly boolean[], i: number): boolean {
   let j = i - 1;
-  const passed = ['colour', 'size', 'filler', 'v', 'h', 'middle', 'corner']; // "circle top red, square"
+  const passed = new Set(['colour', 'size', 'filler', ...PLACE_KINDS]); // "circle top red, square"
   // "circles, large, red and blue": still after the noun (not "a dot, large, white triangle").
   const tail = !nounAhead(t, used, i);
   const comma = (k: number) => tail && t[k]!.text === ',';
-  while (j >= 0 && (used[j] || comma(j) || (passed.includes(t[j]!.kind) && !ARTICLE.test(t[j]!.text)))) j--;
+  while (j >= 0 && (used[j] || comma(j) || (passed.has(t[j]!.kind) && !ARTICLES.has(t[j]!.text)))) j--;
   const noun = t[j];
   return !!noun && (noun.kind === 'shape' || (noun.kind === 'generic' && !noun.plural)); // not "two things"
 }
-
-const ARTICLE = /^(a|an|the|another)$/;
-
-const PLACES = new Set(['v', 'h', 'middle', 'corner']);
 
 /** Token `i` ("and", ",") ends a place and another place follows: "… left and right". */
 export function placeListed(t: readonly Token[], used: readonly boolean[], i: number): boolean {
@@ -177,7 +173,7 @@ export function placeListed(t: readonly Token[], used: readonly boolean[], i: nu
   if (!tok || !(tok.kind === 'and' || tok.text === ',')) return false;
   let next = peek(t, used, i + 1);
   while (next?.kind === 'on') next = peek(t, used, next.at + 1); // "… and on the right"
-  return !!next && PLACES.has(next.kind);
+  return !!next && PLACE_KINDS.has(next.kind);
 }
 
 /** The prompt's last word follows "and" or a comma: "…, red and blue" (not "red circle top left white"). */

@@ -20,6 +20,11 @@ export const OPPOSITE: Record<Relation, Relation> = {
 };
 export type Attr = 'colour' | 'shape' | 'size' | 'style';
 
+/** The kinds of token that say a place: "top", "left", "middle", "corner". */
+export const PLACE_KINDS: ReadonlySet<string> = new Set(['v', 'h', 'middle', 'corner']);
+/** Words that open a noun phrase. */
+export const ARTICLES: ReadonlySet<string> = new Set(['a', 'an', 'the', 'another']);
+
 export type Lex =
   | { kind: 'colour'; colour: Colour }
   | { kind: 'shape'; shape: Shape }
@@ -63,6 +68,20 @@ function gridLine(line: string, nth: string): string {
     { 1: 0, first: 0, '1st': 0, 2: 1, second: 1, '2nd': 1, 3: 2, third: 2, '3rd': 2, last: 2 }[nth] ?? 1;
   return ` ${(line === 'row' ? ['top', 'middle', 'bottom'] : ['left', 'middle', 'right'])[k]} `;
 }
+
+/** Corner abbreviations, as whole words: "NW", "BR". */
+const CORNERS = new Map(
+  Object.entries({
+    nw: 'top left',
+    ne: 'top right',
+    sw: 'bottom left',
+    se: 'bottom right',
+    tl: 'top left',
+    tr: 'top right',
+    bl: 'bottom left',
+    br: 'bottom right',
+  }).map(([short, cell]) => [short, cell.split(' ')]),
+);
 
 const W = vocab.words;
 
@@ -132,6 +151,7 @@ function split(text: string): string[] {
     .filter(Boolean)
     .flatMap(
       (w) =>
+        CORNERS.get(w) ??
         /^(top|bottom|upper|lower)(left|right)$/.exec(w)?.slice(1) ??
         /^(north|south)(east|west)$/.exec(w)?.slice(1) ?? [w],
     );
@@ -193,21 +213,13 @@ function unslip(word: string): string {
 }
 
 /** Kinds a word run together with another can have ("redcircle", "bluesquares", "topcentre"). */
-const JOINABLE = new Set(['colour', 'shape', 'size', 'v', 'h', 'middle', 'corner', 'background', 'generic']);
-/** Compass and corner abbreviations, as whole words: "NW", "BR". */
-const ABBREVIATIONS = new Map(
-  Object.entries({ nw: 'tl', ne: 'tr', sw: 'bl', se: 'br', tl: 'tl', tr: 'tr', bl: 'bl', br: 'br' }).map(
-    ([short, cell]) => [short, [cell[0] === 't' ? 'top' : 'bottom', cell[1] === 'l' ? 'left' : 'right']],
-  ),
-);
+const JOINABLE = new Set(['colour', 'shape', 'size', ...PLACE_KINDS, 'background', 'generic']);
 
 /** English words that would read as two domain words ("upright"): written by scripts/not-typos.ts. */
 const NOT_JOINED = new Set<string>(W.not_joined);
 
 /** Domain words typed as one ("redcircle", "bigbluebox") become those words; else the word itself. */
 function unjoin(word: string): string[] {
-  const cell = ABBREVIATIONS.get(word);
-  if (cell) return cell;
   if (known(word).lex.kind !== 'unknown' || NOT_JOINED.has(word)) return [word];
   return joined(word) ?? [word];
 }
