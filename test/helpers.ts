@@ -4,8 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { type AwsConfig, STAGE_QUEUES, sqsClient } from '@baton/aws';
+import { TERMINAL } from '@baton/jobs';
 import { type Stack, type StackOptions, startStack } from '@baton/stack';
-import { silent } from '@baton/worker';
+import { connectWorker, silent } from '@baton/worker';
 
 export const TEST_KEY = 'bk_test_0123456789abcdef';
 export const auth = { authorization: `Bearer ${TEST_KEY}` };
@@ -109,23 +110,55 @@ export async function drained(config: AwsConfig, timeoutMs = 30_000): Promise<vo
 }
 
 /**
- * Cancels job `id` while a relay stage is part-way: the relay worker is held (SIGSTOP) at a step,
- * the cancel is posted, and the worker goes on (SIGCONT) to find it at its next step boundary,
- * however fast or slow the machine is. The job needs enough relay steps to be seen part-way.
+ * Submits a job and cancels it while a relay stage is part-way: the relay worker is held
+ * (SIGSTOP) at a step in the stage's first half, the cancel is posted, and the worker goes on
+ * (SIGCONT) to find it at a later step boundary. A worker notices a cancel one storage round
+ * trip after it goes on; on a loaded machine the stage's last steps can outrun that, and the
+ * cancel then stops the job between two stages instead (correct, but not what a caller of
+ * this tests). So the job's usage decides: a stage billed short means the cancel landed
+ * part-way; none means it did not, and a fresh job is tried, up to `tries` jobs. Returns with
+ * the stage queues drained: the job's records are final.
  */
-export async function cancelMidStage(s: Stack, id: string) {
-  const midRelay = (j: Record<string, any>) =>
+export async function cancelMidStage(s: Stack, submit: () => Promise<string>, tries = 4) {
+  const { jobs } = connectWorker(s.config);
+  for (let attempt = 1; attempt <= tries; attempt++) {
+    const id = await submit();
+    const cancel = await holdAndCancel(s, id);
+    if (!cancel) continue;
+    await drained(s.config);
+    const stopped = (await jobs.usage(id)).find((u) => !u.complete);
+    if (stopped) return { id, cancel, stopped, jobs };
+  }
+  throw new Error(`in ${tries} jobs, no cancel landed part-way through a relay stage`);
+}
+
+/** Posts job `id`'s cancel while the relay worker is held in a relay stage's first half; undefined if none was seen. */
+async function holdAndCancel(s: Stack, id: string) {
+  const firstHalf = (j: Record<string, any>) =>
     j.stages.some(
       (st: { name: string; status: string; step?: number; of?: number }) =>
-        st.name.startsWith('relay') && st.status === 'running' && st.step! >= 2 && st.step! < st.of!,
+        st.name.startsWith('relay') && st.status === 'running' && st.step! >= 2 && st.step! <= st.of! / 2,
+    );
+  const relaysDone = (j: Record<string, any>) =>
+    TERMINAL.includes(j.status) ||
+    j.stages.every(
+      (st: { name: string; status: string }) => !st.name.startsWith('relay') || st.status === 'done',
     );
   for (;;) {
-    await until(async () => midRelay(await getJob(s.apiUrl, id)), 90_000, 'a relay stage part-way');
-    // Held, the stage cannot finish between the check and the cancel.
-    const cancelled = await whileHeld(s, 'relay', async () =>
-      midRelay(await getJob(s.apiUrl, id)) ? post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {}) : undefined,
+    const seen = await until(
+      async () => {
+        const j = await getJob(s.apiUrl, id);
+        return firstHalf(j) ? 'part-way' : relaysDone(j) ? 'past' : undefined;
+      },
+      90_000,
+      'a relay stage part-way',
     );
-    if (cancelled) return cancelled;
+    if (seen === 'past') return undefined;
+    // Held, the stage cannot finish between the check and the cancel.
+    const cancel = await whileHeld(s, 'relay', async () =>
+      firstHalf(await getJob(s.apiUrl, id)) ? post(`${s.apiUrl}/v1/jobs/${id}/cancel`, {}) : undefined,
+    );
+    if (cancel) return cancel;
   }
 }
 
