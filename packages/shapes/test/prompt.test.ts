@@ -453,6 +453,77 @@ test('relations map onto the 3×3 cells, for every seed', () => {
   assert.equal(clash.scene.objects[0]!.cell, 'top right');
 });
 
+test('a diagonal relation keeps both of its directions, and one colour said in two words is one colour', () => {
+  type Rel = 'left' | 'right' | 'above' | 'below';
+  const cases: [string, Rel, Rel][] = [
+    ['a red circle upper left of a blue square', 'left', 'above'],
+    ['a red circle to the lower right of a blue square', 'right', 'below'],
+    ['a red circle top-left of a blue square', 'left', 'above'],
+    ['a red square below and to the right of a blue circle', 'right', 'below'],
+    ['a red circle to the left of and above a blue square', 'left', 'above'],
+    ['a red circle up and to the right of a blue square', 'right', 'above'],
+    // Said of the second object, through a pronoun: the first is placed against it, turned round.
+    ['a red circle, and above and to the left of it, a blue square', 'right', 'below'],
+    ['a red circle and a blue square below and to the left of it', 'right', 'above'],
+  ];
+  for (const [prompt, h, v] of cases) {
+    for (let seed = 0; seed < 20; seed++) {
+      const e = expandPrompt(prompt, seed);
+      const [a, b] = e.scene.objects;
+      assert.equal(a!.colour, 'red', `${prompt} → ${e.caption}`);
+      assert.equal(e.scene.objects.length, 2, `${prompt} → ${e.caption}`);
+      for (const rel of [h, v])
+        assert.ok(holds(rel, a!.cell, b!.cell), `${prompt} (seed ${seed}) → ${e.caption}`);
+      assert.deepEqual(e.warnings, [], prompt);
+    }
+  }
+  // A place in the corner of the frame stays a place.
+  keeps('a red circle at the upper left of the canvas', { objects: [{ colour: 'red', cell: 'top left' }] });
+  keeps('a navy blue square', { objects: [{ colour: 'blue', shape: 'square' }] });
+  keeps('a lime green circle and a dark red square', {
+    objects: [
+      { colour: 'green', shape: 'circle' },
+      { colour: 'red', shape: 'square' },
+    ],
+  });
+  keeps('a yellow square on a dark background', { background: 'black', objects: [{ colour: 'yellow' }] });
+  keeps('a red circle on a light backdrop', { background: 'white', objects: [{ colour: 'red' }] });
+});
+
+test("written noun first with no commas, and a closing colour said as an earlier object's was", () => {
+  const RED_LEFT_BLUE_RIGHT = {
+    objects: [
+      { colour: 'red', shape: 'circle', cell: 'left' },
+      { colour: 'blue', shape: 'square', cell: 'right' },
+    ],
+  } as const;
+  keepAll(['circle red left square blue right', 'circle red left, square blue right'], RED_LEFT_BLUE_RIGHT);
+  keeps('square blue big triangle green small', {
+    objects: [
+      { colour: 'blue', shape: 'square', size: 'large' },
+      { colour: 'green', shape: 'triangle', size: 'small' },
+    ],
+  });
+  // A place first: the colour starts the next object ("circle left, red square right").
+  keeps('circle left red square right', {
+    objects: [
+      { shape: 'circle', cell: 'left' },
+      { colour: 'red', cell: 'right' },
+    ],
+  });
+  keepAll(['a big circle, red, and a small square, blue', 'a circle, red; a square, blue'], {
+    objects: [
+      { colour: 'red', shape: 'circle' },
+      { colour: 'blue', shape: 'square' },
+    ],
+  });
+  // With no earlier object said that way, a closing colour after a comma is still the background.
+  keeps('a red circle, a square, blue', {
+    background: 'blue',
+    objects: [{ colour: 'red' }, { shape: 'square' }],
+  });
+});
+
 test('every word is consumed or reported', () => {
   // Found by this property: a corner and a side said of one object made no cell at all.
   assert.ok(parseCaption(expandPrompt('rose corner zorp zorp large left', 0).caption));

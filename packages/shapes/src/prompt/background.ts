@@ -101,7 +101,7 @@ function finalColour(
   // "circle: red" describes the circle; "circles: red, blue" lists their colours (but after a
   // field, "colour=red, yellowy", or a list, "white and red, green", it is still the background).
   const listed = isColour(tokens[sep - 1]) && !used[sep - 2] && tokens[sep - 2]?.kind !== 'and';
-  if (sep < 0 || tokens[sep]!.text === ':' || listed) return;
+  if (sep < 0 || tokens[sep]!.text === ':' || listed || parallel(tokens, sep)) return;
   const rest = [...tokens.keys()].filter((k) => k > sep && k < end && !used[k]);
   const colours = rest.filter((k) => isColour(tokens[k]));
   if (
@@ -111,6 +111,23 @@ function finalColour(
   )
     return;
   set(colours[0]!, sep + 1, tokens.length - 1);
+}
+
+/**
+ * "a big circle, red, and a small square, blue": the closing colour follows its noun after a
+ * comma, as an earlier object's colour did; it is that object's, not the background.
+ */
+function parallel(tokens: readonly Token[], sep: number): boolean {
+  const noun = (t: Token | undefined) => t?.kind === 'shape' || t?.kind === 'generic';
+  if (!noun(tokens[sep - 1])) return false;
+  return tokens.some(
+    (t, k) =>
+      k < sep - 3 &&
+      noun(t) &&
+      tokens[k + 1]!.kind === 'sep' &&
+      isColour(tokens[k + 2]) &&
+      ['sep', 'and'].includes(tokens[k + 3]!.kind),
+  );
 }
 
 export type { Colour };

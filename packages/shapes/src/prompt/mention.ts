@@ -191,3 +191,17 @@ export function describeGroup(
   for (const k of took) Object.assign(objects[k]!, { ...m, words: [...objects[k]!.words, ...m.words] });
   return took;
 }
+
+/**
+ * "circle red left square blue right": modifiers after a bare noun, before the next noun, go to
+ * that noun's object `o` when it has none of them yet (the place too). True when they went.
+ */
+export function takeTrailing(o: Mention | undefined, np: Phrase): boolean {
+  const free =
+    !!o &&
+    (np.colour === undefined || o.colour === undefined) &&
+    (np.size === undefined || o.size === undefined) &&
+    !(hasPlace(np) && hasPlace(o));
+  if (free && hasPlace(np)) Object.assign(o, { v: np.v, h: np.h, corner: np.corner, said: np.said });
+  return free;
+}

@@ -5,6 +5,7 @@
  * unknown words land in `ignored`, words understood but not drawable in `problems`.
  */
 import { takeBackground } from './background.ts';
+import { joinPhrases, type Pending, readRelation, relationsTo } from './join.ts';
 import {
   applyPlace,
   clash,
@@ -20,6 +21,7 @@ import {
   type Phrase,
   type Place,
   placeLeftOver,
+  takeTrailing,
   upTo,
 } from './mention.ts';
 import {
@@ -28,7 +30,6 @@ import {
   listAhead,
   nounAhead,
   PREDICATES,
-  PRONOUNS,
   passOver,
   peek,
   placeListed,
@@ -38,7 +39,7 @@ import {
   takeFields,
   takeNegation,
 } from './scan.ts';
-import { ARTICLES, OPPOSITE, PLACE_KINDS, type Relation, type Token, tokenize } from './tokens.ts';
+import { ARTICLES, PLACE_KINDS, type Token, tokenize } from './tokens.ts';
 
 export type { Mention, Parsed, Problem } from './mention.ts';
 
@@ -46,7 +47,7 @@ const PLACE = new Set([...PLACE_KINDS, 'filler', 'frame', 'on']);
 const tooMany = (word: string) => `"${word}" asks for more objects than the shapes domain's 2`; // "several", "each corner"
 
 export function parsePrompt(prompt: string): Parsed {
-  return new Parser(tokenize(prompt)).parse();
+  return new Parser(joinPhrases(tokenize(prompt))).parse();
 }
 
 class Parser {
@@ -64,12 +65,16 @@ class Parser {
   private place: Place | null = null;
   /** A place read before its object: "top left: a red circle". */
   private placeBefore: Place | null = null;
-  private relation: { rel: Relation; a: number; words: string } | null = null;
+  private relation: Pending | null = null;
   private every = false;
   /** Objects announced ("two shapes: …") that the rest of the prompt describes. */
   private placeholders: number[] = [];
   private last = -1;
   private lastHead = -2;
+  /** The last noun came with no modifiers before it ("circle red left …": written noun first). */
+  private bareHead = false;
+  /** Where the modifiers in `np` began. */
+  private npAt = -1;
   /** The objects the last noun made ("two circles"): bare words after it describe them in turn. */
   private group: number[] = [];
   /** Objects a count made ("two triangles") that no "a red one" has described yet. */
@@ -144,6 +149,7 @@ class Parser {
       return;
     }
     if (this.np && clash(this.np, tok)) this.boundary();
+    if (!this.np) this.npAt = this.i;
     this.np ??= {
       words: [],
       ...(this.article && { article: true }),
@@ -166,7 +172,9 @@ class Parser {
       this.every = true; // "…; the shapes are small"
       return;
     }
+    if (this.np && this.trailing(this.np)) this.np = null;
     const base: Phrase = this.np ?? { words: [], ...(this.definite && { definite: true }) };
+    this.bareHead = !this.np && !this.count;
     this.np = null;
     this.article = this.definite = false;
     base.words.push(tok.text);
@@ -205,6 +213,14 @@ class Parser {
     this.unnamed = !shared.length && mentions.length > 1 ? [...this.group] : [];
   }
 
+  /** "circle red left square blue right": modifiers straight after a bare noun are that noun's. */
+  private trailing(np: Phrase): boolean {
+    const after = this.bareHead && !np.article && this.npAt === this.lastHead + 1;
+    if (!after || !takeTrailing(this.out.objects[this.last], np)) return false;
+    this.describe(this.last, np);
+    return true;
+  }
+
   /** "two triangles, a red one on the left and …": the phrase describes the next of them. */
   private describe(k: number, m: Phrase): void {
     const o = this.out.objects[k]!;
@@ -223,15 +239,8 @@ class Parser {
     if (slot !== undefined) Object.assign(this.out.objects[slot]!, mention, { words: mention.words });
     else this.out.objects.push(mention);
     const index = slot ?? this.out.objects.length - 1;
-    if (this.relation) {
-      this.out.relations.push({
-        a: this.relation.a,
-        rel: this.relation.rel,
-        b: index,
-        words: this.relation.words,
-      });
-      this.relation = null;
-    }
+    if (this.relation) this.out.relations.push(...relationsTo(this.relation, index));
+    this.relation = null;
     this.last = index;
     return index;
   }
@@ -273,17 +282,10 @@ class Parser {
 
   /** "left of a square", "… and a square below it", "and, below it, a square" / "above it a circle" (turned round). */
   private relate(tok: Token & { kind: 'relation' }): void {
-    const next = peek(this.t, this.used, this.i + 1);
-    const apart = `"${tok.text}": objects never overlap in this domain; they are drawn apart`;
-    if (tok.rel === 'inside') this.problem(tok.text, apart);
-    else if (next && STARTS_OBJECT.has(next.kind) && this.last >= 0) {
-      const rel = next.skipped.some((w) => PRONOUNS.has(w)) ? OPPOSITE[tok.rel] : tok.rel;
-      this.relation = { rel, a: this.last, words: tok.text };
-    } else if (this.last >= 1) {
-      this.out.relations.push({ a: this.last, rel: tok.rel, b: this.last - 1, words: tok.text }); // "… below it"
-    } else if (this.last === 0 && nounAhead(this.t, this.used, this.i, true)) {
-      this.relation = { rel: OPPOSITE[tok.rel], a: 0, words: tok.text }; // "a circle and, below it, a square"
-    } else this.problem(tok.text, `"${tok.text}" has no object before it`);
+    const r = readRelation(this.t, this.used, this.i, this.last);
+    if (r.problem) this.problem(tok.text, r.problem);
+    if (r.pending) this.relation = r.pending;
+    this.out.relations.push(...(r.now ?? []));
   }
 
   /** "on the left" (a place), "a circle over a square" (a relation); "on white" was the background. */

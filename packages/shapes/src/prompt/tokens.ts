@@ -35,7 +35,8 @@ export type Lex =
   | { kind: 'v'; v: 'top' | 'bottom' }
   | { kind: 'h'; h: 'left' | 'right' }
   | { kind: 'middle' }
-  | { kind: 'relation'; rel: Relation }
+  /** `also`: a diagonal's second relation ("upper left of": left, also above). */
+  | { kind: 'relation'; rel: Relation; also?: Relation }
   | {
       kind:
         | 'background'
