@@ -17,6 +17,7 @@ import {
   type Colour,
   JITTER,
   MARGIN,
+  MAX_OBJECTS,
   SHAPES,
   SIZE_NAMES,
   SIZES,
@@ -59,13 +60,13 @@ export function expandPrompt(prompt: string, seed: number, draft?: string): Expa
 function constrain(p: Parsed): { mentions: Mention[]; background?: Colour; problems: Problem[] } {
   const problems = [...p.problems];
   let mentions = p.objects.map((m) => ({ ...m }));
-  if (mentions.length > 2) {
+  if (mentions.length > MAX_OBJECTS) {
     const words = mentions.flatMap((m) => m.words);
     problems.push({
       words: [...new Set(words)].join(' '),
-      message: `asked for ${mentions.length + (p.unlisted ?? 0)} objects; the shapes domain draws at most 2, so the first 2 were kept`,
+      message: `asked for ${mentions.length + (p.unlisted ?? 0)} objects; the shapes domain draws at most ${MAX_OBJECTS}, so the first ${MAX_OBJECTS} were kept`,
     });
-    mentions = mentions.slice(0, 2);
+    mentions = mentions.slice(0, MAX_OBJECTS);
   }
   if (!mentions.length) mentions.push({ words: [] });
   const [a, b] = mentions;

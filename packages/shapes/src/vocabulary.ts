@@ -34,3 +34,5 @@ export const SYNONYMS = vocab.synonyms as {
   middle: string[];
 };
 export const JUDGE = vocab.judge;
+/** The most objects a scene holds (shapes-domain.md: one or two). */
+export const MAX_OBJECTS = 2;

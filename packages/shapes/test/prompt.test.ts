@@ -524,6 +524,45 @@ test("written noun first with no commas, and a closing colour said as an earlier
   });
 });
 
+test('counts offered as alternatives, "both a … and a …", places before "one", a closing colour in a list of modifiers', () => {
+  // The count the domain can draw, when either is one; none drawable is still said.
+  for (const prompt of ['one or two circles', 'two or three triangles', '2-3 dots', 'two to three boxes']) {
+    const e = expandPrompt(prompt, 1);
+    assert.equal(e.scene.objects.length, 2, prompt);
+    assert.deepEqual(e.warnings, [], prompt);
+  }
+  assert.match(expandPrompt('three or four circles', 1).warnings.join(), /asked for 3 objects/);
+  assert.match(expandPrompt('a dozen dots', 1).warnings.join(), /"dozen" asks for more objects/);
+  keepAll(['both a red circle and a blue circle', 'a red circle plus a blue one'], RED_AND_BLUE_CIRCLES);
+  keepAll(
+    [
+      'two circles, the left one red and the right one blue',
+      'two circles, the one on the left red, the one on the right blue',
+    ],
+    {
+      objects: [
+        { colour: 'red', cell: 'left' },
+        { colour: 'blue', cell: 'right' },
+      ],
+    },
+  );
+  keeps('two circles, the top one red, the bottom one blue', {
+    objects: [
+      { colour: 'red', cell: 'top' },
+      { colour: 'blue', cell: 'bottom' },
+    ],
+  });
+  keepAll(['circle, big, red', 'a circle, large, red'], {
+    objects: [{ shape: 'circle', size: 'large', colour: 'red' }],
+  });
+  // The object has its colour already: the closing one is the background.
+  keeps('a red circle, big, blue', { background: 'blue', objects: [{ colour: 'red', size: 'large' }] });
+  for (let seed = 0; seed < 10; seed++) {
+    const [a, b] = expandPrompt('two circles stacked vertically', seed).scene.objects;
+    assert.ok(holds('above', b!.cell, a!.cell, true), `seed ${seed}: ${a!.cell}, ${b!.cell}`);
+  }
+});
+
 test('every word is consumed or reported', () => {
   // Found by this property: a corner and a side said of one object made no cell at all.
   assert.ok(parseCaption(expandPrompt('rose corner zorp zorp large left', 0).caption));

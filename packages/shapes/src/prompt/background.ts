@@ -101,7 +101,8 @@ function finalColour(
   // "circle: red" describes the circle; "circles: red, blue" lists their colours (but after a
   // field, "colour=red, yellowy", or a list, "white and red, green", it is still the background).
   const listed = isColour(tokens[sep - 1]) && !used[sep - 2] && tokens[sep - 2]?.kind !== 'and';
-  if (sep < 0 || tokens[sep]!.text === ':' || listed || parallel(tokens, sep)) return;
+  if (sep < 0 || tokens[sep]!.text === ':' || listed || parallel(tokens, sep) || modifierList(tokens, sep))
+    return;
   const rest = [...tokens.keys()].filter((k) => k > sep && k < end && !used[k]);
   const colours = rest.filter((k) => isColour(tokens[k]));
   if (
@@ -113,12 +114,23 @@ function finalColour(
   set(colours[0]!, sep + 1, tokens.length - 1);
 }
 
+/** "circle, big, red": the closing colour ends a list of its noun's modifiers, and the noun has no colour. */
+function modifierList(tokens: readonly Token[], sep: number): boolean {
+  let j = sep - 1;
+  while (j >= 0 && (tokens[j]!.kind === 'size' || tokens[j]!.text === ',' || fills(tokens[j]))) j--;
+  if (!tokens.slice(j + 1, sep).some((t) => t.kind === 'size') || !noun(tokens[j])) return false;
+  for (let k = j - 1; k >= 0 && !['sep', 'and'].includes(tokens[k]!.kind); k--)
+    if (isColour(tokens[k])) return false;
+  return true;
+}
+
+const noun = (t: Token | undefined) => t?.kind === 'shape' || t?.kind === 'generic';
+
 /**
  * "a big circle, red, and a small square, blue": the closing colour follows its noun after a
  * comma, as an earlier object's colour did; it is that object's, not the background.
  */
 function parallel(tokens: readonly Token[], sep: number): boolean {
-  const noun = (t: Token | undefined) => t?.kind === 'shape' || t?.kind === 'generic';
   if (!noun(tokens[sep - 1])) return false;
   return tokens.some(
     (t, k) =>

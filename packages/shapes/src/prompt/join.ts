@@ -5,6 +5,7 @@
  * - one colour said twice: "navy blue", "lime green", "blood red" (one colour, not two objects);
  * - a shade for a background: "on a dark background" (black), "light backdrop" (white).
  */
+import { MAX_OBJECTS } from '../vocabulary.ts';
 import type { Parsed } from './mention.ts';
 import { nounAhead, PRONOUNS, peek, STARTS_OBJECT } from './scan.ts';
 import { OPPOSITE, type Relation, type Token } from './tokens.ts';
@@ -60,6 +61,10 @@ function spelled(ts: readonly Token[]): { text: string; read?: string } {
   return read === text ? { text } : { text, read };
 }
 
+/** "one or two", "two to three", "2-3": two counts offered as alternatives. */
+const alternative = (t: readonly Token[], i: number) =>
+  t[i + 1]?.kind === 'count' || (/^(or|to)$/.test(t[i + 1]?.text ?? '') && t[i + 2]?.kind === 'count');
+
 const SHADES: Record<string, 'black' | 'white'> = { dark: 'black', light: 'white', pale: 'white' };
 
 export function joinPhrases(t: readonly Token[]): Token[] {
@@ -71,6 +76,12 @@ export function joinPhrases(t: readonly Token[]): Token[] {
     if (d) {
       out.push(d[1]);
       i += d[0];
+    } else if (tok.kind === 'count' && alternative(t, i)) {
+      // "one or two circles", "2-3 dots": the count the domain can draw, if either is one.
+      const to = t[i + 1]!.kind === 'count' ? i + 1 : i + 2;
+      const [a, b] = [tok.n, (t[to] as Token & { kind: 'count' }).n].sort((x, y) => x - y);
+      out.push({ kind: 'count', n: b! <= MAX_OBJECTS ? b! : a!, ...spelled(t.slice(i, to + 1)) });
+      i = to + 1;
     } else if (tok.kind === 'colour' && next?.kind === 'colour' && next.colour === tok.colour) {
       out.push({ ...tok, ...spelled([tok, next]) }); // "navy blue"
       i += 2;

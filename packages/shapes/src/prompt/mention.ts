@@ -202,6 +202,22 @@ export function takeTrailing(o: Mention | undefined, np: Phrase): boolean {
     (np.colour === undefined || o.colour === undefined) &&
     (np.size === undefined || o.size === undefined) &&
     !(hasPlace(np) && hasPlace(o));
-  if (free && hasPlace(np)) Object.assign(o, { v: np.v, h: np.h, corner: np.corner, said: np.said });
+  if (free) movePlace(o, np);
   return free;
+}
+
+/** Phrase `m`'s place, if it has one, becomes object `o`'s (its words are `o`'s already). */
+export function movePlace(o: Mention, m: Mention): void {
+  if (hasPlace(m)) Object.assign(o, { v: m.v, h: m.h, corner: m.corner, said: m.said });
+}
+
+/**
+ * The place of object `o`, described again by phrase `m`: the phrase's own, else one said just
+ * before it ("two circles, the left one red, …"). True when `before` was used.
+ */
+export function placeDescribed(o: Mention, m: Mention, before: Place | null): boolean {
+  if (!hasPlace(o)) movePlace(o, m);
+  if (hasPlace(o) || !before) return false;
+  applyPlace(o, before);
+  return true;
 }

@@ -20,6 +20,7 @@ import {
   type Parsed,
   type Phrase,
   type Place,
+  placeDescribed,
   placeLeftOver,
   takeTrailing,
   upTo,
@@ -124,10 +125,10 @@ class Parser {
     else if (k === 'on') this.on(tok);
     else if (k === 'and' || k === 'sep') this.boundary();
     else if (k === 'every') {
-      const { every, tooMany: many } = readEvery(this.t, this.used, this.i, this.out.objects);
+      const { every, tooMany: many, plain } = readEvery(this.t, this.used, this.i, this.out.objects);
       if (many) this.problem(tok.text, tooMany(tok.text));
       this.every = every;
-      if (!every && tok.text === 'both') this.count = { n: 2, words: tok.text };
+      if (!every && !plain && tok.text === 'both') this.count = { n: 2, words: tok.text };
     } else if (k === 'negation') takeNegation(this.t, this.used, this.i, this.out);
     else if (k === 'unknown') this.unknown(tok);
     else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) {
@@ -227,6 +228,7 @@ class Parser {
     if (m.colour !== undefined) o.colour = m.colour;
     if (m.size !== undefined) o.size = m.size;
     o.words.push(...m.words);
+    if (placeDescribed(o, m, this.placeBefore)) this.placeBefore = null;
     this.last = k;
     this.group = [k]; // what follows ("… one in the upper left", "…, large") is this one's
   }

@@ -3,6 +3,16 @@ import { clash, type Mention, namesAll, type Parsed, type Phrase } from './menti
 import { ARTICLES, PLACE_KINDS, type Token } from './tokens.ts';
 
 export const STARTS_OBJECT = new Set(['colour', 'size', 'shape', 'unsupported', 'count', 'generic', 'many']);
+/** Relations that speak of the two objects together ("two circles side by side"). */
+const PAIRWISE = new Set([
+  'side by side',
+  'stacked horizontally',
+  'arranged horizontally',
+  'in a row',
+  'stacked vertically',
+  'vertically stacked',
+  'arranged vertically',
+]);
 export const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one', 'each other', 'one another']);
 
 /** The next unused token from `from` that is not a filler (or frame word); its index in `at`. */
@@ -65,7 +75,7 @@ export function placeOrRelation(
   const frame = rest.some((r) => r.kind === 'frame' || r.kind === 'background');
   const pronoun = rest.some((r) => PRONOUNS.has(r.text));
   if (next && STARTS_OBJECT.has(next.kind) && !frame) return tok;
-  if ((pronoun || tok.text === 'side by side') && !frame && last >= 1) return tok;
+  if ((pronoun || PAIRWISE.has(tok.text)) && !frame && last >= 1) return tok;
   if (pronoun && !frame && last === 0 && nounAhead(t, used, i, true)) return tok; // "a circle and, below it, a square"
   const ground = rest.some((r) => r.kind === 'background');
   if (ground && (tok.rel === 'above' || tok.rel === 'below')) return { kind: 'filler', text: tok.text };
@@ -196,7 +206,9 @@ export function readEvery(
   used: boolean[],
   i: number,
   objects: readonly Mention[],
-): { every: boolean; tooMany: boolean } {
+): { every: boolean; tooMany: boolean; plain?: boolean } {
+  // "both a red circle and a blue one": "both … and" joins two phrases, each its own object.
+  if (/^(a|an)$/.test(t[i + 1]?.text ?? '')) return { every: false, tooMany: false, plain: true };
   const next = peek(t, used, i + 1);
   const kind = next?.kind ?? '';
   const again = !!next && namesAll(objects, next);
