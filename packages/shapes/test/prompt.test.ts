@@ -60,6 +60,11 @@ test('the background, however it is said', () => {
       `a ${o} ring on ${c}!`,
       `a ${o} box over a ${c} bg`,
       `tiny ${o} dot in the upper right corner of a ${c} canvas`,
+      `a ${o} circle; the rest is ${c}`,
+      `a ${o} circle, everything else ${c}`,
+      `a ${o} circle, fill the background with ${c}`,
+      `a ${o} circle in a sea of ${c}`,
+      `a ${o} circle in front of a ${c} background`,
     ])
       keeps(p, { background: c, objects: [{ colour: o }] });
   }
@@ -487,6 +492,11 @@ test('a diagonal relation keeps both of its directions, and one colour said in t
     ],
   });
   keeps('a yellow square on a dark background', { background: 'black', objects: [{ colour: 'yellow' }] });
+  keeps('a blue sky with a yellow circle', {
+    background: 'blue',
+    objects: [{ colour: 'yellow', shape: 'circle' }],
+  });
+  keeps('a sky blue circle', { objects: [{ colour: 'blue', shape: 'circle' }] });
   keeps('a red circle on a light backdrop', { background: 'white', objects: [{ colour: 'red' }] });
 });
 

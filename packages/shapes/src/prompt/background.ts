@@ -55,14 +55,22 @@ export function takeBackground(tokens: readonly Token[], used: boolean[], out: P
       if (isColour(tokens[back]) && !used[back]) set(back, back, i);
       continue;
     }
-    const ahead = skip(i + 1, 1, (t) => t.kind === 'sep' && t.text === ':');
+    // "fill the background with yellow" (not "the canvas with the yellow, large circle").
+    const withColour = tokens[i + 1]?.text === 'with' && isColour(tokens[i + 2]);
+    const ahead = withColour ? i + 2 : skip(i + 1, 1, (t) => t.kind === 'sep' && t.text === ':');
     // "top left of the canvas: a white square" names the canvas as a frame, not its colour.
     const before = skip(i - 1, -1);
-    const framed =
-      PLACE_KINDS.has(tokens[before]?.kind ?? '') &&
-      tokens[before + 1]?.text === 'of' &&
-      tokens.slice(before + 2, i).every((t) => /^(the|a|an)$/.test(t.text));
-    if (isColour(tokens[back]) && !used[back]) set(back, back, i);
+    // … or as "top right of the canvas", where "right of" was read as one word.
+    const placeOf =
+      PLACE_KINDS.has(tokens[before]?.kind ?? '') && tokens[before + 1]?.text === 'of'
+        ? before + 2
+        : tokens[before]?.kind === 'relation' && / of$/.test(tokens[before]!.text)
+          ? before + 1
+          : -1;
+    const framed = placeOf >= 0 && tokens.slice(placeOf, i).every((t) => /^(the|a|an)$/.test(t.text));
+    // "colour: blue background: apricot": a field label takes the colour after it, not before.
+    const label = tokens[i + 1]?.text === ':';
+    if (isColour(tokens[back]) && !used[back] && !label) set(back, back, i);
     else if (
       isColour(tokens[ahead]) &&
       !used[ahead] &&
@@ -132,13 +140,13 @@ const noun = (t: Token | undefined) => t?.kind === 'shape' || t?.kind === 'gener
  */
 function parallel(tokens: readonly Token[], sep: number): boolean {
   if (!noun(tokens[sep - 1])) return false;
+  // The earlier colour ends its clause ("…, red, and …", "…, red; …"), not "…; orangish, xs circle".
+  const ends = (k: number) =>
+    tokens[k]!.kind === 'and' ||
+    tokens[k]!.text === ';' ||
+    (tokens[k]!.text === ',' && ['and', 'filler'].includes(tokens[k + 1]?.kind ?? ''));
   return tokens.some(
-    (t, k) =>
-      k < sep - 3 &&
-      noun(t) &&
-      tokens[k + 1]!.kind === 'sep' &&
-      isColour(tokens[k + 2]) &&
-      ['sep', 'and'].includes(tokens[k + 3]!.kind),
+    (t, k) => k < sep - 3 && noun(t) && tokens[k + 1]!.text === ',' && isColour(tokens[k + 2]) && ends(k + 3),
   );
 }
 

@@ -3,7 +3,7 @@
  * - a diagonal relation: "upper left of", "below and to the right of", "above-left of" (one
  *   token with two relations, both kept);
  * - one colour said twice: "navy blue", "lime green", "blood red" (one colour, not two objects);
- * - a shade for a background: "on a dark background" (black), "light backdrop" (white).
+ * - a shade for a background: "on a dark background" (black), "light backdrop" (white); "a blue sky".
  */
 import { MAX_OBJECTS } from '../vocabulary.ts';
 import type { Parsed } from './mention.ts';
@@ -65,6 +65,8 @@ function spelled(ts: readonly Token[]): { text: string; read?: string } {
 const alternative = (t: readonly Token[], i: number) =>
   t[i + 1]?.kind === 'count' || (/^(or|to)$/.test(t[i + 1]?.text ?? '') && t[i + 2]?.kind === 'count');
 
+const NOUN = new Set(['shape', 'generic', 'unsupported']);
+
 const SHADES: Record<string, 'black' | 'white'> = { dark: 'black', light: 'white', pale: 'white' };
 
 export function joinPhrases(t: readonly Token[]): Token[] {
@@ -82,6 +84,9 @@ export function joinPhrases(t: readonly Token[]): Token[] {
       const [a, b] = [tok.n, (t[to] as Token & { kind: 'count' }).n].sort((x, y) => x - y);
       out.push({ kind: 'count', n: b! <= MAX_OBJECTS ? b! : a!, ...spelled(t.slice(i, to + 1)) });
       i = to + 1;
+    } else if (tok.kind === 'colour' && next?.text === 'sky' && !NOUN.has(t[i + 2]?.kind ?? '')) {
+      out.push(tok, { kind: 'background', text: next.text }); // "a blue sky with a yellow sun"
+      i += 2;
     } else if (tok.kind === 'colour' && next?.kind === 'colour' && next.colour === tok.colour) {
       out.push({ ...tok, ...spelled([tok, next]) }); // "navy blue"
       i += 2;
