@@ -567,6 +567,18 @@ test('counts offered as alternatives, "both a … and a …", places before "one
   });
   // The object has its colour already: the closing one is the background.
   keeps('a red circle, big, blue', { background: 'blue', objects: [{ colour: 'red', size: 'large' }] });
+  // "a third circle" is a new object (and one too many), never the circle already said.
+  assert.match(
+    expandPrompt('a red circle, a blue square and a third circle', 1).warnings.join(),
+    /asked for 3 objects/,
+  );
+  keepAll(
+    ['a red circle in cell 1', '***red circle*** top left', '<red circle> in the upper third, on the left'],
+    {
+      objects: [{ colour: 'red', shape: 'circle', cell: 'top left' }],
+    },
+  );
+  keeps('a red circle in the lower third', { objects: [{ colour: 'red', cell: 'bottom' }] });
   for (let seed = 0; seed < 10; seed++) {
     const [a, b] = expandPrompt('two circles stacked vertically', seed).scene.objects;
     assert.ok(holds('above', b!.cell, a!.cell, true), `seed ${seed}: ${a!.cell}, ${b!.cell}`);

@@ -8,7 +8,7 @@
 import { MAX_OBJECTS } from '../vocabulary.ts';
 import type { Parsed } from './mention.ts';
 import { nounAhead, PRONOUNS, peek, STARTS_OBJECT } from './scan.ts';
-import { OPPOSITE, type Relation, type Token } from './tokens.ts';
+import { OPPOSITE, PLACE_KINDS, type Relation, type Token } from './tokens.ts';
 
 type Vertical = 'above' | 'below';
 type RelationToken = Token & { kind: 'relation' };
@@ -90,6 +90,9 @@ export function joinPhrases(t: readonly Token[]): Token[] {
     } else if (tok.kind === 'colour' && next?.kind === 'colour' && next.colour === tok.colour) {
       out.push({ ...tok, ...spelled([tok, next]) }); // "navy blue"
       i += 2;
+    } else if (PLACE_KINDS.has(tok.kind) && /^thirds?$/.test(next?.text ?? '')) {
+      out.push(tok, { kind: 'filler', text: next!.text }); // "the top third": the top row
+      i += 2;
     } else if (SHADES[tok.text] && next?.kind === 'background') {
       out.push({ kind: 'colour', colour: SHADES[tok.text]!, text: tok.text }); // "a dark background"
       i += 1;
@@ -151,3 +154,10 @@ export function readRelation(
 /** A pending relation, now that its second object (index `b`) is said. */
 export const relationsTo = (r: Pending, b: number): Parsed['relations'] =>
   relationsOf(r).map((rel) => ({ a: r.a, rel, b, words: r.words }));
+
+/** "a circle over a square": "on"/"over" at `i` relates object `last` to a noun ahead (not "on the right side"). */
+export function overObject(t: readonly Token[], used: readonly boolean[], i: number, last: number): boolean {
+  const next = peek(t, used, i + 1)?.kind ?? '';
+  if (PLACE_KINDS.has(next) || next === 'relation') return false;
+  return last >= 0 && nounAhead(t, used, i);
+}

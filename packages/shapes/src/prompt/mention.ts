@@ -221,3 +221,16 @@ export function placeDescribed(o: Mention, m: Mention, before: Place | null): bo
   applyPlace(o, before);
   return true;
 }
+
+/** "two" alone, or "red circle x2": a count after its noun copies the last object (or makes bare ones). */
+export function countAfter(
+  out: Parsed,
+  last: number,
+  group: number,
+  count: { n: number; words: string },
+): void {
+  const like: Mention = out.objects[last] ?? { words: [] };
+  const from = out.objects.length ? group || 1 : 0;
+  for (let k = from, cap = upTo(out, count.n); k < cap; k++)
+    out.objects.push({ ...like, words: [...like.words, count.words] });
+}

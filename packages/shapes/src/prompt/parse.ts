@@ -5,11 +5,12 @@
  * unknown words land in `ignored`, words understood but not drawable in `problems`.
  */
 import { takeBackground } from './background.ts';
-import { joinPhrases, type Pending, readRelation, relationsTo } from './join.ts';
+import { joinPhrases, overObject, type Pending, readRelation, relationsTo } from './join.ts';
 import {
   applyPlace,
   clash,
   closingBackground,
+  countAfter,
   describeGroup,
   extendPlace,
   hasPlace,
@@ -29,7 +30,6 @@ import {
   describedAhead,
   endsList,
   listAhead,
-  nounAhead,
   PREDICATES,
   passOver,
   peek,
@@ -151,12 +151,13 @@ class Parser {
     }
     if (this.np && clash(this.np, tok)) this.boundary();
     if (!this.np) this.npAt = this.i;
-    this.np ??= {
-      words: [],
-      ...(this.article && { article: true }),
-      ...(this.definite && { definite: true }),
-    };
+    this.np ??= this.phrase();
     this.setAttr(this.np, tok);
+  }
+
+  /** A new phrase, marked with the article before it. */
+  private phrase(): Phrase {
+    return { words: [], ...(this.article && { article: true }), ...(this.definite && { definite: true }) };
   }
 
   private setAttr(m: Mention, tok: Token): void {
@@ -174,7 +175,7 @@ class Parser {
       return;
     }
     if (this.np && this.trailing(this.np)) this.np = null;
-    const base: Phrase = this.np ?? { words: [], ...(this.definite && { definite: true }) };
+    const base = this.np ?? this.phrase();
     this.bareHead = !this.np && !this.count;
     this.np = null;
     this.article = this.definite = false;
@@ -185,7 +186,9 @@ class Parser {
     this.lastHead = this.i;
     // "…, the circle is red"; with both objects said, "…, the circle on the left", "…, circle left".
     const predicate = base.definite && PREDICATES.has(this.t[this.i + 1]?.text ?? '');
-    const one = !tok.plural && !this.count && !this.headless.length && !this.placeholders.length;
+    const indefinite = base.article && !base.definite; // "a circle" is a new one
+    const one =
+      !tok.plural && !this.count && !indefinite && !this.headless.length && !this.placeholders.length;
     const named = one && (predicate || this.out.objects.length >= 2) ? namedBy(this.out.objects, base) : -1;
     if (named >= 0 || (tok.kind === 'count' && this.unnamed.length)) {
       this.describe(named >= 0 ? named : this.unnamed.shift()!, base);
@@ -292,9 +295,7 @@ class Parser {
 
   /** "on the left" (a place), "a circle over a square" (a relation); "on white" was the background. */
   private on(tok: Token): void {
-    const next = peek(this.t, this.used, this.i + 1)?.kind ?? '';
-    if (PLACE_KINDS.has(next) || next === 'relation') return; // "on the right side"
-    if (this.last >= 0 && !this.np && nounAhead(this.t, this.used, this.i))
+    if (!this.np && overObject(this.t, this.used, this.i, this.last))
       this.relation = { rel: 'above', a: this.last, words: tok.text };
   }
 
@@ -336,13 +337,7 @@ class Parser {
     if (this.headless.length === 1 && closingBackground(end!, this.out, endsList(this.t, this.used)))
       this.headless = [];
     for (const m of this.headless.splice(0)) this.add(m);
-    if (this.count) {
-      // "two" alone, or "red circle x2": a count after its noun.
-      const last: Mention = this.out.objects[this.last] ?? { words: [] };
-      const from = this.out.objects.length ? this.group.length || 1 : 0;
-      for (let k = from, cap = upTo(this.out, this.count.n); k < cap; k++)
-        this.out.objects.push({ ...last, words: [...last.words, this.count.words] });
-    }
+    if (this.count) countAfter(this.out, this.last, this.group.length, this.count);
     if (this.placeBefore) placeLeftOver(this.out, this.last, this.placeBefore);
     if (this.relation) this.problem(this.relation.words, `"${this.relation.words}" has no object after it`);
   }

@@ -5,7 +5,7 @@
  * for each: consumed, or reported.
  */
 import vocab from '../../vocabulary.json' with { type: 'json' };
-import { type Colour, type Shape, type Size, SYNONYMS } from '../vocabulary.ts';
+import { CELLS, type Colour, type Shape, type Size, SYNONYMS } from '../vocabulary.ts';
 import { correct } from './typos.ts';
 
 export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside' | 'inside';
@@ -145,6 +145,8 @@ function split(text: string): string[] {
       gridLine(line ?? line2, n ?? nth),
     ) // "row 1", "third column"
     .replace(/\b(1[0-2]|[1-9])\s*o\W?\s*clock\b/g, (_, h: string) => ` ${CLOCK[Number(h)]} `) // "at 3 o'clock"
+    .replace(/\bcell\s*#?\s*([1-9])\b/g, (_, n: string) => ` ${CELLS[Number(n) - 1]} `) // "cell 3": the grid read row by row
+    .replace(/[*<>#~^]/g, ' ') // "***red circle***", "<red circle>"
     .replace(/=/g, ' : ') // "colour=red"
     .replace(/(?<![a-z\d])(?:[x\u00d7]\s?(\d+)|(\d+)\s?[x\u00d7])(?![a-z\d])/g, ' $1$2 ') // "x2", "2x": a count
     .replace(/([,;:.!?()[\]{}/|&+])/g, ' $1 ')
