@@ -458,7 +458,7 @@ test('relations map onto the 3×3 cells, for every seed', () => {
   assert.equal(clash.scene.objects[0]!.cell, 'top right');
 });
 
-test('a diagonal relation keeps both of its directions, and one colour said in two words is one colour', () => {
+test('a diagonal relation keeps both of its directions, a relation said first holds, and one colour said in two words is one colour', () => {
   type Rel = 'left' | 'right' | 'above' | 'below';
   const cases: [string, Rel, Rel][] = [
     ['a red circle upper left of a blue square', 'left', 'above'],
@@ -482,6 +482,20 @@ test('a diagonal relation keeps both of its directions, and one colour said in t
       assert.deepEqual(e.warnings, [], prompt);
     }
   }
+  // Said before both objects: the second is placed against the first.
+  for (const [prompt, rel] of [
+    ['to the right of a blue circle, a red square', 'right'],
+    ['left of a blue square is a red circle', 'left'],
+    ['above the blue square there is a red circle', 'above'],
+    ['below a blue circle: a red triangle', 'below'],
+  ] as const)
+    for (let seed = 0; seed < 10; seed++) {
+      const e = expandPrompt(prompt, seed);
+      const [b, a] = e.scene.objects;
+      assert.equal(a!.colour, 'red', `${prompt} → ${e.caption}`);
+      assert.ok(holds(rel, a!.cell, b!.cell), `${prompt} (seed ${seed}) → ${e.caption}`);
+      assert.deepEqual(e.warnings, [], prompt);
+    }
   // A place in the corner of the frame stays a place.
   keeps('a red circle at the upper left of the canvas', { objects: [{ colour: 'red', cell: 'top left' }] });
   keeps('a navy blue square', { objects: [{ colour: 'blue', shape: 'square' }] });
@@ -556,6 +570,12 @@ test('counts offered as alternatives, "both a … and a …", places before "one
       ],
     },
   );
+  keepAll(['two circles: red (left) and blue (right)', 'two circles, red (left), blue (right)'], {
+    objects: [
+      { colour: 'red', cell: 'left' },
+      { colour: 'blue', cell: 'right' },
+    ],
+  });
   keeps('two circles, the top one red, the bottom one blue', {
     objects: [
       { colour: 'red', cell: 'top' },

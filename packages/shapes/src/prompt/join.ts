@@ -148,6 +148,9 @@ export function readRelation(
     };
   if (last >= 1) return { now: relationsOf(tok).map((rel) => ({ a: last, rel, b: last - 1, words })) }; // "… below it"
   if (last === 0 && nounAhead(t, used, i, true)) return { pending: { ...turn(tok), a: 0, words } }; // "a circle and, below it, a square"
+  // "to the right of a circle, a square": `a` −1 until the first object is said.
+  if (last < 0 && next && STARTS_OBJECT.has(next.kind))
+    return { pending: { ...turn(tok, false), a: -1, words } };
   return { problem: `"${words}" has no object before it` };
 }
 

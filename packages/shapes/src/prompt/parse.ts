@@ -5,7 +5,7 @@
  * unknown words land in `ignored`, words understood but not drawable in `problems`.
  */
 import { takeBackground } from './background.ts';
-import { joinPhrases, overObject, type Pending, readRelation, relationsTo } from './join.ts';
+import { joinPhrases, overObject, type Pending, readRelation, relationsTo, turn } from './join.ts';
 import {
   applyPlace,
   clash,
@@ -244,8 +244,10 @@ class Parser {
     if (slot !== undefined) Object.assign(this.out.objects[slot]!, mention, { words: mention.words });
     else this.out.objects.push(mention);
     const index = slot ?? this.out.objects.length - 1;
-    if (this.relation) this.out.relations.push(...relationsTo(this.relation, index));
-    this.relation = null;
+    const r = this.relation;
+    // Said before both objects ("left of a square, a circle"): the circle is left of this one.
+    this.relation = r?.a === -1 ? { ...turn(r), a: index, words: r.words } : null;
+    if (r && r.a >= 0) this.out.relations.push(...relationsTo(r, index));
     this.last = index;
     return index;
   }

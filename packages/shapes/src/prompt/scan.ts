@@ -223,8 +223,13 @@ export function readEvery(
  */
 export function listAhead(t: readonly Token[], used: readonly boolean[], i: number, m: Phrase): boolean {
   const skipped = (x: Token) => ['filler', 'and'].includes(x.kind) || x.text === ',' || x.text === 'one';
-  let j = i + 1;
-  while (t[j] && (used[j] || skipped(t[j]!))) j++;
+  // "red (left) and blue (right)": an aside in brackets does not end the list.
+  const aside = (j: number) => (t[j]?.text === '(' ? t.findIndex((x, k) => k > j && x.text === ')') : -1);
+  let j = i;
+  do {
+    j = Math.max(j, aside(j)) + 1;
+    while (t[j] && (used[j] || skipped(t[j]!))) j++;
+  } while (aside(j) >= 0);
   return (
     (m.colour !== undefined && t[j]?.kind === 'colour') || (m.size !== undefined && t[j]?.kind === 'size')
   );
