@@ -6,7 +6,7 @@
  * could not be honoured comes back as a warning (docs/shapes-domain.md, "Short prompts").
  */
 import { PortableNoise } from '@baton/diffusion';
-import { placeCells } from './prompt/cells.ts';
+import { honourSizes, placeCells } from './prompt/cells.ts';
 import { withDraft } from './prompt/draft.ts';
 import { type Mention, type Parsed, type Problem, parsePrompt } from './prompt/parse.ts';
 import { caption, pick, type Random, type Scene, type SceneObject } from './scene.ts';
@@ -91,6 +91,7 @@ function constrain(p: Parsed): { mentions: Mention[]; background?: Colour; probl
 function resolve(p: Parsed, rng: Random): Expansion {
   const { mentions, background, problems } = constrain(p);
   const relations = p.relations.filter((r) => r.a < mentions.length && r.b < mentions.length && r.a !== r.b);
+  honourSizes(mentions, relations, problems);
   const stated = mentions.map((m) => m.colour).filter(Boolean) as Colour[];
   const bg =
     background ??

@@ -605,6 +605,33 @@ test('counts offered as alternatives, "both a … and a …", places before "one
   }
 });
 
+test('sizes compared: "bigger than", "smaller than it", said first, or against a size already stated', () => {
+  const RED_BIG = {
+    objects: [
+      { colour: 'red', size: 'large' },
+      { colour: 'blue', size: 'small' },
+    ],
+  } as const;
+  keepAll(
+    [
+      'a red circle bigger than a blue square',
+      'a red circle twice the size of a blue square',
+      'a red circle and a blue square smaller than it',
+    ],
+    RED_BIG,
+  );
+  for (const prompt of ['a blue square smaller than a red circle', 'larger than a blue square, a red circle'])
+    keeps(prompt, {
+      objects: [
+        { colour: 'blue', size: 'small' },
+        { colour: 'red', size: 'large' },
+      ],
+    });
+  const clash = expandPrompt('a small red circle bigger than a blue square', 1);
+  assert.match(clash.warnings.join(), /"bigger than" cannot hold with the sizes stated/);
+  assert.equal(clash.scene.objects[0]!.size, 'small');
+});
+
 test('every word is consumed or reported', () => {
   // Found by this property: a corner and a side said of one object made no cell at all.
   assert.ok(parseCaption(expandPrompt('rose corner zorp zorp large left', 0).caption));

@@ -42,7 +42,24 @@ export function holds(rel: Rel['rel'], ca: Cell, cb: Cell, aligned = false): boo
     case 'beside':
       return Math.abs(ka - kb) === 1 && (!aligned || ra === rb);
     case 'inside': // never kept by the parser: objects do not overlap
+    case 'bigger': // sizes, not cells (honourSizes)
+    case 'smaller':
       return true;
+  }
+}
+
+/** "a circle bigger than a square": the first large, the second small, unless the prompt said otherwise. */
+export function honourSizes(mentions: Mention[], relations: Rel[], problems: Problem[]): void {
+  for (const r of relations) {
+    if (r.rel !== 'bigger' && r.rel !== 'smaller') continue;
+    const [big, small] = r.rel === 'bigger' ? [mentions[r.a], mentions[r.b]] : [mentions[r.b], mentions[r.a]];
+    if (!big || !small) continue;
+    if (big.size === 'small' || small.size === 'large')
+      problems.push({
+        words: r.words,
+        message: `"${r.words}" cannot hold with the sizes stated; kept the sizes`,
+      });
+    else [big.size, small.size] = ['large', 'small'];
   }
 }
 

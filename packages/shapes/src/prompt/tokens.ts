@@ -8,7 +8,8 @@ import vocab from '../../vocabulary.json' with { type: 'json' };
 import { CELLS, type Colour, type Shape, type Size, SYNONYMS } from '../vocabulary.ts';
 import { correct } from './typos.ts';
 
-export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside' | 'inside';
+/** Where one object is against another, or how big ("bigger than": sizes, not cells). */
+export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside' | 'inside' | 'bigger' | 'smaller';
 /** "a is left of b" is "b is right of a". */
 export const OPPOSITE: Record<Relation, Relation> = {
   left: 'right',
@@ -17,6 +18,8 @@ export const OPPOSITE: Record<Relation, Relation> = {
   below: 'above',
   beside: 'beside',
   inside: 'inside',
+  bigger: 'smaller',
+  smaller: 'bigger',
 };
 export type Attr = 'colour' | 'shape' | 'size' | 'style';
 
