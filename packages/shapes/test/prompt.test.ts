@@ -272,9 +272,16 @@ test('loose phrasings: commas between modifiers, "another", "-ish" colours, comp
     keeps(prompt, { objects: [{ cell }] });
     assert.deepEqual(expandPrompt(prompt, 0).warnings, [], prompt);
   }
+  // A second place for the only object: one more like it there.
+  keepAll(['a circle at the top, at the bottom', 'a circle at the top and at the bottom'], {
+    objects: [
+      { shape: 'circle', cell: 'top' },
+      { shape: 'circle', cell: 'bottom' },
+    ],
+  });
   assert.match(
-    expandPrompt('a circle at the top, at the bottom', 0).warnings.join(),
-    /no object for "bottom"/,
+    expandPrompt('a circle top left and a square bottom right, top right', 0).warnings.join(),
+    /no object for "top right"/,
   );
   assert.match(expandPrompt('a tiny triangle in each corner', 0).warnings.join(), /at most|domain's 2/);
   // What cannot be drawn as said is said, and the objects are still drawn.
@@ -599,6 +606,14 @@ test('counts offered as alternatives, "both a … and a …", places before "one
     },
   );
   keeps('a red circle in the lower third', { objects: [{ colour: 'red', cell: 'bottom' }] });
+  // A letter held down, slang and short forms; a size said twice is one size.
+  keepAll(['a biiig reeeed circle', 'a teeny tiny red circ', 'lil red circ', 'smol red circle'], {
+    objects: [{ colour: 'red', shape: 'circle' }],
+  });
+  assert.equal(expandPrompt('a biiig red circle', 0).scene.objects[0]!.size, 'large');
+  keepAll(['blue sq top rite', 'a blue rect, top right'], {
+    objects: [{ colour: 'blue', shape: 'square', cell: 'top right' }],
+  });
   for (let seed = 0; seed < 10; seed++) {
     const [a, b] = expandPrompt('two circles stacked vertically', seed).scene.objects;
     assert.ok(holds('above', b!.cell, a!.cell, true), `seed ${seed}: ${a!.cell}, ${b!.cell}`);
@@ -636,7 +651,7 @@ test('every word is consumed or reported', () => {
   // Found by this property: a corner and a side said of one object made no cell at all.
   assert.ok(parseCaption(expandPrompt('rose corner zorp zorp large left', 0).caption));
   // Found by it too (FC_SEED=random): two objects that cannot fit were a warning naming no words.
-  const unfit = expandPrompt('centred large large', 0);
+  const unfit = expandPrompt('centred large and large', 0);
   assert.ok(unfit.warnings.length > 0 && unfit.words.length > 0, unfit.warnings.join());
   const known = [...lexiconWords().keys()];
   fc.assert(

@@ -87,7 +87,11 @@ export function refine(a: Place, b: Place): Place | undefined {
 
 /** A second colour or size in one phrase starts another object ("red, blue circles"). */
 export function clash(m: Mention, tok: Token): boolean {
-  return (tok.kind === 'colour' && m.colour !== undefined) || (tok.kind === 'size' && m.size !== undefined);
+  // "teeny tiny": a size said twice is one size.
+  return (
+    (tok.kind === 'colour' && m.colour !== undefined) ||
+    (tok.kind === 'size' && m.size !== undefined && m.size !== tok.size)
+  );
 }
 
 export function clashes(a: Mention, b: Mention): boolean {
@@ -152,7 +156,9 @@ export function closingBackground(m: Phrase, out: Parsed, listed: boolean): bool
 
 /**
  * A place with no object after it: it goes to the first object without one, or refines the
- * last object's ("at the top, on the left": one place, said twice); else it is a problem.
+ * last object's ("at the top, on the left": one place, said twice), or is a second place for
+ * the only object ("a circle in the top left and bottom right": one more like it there); else
+ * it is a problem.
  */
 export function placeLeftOver(out: Parsed, last: number, p: Place): void {
   if (!out.objects.length) out.objects.push({ words: [] });
@@ -161,7 +167,12 @@ export function placeLeftOver(out: Parsed, last: number, p: Place): void {
   const refined = said && refine(said, p);
   if (open) applyPlace(open, p);
   else if (refined) applyPlace(out.objects[last]!, refined);
-  else out.problems.push({ words: p.words.join(' '), message: `no object for "${p.words.join(' ')}"` });
+  else if (out.objects.length === 1) {
+    const { v: _, h: __, corner: ___, said: ____, ...like } = out.objects[0]!;
+    const more: Mention = { ...like, words: [] };
+    applyPlace(more, p);
+    out.objects.push(more);
+  } else out.problems.push({ words: p.words.join(' '), message: `no object for "${p.words.join(' ')}"` });
 }
 
 /** "circles", "shapes": a plural noun naming every object already there, once both are said. */

@@ -211,6 +211,9 @@ const PHRASE_WORDS = new Set(PHRASES.flatMap(([ws]) => ws));
 /** The word a typing slip was meant to be ("sqaure" → "square", "trianlges" → "triangles"), else the word. */
 function unslip(word: string): string {
   if (known(word).lex.kind !== 'unknown' || PHRASE_WORDS.has(word)) return word;
+  // "biiig", "reeeed": a letter held down.
+  for (const held of [word.replace(/(.)\1{2,}/g, '$1'), word.replace(/(.)\1{2,}/g, '$1$1')])
+    if (held !== word && known(held).lex.kind !== 'unknown') return held;
   const read = correct(word);
   if (read) return read;
   const stem = word.endsWith('s') ? correct(word.slice(0, -1)) : undefined;
