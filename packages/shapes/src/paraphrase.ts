@@ -15,7 +15,11 @@ export interface Stated {
   background: boolean;
   objects: Record<Attribute, boolean>[];
   /** "a left of b" in place of both objects' cells. */
-  relation?: { a: number; rel: Exclude<Relation, 'inside' | 'bigger' | 'smaller'>; b: number };
+  relation?: {
+    a: number;
+    rel: Exclude<Relation, 'inside' | 'bigger' | 'smaller' | 'opposite' | 'diagonal'>;
+    b: number;
+  };
 }
 
 export interface Paraphrase {
@@ -173,7 +177,10 @@ function relationOf(rng: Random, scene: Scene): Stated['relation'] | undefined {
   return undefined;
 }
 
-const RELATION_WORDS: Record<Exclude<Relation, 'inside' | 'bigger' | 'smaller'>, string[]> = {
+const RELATION_WORDS: Record<
+  Exclude<Relation, 'inside' | 'bigger' | 'smaller' | 'opposite' | 'diagonal'>,
+  string[]
+> = {
   left: ['left of', 'to the left of', 'on the left of'],
   right: ['right of', 'to the right of', 'on the right of'],
   above: ['above', 'on top of', 'over', 'higher than'],

@@ -647,6 +647,30 @@ test('sizes compared: "bigger than", "smaller than it", said first, or against a
   assert.equal(clash.scene.objects[0]!.size, 'small');
 });
 
+test('opposite: corners mirrored through the centre, sides, "far apart"', () => {
+  const cases: [string, 'opposite' | 'diagonal'][] = [
+    ['a red circle and a blue circle in opposite corners', 'diagonal'],
+    ['two circles in opposite corners', 'diagonal'],
+    ['a circle and a square diagonally opposite', 'diagonal'],
+    ['a red circle top left, a blue square in the opposite corner', 'diagonal'],
+    ['a red circle and a blue square far apart', 'opposite'],
+    ['a red circle opposite a blue square', 'opposite'],
+    ['a red circle on the left and a blue square on the opposite side', 'opposite'],
+  ];
+  for (const [prompt, rel] of cases) {
+    for (let seed = 0; seed < 10; seed++) {
+      const e = expandPrompt(prompt, seed);
+      const [a, b] = e.scene.objects;
+      assert.ok(holds(rel, a!.cell, b!.cell), `${prompt} (seed ${seed}) → ${e.caption}`);
+      assert.deepEqual(e.warnings, [], prompt);
+    }
+  }
+  assert.equal(
+    expandPrompt('a red circle top left, a blue square in the opposite corner', 3).scene.objects[1]!.cell,
+    'bottom right',
+  );
+});
+
 test('every word is consumed or reported', () => {
   // Found by this property: a corner and a side said of one object made no cell at all.
   assert.ok(parseCaption(expandPrompt('rose corner zorp zorp large left', 0).caption));

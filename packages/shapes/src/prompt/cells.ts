@@ -41,6 +41,10 @@ export function holds(rel: Rel['rel'], ca: Cell, cb: Cell, aligned = false): boo
       return ra > rb && (!aligned || ka === kb);
     case 'beside':
       return Math.abs(ka - kb) === 1 && (!aligned || ra === rb);
+    case 'opposite': // mirrored through the centre: top left and bottom right, left and right
+      return ra + rb === 2 && ka + kb === 2 && ca !== cb;
+    case 'diagonal': // opposite corners
+      return ra + rb === 2 && ka + kb === 2 && ra !== 1 && ka !== 1;
     case 'inside': // never kept by the parser: objects do not overlap
     case 'bigger': // sizes, not cells (honourSizes)
     case 'smaller':

@@ -12,6 +12,17 @@ const PAIRWISE = new Set([
   'stacked vertically',
   'vertically stacked',
   'arranged vertically',
+  'far apart',
+  'on opposite sides',
+  'at opposite ends',
+  'opposite each other',
+  'in opposite corners',
+  'at opposite corners',
+  'diagonally opposite',
+  'the opposite corner',
+  'opposite corner',
+  'the opposite side',
+  'opposite side',
 ]);
 export const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one', 'each other', 'one another']);
 

@@ -9,7 +9,17 @@ import { CELLS, type Colour, type Shape, type Size, SYNONYMS } from '../vocabula
 import { correct } from './typos.ts';
 
 /** Where one object is against another, or how big ("bigger than": sizes, not cells). */
-export type Relation = 'left' | 'right' | 'above' | 'below' | 'beside' | 'inside' | 'bigger' | 'smaller';
+export type Relation =
+  | 'left'
+  | 'right'
+  | 'above'
+  | 'below'
+  | 'beside'
+  | 'opposite'
+  | 'diagonal'
+  | 'inside'
+  | 'bigger'
+  | 'smaller';
 /** "a is left of b" is "b is right of a". */
 export const OPPOSITE: Record<Relation, Relation> = {
   left: 'right',
@@ -17,6 +27,8 @@ export const OPPOSITE: Record<Relation, Relation> = {
   above: 'below',
   below: 'above',
   beside: 'beside',
+  opposite: 'opposite',
+  diagonal: 'diagonal',
   inside: 'inside',
   bigger: 'smaller',
   smaller: 'bigger',
