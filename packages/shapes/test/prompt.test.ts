@@ -583,6 +583,20 @@ test('counts offered as alternatives, "both a … and a …", places before "one
       { colour: 'blue', cell: 'right' },
     ],
   });
+  // "another" makes a pair the next words describe in turn, as a count does.
+  keepAll(
+    [
+      'a circle top left, another bottom right, one red one blue',
+      'a circle top left and another bottom right, the first red, the second blue',
+      'a circle on the top left and another on the bottom right, red and blue',
+    ],
+    {
+      objects: [
+        { colour: 'red', cell: 'top left' },
+        { colour: 'blue', cell: 'bottom right' },
+      ],
+    },
+  );
   keeps('two circles, the top one red, the bottom one blue', {
     objects: [
       { colour: 'red', cell: 'top' },

@@ -1,5 +1,5 @@
 /** What the parser builds: objects as mentioned, places, and what could not be honoured. */
-import { COLOURS, type Colour, SHAPES, type Shape, type Size } from '../vocabulary.ts';
+import { COLOURS, type Colour, MAX_OBJECTS, SHAPES, type Shape, type Size } from '../vocabulary.ts';
 import type { Attr, Relation, Token } from './tokens.ts';
 
 export interface Mention {
@@ -245,3 +245,7 @@ export function countAfter(
   for (let k = from, cap = upTo(out, count.n); k < cap; k++)
     out.objects.push({ ...like, words: [...like.words, count.words] });
 }
+
+/** "several", "each corner": more objects than the domain draws. */
+export const tooMany = (word: string) =>
+  `"${word}" asks for more objects than the shapes domain's ${MAX_OBJECTS}`;

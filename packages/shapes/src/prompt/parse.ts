@@ -24,6 +24,7 @@ import {
   placeDescribed,
   placeLeftOver,
   takeTrailing,
+  tooMany,
   upTo,
 } from './mention.ts';
 import {
@@ -45,7 +46,6 @@ import { ARTICLES, PLACE_KINDS, type Token, tokenize } from './tokens.ts';
 export type { Mention, Parsed, Problem } from './mention.ts';
 
 const PLACE = new Set([...PLACE_KINDS, 'filler', 'frame', 'on']);
-const tooMany = (word: string) => `"${word}" asks for more objects than the shapes domain's 2`; // "several", "each corner"
 
 export function parsePrompt(prompt: string): Parsed {
   return new Parser(joinPhrases(tokenize(prompt))).parse();
@@ -131,10 +131,9 @@ class Parser {
       if (!every && !plain && tok.text === 'both') this.count = { n: 2, words: tok.text };
     } else if (k === 'negation') takeNegation(this.t, this.used, this.i, this.out);
     else if (k === 'unknown') this.unknown(tok);
-    else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np) {
-      this.article = true;
-      this.definite = tok.text === 'the';
-    } else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text))
+    else if (k === 'filler' && ARTICLES.has(tok.text) && !this.np)
+      [this.article, this.definite] = [true, tok.text === 'the'];
+    else if (k === 'filler' && /^colou?r(ed)?$|^shade$|^hue$/.test(tok.text))
       this.article = this.definite = false; // "in the colour red"
     else if (k === 'filler' && /^(colou?rs|sizes)$/.test(tok.text)) this.group = [...this.out.objects.keys()]; // "…; colours: red and blue": the objects in turn
     // Frame words, and "background" without a colour: understood, nothing to draw.
@@ -213,8 +212,10 @@ class Parser {
     const mentions: Mention[] = [...shared, base];
     for (const cap = upTo(this.out, n); mentions.length < cap; )
       mentions.push({ ...base, words: [...base.words] });
+    // "a circle top left, another bottom right, one red one blue": the two are described in turn.
+    const before = tok.text === 'another' && !base.colour && this.last >= 0 ? [this.last] : [];
     this.group = mentions.map((m) => this.add(m));
-    this.unnamed = !shared.length && mentions.length > 1 ? [...this.group] : [];
+    this.unnamed = (!shared.length && mentions.length > 1) || before.length ? [...before, ...this.group] : [];
   }
 
   /** "circle red left square blue right": modifiers straight after a bare noun are that noun's. */
@@ -323,8 +324,10 @@ class Parser {
     this.np = null;
     this.article = this.definite = false;
     if (!m) return;
-    const group = this.group.length ? this.group : [this.last];
     const listed = listAhead(this.t, this.used, this.i, m);
+    // A list goes to the objects not yet described, in turn ("…, another on the right, red and blue").
+    const group =
+      listed && this.unnamed.length > 1 ? this.unnamed : this.group.length ? this.group : [this.last];
     const took = !m.article && !this.headless.length ? describeGroup(this.out.objects, group, m, listed) : [];
     if (took.length) {
       if (took.length === 1) this.unnamed = this.unnamed.filter((k) => k !== took[0]);
