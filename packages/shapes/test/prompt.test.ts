@@ -685,6 +685,32 @@ test('opposite: corners mirrored through the centre, sides, "far apart"', () => 
   );
 });
 
+test('style tags the images already are, a seed typed in the prompt, and a negated background', () => {
+  // Understood, nothing to draw: no warning, and no second object from "high" or "42".
+  for (const prompt of [
+    'a simple flat red circle, white background, centered, high quality',
+    'a red circle, vector art, flat design, 4k',
+    'minimalist illustration of a red circle, centered',
+  ]) {
+    const e = expandPrompt(prompt, 1);
+    assert.equal(e.scene.objects.length, 1, `${prompt} → ${e.caption}`);
+    assert.deepEqual(e.warnings, [], prompt);
+  }
+  const seeded = expandPrompt('red circle, seed 42', 1);
+  assert.equal(seeded.scene.objects.length, 1);
+  assert.match(seeded.warnings.join(), /ignored "seed42"/);
+  // A background said with "not" is a negation (reported), never that background.
+  for (const prompt of ['a red circle but not on white', 'a red circle, no white background']) {
+    for (let seed = 0; seed < 8; seed++) {
+      const e = expandPrompt(prompt, seed);
+      assert.notEqual(e.kept.background, 'white', prompt);
+      assert.match(e.warnings.join(), /cannot draw a negation/, prompt);
+    }
+  }
+  assert.match(expandPrompt('a red circle that is neither big nor small', 1).warnings.join(), /negation/);
+  assert.equal(expandPrompt('a red circle that is neither big nor small', 1).scene.objects.length, 1);
+});
+
 test('every word is consumed or reported', () => {
   // Found by this property: a corner and a side said of one object made no cell at all.
   assert.ok(parseCaption(expandPrompt('rose corner zorp zorp large left', 0).caption));

@@ -20,6 +20,8 @@ const fills = (t: Token | undefined) => !!t && (t.kind === 'filler' || t.kind ==
 
 export function takeBackground(tokens: readonly Token[], used: boolean[], out: Parsed): void {
   const set = (at: number, from: number, to: number) => {
+    // "not on white", "no white background": a negation, said as one (never the background).
+    if ([1, 2].some((d) => tokens[Math.min(from, at) - d]?.kind === 'negation')) return;
     for (let k = from; k <= to; k++) used[k] = true;
     const t = tokens[at]!;
     if (out.background !== undefined || out.backgroundWords !== undefined) {

@@ -162,6 +162,7 @@ function split(text: string): string[] {
     .replace(/\b(1[0-2]|[1-9])\s*o\W?\s*clock\b/g, (_, h: string) => ` ${CLOCK[Number(h)]} `) // "at 3 o'clock"
     .replace(/\bcell\s*#?\s*([1-9])\b/g, (_, n: string) => ` ${CELLS[Number(n) - 1]} `) // "cell 3": the grid read row by row
     .replace(/[*<>#~^]/g, ' ') // "***red circle***", "<red circle>"
+    .replace(/\bseed\s*[:=]?\s*(\d+)\b/g, 'seed$1') // "seed 42": not a count
     .replace(/=/g, ' : ') // "colour=red"
     .replace(/(?<![a-z\d])(?:[x\u00d7]\s?(\d+)|(\d+)\s?[x\u00d7])(?![a-z\d])/g, ' $1$2 ') // "x2", "2x": a count
     .replace(/([,;:.!?()[\]{}/|&+])/g, ' $1 ')
