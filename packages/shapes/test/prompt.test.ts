@@ -681,7 +681,7 @@ test('opposite: corners mirrored through the centre, sides, "far apart"', () => 
   );
 });
 
-test('style tags the images already are, a seed typed in the prompt, and a negated background', () => {
+test('style tags the images already are, list numbers and bullets, a seed typed in the prompt, a negated background', () => {
   // Understood, nothing to draw: no warning, and no second object from "high" or "42".
   for (const prompt of [
     'a simple flat red circle, white background, centered, high quality',
@@ -692,6 +692,18 @@ test('style tags the images already are, a seed typed in the prompt, and a negat
     assert.equal(e.scene.objects.length, 1, `${prompt} → ${e.caption}`);
     assert.deepEqual(e.warnings, [], prompt);
   }
+  keepAll(
+    [
+      '1. red circle top left\n2. blue square bottom right',
+      '• red circle top left • blue square bottom right',
+    ],
+    {
+      objects: [
+        { colour: 'red', shape: 'circle', cell: 'top left' },
+        { colour: 'blue', shape: 'square', cell: 'bottom right' },
+      ],
+    },
+  );
   const seeded = expandPrompt('red circle, seed 42', 1);
   assert.equal(seeded.scene.objects.length, 1);
   assert.match(seeded.warnings.join(), /ignored "seed42"/);

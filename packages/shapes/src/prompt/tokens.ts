@@ -152,6 +152,8 @@ function split(text: string): string[] {
     .replace(/[\u2018\u2019`]/g, "'")
     .replace(/["\u201c\u201d]/g, ' ')
     .replace(/'s\b/g, '')
+    .replace(/(^|\n)\s*\d{1,2}[.)](?=\s)/g, ' , ') // "1. red circle\n2. blue square": list numbers, not counts
+    .replace(/[\u2022\u25e6\u25aa\u2023\u00b7]/g, ' , ') // bullets
     .replace(/\s-+\s/g, ' , ') // "two things - a circle …": a dash between words
     .replace(/[-_\u2013\u2014]/g, (m) => (m === '-' || m === '_' ? ' ' : ' , '))
     .replace(/@/g, ' at ')
