@@ -641,6 +641,7 @@ test('sizes compared: "bigger than", "smaller than it", said first, or against a
     [
       'a red circle bigger than a blue square',
       'a red circle twice the size of a blue square',
+      'a red circle biger then a blue square',
       'a red circle and a blue square smaller than it',
     ],
     RED_BIG,
@@ -666,13 +667,19 @@ test('opposite: corners mirrored through the centre, sides, "far apart"', () => 
     ['a red circle and a blue square far apart', 'opposite'],
     ['a red circle opposite a blue square', 'opposite'],
     ['a red circle on the left and a blue square on the opposite side', 'opposite'],
+    // Slips inside the phrase: read, said, and still the relation.
+    ['two circels in oposite corners', 'diagonal'],
+    ['a red circel in the oposite corner from a blue square', 'diagonal'],
   ];
   for (const [prompt, rel] of cases) {
     for (let seed = 0; seed < 10; seed++) {
       const e = expandPrompt(prompt, seed);
       const [a, b] = e.scene.objects;
       assert.ok(holds(rel, a!.cell, b!.cell), `${prompt} (seed ${seed}) → ${e.caption}`);
-      assert.deepEqual(e.warnings, [], prompt);
+      assert.ok(
+        e.warnings.every((w) => w.startsWith('read ')),
+        `${prompt}: ${e.warnings}`,
+      );
     }
   }
   assert.equal(

@@ -15,7 +15,11 @@ type RelationToken = Token & { kind: 'relation' };
 
 /** The vertical relation a token says: "above", "below", or a place word used as one ("upper", "top"). */
 function vertical(t: Token | undefined): Vertical | undefined {
-  if (t?.kind === 'relation' && (t.rel === 'above' || t.rel === 'below') && t.text !== 'on top of')
+  if (
+    t?.kind === 'relation' &&
+    (t.rel === 'above' || t.rel === 'below') &&
+    (t.read ?? t.text) !== 'on top of'
+  )
     return t.rel;
   if (t?.kind === 'v') return t.v === 'top' ? 'above' : 'below';
   return undefined;

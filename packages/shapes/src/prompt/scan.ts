@@ -86,7 +86,7 @@ export function placeOrRelation(
   const frame = rest.some((r) => r.kind === 'frame' || r.kind === 'background');
   const pronoun = rest.some((r) => PRONOUNS.has(r.text));
   if (next && STARTS_OBJECT.has(next.kind) && !frame) return tok;
-  if ((pronoun || PAIRWISE.has(tok.text)) && !frame && last >= 1) return tok;
+  if ((pronoun || PAIRWISE.has(tok.read ?? tok.text)) && !frame && last >= 1) return tok;
   if (pronoun && !frame && last === 0 && nounAhead(t, used, i, true)) return tok; // "a circle and, below it, a square"
   const ground = rest.some((r) => r.kind === 'background');
   if (ground && (tok.rel === 'above' || tok.rel === 'below')) return { kind: 'filler', text: tok.text };
