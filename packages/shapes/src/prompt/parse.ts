@@ -5,7 +5,7 @@
  * unknown words land in `ignored`, words understood but not drawable in `problems`.
  */
 import { takeBackground } from './background.ts';
-import { joinPhrases, overObject, type Pending, readRelation, relationsTo, turn } from './join.ts';
+import { joinPhrases } from './join.ts';
 import {
   applyPlace,
   clash,
@@ -27,6 +27,7 @@ import {
   tooMany,
   upTo,
 } from './mention.ts';
+import { overObject, type Pending, readRelation, relationsTo, turn } from './relations.ts';
 import {
   describedAhead,
   endsList,
@@ -74,8 +75,7 @@ class Parser {
   private lastHead = -2;
   /** The last noun came with no modifiers before it ("circle red left …": written noun first). */
   private bareHead = false;
-  /** Where the modifiers in `np` began. */
-  private npAt = -1;
+  private npAt = -1; // where the modifiers in `np` began
   /** The objects the last noun made ("two circles"): bare words after it describe them in turn. */
   private group: number[] = [];
   /** Objects a count made ("two triangles") that no "a red one" has described yet. */
