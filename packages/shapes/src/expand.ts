@@ -117,6 +117,9 @@ function resolve(p: Parsed, rng: Random): Expansion {
         cell: cells[i]!,
       });
     });
+    // "the same size" with neither size stated: the seed's choice for the first holds for both.
+    for (const r of relations)
+      if (r.rel === 'same' && !mentions[r.b]!.size) objects[r.b]!.size = objects[r.a]!.size;
     if (feasible(objects)) break;
     if (attempt === 63)
       problems.push({

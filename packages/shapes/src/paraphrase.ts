@@ -17,7 +17,7 @@ export interface Stated {
   /** "a left of b" in place of both objects' cells. */
   relation?: {
     a: number;
-    rel: Exclude<Relation, 'inside' | 'bigger' | 'smaller' | 'opposite' | 'diagonal'>;
+    rel: Exclude<Relation, 'inside' | 'bigger' | 'smaller' | 'same' | 'opposite' | 'diagonal'>;
     b: number;
   };
 }
@@ -178,7 +178,7 @@ function relationOf(rng: Random, scene: Scene): Stated['relation'] | undefined {
 }
 
 const RELATION_WORDS: Record<
-  Exclude<Relation, 'inside' | 'bigger' | 'smaller' | 'opposite' | 'diagonal'>,
+  Exclude<Relation, 'inside' | 'bigger' | 'smaller' | 'same' | 'opposite' | 'diagonal'>,
   string[]
 > = {
   left: ['left of', 'to the left of', 'on the left of'],

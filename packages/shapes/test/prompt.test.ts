@@ -630,7 +630,7 @@ test('counts offered as alternatives, "both a … and a …", places before "one
   }
 });
 
-test('sizes compared: "bigger than", "smaller than it", said first, or against a size already stated', () => {
+test('sizes compared: "bigger than", "smaller than it", said first, "the same size", or against a size already stated', () => {
   const RED_BIG = {
     objects: [
       { colour: 'red', size: 'large' },
@@ -653,6 +653,23 @@ test('sizes compared: "bigger than", "smaller than it", said first, or against a
         { colour: 'red', size: 'large' },
       ],
     });
+  // "the same size": one size for both, the stated one or the seed's.
+  for (const prompt of [
+    'a red circle and a blue square of equal size',
+    'two circles, same size',
+    'a red circle as big as a blue square',
+  ])
+    for (let seed = 0; seed < 8; seed++) {
+      const [a, b] = expandPrompt(prompt, seed).scene.objects;
+      assert.equal(a!.size, b!.size, `${prompt} (seed ${seed})`);
+    }
+  keeps('a red circle the same size as a big blue square', {
+    objects: [{ size: 'large' }, { size: 'large' }],
+  });
+  assert.match(
+    expandPrompt('a small red circle as big as a large blue square', 1).warnings.join(),
+    /"as big as" cannot hold/,
+  );
   const clash = expandPrompt('a small red circle bigger than a blue square', 1);
   assert.match(clash.warnings.join(), /"bigger than" cannot hold with the sizes stated/);
   assert.equal(clash.scene.objects[0]!.size, 'small');

@@ -48,6 +48,7 @@ export function holds(rel: Rel['rel'], ca: Cell, cb: Cell, aligned = false): boo
     case 'inside': // never kept by the parser: objects do not overlap
     case 'bigger': // sizes, not cells (honourSizes)
     case 'smaller':
+    case 'same':
       return true;
   }
 }
@@ -55,6 +56,17 @@ export function holds(rel: Rel['rel'], ca: Cell, cb: Cell, aligned = false): boo
 /** "a circle bigger than a square": the first large, the second small, unless the prompt said otherwise. */
 export function honourSizes(mentions: Mention[], relations: Rel[], problems: Problem[]): void {
   for (const r of relations) {
+    if (r.rel === 'same') {
+      // "the same size": a size stated for one is the other's too (else the seed picks one for both).
+      const [a, b] = [mentions[r.a], mentions[r.b]];
+      if (a && b && a.size && b.size && a.size !== b.size)
+        problems.push({
+          words: r.words,
+          message: `"${r.words}" cannot hold with the sizes stated; kept the sizes`,
+        });
+      else if (a && b && (a.size || b.size)) a.size = b.size = a.size ?? b.size;
+      continue;
+    }
     if (r.rel !== 'bigger' && r.rel !== 'smaller') continue;
     const [big, small] = r.rel === 'bigger' ? [mentions[r.a], mentions[r.b]] : [mentions[r.b], mentions[r.a]];
     if (!big || !small) continue;

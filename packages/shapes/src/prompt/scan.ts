@@ -23,6 +23,15 @@ const PAIRWISE = new Set([
   'opposite corner',
   'the opposite side',
   'opposite side',
+  'the same size',
+  'same size',
+  'of equal size',
+  'of the same size',
+  'equally sized',
+  'equal sized',
+  'equal size',
+  'same sized',
+  'identical in size',
 ]);
 export const PRONOUNS = new Set(['it', 'them', 'that', 'this', 'one', 'each other', 'one another']);
 

@@ -19,7 +19,8 @@ export type Relation =
   | 'diagonal'
   | 'inside'
   | 'bigger'
-  | 'smaller';
+  | 'smaller'
+  | 'same';
 /** "a is left of b" is "b is right of a". */
 export const OPPOSITE: Record<Relation, Relation> = {
   left: 'right',
@@ -32,6 +33,7 @@ export const OPPOSITE: Record<Relation, Relation> = {
   inside: 'inside',
   bigger: 'smaller',
   smaller: 'bigger',
+  same: 'same',
 };
 export type Attr = 'colour' | 'shape' | 'size' | 'style';
 
