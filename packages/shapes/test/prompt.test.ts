@@ -621,6 +621,25 @@ test('counts offered as alternatives, "both a … and a …", places before "one
     objects: [{ colour: 'red', shape: 'circle' }],
   });
   assert.equal(expandPrompt('a biiig red circle', 0).scene.objects[0]!.size, 'large');
+  // Colours without their vowels, slashes between one object's words, words run together.
+  keepAll(['red circ tl, blu sq br, wht bg', 'rd circ top left, blu sq bottom right on wht'], {
+    background: 'white',
+    objects: [
+      { colour: 'red', shape: 'circle', cell: 'top left' },
+      { colour: 'blue', shape: 'square', cell: 'bottom right' },
+    ],
+  });
+  keepAll(['red/small/circle/top-left', 'smallredcircletopleft', 'circle-red-small-topleft'], {
+    objects: [{ colour: 'red', shape: 'circle', size: 'small', cell: 'top left' }],
+  });
+  keeps('ylw square on prpl', { background: 'purple', objects: [{ colour: 'yellow', shape: 'square' }] });
+  // Lists with no "and": colours, then places, in turn.
+  keepAll(['2 circles red blue left right', 'two circles red and blue left right white bg'], {
+    objects: [
+      { colour: 'red', cell: 'left' },
+      { colour: 'blue', cell: 'right' },
+    ],
+  });
   keepAll(['blue sq top rite', 'a blue rect, top right'], {
     objects: [{ colour: 'blue', shape: 'square', cell: 'top right' }],
   });

@@ -204,17 +204,23 @@ export function describeGroup(
 }
 
 /**
- * "circle red left square blue right": modifiers after a bare noun, before the next noun, go to
- * that noun's object `o` when it has none of them yet (the place too). True when they went.
+ * "circle red left square blue right": modifiers `after` a bare noun, before the next noun, go
+ * to that noun's object `o` when it has none of them yet (the place too). True when they went.
  */
-export function takeTrailing(o: Mention | undefined, np: Phrase): boolean {
+export function takeTrailing(o: Mention | undefined, np: Phrase, after: boolean): boolean {
   const free =
+    after &&
+    !np.article &&
     !!o &&
     (np.colour === undefined || o.colour === undefined) &&
     (np.size === undefined || o.size === undefined) &&
     !(hasPlace(np) && hasPlace(o));
-  if (free) movePlace(o, np);
-  return free;
+  if (!free) return false;
+  if (np.colour !== undefined) o.colour = np.colour;
+  if (np.size !== undefined) o.size = np.size;
+  o.words.push(...np.words);
+  movePlace(o, np);
+  return true;
 }
 
 /** Phrase `m`'s place, if it has one, becomes object `o`'s (its words are `o`'s already). */

@@ -173,7 +173,9 @@ class Parser {
       this.every = true; // "…; the shapes are small"
       return;
     }
-    if (this.np && this.trailing(this.np)) this.np = null;
+    // "circle red left square blue right": modifiers straight after a bare noun are that noun's.
+    const after = this.bareHead && this.npAt === this.lastHead + 1;
+    if (this.np && takeTrailing(this.out.objects[this.last], this.np, after)) this.np = null;
     const base = this.np ?? this.phrase();
     this.bareHead = !this.np && !this.count;
     this.np = null;
@@ -218,14 +220,6 @@ class Parser {
     this.unnamed = (!shared.length && mentions.length > 1) || before.length ? [...before, ...this.group] : [];
   }
 
-  /** "circle red left square blue right": modifiers straight after a bare noun are that noun's. */
-  private trailing(np: Phrase): boolean {
-    const after = this.bareHead && !np.article && this.npAt === this.lastHead + 1;
-    if (!after || !takeTrailing(this.out.objects[this.last], np)) return false;
-    this.describe(this.last, np);
-    return true;
-  }
-
   /** "two triangles, a red one on the left and …": the phrase describes the next of them. */
   private describe(k: number, m: Phrase): void {
     const o = this.out.objects[k]!;
@@ -255,8 +249,10 @@ class Parser {
 
   private addPlace(tok: Token): void {
     this.place ??= { words: [], ...(this.clauseStart && { opensClause: true }) };
-    const said = this.place.words.join(' ');
-    if (!extendPlace(this.place, tok)) this.problem(said, `"${said} ${tok.text}" names two places`);
+    if (extendPlace(this.place, tok)) return;
+    // "two circles, left right": places listed without a separator.
+    this.flushPlace(tok);
+    this.addPlace(tok);
   }
 
   /**
@@ -267,17 +263,14 @@ class Parser {
     const p = this.place;
     this.place = null;
     if (!p) return;
-    if (this.every) {
-      for (const o of this.out.objects) applyPlace(o, p);
-      return;
-    }
-    // "two triangles: red left, blue right", "circle, tiny, top right": a place straight after
-    // bare modifiers is theirs.
+    // "both at the top"; "two triangles: red left, blue right", "circle, tiny, top right": a place
+    // straight after bare modifiers is theirs (not when another place follows: "… red blue left right").
     const np = this.np;
-    if (np && !p.opensClause && !this.headless.length && !hasPlace(np)) {
-      applyPlace(np, p);
-      return;
-    }
+    const theirs =
+      np && !p.opensClause && !this.headless.length && !hasPlace(np) && !PLACE_KINDS.has(next?.kind ?? '');
+    const to = this.every ? this.out.objects : theirs ? [np] : [];
+    for (const m of to) applyPlace(m, p);
+    if (to.length) return;
     // "a square and a circle, left and right": places listed after the objects go to them in order.
     const inOrder = placeListed(this.t, this.used, this.i) ? [...this.out.objects.keys()] : this.group;
     const unplaced = inOrder.length > 1 ? inOrder.find((k) => !hasPlace(this.out.objects[k]!)) : undefined;
@@ -324,7 +317,9 @@ class Parser {
     this.np = null;
     this.article = this.definite = false;
     if (!m) return;
-    const listed = listAhead(this.t, this.used, this.i, m);
+    // A modifier that ended the phrase ("two circles red blue") starts the list itself.
+    const here = this.t[this.i]?.kind === 'colour' || this.t[this.i]?.kind === 'size' ? this.i - 1 : this.i;
+    const listed = listAhead(this.t, this.used, here, m);
     // A list goes to the objects not yet described, in turn ("…, another on the right, red and blue").
     const group =
       listed && this.unnamed.length > 1 ? this.unnamed : this.group.length ? this.group : [this.last];

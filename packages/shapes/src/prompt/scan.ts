@@ -180,7 +180,7 @@ export function passOver(
   counted: boolean,
 ): boolean {
   const tok = t[i]!;
-  if (tok.kind === 'sep' && tok.text === ',')
+  if (tok.kind === 'sep' && (tok.text === ',' || tok.text === '/'))
     return !!np && describedAhead(t, i, np) && !afterNoun(t, used, i);
   return tok.kind === 'count' && tok.text === 'one' && !np && counted && describedAhead(t, i);
 }
@@ -197,9 +197,10 @@ function afterNoun(t: readonly Token[], used: readonly boolean[], i: number): bo
   return !!noun && (noun.kind === 'shape' || (noun.kind === 'generic' && !noun.plural)); // not "two things"
 }
 
-/** Token `i` ("and", ",") ends a place and another place follows: "… left and right". */
+/** Token `i` ("and", ",") ends a place and another place follows: "… left and right" (or `i` is that place: "… left right"). */
 export function placeListed(t: readonly Token[], used: readonly boolean[], i: number): boolean {
   const tok = t[i];
+  if (tok && PLACE_KINDS.has(tok.kind)) return true;
   if (!tok || !(tok.kind === 'and' || tok.text === ',')) return false;
   let next = peek(t, used, i + 1);
   while (next?.kind === 'on') next = peek(t, used, next.at + 1); // "… and on the right"

@@ -250,14 +250,22 @@ function unjoin(word: string): string[] {
   return joined(word) ?? [word];
 }
 
-/** The domain words (up to `parts`) that `word` runs together, if it is made of nothing else. */
-export function joined(word: string, parts = 3): string[] | undefined {
-  if (split(word).length !== 1) return undefined; // "northeast": split already
+/**
+ * The domain words (up to `parts`) that `word` runs together, if it is made of nothing else.
+ * A whole word that `split` already splits ("northeast") is not joined; the end of one is
+ * ("…circletopleft": "top", "left").
+ */
+export function joined(word: string, parts = 5, inner = false): string[] | undefined {
+  const pieces = split(word);
+  if (pieces.length !== 1)
+    return inner && pieces.length <= parts && pieces.every((p) => JOINABLE.has(known(p).lex.kind))
+      ? pieces
+      : undefined;
   if (JOINABLE.has(known(word).lex.kind)) return [word];
   if (parts < 2) return undefined;
   for (let k = 2; k <= word.length - 2; k++) {
     if (!JOINABLE.has(known(word.slice(0, k)).lex.kind)) continue;
-    const rest = joined(word.slice(k), parts - 1);
+    const rest = joined(word.slice(k), parts - 1, true);
     if (rest) return [word.slice(0, k), ...rest];
   }
   return undefined;
