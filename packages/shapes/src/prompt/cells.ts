@@ -1,10 +1,11 @@
 /**
  * Where the objects go: each object's stated place narrows its cells ("top left": one cell,
- * "in a corner": four, nothing: nine); relations ("left of", "above") keep only the pairs
- * of cells that satisfy them; the seed picks among what is left.
+ * "in a corner": four, nothing: nine); relations ("left of", "above", "opposite") keep only
+ * the pairs of cells that satisfy them; the seed picks among what is left. Relations about
+ * sizes ("bigger than", "the same size") set the sizes instead.
  */
 import { pick, type Random } from '../scene.ts';
-import { CELLS, type Cell } from '../vocabulary.ts';
+import { CELLS, type Cell, type Size } from '../vocabulary.ts';
 import type { Mention, Parsed, Problem } from './parse.ts';
 
 const ROW = { top: 0, middle: 1, bottom: 2 } as const;
@@ -53,29 +54,30 @@ export function holds(rel: Rel['rel'], ca: Cell, cb: Cell, aligned = false): boo
   }
 }
 
-/** "a circle bigger than a square": the first large, the second small, unless the prompt said otherwise. */
+/**
+ * Relations about sizes, not cells: "bigger than" makes the first large and the second small,
+ * "the same size" gives both the size stated for either. A stated size is kept; one the
+ * relation contradicts is a warning.
+ */
 export function honourSizes(mentions: Mention[], relations: Rel[], problems: Problem[]): void {
   for (const r of relations) {
-    if (r.rel === 'same') {
-      // "the same size": a size stated for one is the other's too (else the seed picks one for both).
-      const [a, b] = [mentions[r.a], mentions[r.b]];
-      if (a && b && a.size && b.size && a.size !== b.size)
-        problems.push({
-          words: r.words,
-          message: `"${r.words}" cannot hold with the sizes stated; kept the sizes`,
-        });
-      else if (a && b && (a.size || b.size)) a.size = b.size = a.size ?? b.size;
-      continue;
-    }
-    if (r.rel !== 'bigger' && r.rel !== 'smaller') continue;
-    const [big, small] = r.rel === 'bigger' ? [mentions[r.a], mentions[r.b]] : [mentions[r.b], mentions[r.a]];
-    if (!big || !small) continue;
-    if (big.size === 'small' || small.size === 'large')
+    const [a, b] = [mentions[r.a], mentions[r.b]];
+    const same = a?.size ?? b?.size;
+    const want: [Size, Size] | undefined =
+      r.rel === 'bigger'
+        ? ['large', 'small']
+        : r.rel === 'smaller'
+          ? ['small', 'large']
+          : r.rel === 'same' && same
+            ? [same, same]
+            : undefined;
+    if (!a || !b || !want) continue;
+    if ((a.size && a.size !== want[0]) || (b.size && b.size !== want[1]))
       problems.push({
         words: r.words,
         message: `"${r.words}" cannot hold with the sizes stated; kept the sizes`,
       });
-    else [big.size, small.size] = ['large', 'small'];
+    else [a.size, b.size] = want;
   }
 }
 
