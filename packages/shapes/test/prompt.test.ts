@@ -13,6 +13,7 @@ import {
   sampleScene,
 } from '../src/index.ts';
 import { holds } from '../src/prompt/cells.ts';
+import type { Relation } from '../src/prompt/tokens.ts';
 import typedPrompts from './typed-prompts.json' with { type: 'json' };
 
 const _objects = (prompt: string, seed = 1) => expandPrompt(prompt, seed).scene.objects;
@@ -24,6 +25,41 @@ const RED_AND_BLUE_CIRCLES = {
     { colour: 'blue', shape: 'circle' },
   ],
 } as const;
+
+/** What phrasings of "red on the left, blue on the right" must keep. */
+const RED_LEFT_BLUE_RIGHT = {
+  objects: [
+    { colour: 'red', cell: 'left' },
+    { colour: 'blue', cell: 'right' },
+  ],
+} as const;
+
+/**
+ * For every seed: two objects, the first (or the red one, at `redAt`) standing in each of `rels`
+ * to the other (`aligned`: in the same row or column too), and no warning (`slips`: none but
+ * typing slips read back).
+ */
+function relates(
+  prompt: string,
+  rels: readonly Relation[],
+  o: { seeds?: number; redAt?: 0 | 1; aligned?: boolean; slips?: boolean } = {},
+) {
+  for (let seed = 0; seed < (o.seeds ?? 10); seed++) {
+    const e = expandPrompt(prompt, seed);
+    const said = `${prompt} (seed ${seed}) → ${e.caption}`;
+    assert.equal(e.scene.objects.length, 2, said);
+    const k = o.redAt ?? 0;
+    const [a, b] = [e.scene.objects[k]!, e.scene.objects[1 - k]!];
+    if (o.redAt !== undefined) assert.equal(a.colour, 'red', said);
+    for (const rel of rels) assert.ok(holds(rel, a.cell, b.cell, o.aligned), said);
+    if (o.slips)
+      assert.ok(
+        e.warnings.every((w) => w.startsWith('read ')),
+        `${prompt}: ${e.warnings}`,
+      );
+    else assert.deepEqual(e.warnings, [], said);
+  }
+}
 
 /** Each of these phrasings keeps the same. */
 const keepAll = (prompts: readonly string[], want: Parameters<typeof keeps>[1]) => {
@@ -451,15 +487,8 @@ test('relations map onto the 3×3 cells, for every seed', () => {
     ['a red circle; to the left of it, a blue square', 'right'],
     ['a red triangle, and above it a green circle', 'below'],
   ];
-  for (const [prompt, rel] of cases) {
-    for (let seed = 0; seed < 20; seed++) {
-      const e = expandPrompt(prompt, seed);
-      const [a, b] = e.scene.objects;
-      assert.equal(a!.colour, 'red');
-      assert.ok(holds(rel, a!.cell, b!.cell, rel !== 'beside'), `${prompt} (seed ${seed}) → ${e.caption}`);
-      assert.deepEqual(e.warnings, []);
-    }
-  }
+  for (const [prompt, rel] of cases)
+    relates(prompt, [rel], { seeds: 20, redAt: 0, aligned: rel !== 'beside' });
   const clash = expandPrompt('a red circle in the top right left of a blue square in the top left', 0);
   assert.match(clash.warnings.join(), /cannot hold/);
   assert.equal(clash.scene.objects[0]!.cell, 'top right');
@@ -478,17 +507,7 @@ test('a diagonal relation keeps both of its directions, a relation said first ho
     ['a red circle, and above and to the left of it, a blue square', 'right', 'below'],
     ['a red circle and a blue square below and to the left of it', 'right', 'above'],
   ];
-  for (const [prompt, h, v] of cases) {
-    for (let seed = 0; seed < 20; seed++) {
-      const e = expandPrompt(prompt, seed);
-      const [a, b] = e.scene.objects;
-      assert.equal(a!.colour, 'red', `${prompt} → ${e.caption}`);
-      assert.equal(e.scene.objects.length, 2, `${prompt} → ${e.caption}`);
-      for (const rel of [h, v])
-        assert.ok(holds(rel, a!.cell, b!.cell), `${prompt} (seed ${seed}) → ${e.caption}`);
-      assert.deepEqual(e.warnings, [], prompt);
-    }
-  }
+  for (const [prompt, h, v] of cases) relates(prompt, [h, v], { seeds: 20, redAt: 0 });
   // Said before both objects: the second is placed against the first.
   for (const [prompt, rel] of [
     ['to the right of a blue circle, a red square', 'right'],
@@ -496,13 +515,7 @@ test('a diagonal relation keeps both of its directions, a relation said first ho
     ['above the blue square there is a red circle', 'above'],
     ['below a blue circle: a red triangle', 'below'],
   ] as const)
-    for (let seed = 0; seed < 10; seed++) {
-      const e = expandPrompt(prompt, seed);
-      const [b, a] = e.scene.objects;
-      assert.equal(a!.colour, 'red', `${prompt} → ${e.caption}`);
-      assert.ok(holds(rel, a!.cell, b!.cell), `${prompt} (seed ${seed}) → ${e.caption}`);
-      assert.deepEqual(e.warnings, [], prompt);
-    }
+    relates(prompt, [rel], { redAt: 1 });
   // A place in the corner of the frame stays a place.
   keeps('a red circle at the upper left of the canvas', { objects: [{ colour: 'red', cell: 'top left' }] });
   keeps('a navy blue square', { objects: [{ colour: 'blue', shape: 'square' }] });
@@ -522,13 +535,13 @@ test('a diagonal relation keeps both of its directions, a relation said first ho
 });
 
 test("written noun first with no commas, and a closing colour said as an earlier object's was", () => {
-  const RED_LEFT_BLUE_RIGHT = {
+  const NOUN_FIRST = {
     objects: [
       { colour: 'red', shape: 'circle', cell: 'left' },
       { colour: 'blue', shape: 'square', cell: 'right' },
     ],
   } as const;
-  keepAll(['circle red left square blue right', 'circle red left, square blue right'], RED_LEFT_BLUE_RIGHT);
+  keepAll(['circle red left square blue right', 'circle red left, square blue right'], NOUN_FIRST);
   keeps('square blue big triangle green small', {
     objects: [
       { colour: 'blue', shape: 'square', size: 'large' },
@@ -572,12 +585,7 @@ test('counts offered as alternatives, "both a … and a …", places before "one
       'two circles: red (left) and blue (right)',
       'two circles, red (left), blue (right)',
     ],
-    {
-      objects: [
-        { colour: 'red', cell: 'left' },
-        { colour: 'blue', cell: 'right' },
-      ],
-    },
+    RED_LEFT_BLUE_RIGHT,
   );
   // "another" makes a pair the next words describe in turn, as a count does.
   keepAll(
@@ -634,12 +642,10 @@ test('counts offered as alternatives, "both a … and a …", places before "one
   });
   keeps('ylw square on prpl', { background: 'purple', objects: [{ colour: 'yellow', shape: 'square' }] });
   // Lists with no "and": colours, then places, in turn.
-  keepAll(['2 circles red blue left right', 'two circles red and blue left right white bg'], {
-    objects: [
-      { colour: 'red', cell: 'left' },
-      { colour: 'blue', cell: 'right' },
-    ],
-  });
+  keepAll(
+    ['2 circles red blue left right', 'two circles red and blue left right white bg'],
+    RED_LEFT_BLUE_RIGHT,
+  );
   keepAll(['blue sq top rite', 'a blue rect, top right'], {
     objects: [{ colour: 'blue', shape: 'square', cell: 'top right' }],
   });
@@ -707,17 +713,7 @@ test('opposite: corners mirrored through the centre, sides, "far apart"', () => 
     ['two circels in oposite corners', 'diagonal'],
     ['a red circel in the oposite corner from a blue square', 'diagonal'],
   ];
-  for (const [prompt, rel] of cases) {
-    for (let seed = 0; seed < 10; seed++) {
-      const e = expandPrompt(prompt, seed);
-      const [a, b] = e.scene.objects;
-      assert.ok(holds(rel, a!.cell, b!.cell), `${prompt} (seed ${seed}) → ${e.caption}`);
-      assert.ok(
-        e.warnings.every((w) => w.startsWith('read ')),
-        `${prompt}: ${e.warnings}`,
-      );
-    }
-  }
+  for (const [prompt, rel] of cases) relates(prompt, [rel], { slips: true });
   assert.equal(
     expandPrompt('a red circle top left, a blue square in the opposite corner', 3).scene.objects[1]!.cell,
     'bottom right',
