@@ -11,7 +11,7 @@ export default $config({
     return { name: 'baton', removal: input?.stage === 'production' ? 'retain' : 'remove', home: 'aws' };
   },
   async run() {
-    const { bucket } = await import('./infra/storage');
+    const { bucket, table } = await import('./infra/storage');
     const { queues, deadLetterQueues, webhookQueue } = await import('./infra/queues');
     await import('./infra/workers');
     await import('./infra/gpu');
@@ -21,6 +21,7 @@ export default $config({
     return {
       api: router.url,
       bucket: bucket.name,
+      stateTable: table.name,
       baseQueue: queues.base.url,
       relayQueue: queues.relay.url,
       decodeQueue: queues.decode.url,

@@ -13,10 +13,10 @@ const MAX_DELAY_SECONDS = 900;
 export async function pipelineWorker() {
   const c = config();
   const aws = awsConfig();
-  const { jobs, enqueue, store, events } = connectJobs(aws);
+  const { jobs, enqueue, store, table, events } = connectJobs(aws);
   const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');
   const batchQueue = new SqsQueue(aws, aws.batchQueue!);
-  const keyStore = new KeyStore(store);
+  const keyStore = new KeyStore(table);
   const worker = batchWorker({
     jobs,
     enqueue,

@@ -11,6 +11,7 @@ export function awsConfig(c: Config = config()): AwsConfig {
   return {
     region: c.AWS_REGION,
     bucket: Resource.Store.name,
+    table: Resource.State.name,
     queues: {
       base: Resource.BaseQueue.url,
       relay: Resource.RelayQueue.url,

@@ -4,6 +4,7 @@ import 'sst';
 declare module 'sst' {
   export interface Resource {
     Store: { name: string; type: 'sst.aws.Bucket' };
+    State: { name: string; type: 'sst.aws.Dynamo' };
     BaseQueue: { url: string; type: 'sst.aws.Queue' };
     RelayQueue: { url: string; type: 'sst.aws.Queue' };
     DecodeQueue: { url: string; type: 'sst.aws.Queue' };

@@ -2,13 +2,14 @@
 import { config } from './config';
 import { manifestOnly } from './lambda-package';
 import { batch, events, queues, webhookQueue } from './queues';
-import { bucket } from './storage';
+import { bucket, table } from './storage';
 
 /** Signs image links: the same on every API instance (`npx sst secret set UrlSecret …`). */
 export const urlSecret = new sst.Secret('UrlSecret');
 
-/** What the API and the pipeline Lambdas reach: the bucket, every queue, the URL secret. */
+/** What the API and the pipeline Lambdas reach: the table, the bucket, every queue, the URL secret. */
 export const serviceLink = [
+  table,
   bucket,
   queues.base,
   queues.relay,

@@ -6,7 +6,7 @@
  */
 import { config, STAGES, type Stage } from './config';
 import { batch, events, queues, webhookQueue } from './queues';
-import { bucket } from './storage';
+import { bucket, table } from './storage';
 
 function gpuWorkers() {
   if (!config.gpu.image) throw new Error('BATON_PROFILE=gpu needs BATON_GPU_IMAGE (see docs/deploy.md)');
@@ -87,6 +87,17 @@ function gpuWorkers() {
         {
           Effect: 'Allow',
           Action: [
+            'dynamodb:GetItem',
+            'dynamodb:PutItem',
+            'dynamodb:UpdateItem',
+            'dynamodb:DeleteItem',
+            'dynamodb:Query',
+          ],
+          Resource: [table.arn, $interpolate`${table.arn}/index/*`],
+        },
+        {
+          Effect: 'Allow',
+          Action: [
             'sqs:ReceiveMessage',
             'sqs:DeleteMessage',
             'sqs:ChangeMessageVisibility',
@@ -115,6 +126,7 @@ function gpuWorkers() {
   // The task reads its links the way Lambda code does: SST_RESOURCE_<Name> as JSON.
   const resourceEnv = [
     { name: 'SST_RESOURCE_Store', value: $jsonStringify({ name: bucket.name, type: 'sst.aws.Bucket' }) },
+    { name: 'SST_RESOURCE_State', value: $jsonStringify({ name: table.name, type: 'sst.aws.Dynamo' }) },
     ...STAGES.map((s) => ({
       name: `SST_RESOURCE_${s[0]!.toUpperCase()}${s.slice(1)}Queue`,
       value: $jsonStringify({ url: queues[s].url, type: 'sst.aws.Queue' }),

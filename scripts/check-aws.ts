@@ -130,6 +130,7 @@ function linkEnv(c: AwsConfig, webhookQueue: string): Record<string, string> {
   const res = (type: string, v: Record<string, string>) => JSON.stringify({ ...v, type });
   return {
     SST_RESOURCE_Store: res('sst.aws.Bucket', { name: c.bucket }),
+    SST_RESOURCE_State: res('sst.aws.Dynamo', { name: c.table }),
     SST_RESOURCE_BaseQueue: res('sst.aws.Queue', { url: c.queues.base }),
     SST_RESOURCE_RelayQueue: res('sst.aws.Queue', { url: c.queues.relay }),
     SST_RESOURCE_DecodeQueue: res('sst.aws.Queue', { url: c.queues.decode }),
@@ -145,6 +146,7 @@ function linkEnv(c: AwsConfig, webhookQueue: string): Record<string, string> {
     SST_RESOURCE_UrlSecret: res('sst.sst.Secret', { value: 'check-url-secret' }),
     BATON_S3_ENDPOINT: c.s3Endpoint!,
     BATON_SQS_ENDPOINT: c.sqsEndpoint!,
+    BATON_DYNAMODB_ENDPOINT: c.dynamoEndpoint!,
     BATON_LOCAL_CREDENTIALS: c.credentials!.accessKeyId,
     AWS_REGION: c.region,
   };
@@ -264,7 +266,7 @@ if (tooBig.length) {
 }
 const aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-check-aws-')) });
 try {
-  await new KeyStore(connectJobs(aws.config).store).create('check', KEY);
+  await new KeyStore(connectJobs(aws.config).table).create('check', KEY);
   const r = await smoke(dirs, linkEnv(aws.config, aws.webhookQueueUrl), aws.config);
   console.log(
     `a 64 px job ran through the packaged API and worker: ${r.job.status}, stages ${Object.keys(r.job.timings_ms).join(' → ')}`,

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
-import { JobStore, keys } from '@baton/jobs';
+import { JobStore, jobKey, keys } from '@baton/jobs';
 import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
 import { readLatents, writeLatents } from '@baton/safetensors';
 import { decodePng, shapesDomain } from '@baton/shapes';
@@ -154,7 +154,7 @@ test('poison messages: garbage, an unknown job, corrupt latents → no retry loo
     writeLatents({ ...l, meta: { ...l.meta, model: 'some-other-model' } }),
   );
   await jobs.store.delete(keys.output(fid, 'relay1'));
-  await jobs.store.put(keys.active(fid), fid);
+  await jobs.table.update(jobKey(fid), { set: { apk: 'active', ask: `0#${fid}` } });
   // Forget the old done record's effect by checking for the new failure record.
   await queues.relay.send({ v: 1, jobId: fid, stage: 'relay1', correlationId: 'poison' });
   const failed = await until(
@@ -180,7 +180,7 @@ test('a stage that keeps failing goes to the dead-letter queue and the job says 
   try {
     const { jobs, enqueue, queues } = connectWorker(t.config);
     const worker = new StageWorker({
-      jobs: new JobStore(jobs.store),
+      jobs: new JobStore(jobs.store, jobs.table),
       enqueue,
       log: silent,
       cascade: async () => {

@@ -9,7 +9,7 @@ import { Resource } from 'sst';
 import { awsConfig } from '../resources.ts';
 
 const aws = awsConfig();
-const { jobs, enqueue, store, events } = connectJobs(aws);
+const { jobs, enqueue, table, events } = connectJobs(aws);
 const batchQueue = new SqsQueue(aws, aws.batchQueue!);
 const c = config();
 const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');
@@ -18,7 +18,7 @@ export const app = createApp({
   jobs,
   enqueue,
   manifest,
-  keys: new KeyStore(store),
+  keys: new KeyStore(table),
   limits: {
     ratePerMinute: c.BATON_RATE_PER_MINUTE,
     maxConcurrentJobs: c.BATON_MAX_CONCURRENT_JOBS,

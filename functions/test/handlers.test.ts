@@ -10,7 +10,7 @@ import { after, before, test } from 'node:test';
 import { KeyStore } from '@baton/api';
 import type { AwsConfig } from '@baton/aws';
 import { SqsQueue } from '@baton/aws';
-import { keys } from '@baton/jobs';
+import { jobKey, keys } from '@baton/jobs';
 import { type LocalAws, startLocalAws } from '@baton/stack';
 import { connectWorker } from '@baton/worker';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
@@ -21,6 +21,7 @@ let config: AwsConfig;
 
 function linkEnv(c: AwsConfig) {
   process.env.SST_RESOURCE_Store = JSON.stringify({ name: c.bucket, type: 'sst.aws.Bucket' });
+  process.env.SST_RESOURCE_State = JSON.stringify({ name: c.table, type: 'sst.aws.Dynamo' });
   process.env.SST_RESOURCE_BaseQueue = JSON.stringify({ url: c.queues.base, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_RelayQueue = JSON.stringify({ url: c.queues.relay, type: 'sst.aws.Queue' });
   process.env.SST_RESOURCE_DecodeQueue = JSON.stringify({ url: c.queues.decode, type: 'sst.aws.Queue' });
@@ -41,6 +42,7 @@ function linkEnv(c: AwsConfig) {
   process.env.BATON_STAGE_QUEUE = 'base';
   process.env.BATON_S3_ENDPOINT = c.s3Endpoint;
   process.env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
+  process.env.BATON_DYNAMODB_ENDPOINT = c.dynamoEndpoint;
   process.env.BATON_LOCAL_CREDENTIALS = c.credentials!.accessKeyId;
 }
 
@@ -50,7 +52,7 @@ before(async () => {
   aws = await startLocalAws({ dataDir: mkdtempSync(join(tmpdir(), 'baton-fn-')) });
   config = aws.config;
   linkEnv(config);
-  await new KeyStore(connectWorker(config).store).create('test', KEY);
+  await new KeyStore(connectWorker(config).table).create('test', KEY);
 });
 after(() => aws.close());
 
@@ -142,10 +144,9 @@ test('worker handler: one failing message in a batch comes back alone in batchIt
   const broken = await make(3);
   // A job whose stored spec makes the sampler throw (not bad input: a bug), so it must be retried.
   const req = (await jobs.request(broken))!;
-  await jobs.store.put(
-    keys.request(broken),
-    JSON.stringify({ ...req, spec: { ...req.spec, stepsBase: -1 } }),
-  );
+  await jobs.table.update(jobKey(broken), {
+    set: { request: { ...req, spec: { ...req.spec, stepsBase: -1 } } },
+  });
   await queues.base.receive(10, 0); // the API's own messages: this test delivers by hand
   const event: SQSEvent = {
     Records: [a, broken, b].map((id, i) =>
@@ -312,8 +313,8 @@ test('job events stream through Lambda response streaming: the first event arriv
 });
 
 test('intake and batch handlers: an S3 notification of an inbox object makes a batch; the batch handler fans it out', async () => {
-  const { store, jobs } = connectWorker(config);
-  const owner = (await new KeyStore(store).list()).find((k) => k.name === 'test')!;
+  const { store, table, jobs } = connectWorker(config);
+  const owner = (await new KeyStore(table).list()).find((k) => k.name === 'test')!;
   const line = JSON.stringify({
     custom_id: 'x',
     method: 'POST',

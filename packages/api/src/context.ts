@@ -105,7 +105,7 @@ export function resolveApi(deps: ApiDeps): Api {
     links: new LinkSigner(config.urlSecret, config.urlTtlSeconds, now),
     schemas: requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts)),
     files: new FileStore(deps.jobs.store, now),
-    batches: new BatchStore(deps.jobs.store, now),
+    batches: new BatchStore(deps.jobs.table, now),
     enqueueBatch: deps.enqueueBatch,
     batchLimits: { maxUploadBytes: 5_000_000, maxBytes: 200_000_000, maxLines: 50_000, ...deps.batchLimits },
     emit: deps.events ?? (async () => {}),

@@ -12,7 +12,8 @@ import { publicJob } from './presenter.ts';
 
 export const EVENT_SOURCE = 'baton';
 
-const marker = (m: EventMessage) => `events/${m.kind}/${m.id}/${m.type.replace(/ /g, '-')}`;
+/** A change published once: its marker item (kept as long as jobs are). */
+const marker = (m: EventMessage) => ({ pk: `event#${m.kind}#${m.id}`, sk: m.type });
 
 export async function publishEvent(
   api: Api,
@@ -20,7 +21,7 @@ export async function publishEvent(
   m: EventMessage,
   origin: string,
 ): Promise<'published' | 'duplicate' | 'gone'> {
-  if (await api.jobs.store.exists(marker(m))) return 'duplicate';
+  if (await api.jobs.table.get(marker(m))) return 'duplicate';
   let detail: Record<string, unknown>;
   if (m.kind === 'job') {
     const s = await api.jobs.state(m.id);
@@ -37,6 +38,7 @@ export async function publishEvent(
     detail: { ...detail, event: { type: m.type, at: m.at } },
     time: new Date(m.at),
   });
-  await api.jobs.store.put(marker(m), String(api.now()), 'text/plain');
+  const expiresAt = Math.floor(api.now() / 1000) + api.jobs.retention.jobDays * 86_400;
+  await api.jobs.table.put({ ...marker(m), at: api.now(), expiresAt });
   return 'published';
 }

@@ -1,10 +1,10 @@
 /**
- * API keys, stored only as SHA-256 hashes in the bucket:
- *   keys/{sha256(key)}.json   {id, name, hash, webhookSecret, createdAt, revokedAt?}
- * A presented key is hashed and looked up; the stored hash is compared in constant time.
+ * API keys, stored only as SHA-256 hashes, one table item each (kept until revoked, and after):
+ *   keys / {sha256(key)}   {id, name, hash, webhookSecret, createdAt, revokedAt?}
+ * A presented key is hashed and looked up (one read); the stored hash is compared in constant time.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import type { BlobStore } from '@baton/aws';
+import { queryAll, type StateTable } from '@baton/aws';
 
 export interface KeyRecord {
   id: string;
@@ -19,7 +19,7 @@ export interface KeyRecord {
 const ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';
 const random = (n: number) => Array.from(randomBytes(n), (b) => ALPHABET[b & 31]).join('');
 const sha256 = (s: string) => createHash('sha256').update(s).digest('hex');
-const decoder = new TextDecoder();
+const itemKey = (hash: string) => ({ pk: 'keys', sk: hash });
 
 /** Verified (and refused) keys remembered at most: a stream of random keys cannot grow it without bound. */
 export const KEY_CACHE_MAX = 10_000;
@@ -32,7 +32,7 @@ export class KeyStore {
   private cache = new Map<string, { record: KeyRecord | null; at: number }>();
 
   constructor(
-    readonly store: BlobStore,
+    readonly table: StateTable,
     private readonly cacheMs = 10_000,
     private readonly now: () => number = Date.now,
   ) {}
@@ -58,13 +58,12 @@ export class KeyStore {
       webhookSecret: `whsec_${randomBytes(24).toString('base64')}`,
       createdAt: this.now(),
     };
-    await this.store.put(`keys/${hash}.json`, JSON.stringify(record), 'application/json');
+    await this.table.put({ ...itemKey(hash), record });
     return { key, record };
   }
 
   private async read(hash: string): Promise<KeyRecord | null> {
-    const b = await this.store.get(`keys/${hash}.json`);
-    return b ? (JSON.parse(decoder.decode(b)) as KeyRecord) : null;
+    return ((await this.table.get(itemKey(hash)))?.record as KeyRecord | undefined) ?? null;
   }
 
   /** The active key for a presented secret, or null. */
@@ -85,9 +84,7 @@ export class KeyStore {
   }
 
   async list(): Promise<KeyRecord[]> {
-    const ks = await this.store.list('keys/');
-    const out = await Promise.all(ks.map((k) => this.read(k.slice('keys/'.length, -'.json'.length))));
-    return out.filter((r): r is KeyRecord => r !== null);
+    return (await queryAll(this.table, { pk: 'keys', consistent: true })).map((i) => i.record as KeyRecord);
   }
 
   /** Revokes by id or name; returns the revoked records. */
@@ -97,7 +94,7 @@ export class KeyStore {
     );
     for (const r of targets) {
       const revoked = { ...r, revokedAt: this.now() };
-      await this.store.put(`keys/${r.hash}.json`, JSON.stringify(revoked), 'application/json');
+      await this.table.put({ ...itemKey(r.hash), record: revoked });
     }
     this.cache.clear();
     return targets;

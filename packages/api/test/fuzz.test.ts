@@ -72,10 +72,11 @@ const request = fc.record({
 
 test('fuzz: every endpoint answers 2xx or 4xx, errors in OpenAI shape, and no 4xx creates a job or usage', async () => {
   const store = new MemoryBlobStore();
-  const keys = new KeyStore(store);
+  const jobs = new JobStore(store);
+  const keys = new KeyStore(jobs.table);
   const { key } = await keys.create('fuzzer');
   const app = createApp({
-    jobs: new JobStore(store),
+    jobs,
     keys,
     manifest: await loadManifest(DEFAULT_MODEL_DIR),
     expander: shapesExpander,

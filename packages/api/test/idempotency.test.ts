@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore } from '@baton/aws';
-import { JobStore, keys, type StageMessage } from '@baton/jobs';
+import { JobStore, type StageMessage } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
 import { createApp, KeyStore, shapesExpander } from '../src/index.ts';
@@ -21,7 +21,7 @@ const sent: StageMessage[] = [];
 before(async () => {
   store = new MemoryBlobStore();
   jobs = new JobStore(store);
-  const keyStore = new KeyStore(store);
+  const keyStore = new KeyStore(jobs.table);
   keyId = (await keyStore.create('idem', KEY)).record.id;
   app = createApp({
     jobs,
@@ -74,9 +74,13 @@ test('a claim whose request died before making the job is completed by the retry
   sent.length = 0;
   const { createHash } = await import('node:crypto');
   const body = { prompt: 'green triangle', seed: 4 };
-  const path = keys.idempotency(keyId, createHash('sha256').update('orphan-1').digest('hex'));
+  const keyHash = createHash('sha256').update('orphan-1').digest('hex');
   const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-  await store.put(path, JSON.stringify({ bodyHash, jobId: 'job_orphanorphanorph', at: Date.now() - 60_000 }));
+  await jobs.claimIdempotency(keyId, keyHash, {
+    bodyHash,
+    jobId: 'job_orphanorphanorph',
+    at: Date.now() - 60_000,
+  });
   const r = await create(body, 'orphan-1');
   assert.equal(r.status, 202);
   assert.equal(((await r.json()) as { id: string }).id, 'job_orphanorphanorph');

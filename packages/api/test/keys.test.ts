@@ -1,7 +1,7 @@
 /** Keys, isolation, limits and idempotency, through app.request on the in-memory store (no workers). */
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
-import { MemoryBlobStore } from '@baton/aws';
+import { MemoryBlobStore, MemoryStateTable } from '@baton/aws';
 import { JobStore, usageDay } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
@@ -16,7 +16,7 @@ let jobStore: JobStore;
 before(async () => {
   const store = new MemoryBlobStore();
   jobStore = new JobStore(store);
-  keys = new KeyStore(store, 0);
+  keys = new KeyStore(jobStore.table, 0);
   A = (await keys.create('alice')).key;
   B = (await keys.create('bob')).key;
   app = createApp({
@@ -179,14 +179,14 @@ test('key names are unique among active keys; a revoked name can be used again',
 });
 
 test('the verified-key cache is bounded: a stream of random keys cannot grow it past its limit', async () => {
-  const k = new KeyStore(new MemoryBlobStore(), 60_000);
+  const k = new KeyStore(new MemoryStateTable(), 60_000);
   for (let i = 0; i < KEY_CACHE_MAX + 50; i++) await k.verify(`bk_random_${i}_padding_padding`);
   const size = (k as unknown as { cache: Map<string, unknown> }).cache.size;
   assert.equal(size, KEY_CACHE_MAX);
 });
 
 test('revocation takes effect at once on the instance that revoked', async () => {
-  const k = new KeyStore(new MemoryBlobStore(), 60_000);
+  const k = new KeyStore(new MemoryStateTable(), 60_000);
   const { key } = await k.create('eve');
   assert.ok(await k.verify(key), 'cached as valid');
   await k.revoke('eve');

@@ -10,7 +10,10 @@ export type StageQueue = (typeof STAGE_QUEUES)[number];
 
 export interface AwsConfig {
   region: string;
+  /** Bytes: latents, images, previews, files, batch inputs and outputs, the inbox and outbox. */
   bucket: string;
+  /** State: jobs, quotas, idempotency keys, usage, API keys, batches (state-table.ts). */
+  table: string;
   /** Queue URL per stage, and per stage's dead-letter queue. */
   queues: Record<StageQueue, string>;
   deadLetterQueues?: Partial<Record<StageQueue, string>>;
@@ -22,6 +25,7 @@ export interface AwsConfig {
   /** Local servers: S3 and SQS endpoints and fixed credentials. Absent in AWS. */
   s3Endpoint?: string;
   sqsEndpoint?: string;
+  dynamoEndpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   /** A storage request unanswered this long fails and is retried (default 15 s; local servers: less). */
   requestTimeoutMs?: number;
@@ -29,7 +33,14 @@ export interface AwsConfig {
 
 /** Where the bucket and queues are, from the configuration (as the local stack sets it for its processes). */
 export function configFromEnv(c: Config = config()): AwsConfig {
-  const need = <K extends 'BATON_BUCKET' | 'BATON_QUEUE_BASE' | 'BATON_QUEUE_RELAY' | 'BATON_QUEUE_DECODE'>(
+  const need = <
+    K extends
+      | 'BATON_BUCKET'
+      | 'BATON_TABLE'
+      | 'BATON_QUEUE_BASE'
+      | 'BATON_QUEUE_RELAY'
+      | 'BATON_QUEUE_DECODE',
+  >(
     k: K,
   ) => {
     const v = c[k];
@@ -40,6 +51,7 @@ export function configFromEnv(c: Config = config()): AwsConfig {
   return {
     region: c.AWS_REGION,
     bucket: need('BATON_BUCKET'),
+    table: need('BATON_TABLE'),
     queues: {
       base: need('BATON_QUEUE_BASE'),
       relay: need('BATON_QUEUE_RELAY'),
@@ -59,8 +71,9 @@ export function configFromEnv(c: Config = config()): AwsConfig {
  */
 export function connectionOf(
   c: Config,
-): Pick<AwsConfig, 's3Endpoint' | 'sqsEndpoint' | 'credentials' | 'requestTimeoutMs'> {
+): Pick<AwsConfig, 's3Endpoint' | 'sqsEndpoint' | 'dynamoEndpoint' | 'credentials' | 'requestTimeoutMs'> {
   return {
+    ...(c.BATON_DYNAMODB_ENDPOINT && { dynamoEndpoint: c.BATON_DYNAMODB_ENDPOINT }),
     ...(c.BATON_S3_ENDPOINT && { s3Endpoint: c.BATON_S3_ENDPOINT }),
     ...(c.BATON_SQS_ENDPOINT && { sqsEndpoint: c.BATON_SQS_ENDPOINT }),
     requestTimeoutMs: c.BATON_AWS_TIMEOUT_MS,
@@ -71,7 +84,7 @@ export function connectionOf(
 }
 
 export function configToEnv(c: AwsConfig): Record<string, string> {
-  const env: Record<string, string> = { AWS_REGION: c.region, BATON_BUCKET: c.bucket };
+  const env: Record<string, string> = { AWS_REGION: c.region, BATON_BUCKET: c.bucket, BATON_TABLE: c.table };
   for (const q of STAGE_QUEUES) {
     env[`BATON_QUEUE_${q.toUpperCase()}`] = c.queues[q];
     const d = c.deadLetterQueues?.[q];
@@ -82,6 +95,7 @@ export function configToEnv(c: AwsConfig): Record<string, string> {
   if (c.eventsQueue) env.BATON_EVENTS_QUEUE = c.eventsQueue;
   if (c.s3Endpoint) env.BATON_S3_ENDPOINT = c.s3Endpoint;
   if (c.sqsEndpoint) env.BATON_SQS_ENDPOINT = c.sqsEndpoint;
+  if (c.dynamoEndpoint) env.BATON_DYNAMODB_ENDPOINT = c.dynamoEndpoint;
   if (c.credentials) env.BATON_LOCAL_CREDENTIALS = c.credentials.accessKeyId;
   if (c.requestTimeoutMs) env.BATON_AWS_TIMEOUT_MS = String(c.requestTimeoutMs);
   return env;

@@ -7,4 +7,7 @@ export * from './config.ts';
 export * from './errors.ts';
 export * from './event-bus.ts';
 export * from './memory-store.ts';
+export * from './memory-table.ts';
 export * from './queue.ts';
+export * from './state-table.ts';
+export * from './table-definition.ts';

@@ -25,6 +25,7 @@ before(async () => {
   config = {
     region: 'us-east-1',
     bucket: 'b',
+    table: 't',
     queues: { base: '', relay: '', decode: '' },
     s3Endpoint: `http://127.0.0.1:${port}`,
     credentials: { accessKeyId: 'x', secretAccessKey: 'x' },

@@ -1,13 +1,13 @@
 /**
- * `baton keys create --name NAME | revoke ID_OR_NAME | list`: API keys in the bucket of the
- * running local stack (.baton/stack.json, written by npm start), or of a deployment
- * (--bucket NAME, with the usual AWS credentials). Keys are stored only as hashes.
+ * `baton keys create --name NAME | revoke ID_OR_NAME | list`: API keys in the state table of
+ * the running local stack (.baton/stack.json, written by npm start), or of a deployment
+ * (--table NAME, with the usual AWS credentials). Keys are stored only as hashes.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DuplicateKeyNameError, KeyStore } from '@baton/api';
-import { type AwsConfig, S3BlobStore } from '@baton/aws';
+import { type AwsConfig, DynamoStateTable } from '@baton/aws';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -15,26 +15,19 @@ export const KEYS_USAGE = `Usage: baton keys create --name NAME
        baton keys revoke ID_OR_NAME
        baton keys list
 
-  --bucket NAME   a deployed bucket (AWS credentials from the environment), instead of the local stack
+  --table NAME    a deployment's state table (AWS credentials from the environment), instead of the local stack
   --stack FILE    the local stack's description (default .baton/stack.json, written by npm start)`;
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-function storeFor(bucket: string | undefined, stackFile: string | undefined): S3BlobStore {
-  if (bucket) {
-    const config: AwsConfig = {
-      region: process.env.AWS_REGION ?? 'us-east-1',
-      bucket,
-      queues: { base: '', relay: '', decode: '' },
-    };
-    return new S3BlobStore(config);
-  }
+function tableFor(table: string | undefined, stackFile: string | undefined): DynamoStateTable {
+  if (table) return new DynamoStateTable({ region: process.env.AWS_REGION ?? 'us-east-1', table });
   const file = stackFile ?? join(ROOT, '.baton', 'stack.json');
   if (!existsSync(file))
     throw new UsageError(
       `no running local stack found (${file} is missing): run npm start, or give --bucket NAME`,
     );
-  return new S3BlobStore(JSON.parse(readFileSync(file, 'utf8')) as AwsConfig);
+  return new DynamoStateTable(JSON.parse(readFileSync(file, 'utf8')) as AwsConfig);
 }
 
 export async function keysCommand(argv: string[]): Promise<number> {
@@ -42,6 +35,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
     argv,
     {
       name: { type: 'string' },
+      table: { type: 'string' },
       bucket: { type: 'string' },
       stack: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -53,7 +47,11 @@ export async function keysCommand(argv: string[]): Promise<number> {
     console.log(KEYS_USAGE);
     return values.help ? 0 : 2;
   }
-  const keys = () => new KeyStore(storeFor(values.bucket, values.stack), 0);
+  if (values.bucket)
+    throw new UsageError(
+      'keys live in the state table now, not the bucket: give --table NAME (sst output StateTable)',
+    );
+  const keys = () => new KeyStore(tableFor(values.table, values.stack), 0);
   if (action === 'create') {
     if (!values.name) throw new UsageError('keys create needs --name NAME');
     let created: Awaited<ReturnType<KeyStore['create']>>;

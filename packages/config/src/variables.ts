@@ -65,6 +65,9 @@ export const VARIABLES = {
   // Where the bucket and queues are (set by the local stack and by SST's links).
   AWS_REGION: textOr('us-east-1', 'AWS region'),
   BATON_BUCKET: text('Bucket for jobs, latents and images (worker processes of the local stack)'),
+  BATON_TABLE: text(
+    'DynamoDB table for job state, quotas, keys and batches (worker processes of the local stack)',
+  ),
   BATON_QUEUE_BASE: url('Base stage queue URL (local worker processes)'),
   BATON_QUEUE_RELAY: url('Relay stage queue URL (local worker processes)'),
   BATON_QUEUE_DECODE: url('Decode stage queue URL (local worker processes)'),
@@ -80,6 +83,7 @@ export const VARIABLES = {
   BATON_EVENT_BUS: text('EventBridge bus the events go to (AWS); locally they go to .baton/events.ndjson'),
   BATON_S3_ENDPOINT: url('S3 endpoint of a local server (unset in AWS)'),
   BATON_SQS_ENDPOINT: url('SQS endpoint of a local server (unset in AWS)'),
+  BATON_DYNAMODB_ENDPOINT: url('DynamoDB endpoint of a local server (unset in AWS)'),
   BATON_LOCAL_CREDENTIALS: text('Access key id and secret for the local servers (unset in AWS)'),
   BATON_AWS_TIMEOUT_MS: int(
     15_000,

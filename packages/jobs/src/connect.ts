@@ -1,5 +1,5 @@
 /** The job model's production objects from an AwsConfig: the same wiring locally and in AWS. */
-import { type AwsConfig, S3BlobStore, SqsQueue, type StageQueue } from '@baton/aws';
+import { type AwsConfig, DynamoStateTable, S3BlobStore, SqsQueue, type StageQueue } from '@baton/aws';
 import { parseStage } from '@baton/pipeline/spec';
 import type { EmitEvent } from './events.ts';
 import { JobStore } from './job-store.ts';
@@ -13,7 +13,8 @@ export function queueOf(stage: string): StageQueue {
 
 export function connectJobs(config: AwsConfig) {
   const store = new S3BlobStore(config);
-  const jobs = new JobStore(store);
+  const table = new DynamoStateTable(config);
+  const jobs = new JobStore(store, table);
   const queues = {
     base: new SqsQueue(config, config.queues.base),
     relay: new SqsQueue(config, config.queues.relay),
@@ -29,5 +30,5 @@ export function connectJobs(config: AwsConfig) {
         await eventsQueue.send(m);
       }
     : undefined;
-  return { store, jobs, queues, enqueue, events };
+  return { store, table, jobs, queues, enqueue, events };
 }

@@ -1,9 +1,22 @@
 /**
- * Jobs in the bucket: accept, read state, append records, cancel, the sweep, and the
- * per-owner reads the API needs (quota, listing, ledger, images). Nothing else reads the
- * bucket's job layout (records.ts's `keys`).
+ * Jobs: state in the table, bytes in the bucket.
+ *
+ * One item per job (`job#{id}` / `job`) holds everything a read needs, so reading a job is one
+ * strongly consistent GetItem and every change is one UpdateItem:
+ *   request       the accepted request (written once)
+ *   records       appended: started | done | failed | cancelled | requeued | dead-letter
+ *   progress      stage → {step, of, at} while a stage runs (one writer: the stage's worker)
+ *   usage         stage → what it used (set once per stage: a redelivered stage bills nothing more)
+ *   previews      the partial images stored so far (their bytes are objects)
+ *   outcome       "succeeded" | "canceled", claimed once by a conditional update
+ *   gpk / gsk     the owner's listing, newest first (index byOwner)
+ *   apk / ask     present while the job is unfinished (index active: the sweep's)
+ *   expiresAt     the table's TTL: as long as the image is kept
+ * Webhook delivery attempts are items of their own in the job's partition
+ * (`delivery#{at}#{event}#{attempt}`): unbounded in number, never in the way of the job item.
+ * Idempotency claims are `idem#{owner}` / `{keyHash}`, kept a day.
  */
-import { type BlobStore, TransientError } from '@baton/aws';
+import { type BlobStore, type Item, MemoryStateTable, queryAll, type StateTable } from '@baton/aws';
 import type { Enqueue } from './message.ts';
 import { QuotaLedger } from './quota.ts';
 import {
@@ -11,30 +24,16 @@ import {
   type JobRequest,
   type JobState,
   keys,
-  parseRecordKey,
   type RecordKind,
   type StageRecord,
   TERMINAL,
   type UsageRecord,
 } from './records.ts';
-import { type DayUsage, dailyUsage } from './usage-rollup.ts';
-import type { DeliveryRecord } from './webhook.ts';
+import { type DayUsage, dailyUsage, putUsage } from './usage-rollup.ts';
+import type { DeliveryRecord, WebhookEvent } from './webhook.ts';
 
-const json = (v: unknown) => JSON.stringify(v);
 const TERMINAL_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'dead-letter']);
-const decoder = new TextDecoder();
-
-/**
- * An object read while its writer is still writing it (a local filesystem-backed S3
- * is not atomic) parses as nothing: the next read sees it whole.
- */
-function parseJson<T>(bytes: Uint8Array): T | null {
-  try {
-    return JSON.parse(decoder.decode(bytes)) as T;
-  } catch {
-    return null;
-  }
-}
+const DAY_S = 86_400;
 
 /** What an Idempotency-Key maps to: the request body's hash and the job made for it. */
 export interface IdempotencyClaim {
@@ -43,26 +42,70 @@ export interface IdempotencyClaim {
   at: number;
 }
 
+export interface Retention {
+  /** Job items and images (days). */
+  jobDays: number;
+  /** The usage ledger (days). */
+  usageDays: number;
+  /** Idempotency-Key claims (seconds). */
+  idempotencySeconds: number;
+}
+
+const RETENTION: Retention = { jobDays: 30, usageDays: 400, idempotencySeconds: DAY_S };
+
+type Progress = Record<string, { step: number; of: number; at: number }>;
+
+/** A job item as stored. */
+interface JobItem extends Item {
+  request: JobRequest;
+  records: StageRecord[];
+  progress: Progress;
+  usage: Record<string, UsageRecord>;
+  previews: { index: number; label: string }[];
+  outcome?: 'succeeded' | 'canceled';
+}
+
+export const jobKey = (id: string) => ({ pk: `job#${id}`, sk: 'job' });
+const idempotencyKey = (owner: string, keyHash: string) => ({ pk: `idem#${owner}`, sk: keyHash });
+const pad = (n: number) => String(n).padStart(13, '0');
+/** Every change to a job is to an existing job: never a half item made by a late worker. */
+const EXISTS = { exists: ['pk'] };
+
 export class JobStore {
-  /** The owners' concurrent-job quota slots. */
+  /** The owners' concurrent-job quota places. */
   readonly quota: QuotaLedger;
+  readonly retention: Retention;
+  readonly table: StateTable;
 
   constructor(
+    /** Bytes: latents, previews, images (and, for the API, files and batch inputs). */
     readonly store: BlobStore,
+    table?: StateTable,
     readonly now: () => number = Date.now,
+    retention: Partial<Retention> = {},
   ) {
-    this.quota = new QuotaLedger(store, async (id) => (await this.request(id)) !== null, now);
+    // Alone (unit tests, one-process tools): a memory table on the same clock.
+    this.table = table ?? new MemoryStateTable(now);
+    this.retention = { ...RETENTION, ...retention };
+    this.quota = new QuotaLedger(this.table, async (id) => (await this.request(id)) !== null, now);
   }
 
-  /** Accepts a job: the request record and the active marker first, then the base message. */
+  /** Accepts a job: its item (one write), then the base message. */
   async create(request: JobRequest, enqueue: Enqueue): Promise<void> {
-    await this.store.put(keys.request(request.id), json(request), 'application/json');
-    await Promise.all([
-      this.store.put(keys.active(request.id), request.id, 'text/plain'),
-      request.owner && this.store.put(keys.ownerActive(request.owner, request.id), request.id, 'text/plain'),
-      request.owner &&
-        this.store.put(keys.ownerJob(request.owner, request.createdAt, request.id), request.id, 'text/plain'),
-    ]);
+    const item: JobItem = {
+      ...jobKey(request.id),
+      request,
+      records: [],
+      progress: {},
+      usage: {},
+      previews: [],
+      ...(request.owner && { gpk: `jobs#${request.owner}`, gsk: `${pad(request.createdAt)}#${request.id}` }),
+      apk: 'active',
+      ask: `${pad(request.createdAt)}#${request.id}`,
+      expiresAt: Math.floor(request.createdAt / 1000) + this.retention.jobDays * DAY_S,
+    };
+    // A request accepted twice (a retried batch fan-out) keeps the first item and its records.
+    await this.table.put(item, { notExists: ['pk'] });
     // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
     await enqueue({
       v: 1,
@@ -72,46 +115,43 @@ export class JobStore {
     });
   }
 
-  /** Drops a finished job from the active indexes (the sweep's, and its owner's quota count). */
+  /**
+   * Gives an ended job's quota place back and drops it from the active index. Both are
+   * idempotent: run again (a redelivered stage, the sweep after a crash) they change nothing.
+   */
   async finished(request: JobRequest): Promise<void> {
-    await Promise.all([
-      this.store.delete(keys.active(request.id)),
-      request.owner ? this.store.delete(keys.ownerActive(request.owner, request.id)) : undefined,
-      request.owner ? this.quota.release(request.owner, request.id) : undefined,
-    ]);
+    if (request.owner) await this.quota.release(request.owner, request.id);
+    await this.table.update(jobKey(request.id), { remove: ['apk', 'ask'] }, EXISTS);
   }
 
-  /** Every object under a prefix, parsed; a half-written or unreadable one is left out. */
-  private async readAll<T>(prefix: string): Promise<Array<{ key: string; value: T }>> {
-    const ks = await this.store.list(prefix);
-    const out = await Promise.all(
-      ks.map(async (key) => {
-        const b = await this.store.get(key);
-        const value = b && parseJson<T>(b);
-        return value ? [{ key, value }] : [];
-      }),
-    );
-    return out.flat();
+  private async item(id: string): Promise<JobItem | null> {
+    return (await this.table.get(jobKey(id))) as JobItem | null;
   }
 
   async deliveries(id: string): Promise<DeliveryRecord[]> {
-    return (await this.readAll<DeliveryRecord>(keys.deliveries(id))).map((x) => x.value);
+    const items = await queryAll(this.table, { pk: jobKey(id).pk, prefix: 'delivery#', consistent: true });
+    return items.map((i) => i.delivery as DeliveryRecord);
   }
 
-  /** What a job used so far, one record per stage (from its owner's ledger). */
+  /** Records one webhook delivery attempt. */
+  async putDelivery(id: string, d: DeliveryRecord): Promise<void> {
+    await this.table.put({
+      pk: jobKey(id).pk,
+      sk: deliveryKey(d.at, d.event, d.attempt),
+      delivery: d,
+      expiresAt: Math.floor(d.at / 1000) + this.retention.jobDays * DAY_S,
+    });
+  }
+
+  /** What a job used so far, one record per stage. */
   async usage(job: string | JobRequest): Promise<UsageRecord[]> {
-    const request = typeof job === 'string' ? await this.request(job) : job;
-    if (!request) return [];
-    return (await this.readAll<UsageRecord>(keys.jobUsagePrefix(request))).map((x) => x.value);
+    const item = await this.item(typeof job === 'string' ? job : job.id);
+    return item ? Object.values(item.usage) : [];
   }
 
-  /** The job's request; null when there is none. One caught mid-write (a local store) is a TransientError: ask again. */
+  /** The job's request; null when there is none. */
   async request(id: string): Promise<JobRequest | null> {
-    const bytes = await this.store.get(keys.request(id));
-    if (!bytes) return null;
-    const r = parseJson<JobRequest>(bytes);
-    if (!r) throw new TransientError(`the request of job ${id} is being written`);
-    return r;
+    return (await this.item(id))?.request ?? null;
   }
 
   async append(
@@ -120,90 +160,76 @@ export class JobStore {
     stage: string,
     fields: Omit<StageRecord, 'kind' | 'stage' | 'at'> = {},
   ) {
-    const at = this.now();
-    const record: StageRecord = { kind, stage, at, ...fields };
-    await this.store.put(keys.record(id, kind, stage, at), json(record), 'application/json');
+    const record: StageRecord = { kind, stage, at: this.now(), ...fields };
+    await this.table.update(jobKey(id), { append: { records: [record] } }, EXISTS);
     return record;
   }
 
   async records(id: string): Promise<StageRecord[]> {
-    return (await this.readAll<StageRecord>(keys.records(id))).map((x) => x.value);
+    return (await this.item(id))?.records ?? [];
   }
 
-  /** The records' time, kind and stage from their keys alone: one LIST, no object reads. */
-  private async recordKeys(id: string) {
-    const ks = await this.store.list(keys.records(id));
-    return ks.flatMap((k) => parseRecordKey(k) ?? []);
-  }
-
-  /** Record kinds present (keys only): cheap enough to check between steps. */
+  /** Record kinds present: one read, cheap enough to check between steps. */
   async kinds(id: string): Promise<Set<RecordKind>> {
-    return new Set((await this.recordKeys(id)).map((r) => r.kind));
+    return new Set((await this.records(id)).map((r) => r.kind));
   }
 
-  /**
-   * Whether the job has ended, from the records' keys alone (one LIST, no reads): cheap
-   * enough to poll while waiting for a result. The same rule as deriveState's.
-   */
+  /** Whether the job has ended: the same rule as deriveState's. */
   async isTerminal(request: JobRequest): Promise<boolean> {
     const last = request.stages[request.stages.length - 1];
-    return (await this.recordKeys(request.id)).some(
+    return (await this.records(request.id)).some(
       (r) => TERMINAL_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last),
     );
   }
 
-  /**
-   * Changes whenever the job's records or its running stage's progress do: two requests
-   * (a LIST and a GET), where reading the whole state takes one per object. For watchers.
-   */
+  /** Changes whenever the job's records, its running stage's progress or its previews do: one read. For watchers. */
   async changeToken(request: JobRequest): Promise<string> {
-    const records = await this.recordKeys(request.id);
-    const done = new Set(records.filter((r) => r.kind === 'done').map((r) => r.stage));
+    const item = await this.item(request.id);
+    if (!item) return '';
+    const done = new Set(item.records.filter((r) => r.kind === 'done').map((r) => r.stage));
     const running = request.stages.find((st) => !done.has(st));
-    const [p, previews] = await Promise.all([
-      running ? this.store.get(keys.progress(request.id, running)) : null,
-      // A partial image is news as soon as it is stored, not at the stage's next progress write.
-      request.spec.previews ? this.previews(request.id) : [],
-    ]);
-    return `${JSON.stringify(records)}|${p ? decoder.decode(p) : ''}|${previews.length}`;
+    return JSON.stringify([item.records, running && item.progress[running], item.previews.length]);
   }
 
   async setProgress(id: string, stage: string, step: number, of: number): Promise<void> {
-    await this.store.put(keys.progress(id, stage), json({ step, of, at: this.now() }), 'application/json');
+    await this.table.update(
+      jobKey(id),
+      { set: { [`progress.${stage}`]: { step, of, at: this.now() } } },
+      EXISTS,
+    );
   }
 
-  async progress(id: string): Promise<Record<string, { step: number; of: number; at: number }>> {
-    const prefix = keys.progressPrefix(id);
-    const all = await this.readAll<{ step: number; of: number; at: number }>(prefix);
-    return Object.fromEntries(all.map((x) => [x.key.slice(prefix.length, -'.json'.length), x.value]));
+  async progress(id: string): Promise<Progress> {
+    return (await this.item(id))?.progress ?? {};
   }
 
+  /** The job as it is now: one strongly consistent read (and one query for its webhook deliveries, if it has a webhook). */
   async state(id: string): Promise<JobState | null> {
-    const request = await this.request(id);
-    if (!request) return null;
-    const [records, progress, usage, deliveries, previews] = await Promise.all([
-      this.records(id),
-      this.progress(id),
-      this.usage(request),
-      request.webhook ? this.deliveries(id) : [],
-      request.spec.previews ? this.previews(id) : [],
-    ]);
-    return { ...deriveState(request, records, progress, usage, deliveries), previews };
+    const item = await this.item(id);
+    if (!item) return null;
+    return this.stateOf(item);
+  }
+
+  private async stateOf(item: JobItem): Promise<JobState> {
+    const { request } = item;
+    const deliveries = request.webhook ? await this.deliveries(request.id) : [];
+    const usage = Object.values(item.usage);
+    return {
+      ...deriveState(request, item.records, item.progress, usage, deliveries),
+      previews: request.spec.previews ? previewsOf(item) : [],
+    };
   }
 
   /** Writes one partial image (a stage run again writes the same bytes under the same key). */
   async putPreview(id: string, index: number, label: string, png: Uint8Array): Promise<void> {
     await this.store.put(keys.preview(id, index, label), png, 'image/png');
+    await this.table.update(jobKey(id), { append: { previews: [{ index, label }] } }, EXISTS);
   }
 
-  /** The partial images written so far, in order (keys only: one LIST). */
+  /** The partial images written so far, in order. */
   async previews(id: string): Promise<{ index: number; label: string }[]> {
-    const prefix = keys.previews(id);
-    const found = (await this.store.list(prefix)).flatMap((k) => {
-      const m = /^(\d+)-(.+)\.png$/.exec(k.slice(prefix.length));
-      return m ? [{ index: Number(m[1]), label: m[2]! }] : [];
-    });
-    return found.sort((a, b) => a.index - b.index);
+    const item = await this.item(id);
+    return item ? previewsOf(item) : [];
   }
 
   preview(id: string, index: number, label: string): Promise<Uint8Array | null> {
@@ -222,37 +248,44 @@ export class JobStore {
   }
 
   /**
-   * Claims how the job ends, once (a conditional write): the last stage claims "succeeded"
+   * Claims how the job ends, once (one conditional update): the last stage claims "succeeded"
    * before it writes the image, a cancel claims "canceled". True when the outcome is this one
    * (claimed now, or earlier by the same side: a redelivered last stage).
    */
   async claimOutcome(id: string, outcome: 'succeeded' | 'canceled'): Promise<boolean> {
-    const path = keys.outcome(id);
-    if (await this.store.putIfAbsent(path, outcome, 'text/plain')) return true;
-    const held = await this.store.get(path);
-    return held !== null && decoder.decode(held) === outcome;
-  }
-
-  /** An owner's jobs, newest first, at most `limit`; ids whose request is gone are left out. */
-  async listByOwner(owner: string, limit: number): Promise<JobState[]> {
-    const listed = await this.store.list(keys.ownerJobsPrefix(owner));
-    const ids = listed.slice(0, limit).map((k) => k.slice(k.lastIndexOf('-') + 1));
-    const states = await Promise.all(ids.map((id) => this.state(id)));
-    return states.filter((s): s is JobState => s !== null && s.request.owner === owner);
-  }
-
-  /** An owner's usage by day; closed days come from their roll-ups (one read each). */
-  usageByDay(owner: string): Promise<DayUsage[]> {
-    return dailyUsage(this.store, owner, this.now());
-  }
-
-  /** Bills one stage of one job: the key is deterministic, so a rerun overwrites, never adds. */
-  async bill(record: UsageRecord): Promise<void> {
-    await this.store.put(
-      keys.ledger(record.owner, record.day, record.jobId, record.stage),
-      json(record),
-      'application/json',
+    const claimed = await this.table.update(
+      jobKey(id),
+      { set: { outcome } },
+      { anyOf: [{ exists: ['pk'], notExists: ['outcome'] }, { equals: { outcome } }] },
     );
+    return claimed !== null;
+  }
+
+  /** An owner's jobs, newest first, at most `limit` (one query of the owner index). */
+  async listByOwner(owner: string, limit: number): Promise<JobState[]> {
+    const items = await queryAll(this.table, {
+      pk: `jobs#${owner}`,
+      index: 'byOwner',
+      descending: true,
+      limit,
+    });
+    return Promise.all(items.map((i) => this.stateOf(i as JobItem)));
+  }
+
+  /** An owner's usage by day; closed days come from their roll-ups. */
+  usageByDay(owner: string): Promise<DayUsage[]> {
+    return dailyUsage(this.table, owner, this.now());
+  }
+
+  /**
+   * Bills one stage of one job, in the job (what its state shows) and in its owner's ledger
+   * (what usage by day sums). Both writes are keyed by job and stage: a rerun overwrites, never adds.
+   */
+  async bill(record: UsageRecord): Promise<void> {
+    await Promise.all([
+      this.table.update(jobKey(record.jobId), { set: { [`usage.${record.stage}`]: record } }, EXISTS),
+      putUsage(this.table, record, this.retention.usageDays),
+    ]);
   }
 
   /** A stage's output (latents, or the final image), null until written. */
@@ -269,45 +302,47 @@ export class JobStore {
   }
 
   /**
-   * Claims an Idempotency-Key for a job with a conditional write (of two racing requests,
-   * one wins); the loser gets the claim that won. (Read first as well: a replay needs no
-   * write, and a store that ignores the condition still serves sequential retries.)
+   * Claims an Idempotency-Key for a job with one conditional put (of racing requests, one
+   * wins); the losers get the claim that won.
    */
   async claimIdempotency(
     owner: string,
     keyHash: string,
     claim: IdempotencyClaim,
   ): Promise<{ won: boolean; held: IdempotencyClaim | null }> {
-    const path = keys.idempotency(owner, keyHash);
-    const won =
-      !(await this.store.exists(path)) &&
-      (await this.store.putIfAbsent(path, json(claim), 'application/json'));
-    if (won) return { won, held: claim };
-    const bytes = await this.store.get(path);
-    return { won, held: bytes && parseJson<IdempotencyClaim>(bytes) };
+    const key = idempotencyKey(owner, keyHash);
+    const expiresAt = Math.floor(claim.at / 1000) + this.retention.idempotencySeconds;
+    if (await this.table.put({ ...key, claim, expiresAt }, { notExists: ['pk'] }))
+      return { won: true, held: claim };
+    const held = await this.table.get(key);
+    return { won: false, held: (held?.claim as IdempotencyClaim | undefined) ?? null };
   }
 
   /** Frees a key whose request was refused, so a corrected request can use it. */
   async releaseIdempotency(owner: string, keyHash: string): Promise<void> {
-    await this.store.delete(keys.idempotency(owner, keyHash));
+    await this.table.delete(idempotencyKey(owner, keyHash));
   }
 
+  /** Unfinished jobs, oldest first (the active index). */
   async activeIds(): Promise<string[]> {
-    return (await this.store.list(keys.activePrefix)).map((k) => k.slice(keys.activePrefix.length));
+    const items = await queryAll(this.table, { pk: 'active', index: 'active' });
+    return items.map((i) => (i.request as JobRequest).id);
   }
 
   /**
    * Re-enqueues the next stage of every unfinished job that has shown no activity for
-   * `staleMs` (a lost message, a worker killed mid-stage, a stack restarted). Duplicates
-   * are harmless: workers skip stages whose output exists.
+   * `staleMs` (a lost message, a worker killed mid-stage, a stack restarted), and finishes
+   * (place back, out of the index) every ended job still in the index (a crash between its
+   * outcome and its release). Duplicates are harmless: workers skip stages whose output exists.
    */
   async sweep(enqueue: Enqueue, staleMs: number): Promise<{ requeued: string[]; finished: string[] }> {
     const requeued: string[] = [];
     const finished: string[] = [];
+    // The index is eventually consistent: each job is read again before anything is done to it.
     for (const id of await this.activeIds()) {
-      const request = await this.request(id);
-      if (!request) continue;
-      const [records, progress] = await Promise.all([this.records(id), this.progress(id)]);
+      const item = await this.item(id);
+      if (!item) continue;
+      const { request, records, progress } = item;
       const state = deriveState(request, records, progress);
       if (TERMINAL.includes(state.status)) {
         await this.finished(request);
@@ -326,4 +361,14 @@ export class JobStore {
     }
     return { requeued, finished };
   }
+}
+
+function deliveryKey(at: number, event: WebhookEvent, attempt: number): string {
+  return `delivery#${pad(at)}#${event}#${attempt}`;
+}
+
+/** Previews in order, each once (a stage run again appends the same ones). */
+function previewsOf(item: JobItem): { index: number; label: string }[] {
+  const byIndex = new Map(item.previews.map((p) => [p.index, p]));
+  return [...byIndex.values()].sort((a, b) => a.index - b.index);
 }

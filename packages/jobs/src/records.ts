@@ -1,20 +1,14 @@
 /**
- * A job's storage layout, and its state derived from immutable records.
+ * A job's records, and its state derived from them.
  *
- * jobs/{id}/request.json                   accepted: the resolved JobSpec (written once)
- * jobs/{id}/records/{ts}-{kind}-{stage}-{nonce}.json
- *                                          started | done | failed | cancelled | requeued | dead-letter
- * jobs/{id}/progress/{stage}.json          step / of while a stage runs (one writer: the stage's worker)
- * latents/{id}/{base|relay1|relay2}.safetensors                    intermediate latents (expire after a day)
- * images/{id}.png                          the result (kept longer)
- * active/{id}                              marker while the job is not finished (the sweep's index)
- *
- * No record is ever rewritten, so there is no read-modify-write race: the state is a
- * pure function of the records present.
+ * A job's records are only ever appended (started | done | failed | cancelled | requeued |
+ * dead-letter), so there is no read-modify-write race: the state is a pure function of the
+ * records present. Where they are kept is job-store.ts's; the bytes (latents, previews, the
+ * image) are objects under `keys`.
  */
 import { randomBytes } from 'node:crypto';
 import type { JobSpec } from '@baton/pipeline/spec';
-import type { DeliveryRecord, WebhookEvent, WebhookSpec } from './webhook.ts';
+import type { DeliveryRecord, WebhookSpec } from './webhook.ts';
 
 export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
 export type JobStatus = 'queued' | 'running' | 'succeeded' | 'failed' | 'canceled';
@@ -99,56 +93,17 @@ export interface JobState {
 
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
 
+/** Object keys in the bucket: bytes only (state is in the table: job-store.ts). */
 export const keys = {
-  request: (id: string) => `jobs/${id}/request.json`,
-  records: (id: string) => `jobs/${id}/records/`,
-  record: (id: string, kind: RecordKind, stage: string, at: number) =>
-    `jobs/${id}/records/${String(at).padStart(13, '0')}-${kind}-${stage}-${randomBytes(4).toString('hex')}.json`,
-  progress: (id: string, stage: string) => `jobs/${id}/progress/${stage}.json`,
   /** Partial images: index in the job's sequence, and where each came from ("base", "relay1@5"). */
   preview: (id: string, index: number, label: string) => `jobs/${id}/previews/${index}-${label}.png`,
-  previews: (id: string) => `jobs/${id}/previews/`,
-  progressPrefix: (id: string) => `jobs/${id}/progress/`,
-  outcome: (id: string) => `jobs/${id}/outcome`,
   output: (id: string, stage: string) =>
     stage === 'decode' ? `images/${id}.png` : `latents/${id}/${stage}.safetensors`,
-  active: (id: string) => `active/${id}`,
-  /**
-   * Usage of one stage of one job, in its owner's ledger under the job's day: deterministic,
-   * so a redelivered stage never bills twice. One job's records share the prefix below.
-   */
-  ledger: (owner: string, day: string, id: string, stage: string) =>
-    `usage/${owner}/${day}/${id}.${stage}.json`,
-  jobUsagePrefix: (r: Pick<JobRequest, 'id' | 'owner' | 'createdAt'>) =>
-    `usage/${r.owner ?? 'local'}/${usageDay(r.createdAt)}/${r.id}.`,
-  ledgerPrefix: (owner: string) => `usage/${owner}/`,
-  usageRollup: (owner: string, day: string) => `usage-daily/${owner}/${day}.json`,
-  ownerJob: (owner: string, at: number, id: string) =>
-    `owners/${owner}/jobs/${String(9_999_999_999_999 - at).padStart(13, '0')}-${id}`,
-  ownerJobsPrefix: (owner: string) => `owners/${owner}/jobs/`,
-  ownerActive: (owner: string, id: string) => `owners/${owner}/active/${id}`,
-  ownerActivePrefix: (owner: string) => `owners/${owner}/active/`,
-  ownerQuota: (owner: string) => `owners/${owner}/quota.json`,
-  ownerFinished: (owner: string, id: string) => `owners/${owner}/finished/${id}`,
-  ownerFinishedPrefix: (owner: string) => `owners/${owner}/finished/`,
-  idempotency: (owner: string, keyHash: string) => `idempotency/${owner}/${keyHash}.json`,
-  deliveries: (id: string) => `jobs/${id}/webhooks/`,
-  delivery: (id: string, at: number, event: WebhookEvent, attempt: number) =>
-    `jobs/${id}/webhooks/${String(at).padStart(13, '0')}-${event}-${attempt}.json`,
-  activePrefix: 'active/',
 };
 
 /** The day a job's usage is booked to: the day it was accepted (UTC), whenever its stages run. */
 export function usageDay(createdAt: number): string {
   return new Date(createdAt).toISOString().slice(0, 10);
-}
-
-const RECORD_KEY = /(\d{13})-(started|done|failed|cancelled|requeued|dead-letter)-(.+)-[0-9a-f]{8}\.json$/;
-
-/** A record's time, kind and stage from its key alone (no read); null for a foreign key. */
-export function parseRecordKey(key: string): { at: number; kind: RecordKind; stage: string } | null {
-  const m = RECORD_KEY.exec(key.slice(key.lastIndexOf('/') + 1));
-  return m ? { at: Number(m[1]), kind: m[2] as RecordKind, stage: m[3]! } : null;
 }
 
 const ID_ALPHABET = 'abcdefghijklmnopqrstuvwxyz234567';

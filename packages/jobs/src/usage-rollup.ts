@@ -1,11 +1,15 @@
 /**
- * An owner's usage by day, without one read per record for old days: a day that can no longer
+ * The usage ledger, in the table: one item per stage of a job, under its owner and the job's
+ * day (`usage#{owner}` / `day#{day}#{jobId}#{stage}`): deterministic, so a redelivered stage
+ * overwrites its item and never bills twice.
+ *
+ * An owner's usage by day without reading every record of every day: a day that can no longer
  * change (older than CLOSED_AFTER_DAYS: its jobs' stages have all run, latents expire after a
- * day) is summed once into a roll-up (usage-daily/{owner}/{day}.json) that later reads use while
- * the day's record count is unchanged. Recent days are summed from their records.
+ * day) is summed once into a roll-up item (`rollup#{day}`), and later reads query the roll-ups
+ * and only the ledger items after the last rolled-up day.
  */
-import type { BlobStore } from '@baton/aws';
-import { keys, type UsageRecord } from './records.ts';
+import { queryAll, type StateTable } from '@baton/aws';
+import type { UsageRecord } from './records.ts';
 
 export interface DayUsage {
   date: string;
@@ -17,21 +21,16 @@ export interface DayUsage {
   costUsd: number;
 }
 
-interface Rollup extends DayUsage {
-  /** How many records it sums: a roll-up is used only while the day still has exactly these. */
-  records: number;
-}
-
 const CLOSED_AFTER_DAYS = 2;
-const decoder = new TextDecoder();
-
-function parse<T>(b: Uint8Array | null): T | null {
-  try {
-    return b ? (JSON.parse(decoder.decode(b)) as T) : null;
-  } catch {
-    return null; // being written: counted on the next read
-  }
-}
+const DAY_MS = 86_400_000;
+const pk = (owner: string) => `usage#${owner}`;
+export const usageKeys = {
+  ledger: (r: Pick<UsageRecord, 'owner' | 'day' | 'jobId' | 'stage'>) => ({
+    pk: pk(r.owner),
+    sk: `day#${r.day}#${r.jobId}#${r.stage}`,
+  }),
+  rollup: (owner: string, day: string) => ({ pk: pk(owner), sk: `rollup#${day}` }),
+};
 
 /** Records summed per day (each job counted once a day). */
 export function sumByDay(records: readonly UsageRecord[]): DayUsage[] {
@@ -58,36 +57,32 @@ export function sumByDay(records: readonly UsageRecord[]): DayUsage[] {
   return [...days.values()].map(({ ids, ...d }) => ({ ...d, jobs: ids.size }));
 }
 
-export async function dailyUsage(store: BlobStore, owner: string, now = Date.now()): Promise<DayUsage[]> {
-  const prefix = keys.ledgerPrefix(owner);
-  const byDay = new Map<string, string[]>();
-  for (const k of await store.list(prefix)) {
-    const day = k.slice(prefix.length, prefix.length + 10);
-    byDay.set(day, [...(byDay.get(day) ?? []), k]);
-  }
-  const closedBefore = new Date(now - CLOSED_AFTER_DAYS * 86_400_000).toISOString().slice(0, 10);
-  const days = await Promise.all(
-    [...byDay].map(async ([day, ks]): Promise<DayUsage | null> => {
-      const closed = day < closedBefore;
-      if (closed) {
-        const r = parse<Rollup>(await store.get(keys.usageRollup(owner, day)));
-        if (r && r.records === ks.length) return withoutCount(r);
-      }
-      const records = (await Promise.all(ks.map(async (k) => parse<UsageRecord>(await store.get(k))))).filter(
-        (r): r is UsageRecord => r !== null,
-      );
-      const [sum] = sumByDay(records);
-      if (!sum) return null;
-      if (closed && records.length === ks.length) {
-        const rollup: Rollup = { ...sum, records: ks.length };
-        await store.put(keys.usageRollup(owner, day), JSON.stringify(rollup), 'application/json');
-      }
-      return sum;
-    }),
-  );
-  return days.filter((d): d is DayUsage => d !== null).sort((a, b) => a.date.localeCompare(b.date));
+/** Writes one stage's usage record in its owner's ledger (kept `keepDays`). */
+export async function putUsage(table: StateTable, r: UsageRecord, keepDays: number): Promise<void> {
+  const expiresAt = Math.floor(Date.parse(r.day) / 1000) + keepDays * 86_400;
+  await table.put({ ...usageKeys.ledger(r), record: r, expiresAt });
 }
 
-function withoutCount({ records: _, ...d }: Rollup): DayUsage {
-  return d;
+export async function dailyUsage(table: StateTable, owner: string, now = Date.now()): Promise<DayUsage[]> {
+  const rollups = (await queryAll(table, { pk: pk(owner), prefix: 'rollup#', consistent: true })).map(
+    (i) => i.usage as DayUsage,
+  );
+  const lastRolled = rollups
+    .map((r) => r.date)
+    .sort()
+    .at(-1);
+  // Every ledger item after the last rolled-up day: '$' sorts right after '#', so `day#{D}$`
+  // follows every `day#{D}#…` key, and 'day$' every `day#…` key.
+  const after = lastRolled ? `day#${lastRolled}$` : 'day#';
+  const records = (await queryAll(table, { pk: pk(owner), between: [after, 'day$'], consistent: true })).map(
+    (i) => i.record as UsageRecord,
+  );
+  const recent = sumByDay(records);
+  const closedBefore = new Date(now - CLOSED_AFTER_DAYS * DAY_MS).toISOString().slice(0, 10);
+  await Promise.all(
+    recent
+      .filter((d) => d.date < closedBefore)
+      .map((d) => table.put({ ...usageKeys.rollup(owner, d.date), usage: d })),
+  );
+  return [...rollups, ...recent].sort((a, b) => a.date.localeCompare(b.date));
 }

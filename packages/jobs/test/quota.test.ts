@@ -1,13 +1,13 @@
-/** The quota ledger under races: compare-and-swap claims never pass the limit, however they interleave. */
+/** The quota ledger under races: one conditional update per claim never passes the limit, however claims interleave. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryBlobStore } from '@baton/aws';
+import { MemoryStateTable } from '@baton/aws';
 import fc from 'fast-check';
 import { QuotaLedger } from '../src/index.ts';
 
-/** A memory store whose every call yields a random number of turns: racing callers interleave. */
-function jitteryStore(seed: number) {
-  const store = new MemoryBlobStore();
+/** A memory table whose every call yields a random number of turns: racing callers interleave. */
+function jitteryTable(seed: number) {
+  const table = new MemoryStateTable();
   let x = seed || 1;
   const turns = () => {
     x = (x * 1103515245 + 12345) & 0x7fffffff;
@@ -16,16 +16,16 @@ function jitteryStore(seed: number) {
   const yieldTurns = async () => {
     for (let i = turns(); i > 0; i--) await Promise.resolve();
   };
-  for (const m of ['get', 'getVersioned', 'put', 'putIfAbsent', 'putIfMatch', 'list', 'delete'] as const) {
-    const f = (store[m] as (...a: unknown[]) => Promise<unknown>).bind(store);
-    (store as unknown as Record<string, unknown>)[m] = async (...a: unknown[]) => {
+  for (const m of ['get', 'put', 'update', 'delete', 'query'] as const) {
+    const f = (table[m] as (...a: unknown[]) => Promise<unknown>).bind(table);
+    (table as unknown as Record<string, unknown>)[m] = async (...a: unknown[]) => {
       await yieldTurns();
       const r = await f(...a);
       await yieldTurns();
       return r;
     };
   }
-  return store;
+  return table;
 }
 
 test('property: racing claims of 1–4 places never hold more than the limit, and free places are taken', async () => {
@@ -35,7 +35,7 @@ test('property: racing claims of 1–4 places never hold more than the limit, an
       fc.array(fc.integer({ min: 1, max: 4 }), { minLength: 2, maxLength: 12 }),
       fc.integer({ min: 1, max: 10 }),
       async (seed, wants, max) => {
-        const ledger = new QuotaLedger(jitteryStore(seed), async () => true);
+        const ledger = new QuotaLedger(jitteryTable(seed), async () => true);
         const results = await Promise.all(
           wants.map((n, r) =>
             ledger.claim(
@@ -61,7 +61,7 @@ test('a finished job frees its place for the next claim; an abandoned claim is f
   let now = 0;
   const exists = new Set<string>(['a']);
   const ledger = new QuotaLedger(
-    new MemoryBlobStore(),
+    new MemoryStateTable(),
     async (id) => exists.has(id),
     () => now,
     1000,
@@ -79,15 +79,30 @@ test('a finished job frees its place for the next claim; an abandoned claim is f
   assert.deepEqual((await ledger.holders('k')).sort(), ['b', 'c']);
 });
 
-test('a claim that keeps losing its compare-and-swap gives up as a transient error (the API answers 503), taking no place', async () => {
-  const { TransientError, isTransient } = await import('@baton/aws');
-  const store = new MemoryBlobStore();
-  await store.put('owners/k/quota.json', '{}', 'application/json');
-  // Another writer wins every race.
-  store.putIfMatch = async () => false;
-  store.putIfAbsent = async () => false;
-  const ledger = new QuotaLedger(store, async () => true);
-  const err = await new QuotaLedger(store, async () => true).claim('k', ['job_a'], 16).catch((e) => e);
-  assert.ok(err instanceof TransientError && isTransient(err), String(err));
-  assert.deepEqual(await ledger.holders('k'), []);
+test('a place is given back once: releasing the same job twice frees one place, not two', async () => {
+  const ledger = new QuotaLedger(new MemoryStateTable(), async () => true);
+  assert.equal(await ledger.claim('k', ['a', 'b'], 2), true);
+  await ledger.release('k', 'a');
+  await ledger.release('k', 'a');
+  assert.deepEqual(await ledger.holders('k'), ['b']);
+  assert.equal(await ledger.claim('k', ['c'], 2), true);
+  assert.equal(await ledger.claim('k', ['d'], 2), false, 'the second release freed nothing');
+});
+
+test('a claim is one conditional update: a refusal comes back at once, with no retry loop', async () => {
+  const table = new MemoryStateTable();
+  const ledger = new QuotaLedger(table, async () => true);
+  assert.equal(await ledger.claim('k', ['a'], 1), true);
+  let calls = 0;
+  for (const m of ['get', 'put', 'update'] as const) {
+    const f = (table[m] as (...a: unknown[]) => Promise<unknown>).bind(table);
+    (table as unknown as Record<string, unknown>)[m] = async (...a: unknown[]) => {
+      calls++;
+      return f(...a);
+    };
+  }
+  assert.equal(await ledger.claim('k', ['b'], 1), false);
+  // The refused update, and one read to look for abandoned places (there are none: all fresh).
+  assert.equal(calls, 2);
+  assert.equal(await ledger.claim('k', ['x', 'y', 'z'], 2), false, 'more than the limit at once');
 });

@@ -1,16 +1,24 @@
-/** Local S3 (s3rver, filesystem-backed) and SQS (local-aws-sqs) servers, with the stage queues and their DLQs. */
+/**
+ * Local S3 (s3rver, filesystem-backed), SQS (local-aws-sqs) and DynamoDB (dynalite, on
+ * LevelDB) servers, with the stage queues and their DLQs and the state table.
+ */
 import { mkdirSync } from 'node:fs';
+import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { type AwsConfig, STAGE_QUEUES, type StageQueue } from '@baton/aws';
+import { join } from 'node:path';
+import { type AwsConfig, dynamoClient, ensureTable, STAGE_QUEUES, type StageQueue } from '@baton/aws';
+import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
-import { honourConditionalWrites, keepDirectories } from './conditional-writes.ts';
+import { honourConditionalWrites, keepDirectories, listInOnePage } from './s3rver-patches.ts';
 
 export interface LocalAwsOptions {
   dataDir: string;
   s3Port?: number;
   sqsPort?: number;
+  dynamoPort?: number;
   bucket?: string;
+  table?: string;
   /** Receives before a message goes to its dead-letter queue. */
   maxReceiveCount?: number;
   visibilityTimeoutSeconds?: number;
@@ -55,6 +63,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   });
   honourConditionalWrites(s3);
   keepDirectories(s3);
+  listInOnePage(s3);
   const s3Address = (await s3.run()) as AddressInfo;
   // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
   // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.
@@ -88,9 +97,12 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   const sqsPort = (sqs.address() as AddressInfo).port;
   const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
   const url = (name: string) => `${sqsEndpoint}/${accountId}/${name}`;
+  const dynamo = await startDynamo(join(o.dataDir, '.dynamodb'), o.dynamoPort ?? 0);
   const config: AwsConfig = {
     region: 'us-east-1',
     bucket,
+    table: o.table ?? 'baton',
+    dynamoEndpoint: dynamo.endpoint,
     queues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}`)])) as Record<StageQueue, string>,
     deadLetterQueues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}-dlq`)])),
     batchQueue: url('baton-batches'),
@@ -101,6 +113,9 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     // Local servers answer in milliseconds: a request silent for 5 s is lost, not slow.
     requestTimeoutMs: 5_000,
   };
+  const client = dynamoClient(config);
+  await ensureTable(client, config.table);
+  client.destroy();
   return {
     config,
     webhookQueueUrl: url('baton-webhooks'),
@@ -108,6 +123,31 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
       await new Promise<void>((r) => sqs.close(() => r()));
       sqs.closeAllConnections?.();
       await s3.close();
+      await dynamo.close();
+    },
+  };
+}
+
+/**
+ * dynalite keeps the table in LevelDB under `path`, so a restart keeps every job and key.
+ * Tables are usable at once (no simulated CREATING state).
+ */
+async function startDynamo(path: string, port: number) {
+  mkdirSync(path, { recursive: true });
+  const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject); // EADDRINUSE: the caller says which port
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  server.keepAliveTimeout = 65_000;
+  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    endpoint,
+    close: async () => {
+      await new Promise<void>((r) => server.close(() => r()));
+      server.closeAllConnections?.();
+      // dynalite closes its LevelDB when the server closes; give it the turn to finish.
+      await new Promise((r) => setImmediate(r));
     },
   };
 }

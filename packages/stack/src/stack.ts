@@ -88,7 +88,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     webhookBackoffMs: o.webhookBackoffMs ?? [1000, 2000, 4000, 8000],
   });
   const manifest = await loadManifest(modelDir());
-  const keyStore = new KeyStore(jobs.store, o.keyCacheMs);
+  const keyStore = new KeyStore(jobs.table, o.keyCacheMs);
   const apiKey = (o.auth ?? true) ? await localKey(keyStore, o.apiKey) : o.apiKey;
   const deps = apiDeps(o, { jobs, enqueue, manifest, keyStore, allowed, events });
   let apiUrl = '';

@@ -23,7 +23,7 @@ export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
     settings().BATON_WEBHOOK_BACKOFF_MS ??
     (retryQueue ? [10_000, 60_000, 300_000, 900_000] : undefined);
   const webhooks = new WebhookSender({
-    store: base.store,
+    jobs: base.jobs,
     allowedHosts: parseAllowList(o.webhookAllowedHosts ?? settings().BATON_WEBHOOK_ALLOWED_HOSTS),
     ...(backoffMs && { backoffMs }),
     ...(base.events && { events: base.events }),

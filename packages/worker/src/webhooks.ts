@@ -11,7 +11,6 @@
  * else's job. (WebhookRetry messages carry no secret: the consumer reads the job's webhook
  * from its request.) Without a queue (a one-process tool) attempts run here, in the background.
  */
-import type { BlobStore } from '@baton/aws';
 import {
   type AllowList,
   type DeliveryRecord,
@@ -19,7 +18,7 @@ import {
   type EventMessage,
   type JobEventType,
   type JobRequest,
-  keys,
+  type JobStore,
   sign,
   type WebhookEvent,
   type WebhookRetry,
@@ -28,7 +27,8 @@ import {
 import { postWebhook } from './webhook-post.ts';
 
 export interface WebhookOptions {
-  store: BlobStore;
+  /** Where each attempt is recorded (the job's delivery log). */
+  jobs: Pick<JobStore, 'putDelivery'>;
   /** Delays before each retry (ms); attempts = delays + 1. */
   backoffMs?: number[];
   /** One attempt's time limit (ms). */
@@ -163,9 +163,7 @@ export class WebhookSender {
       ...(error && { error }),
       at: now(),
     };
-    await this.o.store
-      .put(keys.delivery(jobId, record.at, event, attempt), JSON.stringify(record), 'application/json')
-      .catch(() => undefined);
+    await this.o.jobs.putDelivery(jobId, record).catch(() => undefined);
     return ok;
   }
 }

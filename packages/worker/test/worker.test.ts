@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore, TransientError } from '@baton/aws';
-import { type JobRequest, JobStore, keys, newJobId, type StageMessage } from '@baton/jobs';
+import { type JobRequest, JobStore, keys, newJobId, type StageMessage, usageKeys } from '@baton/jobs';
 import { type Cascade, defaultCascade, planJob } from '@baton/pipeline';
 import { stagesOf } from '@baton/pipeline/spec';
 import { readLatents } from '@baton/safetensors';
@@ -81,7 +81,14 @@ test('two jobs in one batch run as one model call; each gets its own latents and
     assert.equal(u?.complete, true);
   }
   assert.ok(
-    await store.exists(keys.ledger('key_1', new Date(b.createdAt).toISOString().slice(0, 10), b.id, 'base')),
+    await jobs.table.get(
+      usageKeys.ledger({
+        owner: 'key_1',
+        day: new Date(b.createdAt).toISOString().slice(0, 10),
+        jobId: b.id,
+        stage: 'base',
+      }),
+    ),
   );
 });
 

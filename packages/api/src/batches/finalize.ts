@@ -121,7 +121,7 @@ async function writeOutbox(
 ): Promise<void> {
   const lines = await Promise.all(ok.map(async (o) => renderLine(d, storedLine(b, o), { url: d.outboxUrl })));
   const put = (name: string, rows: string[]) =>
-    rows.length ? d.batches.store.put(`${b.outbox}${name}`, rows.join(''), 'application/jsonl') : undefined;
+    rows.length ? d.files.store.put(`${b.outbox}${name}`, rows.join(''), 'application/jsonl') : undefined;
   await put('output.jsonl', lines);
   await put(
     'errors.jsonl',

@@ -18,7 +18,8 @@ export const INBOX = 'batches/inbox/';
 export const OUTBOX = 'batches/outbox/';
 const CHUNK = 2 * 1024 * 1024;
 
-const intakeMarker = (key: string) => `batches/intake/${createHash('sha256').update(key).digest('hex')}.json`;
+/** An inbox object taken once: its marker item (kept as long as batches are). */
+const intakeMarker = (key: string) => ({ pk: 'intake', sk: createHash('sha256').update(key).digest('hex') });
 
 /** What a JSONL object holds, read in ranged chunks (never whole): as files.ts's check. */
 async function inspectObject(api: Api, key: string) {
@@ -66,8 +67,12 @@ export async function intakeObject(api: Api, keys: KeyStore | undefined, key: st
   if (!m) return 'ignored';
   const [, keyId, name] = m as unknown as [string, string, string];
   const store = api.jobs.store;
+  const expiresAt = Math.floor(api.now() / 1000) + api.batches.keepDays * 86_400;
   if (
-    !(await store.putIfAbsent(intakeMarker(key), JSON.stringify({ key, at: api.now() }), 'application/json'))
+    !(await api.jobs.table.put(
+      { ...intakeMarker(key), key, at: api.now(), expiresAt },
+      { notExists: ['pk'] },
+    ))
   )
     return 'seen';
   const outbox = `${OUTBOX}${keyId}/${name}/`;

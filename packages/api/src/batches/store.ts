@@ -1,17 +1,17 @@
 /**
- * Batches in the bucket. Every fact is its own object, written once: the batch as created,
- * each status it reached, each line's outcome. Counts and status are derived from them, so
- * nothing is read, modified and written back (two workers on one batch cannot lose a count).
- * Only the fan-out's cursor is overwritten, by the fan-out alone.
+ * Batches in the table. Every fact is its own item, written once: the batch as created, each
+ * status it reached, each line's outcome. Counts and status are derived from them, so nothing
+ * is read, modified and written back (two workers on one batch cannot lose a count). Only the
+ * fan-out's cursor is overwritten, by the fan-out alone. One partition per batch:
  *
- *   batches/{id}/batch.json                 as created (input file, endpoint, owner, total lines)
- *   batches/{id}/status/{status}.json       when it reached each status (and what it produced)
- *   batches/{id}/lines/{line}-{status}.json one line's outcome (its status in the key: one LIST counts them)
- *   batches/{id}/cursor.json                the next input line to fan out, and its byte offset
- *   owners/{owner}/batches/{inverted time}-{id}
+ *   batch#{id} / batch              as created (input file, endpoint, owner, total lines);
+ *                                   listed by owner, newest first (index byOwner)
+ *   batch#{id} / status#{status}    when it reached each status (and what it produced)
+ *   batch#{id} / line#{line}        one line's outcome (one query reads a thousand or so)
+ *   batch#{id} / cursor             the next input line to fan out, and its byte offset
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { BlobStore } from '@baton/aws';
+import { type Item, queryAll, type StateTable } from '@baton/aws';
 
 export const BATCH_STATUSES = [
   'validating',
@@ -71,18 +71,13 @@ export interface LineOutcome {
   cost_usd?: number;
 }
 
-const pad = (n: number) => String(n).padStart(7, '0');
+const pad = (n: number, width = 7) => String(n).padStart(width, '0');
+const pk = (id: string) => `batch#${id}`;
 export const batchKeys = {
-  batch: (id: string) => `batches/${id}/batch.json`,
-  status: (id: string, s: BatchStatus) => `batches/${id}/status/${s}.json`,
-  statuses: (id: string) => `batches/${id}/status/`,
-  line: (id: string, line: number, status: LineOutcome['status']) =>
-    `batches/${id}/lines/${pad(line)}-${status}.json`,
-  lines: (id: string) => `batches/${id}/lines/`,
-  cursor: (id: string) => `batches/${id}/cursor.json`,
-  owner: (owner: string, at: number, id: string) =>
-    `owners/${owner}/batches/${String(9_999_999_999_999 - at).padStart(13, '0')}-${id}`,
-  ownerPrefix: (owner: string) => `owners/${owner}/batches/`,
+  batch: (id: string) => ({ pk: pk(id), sk: 'batch' }),
+  status: (id: string, s: BatchStatus) => ({ pk: pk(id), sk: `status#${s}` }),
+  line: (id: string, line: number) => ({ pk: pk(id), sk: `line#${pad(line)}` }),
+  cursor: (id: string) => ({ pk: pk(id), sk: 'cursor' }),
 };
 
 export const newBatchId = () => `batch_${randomBytes(12).toString('hex')}`;
@@ -95,31 +90,33 @@ export function lineJobId(batchId: string, line: number): string {
   return `job_${Array.from(h.subarray(0, 16), (b) => ALPHABET[b & 31]).join('')}`;
 }
 
-const decoder = new TextDecoder();
-const parse = <T>(b: Uint8Array | null): T | null => {
-  if (!b) return null;
-  try {
-    return JSON.parse(decoder.decode(b)) as T;
-  } catch {
-    return null;
-  }
-};
-
 export class BatchStore {
   constructor(
-    readonly store: BlobStore,
+    readonly table: StateTable,
     readonly now: () => number = Date.now,
+    /** How long a batch's items are kept (days). */
+    readonly keepDays = 30,
   ) {}
 
+  private expiresAt(): number {
+    return Math.floor(this.now() / 1000) + this.keepDays * 86_400;
+  }
+
   async create(b: BatchRecord): Promise<void> {
-    await this.store.put(batchKeys.batch(b.id), JSON.stringify(b), 'application/json');
     // Without keys (a local API with auth off) batches are listed under "local".
-    await this.store.put(batchKeys.owner(b.owner ?? 'local', b.created_at * 1000, b.id), b.id, 'text/plain');
+    await this.table.put({
+      ...batchKeys.batch(b.id),
+      batch: b,
+      gpk: `batches#${b.owner ?? 'local'}`,
+      gsk: `${pad(b.created_at, 10)}#${b.id}`,
+      expiresAt: this.expiresAt(),
+    });
     await this.reach(b.id, 'validating');
   }
 
   async get(id: string): Promise<BatchRecord | null> {
-    return isBatchId(id) ? parse<BatchRecord>(await this.store.get(batchKeys.batch(id))) : null;
+    if (!isBatchId(id)) return null;
+    return ((await this.table.get(batchKeys.batch(id)))?.batch as BatchRecord | undefined) ?? null;
   }
 
   /** Records that the batch reached a status; the first record of a status stands. */
@@ -129,61 +126,66 @@ export class BatchStore {
     fields: Omit<StatusRecord, 'status' | 'at'> = {},
   ): Promise<boolean> {
     const record: StatusRecord = { status, at: Math.floor(this.now() / 1000), ...fields };
-    return this.store.putIfAbsent(batchKeys.status(id, status), JSON.stringify(record), 'application/json');
-  }
-
-  async statuses(id: string): Promise<Map<BatchStatus, StatusRecord>> {
-    const keys = await this.store.list(batchKeys.statuses(id));
-    const records = await Promise.all(keys.map(async (k) => parse<StatusRecord>(await this.store.get(k))));
-    return new Map(records.filter((r): r is StatusRecord => r !== null).map((r) => [r.status, r]));
-  }
-
-  /** Settled lines and their status, from the keys alone (one LIST per thousand lines). */
-  async settled(id: string): Promise<Map<number, LineOutcome['status']>> {
-    const prefix = batchKeys.lines(id);
-    const keys = await this.store.list(prefix);
-    return new Map(
-      keys.map((k) => {
-        const [line, status] = k.slice(prefix.length, -'.json'.length).split('-');
-        return [Number(line), status as LineOutcome['status']];
-      }),
+    return this.table.put(
+      { ...batchKeys.status(id, status), record, expiresAt: this.expiresAt() },
+      { notExists: ['pk'] },
     );
   }
 
-  /** Every settled line's outcome, in line order: read a hundred objects at a time. */
+  async statuses(id: string): Promise<Map<BatchStatus, StatusRecord>> {
+    const items = await queryAll(this.table, { pk: pk(id), prefix: 'status#', consistent: true });
+    return new Map(items.map((i) => i.record as StatusRecord).map((r) => [r.status, r]));
+  }
+
+  /** Settled lines and their status. */
+  async settled(id: string): Promise<Map<number, LineOutcome['status']>> {
+    return new Map((await this.outcomes(id)).map((o) => [o.line, o.status]));
+  }
+
+  /** Every settled line's outcome, in line order (one query per megabyte of outcomes). */
   async outcomes(id: string): Promise<LineOutcome[]> {
-    const settled = [...(await this.settled(id))].sort((a, b) => a[0] - b[0]);
-    const all: LineOutcome[] = [];
-    for (let i = 0; i < settled.length; i += 100) {
-      const slice = await Promise.all(
-        settled
-          .slice(i, i + 100)
-          .map(async ([n, s]) => parse<LineOutcome>(await this.store.get(batchKeys.line(id, n, s)))),
-      );
-      all.push(...slice.filter((o): o is LineOutcome => o !== null));
-    }
-    return all;
+    const items = await queryAll(this.table, { pk: pk(id), prefix: 'line#', consistent: true });
+    return items.map((i: Item) => i.outcome as LineOutcome);
   }
 
   /** A line's outcome, once (a job's outcome is claimed once, so a line has one status). */
   async settle(id: string, o: LineOutcome): Promise<void> {
-    await this.store.putIfAbsent(batchKeys.line(id, o.line, o.status), JSON.stringify(o), 'application/json');
+    await this.table.put(
+      { ...batchKeys.line(id, o.line), outcome: o, expiresAt: this.expiresAt() },
+      { notExists: ['pk'] },
+    );
   }
 
   async cursor(id: string): Promise<{ line: number; byte: number }> {
-    return parse(await this.store.get(batchKeys.cursor(id))) ?? { line: 0, byte: 0 };
+    return (
+      ((await this.table.get(batchKeys.cursor(id)))?.cursor as { line: number; byte: number }) ?? {
+        line: 0,
+        byte: 0,
+      }
+    );
   }
 
   async setCursor(id: string, cursor: { line: number; byte: number }): Promise<void> {
-    await this.store.put(batchKeys.cursor(id), JSON.stringify(cursor), 'application/json');
+    await this.table.put({ ...batchKeys.cursor(id), cursor, expiresAt: this.expiresAt() });
   }
 
+  /** An owner's batch ids, newest first, `limit` after the batch `after` (one query of the owner index). */
   async listByOwner(owner: string, limit: number, after?: string): Promise<string[]> {
-    const ids = (await this.store.list(batchKeys.ownerPrefix(owner))).map((k) =>
-      k.slice(k.lastIndexOf('-') + 1),
-    );
-    const from = after ? ids.indexOf(after) + 1 : 0;
-    return ids.slice(from, from + limit);
+    const from = after ? await this.table.get(batchKeys.batch(after)) : null;
+    if (after && !from) return [];
+    const before = from?.gsk as string | undefined;
+    const items = await queryAll(this.table, {
+      pk: `batches#${owner}`,
+      index: 'byOwner',
+      descending: true,
+      // Strictly older than `after`: its own key is the upper end, dropped below.
+      ...(before && { between: ['0', before] as [string, string] }),
+      limit: limit + (before ? 1 : 0),
+    });
+    return items
+      .map((i) => (i.batch as BatchRecord).id)
+      .filter((id) => id !== after)
+      .slice(0, limit);
   }
 }
 

@@ -86,3 +86,20 @@ type FileStore = {
   getResourcePath(bucket: string, key: string, kind: string): string;
   deleteObject(bucket: string, key: string): Promise<void>;
 };
+
+/**
+ * s3rver caps a page at 1,000 keys and builds the next page's continuation token with DES,
+ * which Node's OpenSSL 3 refuses: every listing past 1,000 keys is a 500. Here the store
+ * returns the whole listing in one page (never truncated, so no token is needed); the SDK's
+ * pagination sees a last page, as it would after following S3's tokens.
+ */
+export function listInOnePage(s3: S3rver): void {
+  const store = (s3 as unknown as { store: ListingStore }).store;
+  const listObjects = store.listObjects.bind(store);
+  store.listObjects = (bucket, options) =>
+    listObjects(bucket, { ...options, maxKeys: Number.POSITIVE_INFINITY });
+}
+
+type ListingStore = {
+  listObjects(bucket: string, options: Record<string, unknown>): Promise<unknown>;
+};
