@@ -72,12 +72,18 @@ const WORKER_ENTRY = fileURLToPath(new URL('./worker-process.ts', import.meta.ur
 
 export async function startStack(o: StackOptions): Promise<Stack> {
   const log = o.log ?? jsonLogger({ service: 'stack' });
+  // The configuration's values unless a caller (a test) says otherwise.
+  o = {
+    ...o,
+    maxReceiveCount: o.maxReceiveCount ?? settings().BATON_MAX_RECEIVE_COUNT,
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? settings().BATON_VISIBILITY_SECONDS ?? 30,
+  };
   const aws = await startLocalAws({
     dataDir: o.dataDir,
     ...(o.s3Port !== undefined && { s3Port: o.s3Port }),
     ...(o.sqsPort !== undefined && { sqsPort: o.sqsPort }),
-    maxReceiveCount: o.maxReceiveCount ?? 3,
-    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
+    maxReceiveCount: o.maxReceiveCount,
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds,
   });
   // Webhooks are delivered from their queue, locally as in AWS: stage workers only enqueue them.
   const config: AwsConfig = { ...aws.config, webhookQueue: aws.webhookQueueUrl };
@@ -156,11 +162,18 @@ function apiDeps(
     enqueue,
     manifest,
     ...((o.auth ?? true) && { keys: keyStore }),
-    ...(o.limits && { limits: o.limits }),
+    // The configuration's limits (BATON_RATE_PER_MINUTE, BATON_MAX_CONCURRENT_JOBS), as in AWS.
+    limits: {
+      ratePerMinute: settings().BATON_RATE_PER_MINUTE,
+      maxConcurrentJobs: settings().BATON_MAX_CONCURRENT_JOBS,
+      ...o.limits,
+    },
     expander: expanderFor(manifest.prompt_expander),
     // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
     config: {
-      ...(o.syncWaitMs !== undefined && { syncWaitMs: o.syncWaitMs }),
+      ...((o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS) !== undefined && {
+        syncWaitMs: o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS,
+      }),
       urlSecret: settings().BATON_URL_SECRET ?? randomUUID(),
     },
     webhookAllowedHosts: allowed,

@@ -1,8 +1,8 @@
 /**
  * Admission: the per-key request rate (a token bucket, spent by every request that would
  * create work, valid or not, before its body is read) and the concurrent-job quota (checked
- * once the request is known valid, before anything is stored: a place per job, taken with a
- * compare-and-swap on the key's quota document). Both answer 429 with Retry-After.
+ * once the request is known valid, before anything is stored: a place per job, taken with
+ * one conditional update of the key's quota item). Both answer 429 with Retry-After at once.
  */
 import type { JobRequest } from '@baton/jobs';
 import { createMiddleware } from 'hono/factory';
