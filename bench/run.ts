@@ -12,7 +12,10 @@
  *   4. batch throughput: a 200-line batch of 64 px images against 200 separate jobs submitted
  *      at once, images/s from the server's own timestamps;
  *   6. progressive previews: time to the first partial image and to the completed event of a
- *      streamed 256 px request, as a ratio (bench/previews.ts).
+ *      streamed 256 px request, as a ratio (bench/previews.ts);
+ *   7. state on a database: accepting a job (idle, 20 at once from one key, 100 across 10 keys),
+ *      and every AWS request one image makes at 64–512 px, priced beside its Lambda compute
+ *      (bench/cost.ts).
  *
  * --quick: fewer repetitions.
  */
@@ -24,6 +27,7 @@ import { defaultCascade, generateBatch, planJob, planSingleStage, relayStages } 
 import { shapesDomain } from '@baton/shapes';
 import { startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
+import { admission, requestCost } from './cost.ts';
 import { countFlops } from './flops.ts';
 import { previewLatency } from './previews.ts';
 
@@ -112,8 +116,11 @@ function coldStart() {
 }
 
 async function stack() {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-bench-'));
+  const eventsFile = join(dir, 'events.ndjson');
   const s = await startStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-')),
+    dataDir: join(dir, 's3'),
+    eventsFile,
     log: silent,
     workerLogs: 'ignore',
     apiKey: 'bk_bench_0123456789abcdef',
@@ -140,6 +147,7 @@ async function stack() {
     await wait(await submit(999)); // warm the workers
     if (only === 4) return await batchThroughput(api, headers, quick ? 40 : 200);
     if (only === 6) return await previewLatency(api, headers, REPS);
+    if (only === 7) return await requestCost(s, 'bk_bench_0123456789abcdef', eventsFile);
     console.log('\n3. Local stack (real S3 and SQS servers, worker processes), 128 px standard');
     const n1 = quick ? 4 : 8;
     // Where end-to-end time goes: ONNX run(), the rest of each stage (sampler arithmetic,
@@ -205,6 +213,26 @@ async function stack() {
     );
     await batchThroughput(api, headers, quick ? 40 : 200);
     await previewLatency(api, headers, REPS);
+    await requestCost(s, 'bk_bench_0123456789abcdef', eventsFile);
+  } finally {
+    await s.close();
+  }
+}
+
+/** 7, first half: accepting jobs on a stack without workers (nothing else loads the machine). */
+async function acceptLatency() {
+  const s = await startStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-accept-')),
+    log: silent,
+    workerLogs: 'ignore',
+    workers: false,
+    apiKey: 'bk_bench_0123456789abcdef',
+    limits: { ratePerMinute: 100_000, burst: 1000, maxConcurrentJobs: 100_000 },
+  });
+  try {
+    const keys = ['bk_bench_0123456789abcdef'];
+    for (let i = 1; i < 10; i++) keys.push((await s.keys.create(`bench-${i}`)).key);
+    await admission(s, keys);
   } finally {
     await s.close();
   }
@@ -357,12 +385,13 @@ function printRow(name: string, gflop: number, ms: number, peak: number) {
   );
 }
 
-/** --only=N runs section N alone (1, 2, 3, 4 or 6; 5 needs 1's times). */
+/** --only=N runs section N alone (1, 2, 3, 4, 6 or 7; 5 needs 1's times). */
 const only = Number(process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 0);
 if (!only || only === 1) {
   await stageTimes();
   await closerToHardware();
 }
 if (!only || only === 2) coldStart();
+if (!only || only === 7) await acceptLatency();
 if (!only || only >= 3) await stack();
 process.exit(0);

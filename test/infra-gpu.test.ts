@@ -1,7 +1,7 @@
 /**
  * The GPU profile's infrastructure program, evaluated offline with Pulumi's unit-test mocks
  * (`runtime.setMocks`): no cloud, the real `infra/gpu.ts`, its resources recorded and checked
- * against the invariants a deploy depends on. SST's own components (Vpc, Queue, Bucket) are
+ * against the invariants a deploy depends on. SST's own components (Vpc, Queue, Bucket, Dynamo) are
  * stood in for; the raw Pulumi resources are the real ones. Needs SST's platform, which
  * `npm run check:infra` installs (CI runs it first); skipped without it.
  */
@@ -84,6 +84,10 @@ before(async () => {
         Bucket: class {
           name = output('store');
           arn = output('arn:aws:s3:::store');
+        },
+        Dynamo: class {
+          name = output('state');
+          arn = output('arn:aws:dynamodb:mock:000000000000:table/state');
         },
       },
     },

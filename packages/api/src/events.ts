@@ -1,8 +1,11 @@
 /**
  * The events queue's consumer: reads the job or batch as it is now, publishes it to the bus
- * (source "baton", a detail-type per change, detail = the public object), then marks the change
- * published, so a redelivered message publishes nothing twice. A failed publish throws: the
- * message stays on its queue and is retried (then its dead-letter queue keeps it).
+ * (source "baton", a detail-type per change, detail = the public object), once per change.
+ * Before publishing it claims the change's marker with one conditional put, so of two copies
+ * of a message (a redelivery, a state change announced twice) one publishes and the other
+ * finds it claimed. A failed publish frees the claim and throws: the message stays on its
+ * queue and is retried (then its dead-letter queue keeps it). A claim whose consumer died
+ * before publishing is taken over once it is older than the queue's visibility timeout.
  */
 import type { EventBus } from '@baton/aws';
 import type { EventMessage } from '@baton/jobs';
@@ -14,6 +17,8 @@ export const EVENT_SOURCE = 'baton';
 
 /** A change published once: its marker item (kept as long as jobs are). */
 const marker = (m: EventMessage) => ({ pk: `event#${m.kind}#${m.id}`, sk: m.type });
+/** The events queue's visibility timeout (infra/queues.ts, local-aws.ts): a claim this old was abandoned. */
+const CLAIM_STALE_MS = 120_000;
 
 export async function publishEvent(
   api: Api,
@@ -21,15 +26,42 @@ export async function publishEvent(
   m: EventMessage,
   origin: string,
 ): Promise<'published' | 'duplicate' | 'gone'> {
-  if (await api.jobs.table.get(marker(m))) return 'duplicate';
+  const key = marker(m);
+  const now = api.now();
+  const expiresAt = Math.floor(now / 1000) + api.jobs.retention.jobDays * 86_400;
+  const claimed = await api.jobs.table.put(
+    { ...key, state: 'publishing', at: now, expiresAt },
+    {
+      anyOf: [
+        { notExists: ['pk'] },
+        { equals: { state: 'publishing' }, lessThan: { at: now - CLAIM_STALE_MS } },
+      ],
+    },
+  );
+  if (!claimed) return 'duplicate';
+  try {
+    return await publish(api, bus, m, origin);
+  } catch (e) {
+    await api.jobs.table.delete(key).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function publish(
+  api: Api,
+  bus: EventBus,
+  m: EventMessage,
+  origin: string,
+): Promise<'published' | 'gone'> {
+  const done = () => api.jobs.table.update(marker(m), { set: { state: 'published', at: api.now() } });
   let detail: Record<string, unknown>;
   if (m.kind === 'job') {
     const s = await api.jobs.state(m.id);
-    if (!s) return 'gone';
+    if (!s) return done().then(() => 'gone');
     detail = publicJob(s, origin, api.links);
   } else {
     const b = await api.batches.get(m.id);
-    if (!b) return 'gone';
+    if (!b) return done().then(() => 'gone');
     detail = await publicBatch(api.batches, b);
   }
   await bus.put({
@@ -38,7 +70,6 @@ export async function publishEvent(
     detail: { ...detail, event: { type: m.type, at: m.at } },
     time: new Date(m.at),
   });
-  const expiresAt = Math.floor(api.now() / 1000) + api.jobs.retention.jobDays * 86_400;
-  await api.jobs.table.put({ ...marker(m), at: api.now(), expiresAt });
+  await done();
   return 'published';
 }

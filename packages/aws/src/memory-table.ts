@@ -55,6 +55,10 @@ function holds(item: Doc | undefined, c: Clause): boolean {
     (c.exists ?? []).every((p) => read(item, p) !== undefined) &&
     (c.notExists ?? []).every((p) => read(item, p) === undefined) &&
     Object.entries(c.equals ?? {}).every(([p, v]) => JSON.stringify(read(item, p)) === JSON.stringify(v)) &&
+    Object.entries(c.lessThan ?? {}).every(([p, v]) => {
+      const x = read(item, p);
+      return typeof x === 'number' && x < v;
+    }) &&
     (!c.sizeAtMost || sizeOf(read(item, c.sizeAtMost.path)) <= c.sizeAtMost.max)
   );
 }

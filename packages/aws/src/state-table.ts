@@ -41,6 +41,8 @@ export interface Clause {
   exists?: string[];
   notExists?: string[];
   equals?: Record<string, unknown>;
+  /** path < value (numbers). */
+  lessThan?: Record<string, number>;
   /** size(path) ≤ max: the number of keys of a map, members of a set, elements of a list. */
   sizeAtMost?: { path: string; max: number };
 }
@@ -142,6 +144,7 @@ class Expressions {
       ...(c.exists ?? []).map((p) => `attribute_exists(${this.path(p)})`),
       ...(c.notExists ?? []).map((p) => `attribute_not_exists(${this.path(p)})`),
       ...Object.entries(c.equals ?? {}).map(([p, v]) => `${this.path(p)} = ${this.value(v)}`),
+      ...Object.entries(c.lessThan ?? {}).map(([p, v]) => `${this.path(p)} < ${this.value(v)}`),
       ...(c.sizeAtMost ? [`size(${this.path(c.sizeAtMost.path)}) <= ${this.value(c.sizeAtMost.max)}`] : []),
     ];
     return parts.length ? parts.join(' AND ') : 'attribute_exists(pk) OR attribute_not_exists(pk)';

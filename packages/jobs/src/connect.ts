@@ -14,7 +14,6 @@ export function queueOf(stage: string): StageQueue {
 export function connectJobs(config: AwsConfig) {
   const store = new S3BlobStore(config);
   const table = new DynamoStateTable(config);
-  const jobs = new JobStore(store, table);
   const queues = {
     base: new SqsQueue(config, config.queues.base),
     relay: new SqsQueue(config, config.queues.relay),
@@ -30,5 +29,6 @@ export function connectJobs(config: AwsConfig) {
         await eventsQueue.send(m);
       }
     : undefined;
+  const jobs = new JobStore(store, table, Date.now, { ...(events && { events }) });
   return { store, table, jobs, queues, enqueue, events };
 }

@@ -17,6 +17,7 @@
  * Idempotency claims are `idem#{owner}` / `{keyHash}`, kept a day.
  */
 import { type BlobStore, type Item, MemoryStateTable, queryAll, type StateTable } from '@baton/aws';
+import type { EmitEvent } from './events.ts';
 import type { Enqueue } from './message.ts';
 import { QuotaLedger } from './quota.ts';
 import {
@@ -76,14 +77,21 @@ export class JobStore {
   readonly quota: QuotaLedger;
   readonly retention: Retention;
   readonly table: StateTable;
+  private readonly events: EmitEvent | undefined;
 
   constructor(
     /** Bytes: latents, previews, images (and, for the API, files and batch inputs). */
     readonly store: BlobStore,
     table?: StateTable,
     readonly now: () => number = Date.now,
-    retention: Partial<Retention> = {},
+    options: {
+      retention?: Partial<Retention>;
+      /** The events queue: a transition made here announces itself there (absent: events are off). */
+      events?: EmitEvent;
+    } = {},
   ) {
+    const retention = options.retention ?? {};
+    this.events = options.events;
     // Alone (unit tests, one-process tools): a memory table on the same clock.
     this.table = table ?? new MemoryStateTable(now);
     this.retention = { ...RETENTION, ...retention };
@@ -236,14 +244,25 @@ export class JobStore {
     return this.store.get(keys.preview(id, index, label));
   }
 
-  /** Cancels a job unless it already finished; returns the state after. */
+  /**
+   * Cancels a job unless it already finished; returns the state after. Whoever claims the
+   * outcome (the API's cancel, a batch's cancel) announces "Job Canceled", once: a second cancel
+   * finds the job ended and announces nothing.
+   */
   async cancel(id: string): Promise<JobState | null> {
     const state = await this.state(id);
     if (!state || TERMINAL.includes(state.status)) return state;
-    // The last stage may be finishing right now: whichever claims the outcome first decides.
-    if (!(await this.claimOutcome(id, 'canceled'))) return this.state(id);
-    await this.append(id, 'cancelled', state.stage ?? 'job');
+    // The last stage may be finishing right now, or another cancel landing: whichever claims
+    // the outcome first decides, and only that one goes on.
+    const claimed = await this.table.update(
+      jobKey(id),
+      { set: { outcome: 'canceled' } },
+      { exists: ['pk'], notExists: ['outcome'] },
+    );
+    if (!claimed) return this.state(id);
+    const record = await this.append(id, 'cancelled', state.stage ?? 'job');
     await this.finished(state.request);
+    await this.events?.({ v: 1, kind: 'job', id, type: 'Job Canceled', at: record.at });
     return this.state(id);
   }
 

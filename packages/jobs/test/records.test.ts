@@ -5,6 +5,7 @@ import { MemoryBlobStore } from '@baton/aws';
 import type { JobSpec } from '@baton/pipeline/spec';
 import {
   deriveState,
+  type EventMessage,
   type JobRequest,
   JobStore,
   nextStage,
@@ -249,4 +250,25 @@ test('changeToken moves with the records and the running stage’s progress, and
   assert.equal(await jobs.changeToken(r), t3);
   await jobs.setProgress(r.id, 'relay1', 1, 10);
   assert.notEqual(await jobs.changeToken(r), t3);
+});
+
+test('cancel announces "Job Canceled" once: only the cancel that claims the outcome does', async () => {
+  const events: EventMessage[] = [];
+  const jobs = new JobStore(new MemoryBlobStore(), undefined, () => 2000, {
+    events: async (m) => {
+      events.push(m);
+    },
+  });
+  const r = request();
+  const done = request('job_donedonedonedone');
+  for (const x of [r, done]) await jobs.create(x, async () => {});
+  await Promise.all([jobs.cancel(r.id), jobs.cancel(r.id), jobs.cancel(r.id)]);
+  await jobs.cancel(r.id);
+  // A job whose last stage claimed "succeeded" first is not cancelled, and nothing is announced.
+  assert.ok(await jobs.claimOutcome(done.id, 'succeeded'));
+  await jobs.cancel(done.id);
+  assert.deepEqual(
+    events.map((e) => [e.id, e.type]),
+    [[r.id, 'Job Canceled']],
+  );
 });

@@ -1,2 +1,3 @@
 export * from './local-aws.ts';
+export * from './request-counter.ts';
 export * from './stack.ts';

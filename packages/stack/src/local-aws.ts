@@ -10,6 +10,7 @@ import { type AwsConfig, dynamoClient, ensureTable, STAGE_QUEUES, type StageQueu
 import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
+import { RequestCounter } from './request-counter.ts';
 import { honourConditionalWrites, keepDirectories, listInOnePage } from './s3rver-patches.ts';
 
 export interface LocalAwsOptions {
@@ -28,6 +29,8 @@ export interface LocalAws {
   config: AwsConfig;
   /** A queue for webhook retries, as AWS has (not in `config`: see above). */
   webhookQueueUrl: string;
+  /** Every request the servers answered, by service and operation. */
+  requests: RequestCounter;
   close(): Promise<void>;
 }
 
@@ -68,6 +71,8 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
   // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.
   if (s3.httpServer) s3.httpServer.keepAliveTimeout = 65_000;
+  const requests = new RequestCounter();
+  if (s3.httpServer) requests.watch(s3.httpServer, 's3');
   const accountId = '000000000000';
   const sqs = await createSqsServer({
     port: o.sqsPort ?? 0,
@@ -94,10 +99,12 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     ] as never,
   });
   sqs.keepAliveTimeout = 65_000;
+  requests.watch(sqs, 'sqs');
   const sqsPort = (sqs.address() as AddressInfo).port;
   const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
   const url = (name: string) => `${sqsEndpoint}/${accountId}/${name}`;
   const dynamo = await startDynamo(join(o.dataDir, '.dynamodb'), o.dynamoPort ?? 0);
+  requests.watch(dynamo.server, 'dynamodb');
   const config: AwsConfig = {
     region: 'us-east-1',
     bucket,
@@ -119,6 +126,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   return {
     config,
     webhookQueueUrl: url('baton-webhooks'),
+    requests,
     close: async () => {
       await new Promise<void>((r) => sqs.close(() => r()));
       sqs.closeAllConnections?.();
@@ -142,6 +150,7 @@ async function startDynamo(path: string, port: number) {
   server.keepAliveTimeout = 65_000;
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
+    server,
     endpoint,
     close: async () => {
       await new Promise<void>((r) => server.close(() => r()));

@@ -18,6 +18,7 @@ import { serve } from '@hono/node-server';
 import { watchDeadLetters } from './dead-letter-monitor.ts';
 import { startLocalAws } from './local-aws.ts';
 import { startPipelines } from './pipelines.ts';
+import type { RequestCounter } from './request-counter.ts';
 import { consumeWebhooks } from './webhook-consumer-loop.ts';
 import { WorkerPool } from './worker-pool.ts';
 
@@ -58,8 +59,12 @@ export interface Stack {
   /** The key this start registered or created (undefined when one already existed). */
   apiKey: string | undefined;
   keys: KeyStore;
+  /** The job model on the stack's table and bucket. */
+  jobs: JobStore;
   config: AwsConfig;
   workers: Map<string, ChildProcess>;
+  /** Every request the local S3, SQS and DynamoDB servers answered (what `npm run bench` prices). */
+  requests: RequestCounter;
   sweep(staleMs?: number): Promise<{ requeued: string[] }>;
   /**
    * Stops everything. Workers get SIGTERM (finish or give back the batch in hand), or with
@@ -132,8 +137,10 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     apiUrl,
     apiKey,
     keys: keyStore,
+    jobs,
     config,
     workers: pool.workers,
+    requests: aws.requests,
     sweep,
     close: async ({ kill = false } = {}) => {
       clearInterval(sweeper);

@@ -1,0 +1,153 @@
+/**
+ * 7. State on a database: what accepting a job costs in time, and what one image costs in AWS
+ * requests, counted from the outside (at the local S3, SQS and DynamoDB servers, whoever sent
+ * them), priced at AWS list prices (us-east-1, December 2026) beside the Lambda compute of the
+ * same image.
+ */
+import { readFileSync } from 'node:fs';
+import type { Counts, Stack } from '@baton/stack';
+
+/** US dollars per request (DynamoDB: per request unit). */
+const PRICE = {
+  s3Put: 0.005 / 1000, // PUT, COPY, POST, LIST
+  s3Get: 0.0004 / 1000, // GET, HEAD (DELETE is free)
+  sqs: 0.4 / 1e6, // any request, 64 KB chunks
+  dynamoWrite: 0.625 / 1e6, // on-demand write request unit (1 KB)
+  dynamoRead: 0.125 / 1e6, // on-demand read request unit (4 KB strongly consistent)
+  events: 1.0 / 1e6, // EventBridge custom events
+  lambdaGbSecond: 0.0000166667,
+  lambdaRequest: 0.2 / 1e6,
+};
+const WORKER_GB = 3008 / 1024;
+const API_GB = 512 / 1024;
+
+const percentile = (xs: number[], p: number) =>
+  xs.slice().sort((a, b) => a - b)[Math.min(xs.length - 1, Math.floor((p / 100) * xs.length))]!;
+const ms = (x: number) => `${x.toFixed(0).padStart(5)} ms`;
+
+/** Accepting jobs (POST /v1/jobs, 64 px) on a stack without workers: idle, 20 from one key, 100 across 10 keys. */
+export async function admission(s: Stack, keys: string[]) {
+  const submit = async (key: string, seed: number) => {
+    const t0 = performance.now();
+    const r = await fetch(`${s.apiUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({ prompt: 'a red circle', size: '64x64', seed }),
+    });
+    await r.arrayBuffer();
+    return { ms: performance.now() - t0, status: r.status };
+  };
+  const idle: number[] = [];
+  for (let i = 0; i < 10; i++) idle.push((await submit(keys[0]!, i)).ms);
+  const one = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(keys[0]!, 100 + i)));
+  const many = await Promise.all(Array.from({ length: 100 }, (_, i) => submit(keys[i % 10]!, 200 + i)));
+  const statuses = (xs: { status: number }[]) => [...new Set(xs.map((x) => x.status))].join(',');
+  console.log('\n7. State on a database (DynamoDB; dynalite locally): accepting a job, POST /v1/jobs 64 px');
+  console.log(`   idle, 10 one after another:   p50 ${ms(percentile(idle, 50))}  (target ≤ 50 ms)`);
+  console.log(
+    `   20 at once from one key:      p99 ${ms(
+      percentile(
+        one.map((x) => x.ms),
+        99,
+      ),
+    )}  (target ≤ 500 ms)  answers ${statuses(one)}`,
+  );
+  console.log(
+    `   100 at once across 10 keys:   p99 ${ms(
+      percentile(
+        many.map((x) => x.ms),
+        99,
+      ),
+    )}  (target ≤ 1 s)     answers ${statuses(many)}`,
+  );
+}
+
+/** Non-idle request counts change no more for `quietMs`: the image's last event is published. */
+async function settle(s: Stack, quietMs = 1500): Promise<Counts> {
+  let last = '';
+  let since = performance.now();
+  for (;;) {
+    const { 'sqs ReceiveMessage (empty)': _, ...counts } = s.requests.snapshot();
+    const now = JSON.stringify(counts);
+    if (now !== last) {
+      last = now;
+      since = performance.now();
+    } else if (performance.now() - since >= quietMs) return counts;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function price(counts: Counts, eventsPublished: number, jobItemBytes: number) {
+  const wru = Math.ceil(jobItemBytes / 1024);
+  const rru = Math.ceil(jobItemBytes / 4096);
+  let s3 = 0;
+  let sqs = 0;
+  let dynamo = 0;
+  for (const [name, n] of Object.entries(counts)) {
+    const [service, op] = name.split(' ') as [string, string];
+    if (service === 's3')
+      s3 +=
+        n *
+        (['GetObject', 'HeadObject'].includes(op) ? PRICE.s3Get : op === 'DeleteObject' ? 0 : PRICE.s3Put);
+    else if (service === 'sqs') sqs += n * PRICE.sqs;
+    else if (service === 'dynamodb')
+      dynamo += n * (['GetItem', 'Query'].includes(op) ? rru * PRICE.dynamoRead : wru * PRICE.dynamoWrite);
+  }
+  return { s3, sqs, dynamo, events: eventsPublished * PRICE.events };
+}
+
+/** One image per size through the synchronous endpoint: every request counted and priced. */
+export async function requestCost(s: Stack, key: string, eventsFile: string) {
+  console.log(
+    '\n   One image through POST /v1/images/generations, AWS requests counted at the servers (idle polling left out)',
+  );
+  console.log(
+    '   size    S3 PUT/LIST  S3 GET  SQS  DynamoDB R/W  events   $/1k requests   $/1k Lambda   requests/compute',
+  );
+  const eventLines = () => readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).length;
+  for (const size of [64, 128, 256, 512]) {
+    await settle(s, 500);
+    s.requests.reset();
+    const events0 = eventLines();
+    const t0 = performance.now();
+    const r = await fetch(`${s.apiUrl}/v1/images/generations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+      body: JSON.stringify({
+        prompt: 'a big red circle top left on white',
+        seed: 7,
+        size: `${size}x${size}`,
+        response_format: 'url',
+      }),
+    });
+    const apiSeconds = (performance.now() - t0) / 1000;
+    const body = (await r.json()) as { data: { url: string }[] };
+    const id = new URL(body.data[0]!.url).pathname.split('/')[3]!;
+    const counts = await settle(s);
+    const events = eventLines() - events0;
+    const item = await s.jobs.table.get({ pk: `job#${id}`, sk: 'job' });
+    const p = price(counts, events, JSON.stringify(item).length);
+    const state = (await s.jobs.state(id))!;
+    const computeS = state.usage.reduce((a, u) => a + u.computeMs, 0) / 1000;
+    const lambda =
+      computeS * WORKER_GB * PRICE.lambdaGbSecond +
+      state.usage.length * PRICE.lambdaRequest +
+      apiSeconds * API_GB * PRICE.lambdaGbSecond +
+      PRICE.lambdaRequest;
+    const sum = (pred: (k: string) => boolean) =>
+      Object.entries(counts)
+        .filter(([k]) => pred(k))
+        .reduce((a, [, n]) => a + n, 0);
+    const s3Put = sum((k) => k.startsWith('s3 ') && !/GetObject|HeadObject|DeleteObject/.test(k));
+    const s3Get = sum((k) => /s3 (GetObject|HeadObject)/.test(k));
+    const sqs = sum((k) => k.startsWith('sqs '));
+    const dr = sum((k) => /dynamodb (GetItem|Query)/.test(k));
+    const dw = sum((k) => /dynamodb (PutItem|UpdateItem|DeleteItem)/.test(k));
+    const requests = p.s3 + p.sqs + p.dynamo + p.events;
+    console.log(
+      `   ${String(size).padStart(3)} px  ${String(s3Put).padStart(11)}  ${String(s3Get).padStart(6)}  ${String(sqs).padStart(3)}  ${`${dr}/${dw}`.padStart(12)}  ${String(events).padStart(6)}   $${(requests * 1000).toFixed(4).padStart(8)}     $${(lambda * 1000).toFixed(4).padStart(8)}   ${(requests / lambda).toFixed(2).padStart(6)}×`,
+    );
+    if (size === 128) console.log(`          (128 px: ${JSON.stringify(counts)})`);
+  }
+  console.log('   target: 128 px ≤ $0.06 per 1,000 images in requests (S3, DynamoDB, SQS, EventBridge)');
+}
