@@ -62,27 +62,32 @@ export async function admission(s: Stack, keys: string[]) {
   );
 }
 
-/** Non-idle request counts change no more for `quietMs`: the image's last event is published. */
-async function settle(s: Stack, quietMs = 1500): Promise<Counts> {
-  let last = '';
-  let since = performance.now();
+/** Requests per second of an idle stack (the local inbox watcher, the sweep, empty receives): left out of an image's count. */
+async function idleRate(s: Stack, seconds = 5): Promise<Counts> {
+  s.requests.reset();
+  await new Promise((r) => setTimeout(r, seconds * 1000));
+  const counts = await s.requests.snapshot();
+  return Object.fromEntries(Object.entries(counts).map(([k, n]) => [k, n / seconds]));
+}
+
+/** Waits until the events file holds the job's last event (its state changes are all published). */
+async function published(eventsFile: string, id: string, type: string): Promise<void> {
   for (;;) {
-    const { 'sqs ReceiveMessage (empty)': _, ...counts } = s.requests.snapshot();
-    const now = JSON.stringify(counts);
-    if (now !== last) {
-      last = now;
-      since = performance.now();
-    } else if (performance.now() - since >= quietMs) return counts;
-    await new Promise((r) => setTimeout(r, 100));
+    const lines = readFileSync(eventsFile, 'utf8').split('\n');
+    if (lines.some((l) => l.includes(id) && l.includes(`"${type}"`))) return;
+    await new Promise((r) => setTimeout(r, 50));
   }
 }
 
-function price(counts: Counts, eventsPublished: number, jobItemBytes: number) {
-  const wru = Math.ceil(jobItemBytes / 1024);
-  const rru = Math.ceil(jobItemBytes / 4096);
+/**
+ * Index writes a job makes (keys-only indexes are written only when an item enters or leaves
+ * one): its entry in byOwner and in active when accepted, its removal from active when it ends.
+ */
+const INDEX_WRITE_UNITS_PER_JOB = 3;
+
+function price(counts: Counts, eventsPublished: number) {
   let s3 = 0;
   let sqs = 0;
-  let dynamo = 0;
   for (const [name, n] of Object.entries(counts)) {
     const [service, op] = name.split(' ') as [string, string];
     if (service === 's3')
@@ -90,10 +95,11 @@ function price(counts: Counts, eventsPublished: number, jobItemBytes: number) {
         n *
         (['GetObject', 'HeadObject'].includes(op) ? PRICE.s3Get : op === 'DeleteObject' ? 0 : PRICE.s3Put);
     else if (service === 'sqs') sqs += n * PRICE.sqs;
-    else if (service === 'dynamodb')
-      dynamo += n * (['GetItem', 'Query'].includes(op) ? rru * PRICE.dynamoRead : wru * PRICE.dynamoWrite);
   }
-  return { s3, sqs, dynamo, events: eventsPublished * PRICE.events };
+  const rru = counts['dynamodb read units'] ?? 0;
+  const wru = (counts['dynamodb write units'] ?? 0) + INDEX_WRITE_UNITS_PER_JOB;
+  const dynamo = rru * PRICE.dynamoRead + wru * PRICE.dynamoWrite;
+  return { s3, sqs, dynamo, rru, wru, events: eventsPublished * PRICE.events };
 }
 
 /** One image per size through the synchronous endpoint: every request counted and priced. */
@@ -102,11 +108,11 @@ export async function requestCost(s: Stack, key: string, eventsFile: string) {
     '\n   One image through POST /v1/images/generations, AWS requests counted at the servers (idle polling left out)',
   );
   console.log(
-    '   size    S3 PUT/LIST  S3 GET  SQS  DynamoDB R/W  events   $/1k requests   $/1k Lambda   requests/compute',
+    '   size    S3 PUT/LIST  S3 GET  SQS  DynamoDB req R/W  units R/W  events   $/1k requests   $/1k Lambda   requests/compute',
   );
   const eventLines = () => readFileSync(eventsFile, 'utf8').split('\n').filter(Boolean).length;
+  const idle = await idleRate(s);
   for (const size of [64, 128, 256, 512]) {
-    await settle(s, 500);
     s.requests.reset();
     const events0 = eventLines();
     const t0 = performance.now();
@@ -123,10 +129,17 @@ export async function requestCost(s: Stack, key: string, eventsFile: string) {
     const apiSeconds = (performance.now() - t0) / 1000;
     const body = (await r.json()) as { data: { url: string }[] };
     const id = new URL(body.data[0]!.url).pathname.split('/')[3]!;
-    const counts = await settle(s);
+    await published(eventsFile, id, 'Job Succeeded');
+    const seconds = (performance.now() - t0) / 1000;
+    const { 'sqs ReceiveMessage (empty)': _, ...all } = await s.requests.snapshot();
+    // What an idle stack would have asked in the same time is not this image's.
+    const counts = Object.fromEntries(
+      Object.entries(all)
+        .map(([k, n]) => [k, Math.max(0, Math.round(n - (idle[k] ?? 0) * seconds))] as const)
+        .filter(([, n]) => n > 0),
+    );
     const events = eventLines() - events0;
-    const item = await s.jobs.table.get({ pk: `job#${id}`, sk: 'job' });
-    const p = price(counts, events, JSON.stringify(item).length);
+    const p = price(counts, events);
     const state = (await s.jobs.state(id))!;
     const computeS = state.usage.reduce((a, u) => a + u.computeMs, 0) / 1000;
     const lambda =
@@ -141,11 +154,11 @@ export async function requestCost(s: Stack, key: string, eventsFile: string) {
     const s3Put = sum((k) => k.startsWith('s3 ') && !/GetObject|HeadObject|DeleteObject/.test(k));
     const s3Get = sum((k) => /s3 (GetObject|HeadObject)/.test(k));
     const sqs = sum((k) => k.startsWith('sqs '));
-    const dr = sum((k) => /dynamodb (GetItem|Query)/.test(k));
-    const dw = sum((k) => /dynamodb (PutItem|UpdateItem|DeleteItem)/.test(k));
+    const dr = sum((k) => /dynamodb (GetItem|Query)$/.test(k));
+    const dw = sum((k) => /dynamodb (PutItem|UpdateItem|DeleteItem)$/.test(k));
     const requests = p.s3 + p.sqs + p.dynamo + p.events;
     console.log(
-      `   ${String(size).padStart(3)} px  ${String(s3Put).padStart(11)}  ${String(s3Get).padStart(6)}  ${String(sqs).padStart(3)}  ${`${dr}/${dw}`.padStart(12)}  ${String(events).padStart(6)}   $${(requests * 1000).toFixed(4).padStart(8)}     $${(lambda * 1000).toFixed(4).padStart(8)}   ${(requests / lambda).toFixed(2).padStart(6)}×`,
+      `   ${String(size).padStart(3)} px  ${String(s3Put).padStart(11)}  ${String(s3Get).padStart(6)}  ${String(sqs).padStart(3)}  ${`${dr}/${dw}`.padStart(16)}  ${`${p.rru.toFixed(1)}/${p.wru}`.padStart(9)}  ${String(events).padStart(6)}   $${(requests * 1000).toFixed(4).padStart(8)}     $${(lambda * 1000).toFixed(4).padStart(8)}   ${(requests / lambda).toFixed(2).padStart(6)}×`,
     );
     if (size === 128) console.log(`          (128 px: ${JSON.stringify(counts)})`);
   }

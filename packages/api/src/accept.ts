@@ -106,10 +106,8 @@ export async function planJob(
 export async function createJobs(api: Api, requests: readonly JobRequest[]): Promise<void> {
   for (const [i, r] of requests.entries()) {
     try {
-      // Accepted before its first stage can start: the event's time says so.
-      const at = api.now();
+      // The job store announces it ("Job Accepted").
       await api.jobs.create(r, api.enqueue);
-      await api.emit({ v: 1, kind: 'job', id: r.id, type: 'Job Accepted', at });
     } catch (e) {
       const owner = r.owner;
       if (owner) await Promise.allSettled(requests.slice(i).map((x) => api.jobs.quota.release(owner, x.id)));

@@ -143,7 +143,12 @@ export class MemoryStateTable implements StateTable {
     if (q.descending) matching.reverse();
     const from = q.after ? Number(q.after) : 0;
     const size = Math.min(q.limit ?? PAGE, PAGE);
-    const page = matching.slice(from, from + size).map((i) => structuredClone(i));
+    // An index projects keys only, as the table's do (table-definition.ts).
+    const project = (i: Item): Item =>
+      q.index
+        ? ({ pk: i.pk, sk: i.sk, [names.pk]: i[names.pk], [names.sk]: i[names.sk] } as Item)
+        : structuredClone(i);
+    const page = matching.slice(from, from + size).map(project);
     const next = from + size < matching.length ? String(from + size) : undefined;
     return next ? { items: page, next } : { items: page };
   }

@@ -7,7 +7,8 @@
  * as DynamoDB requires). Every change is one request: a condition and an update together, the
  * way DynamoDB decides races, never a read-modify-write.
  *
- * Two global secondary indexes, both sparse (an item is in one only when it has its keys):
+ * Two global secondary indexes, both sparse (an item is in one only when it has its keys) and
+ * projecting keys only (a query of one returns keys: read the items by key):
  *   byOwner  gpk / gsk   an owner's jobs and batches, newest first
  *   active   apk / ask   unfinished jobs (the sweep's index)
  * `expiresAt` (epoch seconds) is the table's TTL attribute; an item past it reads as absent.
@@ -191,6 +192,9 @@ const encodeAfter = (k: Record<string, unknown> | undefined) =>
 const decodeAfter = (s: string) =>
   JSON.parse(Buffer.from(s, 'base64url').toString()) as Record<string, unknown>;
 
+/** Every answer says the capacity it consumed (free; what `npm run bench` prices, counted at the server). */
+const CAPACITY = { ReturnConsumedCapacity: 'TOTAL' as const };
+
 /** Attempts per call; the SDK's standard retry strategy decides what is retried (throttling, 5xx). */
 const MAX_ATTEMPTS = 4;
 
@@ -228,7 +232,9 @@ export class DynamoStateTable implements StateTable {
   }
 
   async get(key: ItemKey): Promise<Item | null> {
-    const r = await this.doc.send(new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true }));
+    const r = await this.doc.send(
+      new GetCommand({ TableName: this.name, Key: key, ConsistentRead: true, ...CAPACITY }),
+    );
     const item = r.Item as Item | undefined;
     return item && !expired(item, this.now()) ? item : null;
   }
@@ -238,7 +244,13 @@ export class DynamoStateTable implements StateTable {
     const ConditionExpression = condition && x.condition(condition);
     return this.conditional(() =>
       this.doc.send(
-        new PutCommand({ TableName: this.name, Item: item, ConditionExpression, ...x.attributes() }),
+        new PutCommand({
+          TableName: this.name,
+          Item: item,
+          ConditionExpression,
+          ...x.attributes(),
+          ...CAPACITY,
+        }),
       ),
     ).then((r) => r !== null);
   }
@@ -256,6 +268,7 @@ export class DynamoStateTable implements StateTable {
           ConditionExpression,
           ReturnValues: 'ALL_NEW',
           ...x.attributes(),
+          ...CAPACITY,
         }),
       ),
     );
@@ -263,7 +276,7 @@ export class DynamoStateTable implements StateTable {
   }
 
   async delete(key: ItemKey): Promise<void> {
-    await this.doc.send(new DeleteCommand({ TableName: this.name, Key: key }));
+    await this.doc.send(new DeleteCommand({ TableName: this.name, Key: key, ...CAPACITY }));
   }
 
   async query(q: QueryInput): Promise<{ items: Item[]; next?: string }> {
@@ -285,6 +298,7 @@ export class DynamoStateTable implements StateTable {
         ...(q.after && { ExclusiveStartKey: decodeAfter(q.after) }),
         ...(q.consistent && !q.index && { ConsistentRead: true }),
         ...x.attributes(),
+        ...CAPACITY,
       }),
     );
     const now = this.now();
@@ -334,7 +348,7 @@ export async function ensureTable(client: DynamoDBClient, name: string): Promise
             { AttributeName: k.hashKey, KeyType: 'HASH' as const },
             { AttributeName: k.rangeKey, KeyType: 'RANGE' as const },
           ],
-          Projection: { ProjectionType: 'ALL' as const },
+          Projection: { ProjectionType: 'KEYS_ONLY' as const },
         })),
       }),
     )

@@ -67,6 +67,7 @@ interface JobItem extends Item {
 }
 
 export const jobKey = (id: string) => ({ pk: `job#${id}`, sk: 'job' });
+const idOf = (k: Item) => k.pk.slice('job#'.length);
 const idempotencyKey = (owner: string, keyHash: string) => ({ pk: `idem#${owner}`, sk: keyHash });
 const pad = (n: number) => String(n).padStart(13, '0');
 /** Every change to a job is to an existing job: never a half item made by a late worker. */
@@ -98,7 +99,10 @@ export class JobStore {
     this.quota = new QuotaLedger(this.table, async (id) => (await this.request(id)) !== null, now);
   }
 
-  /** Accepts a job: its item (one write), then the base message. */
+  /**
+   * Accepts a job: its item (one write), then the base message and "Job Accepted" together.
+   * Only the write that made the item announces it: a request accepted twice is announced once.
+   */
   async create(request: JobRequest, enqueue: Enqueue): Promise<void> {
     const item: JobItem = {
       ...jobKey(request.id),
@@ -113,14 +117,13 @@ export class JobStore {
       expiresAt: Math.floor(request.createdAt / 1000) + this.retention.jobDays * DAY_S,
     };
     // A request accepted twice (a retried batch fan-out) keeps the first item and its records.
-    await this.table.put(item, { notExists: ['pk'] });
-    // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
-    await enqueue({
-      v: 1,
-      jobId: request.id,
-      stage: request.stages[0]!,
-      correlationId: request.correlationId,
-    });
+    const made = await this.table.put(item, { notExists: ['pk'] });
+    await Promise.all([
+      // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
+      enqueue({ v: 1, jobId: request.id, stage: request.stages[0]!, correlationId: request.correlationId }),
+      made &&
+        this.events?.({ v: 1, kind: 'job', id: request.id, type: 'Job Accepted', at: request.createdAt }),
+    ]);
   }
 
   /**
@@ -280,15 +283,16 @@ export class JobStore {
     return claimed !== null;
   }
 
-  /** An owner's jobs, newest first, at most `limit` (one query of the owner index). */
+  /** An owner's jobs, newest first, at most `limit` (one query of the owner index, then each job by key). */
   async listByOwner(owner: string, limit: number): Promise<JobState[]> {
-    const items = await queryAll(this.table, {
+    const keys = await queryAll(this.table, {
       pk: `jobs#${owner}`,
       index: 'byOwner',
       descending: true,
       limit,
     });
-    return Promise.all(items.map((i) => this.stateOf(i as JobItem)));
+    const items = await Promise.all(keys.map((k) => this.item(idOf(k))));
+    return Promise.all(items.filter((i): i is JobItem => i !== null).map((i) => this.stateOf(i)));
   }
 
   /** An owner's usage by day; closed days come from their roll-ups. */
@@ -344,8 +348,7 @@ export class JobStore {
 
   /** Unfinished jobs, oldest first (the active index). */
   async activeIds(): Promise<string[]> {
-    const items = await queryAll(this.table, { pk: 'active', index: 'active' });
-    return items.map((i) => (i.request as JobRequest).id);
+    return (await queryAll(this.table, { pk: 'active', index: 'active' })).map(idOf);
   }
 
   /**

@@ -23,21 +23,30 @@ export class QuotaLedger {
     private readonly staleMs = 60_000,
   ) {}
 
-  /** Takes a place for every job id, or none: false when they would pass `max`. */
+  /**
+   * Takes a place for every job id, or none: false when they would pass `max`. One conditional
+   * update decides; only when it is refused does the claim read the item, to tell a full quota
+   * (refused) from a key's first claim (the item is made) or abandoned places (freed), and then
+   * tries again: at most three updates, never a loop on contention.
+   */
   async claim(owner: string, jobIds: readonly string[], max: number): Promise<boolean> {
     if (jobIds.length > max) return false;
-    if (await this.take(owner, jobIds, max)) return true;
-    const held = (await this.table.get(key(owner)))?.places as Record<string, number> | undefined;
-    if (!held) {
-      // The key's first claim: the map must exist before a place can be set in it.
-      await this.table.put({ ...key(owner), places: {} }, { notExists: ['pk'] });
-      return this.take(owner, jobIds, max);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (await this.take(owner, jobIds, max)) return true;
+      const held = (await this.table.get(key(owner)))?.places as Record<string, number> | undefined;
+      if (!held) {
+        // The key's first claim: the map must exist before a place can be set in it.
+        await this.table.put({ ...key(owner), places: {} }, { notExists: ['pk'] });
+        continue;
+      }
+      const room = max - Object.keys(held).length;
+      if (room >= jobIds.length) continue; // places were given back since the update
+      // Full: places of jobs that were never created and are old enough to be abandoned go.
+      const stale = await this.abandoned(held, jobIds.length - room);
+      if (stale.length === 0) return false;
+      await this.table.update(key(owner), { remove: stale.map((id) => `places.${id}`) });
     }
-    // Full: places of jobs that were never created and are old enough to be abandoned go.
-    const stale = await this.abandoned(held, Object.keys(held).length + jobIds.length - max);
-    if (stale.length === 0) return false;
-    await this.table.update(key(owner), { remove: stale.map((id) => `places.${id}`) });
-    return this.take(owner, jobIds, max);
+    return false;
   }
 
   private async take(owner: string, jobIds: readonly string[], max: number): Promise<boolean> {

@@ -268,7 +268,12 @@ test('cancel announces "Job Canceled" once: only the cancel that claims the outc
   assert.ok(await jobs.claimOutcome(done.id, 'succeeded'));
   await jobs.cancel(done.id);
   assert.deepEqual(
-    events.map((e) => [e.id, e.type]),
-    [[r.id, 'Job Canceled']],
+    events.filter((e) => e.type === 'Job Canceled').map((e) => e.id),
+    [r.id],
+  );
+  assert.deepEqual(
+    events.filter((e) => e.type === 'Job Accepted').map((e) => e.id),
+    [r.id, done.id],
+    'each job announced once when accepted',
   );
 });

@@ -2,15 +2,16 @@
  * Local S3 (s3rver, filesystem-backed), SQS (local-aws-sqs) and DynamoDB (dynalite, on
  * LevelDB) servers, with the stage queues and their DLQs and the state table.
  */
+
+import { fork } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
-import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { type AwsConfig, dynamoClient, ensureTable, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import dynalite from 'dynalite';
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
-import { RequestCounter } from './request-counter.ts';
+import { type CountSource, type Counts, RequestCounter } from './request-counter.ts';
 import { honourConditionalWrites, keepDirectories, listInOnePage } from './s3rver-patches.ts';
 
 export interface LocalAwsOptions {
@@ -104,7 +105,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
   const url = (name: string) => `${sqsEndpoint}/${accountId}/${name}`;
   const dynamo = await startDynamo(join(o.dataDir, '.dynamodb'), o.dynamoPort ?? 0);
-  requests.watch(dynamo.server, 'dynamodb');
+  requests.include(dynamo.counts);
   const config: AwsConfig = {
     region: 'us-east-1',
     bucket,
@@ -136,27 +137,47 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   };
 }
 
+const DYNAMO_ENTRY = fileURLToPath(new URL('./dynamo-server.ts', import.meta.url));
+
 /**
- * dynalite keeps the table in LevelDB under `path`, so a restart keeps every job and key.
- * Tables are usable at once (no simulated CREATING state).
+ * dynalite keeps the table in LevelDB under `path`, so a restart keeps every job and key. It
+ * runs in a child process (dynamo-server.ts): a database server beside the API, not inside it.
  */
 async function startDynamo(path: string, port: number) {
   mkdirSync(path, { recursive: true });
-  const server: Server = dynalite({ path, createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject); // EADDRINUSE: the caller says which port
-    server.listen(port, '127.0.0.1', () => resolve());
+  const child = fork(DYNAMO_ENTRY, [path, String(port)], { execArgv: ['--import', 'tsx'], stdio: 'inherit' });
+  const listening = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port?: number; error?: string; code?: string }) => {
+      if (m.port) return resolve(m.port);
+      reject(Object.assign(new Error(`the local DynamoDB server: ${m.error}`), { code: m.code, port }));
+    });
+    child.once('exit', (code) =>
+      reject(new Error(`the local DynamoDB server exited (${code}) before listening`)),
+    );
   });
-  server.keepAliveTimeout = 65_000;
-  const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  let asked = 0;
+  const counts: CountSource = {
+    snapshot: () =>
+      new Promise<Counts>((resolve) => {
+        const id = ++asked;
+        const answer = (m: { type?: string; id?: number; counts?: Counts }) => {
+          if (m.type !== 'counts' || m.id !== id) return;
+          child.off('message', answer);
+          resolve(m.counts ?? {});
+        };
+        child.on('message', answer);
+        child.send({ type: 'counts', id });
+      }),
+    reset: () => child.send({ type: 'reset' }),
+  };
   return {
-    server,
-    endpoint,
+    endpoint: `http://127.0.0.1:${listening}`,
+    counts,
     close: async () => {
-      await new Promise<void>((r) => server.close(() => r()));
-      server.closeAllConnections?.();
-      // dynalite closes its LevelDB when the server closes; give it the turn to finish.
-      await new Promise((r) => setImmediate(r));
+      if (child.exitCode !== null) return;
+      const exited = new Promise((r) => child.once('exit', r));
+      child.kill('SIGTERM');
+      await exited;
     },
   };
 }

@@ -181,12 +181,10 @@ async function acceptLine(d: BatchDeps, b: BatchRecord, line: number, text: stri
     const owner = b.owner ? { id: b.owner, webhookSecret: '' } : null;
     const request = await planJob(d.api, body, owner, { seed, id });
     const format = body.response_format === 'b64_json' ? 'b64_json' : 'url';
-    const at = d.api.now();
     await d.api.jobs.create(
       { ...request, batch: { id: b.id, line, custom_id: customId, response_format: format } },
       d.api.enqueue,
     );
-    await d.api.emit({ v: 1, kind: 'job', id, type: 'Job Accepted', at });
     return true;
   } catch (e) {
     if (e instanceof ApiError && e.status < 500) {

@@ -183,7 +183,7 @@ export class BatchStore {
       limit: limit + (before ? 1 : 0),
     });
     return items
-      .map((i) => (i.batch as BatchRecord).id)
+      .map((i) => i.pk.slice('batch#'.length))
       .filter((id) => id !== after)
       .slice(0, limit);
   }
