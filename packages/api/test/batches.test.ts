@@ -249,3 +249,33 @@ test('cancel: running lines are cancelled, lines never started are not run, the 
   const states = await Promise.all(errors.map((l) => JSON.parse(l).response.request_id));
   assert.equal(states.filter((id: string) => id.startsWith('job_')).length, 2);
 });
+
+test('a 1,001-line batch completes: its line outcomes are read page after page', async () => {
+  const s = setup({ inFlight: 2000 });
+  const n = 1001;
+  const input = Array.from({ length: n }, (_, i) =>
+    line(`l${i}`, { prompt: 'red circle', size: '64x64', seed: i }),
+  );
+  const f = await s.upload(input.join('\n'));
+  assert.equal(f.status, 200, JSON.stringify(f.json));
+  const b = (
+    await s.post('/v1/batches', {
+      input_file_id: f.json.id,
+      endpoint: '/v1/images/generations',
+      completion_window: '24h',
+    })
+  ).json;
+  let status = await s.worker.advance(b.id);
+  for (let round = 0; status !== 'completed' && round < 10; round++) {
+    await s.finishJobs();
+    status = await s.worker.advance(b.id);
+  }
+  assert.equal(status, 'completed');
+  const done = await s.get(`/v1/batches/${b.id}`);
+  assert.deepEqual(done.request_counts, { total: n, completed: n, failed: 0 });
+  const out = (await (await s.app.request(`/v1/files/${done.output_file_id}/content`)).text())
+    .trim()
+    .split('\n');
+  assert.equal(out.length, n);
+  assert.equal(new Set(out.map((l) => JSON.parse(l).custom_id)).size, n);
+});

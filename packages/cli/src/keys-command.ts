@@ -25,7 +25,7 @@ function tableFor(table: string | undefined, stackFile: string | undefined): Dyn
   const file = stackFile ?? join(ROOT, '.baton', 'stack.json');
   if (!existsSync(file))
     throw new UsageError(
-      `no running local stack found (${file} is missing): run npm start, or give --bucket NAME`,
+      `no running local stack found (${file} is missing): run npm start, or give --table NAME`,
     );
   return new DynamoStateTable(JSON.parse(readFileSync(file, 'utf8')) as AwsConfig);
 }
@@ -49,7 +49,7 @@ export async function keysCommand(argv: string[]): Promise<number> {
   }
   if (values.bucket)
     throw new UsageError(
-      'keys live in the state table now, not the bucket: give --table NAME (sst output StateTable)',
+      'keys live in the state table now, not the bucket: give --table NAME (the stateTable output of sst deploy)',
     );
   const keys = () => new KeyStore(tableFor(values.table, values.stack), 0);
   if (action === 'create') {
