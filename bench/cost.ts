@@ -164,3 +164,24 @@ export async function requestCost(s: Stack, key: string, eventsFile: string) {
   }
   console.log('   target: 128 px ≤ $0.06 per 1,000 images in requests (S3, DynamoDB, SQS, EventBridge)');
 }
+
+/** 20 racing submits of long (512 px) jobs from one key whose limit is 4 (a stack started with that limit). */
+export async function overQuota(s: Stack, key: string) {
+  const answers = await Promise.all(
+    Array.from({ length: 20 }, async (_, i) => {
+      const t0 = performance.now();
+      const r = await fetch(`${s.apiUrl}/v1/jobs`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+        body: JSON.stringify({ prompt: 'a red circle', size: '512x512', seed: i }),
+      });
+      await r.arrayBuffer();
+      return { ms: performance.now() - t0, status: r.status, retryAfter: r.headers.get('retry-after') };
+    }),
+  );
+  const by = (st: number) => answers.filter((a) => a.status === st).length;
+  const withRetryAfter = answers.filter((a) => a.status === 429 && a.retryAfter).length;
+  console.log(
+    `   20 racing 512 px jobs, limit 4:  ${by(202)} × 202, ${by(429)} × 429 (${withRetryAfter} with Retry-After), ${answers.length - by(202) - by(429)} other; slowest answer ${ms(Math.max(...answers.map((a) => a.ms)))} (target ≤ 2 s)`,
+  );
+}

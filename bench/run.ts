@@ -27,7 +27,7 @@ import { defaultCascade, generateBatch, planJob, planSingleStage, relayStages } 
 import { shapesDomain } from '@baton/shapes';
 import { startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
-import { admission, requestCost } from './cost.ts';
+import { admission, overQuota, requestCost } from './cost.ts';
 import { countFlops } from './flops.ts';
 import { previewLatency } from './previews.ts';
 
@@ -235,6 +235,19 @@ async function acceptLatency() {
     await admission(s, keys);
   } finally {
     await s.close();
+  }
+  const limited = await startStack({
+    dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-quota-')),
+    log: silent,
+    workerLogs: 'ignore',
+    workers: false,
+    apiKey: 'bk_bench_0123456789abcdef',
+    limits: { ratePerMinute: 100_000, burst: 1000, maxConcurrentJobs: 4 },
+  });
+  try {
+    await overQuota(limited, 'bk_bench_0123456789abcdef');
+  } finally {
+    await limited.close();
   }
 }
 

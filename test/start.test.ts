@@ -101,3 +101,41 @@ test('SIGTERM to the npm start process stops the whole stack', async () => {
     );
   }
 });
+
+test('npm start honours BATON_MAX_CONCURRENT_JOBS: of 20 racing long jobs 4 are accepted, the rest get 429 with Retry-After', async () => {
+  const key = 'bk_start_limits_0123456789';
+  const e = { ...(await env()), BATON_MAX_CONCURRENT_JOBS: '4', BATON_API_KEY: key };
+  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
+    cwd: root,
+    env: e,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  try {
+    await until(async () => out.includes('Baton is running'), 90_000, 'the stack to start');
+    const answers = await Promise.all(
+      Array.from({ length: 20 }, async (_, i) => {
+        const r = await fetch(`http://127.0.0.1:${e.PORT}/v1/jobs`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` },
+          body: JSON.stringify({ prompt: 'a red circle', size: '512x512', seed: i }),
+        });
+        await r.arrayBuffer();
+        return { status: r.status, retryAfter: r.headers.get('retry-after') };
+      }),
+    );
+    assert.equal(answers.filter((a) => a.status === 202).length, 4, JSON.stringify(answers));
+    const refused = answers.filter((a) => a.status !== 202);
+    assert.ok(
+      refused.every((a) => a.status === 429 && Number(a.retryAfter) > 0),
+      JSON.stringify(refused),
+    );
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
+});
