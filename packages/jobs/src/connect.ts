@@ -1,9 +1,17 @@
 /** The job model's production objects from an AwsConfig: the same wiring locally and in AWS. */
-import { type AwsConfig, DynamoStateTable, S3BlobStore, SqsQueue, type StageQueue } from '@baton/aws';
+import {
+  type AwsConfig,
+  DynamoStateTable,
+  S3BlobStore,
+  SqsQueue,
+  type StageQueue,
+  type StateTable,
+} from '@baton/aws';
 import { parseStage } from '@baton/pipeline/spec';
 import type { EmitEvent } from './events.ts';
 import { JobStore } from './job-store.ts';
 import type { Enqueue } from './message.ts';
+import type { WebhookSink } from './webhook.ts';
 
 /** The queue a stage's messages go to: every relay stage shares one. */
 export function queueOf(stage: string): StageQueue {
@@ -11,9 +19,9 @@ export function queueOf(stage: string): StageQueue {
   return s.kind === 'relay' ? 'relay' : s.kind;
 }
 
-export function connectJobs(config: AwsConfig) {
+export function connectJobs(config: AwsConfig, o: { table?: StateTable; webhooks?: WebhookSink } = {}) {
   const store = new S3BlobStore(config);
-  const table = new DynamoStateTable(config);
+  const table = o.table ?? new DynamoStateTable(config);
   const queues = {
     base: new SqsQueue(config, config.queues.base),
     relay: new SqsQueue(config, config.queues.relay),
@@ -29,6 +37,9 @@ export function connectJobs(config: AwsConfig) {
         await eventsQueue.send(m);
       }
     : undefined;
-  const jobs = new JobStore(store, table, Date.now, { ...(events && { events }) });
+  const jobs = new JobStore(store, table, Date.now, {
+    ...(events && { events }),
+    ...(o.webhooks && { webhooks: o.webhooks }),
+  });
   return { store, table, jobs, queues, enqueue, events };
 }

@@ -1,5 +1,9 @@
 /**
- * Jobs: state in the table, bytes in the bucket.
+ * Jobs: state in the table, bytes in the bucket, and every transition of a job's life
+ * (accepted, started, succeeded, failed, canceled, and each stage's records) made here, with
+ * what goes with it: the quota place, the state-change event on the events queue, the webhook
+ * delivery. Routes, the batch worker, stage workers, the dead-letter handler and the sweep ask
+ * for a transition; none of them sends an event or gives a place back itself.
  *
  * One item per job (`job#{id}` / `job`) holds everything a read needs, so reading a job is one
  * strongly consistent GetItem and every change is one UpdateItem:
@@ -31,7 +35,7 @@ import {
   type UsageRecord,
 } from './records.ts';
 import { type DayUsage, dailyUsage, putUsage } from './usage-rollup.ts';
-import type { DeliveryRecord, WebhookEvent } from './webhook.ts';
+import type { DeliveryRecord, WebhookEvent, WebhookSink } from './webhook.ts';
 
 const TERMINAL_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'dead-letter']);
 const DAY_S = 86_400;
@@ -52,7 +56,7 @@ export interface Retention {
   idempotencySeconds: number;
 }
 
-const RETENTION: Retention = { jobDays: 30, usageDays: 400, idempotencySeconds: DAY_S };
+export const RETENTION: Retention = { jobDays: 30, usageDays: 400, idempotencySeconds: DAY_S };
 
 type Progress = Record<string, { step: number; of: number; at: number }>;
 
@@ -79,6 +83,8 @@ export class JobStore {
   readonly retention: Retention;
   readonly table: StateTable;
   private readonly events: EmitEvent | undefined;
+  private readonly webhooks: WebhookSink | undefined;
+  private readonly pending = new Set<Promise<void>>();
 
   constructor(
     /** Bytes: latents, previews, images (and, for the API, files and batch inputs). */
@@ -89,10 +95,13 @@ export class JobStore {
       retention?: Partial<Retention>;
       /** The events queue: a transition made here announces itself there (absent: events are off). */
       events?: EmitEvent;
+      /** Webhook deliveries of the transitions a job asked to hear about (absent: none are sent). */
+      webhooks?: WebhookSink;
     } = {},
   ) {
     const retention = options.retention ?? {};
     this.events = options.events;
+    this.webhooks = options.webhooks;
     // Alone (unit tests, one-process tools): a memory table on the same clock.
     this.table = table ?? new MemoryStateTable(now);
     this.retention = { ...RETENTION, ...retention };
@@ -139,19 +148,71 @@ export class JobStore {
     return (await this.table.get(jobKey(id))) as JobItem | null;
   }
 
+  /** The job's request and records as stored (one read), or null. */
+  async job(id: string): Promise<{ request: JobRequest; records: StageRecord[] } | null> {
+    const item = await this.item(id);
+    return item && { request: item.request, records: item.records };
+  }
+
   async deliveries(id: string): Promise<DeliveryRecord[]> {
     const items = await queryAll(this.table, { pk: jobKey(id).pk, prefix: 'delivery#', consistent: true });
     return items.map((i) => i.delivery as DeliveryRecord);
   }
 
   /** Records one webhook delivery attempt. */
-  async putDelivery(id: string, d: DeliveryRecord): Promise<void> {
-    await this.table.put({
-      pk: jobKey(id).pk,
-      sk: deliveryKey(d.at, d.event, d.attempt),
-      delivery: d,
-      expiresAt: Math.floor(d.at / 1000) + this.retention.jobDays * DAY_S,
-    });
+  putDelivery(id: string, d: DeliveryRecord): Promise<void> {
+    return putDelivery(this.table, id, d, this.retention.jobDays);
+  }
+
+  /**
+   * A stage starts: its record, and when it is the job's first stage, "Job Started" and the
+   * `started` webhook (a redelivered first stage announces again: the event publisher and a
+   * webhook's receiver drop the duplicate by its id).
+   */
+  async start(request: JobRequest, stage: string, messageId?: string): Promise<void> {
+    if (stage === request.stages[0]) {
+      this.announce(request.id, 'Job Started');
+      this.webhooks?.send(request, 'started', { status: 'running', stage });
+    }
+    await this.append(request.id, 'started', stage, messageId ? { messageId } : {});
+  }
+
+  /** The last stage's image is stored: the place goes back, "Job Succeeded", the `completed` webhook. */
+  async succeed(request: JobRequest): Promise<void> {
+    await this.finished(request);
+    this.announce(request.id, 'Job Succeeded');
+    this.webhooks?.send(request, 'completed', { status: 'succeeded' });
+  }
+
+  /**
+   * The job failed (bad input, a model mismatch: `failed`; a stage that kept failing:
+   * `dead-letter`): its record, the place back, "Job Failed", the `failed` webhook.
+   */
+  async fail(
+    request: JobRequest,
+    kind: 'failed' | 'dead-letter',
+    stage: string,
+    error: { reason: string; code: string; messageId?: string },
+  ): Promise<void> {
+    await this.append(request.id, kind, stage, error);
+    await this.finished(request);
+    this.announce(request.id, 'Job Failed');
+    const shown = kind === 'dead-letter' ? { code: error.code } : { reason: error.reason, code: error.code };
+    this.webhooks?.send(request, 'failed', { status: 'failed', stage, error: shown });
+  }
+
+  /** Enqueues a state change's event, in the background (a stage never waits on it; the webhook sink's flush does). */
+  private announce(id: string, type: 'Job Started' | 'Job Succeeded' | 'Job Failed'): void {
+    const sent = this.events?.({ v: 1, kind: 'job', id, type, at: this.now() });
+    if (!sent) return;
+    // A send that fails after the SDK's retries is seen by flush(); never an unhandled rejection.
+    sent.catch(() => undefined).finally(() => this.pending.delete(sent));
+    this.pending.add(sent);
+  }
+
+  /** Waits for the events this store has announced in the background (a Lambda must, before it returns). */
+  async flush(): Promise<void> {
+    await Promise.allSettled([...this.pending]);
   }
 
   /** What a job used so far, one record per stage. */
@@ -387,6 +448,16 @@ export class JobStore {
 
 function deliveryKey(at: number, event: WebhookEvent, attempt: number): string {
   return `delivery#${pad(at)}#${event}#${attempt}`;
+}
+
+/** Records one webhook delivery attempt in its job's partition (the sender's log; kept as long as the job). */
+export async function putDelivery(table: StateTable, id: string, d: DeliveryRecord, keepDays: number) {
+  await table.put({
+    pk: jobKey(id).pk,
+    sk: deliveryKey(d.at, d.event, d.attempt),
+    delivery: d,
+    expiresAt: Math.floor(d.at / 1000) + keepDays * DAY_S,
+  });
 }
 
 /** Previews in order, each once (a stage run again appends the same ones). */

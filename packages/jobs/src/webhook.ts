@@ -26,6 +26,20 @@ export interface DeliveryRecord {
   at: number;
 }
 
+/**
+ * Where a job's webhook deliveries go (the worker side's sender): the job store calls it with
+ * each transition the job asked to hear about; sending, signing and retrying are the sink's.
+ */
+export interface WebhookSink {
+  send(request: JobRequestRef, event: WebhookEvent, data: Record<string, unknown>, idSuffix?: string): void;
+}
+
+/** What a sink needs of a job: its id and webhook. */
+export interface JobRequestRef {
+  id: string;
+  webhook?: WebhookSpec;
+}
+
 export function sign(secret: string, id: string, timestamp: number, body: string): string {
   const key = Buffer.from(secret.replace(/^whsec_/, ''), 'base64');
   return `v1,${createHmac('sha256', key).update(`${id}.${timestamp}.${body}`).digest('base64')}`;

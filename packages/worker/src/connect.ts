@@ -1,7 +1,7 @@
 /** The worker side's production objects: the job model's, plus the webhook sender. */
-import { type AwsConfig, SqsQueue } from '@baton/aws';
+import { type AwsConfig, DynamoStateTable, SqsQueue } from '@baton/aws';
 import { config as settings } from '@baton/config';
-import { connectJobs, parseAllowList } from '@baton/jobs';
+import { connectJobs, parseAllowList, putDelivery, RETENTION } from '@baton/jobs';
 import { WebhookSender } from './webhooks.ts';
 
 /** SQS delays a message at most 15 minutes. */
@@ -15,23 +15,23 @@ export interface WorkerConnectOptions {
 }
 
 export function connectWorker(config: AwsConfig, o: WorkerConnectOptions = {}) {
-  const base = connectJobs(config);
+  const table = new DynamoStateTable(config);
   // With a webhook queue (in AWS and the local stack), deliveries are made by its consumer, never by a stage worker.
   const retryQueue = config.webhookQueue ? new SqsQueue(config, config.webhookQueue) : undefined;
   const backoffMs =
     o.webhookBackoffMs ??
     settings().BATON_WEBHOOK_BACKOFF_MS ??
     (retryQueue ? [10_000, 60_000, 300_000, 900_000] : undefined);
+  // The sender logs each attempt on its job; the job store calls the sender with each transition.
   const webhooks = new WebhookSender({
-    jobs: base.jobs,
+    record: (id, d) => putDelivery(table, id, d, RETENTION.jobDays),
     allowedHosts: parseAllowList(o.webhookAllowedHosts ?? settings().BATON_WEBHOOK_ALLOWED_HOSTS),
     ...(backoffMs && { backoffMs }),
-    ...(base.events && { events: base.events }),
     ...(retryQueue && {
       queue: async (attempt, seconds) => {
         await retryQueue.send(attempt, Math.min(MAX_DELAY_SECONDS, seconds));
       },
     }),
   });
-  return { ...base, webhooks };
+  return { ...connectJobs(config, { table, webhooks }), webhooks };
 }

@@ -18,13 +18,11 @@ export async function markDeadLetter(
   const request = await jobs.request(msg.jobId);
   // A message about a stage its job does not have is not this job's: leave the job alone.
   if (!request?.stages.includes(msg.stage)) return null;
-  await jobs.append(msg.jobId, 'dead-letter', msg.stage, {
+  await jobs.fail(request, 'dead-letter', msg.stage, {
     reason: `stage ${msg.stage} gave up after ${maxReceiveCount} deliveries`,
     code: 'dead_letter',
     messageId,
   });
-  await jobs.finished(request);
-  webhooks?.send(request, 'failed', { status: 'failed', stage: msg.stage, error: { code: 'dead_letter' } });
-  await webhooks?.flush();
+  await Promise.all([jobs.flush(), webhooks?.flush()]);
   return { jobId: msg.jobId, stage: msg.stage };
 }

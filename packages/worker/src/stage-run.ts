@@ -101,16 +101,10 @@ export class StageRun {
 
   /** The batched model call; null when every job was cancelled mid-stage (billed to there). */
   private async compute(): Promise<Computed | null> {
-    const { jobs, webhooks } = this.c;
+    const { jobs } = this.c;
     const onnx0 = this.cascade.family.stats.runMs;
-    for (const w of this.group) {
-      if (this.stage === w.request.stages[0])
-        webhooks?.send(w.request, 'started', { status: 'running', stage: this.stage });
-    }
     const [, inputs] = await Promise.all([
-      Promise.all(
-        this.group.map((w) => jobs.append(w.msg.jobId, 'started', this.stage, { messageId: w.message.id })),
-      ),
+      Promise.all(this.group.map((w) => jobs.start(w.request, this.stage, w.message.id))),
       Promise.all(this.group.map((w) => this.input(w))),
     ]);
     let result: { outputs: Uint8Array[]; steps: number };

@@ -14,21 +14,18 @@
 import {
   type AllowList,
   type DeliveryRecord,
-  type EmitEvent,
-  type EventMessage,
-  type JobEventType,
-  type JobRequest,
-  type JobStore,
+  type JobRequestRef,
   sign,
   type WebhookEvent,
   type WebhookRetry,
+  type WebhookSink,
   type WebhookSpec,
 } from '@baton/jobs';
 import { postWebhook } from './webhook-post.ts';
 
 export interface WebhookOptions {
-  /** Where each attempt is recorded (the job's delivery log). */
-  jobs: Pick<JobStore, 'putDelivery'>;
+  /** Records each attempt in the job's delivery log. */
+  record: (jobId: string, d: DeliveryRecord) => Promise<void>;
   /** Delays before each retry (ms); attempts = delays + 1. */
   backoffMs?: number[];
   /** One attempt's time limit (ms). */
@@ -38,33 +35,16 @@ export interface WebhookOptions {
   now?: () => number;
   /** The delivery queue: an attempt to make after `delaySeconds`, by the queue's consumer. */
   queue?: (attempt: WebhookRetry, delaySeconds: number) => Promise<void>;
-  /** The events queue: every job's state changes go there too, whether or not it has a webhook. */
-  events?: EmitEvent;
 }
 
-/** State changes only: progress is not one. */
-const EVENT_OF: Partial<Record<WebhookEvent, JobEventType>> = {
-  started: 'Job Started',
-  completed: 'Job Succeeded',
-  failed: 'Job Failed',
-};
-
-export class WebhookSender {
+/** The job store's webhook sink: it calls `send` with each transition (job-store.ts). */
+export class WebhookSender implements WebhookSink {
   private readonly pending = new Set<Promise<void>>();
 
   constructor(private readonly o: WebhookOptions) {}
 
-  /**
-   * Announces a job's state change: enqueues its event (when events are on), and starts a delivery
-   * (enqueues it, or attempts it in the background) if the job asked for this webhook.
-   */
-  send(request: JobRequest, event: WebhookEvent, data: Record<string, unknown>, idSuffix = ''): void {
-    const type = EVENT_OF[event];
-    if (this.o.events && type) {
-      const m: EventMessage = { v: 1, kind: 'job', id: request.id, type, at: (this.o.now ?? Date.now)() };
-      const e = this.o.events(m).finally(() => this.pending.delete(e));
-      this.pending.add(e);
-    }
+  /** Starts a delivery (enqueues it, or attempts it in the background) if the job asked for this webhook. */
+  send(request: JobRequestRef, event: WebhookEvent, data: Record<string, unknown>, idSuffix = ''): void {
     const hook = request.webhook;
     if (!hook?.events.includes(event)) return;
     const p = this.deliver(request.id, hook, event, data, idSuffix).finally(() => this.pending.delete(p));
@@ -77,7 +57,7 @@ export class WebhookSender {
   }
 
   /** The delivery queue's consumer: attempts a queued delivery (and queues the next on failure). */
-  async deliverQueued(request: JobRequest, r: WebhookRetry): Promise<void> {
+  async deliverQueued(request: JobRequestRef, r: WebhookRetry): Promise<void> {
     const hook = request.webhook;
     if (!hook || request.id !== r.jobId) return;
     await this.attempts(r.jobId, hook, r.event, r.messageId, r.body, r.attempt);
@@ -163,7 +143,7 @@ export class WebhookSender {
       ...(error && { error }),
       at: now(),
     };
-    await this.o.jobs.putDelivery(jobId, record).catch(() => undefined);
+    await this.o.record(jobId, record).catch(() => undefined);
     return ok;
   }
 }

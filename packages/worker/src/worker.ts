@@ -64,7 +64,7 @@ export class StageWorker {
     const retry: string[] = [];
     const todo = await this.prepareAll(messages, retry);
     if (todo.length === 0) {
-      await this.o.webhooks?.flush();
+      await this.flush();
       return { retry };
     }
     let cascade: Cascade;
@@ -81,8 +81,13 @@ export class StageWorker {
         await this.groupFailed(group, e, retry);
       }
     }
-    await this.o.webhooks?.flush();
+    await this.flush();
     return { retry };
+  }
+
+  /** What the batch's transitions started in the background: events enqueued, webhooks handed on. */
+  private async flush(): Promise<void> {
+    await Promise.all([this.o.jobs.flush(), this.o.webhooks?.flush()]);
   }
 
   /** Parses and checks each message; the work that must run, in message order, duplicates dropped. */
@@ -149,12 +154,13 @@ export class StageWorker {
   private async prepare(message: IncomingMessage): Promise<Work | null> {
     const msg = parseStageMessage(message.body);
     const jobs = this.o.jobs;
-    // One round trip: the request, the records' kinds and the output, read together.
-    const [request, kinds, outputExists] = await Promise.all([
-      jobs.request(msg.jobId),
-      jobs.kinds(msg.jobId),
+    // One round trip: the job (its request and records, one read) and the output, read together.
+    const [job, outputExists] = await Promise.all([
+      jobs.job(msg.jobId),
       jobs.hasOutput(msg.jobId, msg.stage),
     ]);
+    const request = job?.request;
+    const kinds = new Set(job?.records.map((r) => r.kind));
     const ctx = { jobId: msg.jobId, stage: msg.stage };
     if (!request) throw new PermanentError(`job ${msg.jobId} does not exist`, 'unknown_job', ctx);
     if (!request.stages.includes(msg.stage))
@@ -166,8 +172,7 @@ export class StageWorker {
     }
     if (outputExists) {
       // A duplicate delivery, or a worker that died after writing: finish the hand-over only.
-      const records = await jobs.records(msg.jobId);
-      if (!records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
+      if (!job!.records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
         await jobs.append(msg.jobId, 'done', msg.stage, { reused: true, messageId: message.id });
       }
       await this.handOn(msg, { message, msg, request });
@@ -180,10 +185,7 @@ export class StageWorker {
   private async handOn(msg: StageMessage, w: Work) {
     const next = nextStage(w.request.stages, msg.stage);
     if (next) await this.o.enqueue({ ...msg, stage: next });
-    else {
-      await this.o.jobs.finished(w.request);
-      this.o.webhooks?.send(w.request, 'completed', { status: 'succeeded' });
-    }
+    else await this.o.jobs.succeed(w.request);
   }
 
   /**
@@ -211,17 +213,7 @@ export class StageWorker {
     if (!msg || code === 'bad_message') return;
     const request = await this.o.jobs.request(msg.jobId);
     if (!request) return;
-    await this.o.jobs.append(msg.jobId, 'failed', msg.stage, {
-      reason: e.message,
-      code,
-      messageId: message.id,
-    });
-    await this.o.jobs.finished(request);
-    this.o.webhooks?.send(request, 'failed', {
-      status: 'failed',
-      stage: msg.stage,
-      error: { reason: e.message, code },
-    });
+    await this.o.jobs.fail(request, 'failed', msg.stage, { reason: e.message, code, messageId: message.id });
   }
 }
 
