@@ -186,3 +186,25 @@ test('tasks may ask for their own scale-in protection (the task role allows it)'
   const statements = JSON.parse(policy!.inputs.policy).Statement as { Action: string[] }[];
   assert.ok(statements.some((st) => st.Action.includes('ecs:UpdateTaskProtection')));
 });
+
+test('GPU tasks reach the state table: its name in their links, item and query rights on it and its indexes', {
+  skip,
+}, () => {
+  for (const t of of('aws:ecs/taskDefinition:TaskDefinition')) {
+    const [c] = JSON.parse(t.inputs.containerDefinitions) as {
+      environment: { name: string; value: string }[];
+    }[];
+    const env = Object.fromEntries(c!.environment.map((e) => [e.name, e.value]));
+    assert.equal(JSON.parse(env.SST_RESOURCE_State!).name, 'state', t.name);
+  }
+  const [policy] = of('aws:iam/rolePolicy:RolePolicy');
+  const statements = JSON.parse(policy!.inputs.policy).Statement as {
+    Action: string[];
+    Resource: string[];
+  }[];
+  const dynamo = statements.find((st) => st.Action.includes('dynamodb:UpdateItem'));
+  assert.ok(dynamo, 'a DynamoDB statement');
+  for (const a of ['GetItem', 'PutItem', 'UpdateItem', 'DeleteItem', 'Query'])
+    assert.ok(dynamo.Action.includes(`dynamodb:${a}`), a);
+  assert.ok(dynamo.Resource.some((r) => r.endsWith('table/state/index/*')));
+});

@@ -42,7 +42,7 @@ export async function claimIdempotencyKey(
 ): Promise<Claimed> {
   const keyHash = sha256(key);
   const claim: IdempotencyClaim = { bodyHash: sha256(canonicalJson(body)), jobId: newJobId(), at: api.now() };
-  const { won, held } = await api.jobs.claimIdempotency(owner, keyHash, claim);
+  const { won, held } = await api.jobs.idempotency.claim(owner, keyHash, claim);
   if (!held) throw new ApiError(503, 'server_error', 'idempotency record unreadable, retry');
   if (held.bodyHash !== claim.bodyHash) {
     throw new ApiError(
@@ -59,7 +59,7 @@ export async function claimIdempotencyKey(
     won,
     existing,
     release: async () => {
-      if (won) await api.jobs.releaseIdempotency(owner, keyHash).catch(() => {});
+      if (won) await api.jobs.idempotency.release(owner, keyHash).catch(() => {});
     },
   };
 }

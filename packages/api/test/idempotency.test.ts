@@ -76,7 +76,7 @@ test('a claim whose request died before making the job is completed by the retry
   const body = { prompt: 'green triangle', seed: 4 };
   const keyHash = createHash('sha256').update('orphan-1').digest('hex');
   const bodyHash = createHash('sha256').update(JSON.stringify(body)).digest('hex');
-  await jobs.claimIdempotency(keyId, keyHash, {
+  await jobs.idempotency.claim(keyId, keyHash, {
     bodyHash,
     jobId: 'job_orphanorphanorph',
     at: Date.now() - 60_000,

@@ -56,22 +56,7 @@ function pipelineQueues(accountId: string) {
 
 export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   const bucket = o.bucket ?? 'baton';
-  mkdirSync(o.dataDir, { recursive: true });
-  const s3 = new S3rver({
-    address: '127.0.0.1',
-    port: o.s3Port ?? 0,
-    directory: o.dataDir,
-    silent: true,
-    configureBuckets: [{ name: bucket, configs: [] }],
-    vhostBuckets: false,
-  });
-  honourConditionalWrites(s3);
-  keepDirectories(s3);
-  listInOnePage(s3);
-  const s3Address = (await s3.run()) as AddressInfo;
-  // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
-  // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.
-  if (s3.httpServer) s3.httpServer.keepAliveTimeout = 65_000;
+  const { s3, s3Address } = await startS3(o.dataDir, bucket, o.s3Port ?? 0);
   const requests = new RequestCounter();
   if (s3.httpServer) requests.watch(s3.httpServer, 's3');
   const accountId = '000000000000';
@@ -135,6 +120,27 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
       await dynamo.close();
     },
   };
+}
+
+/** s3rver on the data directory, with the fixes it needs to behave as S3 does (s3rver-patches.ts). */
+async function startS3(dataDir: string, bucket: string, port: number) {
+  mkdirSync(dataDir, { recursive: true });
+  const s3 = new S3rver({
+    address: '127.0.0.1',
+    port,
+    directory: dataDir,
+    silent: true,
+    configureBuckets: [{ name: bucket, configs: [] }],
+    vhostBuckets: false,
+  });
+  honourConditionalWrites(s3);
+  keepDirectories(s3);
+  listInOnePage(s3);
+  const s3Address = (await s3.run()) as AddressInfo;
+  // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
+  // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.
+  if (s3.httpServer) s3.httpServer.keepAliveTimeout = 65_000;
+  return { s3, s3Address };
 }
 
 const DYNAMO_ENTRY = fileURLToPath(new URL('./dynamo-server.ts', import.meta.url));

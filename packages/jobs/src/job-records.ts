@@ -1,0 +1,208 @@
+/**
+ * A job's state as the table holds it, read and written: one item per job (job-item.ts), so
+ * reading a job is one strongly consistent GetItem and every change is one UpdateItem; its
+ * bytes (latents, previews, the image) are objects in the bucket. The transitions that give
+ * these writes their meaning (and their quota place, event and webhook) are JobStore's.
+ */
+import { type BlobStore, MemoryStateTable, queryAll, type StateTable } from '@baton/aws';
+import { deliveriesOf, putDelivery } from './deliveries.ts';
+import {
+  idOf,
+  type JobItem,
+  jobKey,
+  type Progress,
+  previewsOf,
+  RETENTION,
+  type Retention,
+} from './job-item.ts';
+import {
+  deriveState,
+  type JobRequest,
+  type JobState,
+  keys,
+  type RecordKind,
+  type StageRecord,
+  type UsageRecord,
+} from './records.ts';
+import { type DayUsage, dailyUsage, putUsage } from './usage-rollup.ts';
+import type { DeliveryRecord } from './webhook.ts';
+
+const TERMINAL_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'dead-letter']);
+
+/** Every change to a job is to an existing job: never a half item made by a late worker. */
+export const EXISTS = { exists: ['pk'] };
+
+export class JobRecords {
+  readonly table: StateTable;
+  readonly retention: Retention;
+
+  constructor(
+    /** Bytes: latents, previews, images (and, for the API, files and batch inputs). */
+    readonly store: BlobStore,
+    table?: StateTable,
+    readonly now: () => number = Date.now,
+    retention: Partial<Retention> = {},
+  ) {
+    // Alone (unit tests, one-process tools): a memory table on the same clock.
+    this.table = table ?? new MemoryStateTable(now);
+    this.retention = { ...RETENTION, ...retention };
+  }
+
+  protected async item(id: string): Promise<JobItem | null> {
+    return (await this.table.get(jobKey(id))) as JobItem | null;
+  }
+
+  /** The job's request, records and progress as stored (one read), or null. */
+  async job(id: string): Promise<Pick<JobItem, 'request' | 'records' | 'progress'> | null> {
+    const item = await this.item(id);
+    return item && { request: item.request, records: item.records, progress: item.progress };
+  }
+
+  deliveries(id: string): Promise<DeliveryRecord[]> {
+    return deliveriesOf(this.table, id);
+  }
+
+  /** Records one webhook delivery attempt. */
+  putDelivery(id: string, d: DeliveryRecord): Promise<void> {
+    return putDelivery(this.table, id, d, this.retention.jobDays);
+  }
+
+  /** What a job used so far, one record per stage. */
+  async usage(job: string | JobRequest): Promise<UsageRecord[]> {
+    const item = await this.item(typeof job === 'string' ? job : job.id);
+    return item ? Object.values(item.usage) : [];
+  }
+
+  /** The job's request; null when there is none. */
+  async request(id: string): Promise<JobRequest | null> {
+    return (await this.item(id))?.request ?? null;
+  }
+
+  async append(
+    id: string,
+    kind: RecordKind,
+    stage: string,
+    fields: Omit<StageRecord, 'kind' | 'stage' | 'at'> = {},
+  ) {
+    const record: StageRecord = { kind, stage, at: this.now(), ...fields };
+    await this.table.update(jobKey(id), { append: { records: [record] } }, EXISTS);
+    return record;
+  }
+
+  async records(id: string): Promise<StageRecord[]> {
+    return (await this.item(id))?.records ?? [];
+  }
+
+  /** Record kinds present: one read, cheap enough to check between steps. */
+  async kinds(id: string): Promise<Set<RecordKind>> {
+    return new Set((await this.records(id)).map((r) => r.kind));
+  }
+
+  /** Whether the job has ended: the same rule as deriveState's. */
+  async isTerminal(request: JobRequest): Promise<boolean> {
+    const last = request.stages[request.stages.length - 1];
+    return (await this.records(request.id)).some(
+      (r) => TERMINAL_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last),
+    );
+  }
+
+  /** Changes whenever the job's records, its running stage's progress or its previews do: one read. For watchers. */
+  async changeToken(request: JobRequest): Promise<string> {
+    const item = await this.item(request.id);
+    if (!item) return '';
+    const done = new Set(item.records.filter((r) => r.kind === 'done').map((r) => r.stage));
+    const running = request.stages.find((st) => !done.has(st));
+    return JSON.stringify([item.records, running && item.progress[running], item.previews.length]);
+  }
+
+  async setProgress(id: string, stage: string, step: number, of: number): Promise<void> {
+    await this.table.update(
+      jobKey(id),
+      { set: { [`progress.${stage}`]: { step, of, at: this.now() } } },
+      EXISTS,
+    );
+  }
+
+  async progress(id: string): Promise<Progress> {
+    return (await this.item(id))?.progress ?? {};
+  }
+
+  /** The job as it is now: one strongly consistent read (and one query for its webhook deliveries, if it has a webhook). */
+  async state(id: string): Promise<JobState | null> {
+    const item = await this.item(id);
+    if (!item) return null;
+    return this.stateOf(item);
+  }
+
+  protected async stateOf(item: JobItem): Promise<JobState> {
+    const { request } = item;
+    const deliveries = request.webhook ? await this.deliveries(request.id) : [];
+    const usage = Object.values(item.usage);
+    return {
+      ...deriveState(request, item.records, item.progress, usage, deliveries),
+      previews: request.spec.previews ? previewsOf(item) : [],
+    };
+  }
+
+  /** Writes one partial image (a stage run again writes the same bytes under the same key). */
+  async putPreview(id: string, index: number, label: string, png: Uint8Array): Promise<void> {
+    await this.store.put(keys.preview(id, index, label), png, 'image/png');
+    await this.table.update(jobKey(id), { append: { previews: [{ index, label }] } }, EXISTS);
+  }
+
+  /** The partial images written so far, in order. */
+  async previews(id: string): Promise<{ index: number; label: string }[]> {
+    const item = await this.item(id);
+    return item ? previewsOf(item) : [];
+  }
+
+  preview(id: string, index: number, label: string): Promise<Uint8Array | null> {
+    return this.store.get(keys.preview(id, index, label));
+  }
+
+  /** An owner's jobs, newest first, at most `limit` (one query of the owner index, then each job by key). */
+  async listByOwner(owner: string, limit: number): Promise<JobState[]> {
+    const keys = await queryAll(this.table, {
+      pk: `jobs#${owner}`,
+      index: 'byOwner',
+      descending: true,
+      limit,
+    });
+    const items = await Promise.all(keys.map((k) => this.item(idOf(k))));
+    return Promise.all(items.filter((i): i is JobItem => i !== null).map((i) => this.stateOf(i)));
+  }
+
+  /** An owner's usage by day; closed days come from their roll-ups. */
+  usageByDay(owner: string): Promise<DayUsage[]> {
+    return dailyUsage(this.table, owner, this.now());
+  }
+
+  /**
+   * Bills one stage of one job, in the job (what its state shows) and in its owner's ledger
+   * (what usage by day sums). Both writes are keyed by job and stage: a rerun overwrites, never adds.
+   */
+  async bill(record: UsageRecord): Promise<void> {
+    await Promise.all([
+      this.table.update(jobKey(record.jobId), { set: { [`usage.${record.stage}`]: record } }, EXISTS),
+      putUsage(this.table, record, this.retention.usageDays),
+    ]);
+  }
+
+  /** A stage's output (latents, or the final image), null until written. */
+  output(id: string, stage: string): Promise<Uint8Array | null> {
+    return this.store.get(keys.output(id, stage));
+  }
+
+  async putOutput(id: string, stage: string, bytes: Uint8Array, contentType: string): Promise<void> {
+    await this.store.put(keys.output(id, stage), bytes, contentType);
+  }
+
+  hasOutput(id: string, stage: string): Promise<boolean> {
+    return this.store.exists(keys.output(id, stage));
+  }
+
+  /** Unfinished jobs, oldest first (the active index). */
+  async activeIds(): Promise<string[]> {
+    return (await queryAll(this.table, { pk: 'active', index: 'active' })).map(idOf);
+  }
+}

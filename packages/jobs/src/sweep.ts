@@ -1,0 +1,40 @@
+/**
+ * The sweep: re-enqueues the next stage of every unfinished job that has shown no activity for
+ * `staleMs` (a lost message, a worker killed mid-stage, a stack restarted), and finishes (place
+ * back, out of the active index) every ended job still in the index (a crash between its
+ * outcome and its release). Duplicates are harmless: workers skip stages whose output exists.
+ */
+import type { JobStore } from './job-store.ts';
+import type { Enqueue } from './message.ts';
+import { deriveState, TERMINAL } from './records.ts';
+
+export async function sweepJobs(
+  jobs: JobStore,
+  enqueue: Enqueue,
+  staleMs: number,
+): Promise<{ requeued: string[]; finished: string[] }> {
+  const requeued: string[] = [];
+  const finished: string[] = [];
+  // The index is eventually consistent: each job is read again before anything is done to it.
+  for (const id of await jobs.activeIds()) {
+    const job = await jobs.job(id);
+    if (!job) continue;
+    const { request, records, progress } = job;
+    const state = deriveState(request, records, progress);
+    if (TERMINAL.includes(state.status)) {
+      await jobs.finished(request);
+      finished.push(id);
+      continue;
+    }
+    const lastActivity = Math.max(
+      request.createdAt,
+      ...records.filter((r) => r.kind !== 'requeued' || r.stage === state.stage).map((r) => r.at),
+      ...Object.values(progress).map((p) => p.at),
+    );
+    if (jobs.now() - lastActivity < staleMs || !state.stage) continue;
+    await jobs.append(id, 'requeued', state.stage);
+    await enqueue({ v: 1, jobId: id, stage: state.stage, correlationId: request.correlationId });
+    requeued.push(id);
+  }
+  return { requeued, finished };
+}
