@@ -25,7 +25,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { defaultCascade, generateBatch, planJob, planSingleStage, relayStages } from '@baton/pipeline';
 import { shapesDomain } from '@baton/shapes';
-import { startStack } from '@baton/stack';
+import { type Stack, startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
 import { admission, overQuota, requestCost } from './cost.ts';
 import { countFlops } from './flops.ts';
@@ -35,6 +35,7 @@ const quick = process.argv.includes('--quick');
 const REPS = quick ? 2 : 5;
 const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 const POLL_MS = 50;
+const BENCH_KEY = 'bk_bench_0123456789abcdef';
 const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
 
 /** Median ms per stage, by "variant:size" (section 1), for section 5. */
@@ -219,36 +220,31 @@ async function stack() {
   }
 }
 
-/** 7, first half: accepting jobs on a stack without workers (nothing else loads the machine). */
-async function acceptLatency() {
+/** A stack without workers (nothing else loads the machine), with a bench key and this concurrent-job limit. */
+async function acceptOnly<T>(maxConcurrentJobs: number, run: (s: Stack) => Promise<T>): Promise<T> {
   const s = await startStack({
     dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-accept-')),
     log: silent,
     workerLogs: 'ignore',
     workers: false,
-    apiKey: 'bk_bench_0123456789abcdef',
-    limits: { ratePerMinute: 100_000, burst: 1000, maxConcurrentJobs: 100_000 },
+    apiKey: BENCH_KEY,
+    limits: { ratePerMinute: 100_000, burst: 1000, maxConcurrentJobs },
   });
   try {
-    const keys = ['bk_bench_0123456789abcdef'];
-    for (let i = 1; i < 10; i++) keys.push((await s.keys.create(`bench-${i}`)).key);
-    await admission(s, keys);
+    return await run(s);
   } finally {
     await s.close();
   }
-  const limited = await startStack({
-    dataDir: mkdtempSync(join(tmpdir(), 'baton-bench-quota-')),
-    log: silent,
-    workerLogs: 'ignore',
-    workers: false,
-    apiKey: 'bk_bench_0123456789abcdef',
-    limits: { ratePerMinute: 100_000, burst: 1000, maxConcurrentJobs: 4 },
+}
+
+/** 7, first half: accepting jobs, then racing past a limit of 4. */
+async function acceptLatency() {
+  await acceptOnly(100_000, async (s) => {
+    const keys = [BENCH_KEY];
+    for (let i = 1; i < 10; i++) keys.push((await s.keys.create(`bench-${i}`)).key);
+    await admission(s, keys);
   });
-  try {
-    await overQuota(limited, 'bk_bench_0123456789abcdef');
-  } finally {
-    await limited.close();
-  }
+  await acceptOnly(4, (s) => overQuota(s, BENCH_KEY));
 }
 
 /** 4. n separate 64 px jobs at once, then one batch of n lines: images/s, each from server timestamps. */

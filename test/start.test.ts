@@ -28,6 +28,23 @@ async function env() {
   };
 }
 
+/** `npm start` in the background, once it says it is running. */
+async function npmStart(e: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; exited: Promise<void> }> {
+  const child = spawn('npm', ['start', '--silent'], { cwd: root, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  try {
+    await until(async () => out.includes('Baton is running'), 90_000, 'the stack to start');
+  } catch (e) {
+    child.kill('SIGTERM');
+    throw e;
+  }
+  return { child, exited };
+}
+
 test('a short BATON_API_KEY stops npm start with one line naming the variable, no stack trace', async () => {
   const r = spawnSync('npm', ['start', '--silent'], {
     cwd: root,
@@ -60,17 +77,7 @@ test('a port in use stops npm start with the port and the variable that moves it
 
 test('SIGTERM to the npm start process stops the whole stack', async () => {
   const e = await env();
-  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
-    cwd: root,
-    env: e,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
-  await until(async () => out.includes('Baton is running'), 90_000, 'the stack to start');
+  const { child, exited } = await npmStart(e);
   child.kill('SIGTERM');
   await exited;
   // Everything it started is gone: the API's port answers nothing.
@@ -105,18 +112,8 @@ test('SIGTERM to the npm start process stops the whole stack', async () => {
 test('npm start honours BATON_MAX_CONCURRENT_JOBS: of 20 racing long jobs 4 are accepted, the rest get 429 with Retry-After', async () => {
   const key = 'bk_start_limits_0123456789';
   const e = { ...(await env()), BATON_MAX_CONCURRENT_JOBS: '4', BATON_API_KEY: key };
-  const child: ChildProcess = spawn('npm', ['start', '--silent'], {
-    cwd: root,
-    env: e,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  child.stdout!.on('data', (d) => {
-    out += d;
-  });
-  const exited = new Promise<void>((r) => child.on('exit', () => r()));
+  const { child, exited } = await npmStart(e);
   try {
-    await until(async () => out.includes('Baton is running'), 90_000, 'the stack to start');
     const answers = await Promise.all(
       Array.from({ length: 20 }, async (_, i) => {
         const r = await fetch(`http://127.0.0.1:${e.PORT}/v1/jobs`, {

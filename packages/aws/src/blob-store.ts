@@ -8,7 +8,7 @@ import {
   S3Client,
 } from '@aws-sdk/client-s3';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
-import type { AwsConfig } from './config.ts';
+import { type AwsConfig, clientOptions, MAX_ATTEMPTS } from './config.ts';
 
 export interface BlobStore {
   put(key: string, body: Uint8Array | string, contentType?: string): Promise<void>;
@@ -38,9 +38,6 @@ function notFound(e: unknown): boolean {
   return err?.name === 'NoSuchKey' || err?.name === 'NotFound' || err?.$metadata?.httpStatusCode === 404;
 }
 
-/** Attempts per call, the SDK's standard retry strategy deciding what is retried and how long to wait. */
-const MAX_ATTEMPTS = 4;
-
 export class S3BlobStore implements BlobStore {
   readonly client: S3Client;
 
@@ -51,18 +48,9 @@ export class S3BlobStore implements BlobStore {
     timeoutMs = config.requestTimeoutMs ?? 15_000,
   ) {
     this.client = new S3Client({
-      region: config.region,
+      ...clientOptions(config, config.s3Endpoint, timeoutMs),
       maxAttempts: MAX_ATTEMPTS,
-      // Without these a request the server stops answering hangs its caller (a worker, the
-      // API) until the server gives up: the SDK's requestTimeout only warns unless told to throw.
-      requestHandler: {
-        requestTimeout: timeoutMs,
-        throwOnRequestTimeout: true,
-        socketTimeout: timeoutMs,
-        connectionTimeout: Math.min(3_000, timeoutMs),
-      },
-      ...(config.s3Endpoint && { endpoint: config.s3Endpoint, forcePathStyle: true }),
-      ...(config.credentials && { credentials: config.credentials }),
+      ...(config.s3Endpoint && { forcePathStyle: true }),
     });
   }
 

@@ -83,6 +83,32 @@ export function connectionOf(
   };
 }
 
+/** Attempts per call, the SDK's standard retry strategy deciding what is retried and how long to wait. */
+export const MAX_ATTEMPTS = 4;
+
+/**
+ * How every client talks to its service: a request unanswered for `timeoutMs` fails (and is
+ * retried). Without this a request the server stops answering hangs its caller (a worker, the
+ * API) until the server gives up: the SDK's requestTimeout only warns unless told to throw.
+ */
+export function clientOptions(
+  config: Pick<AwsConfig, 'region' | 'credentials'>,
+  endpoint: string | undefined,
+  timeoutMs: number,
+) {
+  return {
+    region: config.region,
+    requestHandler: {
+      requestTimeout: timeoutMs,
+      throwOnRequestTimeout: true,
+      socketTimeout: timeoutMs,
+      connectionTimeout: Math.min(3_000, timeoutMs),
+    },
+    ...(endpoint && { endpoint }),
+    ...(config.credentials && { credentials: config.credentials }),
+  };
+}
+
 export function configToEnv(c: AwsConfig): Record<string, string> {
   const env: Record<string, string> = { AWS_REGION: c.region, BATON_BUCKET: c.bucket, BATON_TABLE: c.table };
   for (const q of STAGE_QUEUES) {

@@ -6,7 +6,7 @@ import {
   SendMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import type { AwsConfig } from './config.ts';
+import { type AwsConfig, clientOptions } from './config.ts';
 
 export interface QueueMessage {
   id: string;
@@ -85,16 +85,6 @@ export class SqsQueue {
 }
 
 export function sqsClient(config: AwsConfig): SQSClient {
-  return new SQSClient({
-    region: config.region,
-    // Long polls last up to 20 s: 30 s is a request that will not come back.
-    requestHandler: {
-      requestTimeout: 30_000,
-      throwOnRequestTimeout: true,
-      socketTimeout: 30_000,
-      connectionTimeout: 3_000,
-    },
-    ...(config.sqsEndpoint && { endpoint: config.sqsEndpoint }),
-    ...(config.credentials && { credentials: config.credentials }),
-  });
+  // Long polls last up to 20 s: 30 s is a request that will not come back.
+  return new SQSClient(clientOptions(config, config.sqsEndpoint, 30_000));
 }

@@ -28,7 +28,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AwsConfig } from './config.ts';
+import { type AwsConfig, clientOptions, MAX_ATTEMPTS } from './config.ts';
 import { Expressions } from './expressions.ts';
 import { TABLE_DEFINITION } from './table-definition.ts';
 
@@ -121,24 +121,12 @@ const decodeAfter = (s: string) =>
 /** Every answer says the capacity it consumed (free; what `npm run bench` prices, counted at the server). */
 const CAPACITY = { ReturnConsumedCapacity: 'TOTAL' as const };
 
-/** Attempts per call; the SDK's standard retry strategy decides what is retried (throttling, 5xx). */
-const MAX_ATTEMPTS = 4;
-
 export function dynamoClient(
   config: Pick<AwsConfig, 'region' | 'dynamoEndpoint' | 'credentials' | 'requestTimeoutMs'>,
 ) {
-  const timeoutMs = config.requestTimeoutMs ?? 15_000;
   return new DynamoDBClient({
-    region: config.region,
+    ...clientOptions(config, config.dynamoEndpoint, config.requestTimeoutMs ?? 15_000),
     maxAttempts: MAX_ATTEMPTS,
-    requestHandler: {
-      requestTimeout: timeoutMs,
-      throwOnRequestTimeout: true,
-      socketTimeout: timeoutMs,
-      connectionTimeout: Math.min(3_000, timeoutMs),
-    },
-    ...(config.dynamoEndpoint && { endpoint: config.dynamoEndpoint }),
-    ...(config.credentials && { credentials: config.credentials }),
   });
 }
 
