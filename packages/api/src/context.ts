@@ -104,7 +104,7 @@ export function resolveApi(deps: ApiDeps): Api {
     limiter: new RateLimiter(limits, now),
     links: new LinkSigner(config.urlSecret, config.urlTtlSeconds, now),
     schemas: requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts)),
-    files: new FileStore(deps.jobs.store, now),
+    files: new FileStore(deps.jobs.store, deps.jobs.table, now),
     batches: new BatchStore(deps.jobs.table, now),
     enqueueBatch: deps.enqueueBatch,
     batchLimits: { maxUploadBytes: 5_000_000, maxBytes: 200_000_000, maxLines: 50_000, ...deps.batchLimits },

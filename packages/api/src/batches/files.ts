@@ -1,14 +1,14 @@
 /**
  * Files, as OpenAI's Files API has them: uploaded JSONL for batches, and the output and error
- * files batches write. A file is its bytes and a small record beside them; a batch input is
- * checked line by line when it is stored (JSON objects? which endpoints?) so that creating a
- * batch needs no second read.
+ * files batches write. A file is its bytes and a small record; a batch input is checked line
+ * by line when it is stored (JSON objects? which endpoints?) so that creating a batch needs no
+ * second read.
  *
- *   files/{id}/file.json     the record (owner, purpose, bytes, lines, what the check found)
- *   files/{id}/content       the bytes
+ *   file#{id} / file         the record, in the state table (owner, purpose, bytes, lines, what the check found)
+ *   files/{id}/content       the bytes, in the bucket
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { BlobStore } from '@baton/aws';
+import type { BlobStore, StateTable } from '@baton/aws';
 
 export type FilePurpose = 'batch' | 'batch_output';
 
@@ -32,9 +32,9 @@ export interface FileRecord {
 }
 
 export const fileKeys = {
-  record: (id: string) => `files/${id}/file.json`,
   content: (id: string) => `files/${id}/content`,
 };
+const recordKey = (id: string) => ({ pk: `file#${id}`, sk: 'file' });
 
 /** Where a file's bytes are. */
 export const contentKey = (f: Pick<FileRecord, 'id' | 'content_key'>) =>
@@ -80,7 +80,10 @@ export function inspectJsonl(bytes: Uint8Array): { lines: number; endpoints: str
 export class FileStore {
   constructor(
     readonly store: BlobStore,
+    private readonly table: StateTable,
     private readonly now: () => number = Date.now,
+    /** How long a file's record is kept (days; its bytes by the bucket's lifecycle rule). */
+    private readonly keepDays = 30,
   ) {}
 
   async create(
@@ -104,19 +107,18 @@ export class FileStore {
       ...(o.batch && { batch: o.batch }),
     };
     await this.store.put(fileKeys.content(record.id), bytes, 'application/jsonl');
-    await this.store.put(fileKeys.record(record.id), JSON.stringify(record), 'application/json');
+    await this.record(record);
     return record;
   }
 
   async get(id: string): Promise<FileRecord | null> {
     if (!/^file-[0-9a-f]{24}$/.test(id)) return null;
-    const bytes = await this.store.get(fileKeys.record(id));
-    return bytes ? (JSON.parse(decoder.decode(bytes)) as FileRecord) : null;
+    return ((await this.table.get(recordKey(id)))?.record as FileRecord | undefined) ?? null;
   }
 
   /** Records a file whose bytes are already in the bucket (`content_key`). */
   async record(r: FileRecord): Promise<void> {
-    await this.store.put(fileKeys.record(r.id), JSON.stringify(r), 'application/json');
+    await this.table.put({ ...recordKey(r.id), record: r, expiresAt: r.created_at + this.keepDays * 86_400 });
   }
 
   content(f: FileRecord): Promise<Uint8Array | null> {
@@ -125,6 +127,6 @@ export class FileStore {
 
   async delete(f: FileRecord): Promise<void> {
     if (!f.content_key) await this.store.delete(fileKeys.content(f.id));
-    await this.store.delete(fileKeys.record(f.id));
+    await this.table.delete(recordKey(f.id));
   }
 }
