@@ -25,6 +25,7 @@ async function env() {
     PORT: String(await freePort()),
     BATON_S3_PORT: String(await freePort()),
     BATON_SQS_PORT: String(await freePort()),
+    BATON_DYNAMODB_PORT: String(await freePort()),
   };
 }
 
@@ -93,8 +94,8 @@ test('SIGTERM to the npm start process stops the whole stack', async () => {
     20_000,
     'the API to stop',
   );
-  // …and so are the local S3 server and the worker processes (the ports are free again).
-  for (const port of [e.BATON_S3_PORT, e.PORT]) {
+  // …and so are the local S3 and DynamoDB servers and the worker processes (the ports are free again).
+  for (const port of [e.BATON_S3_PORT, e.BATON_DYNAMODB_PORT, e.PORT]) {
     const probe = createServer();
     await until(
       () =>

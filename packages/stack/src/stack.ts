@@ -27,6 +27,7 @@ export interface StackOptions {
   apiPort?: number;
   s3Port?: number;
   sqsPort?: number;
+  dynamoPort?: number;
   /** Start the stage workers (tests may start their own). */
   workers?: boolean;
   /** Sweep period and the inactivity after which a stage is re-enqueued (ms). */
@@ -87,6 +88,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     dataDir: o.dataDir,
     ...(o.s3Port !== undefined && { s3Port: o.s3Port }),
     ...(o.sqsPort !== undefined && { sqsPort: o.sqsPort }),
+    ...(o.dynamoPort !== undefined && { dynamoPort: o.dynamoPort }),
     maxReceiveCount: o.maxReceiveCount,
     visibilityTimeoutSeconds: o.visibilityTimeoutSeconds,
   });

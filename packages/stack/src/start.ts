@@ -24,13 +24,19 @@ const keyFile = join(root, '.baton', 'local-key');
 // The key of an earlier start is this start's too (the playground fills it in).
 const saved = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() || undefined : undefined;
 const givenKey = c.BATON_API_KEY ?? saved;
-const ports = { PORT: c.PORT, BATON_S3_PORT: c.BATON_S3_PORT, BATON_SQS_PORT: c.BATON_SQS_PORT };
+const ports = {
+  PORT: c.PORT,
+  BATON_S3_PORT: c.BATON_S3_PORT,
+  BATON_SQS_PORT: c.BATON_SQS_PORT,
+  BATON_DYNAMODB_PORT: c.BATON_DYNAMODB_PORT,
+};
 const stack = await startStack({
   dataDir,
   ...(givenKey && { apiKey: givenKey }),
   apiPort: ports.PORT,
   s3Port: ports.BATON_S3_PORT,
   sqsPort: ports.BATON_SQS_PORT,
+  dynamoPort: ports.BATON_DYNAMODB_PORT,
   ...(c.BATON_WEBHOOK_ALLOWED_HOSTS && { webhookAllowedHosts: c.BATON_WEBHOOK_ALLOWED_HOSTS }),
 }).catch((e: NodeJS.ErrnoException & { port?: number }) => {
   if (e.code !== 'EADDRINUSE') throw e;
@@ -38,7 +44,7 @@ const stack = await startStack({
   fail(
     inUse
       ? `port ${inUse[1]} is already in use (another stack running?). Stop it, or choose another port with ${inUse[0]}=…`
-      : `a port is already in use (${e.message}). Choose others with PORT, BATON_S3_PORT and BATON_SQS_PORT.`,
+      : `a port is already in use (${e.message}). Choose others with PORT, BATON_S3_PORT, BATON_SQS_PORT and BATON_DYNAMODB_PORT.`,
   );
 });
 const u = stack.apiUrl;
@@ -57,6 +63,7 @@ Baton is running (data in ${dataDir}).
   API         ${u}
   OpenAPI     ${u}/openapi.json
   S3 (local)  ${stack.config.s3Endpoint}   SQS (local) ${stack.config.sqsEndpoint}
+  DynamoDB    ${stack.config.dynamoEndpoint} (table ${stack.config.table})
 
 Try:
   curl -s ${u}/v1/images/generations -H "authorization: Bearer ${key}" -H 'content-type: application/json' \\
