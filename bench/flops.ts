@@ -46,10 +46,16 @@ function opFlops(o: Op, dims: (t: string) => number[]): number {
 
 /** GFLOP of one call of every probed graph (batch 1), by name ("unet-64", "relay_unet-256", …), and the MatMul peak. */
 export async function countFlops(dir: string, threads: number) {
-  execFileSync('/usr/bin/python3', ['-m', 'baton_train.flops', '--out', dir], {
-    cwd: join(import.meta.dirname, '..', 'training'),
-    stdio: 'ignore',
-  });
+  try {
+    execFileSync('/usr/bin/python3', ['-m', 'baton_train.flops', '--out', dir], {
+      cwd: join(import.meta.dirname, '..', 'training'),
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
+  } catch (e) {
+    // Say what Python said (a missing module: Debian's python3-onnx).
+    const stderr = String((e as { stderr?: Buffer }).stderr ?? '').trim();
+    throw new Error(`the FLOP counter (training/baton_train/flops.py) failed:\n${stderr}`, { cause: e });
+  }
   const plan = JSON.parse(readFileSync(join(dir, 'plan.json'), 'utf8')) as Plan;
   const gflop: Record<string, number> = {};
   for (const [name, g] of Object.entries(plan.graphs)) {
