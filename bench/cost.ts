@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import type { Counts, Stack } from '@baton/stack';
+import { LAMBDA_3GB_PRICE_PER_SECOND } from '@baton/worker';
 
 /** US dollars per request (DynamoDB: per request unit). */
 const PRICE = {
@@ -21,7 +22,6 @@ const PRICE = {
   lambdaGbSecond: 0.0000166667,
   lambdaRequest: 0.2 / 1e6,
 };
-const WORKER_GB = 3008 / 1024;
 const API_GB = 512 / 1024;
 
 const percentile = (xs: number[], p: number) =>
@@ -149,7 +149,8 @@ export async function requestCost(s: Stack, key: string, eventsFile: string) {
     const state = (await s.jobs.state(id))!;
     const computeS = state.usage.reduce((a, u) => a + u.computeMs, 0) / 1000;
     const lambda =
-      computeS * WORKER_GB * PRICE.lambdaGbSecond +
+      // The stage workers' own price (3008 MB), as their usage records bill it.
+      computeS * LAMBDA_3GB_PRICE_PER_SECOND +
       state.usage.length * PRICE.lambdaRequest +
       apiSeconds * API_GB * PRICE.lambdaGbSecond +
       PRICE.lambdaRequest;

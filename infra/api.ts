@@ -1,24 +1,14 @@
 /** The Hono app behind a Lambda function URL, fronted by a Router (CloudFront). */
 import { config } from './config';
 import { manifestOnly } from './lambda-package';
-import { batch, events, queues, webhookQueue } from './queues';
+import { sendQueues } from './queues';
 import { bucket, table } from './storage';
 
 /** Signs image links: the same on every API instance (`npx sst secret set UrlSecret …`). */
 export const urlSecret = new sst.Secret('UrlSecret');
 
 /** What the API and the pipeline Lambdas reach: the table, the bucket, every queue, the URL secret. */
-export const serviceLink = [
-  table,
-  bucket,
-  queues.base,
-  queues.relay,
-  queues.decode,
-  webhookQueue,
-  batch.queue,
-  events.queue,
-  urlSecret,
-];
+export const serviceLink = [table, bucket, ...sendQueues, urlSecret];
 
 export const apiFunction = new sst.aws.Function('Api', {
   handler: 'functions/api/index.handler',

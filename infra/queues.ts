@@ -35,3 +35,6 @@ export const BATCH_STEP_SECONDS = 300;
 export const batch = withDeadLetters('BatchQueue', `${6 * BATCH_STEP_SECONDS} seconds`);
 export const intake = withDeadLetters('IntakeQueue', `${6 * BATCH_STEP_SECONDS} seconds`);
 export const events = withDeadLetters('EventsQueue', '2 minutes');
+
+/** The queues every function may send to: the stages, webhook deliveries, batch steps, events. */
+export const sendQueues = [queues.base, queues.relay, queues.decode, webhookQueue, batch.queue, events.queue];

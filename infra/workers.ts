@@ -5,20 +5,11 @@
  */
 import { config, STAGES } from './config';
 import { modelLambda } from './lambda-package';
-import { batch, deadLetterQueues, events, queues, webhookQueue } from './queues';
+import { deadLetterQueues, queues, sendQueues, webhookQueue } from './queues';
 import { bucket, table } from './storage';
 
 // Stage workers announce job state changes on the events queue.
-const link = [
-  table,
-  bucket,
-  queues.base,
-  queues.relay,
-  queues.decode,
-  webhookQueue,
-  events.queue,
-  batch.queue,
-];
+const link = [table, bucket, ...sendQueues];
 
 export const workers =
   config.profile === 'cpu'

@@ -7,7 +7,7 @@
  * queue and is retried (then its dead-letter queue keeps it). A claim whose consumer died
  * before publishing is taken over once it is older than the queue's visibility timeout.
  */
-import type { EventBus } from '@baton/aws';
+import { type EventBus, expiresAfter } from '@baton/aws';
 import type { EventMessage } from '@baton/jobs';
 import { publicBatch } from './batches/present.ts';
 import type { Api } from './context.ts';
@@ -28,7 +28,7 @@ export async function publishEvent(
 ): Promise<'published' | 'duplicate' | 'gone'> {
   const key = marker(m);
   const now = api.now();
-  const expiresAt = Math.floor(now / 1000) + api.jobs.retention.jobDays * 86_400;
+  const expiresAt = expiresAfter(now, api.jobs.retention.jobDays);
   const claimed = await api.jobs.table.put(
     { ...key, state: 'publishing', at: now, expiresAt },
     {

@@ -62,7 +62,19 @@ function setup(o: { inFlight?: number; maxLines?: number; chunkBytes?: number } 
     return { status: r.status, json: (await r.json()) as any };
   };
   const get = async (path: string) => (await app.request(path)).json() as Promise<any>;
-  return { jobs, app, worker, queued, finishJobs, upload, post, get };
+  /** Uploads a batch input and creates its batch (both must succeed); the batch as created. */
+  const batchOf = async (text: string) => {
+    const f = await upload(text);
+    assert.equal(f.status, 200, JSON.stringify(f.json));
+    const created = await post('/v1/batches', {
+      input_file_id: f.json.id,
+      endpoint: '/v1/images/generations',
+      completion_window: '24h',
+    });
+    assert.equal(created.status, 200, JSON.stringify(created.json));
+    return created.json;
+  };
+  return { jobs, app, worker, queued, finishJobs, upload, post, get, batchOf };
 }
 
 const line = (id: string, body: unknown, url = '/v1/images/generations') =>
@@ -191,14 +203,7 @@ test('the input is read in ranged chunks: lines across chunk edges, at most inFl
   const text = Array.from({ length: n }, (_, i) =>
     line(`l${i}`, { prompt: `red circle number ${'x'.repeat(i % 9)}`, size: '64x64' }),
   ).join('\r\n');
-  const f = await s.upload(text);
-  const b = (
-    await s.post('/v1/batches', {
-      input_file_id: f.json.id,
-      endpoint: '/v1/images/generations',
-      completion_window: '24h',
-    })
-  ).json;
+  const b = await s.batchOf(text);
   const seen = new Set<string>();
   for (let round = 0; round < 20; round++) {
     const status = await s.worker.advance(b.id);
@@ -256,15 +261,7 @@ test('a 1,001-line batch completes: its line outcomes are read page after page',
   const input = Array.from({ length: n }, (_, i) =>
     line(`l${i}`, { prompt: 'red circle', size: '64x64', seed: i }),
   );
-  const f = await s.upload(input.join('\n'));
-  assert.equal(f.status, 200, JSON.stringify(f.json));
-  const b = (
-    await s.post('/v1/batches', {
-      input_file_id: f.json.id,
-      endpoint: '/v1/images/generations',
-      completion_window: '24h',
-    })
-  ).json;
+  const b = await s.batchOf(input.join('\n'));
   let status = await s.worker.advance(b.id);
   for (let round = 0; status !== 'completed' && round < 10; round++) {
     await s.finishJobs();

@@ -108,6 +108,11 @@ export async function queryAll(table: StateTable, q: Omit<QueryInput, 'after'>):
   return q.limit === undefined ? all : all.slice(0, q.limit);
 }
 
+/** The TTL attribute's value `days` after `fromMs`: epoch seconds, as DynamoDB's TTL reads it. */
+export function expiresAfter(fromMs: number, days: number): number {
+  return Math.floor(fromMs / 1000) + days * 86_400;
+}
+
 /** Whether an item has expired (its TTL attribute is past): DynamoDB deletes such items only eventually. */
 export function expired(item: Record<string, unknown>, nowMs = Date.now()): boolean {
   return typeof item.expiresAt === 'number' && item.expiresAt * 1000 <= nowMs;

@@ -3,7 +3,7 @@
  * (`job#{id}` / `delivery#{at}#{event}#{attempt}`), unbounded in number and never in the way
  * of the job item; kept as long as the job.
  */
-import { queryAll, type StateTable } from '@baton/aws';
+import { expiresAfter, queryAll, type StateTable } from '@baton/aws';
 import { jobKey, pad } from './job-item.ts';
 import type { DeliveryRecord } from './webhook.ts';
 
@@ -13,7 +13,7 @@ export async function putDelivery(table: StateTable, id: string, d: DeliveryReco
     pk: jobKey(id).pk,
     sk: `delivery#${pad(d.at)}#${d.event}#${d.attempt}`,
     delivery: d,
-    expiresAt: Math.floor(d.at / 1000) + keepDays * 86_400,
+    expiresAt: expiresAfter(d.at, keepDays),
   });
 }
 

@@ -2,7 +2,7 @@
  * Idempotency-Key claims: one item per key and owner (`idem#{owner}` / `{keyHash}`), taken
  * with one conditional put, so of racing requests exactly one wins; kept a day (TTL).
  */
-import type { StateTable } from '@baton/aws';
+import { expiresAfter, type StateTable } from '@baton/aws';
 
 /** What an Idempotency-Key maps to: the request body's hash and the job made for it. */
 export interface IdempotencyClaim {
@@ -16,7 +16,7 @@ const key = (owner: string, keyHash: string) => ({ pk: `idem#${owner}`, sk: keyH
 export class IdempotencyClaims {
   constructor(
     private readonly table: StateTable,
-    private readonly keepSeconds: number,
+    private readonly keepDays: number,
   ) {}
 
   /** Claims a key for a job; the losers of a race get the claim that won. */
@@ -25,7 +25,7 @@ export class IdempotencyClaims {
     keyHash: string,
     claim: IdempotencyClaim,
   ): Promise<{ won: boolean; held: IdempotencyClaim | null }> {
-    const expiresAt = Math.floor(claim.at / 1000) + this.keepSeconds;
+    const expiresAt = expiresAfter(claim.at, this.keepDays);
     if (await this.table.put({ ...key(owner, keyHash), claim, expiresAt }, { notExists: ['pk'] }))
       return { won: true, held: claim };
     const held = await this.table.get(key(owner, keyHash));

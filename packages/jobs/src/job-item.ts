@@ -43,8 +43,8 @@ export interface Retention {
   jobDays: number;
   /** The usage ledger (days). */
   usageDays: number;
-  /** Idempotency-Key claims (seconds). */
-  idempotencySeconds: number;
+  /** Idempotency-Key claims (days). */
+  idempotencyDays: number;
 }
 
-export const RETENTION: Retention = { jobDays: 30, usageDays: 400, idempotencySeconds: 86_400 };
+export const RETENTION: Retention = { jobDays: 30, usageDays: 400, idempotencyDays: 1 };

@@ -5,7 +5,7 @@
  * these writes their meaning (and their quota place, event and webhook) are JobStore's.
  */
 import { type BlobStore, MemoryStateTable, queryAll, type StateTable } from '@baton/aws';
-import { deliveriesOf, putDelivery } from './deliveries.ts';
+import { deliveriesOf } from './deliveries.ts';
 import {
   idOf,
   type JobItem,
@@ -60,11 +60,6 @@ export class JobRecords {
 
   deliveries(id: string): Promise<DeliveryRecord[]> {
     return deliveriesOf(this.table, id);
-  }
-
-  /** Records one webhook delivery attempt. */
-  putDelivery(id: string, d: DeliveryRecord): Promise<void> {
-    return putDelivery(this.table, id, d, this.retention.jobDays);
   }
 
   /** What a job used so far, one record per stage. */

@@ -5,7 +5,7 @@
  * the sweep ask for a transition; none of them sends an event or gives a place back itself.
  * What each transition writes, and every read, is JobRecords' (job-records.ts).
  */
-import type { BlobStore, StateTable } from '@baton/aws';
+import { type BlobStore, expiresAfter, type StateTable } from '@baton/aws';
 import type { EmitEvent } from './events.ts';
 import { IdempotencyClaims } from './idempotency.ts';
 import { type JobItem, jobKey, pad, type Retention } from './job-item.ts';
@@ -15,8 +15,6 @@ import { QuotaLedger } from './quota.ts';
 import { type JobRequest, type JobState, TERMINAL } from './records.ts';
 import { sweepJobs } from './sweep.ts';
 import type { WebhookSink } from './webhook.ts';
-
-const DAY_S = 86_400;
 
 export class JobStore extends JobRecords {
   /** The owners' concurrent-job quota places. */
@@ -42,7 +40,7 @@ export class JobStore extends JobRecords {
     super(store, table, now, options.retention);
     this.events = options.events;
     this.webhooks = options.webhooks;
-    this.idempotency = new IdempotencyClaims(this.table, this.retention.idempotencySeconds);
+    this.idempotency = new IdempotencyClaims(this.table, this.retention.idempotencyDays);
     this.quota = new QuotaLedger(this.table, async (id) => (await this.request(id)) !== null, now);
   }
 
@@ -61,7 +59,7 @@ export class JobStore extends JobRecords {
       ...(request.owner && { gpk: `jobs#${request.owner}`, gsk: `${pad(request.createdAt)}#${request.id}` }),
       apk: 'active',
       ask: `${pad(request.createdAt)}#${request.id}`,
-      expiresAt: Math.floor(request.createdAt / 1000) + this.retention.jobDays * DAY_S,
+      expiresAt: expiresAfter(request.createdAt, this.retention.jobDays),
     };
     // A request accepted twice (a retried batch fan-out) keeps the first item and its records.
     const made = await this.table.put(item, { notExists: ['pk'] });

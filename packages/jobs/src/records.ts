@@ -3,7 +3,7 @@
  *
  * A job's records are only ever appended (started | done | failed | cancelled | requeued |
  * dead-letter), so there is no read-modify-write race: the state is a pure function of the
- * records present. Where they are kept is job-store.ts's; the bytes (latents, previews, the
+ * records present. Where they are kept is job-item.ts's; the bytes (latents, previews, the
  * image) are objects under `keys`.
  */
 import { randomBytes } from 'node:crypto';

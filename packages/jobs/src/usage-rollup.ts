@@ -8,7 +8,7 @@
  * day) is summed once into a roll-up item (`rollup#{day}`), and later reads query the roll-ups
  * and only the ledger items after the last rolled-up day.
  */
-import { queryAll, type StateTable } from '@baton/aws';
+import { expiresAfter, queryAll, type StateTable } from '@baton/aws';
 import type { UsageRecord } from './records.ts';
 
 export interface DayUsage {
@@ -59,8 +59,11 @@ export function sumByDay(records: readonly UsageRecord[]): DayUsage[] {
 
 /** Writes one stage's usage record in its owner's ledger (kept `keepDays`). */
 export async function putUsage(table: StateTable, r: UsageRecord, keepDays: number): Promise<void> {
-  const expiresAt = Math.floor(Date.parse(r.day) / 1000) + keepDays * 86_400;
-  await table.put({ ...usageKeys.ledger(r), record: r, expiresAt });
+  await table.put({
+    ...usageKeys.ledger(r),
+    record: r,
+    expiresAt: expiresAfter(Date.parse(r.day), keepDays),
+  });
 }
 
 export async function dailyUsage(table: StateTable, owner: string, now = Date.now()): Promise<DayUsage[]> {

@@ -8,7 +8,7 @@
  *   files/{id}/content       the bytes, in the bucket
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { BlobStore, StateTable } from '@baton/aws';
+import { type BlobStore, expiresAfter, type StateTable } from '@baton/aws';
 
 export type FilePurpose = 'batch' | 'batch_output';
 
@@ -118,7 +118,11 @@ export class FileStore {
 
   /** Records a file whose bytes are already in the bucket (`content_key`). */
   async record(r: FileRecord): Promise<void> {
-    await this.table.put({ ...recordKey(r.id), record: r, expiresAt: r.created_at + this.keepDays * 86_400 });
+    await this.table.put({
+      ...recordKey(r.id),
+      record: r,
+      expiresAt: expiresAfter(r.created_at * 1000, this.keepDays),
+    });
   }
 
   content(f: FileRecord): Promise<Uint8Array | null> {

@@ -8,6 +8,7 @@
  * An object is taken once (a marker per object key): to run it again, write a new name.
  */
 import { createHash } from 'node:crypto';
+import { expiresAfter } from '@baton/aws';
 import { ApiError } from '../api-error.ts';
 import type { Api } from '../context.ts';
 import type { KeyStore } from '../keys.ts';
@@ -67,7 +68,7 @@ export async function intakeObject(api: Api, keys: KeyStore | undefined, key: st
   if (!m) return 'ignored';
   const [, keyId, name] = m as unknown as [string, string, string];
   const store = api.jobs.store;
-  const expiresAt = Math.floor(api.now() / 1000) + api.batches.keepDays * 86_400;
+  const expiresAt = expiresAfter(api.now(), api.batches.keepDays);
   if (
     !(await api.jobs.table.put(
       { ...intakeMarker(key), key, at: api.now(), expiresAt },

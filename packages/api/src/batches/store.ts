@@ -11,7 +11,7 @@
  *   batch#{id} / cursor             the next input line to fan out, and its byte offset
  */
 import { createHash, randomBytes } from 'node:crypto';
-import { type Item, queryAll, type StateTable } from '@baton/aws';
+import { expiresAfter, type Item, queryAll, type StateTable } from '@baton/aws';
 
 export const BATCH_STATUSES = [
   'validating',
@@ -99,7 +99,7 @@ export class BatchStore {
   ) {}
 
   private expiresAt(): number {
-    return Math.floor(this.now() / 1000) + this.keepDays * 86_400;
+    return expiresAfter(this.now(), this.keepDays);
   }
 
   async create(b: BatchRecord): Promise<void> {
