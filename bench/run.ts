@@ -23,13 +23,17 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { defaultCascade, generateBatch, planJob, planSingleStage, relayStages } from '@baton/pipeline';
-import { shapesDomain } from '@baton/shapes';
+import { config } from '@baton/config';
+import { modelSettings, openCascade } from '@baton/domains';
+import { generateBatch, planJob, planSingleStage, relayStages } from '@baton/pipeline';
 import { type Stack, startStack } from '@baton/stack';
 import { silent } from '@baton/worker';
 import { admission, overQuota, requestCost } from './cost.ts';
 import { countFlops } from './flops.ts';
 import { previewLatency } from './previews.ts';
+
+/** The configured model family (BATON_MODEL_DIR …), as every entry point reads it. */
+const model = modelSettings(config());
 
 const quick = process.argv.includes('--quick');
 const REPS = quick ? 2 : 5;
@@ -42,7 +46,7 @@ const fmt = (ms: number) => `${ms.toFixed(1).padStart(8)} ms`;
 const medians: Record<string, Record<string, number>> = {};
 
 async function stageTimes() {
-  const cascade = await defaultCascade(shapesDomain);
+  const cascade = await openCascade(model.dir, model.options);
   await cascade.family.warm();
   console.log(`\n1. Time per stage, in-process (${cascade.manifest.id}, CPU, batch 1, median of ${REPS})`);
   console.log(
@@ -329,7 +333,7 @@ async function batchThroughput(api: string, headers: Record<string, string>, n: 
 
 /** 5. Each stage's achieved GFLOP/s (FLOPs counted from the graphs) as a share of this CPU's MatMul rate. */
 async function closerToHardware() {
-  const cascade = await defaultCascade(shapesDomain);
+  const cascade = await openCascade(model.dir, model.options);
   const m = cascade.manifest;
   const threads = Number(process.env.BATON_ORT_THREADS ?? 0) || 2;
   const { gflop, peak, matmulN } = await countFlops(mkdtempSync(join(tmpdir(), 'baton-flops-')), threads);

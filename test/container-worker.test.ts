@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { configToEnv } from '@baton/aws';
 import { keys } from '@baton/jobs';
-import { modelDir } from '@baton/pipeline';
+import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import type { Stack } from '@baton/stack';
 import { connectWorker } from '@baton/worker';
 import { build } from 'esbuild';
@@ -51,7 +51,7 @@ function startWorker(stage: string): ChildProcess {
       ...process.env,
       ...configToEnv(s.config),
       BATON_STAGE_QUEUE: stage,
-      BATON_MODEL_DIR: modelDir(),
+      BATON_MODEL_DIR: DEFAULT_MODEL_DIR,
       BATON_WAIT_SECONDS: '1',
       BATON_VISIBILITY_SECONDS: '5',
       BATON_HEARTBEAT_SECONDS: '1',

@@ -45,7 +45,7 @@ test('the synchronous wait must fit in the Router’s read timeout: a deploy tha
 
 test('every prefix the code writes has a lifecycle rule (state is in the table, not the bucket)', async () => {
   const { keys } = await import('@baton/jobs');
-  const { fileKeys, INBOX, OUTBOX } = await import('@baton/api');
+  const { fileKeys, INBOX, OUTBOX } = await import('@baton/batches');
   const { lifecycle, KEPT } = await import('../infra/lifecycle.ts');
   const rules = lifecycle({
     expireLatentsDays: 1,

@@ -6,10 +6,11 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
+import { openCascade } from '@baton/domains';
 import { JobStore, jobKey, keys } from '@baton/jobs';
-import { defaultCascade, generateBatch, planJob } from '@baton/pipeline';
+import { generateBatch, planJob } from '@baton/pipeline';
 import { readLatents, writeLatents } from '@baton/safetensors';
-import { decodePng, shapesDomain } from '@baton/shapes';
+import { decodePng } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
 import { connectWorker, StageWorker, silent } from '@baton/worker';
 import { cancelMidStage, drained, getJob, post, stack, until } from './helpers.ts';
@@ -52,7 +53,7 @@ test('a 256 px job runs base → relay1 → relay2 → decode and matches an in-
   const img = decodePng(png);
   assert.equal(img.width, 256);
   // Same seed, same bytes: the in-process cascade gives the identical PNG.
-  const cascade = await defaultCascade(shapesDomain);
+  const cascade = await openCascade();
   const [local] = await generateBatch(cascade, [
     planJob(cascade, 'red circle top left on white', { seed: 11, size: 256 }),
   ]);

@@ -1,17 +1,18 @@
 /** Lambda (function URL) entry of the edge API: the same Hono app the local stack serves. */
-import { createApp, expanderFor, KeyStore } from '@baton/api';
+import { createApp } from '@baton/api';
 import { SqsQueue } from '@baton/aws';
 import { config } from '@baton/config';
 import { connectJobs } from '@baton/jobs';
 import { loadManifest } from '@baton/runtime/manifest';
+import { expanderFor, KeyStore } from '@baton/service';
 import { streamHandle } from 'hono/aws-lambda';
 import { Resource } from 'sst';
 import { awsConfig } from '../resources.ts';
 
 const aws = awsConfig();
+const c = config();
 const { jobs, enqueue, table, events } = connectJobs(aws);
 const batchQueue = new SqsQueue(aws, aws.batchQueue!);
-const c = config();
 const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');
 
 export const app = createApp({
@@ -23,7 +24,7 @@ export const app = createApp({
     ratePerMinute: c.BATON_RATE_PER_MINUTE,
     maxConcurrentJobs: c.BATON_MAX_CONCURRENT_JOBS,
   },
-  expander: expanderFor(manifest.prompt_expander),
+  expander: expanderFor(manifest.prompt_expander, c),
   // The Batch API records a batch and hands it to the batch queue's worker; events go to theirs.
   enqueueBatch: async (m, delaySeconds) => {
     await batchQueue.send(m, delaySeconds);

@@ -1,10 +1,7 @@
 /** Batch queue subscriber: one look at one batch per message (fan out, settle, finalize; then again later). */
-import { parseBatchMessage, sqsEach } from '@baton/api';
-import { pipelineWorker } from '../pipelines.ts';
+import { batchConsumer } from '@baton/batches';
+import { lambdaHandler } from '@baton/queues';
+import { jsonLogger } from '@baton/worker';
+import { batchSide } from '../pipelines.ts';
 
-const { worker } = await pipelineWorker();
-
-export const handler = sqsEach(async (body) => {
-  const m = parseBatchMessage(body);
-  if (m) await worker.advance(m.batchId);
-});
+export const handler = lambdaHandler(batchConsumer(await batchSide(), jsonLogger({ service: 'batches' })));

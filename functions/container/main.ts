@@ -9,22 +9,24 @@ import { config as settings } from '@baton/config';
 import { G5_XLARGE_PRICE_PER_SECOND, jsonLogger } from '@baton/worker';
 import { runStageProcess } from '@baton/worker/stage-process';
 
-const stage = (settings().BATON_STAGE_QUEUE ?? process.argv[2]) as StageQueue;
+const c = settings();
+const stage = (c.BATON_STAGE_QUEUE ?? process.argv[2]) as StageQueue;
 if (!STAGE_QUEUES.includes(stage)) {
   console.error(`BATON_STAGE_QUEUE must be one of ${STAGE_QUEUES.join(', ')}`);
   process.exit(2);
 }
 
 async function config(): Promise<AwsConfig> {
-  if (settings().BATON_BUCKET) return configFromEnv();
+  if (c.BATON_BUCKET) return configFromEnv(c);
   const { awsConfig } = await import('../resources.ts');
-  return awsConfig();
+  return awsConfig(c);
 }
 
 const log = jsonLogger({ service: 'container-worker', queue: stage, pid: process.pid });
 await runStageProcess({
   stage,
   config: await config(),
+  settings: c,
   log,
   metrics: true,
   pricePerComputeSecond: G5_XLARGE_PRICE_PER_SECOND,

@@ -1,8 +1,12 @@
 /** Dead-letter queue subscriber: marks each job whose stage gave up as failed. */
 import { config } from '@baton/config';
-import { connectWorker, sqsDeadLetterHandler } from '@baton/worker';
+import { lambdaHandler } from '@baton/queues';
+import { connectWorker, deadLetterConsumer, jsonLogger } from '@baton/worker';
 import { awsConfig } from '../resources.ts';
 
-const { jobs, webhooks } = connectWorker(awsConfig());
+const c = config();
+const { jobs, webhooks } = connectWorker(awsConfig(c));
 
-export const handler = sqsDeadLetterHandler(jobs, config().BATON_MAX_RECEIVE_COUNT, webhooks);
+export const handler = lambdaHandler(
+  deadLetterConsumer(jobs, c.BATON_MAX_RECEIVE_COUNT, webhooks, jsonLogger({ service: 'dead-letter' })),
+);

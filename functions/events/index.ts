@@ -1,16 +1,16 @@
 /** Events queue subscriber: each job or batch state change, published once to the EventBridge bus. */
-import { publishEvent, sqsEach } from '@baton/api';
 import { EventBridgeBus } from '@baton/aws';
+import { eventsConsumer } from '@baton/batches';
 import { config } from '@baton/config';
-import { parseEventMessage } from '@baton/jobs';
+import { lambdaHandler } from '@baton/queues';
+import { jsonLogger } from '@baton/worker';
 import { Resource } from 'sst';
-import { pipelineWorker } from '../pipelines.ts';
+import { batchSide } from '../pipelines.ts';
 
-const { worker } = await pipelineWorker();
 const c = config();
 const bus = new EventBridgeBus({ region: c.AWS_REGION }, c.BATON_EVENT_BUS ?? Resource.Events.name);
+const origin = () => c.BATON_PUBLIC_URL ?? '';
 
-export const handler = sqsEach(async (body) => {
-  const m = parseEventMessage(body);
-  if (m) await publishEvent(worker.api, bus, m, c.BATON_PUBLIC_URL ?? '');
-});
+export const handler = lambdaHandler(
+  eventsConsumer(await batchSide(), bus, origin, jsonLogger({ service: 'events' })),
+);

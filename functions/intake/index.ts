@@ -1,9 +1,7 @@
 /** Intake queue subscriber: S3 notifications of objects under batches/inbox/{key id}/ become batches. */
-import { intakeObject, s3ObjectKeys, sqsEach } from '@baton/api';
-import { pipelineWorker } from '../pipelines.ts';
+import { intakeConsumer } from '@baton/batches';
+import { lambdaHandler } from '@baton/queues';
+import { jsonLogger } from '@baton/worker';
+import { batchSide } from '../pipelines.ts';
 
-const { worker, keys } = await pipelineWorker();
-
-export const handler = sqsEach(async (body) => {
-  for (const key of s3ObjectKeys(body)) await intakeObject(worker.api, keys, key);
-});
+export const handler = lambdaHandler(intakeConsumer(await batchSide(), jsonLogger({ service: 'intake' })));

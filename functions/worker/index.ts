@@ -1,15 +1,18 @@
 /** SQS-triggered Lambda entry of one stage worker (BATON_STAGE_QUEUE), with partial batch responses. */
 import { SqsQueue } from '@baton/aws';
 import { config } from '@baton/config';
-import { jsonLogger, sqsWorkerHandler } from '@baton/worker';
+import { lambdaHandler } from '@baton/queues';
+import { jsonLogger, stageConsumer } from '@baton/worker';
 import { createStageWorker } from '@baton/worker/stage-process';
 import { awsConfig } from '../resources.ts';
 
-const aws = awsConfig();
-const stage = config().BATON_STAGE_QUEUE;
+const c = config();
+const aws = awsConfig(c);
+const stage = c.BATON_STAGE_QUEUE;
 
 export const worker = createStageWorker({
   config: aws,
+  settings: c,
   log: jsonLogger({ service: 'worker', queue: stage }),
   metrics: true,
 });
@@ -17,6 +20,7 @@ export const worker = createStageWorker({
 // A batch given back for want of time goes straight back on this stage's queue.
 const queue = stage ? new SqsQueue(aws, aws.queues[stage]) : undefined;
 
-export const handler = sqsWorkerHandler(worker, {
+// The event source mapping decides the batch (infra/queues.ts); the visibility is the queue's.
+export const handler = lambdaHandler(stageConsumer(worker, { batchSize: 10, visibilityTimeoutSeconds: 60 }), {
   ...(queue && { requeue: async (body: string) => void (await queue.sendRaw(body)) }),
 });

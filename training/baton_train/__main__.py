@@ -5,7 +5,7 @@ import os
 import torch
 
 from . import config
-from .train import run_all
+from .stages import run_all
 
 
 def main():

@@ -20,6 +20,7 @@ import torch
 from . import domain
 from .models import DiT
 from .tokenizer import Tokenizer
+from .train import c_in, encode_all, finish, load_text, load_vae, log, noised_full_range, train_loop, v_loss
 
 
 def inputs_dir(ckpt):
@@ -33,7 +34,6 @@ def make_single(cfg, guidance=False):
 
 
 def stage_single_data(cfg, ckpt):
-    from .train import log
     d = inputs_dir(ckpt)
     os.makedirs(d, exist_ok=True)
     rng = np.random.default_rng(cfg["seed"] + 15)
@@ -54,7 +54,6 @@ def read_meta(ckpt):
 @torch.no_grad()
 def stage_single_inputs(cfg, ckpt):
     """The torch path: encode with the checkpoints' VAE and text encoder."""
-    from .train import encode_all, load_text, load_vae, log
     d, meta = inputs_dir(ckpt), read_meta(ckpt)
     n, L = meta["n"], meta["max_length"]
     imgs = np.fromfile(os.path.join(d, "images.u8"), dtype=np.uint8).reshape(n, 128, 128, 3)
@@ -77,7 +76,6 @@ def load_inputs(cfg, ckpt):
 
 
 def stage_single(cfg, ckpt):
-    from .train import c_in, finish, noised_full_range, train_loop, v_loss
     z, ehs = load_inputs(cfg, ckpt)
     net = make_single(cfg)
     s = cfg["single"]

@@ -6,7 +6,6 @@ Each finished stage leaves `{ckpt}/{stage}.pt`; a stage in progress saves
 `{ckpt}/{stage}.partial.pt` every few minutes and resumes from it.
 """
 import copy
-import zlib
 import math
 import os
 import time
@@ -17,7 +16,6 @@ import torch.nn.functional as F
 
 from . import domain, sigmas
 from .models import DiT, Decoder, Encoder, TextEncoder, UNet
-from .single import stage_single, stage_single_data, stage_single_inputs
 from .tokenizer import Tokenizer
 
 SAVE_EVERY_S = 120
@@ -477,43 +475,3 @@ def stage_distill_relay(cfg, ckpt):
             finish(ckpt, name, {"net": student.state_dict()}, partial)
         teacher, teacher_guided, P = student, True, P // 2
     finish(ckpt, "distill_relay", {"net": teacher.state_dict()}, None)
-
-
-STAGES = [
-    ("data", stage_data),
-    ("vae", stage_vae),
-    ("latents", stage_latents),
-    ("base", stage_base),
-    ("relay_inputs", stage_relay_inputs),
-    ("relay", stage_relay),
-    ("distill_base", stage_distill_base),
-    ("distill_relay", stage_distill_relay),
-    ("single_data", stage_single_data),
-    ("single_inputs", stage_single_inputs),
-    ("single", stage_single),
-]
-
-
-# The single-stage inputs are files, not a checkpoint: made once, reused (see single.py).
-INPUT_FILES = {"single_data": "meta.json", "single_inputs": "z.f32"}
-
-
-def run_all(cfg, ckpt, only=None):
-    os.makedirs(ckpt, exist_ok=True)
-    torch.manual_seed(cfg["seed"])
-    np.random.seed(cfg["seed"] % 2**32)
-    for name, fn in STAGES:
-        if only and name not in only:
-            continue
-        if name in ("data", "latents", "relay_inputs"):
-            if os.path.exists(os.path.join(ckpt, f"{name}.pt")):
-                continue
-        elif name in INPUT_FILES:
-            if os.path.exists(os.path.join(ckpt, "single_inputs", INPUT_FILES[name])):
-                continue
-        elif done(ckpt, name):
-            continue
-        log(ckpt, f"{name}: start")
-        # Each stage seeds itself, so a resumed run makes the same artifacts.
-        torch.manual_seed(cfg["seed"] + zlib.crc32(name.encode()) % 1000)
-        fn(cfg, ckpt)

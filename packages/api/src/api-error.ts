@@ -1,4 +1,6 @@
 /** One error type that knows its HTTP response, in OpenAI's error shape. */
+import { BatchError } from '@baton/batches';
+import { InvalidRequest } from '@baton/service';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 
@@ -30,3 +32,20 @@ export const badRequest = (param: string, message: string, cause?: unknown) =>
 
 export const notFound = (what: string) =>
   new ApiError(404, 'not_found_error', `${what} not found`, null, 'not_found');
+
+/** The errors of the packages below the API (a request that cannot be a job, a batch that cannot be made), as HTTP. */
+export function asApiError(err: unknown): ApiError | undefined {
+  if (err instanceof ApiError) return err;
+  if (err instanceof InvalidRequest)
+    return new ApiError(400, 'invalid_request_error', err.message, err.param, err.code, { cause: err });
+  if (err instanceof BatchError) {
+    if (err.code === 'not_configured')
+      return new ApiError(501, 'server_error', err.message, err.param, err.code, { cause: err });
+    if (err.code === 'not_found')
+      return new ApiError(404, 'not_found_error', err.message, err.param, err.code);
+    return new ApiError(400, 'invalid_request_error', err.message, err.param, 'invalid_value', {
+      cause: err,
+    });
+  }
+  return undefined;
+}

@@ -4,7 +4,6 @@
  * in routes/, one module each, with their request schemas (schemas.ts) that also make the
  * OpenAPI document at /openapi.json.
  */
-import { shapesVocabulary, vocabularyText } from '@baton/shapes';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, notFound } from './api-error.ts';
@@ -47,7 +46,7 @@ export function createApp(deps: ApiDeps) {
       },
     });
   const small = limit(MAX_BODY_BYTES);
-  const upload = limit(api.batchLimits.maxUploadBytes + 64 * 1024);
+  const upload = limit(api.batching.limits.maxUploadBytes + 64 * 1024);
   app.use('/v1/*', (c, next) => (c.req.path === '/v1/files' ? upload(c, next) : small(c, next)));
   app.use('/v1/*', auth(api));
   app.use('/v1/images/generations', rateLimit(api));
@@ -55,10 +54,7 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/batches', rateLimit(api));
   app.use('/v1/files', rateLimit(api));
 
-  const vocabulary =
-    api.manifest.prompt_expander === 'shapes'
-      ? vocabularyText(shapesVocabulary(), api.schemas.sizes)
-      : undefined;
+  const vocabulary = api.domain.vocabulary?.text(api.schemas.sizes);
   const page = playgroundHtml(api.manifest, api.schemas.sizes, deps.playgroundKey, vocabulary);
   app.get('/', (c) => c.html(page));
   app.get('/healthz', (c) => c.json({ ok: true, model: api.manifest.id }));

@@ -1,15 +1,27 @@
 /** What every route and middleware of the API shares: its dependencies and settings, resolved once. */
 import { randomUUID } from 'node:crypto';
+import {
+  type BatchContext,
+  type BatchLimits,
+  type BatchMessage,
+  type BatchStore,
+  batchContext,
+  type FileStore,
+} from '@baton/batches';
+import { domainFor } from '@baton/domains';
 import { type EmitEvent, type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
+import type { Domain } from '@baton/pipeline/domain';
 import type { Manifest } from '@baton/runtime/manifest';
-import type { BatchMessage } from './batches/fanout.ts';
-import { FileStore } from './batches/files.ts';
-import { BatchStore } from './batches/store.ts';
-import type { PromptExpander } from './expanders.ts';
-import type { KeyRecord, KeyStore } from './keys.ts';
+import {
+  type KeyRecord,
+  type KeyStore,
+  LINK_TTL_SECONDS,
+  LinkSigner,
+  type PromptExpander,
+  type RequestSchemas,
+  requestSchemas,
+} from '@baton/service';
 import { type LimitsConfig, RateLimiter } from './limits.ts';
-import { LinkSigner } from './links.ts';
-import { type RequestSchemas, requestSchemas } from './schemas.ts';
 
 export interface ApiConfig {
   /** How long POST /v1/images/generations waits before answering 202 (ms). */
@@ -26,16 +38,6 @@ export interface ApiConfig {
   sseKeepAliveMs: number;
 }
 
-/** What a batch input may be. */
-export interface BatchLimits {
-  /** Largest upload through POST /v1/files (bytes). */
-  maxUploadBytes: number;
-  /** Largest batch input file, through the API or the S3 inbox (bytes). */
-  maxBytes: number;
-  /** Most request lines in one batch. */
-  maxLines: number;
-}
-
 export interface ApiDeps {
   jobs: JobStore;
   /** When given, every /v1 route needs `Authorization: Bearer <key>`, and keys see only their own jobs. */
@@ -49,6 +51,8 @@ export interface ApiDeps {
   playgroundKey?: string;
   /** Webhook hosts admitted although private (BATON_WEBHOOK_ALLOWED_HOSTS); none by default. */
   webhookAllowedHosts?: readonly string[];
+  /** The batch side, when the caller shares one with the batch consumers (the local stack). */
+  batching?: BatchContext;
   /** The batch queue: a batch's next step after `delaySeconds` (absent: no Batch API). */
   enqueueBatch?: (m: BatchMessage, delaySeconds: number) => Promise<void>;
   batchLimits?: Partial<BatchLimits>;
@@ -63,16 +67,18 @@ export interface Api {
   keys: KeyStore | undefined;
   enqueue: Enqueue;
   manifest: Manifest;
+  /** The manifest's domain (the registry's): its vocabulary is what the playground and /v1/models show. */
+  domain: Domain;
   expander: PromptExpander;
   config: ApiConfig;
   limits: LimitsConfig;
   limiter: RateLimiter;
   links: LinkSigner;
   schemas: RequestSchemas;
+  /** The Batch API's side (@baton/batches): the routes record batches and files through it. */
+  batching: BatchContext;
   files: FileStore;
   batches: BatchStore;
-  enqueueBatch: ((m: BatchMessage, delaySeconds: number) => Promise<void>) | undefined;
-  batchLimits: BatchLimits;
   /** Announces a state change on the events queue (a no-op without one). */
   emit: EmitEvent;
   now: () => number;
@@ -85,7 +91,7 @@ export function resolveApi(deps: ApiDeps): Api {
   const now = deps.now ?? Date.now;
   const config: ApiConfig = {
     syncWaitMs: 60_000,
-    urlTtlSeconds: 3600,
+    urlTtlSeconds: LINK_TTL_SECONDS,
     urlSecret: randomUUID(),
     pollMs: 200,
     idempotencyWaitMs: 5_000,
@@ -93,22 +99,40 @@ export function resolveApi(deps: ApiDeps): Api {
     ...deps.config,
   };
   const limits: LimitsConfig = { ratePerMinute: 120, burst: 20, maxConcurrentJobs: 16, ...deps.limits };
+  const links = new LinkSigner(config.urlSecret, config.urlTtlSeconds, now);
+  const schemas = requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts));
+  const emit = deps.events ?? (async () => {});
+  const batching =
+    deps.batching ??
+    batchContext({
+      jobs: deps.jobs,
+      enqueue: deps.enqueue,
+      manifest: deps.manifest,
+      expander: deps.expander,
+      schemas,
+      links,
+      keys: deps.keys,
+      enqueueBatch: deps.enqueueBatch,
+      events: emit,
+      ...(deps.batchLimits && { limits: deps.batchLimits }),
+      now,
+    });
   return {
     jobs: deps.jobs,
     keys: deps.keys,
     enqueue: deps.enqueue,
     manifest: deps.manifest,
+    domain: domainFor(deps.manifest.prompt_expander),
     expander: deps.expander,
     config,
     limits,
     limiter: new RateLimiter(limits, now),
-    links: new LinkSigner(config.urlSecret, config.urlTtlSeconds, now),
-    schemas: requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts)),
-    files: new FileStore(deps.jobs.store, deps.jobs.table, now),
-    batches: new BatchStore(deps.jobs.table, now),
-    enqueueBatch: deps.enqueueBatch,
-    batchLimits: { maxUploadBytes: 5_000_000, maxBytes: 200_000_000, maxLines: 50_000, ...deps.batchLimits },
-    emit: deps.events ?? (async () => {}),
+    links,
+    schemas,
+    batching,
+    files: batching.files,
+    batches: batching.batches,
+    emit,
     now,
   };
 }

@@ -1,16 +1,5 @@
 export * from './api-error.ts';
 export * from './app.ts';
-export * from './batches/files.ts';
-export * from './batches/inbox.ts';
-export * from './batches/lambda.ts';
-export * from './batches/present.ts';
-export * from './batches/store.ts';
-export * from './batches/worker.ts';
-export { resolveApi } from './context.ts';
-export * from './events.ts';
-export * from './expanders.ts';
+export { type ApiDeps, resolveApi } from './context.ts';
 export * from './idempotency.ts';
-export * from './keys.ts';
 export * from './limits.ts';
-export { checkInput, createBatch } from './routes/batches.ts';
-export * from './schemas.ts';

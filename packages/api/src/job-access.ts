@@ -1,8 +1,8 @@
 /** Reading jobs as a caller may see them, and waiting for them to end. */
 import { isJobId, type JobRequest, type JobState } from '@baton/jobs';
+import type { KeyRecord } from '@baton/service';
 import { notFound } from './api-error.ts';
 import type { Api } from './context.ts';
-import type { KeyRecord } from './keys.ts';
 
 /** A job the caller may see: another key's job is 404, never 403. */
 export async function visibleJob(api: Api, id: string, key: KeyRecord | null): Promise<JobState> {

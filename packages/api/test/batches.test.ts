@@ -6,10 +6,12 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore } from '@baton/aws';
+import { advanceBatch, type BatchMessage, batchContext } from '@baton/batches';
 import { JobStore } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest, type Manifest } from '@baton/runtime';
-import { type BatchMessage, batchWorker, createApp, shapesExpander } from '../src/index.ts';
+import { LinkSigner, requestSchemas, shapesExpander } from '@baton/service';
+import { createApp } from '../src/index.ts';
 
 let manifest: Manifest;
 before(async () => {
@@ -30,12 +32,16 @@ function setup(o: { inFlight?: number; maxLines?: number; chunkBytes?: number } 
     config: { syncWaitMs: 10, pollMs: 5 },
     batchLimits: { maxLines: o.maxLines ?? 50_000 },
   };
-  const app = createApp(deps);
-  const worker = batchWorker({
+  const batching = batchContext({
     ...deps,
+    schemas: requestSchemas(manifest),
+    links: new LinkSigner('secret', 3600, Date.now),
+    limits: deps.batchLimits,
     inFlight: o.inFlight ?? 64,
     ...(o.chunkBytes && { chunkBytes: o.chunkBytes }),
   });
+  const app = createApp({ ...deps, batching });
+  const worker = { advance: (id: string) => advanceBatch(batching, id) };
   /** Finishes every unfinished job as the last stage would. */
   const finishJobs = async () => {
     for (const id of await jobs.activeIds()) {

@@ -5,7 +5,8 @@ import { MemoryBlobStore } from '@baton/aws';
 import { JobStore } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime/manifest';
-import { createApp, shapesExpander } from '../src/index.ts';
+import { shapesExpander } from '@baton/service';
+import { createApp } from '../src/index.ts';
 
 test('a quiet event stream gets keep-alive comments, then ends with the terminal state', async () => {
   const app = createApp({

@@ -8,8 +8,9 @@ import { MemoryBlobStore } from '@baton/aws';
 import { JobStore } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime/manifest';
+import { KeyStore, shapesExpander } from '@baton/service';
 import fc from 'fast-check';
-import { createApp, KeyStore, shapesExpander } from '../src/index.ts';
+import { createApp } from '../src/index.ts';
 
 const FIELDS = [
   'prompt',

@@ -5,7 +5,8 @@ import { MemoryBlobStore } from '@baton/aws';
 import { JobStore } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime/manifest';
-import { createApp, MAX_BODY_BYTES, shapesExpander } from '../src/index.ts';
+import { shapesExpander } from '@baton/service';
+import { createApp, MAX_BODY_BYTES } from '../src/index.ts';
 
 async function setup(webhookAllowedHosts: string[] = []) {
   const store = new MemoryBlobStore();
@@ -144,7 +145,7 @@ test('links are built on the public host the Router forwards, not the function U
     })
   ).json()) as { id: string };
   assert.equal(job.id, id);
-  const { publicOrigin } = await import('../src/links.ts');
+  const { publicOrigin } = await import('@baton/service');
   const at = (h: Record<string, string>) =>
     publicOrigin({ req: { url: 'http://abc.lambda-url.us-east-1.on.aws/x', header: (n: string) => h[n] } });
   assert.equal(at({ 'x-forwarded-host': 'd111.cloudfront.net' }), 'https://d111.cloudfront.net');

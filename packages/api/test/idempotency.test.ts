@@ -9,7 +9,8 @@ import { MemoryBlobStore } from '@baton/aws';
 import { JobStore, type StageMessage } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
-import { createApp, KeyStore, shapesExpander } from '../src/index.ts';
+import { KeyStore, shapesExpander } from '@baton/service';
+import { createApp } from '../src/index.ts';
 
 const KEY = 'bk_idem_0123456789abcdef';
 let store: MemoryBlobStore;

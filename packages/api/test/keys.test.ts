@@ -5,7 +5,8 @@ import { MemoryBlobStore, MemoryStateTable } from '@baton/aws';
 import { JobStore, usageDay } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest } from '@baton/runtime';
-import { createApp, DuplicateKeyNameError, KEY_CACHE_MAX, KeyStore, shapesExpander } from '../src/index.ts';
+import { DuplicateKeyNameError, KEY_CACHE_MAX, KeyStore, shapesExpander } from '@baton/service';
+import { createApp } from '../src/index.ts';
 
 let keys: KeyStore;
 let A: string;

@@ -6,7 +6,8 @@ import { JobStore, type StageMessage } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { BOUNDS } from '@baton/pipeline/spec';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
-import { createApp, shapesExpander } from '../src/index.ts';
+import { shapesExpander } from '@baton/service';
+import { createApp } from '../src/index.ts';
 
 type Schema = {
   $ref?: string;

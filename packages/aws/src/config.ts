@@ -3,7 +3,7 @@
  * resources; locally from the stack's environment. Only endpoints and
  * credentials differ: the same adapters talk to both.
  */
-import { type Config, ConfigError, config } from '@baton/config';
+import { type Config, ConfigError } from '@baton/config';
 
 export const STAGE_QUEUES = ['base', 'relay', 'decode'] as const;
 export type StageQueue = (typeof STAGE_QUEUES)[number];
@@ -32,7 +32,7 @@ export interface AwsConfig {
 }
 
 /** Where the bucket and queues are, from the configuration (as the local stack sets it for its processes). */
-export function configFromEnv(c: Config = config()): AwsConfig {
+export function configFromEnv(c: Config): AwsConfig {
   const need = <
     K extends
       | 'BATON_BUCKET'

@@ -3,7 +3,7 @@
  * every attribute name and value a placeholder (`#n0`, `:v1`): nothing a caller passes is ever
  * read as expression syntax.
  */
-import type { Clause, Condition, Update } from './state-table.ts';
+import type { Clause, Condition, Update } from './conditions.ts';
 
 /** Builds DynamoDB expressions: every name and value a placeholder. */
 export class Expressions {

@@ -28,6 +28,7 @@ import {
   QueryCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { Condition, Update } from './conditions.ts';
 import { type AwsConfig, clientOptions, MAX_ATTEMPTS } from './config.ts';
 import { Expressions } from './expressions.ts';
 import { TABLE_DEFINITION } from './table-definition.ts';
@@ -38,29 +39,7 @@ export interface ItemKey {
   sk: string;
 }
 
-/** Every clause must hold. */
-export interface Clause {
-  exists?: string[];
-  notExists?: string[];
-  equals?: Record<string, unknown>;
-  /** path < value (numbers). */
-  lessThan?: Record<string, number>;
-  /** size(path) ≤ max: the number of keys of a map, members of a set, elements of a list. */
-  sizeAtMost?: { path: string; max: number };
-}
-/** One clause, or any of several. */
-export type Condition = Clause | { anyOf: Clause[] };
-
-export interface Update {
-  set?: Record<string, unknown>;
-  /** Set only where the path has no value yet. */
-  setIfAbsent?: Record<string, unknown>;
-  /** Appends to a list (created when absent). */
-  append?: Record<string, unknown[]>;
-  /** Adds to a number (from 0 when absent). */
-  add?: Record<string, number>;
-  remove?: string[];
-}
+export type { Clause, Condition, Update } from './conditions.ts';
 
 export const INDEXES = {
   byOwner: { pk: 'gpk', sk: 'gsk' },

@@ -7,16 +7,14 @@ import { join } from 'node:path';
 import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
 import {
   type Cascade,
-  defaultCascade,
   generateBatch,
   generateSingleStage,
   type JobSpec,
-  modelDir,
   planJob,
   planSingleStage,
 } from '@baton/pipeline';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
-import { encodePng, fromPixels, type RgbImage, render, shapesDomain, toPixels } from '@baton/shapes';
+import { encodePng, fromPixels, type RgbImage, render, toPixels } from '@baton/shapes';
 import {
   ATTRS,
   type Attr,
@@ -31,6 +29,7 @@ import {
   verdictOf,
 } from './eval-judging.ts';
 import { parseFlags } from './flags.ts';
+import { cliCascade, modelDir } from './model.ts';
 import { Progress } from './progress.ts';
 import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
@@ -79,7 +78,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const batch = intFlag('batch', values.batch, 1, 64) ?? 8;
   const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage', 'vae'] as const) ?? 'cascade';
   const options = samplerOptions(values, supportedSizes(await loadManifest(modelDir())));
-  const cascade = await defaultCascade(shapesDomain, { log: () => {} });
+  const cascade = await cliCascade();
   const prompts = choiceFlag('prompts', values.prompts, ['canonical', 'short'] as const) ?? 'canonical';
   if (prompts === 'short' && values['prompt-file'] !== undefined)
     throw new UsageError('--prompts short makes its own prompts; drop --prompt-file');

@@ -5,12 +5,10 @@ import { dirname, join } from 'node:path';
 import {
   BadRequestError,
   type Cascade,
-  defaultCascade,
   expansionFor,
   generateBatch,
   generateSingleStage,
   type JobSpec,
-  modelDir,
   type ProgressEvent,
   planJob,
   planSingleStage,
@@ -21,8 +19,8 @@ import {
 import { encodePng } from '@baton/pipeline/image';
 import { BOUNDS } from '@baton/pipeline/spec';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
-import { shapesDomain } from '@baton/shapes';
 import { parseFlags } from './flags.ts';
+import { cliCascade, modelDir } from './model.ts';
 import { Progress } from './progress.ts';
 import { generateRemote, RemoteError, type RemoteJob, type RemoteResult, resolveApi } from './remote.ts';
 import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
@@ -133,7 +131,13 @@ async function generateLocal(
   mode: 'cascade' | 'single-stage',
 ): Promise<number> {
   // The runtime's one line about its execution provider is for --verbose.
-  const cascade = await defaultCascade(shapesDomain, values.verbose ? {} : { log: () => {} });
+  const cascade = await cliCascade(
+    values.verbose
+      ? (l) =>
+          process.stderr.write(`${JSON.stringify(l)}
+`)
+      : undefined,
+  );
   if (options.strict) refuseUnclear(cascade, prompts, seed, options.expand);
   const jobs: JobSpec[] = prompts.map((p, i) => {
     if (mode === 'single-stage') return planSingleStage(cascade, p, { ...options, seed: seed + i });

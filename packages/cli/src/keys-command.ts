@@ -6,8 +6,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DuplicateKeyNameError, KeyStore } from '@baton/api';
 import { type AwsConfig, DynamoStateTable } from '@baton/aws';
+import { DuplicateKeyNameError, KeyStore } from '@baton/service';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 

@@ -1,8 +1,9 @@
 /** `baton vocab`: the words prompts may use with the configured model, and what it cannot draw. */
-import { modelDir } from '@baton/pipeline';
+
+import { domainFor } from '@baton/domains';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
-import { shapesVocabulary, vocabularyText } from '@baton/shapes';
 import { parseFlags } from './flags.ts';
+import { modelDir } from './model.ts';
 import { UsageError } from './usage-error.ts';
 
 export const VOCAB_USAGE = `Usage: baton vocab [--json]
@@ -26,14 +27,18 @@ export async function vocabCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
   const manifest = await loadManifest(modelDir());
   const sizes = supportedSizes(manifest);
-  if (manifest.prompt_expander !== 'shapes') {
+  const vocabulary = domainFor(manifest.prompt_expander).vocabulary;
+  if (!vocabulary) {
     const say = `${manifest.id} has no prompt vocabulary of its own: prompts are used as written`;
     console.log(values.json ? JSON.stringify({ model: manifest.id, vocabulary: null }) : say);
     return 0;
   }
-  const v = shapesVocabulary();
-  if (values.json)
+  if (values.json) {
+    const v = vocabulary.data();
     console.log(JSON.stringify({ model: manifest.id, sizes: sizes.map((s) => `${s}x${s}`), vocabulary: v }));
-  else console.log(`${manifest.id}: prompts in the shapes language\n\n${vocabularyText(v, sizes)}`);
+  } else
+    console.log(
+      `${manifest.id}: prompts in the ${manifest.prompt_expander} language\n\n${vocabulary.text(sizes)}`,
+    );
   return 0;
 }

@@ -4,12 +4,19 @@
  * back, out of the active index) every ended job still in the index (a crash between its
  * outcome and its release). Duplicates are harmless: workers skip stages whose output exists.
  */
-import type { JobStore } from './job-store.ts';
+import type { JobRecords } from './job-records.ts';
 import type { Enqueue } from './message.ts';
+import type { JobRequest } from './records.ts';
 import { deriveState, TERMINAL } from './records.ts';
 
+/** What the sweep needs of the job store (job-store.ts runs it as `jobs.sweep`). */
+export interface Sweepable extends Pick<JobRecords, 'activeIds' | 'job' | 'now' | 'append'> {
+  /** Gives the job's quota place back and takes it out of the active index. */
+  finished(request: JobRequest): Promise<void>;
+}
+
 export async function sweepJobs(
-  jobs: JobStore,
+  jobs: Sweepable,
   enqueue: Enqueue,
   staleMs: number,
 ): Promise<{ requeued: string[]; finished: string[] }> {

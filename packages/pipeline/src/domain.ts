@@ -24,6 +24,11 @@ export interface Domain {
    */
   expand(prompt: string, seed: number, draft?: string): PromptExpansion;
   codec: ImageCodec;
+  /** What prompts may say, for people: as data (GET /v1/models) and as text (the playground, `baton vocab`). */
+  vocabulary?: {
+    data(): unknown;
+    text(sizesPx?: number[]): string;
+  };
 }
 
 /** No expansion, PNG images: what a model without a domain of its own gets. */

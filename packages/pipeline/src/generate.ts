@@ -1,6 +1,5 @@
 /** Runs whole jobs in-process, stage after stage, batching jobs that share settings. */
 import { fileURLToPath } from 'node:url';
-import { config } from '@baton/config';
 import type { Tensor } from '@baton/diffusion';
 import { type LoadOptions, ModelFamily } from '@baton/runtime';
 import { Cascade } from './cascade.ts';
@@ -31,24 +30,27 @@ export interface ProgressEvent {
   of: number;
 }
 
-/** The committed default model family. */
+/** The committed default model family (BATON_MODEL_DIR overrides it at an entry point). */
 export const DEFAULT_MODEL_DIR = fileURLToPath(new URL('../../../models/shapes-v1', import.meta.url));
 
-export function modelDir(): string {
-  return config().BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR;
-}
-
-const cached = new Map<Domain, Promise<Cascade>>();
+const cached = new Map<string, Promise<Cascade>>();
 
 /**
- * The process's cascade on the configured model, with the caller's domain (sessions are
- * created once and reused).
+ * The process's cascade on the model family in `dir`, with its domain (sessions are created once
+ * and reused). The entry point says where the family is and how to run it; nothing here reads
+ * the environment.
  */
-export function defaultCascade(domain: Domain = plainDomain, options: LoadOptions = {}): Promise<Cascade> {
-  let c = cached.get(domain);
+export function loadCascade(
+  dir: string,
+  domain: Domain = plainDomain,
+  options: LoadOptions = {},
+): Promise<Cascade> {
+  const key = `${dir}\0${domain.name}`;
+  let c = cached.get(key);
   if (!c) {
-    c = ModelFamily.load(modelDir(), options).then((f) => new Cascade(f, domain));
-    cached.set(domain, c);
+    c = ModelFamily.load(dir, options).then((f) => new Cascade(f, domain));
+    c.catch(() => cached.delete(key));
+    cached.set(key, c);
   }
   return c;
 }

@@ -1,10 +1,10 @@
 /** Same seed, same bytes: a job's image does not depend on which jobs share its batch. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { defaultCascade, generateBatch, planJob } from '../src/index.ts';
+import { DEFAULT_MODEL_DIR, generateBatch, loadCascade, planJob } from '../src/index.ts';
 
 test('an image is byte-identical alone and inside a batch of 4, at 256 px, both variants', async () => {
-  const cascade = await defaultCascade();
+  const cascade = await loadCascade(DEFAULT_MODEL_DIR);
   for (const variant of ['standard', 'distilled'] as const) {
     const options = { size: 256, variant, stepsBase: 8, stepsRelay: 4 };
     const [alone] = await generateBatch(cascade, [

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  defaultCascade,
+  DEFAULT_MODEL_DIR,
   generateBatch,
+  loadCascade,
   planJob,
   previewHooks,
   previewPlan,
@@ -30,7 +31,7 @@ test('the preview plan: stage boundaries first, then x₀ of the last sampling s
 });
 
 test('previews come as the stages run, at their own resolution; the final image is the same with or without them', async () => {
-  const cascade = await defaultCascade(undefined, { log: () => {} });
+  const cascade = await loadCascade(DEFAULT_MODEL_DIR, undefined, { log: () => {} });
   const plain = planJob(cascade, 'a big red circle top left on white', {
     seed: 3,
     size: 128,
@@ -60,7 +61,7 @@ test('previews come as the stages run, at their own resolution; the final image 
 });
 
 test("the base's preview is saved by the base stage, before the hand-off, and is the image relay1 decodes from it", async () => {
-  const cascade = await defaultCascade(undefined, { log: () => {} });
+  const cascade = await loadCascade(DEFAULT_MODEL_DIR, undefined, { log: () => {} });
   const job = {
     ...planJob(cascade, 'a small blue square bottom right on yellow', {
       seed: 5,

@@ -4,7 +4,6 @@
  */
 
 import { resolve } from 'node:path';
-import { config } from '@baton/config';
 import type { Denoiser, ModelCall, Tensor } from '@baton/diffusion';
 import { tensor } from '@baton/diffusion';
 import { Tokenizer } from '@huggingface/tokenizers';
@@ -26,6 +25,8 @@ export interface RunStats {
 
 export interface LoadOptions {
   provider?: ProviderSetting;
+  /** ONNX intra-op threads per session (BATON_ORT_THREADS); 0 or absent: the runtime decides. */
+  threads?: number;
   log?: (line: Record<string, unknown>) => void;
 }
 
@@ -48,6 +49,7 @@ export class ModelFamily {
     private readonly tokenizer: Tokenizer,
     private readonly pad: number,
     readonly provider: ProviderChoice,
+    private readonly threads: number,
   ) {}
 
   static async load(dir: string, options: LoadOptions = {}): Promise<ModelFamily> {
@@ -66,7 +68,14 @@ export class ModelFamily {
       });
       announced = true;
     }
-    return new ModelFamily(root, manifest, tokenizer, tokJson.padding?.pad_id ?? 0, provider);
+    return new ModelFamily(
+      root,
+      manifest,
+      tokenizer,
+      tokJson.padding?.pad_id ?? 0,
+      provider,
+      options.threads ?? 0,
+    );
   }
 
   component(name: string): ComponentSpec {
@@ -87,12 +96,11 @@ export class ModelFamily {
     if (!s) {
       s = (async () => {
         const bytes = await readVerified(this.dir, spec.file, spec.sha256);
-        const threads = config().BATON_ORT_THREADS;
         const session = await ort.InferenceSession.create(bytes, {
           executionProviders: [this.provider.provider],
           graphOptimizationLevel: 'all',
           // Several worker processes on a few cores: BATON_ORT_THREADS keeps them from oversubscribing.
-          ...(threads > 0 && { intraOpNumThreads: threads }),
+          ...(this.threads > 0 && { intraOpNumThreads: this.threads }),
         });
         for (const input of Object.keys(spec.inputs)) {
           if (!session.inputNames.includes(input)) {

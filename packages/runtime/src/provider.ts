@@ -2,7 +2,6 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { config } from '@baton/config';
 
 export type ProviderSetting = 'auto' | 'cpu' | 'cuda';
 
@@ -18,9 +17,8 @@ export function cudaLibraryPath(): string {
   return join(pkg, 'bin', 'napi-v6', process.platform, process.arch, 'libonnxruntime_providers_cuda.so');
 }
 
-export function chooseProvider(
-  setting: string | undefined = config().BATON_EXECUTION_PROVIDER,
-): ProviderChoice {
+/** The execution provider for a setting (BATON_EXECUTION_PROVIDER, resolved by the entry point). */
+export function chooseProvider(setting: string | undefined = 'auto'): ProviderChoice {
   const s = (setting ?? 'auto').toLowerCase();
   if (s !== 'auto' && s !== 'cpu' && s !== 'cuda') {
     throw new RangeError(`BATON_EXECUTION_PROVIDER must be auto, cpu or cuda but is "${setting}"`);

@@ -2,6 +2,7 @@
 import type { Domain } from '@baton/pipeline/domain';
 import { pngCodec } from '@baton/pipeline/image';
 import { expandPrompt } from './expand.ts';
+import { shapesVocabulary, vocabularyText } from './prompt/describe.ts';
 
 export const shapesDomain: Domain = {
   name: 'shapes',
@@ -10,4 +11,8 @@ export const shapesDomain: Domain = {
     return { caption, warnings, words };
   },
   codec: pngCodec,
+  vocabulary: {
+    data: shapesVocabulary,
+    text: (sizesPx) => vocabularyText(shapesVocabulary(), sizesPx),
+  },
 };

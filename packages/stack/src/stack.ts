@@ -7,19 +7,27 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { createApp, DuplicateKeyNameError, expanderFor, KeyStore, type LimitsConfig } from '@baton/api';
+import { createApp, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
+import { type BatchContext, batchContext } from '@baton/batches';
 import { config as settings } from '@baton/config';
-import type { EmitEvent, Enqueue, JobStore } from '@baton/jobs';
-import { modelDir } from '@baton/pipeline';
+import { modelSettings } from '@baton/domains';
+import { type EmitEvent, type Enqueue, type JobStore, keys as jobKeys, parseAllowList } from '@baton/jobs';
 import { loadManifest, type Manifest } from '@baton/runtime';
+import {
+  DuplicateKeyNameError,
+  expanderFor,
+  KeyStore,
+  LINK_TTL_SECONDS,
+  LinkSigner,
+  type PromptExpander,
+  requestSchemas,
+} from '@baton/service';
 import { connectWorker, jsonLogger, type Logger } from '@baton/worker';
 import { serve } from '@hono/node-server';
-import { watchDeadLetters } from './dead-letter-monitor.ts';
+import { startConsumers } from './consumers.ts';
 import { startLocalAws } from './local-aws.ts';
-import { startPipelines } from './pipelines.ts';
 import type { RequestCounter } from './request-counter.ts';
-import { consumeWebhooks } from './webhook-consumer-loop.ts';
 import { WorkerPool } from './worker-pool.ts';
 
 export interface StackOptions {
@@ -100,28 +108,26 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     webhookAllowedHosts: allowed,
     webhookBackoffMs: o.webhookBackoffMs ?? [1000, 2000, 4000, 8000],
   });
-  const manifest = await loadManifest(modelDir());
+  const manifest = await loadManifest(modelSettings(settings()).dir);
   const keyStore = new KeyStore(jobs.table, o.keyCacheMs);
   const apiKey = (o.auth ?? true) ? await localKey(keyStore, o.apiKey) : o.apiKey;
-  const deps = apiDeps(o, { jobs, enqueue, manifest, keyStore, allowed, events });
+  const expander = expanderFor(manifest.prompt_expander, settings());
+  const deps = apiDeps(o, { jobs, enqueue, manifest, keyStore, allowed, events, expander });
+  const batching = localBatching(config, deps);
   let apiUrl = '';
-  // Batches, events and the S3 inbox: the consumers AWS runs as Lambdas, here in this process.
-  const pipelines = startPipelines({
+  // Batches, events, webhooks, dead letters and the S3 inbox: the consumers AWS runs as Lambdas, here in this process.
+  const consumers = startConsumers({
     config,
-    deps,
-    keys: (o.auth ?? true) ? keyStore : undefined,
+    batching,
+    jobs,
+    webhooks,
+    maxReceiveCount: o.maxReceiveCount ?? 3,
     eventsFile: o.eventsFile ?? join(dirname(o.dataDir), 'events.ndjson'),
     origin: () => apiUrl,
     log,
-    inFlight: settings().BATON_BATCH_IN_FLIGHT,
-    batchPollSeconds: settings().BATON_BATCH_POLL_SECONDS ?? 1,
   });
   // The server below listens on loopback only: the page may carry the stack's own key.
-  const app = createApp({
-    ...deps,
-    enqueueBatch: pipelines.enqueueBatch,
-    ...(apiKey && { playgroundKey: apiKey }),
-  });
+  const app = createApp({ ...deps, batching, ...(apiKey && { playgroundKey: apiKey }) });
   const server = await serveApi(app.fetch, o.apiPort ?? 0);
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -129,11 +135,6 @@ export async function startStack(o: StackOptions): Promise<Stack> {
 
   // Jobs whose messages were lost (a restart: the local SQS keeps nothing) go back on their queues.
   const { sweep, sweeper } = await startSweeping(jobs, enqueue, o, log);
-
-  // Dead letters: the job says so.
-  const dlqs = STAGE_QUEUES.map((q) => new SqsQueue(config, config.deadLetterQueues![q]!));
-  const deadLetters = watchDeadLetters(dlqs, jobs, o.maxReceiveCount ?? 3, webhooks, log);
-  const deliveries = consumeWebhooks(new SqsQueue(config, aws.webhookQueueUrl), jobs, webhooks, log);
 
   return {
     apiUrl,
@@ -146,7 +147,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     sweep,
     close: async ({ kill = false } = {}) => {
       clearInterval(sweeper);
-      await Promise.all([pool.stop(kill), deadLetters.stop(), deliveries.stop(), pipelines.stop()]);
+      await Promise.all([pool.stop(kill), consumers.stop()]);
       await new Promise<void>((r) => server.close(() => r()));
       await aws.close();
     },
@@ -163,9 +164,10 @@ function apiDeps(
     keyStore: KeyStore;
     allowed: string[];
     events: EmitEvent | undefined;
+    expander: PromptExpander;
   },
 ) {
-  const { jobs, enqueue, manifest, keyStore, allowed, events } = x;
+  const { jobs, enqueue, manifest, keyStore, allowed, events, expander } = x;
   return {
     jobs,
     enqueue,
@@ -177,7 +179,7 @@ function apiDeps(
       maxConcurrentJobs: settings().BATON_MAX_CONCURRENT_JOBS,
       ...o.limits,
     },
-    expander: expanderFor(manifest.prompt_expander),
+    expander,
     // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
     config: {
       ...((o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS) !== undefined && {
@@ -193,6 +195,26 @@ function apiDeps(
     },
     ...(events && { events }),
   };
+}
+
+/** The batch side, shared by the API's routes and the batch consumers: one link secret, one batch queue. */
+function localBatching(config: AwsConfig, deps: ReturnType<typeof apiDeps>): BatchContext {
+  const batchQueue = new SqsQueue(config, config.batchQueue!);
+  const store = deps.jobs.store;
+  return batchContext({
+    ...deps,
+    keys: deps.keys,
+    schemas: requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts)),
+    links: new LinkSigner(deps.config.urlSecret, LINK_TTL_SECONDS, Date.now),
+    limits: deps.batchLimits,
+    enqueueBatch: async (m, delaySeconds) => void (await batchQueue.send(m, delaySeconds)),
+    inFlight: settings().BATON_BATCH_IN_FLIGHT,
+    pollSeconds: settings().BATON_BATCH_POLL_SECONDS ?? 1,
+    // Outbox results link images by presigned S3 URLs (no API in their path), for 7 days.
+    ...(store.signedUrl && {
+      outboxUrl: (jobId: string) => store.signedUrl!(jobKeys.output(jobId, 'decode'), 7 * 24 * 3600),
+    }),
+  });
 }
 
 /** Workers: one child process per stage queue, restarted if one dies. */

@@ -3,6 +3,7 @@
  * process's event loop, never the API's. Run: node --import tsx worker-process.ts base|relay|decode
  */
 import { configFromEnv, STAGE_QUEUES, type StageQueue } from '@baton/aws';
+import { config } from '@baton/config';
 import { jsonLogger } from '@baton/worker';
 import { runStageProcess } from '@baton/worker/stage-process';
 
@@ -19,9 +20,11 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.exit(1);
   });
 }
+const settings = config();
 await runStageProcess({
   stage,
-  config: configFromEnv(),
+  config: configFromEnv(settings),
+  settings,
   log,
   // The local SQS answers a long poll only when it ends, and holds even a short poll ~40 ms
   // unless the batch fills: short polls, back to back, keep stage hand-offs fast.

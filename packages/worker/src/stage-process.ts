@@ -8,39 +8,42 @@
  * Lambda handlers for dead letters and webhook retries need not.
  */
 import { type AwsConfig, SqsQueue, type StageQueue } from '@baton/aws';
-import { type Config, config as processConfig } from '@baton/config';
-import { defaultCascade } from '@baton/pipeline';
-import { shapesDomain } from '@baton/shapes';
+import type { Config } from '@baton/config';
+import { modelSettings, openCascade } from '@baton/domains';
+import { pollQueue } from '@baton/queues';
 import { connectWorker } from './connect.ts';
+import { stageConsumer } from './consumers.ts';
 import type { Logger } from './logger.ts';
 import { emfLine } from './metrics.ts';
-import { Poller, type PollerOptions } from './poller.ts';
 import { TaskProtection } from './task-protection.ts';
 import { StageWorker } from './worker.ts';
 
 export interface StageWorkerSetup {
   config: AwsConfig;
   log: Logger;
-  /** The process's configuration by default. */
-  settings?: Config;
+  /** The process's configuration, resolved once by the entry point. */
+  settings: Config;
   /** Write CloudWatch EMF metric lines to stdout (in AWS). */
   metrics?: boolean;
   /** Price of one compute-second where this worker runs (Lambda's by default). */
   pricePerComputeSecond?: number;
 }
 
-/** The model family's domain: its image codec is what the decode stage writes. */
-const cascade = () => defaultCascade(shapesDomain);
+/** The configured model family, with the domain its manifest names (its codec is what the decode stage writes). */
+const cascadeOf = (c: Config) => {
+  const { dir, options } = modelSettings(c);
+  return () => openCascade(dir, options);
+};
 
 /** The stage worker every entry point runs: the default model, the bucket, the queues. */
 export function createStageWorker(o: StageWorkerSetup): StageWorker {
-  const c = o.settings ?? processConfig();
+  const c = o.settings;
   const backoff = c.BATON_WEBHOOK_BACKOFF_MS;
   const { jobs, enqueue, webhooks } = connectWorker(o.config, backoff ? { webhookBackoffMs: backoff } : {});
   return new StageWorker({
     jobs,
     enqueue,
-    cascade,
+    cascade: cascadeOf(c),
     ...(o.pricePerComputeSecond !== undefined && { pricePerComputeSecond: o.pricePerComputeSecond }),
     log: o.log,
     webhooks,
@@ -50,16 +53,16 @@ export function createStageWorker(o: StageWorkerSetup): StageWorker {
   });
 }
 
-export type PollerDefaults = Pick<
-  PollerOptions,
-  | 'batchSize'
-  | 'waitSeconds'
-  | 'visibilityTimeoutSeconds'
-  | 'heartbeatSeconds'
-  | 'retryDelaySeconds'
-  | 'idleDelayMs'
-  | 'graceMs'
->;
+/** How a stage process polls its queue. */
+export interface PollerDefaults {
+  batchSize: number;
+  waitSeconds: number;
+  visibilityTimeoutSeconds: number;
+  heartbeatSeconds?: number;
+  retryDelaySeconds?: number;
+  idleDelayMs?: number;
+  graceMs?: number;
+}
 
 /** A deployment's poller defaults, each overridden by its variable when set. */
 export function pollerSettings(c: Config, defaults: PollerDefaults): PollerDefaults {
@@ -88,7 +91,7 @@ export interface StageProcessOptions extends StageWorkerSetup {
  * (or give it back when the grace period runs out), then return.
  */
 export async function runStageProcess(o: StageProcessOptions): Promise<void> {
-  const c = o.settings ?? processConfig();
+  const c = o.settings;
   const abort = new AbortController();
   for (const sig of ['SIGTERM', 'SIGINT'] as const) {
     process.on(sig, () => {
@@ -97,18 +100,21 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
     });
   }
   const protection = new TaskProtection(c.ECS_AGENT_URI ?? '', o.log);
-  const poller = new Poller({
-    queue: new SqsQueue(o.config, o.config.queues[o.stage]),
-    worker: createStageWorker(o),
-    log: o.log,
-    ...pollerSettings(c, o.defaults),
+  const { batchSize, visibilityTimeoutSeconds, retryDelaySeconds, ...poll } = pollerSettings(c, o.defaults);
+  const consumer = stageConsumer(createStageWorker(o), {
+    batchSize,
+    visibilityTimeoutSeconds,
+    ...(retryDelaySeconds !== undefined && { retryDelaySeconds }),
+  });
+  // Load the models before taking work, so the first job does not pay the cold start.
+  await (await cascadeOf(c)()).family.warm();
+  o.log('worker.ready');
+  o.onReady?.();
+  await pollQueue(new SqsQueue(o.config, o.config.queues[o.stage]), consumer, {
+    ...poll,
     signal: abort.signal,
+    log: o.log,
     // In an ECS task: no scale-in while this task holds messages.
     ...(c.ECS_AGENT_URI && { onBusy: (busy: boolean) => protection.set(busy) }),
   });
-  // Load the models before taking work, so the first job does not pay the cold start.
-  await (await cascade()).family.warm();
-  o.log('worker.ready');
-  o.onReady?.();
-  await poller.run();
 }

@@ -5,16 +5,16 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore, TransientError } from '@baton/aws';
+import { openCascade } from '@baton/domains';
 import { type JobRequest, JobStore, keys, newJobId, type StageMessage, usageKeys } from '@baton/jobs';
-import { type Cascade, defaultCascade, planJob } from '@baton/pipeline';
+import { type Cascade, planJob } from '@baton/pipeline';
 import { stagesOf } from '@baton/pipeline/spec';
 import { readLatents } from '@baton/safetensors';
-import { shapesDomain } from '@baton/shapes';
 import { type IncomingMessage, StageWorker } from '../src/index.ts';
 
 let cascade: Cascade;
 before(async () => {
-  cascade = await defaultCascade(shapesDomain);
+  cascade = await openCascade();
 });
 
 function setup(store = new MemoryBlobStore(), cancelCheckIntervalMs = 0) {
@@ -22,7 +22,7 @@ function setup(store = new MemoryBlobStore(), cancelCheckIntervalMs = 0) {
   const sent: StageMessage[] = [];
   const worker = new StageWorker({
     jobs,
-    cascade: () => defaultCascade(shapesDomain),
+    cascade: () => openCascade(),
     enqueue: async (m) => {
       sent.push(m);
     },

@@ -7,7 +7,7 @@ import { isTransient } from '@baton/aws';
 import type { Context, ErrorHandler } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ZodError } from 'zod';
-import { ApiError, badRequest } from '../api-error.ts';
+import { ApiError, asApiError, badRequest } from '../api-error.ts';
 
 /** The zod-openapi hook: the first issue, as a 400 naming its field ("body" for the body itself). */
 export function validationHook(result: { success: boolean; error?: unknown }, c: Context): void {
@@ -24,9 +24,10 @@ export function validationHook(result: { success: boolean; error?: unknown }, c:
 }
 
 export const onError: ErrorHandler = (err, c) => {
-  if (err instanceof ApiError) {
-    if (err.retryAfter !== undefined) c.header('retry-after', String(err.retryAfter));
-    return c.json(err.body(), err.status);
+  const known = asApiError(err);
+  if (known) {
+    if (known.retryAfter !== undefined) c.header('retry-after', String(known.retryAfter));
+    return c.json(known.body(), known.status);
   }
   // Hono's and the validator's own refusals: a body that does not parse, one not sent as JSON.
   if (err instanceof HTTPException && err.status === 400) {

@@ -3,18 +3,24 @@
  * read it, list them, cancel one. The request only checks and records; the batch worker fans
  * the lines out (batches/fanout.ts).
  */
-import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { ApiError, badRequest, notFound } from '../api-error.ts';
-import { contentKey, type FileRecord } from '../batches/files.ts';
-import { BatchSchema, publicBatch } from '../batches/present.ts';
-import { BATCH_TERMINAL, type BatchRecord, currentStatus, isBatchId, newBatchId } from '../batches/store.ts';
-import type { Api, Env } from '../context.ts';
-import type { KeyRecord } from '../keys.ts';
-import { validationHook } from '../middleware/errors.ts';
-import { visibleFile } from './files.ts';
-import { errorResponse, json, objectRoute } from './responses.ts';
 
-export const BATCH_ENDPOINTS = ['/v1/images/generations'] as const;
+import {
+  BATCH_ENDPOINTS,
+  BATCH_TERMINAL,
+  type BatchRecord,
+  BatchSchema,
+  checkInput,
+  createBatch,
+  currentStatus,
+  isBatchId,
+  publicBatch,
+} from '@baton/batches';
+import type { KeyRecord } from '@baton/service';
+import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
+import { notFound } from '../api-error.ts';
+import type { Api, Env } from '../context.ts';
+import { validationHook } from '../middleware/errors.ts';
+import { errorResponse, json, objectRoute } from './responses.ts';
 
 const CreateBatch = z
   .object({
@@ -31,58 +37,6 @@ const CreateBatch = z
 async function visibleBatch(api: Api, id: string, key: KeyRecord | null): Promise<BatchRecord> {
   const b = isBatchId(id) ? await api.batches.get(id) : null;
   if (!b || (api.keys && b.owner !== key?.id)) throw notFound(`batch ${id}`);
-  return b;
-}
-
-/** Checks a batch input against the limits and the endpoint; the batch is refused whole if it fails. */
-export async function checkInput(api: Api, fileId: string, endpoint: string, key: KeyRecord | null) {
-  const f = await visibleFile(api, fileId, key).catch(() => {
-    throw badRequest('input_file_id', `no file ${fileId}`);
-  });
-  const refuse = (message: string) => badRequest('input_file_id', `${fileId}: ${message}`);
-  if (f.purpose !== 'batch') throw refuse("its purpose is not 'batch'");
-  if (f.problem) throw refuse(`not JSONL: ${f.problem}`);
-  if (!f.lines) throw refuse('it has no request line');
-  if (f.lines > api.batchLimits.maxLines)
-    throw refuse(`${f.lines} lines; a batch holds at most ${api.batchLimits.maxLines}`);
-  if (f.bytes > api.batchLimits.maxBytes)
-    throw refuse(`${f.bytes} bytes; a batch input is at most ${api.batchLimits.maxBytes}`);
-  const other = f.endpoints?.find((e) => e !== endpoint);
-  if (other) throw refuse(`a line names ${other}, not the batch's endpoint ${endpoint}`);
-  return f;
-}
-
-/** Records a batch and hands it to the batch queue. */
-export async function createBatch(
-  api: Api,
-  o: {
-    file: FileRecord;
-    endpoint: string;
-    metadata: Record<string, string> | null;
-    owner: string | null;
-    outbox?: string;
-    id?: string;
-  },
-): Promise<BatchRecord> {
-  if (!api.enqueueBatch)
-    throw new ApiError(501, 'server_error', 'this deployment has no batch queue', null, 'not_configured');
-  const created = Math.floor(api.now() / 1000);
-  const b: BatchRecord = {
-    id: o.id ?? newBatchId(),
-    owner: o.owner,
-    input_file_id: o.file.id,
-    input_key: contentKey(o.file),
-    endpoint: o.endpoint,
-    completion_window: '24h',
-    metadata: o.metadata,
-    created_at: created,
-    expires_at: created + 24 * 3600,
-    total: o.file.lines ?? 0,
-    ...(o.outbox && { outbox: o.outbox }),
-  };
-  await api.batches.create(b);
-  await api.emit({ v: 1, kind: 'batch', id: b.id, type: 'Batch Created', at: api.now() });
-  await api.enqueueBatch({ v: 1, batchId: b.id }, 0);
   return b;
 }
 
@@ -139,8 +93,8 @@ export function batchesRoutes(api: Api) {
   app.openapi(createBatchRoute, async (c) => {
     const body = c.req.valid('json');
     const key = c.get('key');
-    const f = await checkInput(api, body.input_file_id, body.endpoint, key);
-    const b = await createBatch(api, {
+    const f = await checkInput(api.batching, body.input_file_id, body.endpoint, key?.id ?? null);
+    const b = await createBatch(api.batching, {
       file: f,
       endpoint: body.endpoint,
       metadata: body.metadata ?? null,
@@ -179,7 +133,7 @@ export function batchesRoutes(api: Api) {
     const status = currentStatus(await api.batches.statuses(b.id));
     if (!BATCH_TERMINAL.includes(status) && (await api.batches.reach(b.id, 'cancelling'))) {
       await api.emit({ v: 1, kind: 'batch', id: b.id, type: 'Batch Cancelling', at: api.now() });
-      await api.enqueueBatch?.({ v: 1, batchId: b.id }, 0);
+      await api.batching.enqueueBatch?.({ v: 1, batchId: b.id }, 0);
     }
     return c.json(await publicBatch(api.batches, b), 200);
   });

@@ -1,12 +1,10 @@
 /** OpenAI's Files API, for batches: upload JSONL, read a file, read its content, delete it. */
+
+import { type FileRecord, visibleFile as findFile, renderLine, type StoredLine } from '@baton/batches';
+import { type KeyRecord, publicOrigin } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError, badRequest, notFound } from '../api-error.ts';
-import type { FileRecord } from '../batches/files.ts';
-import type { StoredLine } from '../batches/finalize.ts';
-import { renderLine } from '../batches/render.ts';
 import type { Api, Env } from '../context.ts';
-import type { KeyRecord } from '../keys.ts';
-import { publicOrigin } from '../links.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { errorResponse, IdParam, json, objectRoute } from './responses.ts';
 
@@ -36,8 +34,8 @@ const publicFile = (f: FileRecord) => ({
 
 /** A file the caller may see: another key's is 404. */
 export async function visibleFile(api: Api, id: string, key: KeyRecord | null): Promise<FileRecord> {
-  const f = await api.files.get(id);
-  if (!f || (api.keys && f.owner !== key?.id)) throw notFound(`file ${id}`);
+  const f = await findFile(api.batching, id, key?.id ?? null);
+  if (!f) throw notFound(`file ${id}`);
   return f;
 }
 
@@ -102,11 +100,11 @@ export function filesRoutes(api: Api) {
     if (form.purpose !== 'batch') throw badRequest('purpose', "'purpose' must be 'batch'");
     if (!(form.file instanceof File))
       throw badRequest('file', "'file' must be a file (multipart form field)");
-    if (form.file.size > api.batchLimits.maxUploadBytes)
+    if (form.file.size > api.batching.limits.maxUploadBytes)
       throw new ApiError(
         413,
         'invalid_request_error',
-        `'file' is over ${api.batchLimits.maxUploadBytes} bytes: put bigger batches in the S3 inbox`,
+        `'file' is over ${api.batching.limits.maxUploadBytes} bytes: put bigger batches in the S3 inbox`,
         'file',
         'file_too_large',
       );
@@ -137,7 +135,7 @@ export function filesRoutes(api: Api) {
       async pull(controller) {
         const line = lines.shift();
         if (line === undefined) return controller.close();
-        const rendered = await renderLine({ api }, JSON.parse(line) as StoredLine, {
+        const rendered = await renderLine(api, JSON.parse(line) as StoredLine, {
           url: (jobId) => api.links.imageUrl(origin, jobId),
         });
         controller.enqueue(encoder.encode(rendered));

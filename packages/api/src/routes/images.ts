@@ -1,10 +1,10 @@
 /** OpenAI's Images API: POST /v1/images/generations waits for the images, or answers 202 with job ids. */
+
+import { createJobs, planJob, publicOrigin, randomSeed } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { createJobs, planJob, randomSeed } from '../accept.ts';
 import { ApiError } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 import { waitForJobs } from '../job-access.ts';
-import { publicOrigin } from '../links.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { streamImage } from './previews.ts';

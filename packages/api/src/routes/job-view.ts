@@ -1,14 +1,13 @@
 /** One job: read it, cancel it, follow it (server-sent events), fetch its image by signed link. */
 import { isJobId, TERMINAL } from '@baton/jobs';
+import type { KeyRecord } from '@baton/service';
+import { JobSchema, publicJob, publicOrigin } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 import { visibleJob } from '../job-access.ts';
-import type { KeyRecord } from '../keys.ts';
-import { publicOrigin } from '../links.ts';
 import { validationHook } from '../middleware/errors.ts';
-import { JobSchema, publicJob } from '../presenter.ts';
 import { errorResponse, json } from './responses.ts';
 
 const params = z.object({ id: z.string().openapi({ example: 'job_abcdefghijklmnop' }) });

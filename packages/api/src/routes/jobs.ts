@@ -1,13 +1,12 @@
 /** Async jobs: create (with Idempotency-Key), list, read, cancel, follow (SSE), and the signed image. */
+
+import { createJobs, JobSchema, planJob, publicJob, publicOrigin, randomSeed } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { createJobs, planJob, randomSeed } from '../accept.ts';
 import type { Api, Env } from '../context.ts';
 import { claimIdempotencyKey } from '../idempotency.ts';
 import { visibleJob } from '../job-access.ts';
-import { publicOrigin } from '../links.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
-import { JobSchema, publicJob } from '../presenter.ts';
 
 import { jobViewRoutes } from './job-view.ts';
 import { errorResponse, json } from './responses.ts';

@@ -2,7 +2,6 @@
  * GET /v1/models and /v1/models/{id}, as in OpenAI's API, with the model's prompt vocabulary
  * as an extension: what its captions can say, so a client can write prompts it understands.
  */
-import { shapesVocabulary } from '@baton/shapes';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
@@ -37,7 +36,7 @@ function modelOf(api: Api) {
     description: m.description ?? null,
     sizes: api.schemas.sizes.map((s) => `${s}x${s}`),
     variants: Object.keys(m.variants),
-    vocabulary: m.prompt_expander === 'shapes' ? shapesVocabulary() : null,
+    vocabulary: api.domain.vocabulary?.data() ?? null,
   };
 }
 

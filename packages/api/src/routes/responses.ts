@@ -1,6 +1,7 @@
 /** OpenAPI response pieces the route modules share. */
+
+import { ErrorSchema } from '@baton/service';
 import { createRoute, z } from '@hono/zod-openapi';
-import { ErrorSchema } from '../schemas.ts';
 
 export const json = (schema: z.ZodType, description: string) => ({
   description,

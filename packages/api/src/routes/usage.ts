@@ -1,6 +1,7 @@
 /** GET /v1/usage: the caller's ledger, by day. */
+
+import { publicBatch } from '@baton/batches';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
-import { publicBatch } from '../batches/present.ts';
 import type { Api, Env } from '../context.ts';
 
 const Day = z.object({

@@ -9,9 +9,9 @@
  */
 import { type EventBus, expiresAfter } from '@baton/aws';
 import type { EventMessage } from '@baton/jobs';
-import { publicBatch } from './batches/present.ts';
-import type { Api } from './context.ts';
-import { publicJob } from './presenter.ts';
+import { publicJob } from '@baton/service';
+import type { BatchContext } from './context.ts';
+import { publicBatch } from './present.ts';
 
 export const EVENT_SOURCE = 'baton';
 
@@ -21,7 +21,7 @@ const marker = (m: EventMessage) => ({ pk: `event#${m.kind}#${m.id}`, sk: m.type
 const CLAIM_STALE_MS = 120_000;
 
 export async function publishEvent(
-  api: Api,
+  api: BatchContext,
   bus: EventBus,
   m: EventMessage,
   origin: string,
@@ -48,7 +48,7 @@ export async function publishEvent(
 }
 
 async function publish(
-  api: Api,
+  api: BatchContext,
   bus: EventBus,
   m: EventMessage,
   origin: string,

@@ -3,9 +3,9 @@
  * models, an LLM behind any OpenAI-compatible chat-completions endpoint, with a time
  * budget and a fallback.
  */
-import { type Config, config } from '@baton/config';
-import type { Domain, PromptExpansion } from '@baton/pipeline/domain';
-import { shapesDomain } from '@baton/shapes';
+import type { Config } from '@baton/config';
+import { domainFor } from '@baton/domains';
+import { type Domain, type PromptExpansion, plainDomain } from '@baton/pipeline/domain';
 
 export interface Expansion extends PromptExpansion {
   expander: string;
@@ -20,9 +20,13 @@ export const verbatim: PromptExpander = {
   expand: async (prompt) => ({ caption: prompt.trim(), warnings: [], words: [], expander: 'none' }),
 };
 
-export const shapesExpander: PromptExpander = {
-  expand: async (prompt, seed) => ({ ...shapesDomain.expand(prompt, seed), expander: 'shapes' }),
-};
+/** A domain's own expansion, as an expander. */
+export const domainExpander = (domain: Domain): PromptExpander => ({
+  expand: async (prompt, seed) => ({ ...domain.expand(prompt, seed), expander: domain.name }),
+});
+
+/** The shapes models' expander: the shapes parser. */
+export const shapesExpander = domainExpander(domainFor('shapes'));
 
 /** CogView3's prompt_optimize.py rules, condensed. */
 export const COGVIEW3_SYSTEM_PROMPT = `You are part of a team of bots that creates images. You work with an assistant bot that will draw anything you say.
@@ -98,12 +102,20 @@ export class LlmExpander implements PromptExpander {
   }
 }
 
+type LlmSettings = Pick<
+  Config,
+  'BATON_LLM_URL' | 'BATON_LLM_MODEL' | 'BATON_LLM_API_KEY' | 'BATON_LLM_TIMEOUT_MS'
+>;
+
 /**
- * From configuration: the manifest's expander, or an LLM when BATON_LLM_URL is set (for the
- * shapes models, its caption is read back by the shapes parser, which keeps what the prompt stated).
+ * The manifest's expander (its domain's, from the registry), or an LLM when BATON_LLM_URL is set
+ * (for a model with a domain, the LLM's caption is read back by the domain's parser, which keeps
+ * what the prompt stated).
  */
-export function expanderFor(kind: string | undefined, c: Config = config()): PromptExpander {
-  const base = kind === 'shapes' ? shapesExpander : verbatim;
+export function expanderFor(kind: string | undefined, c: LlmSettings): PromptExpander {
+  const domain = domainFor(kind);
+  const own = domain !== plainDomain;
+  const base = own ? domainExpander(domain) : verbatim;
   if (c.BATON_LLM_URL) {
     return new LlmExpander({
       url: c.BATON_LLM_URL,
@@ -111,7 +123,7 @@ export function expanderFor(kind: string | undefined, c: Config = config()): Pro
       ...(c.BATON_LLM_API_KEY && { apiKey: c.BATON_LLM_API_KEY }),
       timeoutMs: c.BATON_LLM_TIMEOUT_MS,
       fallback: base,
-      ...(kind === 'shapes' && { domain: shapesDomain }),
+      ...(own && { domain }),
     });
   }
   return base;

@@ -4,13 +4,27 @@
  * stored and its first stage enqueued.
  */
 import { randomBytes, randomInt, randomUUID } from 'node:crypto';
-import { type JobRequest, newJobId } from '@baton/jobs';
+import { type Enqueue, type JobRequest, type JobStore, newJobId } from '@baton/jobs';
 import type { PromptExpansion } from '@baton/pipeline/domain';
 import { BadRequestError, type JobOptions, relayStages, resolveJob, stagesOf } from '@baton/pipeline/spec';
-import { ApiError, badRequest } from './api-error.ts';
-import type { Api } from './context.ts';
+import type { Manifest } from '@baton/runtime/manifest';
+import type { PromptExpander } from './expanders.ts';
+import { InvalidRequest } from './invalid-request.ts';
 import type { KeyRecord } from './keys.ts';
 import type { GenerationBody, JobBody } from './schemas.ts';
+
+/** What planning a job reads: the model family, its prompt expander, the clock. */
+export interface Planner {
+  manifest: Manifest;
+  expander: PromptExpander;
+  now: () => number;
+}
+
+/** What making jobs writes: the job store and the first stage's queue. */
+export interface JobMaker {
+  jobs: JobStore;
+  enqueue: Enqueue;
+}
 
 /** The pipeline's option names → the request's field names, for error messages. */
 const FIELD_NAMES: Record<string, string> = {
@@ -41,20 +55,18 @@ const verbatimExpansion = (prompt: string): PromptExpansion => ({
 });
 
 /** A strict request's prompt had parts the expansion would ignore or could not honour. */
-function notUnderstood(e: PromptExpansion): ApiError {
+function notUnderstood(e: PromptExpansion): InvalidRequest {
   const words = e.words.length ? `${e.words.map((w) => `"${w}"`).join(', ')}: ` : '';
-  return new ApiError(
-    400,
-    'invalid_request_error',
-    `prompt not understood: ${words}${e.warnings.join('; ')}`,
+  return new InvalidRequest(
     'prompt',
+    `prompt not understood: ${words}${e.warnings.join('; ')}`,
     'prompt_not_understood',
   );
 }
 
 /** One job request from a validated body: nothing is stored yet. */
 export async function planJob(
-  api: Api,
+  api: Planner,
   b: GenerationBody,
   key: Pick<KeyRecord, 'id' | 'webhookSecret'> | null,
   o: PlanOptions,
@@ -80,7 +92,8 @@ export async function planJob(
     const previews = o.previews === 'stages' ? relayStages(api.manifest, resolved.size) : (o.previews ?? 0);
     spec = { ...resolved, ...(warnings.length && { warnings }), ...(previews && { previews }) };
   } catch (e) {
-    if (e instanceof BadRequestError) throw badRequest(FIELD_NAMES[e.field] ?? e.field, e.message, e);
+    if (e instanceof BadRequestError)
+      throw new InvalidRequest(FIELD_NAMES[e.field] ?? e.field, e.message, 'invalid_value', { cause: e });
     throw e;
   }
   const hook = o.webhook;
@@ -103,7 +116,7 @@ export async function planJob(
 }
 
 /** Stores planned jobs and enqueues their first stages; a job that could not be made gives its quota place back. */
-export async function createJobs(api: Api, requests: readonly JobRequest[]): Promise<void> {
+export async function createJobs(api: JobMaker, requests: readonly JobRequest[]): Promise<void> {
   for (const [i, r] of requests.entries()) {
     try {
       // The job store announces it ("Job Accepted").

@@ -3,12 +3,12 @@
  * signed URL (fresh at every read) or, when its line asked for it, the image as b64_json.
  */
 import type { JobStore } from '@baton/jobs';
-import type { StoredLine } from './finalize.ts';
+import type { StoredLine } from './store.ts';
 
 type Image = { job_id: string; revised_prompt?: string; response_format?: 'url' | 'b64_json' };
 
 export async function renderLine(
-  d: { api: { jobs: JobStore } },
+  d: { jobs: JobStore },
   line: StoredLine,
   o: { url?: ((jobId: string) => Promise<string> | string) | undefined },
 ): Promise<string> {
@@ -17,7 +17,7 @@ export async function renderLine(
   const data = await Promise.all(
     body.data.map(async (img) => {
       if (img.response_format === 'b64_json') {
-        const bytes = await d.api.jobs.output(img.job_id, 'decode');
+        const bytes = await d.jobs.output(img.job_id, 'decode');
         return {
           b64_json: bytes ? Buffer.from(bytes).toString('base64') : null,
           revised_prompt: img.revised_prompt,

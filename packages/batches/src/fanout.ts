@@ -6,48 +6,21 @@
  * is derived from the batch and line, so a step run twice makes no job twice.
  */
 import { createHash } from 'node:crypto';
-import { planJob } from '../accept.ts';
-import { ApiError } from '../api-error.ts';
-import type { Api } from '../context.ts';
-import type { FileStore } from './files.ts';
+import { InvalidRequest, planJob } from '@baton/service';
+import { BatchError } from './batch-error.ts';
+import type { BatchContext } from './context.ts';
 import { finalizeBatch } from './finalize.ts';
+import { announce } from './status.ts';
 import {
   BATCH_TERMINAL,
   type BatchRecord,
   type BatchStatus,
-  type BatchStore,
   currentStatus,
   type LineOutcome,
   lineJobId,
 } from './store.ts';
 
-export interface BatchMessage {
-  v: 1;
-  batchId: string;
-}
-
-export interface BatchDeps {
-  api: Api;
-  batches: BatchStore;
-  files: FileStore;
-  /** The next look at a batch, after `delaySeconds`. */
-  enqueueBatch: (m: BatchMessage, delaySeconds: number) => Promise<void>;
-  /** Lines in flight per batch (jobs made and not yet ended). */
-  inFlight?: number;
-  /** Seconds between looks at a batch whose lines are running. */
-  pollSeconds?: number;
-  /** A batch or job state change to publish (events.ts). */
-  onStatus?: (batch: BatchRecord, status: BatchStatus) => Promise<void>;
-  /** Signed links to images for the S3 outbox (the store's presigned URLs). */
-  outboxUrl?: (jobId: string) => Promise<string>;
-  /** Bytes per ranged read of the input (default 2 MiB; more than the longest line allowed). */
-  chunkBytes?: number;
-}
-
-/** Bytes per ranged read: more than the longest line a batch input may have (files.ts). */
-const CHUNK = 2 * 1024 * 1024;
-
-export async function advanceBatch(d: BatchDeps, id: string): Promise<BatchStatus | null> {
+export async function advanceBatch(d: BatchContext, id: string): Promise<BatchStatus | null> {
   const b = await d.batches.get(id);
   if (!b) return null;
   const statuses = await d.batches.statuses(id);
@@ -56,32 +29,38 @@ export async function advanceBatch(d: BatchDeps, id: string): Promise<BatchStatu
   const expired = d.batches.now() / 1000 > b.expires_at;
   if (status === 'finalizing') return finalizeBatch(d, b, statuses, expired);
   if (status === 'validating' && (await d.batches.reach(id, 'in_progress')))
-    await d.onStatus?.(b, 'in_progress');
+    await announce(d, b, 'in_progress');
   const stopping = statuses.has('cancelling') || expired;
   let cursor = await d.batches.cursor(id);
   const settled = await d.batches.settled(id);
   const open: number[] = [];
   for (let n = 0; n < cursor.line; n++) if (!settled.has(n)) open.push(n);
   const running = await settleEnded(d, b, open, stopping);
-  if (!stopping && cursor.line < b.total && running < (d.inFlight ?? 64))
-    cursor = await fanOut(d, b, cursor, (d.inFlight ?? 64) - running);
+  if (!stopping && cursor.line < b.total && running < d.inFlight)
+    cursor = await fanOut(d, b, cursor, d.inFlight - running);
   const now = await d.batches.settled(id);
   const allSettled = now.size >= b.total;
   if (allSettled || (stopping && running === 0))
     return finalizeBatch(d, b, await d.batches.statuses(id), expired && !allSettled);
-  await d.enqueueBatch({ v: 1, batchId: id }, d.pollSeconds ?? 5);
+  if (!d.enqueueBatch) throw new BatchError('not_configured', 'this deployment has no batch queue');
+  await d.enqueueBatch({ v: 1, batchId: id }, d.pollSeconds);
   return currentStatus(await d.batches.statuses(id));
 }
 
 /** Settles the open lines whose jobs have ended (cancelling the rest when the batch stops); returns how many still run. */
-async function settleEnded(d: BatchDeps, b: BatchRecord, open: number[], stopping: boolean): Promise<number> {
+async function settleEnded(
+  d: BatchContext,
+  b: BatchRecord,
+  open: number[],
+  stopping: boolean,
+): Promise<number> {
   let running = 0;
   await Promise.all(
     open.map(async (line) => {
       const jobId = lineJobId(b.id, line);
-      let state = await d.api.jobs.state(jobId);
+      let state = await d.jobs.state(jobId);
       if (state && stopping && !['succeeded', 'failed', 'canceled'].includes(state.status))
-        state = await d.api.jobs.cancel(jobId);
+        state = await d.jobs.cancel(jobId);
       if (!state || !['succeeded', 'failed', 'canceled'].includes(state.status)) {
         running++;
         return;
@@ -107,10 +86,10 @@ async function settleEnded(d: BatchDeps, b: BatchRecord, open: number[], stoppin
 
 /**
  * Reads lines from the cursor, making up to `room` jobs; invalid lines settle at once. The file
- * is read in ranged chunks of CHUNK bytes (no line is longer: the upload check refuses one).
+ * is read in ranged chunks of `chunkBytes` (no line is longer: the upload check refuses one).
  */
 async function fanOut(
-  d: BatchDeps,
+  d: BatchContext,
   b: BatchRecord,
   start: { line: number; byte: number },
   room: number,
@@ -119,7 +98,7 @@ async function fanOut(
   const decoder = new TextDecoder();
   let made = 0;
   while (made < room && cursor.line < b.total) {
-    const size = d.chunkBytes ?? CHUNK;
+    const size = d.chunkBytes;
     const chunk = await d.files.store.getRange(b.input_key, cursor.byte, size);
     if (!chunk || chunk.length === 0) break;
     const eof = chunk.length < size;
@@ -145,7 +124,7 @@ async function fanOut(
 }
 
 /** One input line: an ordinary job (true), or an error-file line naming what is wrong (false). */
-async function acceptLine(d: BatchDeps, b: BatchRecord, line: number, text: string): Promise<boolean> {
+async function acceptLine(d: BatchContext, b: BatchRecord, line: number, text: string): Promise<boolean> {
   const invalid = (
     custom_id: string | null,
     message: string,
@@ -166,7 +145,7 @@ async function acceptLine(d: BatchDeps, b: BatchRecord, line: number, text: stri
   if (input.method !== 'POST') return invalid(customId, "'method' must be 'POST'", 'method');
   if (input.url !== b.endpoint)
     return invalid(customId, `'url' must be '${b.endpoint}', the batch's endpoint`, 'url');
-  const parsed = d.api.schemas.images.safeParse(input.body);
+  const parsed = d.schemas.images.safeParse(input.body);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     const param = issue.path.length ? issue.path.join('.') : 'body';
@@ -175,22 +154,19 @@ async function acceptLine(d: BatchDeps, b: BatchRecord, line: number, text: stri
   const body = parsed.data;
   if ((body.n ?? 1) !== 1) return invalid(customId, "a batch line makes one image: 'n' must be 1", 'n');
   const id = lineJobId(b.id, line);
-  if (await d.api.jobs.request(id)) return true; // made by an earlier run of this step
+  if (await d.jobs.request(id)) return true; // made by an earlier run of this step
   const seed = body.seed ?? createHash('sha256').update(id).digest().readUInt32BE(0) % 2 ** 31;
   try {
     const owner = b.owner ? { id: b.owner, webhookSecret: '' } : null;
-    const request = await planJob(d.api, body, owner, { seed, id });
+    const request = await planJob(d, body, owner, { seed, id });
     const format = body.response_format === 'b64_json' ? 'b64_json' : 'url';
-    await d.api.jobs.create(
+    await d.jobs.create(
       { ...request, batch: { id: b.id, line, custom_id: customId, response_format: format } },
-      d.api.enqueue,
+      d.enqueue,
     );
     return true;
   } catch (e) {
-    if (e instanceof ApiError && e.status < 500) {
-      const err = e.body().error;
-      return invalid(customId, err.message, err.param, err.code ?? 'invalid_value');
-    }
+    if (e instanceof InvalidRequest) return invalid(customId, e.message, e.param, e.code);
     throw e;
   }
 }

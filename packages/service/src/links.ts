@@ -1,6 +1,9 @@
 /** Signed, expiring links to a job's image: HMAC-SHA256 over "id:expires", compared in constant time. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
+/** How long a signed link to an image works by default (s). */
+export const LINK_TTL_SECONDS = 3600;
+
 export class LinkSigner {
   constructor(
     private readonly secret: string,

@@ -203,3 +203,11 @@ export function currentStatus(statuses: Map<BatchStatus, StatusRecord>): BatchSt
     if (statuses.has(s)) return s;
   return 'validating';
 }
+
+/** An output-file line as stored: OpenAI's batch output line, the image still a job id. */
+export interface StoredLine {
+  id: string;
+  custom_id: string | null;
+  response: { status_code: number; request_id: string; body: unknown } | null;
+  error: { code: string; message: string } | null;
+}

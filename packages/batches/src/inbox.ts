@@ -9,10 +9,9 @@
  */
 import { createHash } from 'node:crypto';
 import { expiresAfter } from '@baton/aws';
-import { ApiError } from '../api-error.ts';
-import type { Api } from '../context.ts';
-import type { KeyStore } from '../keys.ts';
-import { checkInput, createBatch } from '../routes/batches.ts';
+import { BatchError } from './batch-error.ts';
+import type { BatchContext } from './context.ts';
+import { checkInput, createBatch } from './create.ts';
 import { fileIdFor, MAX_LINE_BYTES } from './files.ts';
 
 export const INBOX = 'batches/inbox/';
@@ -23,7 +22,7 @@ const CHUNK = 2 * 1024 * 1024;
 const intakeMarker = (key: string) => ({ pk: 'intake', sk: createHash('sha256').update(key).digest('hex') });
 
 /** What a JSONL object holds, read in ranged chunks (never whole): as files.ts's check. */
-async function inspectObject(api: Api, key: string) {
+async function inspectObject(api: BatchContext, key: string) {
   const store = api.jobs.store;
   const endpoints = new Set<string>();
   const decoder = new TextDecoder();
@@ -63,7 +62,7 @@ async function inspectObject(api: Api, key: string) {
 }
 
 /** Takes one inbox object: a batch, or a refusal in the outbox. Returns what happened. */
-export async function intakeObject(api: Api, keys: KeyStore | undefined, key: string): Promise<string> {
+export async function intakeObject(api: BatchContext, key: string): Promise<string> {
   const m = /^batches\/inbox\/([^/]+)\/(.+)$/.exec(key);
   if (!m) return 'ignored';
   const [, keyId, name] = m as unknown as [string, string, string];
@@ -85,6 +84,7 @@ export async function intakeObject(api: Api, keys: KeyStore | undefined, key: st
     );
     return `refused: ${message}`;
   };
+  const keys = api.keys;
   const owner = keys ? (await keys.list()).find((k) => k.id === keyId && !k.revokedAt) : undefined;
   if (keys && !owner)
     return refuse(`no active API key ${keyId}: the inbox prefix names the key that owns the batch`);
@@ -100,7 +100,7 @@ export async function intakeObject(api: Api, keys: KeyStore | undefined, key: st
     ...info,
   });
   try {
-    const f = await checkInput(api, fileId, '/v1/images/generations', owner ?? null);
+    const f = await checkInput(api, fileId, '/v1/images/generations', owner?.id ?? null);
     const b = await createBatch(api, {
       id: `batch_${createHash('sha256').update(key).digest('hex').slice(0, 24)}`,
       file: f,
@@ -112,7 +112,7 @@ export async function intakeObject(api: Api, keys: KeyStore | undefined, key: st
     await store.put(`${outbox}batch.json`, JSON.stringify({ batch_id: b.id }), 'application/json');
     return b.id;
   } catch (e) {
-    if (e instanceof ApiError && e.status < 500) return refuse(e.message);
+    if (e instanceof BatchError && e.code === 'invalid_input') return refuse(e.message);
     throw e;
   }
 }

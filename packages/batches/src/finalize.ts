@@ -4,9 +4,10 @@
  * finalize run twice writes the same files. The output file keeps each image as its job id; the
  * content route renders it as a signed URL (or b64_json) when it is read (render.ts).
  */
-import type { BatchDeps } from './fanout.ts';
+import type { BatchContext } from './context.ts';
 import { fileIdFor } from './files.ts';
 import { renderLine } from './render.ts';
+import { announce } from './status.ts';
 import {
   BATCH_TERMINAL,
   type BatchRecord,
@@ -15,17 +16,10 @@ import {
   currentStatus,
   type LineOutcome,
   type StatusRecord,
+  type StoredLine,
 } from './store.ts';
 
 const encoder = new TextEncoder();
-
-/** An output-file line as stored: OpenAI's batch output line, the image still a job id. */
-export interface StoredLine {
-  id: string;
-  custom_id: string | null;
-  response: { status_code: number; request_id: string; body: unknown } | null;
-  error: { code: string; message: string } | null;
-}
 
 function storedLine(b: BatchRecord, o: LineOutcome): StoredLine {
   const id = `batch_req_${b.id.slice(6)}_${o.line}`;
@@ -64,14 +58,14 @@ function storedLine(b: BatchRecord, o: LineOutcome): StoredLine {
 }
 
 export async function finalizeBatch(
-  d: BatchDeps,
+  d: BatchContext,
   b: BatchRecord,
   statuses: Map<BatchStatus, StatusRecord>,
   expired = false,
 ): Promise<BatchStatus> {
   const before = currentStatus(statuses);
   if (BATCH_TERMINAL.includes(before)) return before;
-  if (await d.batches.reach(b.id, 'finalizing')) await d.onStatus?.(b, 'finalizing');
+  if (await d.batches.reach(b.id, 'finalizing')) await announce(d, b, 'finalizing');
   const outcomes = await d.batches.outcomes(b.id);
   const ok = outcomes.filter((o) => o.status === 'succeeded');
   const bad = outcomes.filter((o) => o.status !== 'succeeded');
@@ -108,13 +102,13 @@ export async function finalizeBatch(
     ...(error_file_id && { error_file_id }),
     usage,
   };
-  if (await d.batches.reach(b.id, final, fields)) await d.onStatus?.(b, final);
+  if (await d.batches.reach(b.id, final, fields)) await announce(d, b, final);
   return final;
 }
 
 /** An S3 drop-in batch: the rendered results beside its inbox name (images as presigned S3 URLs). */
 async function writeOutbox(
-  d: BatchDeps,
+  d: BatchContext,
   b: BatchRecord,
   ok: LineOutcome[],
   bad: LineOutcome[],

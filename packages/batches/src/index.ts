@@ -1,0 +1,11 @@
+export * from './batch-error.ts';
+export * from './consumers.ts';
+export * from './context.ts';
+export * from './create.ts';
+export * from './events.ts';
+export { advanceBatch } from './fanout.ts';
+export * from './files.ts';
+export * from './inbox.ts';
+export * from './present.ts';
+export { renderLine } from './render.ts';
+export * from './store.ts';

@@ -1,0 +1,3 @@
+export * from './consumer.ts';
+export * from './lambda.ts';
+export * from './poll.ts';
