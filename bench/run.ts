@@ -24,7 +24,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { config } from '@baton/config';
-import { modelSettings, openCascade } from '@baton/domains';
+import { modelSettings, openCascade } from '@baton/domains/cascade';
 import { generateBatch, planJob, planSingleStage, relayStages } from '@baton/pipeline';
 import { type Stack, startStack } from '@baton/stack';
 import { silent } from '@baton/worker';

@@ -3,6 +3,7 @@
 // Usage: node scripts/test.mjs [path-filter …]
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -35,7 +36,7 @@ const r = spawnSync(
     '--import',
     fileURLToPath(new URL('./fc-seed.mjs', import.meta.url)),
     '--test',
-    '--test-concurrency=1',
+    `--test-concurrency=${process.env.BATON_TEST_CONCURRENCY ?? Math.max(2, availableParallelism())}`,
     '--test-reporter=spec',
     ...chosen,
   ],

@@ -4,19 +4,48 @@ import { execFile, spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { test } from 'node:test';
-import { promisify } from 'node:util';
+import { after, before, describe, test } from 'node:test';
+import { format, promisify } from 'node:util';
 import { decodePng, parseCaption } from '@baton/shapes';
+import type { Stack } from '@baton/stack';
+import { main } from '../packages/cli/src/main.ts';
 import { stack, TEST_KEY, until } from './helpers.ts';
 
 const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
-const run = (args: string[]) =>
+/** `npx baton ARGS` as its own process: the real binary, start-up included. */
+const spawnBaton = (args: string[]) =>
   spawnSync(process.execPath, [BIN, ...args], { encoding: 'utf8', env: process.env });
+
+/**
+ * `baton ARGS` through `main(argv)` in this process, as the binary runs it but without a process
+ * start per call: its exit code and what it printed (the CLI prints through console; stdout
+ * itself is left alone: under `node --test` it carries the runner's own reports).
+ */
+async function run(args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const out: string[] = [];
+  const err: string[] = [];
+  const saved = {
+    log: console.log,
+    error: console.error,
+    warn: console.warn,
+    se: process.stderr.write,
+  };
+  console.log = (...a: unknown[]) => void out.push(`${format(...a)}\n`);
+  console.error = console.warn = (...a: unknown[]) => void err.push(`${format(...a)}\n`);
+  process.stderr.write = ((chunk: unknown) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    const status = await main(args);
+    return { status, stdout: out.join(''), stderr: err.join('') };
+  } finally {
+    Object.assign(console, { log: saved.log, error: saved.error, warn: saved.warn });
+    process.stderr.write = saved.se;
+  }
+}
 const dir = mkdtempSync(join(tmpdir(), 'baton-cli-'));
 
-test('generate writes a 128 px PNG and a JSON line with caption and timings', () => {
+test('the baton binary: generate writes a 128 px PNG and a JSON line with caption and timings', () => {
   const out = join(dir, 'one.png');
-  const r = run([
+  const r = spawnBaton([
     'generate',
     'big blue box top right on white',
     '--seed',
@@ -38,30 +67,33 @@ test('generate writes a 128 px PNG and a JSON line with caption and timings', ()
   assert.equal(decodePng(readFileSync(out)).width, 128);
 });
 
-test('--mode single-stage draws the same prompt with the one-pass model: 128 px, one stage, same seed same bytes', () => {
+test('--mode single-stage draws the same prompt with the one-pass model: 128 px, one stage, same seed same bytes', async () => {
   const a = join(dir, 'single-a.png');
   const b = join(dir, 'single-b.png');
   const args = () => ['generate', 'a small red circle on white', '--seed', '4', '--steps-base', '6'];
-  const r = run([...args(), '--mode', 'single-stage', '--out', a, '--json']);
+  const r = await run([...args(), '--mode', 'single-stage', '--out', a, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const line = JSON.parse(r.stdout.trim());
   assert.deepEqual([line.mode, line.stages, line.steps, line.size], ['single-stage', ['single'], 6, 128]);
   assert.ok(line.timings_ms.single > 0);
-  assert.equal(run([...args(), '--mode', 'single-stage', '--out', b]).status, 0);
+  assert.equal((await run([...args(), '--mode', 'single-stage', '--out', b])).status, 0);
   assert.deepEqual(readFileSync(a), readFileSync(b));
   assert.equal(decodePng(readFileSync(a)).width, 128);
   // The cascade on the same prompt and seed is another model's image.
-  assert.equal(run([...args(), '--out', b]).status, 0);
+  assert.equal((await run([...args(), '--out', b])).status, 0);
   assert.notDeepEqual(readFileSync(a), readFileSync(b));
 });
 
-test('the same prompt and seed give the same bytes; --no-expand uses the prompt verbatim', () => {
+test('the same prompt and seed give the same bytes; --no-expand uses the prompt verbatim', async () => {
   const a = join(dir, 'a.png');
   const b = join(dir, 'b.png');
   for (const f of [a, b])
-    assert.equal(run(['generate', 'red circle', '--seed', '9', '--out', f, '--size', '64']).status, 0);
+    assert.equal(
+      (await run(['generate', 'red circle', '--seed', '9', '--out', f, '--size', '64'])).status,
+      0,
+    );
   assert.deepEqual(readFileSync(a), readFileSync(b));
-  const r = run([
+  const r = await run([
     'generate',
     'red circle',
     '--seed',
@@ -76,11 +108,11 @@ test('the same prompt and seed give the same bytes; --no-expand uses the prompt 
   assert.equal(JSON.parse(r.stdout).caption, 'red circle');
 });
 
-test('--prompt-file writes DIR/0000.png … in line order, line i with seed + i', () => {
+test('--prompt-file writes DIR/0000.png … in line order, line i with seed + i', async () => {
   const file = join(dir, 'prompts.txt');
   writeFileSync(file, 'red circle\n\n  \nblue box top left\ngreen triangle on black\n');
   const outDir = join(dir, 'many');
-  const r = run([
+  const r = await run([
     'generate',
     '--prompt-file',
     file,
@@ -112,7 +144,7 @@ test('--prompt-file writes DIR/0000.png … in line order, line i with seed + i'
   assert.ok(parseCaption(lines[2].caption));
 });
 
-test('bad flags and prompts: a clear message and exit code 2', () => {
+test('bad flags and prompts: a clear message and exit code 2', async () => {
   const cases: [string[], RegExp][] = [
     [['generate'], /give exactly one PROMPT/],
     [['generate', 'x', '--size', '100'], /size must be one of 64, 128, 256/],
@@ -139,7 +171,7 @@ test('bad flags and prompts: a clear message and exit code 2', () => {
     [['generate', 'x', '--mode', 'single-stage', '--api', 'local'], /drop --api/],
   ];
   for (const [args, re] of cases) {
-    const r = run(args);
+    const r = await run(args);
     assert.equal(r.status, 2, `${args.join(' ')}: ${r.stderr}`);
     assert.match(r.stderr, re);
   }
@@ -147,30 +179,40 @@ test('bad flags and prompts: a clear message and exit code 2', () => {
 
 test('generate prints nothing but the path it wrote (the rest with --verbose)', () => {
   const out = join(dir, 'quiet.png');
-  const r = run(['generate', 'a red circle', '--seed', '3', '--size', '64', '--out', out]);
+  const r = spawnBaton(['generate', 'a red circle', '--seed', '3', '--size', '64', '--out', out]);
   assert.equal(r.status, 0, r.stderr);
   assert.equal(r.stdout, `${out}\n`);
   assert.equal(r.stderr, '');
-  const v = run(['generate', 'a red circle', '--seed', '3', '--size', '64', '--out', out, '--verbose']);
+  const v = spawnBaton([
+    'generate',
+    'a red circle',
+    '--seed',
+    '3',
+    '--size',
+    '64',
+    '--out',
+    out,
+    '--verbose',
+  ]);
   assert.match(v.stdout, /\(seed 3\) a /);
   assert.match(v.stderr, /onnxruntime execution provider/);
 });
 
-test('eval --mode single-stage judges the one-pass model and the cascade on the same prompts, side by side', () => {
-  const r = run(['eval', '--mode', 'single-stage', '--n', '2', '--steps-base', '4', '--json']);
+test('eval --mode single-stage judges the one-pass model and the cascade on the same prompts, side by side', async () => {
+  const r = await run(['eval', '--mode', 'single-stage', '--n', '2', '--steps-base', '4', '--json']);
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.deepEqual([report.mode, report.size, report.prompts], ['single-stage', 128, 4]);
   assert.deepEqual([report.cascade.mode, report.cascade.size, report.cascade.prompts], ['cascade', 128, 4]);
   assert.equal(report.cascade_time_ratio, report.cascade.seconds_per_image / report.seconds_per_image);
   for (const r of [report, report.cascade]) assert.ok(r.overall.aligned >= 0 && r.overall.aligned <= 1);
-  const text = run(['eval', '--mode', 'single-stage', '--n', '1', '--steps-base', '2']);
+  const text = await run(['eval', '--mode', 'single-stage', '--n', '1', '--steps-base', '2']);
   assert.match(text.stdout, /the cascade takes \d+\.\d\d× the single-stage model's time per image; aligned/);
 });
 
-test('eval prints rates as percentages and, with --failures, each prompt judged wrong with its image', () => {
+test('eval prints rates as percentages and, with --failures, each prompt judged wrong with its image', async () => {
   const failures = join(dir, 'failures');
-  const r = run(['eval', '--n', '3', '--size', '64', '--failures', failures]);
+  const r = await run(['eval', '--n', '3', '--size', '64', '--failures', failures]);
   assert.equal(r.status, 0, r.stderr);
   assert.match(r.stdout, /overall\s+\d+\.\d %/);
   const m = /(\d+) judged wrong/.exec(r.stdout);
@@ -181,11 +223,11 @@ test('eval prints rates as percentages and, with --failures, each prompt judged 
   assert.equal(r.stderr, '');
 });
 
-test('prompt files skip blank lines and # comments', () => {
+test('prompt files skip blank lines and # comments', async () => {
   const file = join(dir, 'commented.txt');
   writeFileSync(file, '# my prompts\nred circle\n\n   # indented comment\nblue box\n');
   const out = join(dir, 'commented');
-  const r = run([
+  const r = await run([
     'generate',
     '--prompt-file',
     file,
@@ -208,43 +250,41 @@ test('prompt files skip blank lines and # comments', () => {
   );
 });
 
-test('--api sends the job to a running stack', async () => {
-  const s = await stack();
-  try {
+describe('against a running stack', () => {
+  let s: Stack;
+  before(async () => {
+    // One stack for these tests; keys are read again after 200 ms (a revoke elsewhere shows soon).
+    s = await stack({ keyCacheMs: 200 });
+  });
+  after(() => s.close());
+
+  test('--api sends the job to a running stack: the same bytes, previews and warnings as in-process', async () => {
+    // The binary, asynchronously (the stack's API lives in this process), its key from the environment.
+    const env = { ...process.env, BATON_API_KEY: TEST_KEY };
+    const remote = (args: string[]) =>
+      promisify(execFile)(process.execPath, [BIN, ...args, '--api', s.apiUrl], { env });
     const out = join(dir, 'remote.png');
-    // Asynchronously: the stack's API lives in this process.
-    const r = await promisify(execFile)(
-      process.execPath,
-      [
-        BIN,
-        'generate',
-        'purple dot',
-        '--seed',
-        '5',
-        '--out',
-        out,
-        '--api',
-        s.apiUrl,
-        '--json',
-        '--size',
-        '64',
-      ],
-      { env: { ...process.env, BATON_API_KEY: TEST_KEY } },
-    );
-    assert.equal(JSON.parse(r.stdout).seed, 5);
+    const gen = ['generate', 'purple dot', '--seed', '5', '--size', '256', '--out', join(dir, 'p.png')];
+    const remoteDir = join(dir, 'previews-remote');
+    const cat = ['generate', 'a cat on a sofa', '--out', join(dir, 'remote-cat.png'), '--size', '64'];
+    const [one, , loose, strict] = await Promise.all([
+      remote(['generate', 'purple dot', '--seed', '5', '--out', out, '--json', '--size', '64']),
+      remote([...gen, '--previews', remoteDir]),
+      remote([...cat, '--json']),
+      remote([...cat, '--strict']).catch((e) => e),
+    ]);
+    assert.equal(JSON.parse(one.stdout).seed, 5);
     assert.equal(decodePng(readFileSync(out)).width, 64);
     // The remote image is the local one, byte for byte.
     const local = join(dir, 'local.png');
-    assert.equal(run(['generate', 'purple dot', '--seed', '5', '--out', local, '--size', '64']).status, 0);
+    assert.equal(
+      (await run(['generate', 'purple dot', '--seed', '5', '--out', local, '--size', '64'])).status,
+      0,
+    );
     assert.deepEqual(readFileSync(out), readFileSync(local));
     // --previews: each stage's image, the same bytes here and through the API.
     const localDir = join(dir, 'previews-local');
-    const remoteDir = join(dir, 'previews-remote');
-    const gen = ['generate', 'purple dot', '--seed', '5', '--size', '256', '--out', join(dir, 'p.png')];
-    assert.equal(run([...gen, '--previews', localDir]).status, 0);
-    await promisify(execFile)(process.execPath, [BIN, ...gen, '--previews', remoteDir, '--api', s.apiUrl], {
-      env: { ...process.env, BATON_API_KEY: TEST_KEY },
-    });
+    assert.equal((await run([...gen, '--previews', localDir])).status, 0);
     assert.deepEqual(readdirSync(localDir).sort(), ['0-base.png', '1-relay1.png']);
     assert.deepEqual(readdirSync(remoteDir).sort(), ['0-base.png', '1-relay1.png']);
     assert.equal(decodePng(readFileSync(join(localDir, '0-base.png'))).width, 64);
@@ -252,48 +292,28 @@ test('--api sends the job to a running stack', async () => {
     for (const f of ['0-base.png', '1-relay1.png'])
       assert.deepEqual(readFileSync(join(localDir, f)), readFileSync(join(remoteDir, f)), f);
     // The API's warnings come back too; a strict request is refused there, exit 2.
-    const cat = join(dir, 'remote-cat.png');
-    const args = ['generate', 'a cat on a sofa', '--out', cat, '--api', s.apiUrl, '--size', '64'];
-    const env = { ...process.env, BATON_API_KEY: TEST_KEY };
-    const loose = await promisify(execFile)(process.execPath, [BIN, ...args, '--json'], { env });
     assert.ok(JSON.parse(loose.stdout).warnings.length > 0);
     assert.match(loose.stderr, /^warning: .*"sofa"/m);
-    const strict = await promisify(execFile)(process.execPath, [BIN, ...args, '--strict'], { env }).catch(
-      (e) => e,
-    );
     assert.equal(strict.code, 2);
     assert.match(strict.stderr, /prompt_not_understood|not understood/);
-  } finally {
-    await s.close();
-  }
-});
+  });
 
-test('keys create / list / revoke against a running stack; the new key works until revoked', async () => {
-  const s = await stack({ keyCacheMs: 200 });
-  try {
+  test('keys create / list / revoke against a running stack; the new key works until revoked', async () => {
     const stackFile = join(dir, 'stack.json');
     writeFileSync(stackFile, JSON.stringify(s.config));
-    const exec = promisify(execFile);
-    const created = await exec(process.execPath, [
-      BIN,
-      'keys',
-      'create',
-      '--name',
-      'ci-bot',
-      '--stack',
-      stackFile,
-    ]);
+    const created = await run(['keys', 'create', '--name', 'ci-bot', '--stack', stackFile]);
+    assert.equal(created.status, 0, created.stderr);
     const lines = created.stdout.trim().split('\n');
     const key = lines.at(-1)!.split(' ').at(-1)!;
     assert.match(key, /^bk_[a-z2-7]{32}$/);
     assert.match(created.stdout, /webhook secret: whsec_/);
-    const listed = await exec(process.execPath, [BIN, 'keys', 'list', '--stack', stackFile]);
+    const listed = await run(['keys', 'list', '--stack', stackFile]);
     assert.match(listed.stdout, /ci-bot/);
     assert.ok(!listed.stdout.includes(key), 'list never shows a key');
     const ok = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(ok.status, 200);
-    await exec(process.execPath, [BIN, 'keys', 'revoke', 'ci-bot', '--stack', stackFile]);
-    // Revoked by another process: the API sees it once its key cache (200 ms here) expires.
+    assert.equal((await run(['keys', 'revoke', 'ci-bot', '--stack', stackFile])).status, 0);
+    // Revoked through another key store (the CLI's): the API sees it once its key cache (200 ms here) expires.
     const revoked = await until(
       async () => {
         const r = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
@@ -303,20 +323,16 @@ test('keys create / list / revoke against a running stack; the new key works unt
       'the revoked key to be refused',
     );
     assert.equal(revoked.status, 401);
-    const bad = spawnSync(process.execPath, [BIN, 'keys', 'create', '--stack', stackFile], {
-      encoding: 'utf8',
-    });
+    const bad = await run(['keys', 'create', '--stack', stackFile]);
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--name NAME/);
-  } finally {
-    await s.close();
-  }
+  });
 });
 
-test('a prompt the model cannot wholly draw: warning lines on stderr and in --json; --strict exits 2 naming the words', () => {
+test('a prompt the model cannot wholly draw: warning lines on stderr and in --json; --strict exits 2 naming the words', async () => {
   const out = join(dir, 'cat.png');
   const common = ['generate', 'a cat on a sofa', '--out', out, '--size', '64', '--steps-base', '4'];
-  const r = run([...common, '--json']);
+  const r = await run([...common, '--json']);
   assert.equal(r.status, 0, r.stderr);
   const line = JSON.parse(r.stdout.trim());
   assert.ok(line.warnings.length >= 2, r.stdout);
@@ -325,11 +341,11 @@ test('a prompt the model cannot wholly draw: warning lines on stderr and in --js
     line.warnings.map((w: string) => `warning: ${w}`),
   );
   const strictOut = join(dir, 'cat-strict.png');
-  const strict = run(['generate', 'a cat on a sofa', '--out', strictOut, '--size', '64', '--strict']);
+  const strict = await run(['generate', 'a cat on a sofa', '--out', strictOut, '--size', '64', '--strict']);
   assert.equal(strict.status, 2);
   assert.match(strict.stderr, /not understood: .*"sofa".*"cat"|not understood: .*"cat".*"sofa"/);
   assert.throws(() => readFileSync(strictOut));
-  const clean = run([
+  const clean = await run([
     'generate',
     'big blue box top right on white',
     '--out',
@@ -342,22 +358,33 @@ test('a prompt the model cannot wholly draw: warning lines on stderr and in --js
   assert.equal(clean.stderr, '');
 });
 
-test('vocab lists what prompts may say; --json as /v1/models does', () => {
-  const r = run(['vocab']);
+test('vocab lists what prompts may say; --json as /v1/models does', async () => {
+  const r = await run(['vocab']);
   assert.equal(r.status, 0, r.stderr);
   for (const w of ['red', 'purple', 'circle', 'triangle', 'small', 'large', 'top left', 'left of', '64x64'])
     assert.ok(r.stdout.includes(w), w);
-  const j = JSON.parse(run(['vocab', '--json']).stdout);
+  const j = JSON.parse((await run(['vocab', '--json'])).stdout);
   assert.equal(j.model, 'shapes-v1');
   assert.equal(j.vocabulary.max_objects, 2);
 });
 
-test('eval --prompts short judges paraphrases on the attributes they state', () => {
-  const r = run(['eval', '--prompts', 'short', '--n', '2', '--size', '64', '--json', '--steps-base', '4']);
+test('eval --prompts short judges paraphrases on the attributes they state', async () => {
+  const r = await run([
+    'eval',
+    '--prompts',
+    'short',
+    '--n',
+    '2',
+    '--size',
+    '64',
+    '--json',
+    '--steps-base',
+    '4',
+  ]);
   assert.equal(r.status, 0, r.stderr);
   const report = JSON.parse(r.stdout);
   assert.equal(report.prompts_kind, 'short');
   assert.equal(report.prompts, 4);
   assert.ok(report.overall.aligned >= 0 && report.overall.aligned <= 1);
-  assert.equal(run(['eval', '--prompts', 'long']).status, 2);
+  assert.equal((await run(['eval', '--prompts', 'long'])).status, 2);
 });

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
-import { openCascade } from '@baton/domains';
+import { openCascade } from '@baton/domains/cascade';
 import { JobStore, jobKey, keys } from '@baton/jobs';
 import { generateBatch, planJob } from '@baton/pipeline';
 import { readLatents, writeLatents } from '@baton/safetensors';
@@ -131,10 +131,12 @@ test('a cancelled job stops at a step boundary and produces no image', async () 
   for (const st of later) assert.equal(st.status, 'pending', `${st.name} never started`);
 });
 
-test('poison messages: garbage, an unknown job, corrupt latents → no retry loop; the job says why', async () => {
+test('poison messages: garbage and an unknown job are dropped (the queues drain, no job appears); corrupt latents fail their job once, with the reason; the workers stay healthy', async () => {
   const { jobs, queues } = connectWorker(s.config);
   await queues.base.send('not json at all');
   await queues.relay.send({ v: 1, jobId: 'job_aaaaaaaaaaaaaaaa', stage: 'relay1', correlationId: 'x' });
+  await drained(s.config);
+  assert.equal(await jobs.request('job_aaaaaaaaaaaaaaaa'), null, 'a message makes no job');
   // A real job whose base output is replaced by a corrupt file before the relay reads it.
   const r = await post(`${s.apiUrl}/v1/jobs`, {
     prompt: 'white box',
@@ -168,6 +170,9 @@ test('poison messages: garbage, an unknown job, corrupt latents → no retry loo
   );
   assert.equal(failed.code, 'model_mismatch');
   assert.match(failed.reason!, /some-other-model/);
+  // Failed at once, not retried: once the queues drain, the job has that one failure.
+  await drained(s.config);
+  assert.equal((await jobs.records(fid)).filter((x) => x.kind === 'failed').length, 1);
   // The workers are still healthy: a normal job still completes.
   const ok = await done(
     (await post(`${s.apiUrl}/v1/jobs`, { prompt: 'orange circle', size: '64x64', seed: 4 })).body.id,

@@ -1,6 +1,6 @@
 /** The model family the CLI runs: where it is and how (BATON_MODEL_DIR, BATON_EXECUTION_PROVIDER, …), read once. */
 import { config } from '@baton/config';
-import { modelSettings, openCascade } from '@baton/domains';
+import { modelSettings, openCascade } from '@baton/domains/cascade';
 import type { Cascade } from '@baton/pipeline';
 
 export const modelDir = (): string => modelSettings(config()).dir;

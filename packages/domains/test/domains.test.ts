@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { plainDomain } from '@baton/pipeline/domain';
 import { shapesDomain } from '@baton/shapes';
-import { DEFAULT_MODEL_DIR, domainFor, domainNames, openCascade } from '../src/index.ts';
+import { DEFAULT_MODEL_DIR, openCascade } from '../src/cascade.ts';
+import { domainFor, domainNames } from '../src/index.ts';
 
 test('a manifest naming a known domain gets it; any other name, or none, the plain domain', () => {
   assert.equal(domainFor('shapes'), shapesDomain);

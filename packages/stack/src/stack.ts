@@ -11,7 +11,7 @@ import { createApp, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
 import { type BatchContext, batchContext } from '@baton/batches';
 import { config as settings } from '@baton/config';
-import { modelSettings } from '@baton/domains';
+import { modelSettings } from '@baton/domains/cascade';
 import { type EmitEvent, type Enqueue, type JobStore, keys as jobKeys, parseAllowList } from '@baton/jobs';
 import { loadManifest, type Manifest } from '@baton/runtime';
 import {

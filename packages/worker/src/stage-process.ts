@@ -9,7 +9,7 @@
  */
 import { type AwsConfig, SqsQueue, type StageQueue } from '@baton/aws';
 import type { Config } from '@baton/config';
-import { modelSettings, openCascade } from '@baton/domains';
+import { modelSettings, openCascade } from '@baton/domains/cascade';
 import { pollQueue } from '@baton/queues';
 import { connectWorker } from './connect.ts';
 import { stageConsumer } from './consumers.ts';

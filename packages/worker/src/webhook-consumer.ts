@@ -1,35 +1,33 @@
 /**
- * The delivery queue's consumer: each message is one attempt of one webhook delivery. Attempts
- * to the same receiver (host) run at most `perHost` at a time, so one tenant's slow receiver
- * holds at most that many slots; each attempt has its own time limit (WebhookSender's timeoutMs).
+ * The delivery queue's consumer: each message is one attempt of one webhook delivery. A
+ * tenant's attempts to one receiver (host) run at most `perHost` at a time in a consumer; the
+ * rest are put off on the queue, so one tenant's slow receiver holds at most that many slots;
+ * each attempt has its own time limit (WebhookSender's timeoutMs).
  * Used by the Lambda subscriber in AWS and by the local stack's consumer loop.
  */
 import { type JobStore, parseWebhookRetry } from '@baton/jobs';
 import type { WebhookSender } from './webhooks.ts';
 
-/** At most `max` tasks at once per key; the rest wait their turn, in order. */
+/** At most `max` tasks at once per key: a task over the limit is not started (the caller puts it off). */
 export class PerKeyLimit {
   private readonly running = new Map<string, number>();
-  private readonly waiting = new Map<string, (() => void)[]>();
 
   constructor(private readonly max: number) {
     if (!(max >= 1)) throw new RangeError(`max must be ≥ 1 but is ${max}`);
   }
 
-  async run<T>(key: string, task: () => Promise<T>): Promise<T> {
-    if ((this.running.get(key) ?? 0) >= this.max) {
-      await new Promise<void>((r) => this.waiting.set(key, [...(this.waiting.get(key) ?? []), r]));
-    }
-    this.running.set(key, (this.running.get(key) ?? 0) + 1);
+  /** Runs `task` and returns true, or returns false at once when `key` already has `max` running. */
+  async tryRun(key: string, task: () => Promise<unknown>): Promise<boolean> {
+    const n = this.running.get(key) ?? 0;
+    if (n >= this.max) return false;
+    this.running.set(key, n + 1);
     try {
-      return await task();
+      await task();
+      return true;
     } finally {
-      const n = (this.running.get(key) ?? 1) - 1;
-      if (n === 0) this.running.delete(key);
-      else this.running.set(key, n);
-      const next = this.waiting.get(key)?.shift();
-      if (this.waiting.get(key)?.length === 0) this.waiting.delete(key);
-      next?.();
+      const left = (this.running.get(key) ?? 1) - 1;
+      if (left === 0) this.running.delete(key);
+      else this.running.set(key, left);
     }
   }
 }
@@ -42,10 +40,16 @@ const hostOf = (url: string) => {
   }
 };
 
+/** An attempt put off because its tenant's receiver is busy comes back after this (s). */
+export const BUSY_DELAY_SECONDS = 2;
+
 /**
  * Makes the attempt one queue message asks for. Resolves true when the message is done with
- * (delivered, failed and re-queued with its backoff, or not a delivery at all), false when it
- * should come back (the job could not be read).
+ * (delivered, failed and re-queued with its backoff, put off because the tenant's receiver
+ * already has `max` attempts running, or not a delivery at all), false when it should come back
+ * (the job could not be read). An attempt put off is sent again as a new message (the same
+ * attempt, after BUSY_DELAY_SECONDS), so it holds no consumer slot while it waits and does not
+ * count towards the queue's receive limit.
  */
 export async function deliverMessage(
   jobs: JobStore,
@@ -59,7 +63,10 @@ export async function deliverMessage(
     const request = await jobs.request(attempt.jobId);
     const url = request?.webhook?.url;
     if (!request || !url) return true;
-    await limit.run(hostOf(url), () => webhooks.deliverQueued(request, attempt));
+    // Per tenant and receiver: a tenant's hanging receiver holds its own few slots, nobody else's.
+    const key = `${request.owner ?? ''} ${hostOf(url)}`;
+    if (!(await limit.tryRun(key, () => webhooks.deliverQueued(request, attempt))))
+      await webhooks.putOff(attempt, BUSY_DELAY_SECONDS);
     return true;
   } catch {
     return false;

@@ -57,6 +57,12 @@ export class WebhookSender implements WebhookSink {
   }
 
   /** The delivery queue's consumer: attempts a queued delivery (and queues the next on failure). */
+  /** The same attempt, on the delivery queue again after `delaySeconds` (its receiver is busy). */
+  async putOff(r: WebhookRetry, delaySeconds: number): Promise<void> {
+    if (!this.o.queue) throw new Error('putOff needs the delivery queue');
+    await this.o.queue(r, delaySeconds);
+  }
+
   async deliverQueued(request: JobRequestRef, r: WebhookRetry): Promise<void> {
     const hook = request.webhook;
     if (!hook || request.id !== r.jobId) return;

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore, TransientError } from '@baton/aws';
-import { openCascade } from '@baton/domains';
+import { openCascade } from '@baton/domains/cascade';
 import { type JobRequest, JobStore, keys, newJobId, type StageMessage, usageKeys } from '@baton/jobs';
 import { type Cascade, planJob } from '@baton/pipeline';
 import { stagesOf } from '@baton/pipeline/spec';
