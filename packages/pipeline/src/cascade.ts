@@ -63,6 +63,15 @@ export class Cascade {
     return this.family.manifest;
   }
 
+  /** The components a stage queue's work runs (what its worker loads before taking work). */
+  componentsOf(queue: 'base' | 'relay' | 'decode'): string[] {
+    const variants = Object.values(this.manifest.variants);
+    if (queue === 'decode') return ['vae_decoder'];
+    const own = variants.flatMap((v) => (queue === 'base' ? v.base : v.relay)?.component ?? []);
+    const shared = queue === 'base' ? ['text_encoder'] : ['text_encoder', 'vae_decoder', 'vae_encoder'];
+    return [...new Set([...shared, ...own])];
+  }
+
   /** A key: jobs with equal keys for a stage may share one batched model call. */
   batchKey(stage: string, job: JobSpec): string {
     const s = parseStage(stage);

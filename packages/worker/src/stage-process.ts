@@ -106,8 +106,9 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
     visibilityTimeoutSeconds,
     ...(retryDelaySeconds !== undefined && { retryDelaySeconds }),
   });
-  // Load the models before taking work, so the first job does not pay the cold start.
-  await (await cascadeOf(c)()).family.warm();
+  // Load this stage's models before taking work, so the first job does not pay the cold start.
+  const cascade = await cascadeOf(c)();
+  await cascade.family.warm(cascade.componentsOf(o.stage));
   o.log('worker.ready');
   o.onReady?.();
   await pollQueue(new SqsQueue(o.config, o.config.queues[o.stage]), consumer, {
