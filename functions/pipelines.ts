@@ -2,7 +2,7 @@
 
 import { SqsQueue } from '@baton/aws';
 import { batchContext } from '@baton/batches';
-import { config } from '@baton/config';
+import { config, forDeployment } from '@baton/config';
 import { connectJobs, keys, parseAllowList } from '@baton/jobs';
 import { loadManifest } from '@baton/runtime/manifest';
 import { expanderFor, KeyStore, LINK_TTL_SECONDS, LinkSigner, requestSchemas } from '@baton/service';
@@ -13,7 +13,7 @@ import { awsConfig } from './resources.ts';
 const MAX_DELAY_SECONDS = 900;
 
 export async function batchSide() {
-  const c = config();
+  const c = forDeployment(config(), 'lambda');
   const aws = awsConfig(c);
   const { jobs, enqueue, store, table, events } = connectJobs(aws);
   const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');

@@ -1,7 +1,7 @@
 /** Lambda (function URL) entry of the edge API: the same Hono app the local stack serves. */
 import { createApp } from '@baton/api';
 import { SqsQueue } from '@baton/aws';
-import { config } from '@baton/config';
+import { config, forDeployment } from '@baton/config';
 import { connectJobs } from '@baton/jobs';
 import { loadManifest } from '@baton/runtime/manifest';
 import { expanderFor, KeyStore } from '@baton/service';
@@ -10,7 +10,7 @@ import { Resource } from 'sst';
 import { awsConfig } from '../resources.ts';
 
 const aws = awsConfig();
-const c = config();
+const c = forDeployment(config(), 'lambda');
 const { jobs, enqueue, table, events } = connectJobs(aws);
 const batchQueue = new SqsQueue(aws, aws.batchQueue!);
 const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');
@@ -37,7 +37,7 @@ export const app = createApp({
   ...(events && { events }),
   ...(c.BATON_WEBHOOK_ALLOWED_HOSTS && { webhookAllowedHosts: c.BATON_WEBHOOK_ALLOWED_HOSTS }),
   config: {
-    syncWaitMs: c.BATON_SYNC_WAIT_MS ?? 25_000,
+    syncWaitMs: c.BATON_SYNC_WAIT_MS,
     // One secret for every instance (an sst.Secret): a link signed by one verifies on all.
     urlSecret: Resource.UrlSecret.value,
   },

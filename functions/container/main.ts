@@ -5,11 +5,11 @@
  * SIGTERM: stop receiving, finish the batch in hand, or give it back after the grace period.
  */
 import { type AwsConfig, configFromEnv, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import { config as settings } from '@baton/config';
+import { forDeployment, config as settings } from '@baton/config';
 import { G5_XLARGE_PRICE_PER_SECOND, jsonLogger } from '@baton/worker';
 import { runStageProcess } from '@baton/worker/stage-process';
 
-const c = settings();
+const c = forDeployment(settings(), 'container');
 const stage = (c.BATON_STAGE_QUEUE ?? process.argv[2]) as StageQueue;
 if (!STAGE_QUEUES.includes(stage)) {
   console.error(`BATON_STAGE_QUEUE must be one of ${STAGE_QUEUES.join(', ')}`);
@@ -30,13 +30,6 @@ await runStageProcess({
   log,
   metrics: true,
   pricePerComputeSecond: G5_XLARGE_PRICE_PER_SECOND,
-  defaults: {
-    batchSize: 8,
-    waitSeconds: 20,
-    visibilityTimeoutSeconds: 120,
-    heartbeatSeconds: 30,
-    graceMs: 25_000,
-  },
 });
 log('worker.exit');
 process.exit(0);

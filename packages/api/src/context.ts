@@ -8,6 +8,7 @@ import {
   batchContext,
   type FileStore,
 } from '@baton/batches';
+import { DEFAULTS, DEPLOYMENT_DEFAULTS } from '@baton/config';
 import { domainFor } from '@baton/domains';
 import { type EmitEvent, type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
 import type { Domain } from '@baton/pipeline/domain';
@@ -90,7 +91,7 @@ export type Env = { Variables: { key: KeyRecord | null } };
 export function resolveApi(deps: ApiDeps): Api {
   const now = deps.now ?? Date.now;
   const config: ApiConfig = {
-    syncWaitMs: 60_000,
+    syncWaitMs: DEPLOYMENT_DEFAULTS.local.BATON_SYNC_WAIT_MS,
     urlTtlSeconds: LINK_TTL_SECONDS,
     urlSecret: randomUUID(),
     pollMs: 200,
@@ -98,7 +99,12 @@ export function resolveApi(deps: ApiDeps): Api {
     sseKeepAliveMs: 15_000,
     ...deps.config,
   };
-  const limits: LimitsConfig = { ratePerMinute: 120, burst: 20, maxConcurrentJobs: 16, ...deps.limits };
+  const limits: LimitsConfig = {
+    ratePerMinute: DEFAULTS.BATON_RATE_PER_MINUTE,
+    burst: 20,
+    maxConcurrentJobs: DEFAULTS.BATON_MAX_CONCURRENT_JOBS,
+    ...deps.limits,
+  };
   const links = new LinkSigner(config.urlSecret, config.urlTtlSeconds, now);
   const schemas = requestSchemas(deps.manifest, parseAllowList(deps.webhookAllowedHosts));
   const emit = deps.events ?? (async () => {});

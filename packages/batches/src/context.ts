@@ -3,6 +3,7 @@
  * queue, events. Built once at an entry point (batchContext) and passed down; the HTTP API
  * builds the same one for its batch and file routes.
  */
+import { DEFAULTS, DEPLOYMENT_DEFAULTS } from '@baton/config';
 import type { EmitEvent, Enqueue, JobStore } from '@baton/jobs';
 import type { Manifest } from '@baton/runtime/manifest';
 import type { JobMaker, KeyStore, LinkSigner, Planner, PromptExpander, RequestSchemas } from '@baton/service';
@@ -25,10 +26,11 @@ export interface BatchLimits {
   maxLines: number;
 }
 
+/** The configuration's defaults (BATON_FILE_MAX_BYTES, BATON_BATCH_MAX_BYTES, BATON_BATCH_MAX_LINES). */
 export const BATCH_LIMITS: BatchLimits = {
-  maxUploadBytes: 5_000_000,
-  maxBytes: 200_000_000,
-  maxLines: 50_000,
+  maxUploadBytes: DEFAULTS.BATON_FILE_MAX_BYTES,
+  maxBytes: DEFAULTS.BATON_BATCH_MAX_BYTES,
+  maxLines: DEFAULTS.BATON_BATCH_MAX_LINES,
 };
 
 export interface BatchContext extends Planner, JobMaker {
@@ -88,8 +90,8 @@ export function batchContext(s: BatchSetup): BatchContext {
     limits: { ...BATCH_LIMITS, ...s.limits },
     enqueueBatch: s.enqueueBatch,
     emit: s.events ?? (async () => {}),
-    inFlight: s.inFlight ?? 64,
-    pollSeconds: s.pollSeconds ?? 5,
+    inFlight: s.inFlight ?? DEFAULTS.BATON_BATCH_IN_FLIGHT,
+    pollSeconds: s.pollSeconds ?? DEPLOYMENT_DEFAULTS.local.BATON_BATCH_POLL_SECONDS,
     outboxUrl: s.outboxUrl,
     chunkBytes: s.chunkBytes ?? 2 * 1024 * 1024,
     now,

@@ -44,11 +44,3 @@ export function config(): Config {
   cached ??= readConfig(process.env);
   return cached;
 }
-
-/** The README's table of variables, generated from the schema. */
-export function configTable(): string {
-  const rows = Object.entries(VARIABLES).map(
-    ([name, v]) => `| \`${name}\` | ${v.default === '' ? '' : `\`${v.default}\``} | ${v.doc} |`,
-  );
-  return ['| variable | default | what it does |', '|---|---|---|', ...rows].join('\n');
-}

@@ -1,2 +1,4 @@
 export * from './config.ts';
+export * from './deployments.ts';
+export * from './table.ts';
 export * from './variables.ts';

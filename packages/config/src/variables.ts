@@ -93,11 +93,7 @@ export const VARIABLES = {
     'A storage request unanswered this long fails and is retried',
   ),
   // The API.
-  BATON_SYNC_WAIT_MS: intPer(
-    0,
-    900_000,
-    'How long POST /v1/images/generations waits before answering 202 (local stack 60 000, AWS 25 000)',
-  ),
+  BATON_SYNC_WAIT_MS: intPer(0, 900_000, 'How long POST /v1/images/generations waits before answering 202'),
   BATON_URL_SECRET: text(
     'Secret that signs image links; random per process when unset (set it wherever more than one API instance runs)',
   ),
@@ -122,11 +118,7 @@ export const VARIABLES = {
     10_000,
     "Lines of one batch running at once (the rest wait for the batch's turn)",
   ),
-  BATON_BATCH_POLL_SECONDS: intPer(
-    1,
-    900,
-    'How often the batch worker looks at a running batch (local 1, AWS 10)',
-  ),
+  BATON_BATCH_POLL_SECONDS: intPer(1, 900, 'How often the batch worker looks at a running batch'),
   BATON_LLM_URL: url(
     'OpenAI-compatible endpoint for prompt expansion (a read-back by the shapes parser for the shapes models)',
   ),
@@ -154,34 +146,22 @@ export const VARIABLES = {
   BATON_BATCH_SIZE: intPer(
     1,
     10,
-    'Messages per receive: jobs that may share one batched model call (8; SQS allows at most 10)',
+    'Messages per receive: jobs that may share one batched model call (SQS allows at most 10)',
   ),
-  BATON_WAIT_SECONDS: intPer(
-    0,
-    20,
-    'Long-poll wait of a long-running worker (the local stack: 0, the GPU container: 20)',
-  ),
-  BATON_VISIBILITY_SECONDS: intPer(
-    1,
-    43_200,
-    'Visibility timeout of received messages (local stack 30, GPU container 120)',
-  ),
+  BATON_WAIT_SECONDS: intPer(0, 20, 'Long-poll wait of a long-running worker'),
+  BATON_VISIBILITY_SECONDS: intPer(1, 43_200, 'Visibility timeout of received messages'),
   BATON_HEARTBEAT_SECONDS: intPer(
     1,
     43_200,
-    'Visibility extended at most this often while a stage runs (default: a third of the visibility)',
+    'Visibility extended at most this often while a stage runs (elsewhere: a third of the visibility)',
   ),
   BATON_RETRY_DELAY_SECONDS: intPer(
     0,
     900,
-    'A message given back for retry becomes visible again after this delay (local stack 1, GPU container 2)',
+    'A message given back for retry becomes visible again after this delay',
   ),
-  BATON_IDLE_DELAY_MS: intPer(0, 60_000, 'Pause after an empty short poll (0)'),
-  BATON_GRACE_MS: intPer(
-    0,
-    600_000,
-    'On SIGTERM: finish the batch in hand within this, else give it back (25 000)',
-  ),
+  BATON_IDLE_DELAY_MS: intPer(0, 60_000, 'Pause after an empty short poll'),
+  BATON_GRACE_MS: intPer(0, 600_000, 'On SIGTERM: finish the batch in hand within this, else give it back'),
   BATON_MAX_RECEIVE_COUNT: int(
     3,
     1,

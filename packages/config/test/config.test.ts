@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { execSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
-import { ConfigError, configTable, readConfig, VARIABLES } from '../src/index.ts';
+import { ConfigError, configTable, DEFAULTS, forDeployment, readConfig, VARIABLES } from '../src/index.ts';
 
 test('defaults fill what is unset; set values are parsed and typed', () => {
   const c = readConfig({ PORT: '9000', BATON_WEBHOOK_BACKOFF_MS: '10,20', BATON_EXECUTION_PROVIDER: 'cpu' });
@@ -52,4 +52,20 @@ test('every BATON_ variable the code reads is in the schema', () => {
   const infraOnly = /^BATON_(PROFILE|GPU_|WORKER_|EXPIRE_|BATCH_WINDOW)/;
   for (const v of read)
     if (!infraOnly.test(v)) assert.ok(v in VARIABLES, `${v} is read but not in the schema`);
+});
+
+test('per-deployment defaults fill only what is unset; every other default is the schema’s (one source)', () => {
+  const local = forDeployment(readConfig({}), 'local');
+  assert.equal(local.BATON_SYNC_WAIT_MS, 60_000);
+  assert.equal(local.BATON_WAIT_SECONDS, 0);
+  const lambda = forDeployment(readConfig({ BATON_SYNC_WAIT_MS: '5000' }), 'lambda');
+  assert.equal(lambda.BATON_SYNC_WAIT_MS, 5000, 'a set variable wins');
+  assert.equal(lambda.BATON_BATCH_POLL_SECONDS, 10);
+  assert.equal(lambda.BATON_WAIT_SECONDS, undefined, 'not a Lambda setting');
+  const container = forDeployment(readConfig({}), 'container');
+  assert.equal(container.BATON_VISIBILITY_SECONDS, 120);
+  assert.equal(DEFAULTS.BATON_MAX_CONCURRENT_JOBS, 16);
+  assert.equal(DEFAULTS.BATON_SYNC_WAIT_MS, undefined, 'per deployment: no one default');
+  // The README's table says each deployment's default.
+  assert.match(configTable(), /\| `BATON_SYNC_WAIT_MS` \| local 60000, lambda 25000 \|/);
 });

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { createApp, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
 import { type BatchContext, batchContext } from '@baton/batches';
-import { config as settings } from '@baton/config';
+import { config, forDeployment } from '@baton/config';
 import { modelSettings } from '@baton/domains/cascade';
 import { type EmitEvent, type Enqueue, type JobStore, keys as jobKeys, parseAllowList } from '@baton/jobs';
 import { loadManifest, type Manifest } from '@baton/runtime';
@@ -29,6 +29,9 @@ import { startConsumers } from './consumers.ts';
 import { startLocalAws } from './local-aws.ts';
 import type { RequestCounter } from './request-counter.ts';
 import { WorkerPool } from './worker-pool.ts';
+
+/** The process's configuration, with the local stack's defaults where a variable is unset. */
+const settings = () => forDeployment(config(), 'local');
 
 export interface StackOptions {
   dataDir: string;
@@ -90,7 +93,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   o = {
     ...o,
     maxReceiveCount: o.maxReceiveCount ?? settings().BATON_MAX_RECEIVE_COUNT,
-    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? settings().BATON_VISIBILITY_SECONDS ?? 30,
+    visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? settings().BATON_VISIBILITY_SECONDS,
   };
   const aws = await startLocalAws({
     dataDir: o.dataDir,
@@ -182,9 +185,7 @@ function apiDeps(
     expander,
     // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
     config: {
-      ...((o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS) !== undefined && {
-        syncWaitMs: o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS,
-      }),
+      syncWaitMs: o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS,
       urlSecret: settings().BATON_URL_SECRET ?? randomUUID(),
     },
     webhookAllowedHosts: allowed,
@@ -209,7 +210,7 @@ function localBatching(config: AwsConfig, deps: ReturnType<typeof apiDeps>): Bat
     limits: deps.batchLimits,
     enqueueBatch: async (m, delaySeconds) => void (await batchQueue.send(m, delaySeconds)),
     inFlight: settings().BATON_BATCH_IN_FLIGHT,
-    pollSeconds: settings().BATON_BATCH_POLL_SECONDS ?? 1,
+    pollSeconds: settings().BATON_BATCH_POLL_SECONDS,
     // Outbox results link images by presigned S3 URLs (no API in their path), for 7 days.
     ...(store.signedUrl && {
       outboxUrl: (jobId: string) => store.signedUrl!(jobKeys.output(jobId, 'decode'), 7 * 24 * 3600),

@@ -3,7 +3,7 @@
  * process's event loop, never the API's. Run: node --import tsx worker-process.ts base|relay|decode
  */
 import { configFromEnv, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import { config } from '@baton/config';
+import { config, forDeployment } from '@baton/config';
 import { jsonLogger } from '@baton/worker';
 import { runStageProcess } from '@baton/worker/stage-process';
 
@@ -20,21 +20,12 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.exit(1);
   });
 }
-const settings = config();
+const settings = forDeployment(config(), 'local');
 await runStageProcess({
   stage,
   config: configFromEnv(settings),
   settings,
   log,
-  // The local SQS answers a long poll only when it ends, and holds even a short poll ~40 ms
-  // unless the batch fills: short polls, back to back, keep stage hand-offs fast.
-  defaults: {
-    batchSize: 8,
-    waitSeconds: 0,
-    idleDelayMs: 0,
-    visibilityTimeoutSeconds: 30,
-    retryDelaySeconds: 1,
-  },
   onReady: () => process.send?.({ ready: stage }),
 });
 process.exit(0);

@@ -8,10 +8,10 @@
  * Lambda handlers for dead letters and webhook retries need not.
  */
 import { type AwsConfig, SqsQueue, type StageQueue } from '@baton/aws';
-import type { Config } from '@baton/config';
+import type { Config, DeploymentConfig } from '@baton/config';
 import { modelSettings, openCascade } from '@baton/domains/cascade';
 import { pollQueue } from '@baton/queues';
-import { connectWorker } from './connect.ts';
+import { connectWorker, webhookSettings } from './connect.ts';
 import { stageConsumer } from './consumers.ts';
 import type { Logger } from './logger.ts';
 import { emfLine } from './metrics.ts';
@@ -38,8 +38,7 @@ const cascadeOf = (c: Config) => {
 /** The stage worker every entry point runs: the default model, the bucket, the queues. */
 export function createStageWorker(o: StageWorkerSetup): StageWorker {
   const c = o.settings;
-  const backoff = c.BATON_WEBHOOK_BACKOFF_MS;
-  const { jobs, enqueue, webhooks } = connectWorker(o.config, backoff ? { webhookBackoffMs: backoff } : {});
+  const { jobs, enqueue, webhooks } = connectWorker(o.config, webhookSettings(c));
   return new StageWorker({
     jobs,
     enqueue,
@@ -53,35 +52,12 @@ export function createStageWorker(o: StageWorkerSetup): StageWorker {
   });
 }
 
-/** How a stage process polls its queue. */
-export interface PollerDefaults {
-  batchSize: number;
-  waitSeconds: number;
-  visibilityTimeoutSeconds: number;
-  heartbeatSeconds?: number;
-  retryDelaySeconds?: number;
-  idleDelayMs?: number;
-  graceMs?: number;
-}
-
-/** A deployment's poller defaults, each overridden by its variable when set. */
-export function pollerSettings(c: Config, defaults: PollerDefaults): PollerDefaults {
-  const set = {
-    batchSize: c.BATON_BATCH_SIZE,
-    waitSeconds: c.BATON_WAIT_SECONDS,
-    visibilityTimeoutSeconds: c.BATON_VISIBILITY_SECONDS,
-    heartbeatSeconds: c.BATON_HEARTBEAT_SECONDS,
-    retryDelaySeconds: c.BATON_RETRY_DELAY_SECONDS,
-    idleDelayMs: c.BATON_IDLE_DELAY_MS,
-    graceMs: c.BATON_GRACE_MS,
-  };
-  return { ...defaults, ...Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined)) };
-}
+/** A long-running stage process's configuration: its deployment's poller settings filled (`forDeployment`). */
+export type StageProcessConfig = DeploymentConfig<'local'> | DeploymentConfig<'container'>;
 
 export interface StageProcessOptions extends StageWorkerSetup {
   stage: StageQueue;
-  /** Poller settings of this deployment; BATON_* variables override them. */
-  defaults: PollerDefaults;
+  settings: StageProcessConfig;
   /** Called once the models are loaded, before the first receive. */
   onReady?: () => void;
 }
@@ -100,11 +76,10 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
     });
   }
   const protection = new TaskProtection(c.ECS_AGENT_URI ?? '', o.log);
-  const { batchSize, visibilityTimeoutSeconds, retryDelaySeconds, ...poll } = pollerSettings(c, o.defaults);
   const consumer = stageConsumer(createStageWorker(o), {
-    batchSize,
-    visibilityTimeoutSeconds,
-    ...(retryDelaySeconds !== undefined && { retryDelaySeconds }),
+    batchSize: c.BATON_BATCH_SIZE,
+    visibilityTimeoutSeconds: c.BATON_VISIBILITY_SECONDS,
+    retryDelaySeconds: c.BATON_RETRY_DELAY_SECONDS,
   });
   // Load this stage's models before taking work, so the first job does not pay the cold start.
   const cascade = await cascadeOf(c)();
@@ -112,7 +87,10 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
   o.log('worker.ready');
   o.onReady?.();
   await pollQueue(new SqsQueue(o.config, o.config.queues[o.stage]), consumer, {
-    ...poll,
+    waitSeconds: c.BATON_WAIT_SECONDS,
+    idleDelayMs: c.BATON_IDLE_DELAY_MS,
+    graceMs: c.BATON_GRACE_MS,
+    ...(c.BATON_HEARTBEAT_SECONDS !== undefined && { heartbeatSeconds: c.BATON_HEARTBEAT_SECONDS }),
     signal: abort.signal,
     log: o.log,
     // In an ECS task: no scale-in while this task holds messages.

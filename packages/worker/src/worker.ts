@@ -7,7 +7,9 @@
  * permanent failure marks the job failed and is not retried; a transient one is
  * returned for retry (and reaches the dead-letter queue after maxReceiveCount).
  */
+
 import { isTransient } from '@baton/aws';
+import { DEFAULTS } from '@baton/config';
 import {
   type Enqueue,
   errorCode,
@@ -128,8 +130,8 @@ export class StageWorker {
       jobs: this.o.jobs,
       log: this.log,
       ...(this.o.webhooks && { webhooks: this.o.webhooks }),
-      progressIntervalMs: this.o.progressIntervalMs ?? 250,
-      cancelCheckIntervalMs: this.o.cancelCheckIntervalMs ?? 500,
+      progressIntervalMs: this.o.progressIntervalMs ?? DEFAULTS.BATON_PROGRESS_MS,
+      cancelCheckIntervalMs: this.o.cancelCheckIntervalMs ?? DEFAULTS.BATON_CANCEL_CHECK_MS,
       pricePerComputeSecond: this.o.pricePerComputeSecond ?? LAMBDA_3GB_PRICE_PER_SECOND,
       ...(hooks.betweenSteps && { betweenSteps: hooks.betweenSteps }),
       ...(this.o.onMetrics && { onMetrics: this.o.onMetrics }),
