@@ -39,6 +39,17 @@ export interface Consumer {
   retryDelaySeconds?: number;
   /** Handles a batch: the ids it returns come back later; every other message is done. */
   handle(messages: readonly Received[], turn: Turn): Promise<{ retry: readonly string[] }>;
+  /**
+   * Handles one message on its own (a consumer whose messages are independent, `eachMessage`):
+   * resolves when it is done, rejects when it should come back. Lambda runs such a consumer
+   * through Powertools' batch processor.
+   */
+  one?: (message: Received) => Promise<void>;
+}
+
+/** Thrown for a message that should come back later (a retry). */
+export class RetryLater extends Error {
+  override readonly name = 'RetryLater';
 }
 
 /** What to do with a message whose handler threw. */
@@ -74,6 +85,7 @@ export interface EachMessage<M> {
 export function eachMessage<M>(o: EachMessage<M>): Consumer {
   const verdict = o.classify ?? classify;
   const log = o.log ?? (() => {});
+  /** True when the message should come back. */
   const one = async (r: Received): Promise<boolean> => {
     const m = o.parse(r.body);
     if (m === null) {
@@ -101,6 +113,9 @@ export function eachMessage<M>(o: EachMessage<M>): Consumer {
     async handle(messages) {
       const retry = await Promise.all(messages.map(one));
       return { retry: messages.filter((_, i) => retry[i]).map((m) => m.id) };
+    },
+    one: async (r) => {
+      if (await one(r)) throw new RetryLater(`${o.name}: message ${r.id} comes back later`);
     },
   };
 }

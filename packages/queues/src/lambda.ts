@@ -1,9 +1,14 @@
 /**
  * The Lambda adapter: a consumer as an SQS-triggered handler with partial batch responses
  * (only the messages to retry come back in batchItemFailures; the mapping needs
- * ReportBatchItemFailures, infra/queues.ts). Near the invocation's deadline a long handler is
- * stopped between steps, and its batch is sent back to its queue at once when `requeue` is given.
+ * ReportBatchItemFailures, infra/queues.ts). A consumer of independent messages (`eachMessage`)
+ * runs through Powertools' BatchProcessor, records in parallel. A consumer that handles its
+ * batch whole (the stage worker batches the model's calls across messages) runs here: near the
+ * invocation's deadline it is stopped between steps, and its batch is sent back to its queue at
+ * once when `requeue` is given.
  */
+
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { TransientError } from '@baton/aws';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { Consumer, Received } from './consumer.ts';
@@ -30,6 +35,20 @@ const received = (r: SQSRecord): Received => ({
 });
 
 export function lambdaHandler(consumer: Consumer, o: LambdaOptions = {}) {
+  const one = consumer.one;
+  if (one) {
+    const processor = new BatchProcessor(EventType.SQS);
+    return (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> =>
+      processPartialResponse(event, (r: SQSRecord) => one(received(r)), processor, {
+        ...(context && { context: context as Context }),
+        // Every message failing is a batch of retries, not an error of the invocation.
+        throwOnFullBatchFailure: false,
+      });
+  }
+  return wholeBatch(consumer, o);
+}
+
+function wholeBatch(consumer: Consumer, o: LambdaOptions) {
   const marginMs = o.marginMs ?? 10_000;
   return async (event: SQSEvent, context?: LambdaContext): Promise<SQSBatchResponse> => {
     let outOfTime = false;
