@@ -186,6 +186,35 @@ test('a JSONL dropped in the inbox becomes a batch of that key; results in the o
   assert.equal(new Set(seen).size, seen.length);
 });
 
+test('what a tenant may drop in the inbox cannot take the stack down: an empty object is refused, a name too long or with ".." parts is refused by the local S3, and the stack keeps serving', async () => {
+  const key = (await s.keys.list()).find((k) => !k.revokedAt)!;
+  const store = new S3BlobStore(s.config);
+  await store.put(`batches/inbox/${key.id}/empty.jsonl`, '', 'application/jsonl');
+  const refused = await until(
+    () => store.get(`batches/outbox/${key.id}/empty.jsonl/refused.json`),
+    20_000,
+    'the refusal of the empty object',
+  );
+  assert.match(new TextDecoder().decode(refused), /empty/);
+  await assert.rejects(
+    store.put(`batches/inbox/${key.id}/${'n'.repeat(240)}.jsonl`, 'x', 'application/jsonl'),
+    /KeyTooLongError|at most 233 bytes/,
+  );
+  await assert.rejects(
+    store.put(`batches/inbox/${key.id}/../someone-else/x.jsonl`, 'x', 'application/jsonl'),
+    /"\." or "\.\." parts/,
+  );
+  assert.deepEqual(await store.list('batches/inbox/someone-else/'), []);
+  // Still serving: the API and the intake (a good object after the bad ones becomes a batch).
+  assert.equal((await fetch(`${s.apiUrl}/healthz`)).status, 200);
+  await store.put(
+    `batches/inbox/${key.id}/after.jsonl`,
+    line('a', { prompt: 'a red circle', size: '64x64' }),
+    'application/jsonl',
+  );
+  await until(() => store.get(`batches/outbox/${key.id}/after.jsonl/batch.json`), 20_000, 'the batch');
+});
+
 test('baton batch create (a plain text file) --wait, batch results --out-dir, baton events', {
   timeout: 180_000,
 }, async () => {

@@ -137,3 +137,33 @@ test('npm start honours BATON_MAX_CONCURRENT_JOBS: of 20 racing long jobs 4 are 
     await exited;
   }
 });
+
+test('kill -9 of the stack process: its worker processes stop too, none is left running without a parent', async () => {
+  const e = await env();
+  // The stack's own process (not npm's), so that the signal reaches it and nothing else.
+  const child = spawn(process.execPath, ['--import', 'tsx', 'packages/stack/src/start.ts'], {
+    cwd: root,
+    env: e,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  child.stdout!.on('data', (d) => {
+    out += d;
+  });
+  await until(async () => out.includes('Baton is running'), 90_000, 'the stack to start');
+  const workers = spawnSync('ps', ['-o', 'pid=,args=', '--ppid', String(child.pid)], { encoding: 'utf8' })
+    .stdout.split('\n')
+    .filter((l) => l.includes('worker-process'))
+    .map((l) => Number(l.trim().split(/\s+/)[0]));
+  assert.equal(workers.length, 3, 'one worker process per stage queue');
+  child.kill('SIGKILL');
+  const alive = (pid: number) => {
+    try {
+      process.kill(pid, 0);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+  await until(async () => workers.every((pid) => !alive(pid)), 30_000, 'the orphaned workers to stop');
+});

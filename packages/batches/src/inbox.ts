@@ -66,29 +66,35 @@ export async function intakeObject(api: BatchContext, key: string): Promise<stri
   const m = /^batches\/inbox\/([^/]+)\/(.+)$/.exec(key);
   if (!m) return 'ignored';
   const [, keyId, name] = m as unknown as [string, string, string];
-  const store = api.jobs.store;
+  const marker = intakeMarker(key);
   const expiresAt = expiresAfter(api.now(), api.batches.keepDays);
-  if (
-    !(await api.jobs.table.put(
-      { ...intakeMarker(key), key, at: api.now(), expiresAt },
-      { notExists: ['pk'] },
-    ))
-  )
+  if (!(await api.jobs.table.put({ ...marker, key, at: api.now(), expiresAt }, { notExists: ['pk'] })))
     return 'seen';
+  try {
+    return await take(api, key, keyId, name);
+  } catch (e) {
+    // Not taken (storage failed part-way): the marker goes, so the next look takes it again.
+    await api.jobs.table.delete(marker).catch(() => undefined);
+    throw e;
+  }
+}
+
+async function take(api: BatchContext, key: string, keyId: string, name: string): Promise<string> {
+  const store = api.jobs.store;
   const outbox = `${OUTBOX}${keyId}/${name}/`;
   const refuse = async (message: string) => {
-    await store.put(
-      `${outbox}refused.json`,
-      JSON.stringify({ error: { message, object: key } }),
-      'application/json',
-    );
+    // A name with "." or ".." parts gets its refusal beside the key's inbox, never elsewhere.
+    const at = dotted(name) ? `${OUTBOX}${keyId}/refused-${fileIdFor(key)}.json` : `${outbox}refused.json`;
+    await store.put(at, JSON.stringify({ error: { message, object: key } }), 'application/json');
     return `refused: ${message}`;
   };
+  if (dotted(name)) return refuse('an inbox name may not have "." or ".." parts: name the object plainly');
   const keys = api.keys;
   const owner = keys ? (await keys.list()).find((k) => k.id === keyId && !k.revokedAt) : undefined;
   if (keys && !owner)
     return refuse(`no active API key ${keyId}: the inbox prefix names the key that owns the batch`);
   const info = await inspectObject(api, key);
+  if (info.bytes === 0) return refuse('the object is empty: a batch needs at least one request line');
   const fileId = fileIdFor(`inbox:${key}`);
   await api.files.record({
     id: fileId,
@@ -116,3 +122,6 @@ export async function intakeObject(api: BatchContext, key: string): Promise<stri
     throw e;
   }
 }
+
+/** A name with an empty, "." or ".." part (S3 keeps it literally; a path would not). */
+const dotted = (name: string) => name.split('/').some((p) => p === '' || p === '.' || p === '..');

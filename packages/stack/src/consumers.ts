@@ -43,13 +43,18 @@ export function startConsumers(o: ConsumerOptions): { stop(): Promise<void> } {
     ),
   ];
   const watchInbox = async () => {
-    try {
-      for (const key of await o.batching.files.store.list(INBOX)) {
+    const keys = await o.batching.files.store.list(INBOX).catch((e) => {
+      o.log('stack.inbox_error', { error: String(e) });
+      return [];
+    });
+    // One object that cannot be taken now (it is tried again next time) holds up no other.
+    for (const key of keys) {
+      try {
         const r = await intakeObject(o.batching, key);
         if (r !== 'seen') o.log('stack.inbox', { key, result: r });
+      } catch (e) {
+        o.log('stack.inbox_error', { key, error: String(e) });
       }
-    } catch (e) {
-      o.log('stack.inbox_error', { error: String(e) });
     }
   };
   let watching = Promise.resolve();

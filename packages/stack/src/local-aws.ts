@@ -12,7 +12,13 @@ import { type AwsConfig, dynamoClient, ensureTable, STAGE_QUEUES, type StageQueu
 import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import { type CountSource, type Counts, RequestCounter } from './request-counter.ts';
-import { honourConditionalWrites, keepDirectories, listInOnePage } from './s3rver-patches.ts';
+import {
+  answerRangesOfEmptyObjects,
+  honourConditionalWrites,
+  keepDirectories,
+  listInOnePage,
+  refuseUnstorableKeys,
+} from './s3rver-patches.ts';
 
 export interface LocalAwsOptions {
   dataDir: string;
@@ -136,6 +142,8 @@ async function startS3(dataDir: string, bucket: string, port: number) {
   honourConditionalWrites(s3);
   keepDirectories(s3);
   listInOnePage(s3);
+  refuseUnstorableKeys(s3);
+  answerRangesOfEmptyObjects(s3);
   const s3Address = (await s3.run()) as AddressInfo;
   // The SDK keeps sockets alive; a server closing them first (Node's 5 s default) races with
   // reuse and surfaces as "aborted" requests. Keep the local servers' side open longer.

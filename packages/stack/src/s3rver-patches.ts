@@ -5,7 +5,7 @@
  * two racing writers exactly one wins, as in S3. Races (idempotency keys, quota claims) then
  * behave locally as in AWS.
  */
-import { unlink } from 'node:fs/promises';
+import { stat, unlink } from 'node:fs/promises';
 import type S3rver from 's3rver';
 
 type Ctx = {
@@ -103,3 +103,81 @@ export function listInOnePage(s3: S3rver): void {
 type ListingStore = {
   listObjects(bucket: string, options: Record<string, unknown>): Promise<unknown>;
 };
+
+const KEY_TOO_LONG = (max: number) => `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>KeyTooLongError</Code><Message>The local S3 keeps each object as files: a key's last part may be at most ${max} bytes here (S3 itself allows 1,024 for the whole key)</Message></Error>`;
+
+const DOT_PARTS = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidArgument</Code><Message>The local S3 keeps each object as files: a key may not have "." or ".." parts here</Message></Error>`;
+
+/** The file names s3rver makes for an object: its name plus the longest of its suffixes. */
+const LONGEST_SUFFIX = '._S3rver_metadata.json'.length;
+const NAME_MAX = 255;
+
+/**
+ * s3rver keeps an object as files named after its key; a key part longer than a file name may
+ * be (255 bytes, less s3rver's suffix) makes the write stream fail with ENAMETOOLONG, which
+ * nothing handles: the whole process ends. A key with "." or ".." parts would be stored under
+ * another prefix than its own. Here such a PUT is refused with an S3 error before s3rver sees
+ * it, and the process keeps serving.
+ */
+export function refuseUnstorableKeys(s3: S3rver): void {
+  const max = NAME_MAX - LONGEST_SUFFIX;
+  const check = async (ctx: Ctx, next: () => Promise<void>) => {
+    if (ctx.method !== 'PUT' && ctx.method !== 'POST') return next();
+    const [, , ...rest] = ctx.path.split('/');
+    const key = (() => {
+      try {
+        return decodeURIComponent(rest.join('/'));
+      } catch {
+        return rest.join('/');
+      }
+    })();
+    const parts = key.split('/');
+    if (parts.some((part) => Buffer.byteLength(part) > max)) {
+      ctx.status = 400;
+      ctx.set('content-type', 'application/xml');
+      ctx.body = KEY_TOO_LONG(max);
+      return;
+    }
+    // S3 keeps "a/../b" literally; as a file path it would land under another prefix ("b").
+    if (parts.some((part) => part === '.' || part === '..')) {
+      ctx.status = 400;
+      ctx.set('content-type', 'application/xml');
+      ctx.body = DOT_PARTS;
+      return;
+    }
+    return next();
+  };
+  (s3 as unknown as { middleware: unknown[] }).middleware.unshift(check);
+}
+
+const INVALID_RANGE = `<?xml version="1.0" encoding="UTF-8"?>
+<Error><Code>InvalidRange</Code><Message>The requested range is not satisfiable</Message></Error>`;
+
+/**
+ * s3rver never answers a ranged GET of an empty object (the request hangs until the client
+ * times out); S3 answers 416 InvalidRange. Here it does too.
+ */
+export function answerRangesOfEmptyObjects(s3: S3rver): void {
+  const store = (s3 as unknown as { store: FileStore }).store;
+  const ranged = async (ctx: Ctx, next: () => Promise<void>) => {
+    if (ctx.method !== 'GET' || !ctx.get('range')) return next();
+    const [, bucket = '', ...rest] = ctx.path.split('/');
+    let key: string;
+    try {
+      key = decodeURIComponent(rest.join('/'));
+    } catch {
+      return next();
+    }
+    const size = await stat(store.getResourcePath(bucket, key, 'object')).then(
+      (st) => st.size,
+      () => undefined,
+    );
+    if (size !== 0) return next();
+    ctx.status = 416;
+    ctx.set('content-type', 'application/xml');
+    ctx.body = INVALID_RANGE;
+  };
+  (s3 as unknown as { middleware: unknown[] }).middleware.unshift(ranged);
+}

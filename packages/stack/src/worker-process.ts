@@ -20,6 +20,12 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
     process.exit(1);
   });
 }
+// A worker never outlives its stack: when the parent goes (even killed -9), the IPC channel
+// closes and this process stops as on SIGTERM (finish or give back the batch in hand).
+process.on('disconnect', () => {
+  log('worker.parent_gone');
+  process.kill(process.pid, 'SIGTERM');
+});
 const settings = forDeployment(config(), 'local');
 await runStageProcess({
   stage,
