@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore } from '@baton/aws';
-import { advanceBatch, type BatchMessage, batchContext } from '@baton/batches';
+import { advanceBatch, type BatchMessage, batchContext, sweepBatches } from '@baton/batches';
 import { JobStore } from '@baton/jobs';
 import { DEFAULT_MODEL_DIR } from '@baton/pipeline';
 import { loadManifest, type Manifest } from '@baton/runtime';
@@ -80,7 +80,7 @@ function setup(o: { inFlight?: number; maxLines?: number; chunkBytes?: number } 
     assert.equal(created.status, 200, JSON.stringify(created.json));
     return created.json;
   };
-  return { jobs, app, worker, queued, finishJobs, upload, post, get, batchOf };
+  return { jobs, app, worker, batching, queued, finishJobs, upload, post, get, batchOf };
 }
 
 const line = (id: string, body: unknown, url = '/v1/images/generations') =>
@@ -230,6 +230,61 @@ test('the input is read in ranged chunks: lines across chunk edges, at most inFl
     out.map((l) => JSON.parse(l).custom_id),
     Array.from({ length: n }, (_, i) => `l${i}`),
   );
+});
+
+test("a key's batch lines run at most inFlight at once across all its batches, and every line still runs", async () => {
+  const s = setup({ inFlight: 3 });
+  const text = (tag: string) =>
+    Array.from({ length: 5 }, (_, i) => line(`${tag}${i}`, { prompt: 'red circle', size: '64x64' })).join(
+      '\n',
+    );
+  const [b1, b2] = [await s.batchOf(text('a')), await s.batchOf(text('b'))];
+  let peak = 0;
+  for (let round = 0; round < 20; round++) {
+    const statuses = [await s.worker.advance(b1.id), await s.worker.advance(b2.id)];
+    peak = Math.max(peak, (await s.jobs.activeIds()).length);
+    if (statuses.every((x) => x === 'completed')) break;
+    await s.finishJobs();
+  }
+  assert.equal(peak, 3, 'the key’s three places, shared by its two batches');
+  for (const b of [b1, b2]) {
+    const done = await s.get(`/v1/batches/${b.id}`);
+    assert.deepEqual(done.request_counts, { total: 5, completed: 5, failed: 0 });
+  }
+});
+
+test('a batch whose input is deleted mid-run finishes: the lines not yet read fail, saying why', async () => {
+  const s = setup({ inFlight: 2 });
+  const text = [1, 2, 3, 4, 5].map((i) => line(`l${i}`, { prompt: 'red circle', size: '64x64' })).join('\n');
+  const b = await s.batchOf(text);
+  await s.worker.advance(b.id);
+  await s.finishJobs();
+  const input = await s.get(`/v1/batches/${b.id}`);
+  await s.app.request(`/v1/files/${input.input_file_id}`, { method: 'DELETE' });
+  let status: string | null = null;
+  for (let round = 0; round < 5 && status !== 'completed'; round++) status = await s.worker.advance(b.id);
+  assert.equal(status, 'completed');
+  const done = await s.get(`/v1/batches/${b.id}`);
+  assert.deepEqual(done.request_counts, { total: 5, completed: 2, failed: 3 });
+  const errors = (await (await s.app.request(`/v1/files/${done.error_file_id}/content`)).text())
+    .trim()
+    .split('\n');
+  assert.equal(errors.length, 3);
+  assert.match(JSON.parse(errors[0]!).response.body.error.message, /deleted before this line ran/);
+});
+
+test('the sweep gives a batch whose next look was lost another look, leaves a batch looked at recently alone, and forgets an ended one', async () => {
+  const s = setup();
+  const b = await s.batchOf(line('a', { prompt: 'red circle', size: '64x64' }));
+  s.queued.length = 0; // the look the API asked for is lost (a restart of the local queues)
+  assert.deepEqual(await sweepBatches(s.batching, 0), [b.id]);
+  assert.deepEqual(s.queued, [{ v: 1, batchId: b.id }]);
+  await s.worker.advance(b.id);
+  assert.deepEqual(await sweepBatches(s.batching, 60_000), [], 'looked at just now');
+  await s.finishJobs();
+  assert.equal(await s.worker.advance(b.id), 'completed');
+  assert.deepEqual(await s.batching.batches.active(), []);
+  assert.deepEqual(await sweepBatches(s.batching, 0), []);
 });
 
 test('cancel: running lines are cancelled, lines never started are not run, the batch ends cancelled', async () => {

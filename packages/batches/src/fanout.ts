@@ -6,6 +6,7 @@
  * is derived from the batch and line, so a step run twice makes no job twice.
  */
 import { createHash } from 'node:crypto';
+import { batchPool } from '@baton/jobs';
 import { InvalidRequest, planJob } from '@baton/service';
 import { BatchError } from './batch-error.ts';
 import type { BatchContext } from './context.ts';
@@ -25,7 +26,11 @@ export async function advanceBatch(d: BatchContext, id: string): Promise<BatchSt
   if (!b) return null;
   const statuses = await d.batches.statuses(id);
   const status = currentStatus(statuses);
-  if (BATCH_TERMINAL.includes(status)) return status;
+  if (BATCH_TERMINAL.includes(status)) {
+    await d.batches.ended(id);
+    return status;
+  }
+  await d.batches.touch(id);
   const expired = d.batches.now() / 1000 > b.expires_at;
   if (status === 'finalizing') return finalizeBatch(d, b, statuses, expired);
   if (status === 'validating' && (await d.batches.reach(id, 'in_progress')))
@@ -97,20 +102,37 @@ async function fanOut(
   const cursor = { ...start };
   const decoder = new TextDecoder();
   let made = 0;
-  while (made < room && cursor.line < b.total) {
+  let limit = room;
+  while (made < limit && cursor.line < b.total) {
     const size = d.chunkBytes;
     const chunk = await d.files.store.getRange(b.input_key, cursor.byte, size);
-    if (!chunk || chunk.length === 0) break;
+    if (!chunk || chunk.length === 0) {
+      // The input is gone (or ends before its counted lines): the lines not yet run fail, named.
+      await failUnread(
+        d,
+        b,
+        cursor.line,
+        chunk ? 'the batch input ends early' : 'the batch input was deleted',
+      );
+      cursor.line = b.total;
+      break;
+    }
     const eof = chunk.length < size;
     let pos = 0;
-    while (made < room && cursor.line < b.total) {
+    while (made < limit && cursor.line < b.total) {
       let nl = chunk.indexOf(10, pos);
       if (nl < 0 && !eof) break; // the line goes on in the next chunk: read it from its start
       if (nl < 0) nl = chunk.length;
       const text = decoder.decode(chunk.subarray(pos, nl)).trim();
       pos = Math.min(nl + 1, chunk.length);
       if (text) {
-        if (await acceptLine(d, b, cursor.line, text)) made++;
+        const taken = await acceptLine(d, b, cursor.line, text);
+        // The key's batch lines are all running: this line waits for the next look, from its start.
+        if (taken === 'full') {
+          limit = made;
+          break;
+        }
+        if (taken === 'made') made++;
         cursor.line++;
       }
       cursor.byte = start.byte + pos;
@@ -123,8 +145,27 @@ async function fanOut(
   return cursor;
 }
 
-/** One input line: an ordinary job (true), or an error-file line naming what is wrong (false). */
-async function acceptLine(d: BatchContext, b: BatchRecord, line: number, text: string): Promise<boolean> {
+/** Settles every line from `from` on as failed, saying why (the input can no longer be read). */
+async function failUnread(d: BatchContext, b: BatchRecord, from: number, why: string): Promise<void> {
+  const error = { code: 'batch_input_unreadable', message: `${why} before this line ran` };
+  for (let line = from; line < b.total; line += 25) {
+    const lines = Array.from({ length: Math.min(25, b.total - line) }, (_, i) => line + i);
+    await Promise.all(
+      lines.map((n) => d.batches.settle(b.id, { line: n, custom_id: null, status: 'failed', error })),
+    );
+  }
+}
+
+/**
+ * One input line: an ordinary job ('made'), an error-file line naming what is wrong
+ * ('settled'), or nothing yet because the key's batch lines are all running ('full').
+ */
+async function acceptLine(
+  d: BatchContext,
+  b: BatchRecord,
+  line: number,
+  text: string,
+): Promise<'made' | 'settled' | 'full'> {
   const invalid = (
     custom_id: string | null,
     message: string,
@@ -133,7 +174,7 @@ async function acceptLine(d: BatchContext, b: BatchRecord, line: number, text: s
   ) =>
     d.batches
       .settle(b.id, { line, custom_id, status: 'invalid', error: { code, message, param } })
-      .then(() => false);
+      .then(() => 'settled' as const);
   let input: { custom_id?: unknown; method?: unknown; url?: unknown; body?: unknown };
   try {
     input = JSON.parse(text);
@@ -154,7 +195,8 @@ async function acceptLine(d: BatchContext, b: BatchRecord, line: number, text: s
   const body = parsed.data;
   if ((body.n ?? 1) !== 1) return invalid(customId, "a batch line makes one image: 'n' must be 1", 'n');
   const id = lineJobId(b.id, line);
-  if (await d.jobs.request(id)) return true; // made by an earlier run of this step
+  if (await d.jobs.request(id)) return 'made'; // made by an earlier run of this step
+  if (!(await d.jobs.quota.claim(batchPool(b.owner), [id], d.inFlight))) return 'full';
   const seed = body.seed ?? createHash('sha256').update(id).digest().readUInt32BE(0) % 2 ** 31;
   try {
     const owner = b.owner ? { id: b.owner, webhookSecret: '' } : null;
@@ -164,8 +206,9 @@ async function acceptLine(d: BatchContext, b: BatchRecord, line: number, text: s
       { ...request, batch: { id: b.id, line, custom_id: customId, response_format: format } },
       d.enqueue,
     );
-    return true;
+    return 'made';
   } catch (e) {
+    await d.jobs.quota.release(batchPool(b.owner), id);
     if (e instanceof InvalidRequest) return invalid(customId, e.message, e.param, e.code);
     throw e;
   }

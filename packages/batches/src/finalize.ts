@@ -103,6 +103,7 @@ export async function finalizeBatch(
     usage,
   };
   if (await d.batches.reach(b.id, final, fields)) await announce(d, b, final);
+  await d.batches.ended(b.id);
   return final;
 }
 

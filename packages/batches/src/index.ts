@@ -9,3 +9,4 @@ export * from './inbox.ts';
 export * from './present.ts';
 export { renderLine } from './render.ts';
 export * from './store.ts';
+export * from './sweep.ts';

@@ -73,6 +73,7 @@ export interface LineOutcome {
 
 const pad = (n: number, width = 7) => String(n).padStart(width, '0');
 const pk = (id: string) => `batch#${id}`;
+const ACTIVE_BATCHES = 'active-batches';
 export const batchKeys = {
   batch: (id: string) => ({ pk: pk(id), sk: 'batch' }),
   status: (id: string, s: BatchStatus) => ({ pk: pk(id), sk: `status#${s}` }),
@@ -109,9 +110,34 @@ export class BatchStore {
       batch: b,
       gpk: `batches#${b.owner ?? 'local'}`,
       gsk: `${pad(b.created_at, 10)}#${b.id}`,
+      // Unfinished batches are in the active index (the sweep's), apart from the jobs.
+      apk: ACTIVE_BATCHES,
+      ask: `${pad(b.created_at, 10)}#${b.id}`,
+      lookedAt: this.now(),
       expiresAt: this.expiresAt(),
     });
     await this.reach(b.id, 'validating');
+  }
+
+  /** The batch worker looks at it now (the sweep leaves a batch alone while this is recent). */
+  async touch(id: string): Promise<void> {
+    await this.table.update(batchKeys.batch(id), { set: { lookedAt: this.now() } }, { exists: ['pk'] });
+  }
+
+  /** It has ended: out of the active index. */
+  async ended(id: string): Promise<void> {
+    await this.table.update(batchKeys.batch(id), { remove: ['apk', 'ask'] }, { exists: ['pk'] });
+  }
+
+  /** Unfinished batches, with when the batch worker last looked at each (ms). */
+  async active(): Promise<{ id: string; lookedAt: number }[]> {
+    const keys = await queryAll(this.table, { pk: ACTIVE_BATCHES, index: 'active' });
+    const items = await Promise.all(keys.map((k) => this.table.get({ pk: k.pk, sk: k.sk })));
+    return items.flatMap((i) =>
+      i?.apk === ACTIVE_BATCHES
+        ? [{ id: (i.batch as BatchRecord).id, lookedAt: Number(i.lookedAt ?? 0) }]
+        : [],
+    );
   }
 
   async get(id: string): Promise<BatchRecord | null> {

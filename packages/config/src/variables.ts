@@ -116,7 +116,7 @@ export const VARIABLES = {
     64,
     1,
     10_000,
-    "Lines of one batch running at once (the rest wait for the batch's turn)",
+    "A key's batch lines running at once, across all its batches (apart from BATON_MAX_CONCURRENT_JOBS, which limits its other jobs)",
   ),
   BATON_BATCH_POLL_SECONDS: intPer(1, 900, 'How often the batch worker looks at a running batch'),
   BATON_LLM_URL: url(

@@ -11,7 +11,7 @@ import { IdempotencyClaims } from './idempotency.ts';
 import { type JobItem, jobKey, pad, type Retention } from './job-item.ts';
 import { EXISTS, JobRecords } from './job-records.ts';
 import type { Enqueue } from './message.ts';
-import { QuotaLedger } from './quota.ts';
+import { QuotaLedger, quotaPoolOf } from './quota.ts';
 import { type JobRequest, type JobState, TERMINAL } from './records.ts';
 import { sweepJobs } from './sweep.ts';
 import type { WebhookSink } from './webhook.ts';
@@ -76,7 +76,8 @@ export class JobStore extends JobRecords {
    * idempotent: run again (a redelivered stage, the sweep after a crash) they change nothing.
    */
   async finished(request: JobRequest): Promise<void> {
-    if (request.owner) await this.quota.release(request.owner, request.id);
+    const pool = quotaPoolOf(request);
+    if (pool) await this.quota.release(pool, request.id);
     await this.table.update(jobKey(request.id), { remove: ['apk', 'ask'] }, EXISTS);
   }
 

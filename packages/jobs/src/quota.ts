@@ -15,6 +15,13 @@ import type { StateTable } from '@baton/aws';
 
 const key = (owner: string) => ({ pk: `owner#${owner}`, sk: 'quota' });
 
+/** The pool of a key's batch lines (BATON_BATCH_IN_FLIGHT across all its batches), apart from its own jobs'. */
+export const batchPool = (owner: string | null | undefined) => `batch#${owner ?? 'local'}`;
+
+/** The pool a job's place is in: its key's, or its key's batch lines'; none for an unowned job outside a batch. */
+export const quotaPoolOf = (r: { owner?: string | undefined; batch?: unknown }) =>
+  r.batch ? batchPool(r.owner) : r.owner;
+
 export class QuotaLedger {
   constructor(
     private readonly table: StateTable,

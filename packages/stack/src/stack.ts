@@ -9,7 +9,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
-import { type BatchContext, batchContext } from '@baton/batches';
+import { type BatchContext, batchContext, sweepBatches } from '@baton/batches';
 import { config, forDeployment } from '@baton/config';
 import { modelSettings } from '@baton/domains/cascade';
 import { type EmitEvent, type Enqueue, type JobStore, keys as jobKeys, parseAllowList } from '@baton/jobs';
@@ -137,7 +137,7 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const pool = await startWorkers(o, config, allowed, log);
 
   // Jobs whose messages were lost (a restart: the local SQS keeps nothing) go back on their queues.
-  const { sweep, sweeper } = await startSweeping(jobs, enqueue, o, log);
+  const { sweep, sweeper } = await startSweeping(jobs, enqueue, batching, o, log);
 
   return {
     apiUrl,
@@ -283,10 +283,18 @@ async function serveApi(fetch: (r: Request) => Response | Promise<Response>, por
 }
 
 /** Sweeps once now (a restart lost the queues), then every `sweepEveryMs`. */
-async function startSweeping(jobs: JobStore, enqueue: Enqueue, o: StackOptions, log: Logger) {
+async function startSweeping(
+  jobs: JobStore,
+  enqueue: Enqueue,
+  batching: BatchContext,
+  o: StackOptions,
+  log: Logger,
+) {
   const sweep = async (staleMs = o.staleAfterMs ?? 60_000) => {
     const r = await jobs.sweep(enqueue, staleMs);
-    if (r.requeued.length) log('stack.sweep', { requeued: r.requeued });
+    // Batches too: a look lost with the queues (a restart) or to a dead letter is made again.
+    const batches = await sweepBatches(batching, staleMs);
+    if (r.requeued.length || batches.length) log('stack.sweep', { requeued: r.requeued, batches });
     return r;
   };
   await sweep(0);
