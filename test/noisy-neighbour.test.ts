@@ -56,6 +56,7 @@ test("while tenant A's webhook deliveries hang on a receiver that never answers,
       prompt: 'red circle',
       size: '64x64',
       seed: i,
+      steps_base: 4, // the deliveries are what this is about: little compute
       webhook: { url: hookOf(hanging), events: ['started', 'progress', 'completed'] },
     });
     assert.equal(r.status, 202);

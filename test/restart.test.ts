@@ -21,7 +21,7 @@ test('killed mid-job and started again on the same data: every accepted job comp
         prompt: 'orange triangle',
         size: i === 2 ? '256x256' : '128x128',
         seed: 20 + i,
-        steps_base: 200,
+        steps_base: 100,
       });
       assert.equal(r.status, 202);
       ids.push(r.body.id as string);
