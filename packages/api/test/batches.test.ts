@@ -287,7 +287,7 @@ test('the sweep gives a batch whose next look was lost another look, leaves a ba
   assert.deepEqual(await sweepBatches(s.batching, 0), []);
 });
 
-test('cancel: running lines are cancelled, lines never started are not run, the batch ends cancelled', async () => {
+test('cancel: running lines are cancelled, lines never started are not run, the batch ends cancelled; its lines count neither completed nor failed and keep their custom_id', async () => {
   const s = setup({ inFlight: 2 });
   const text = [1, 2, 3, 4, 5].map((i) => line(`l${i}`, { prompt: 'red circle', size: '64x64' })).join('\n');
   const f = await s.upload(text);
@@ -304,13 +304,20 @@ test('cancel: running lines are cancelled, lines never started are not run, the 
   assert.equal(c.json.status, 'cancelling');
   assert.equal(await s.worker.advance(b.id), 'cancelled');
   const done = await s.get(`/v1/batches/${b.id}`);
-  assert.deepEqual(done.request_counts, { total: 5, completed: 0, failed: 5 });
+  // As OpenAI counts them: lines cancelled, or never run, are neither completed nor failed.
+  assert.deepEqual(done.request_counts, { total: 5, completed: 0, failed: 0 });
   assert.ok(done.cancelled_at > 0);
   assert.equal((await s.jobs.activeIds()).length, 0);
   const errors = (await (await s.app.request(`/v1/files/${done.error_file_id}/content`)).text())
     .trim()
     .split('\n');
   assert.equal(errors.length, 5);
+  // Every line is there with its custom_id, the ones never read included.
+  assert.deepEqual(
+    errors.map((l) => JSON.parse(l).custom_id),
+    ['l1', 'l2', 'l3', 'l4', 'l5'],
+  );
+  assert.ok(errors.every((l) => JSON.parse(l).response.body.error.code === 'batch_cancelled'));
   // Only the two lines that were fanned out ever became jobs.
   const states = await Promise.all(errors.map((l) => JSON.parse(l).response.request_id));
   assert.equal(states.filter((id: string) => id.startsWith('job_')).length, 2);

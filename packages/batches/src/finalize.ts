@@ -42,7 +42,7 @@ function storedLine(b: BatchRecord, o: LineOutcome): StoredLine {
       },
       error: null,
     };
-  const code = o.status === 'canceled' ? 'batch_cancelled' : (o.error?.code ?? o.status);
+  const code = o.error?.code ?? (o.status === 'canceled' ? 'batch_cancelled' : o.status);
   const message = o.error?.message ?? (o.status === 'canceled' ? 'the batch was cancelled first' : o.status);
   const status = o.status === 'invalid' ? 400 : o.status === 'failed' ? 500 : 499;
   return {
@@ -69,10 +69,13 @@ export async function finalizeBatch(
   const outcomes = await d.batches.outcomes(b.id);
   const ok = outcomes.filter((o) => o.status === 'succeeded');
   const bad = outcomes.filter((o) => o.status !== 'succeeded');
-  // Lines never fanned out (a cancelled or expired batch) are in the error file too.
+  // Lines never fanned out (a cancelled or expired batch) are in the error file too, with their custom_id.
   const settled = new Set(outcomes.map((o) => o.line));
+  const unread = await customIdsFrom(d, b);
+  const why = expired ? { code: 'batch_expired', message: 'the batch expired first' } : undefined;
   for (let line = 0; line < b.total; line++)
-    if (!settled.has(line)) bad.push({ line, custom_id: null, status: 'canceled' });
+    if (!settled.has(line))
+      bad.push({ line, custom_id: unread.get(line) ?? null, status: 'canceled', ...(why && { error: why }) });
   bad.sort((x, y) => x.line - y.line);
   const write = async (kind: 'output' | 'error', lines: LineOutcome[]) => {
     if (!lines.length) return undefined;
@@ -122,4 +125,33 @@ async function writeOutbox(
     'errors.jsonl',
     bad.map((o) => `${JSON.stringify(storedLine(b, o))}\n`),
   );
+}
+
+/**
+ * The custom_id of each line not yet read (from the cursor on), read from the input in ranged
+ * chunks; none when the input is gone.
+ */
+async function customIdsFrom(d: BatchContext, b: BatchRecord): Promise<Map<number, string>> {
+  const ids = new Map<number, string>();
+  let { line, byte } = await d.batches.cursor(b.id);
+  const decoder = new TextDecoder();
+  while (line < b.total) {
+    const chunk = await d.files.store.getRange(b.input_key, byte, d.chunkBytes);
+    if (!chunk?.length) break;
+    const eof = chunk.length < d.chunkBytes;
+    const end = eof ? chunk.length : chunk.lastIndexOf(10) + 1;
+    if (end <= 0) break;
+    for (const raw of decoder.decode(chunk.subarray(0, end)).split('\n')) {
+      const text = raw.trim();
+      if (!text) continue;
+      try {
+        const id = (JSON.parse(text) as { custom_id?: unknown }).custom_id;
+        if (typeof id === 'string' && id) ids.set(line, id);
+      } catch {}
+      line++;
+    }
+    byte += end;
+    if (eof) break;
+  }
+  return ids;
 }

@@ -8,9 +8,13 @@ export async function publicBatch(store: BatchStore, b: BatchRecord) {
   const at = (s: (typeof BATCH_STATUSES)[number]) => statuses.get(s)?.at ?? null;
   const final = BATCH_TERMINAL.includes(status) ? statuses.get(status) : undefined;
   let completed = 0;
-  for (const s of settled.values()) if (s === 'succeeded') completed++;
-  // Lines a cancelled or expired batch never ran count as failed, as in the error file.
-  const failed = (BATCH_TERMINAL.includes(status) ? b.total : settled.size) - completed;
+  let failed = 0;
+  // As OpenAI counts: a line is completed or failed once it ran (or was refused); a line a
+  // cancelled or expired batch never ran, or cancelled while it ran, is neither.
+  for (const s of settled.values()) {
+    if (s === 'succeeded') completed++;
+    else if (s === 'failed' || s === 'invalid') failed++;
+  }
   return {
     id: b.id,
     object: 'batch' as const,
