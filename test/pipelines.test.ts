@@ -12,10 +12,11 @@ import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { promisify } from 'node:util';
 import { S3BlobStore } from '@baton/aws';
+import { lineJobId } from '@baton/batches';
 import { decodePng } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
 import OpenAI, { toFile } from 'openai';
-import { stack, TEST_KEY, until } from './helpers.ts';
+import { post, stack, TEST_KEY, until, whileHeld } from './helpers.ts';
 
 let s: Stack;
 let client: OpenAI;
@@ -213,6 +214,38 @@ test('what a tenant may drop in the inbox cannot take the stack down: an empty o
     'application/jsonl',
   );
   await until(() => store.get(`batches/outbox/${key.id}/after.jsonl/batch.json`), 20_000, 'the batch');
+});
+
+test("interactive work goes first: a job submitted after a batch's lines runs before all but the lines already in the worker's hands", async () => {
+  const n = 17; // more than a worker takes in one receive (8)
+  const lines = Array.from({ length: n }, (_, i) =>
+    line(`p${i}`, { prompt: 'a blue square', size: '64x64', seed: i }),
+  );
+  const file = await client.files.create({
+    file: await toFile(Buffer.from(lines.join('\n')), 'p.jsonl'),
+    purpose: 'batch',
+  });
+  // The base worker is held while the batch's lines and then the interactive job are queued.
+  const { id, batch } = await whileHeld(s, 'base', async () => {
+    const b = await client.batches.create({
+      input_file_id: file.id,
+      endpoint: '/v1/images/generations' as never,
+      completion_window: '24h',
+    });
+    await until(() => s.jobs.request(lineJobId(b.id, n - 1)), 20_000, "the batch's lines to be queued");
+    const r = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'a red circle', size: '64x64', seed: 1 });
+    assert.equal(r.status, 202);
+    return { id: r.body.id as string, batch: b.id };
+  });
+  await until(async () => (await client.batches.retrieve(batch)).status === 'completed', 60_000, 'the batch');
+  const started = async (jobId: string) =>
+    (await s.jobs.records(jobId)).find((r) => r.kind === 'started' && r.stage === 'base')!.at;
+  const interactive = await started(id);
+  const lineStarts = await Promise.all(Array.from({ length: n }, (_, i) => started(lineJobId(batch, i))));
+  // At most one receive of lines (8) may go ahead: the poll the worker had in flight when it was
+  // held. Without a lane every line queued before the job would (16 of 17 here).
+  const ahead = lineStarts.filter((t) => t < interactive).length;
+  assert.ok(ahead <= 8, `${ahead} of ${n} lines started before the interactive job`);
 });
 
 test('baton batch create (a plain text file) --wait, batch results --out-dir, baton events', {

@@ -1,6 +1,7 @@
 /** SQS-triggered Lambda entry of one stage worker (BATON_STAGE_QUEUE), with partial batch responses. */
-import { SqsQueue } from '@baton/aws';
+
 import { config } from '@baton/config';
+import { connectJobs, parseStageMessage } from '@baton/jobs';
 import { lambdaHandler } from '@baton/queues';
 import { jsonLogger, stageConsumer } from '@baton/worker';
 import { createStageWorker } from '@baton/worker/stage-process';
@@ -17,10 +18,10 @@ export const worker = createStageWorker({
   metrics: true,
 });
 
-// A batch given back for want of time goes straight back on this stage's queue.
-const queue = stage ? new SqsQueue(aws, aws.queues[stage]) : undefined;
+// A batch given back for want of time goes straight back on its queue (a batch line to its lane).
+const { enqueue } = connectJobs(aws);
 
 // The event source mapping decides the batch (infra/queues.ts); the visibility is the queue's.
 export const handler = lambdaHandler(stageConsumer(worker, { batchSize: 10, visibilityTimeoutSeconds: 60 }), {
-  ...(queue && { requeue: async (body: string) => void (await queue.sendRaw(body)) }),
+  requeue: async (body: string) => enqueue(parseStageMessage(body)),
 });

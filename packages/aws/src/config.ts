@@ -16,6 +16,11 @@ export interface AwsConfig {
   table: string;
   /** Queue URL per stage, and per stage's dead-letter queue. */
   queues: Record<StageQueue, string>;
+  /**
+   * Per stage, the queue of batch lines: a worker reads it only when its stage queue is empty,
+   * so interactive work goes first. Absent: batch lines share the stage queues.
+   */
+  lanes?: Partial<Record<StageQueue, string>>;
   deadLetterQueues?: Partial<Record<StageQueue, string>>;
   /** Failed webhook deliveries wait here for their retry (in AWS; absent locally, where workers wait themselves). */
   webhookQueue?: string;
@@ -48,6 +53,7 @@ export function configFromEnv(c: Config): AwsConfig {
     return v;
   };
   const dlq = { base: c.BATON_DLQ_BASE, relay: c.BATON_DLQ_RELAY, decode: c.BATON_DLQ_DECODE };
+  const lanes = { base: c.BATON_LANE_BASE, relay: c.BATON_LANE_RELAY, decode: c.BATON_LANE_DECODE };
   return {
     region: c.AWS_REGION,
     bucket: need('BATON_BUCKET'),
@@ -58,6 +64,9 @@ export function configFromEnv(c: Config): AwsConfig {
       decode: need('BATON_QUEUE_DECODE'),
     },
     deadLetterQueues: Object.fromEntries(Object.entries(dlq).filter(([, v]) => v)),
+    ...(Object.values(lanes).some(Boolean) && {
+      lanes: Object.fromEntries(Object.entries(lanes).filter(([, v]) => v)),
+    }),
     ...(c.BATON_WEBHOOK_QUEUE && { webhookQueue: c.BATON_WEBHOOK_QUEUE }),
     ...(c.BATON_BATCH_QUEUE && { batchQueue: c.BATON_BATCH_QUEUE }),
     ...(c.BATON_EVENTS_QUEUE && { eventsQueue: c.BATON_EVENTS_QUEUE }),
@@ -115,6 +124,8 @@ export function configToEnv(c: AwsConfig): Record<string, string> {
     env[`BATON_QUEUE_${q.toUpperCase()}`] = c.queues[q];
     const d = c.deadLetterQueues?.[q];
     if (d) env[`BATON_DLQ_${q.toUpperCase()}`] = d;
+    const lane = c.lanes?.[q];
+    if (lane) env[`BATON_LANE_${q.toUpperCase()}`] = lane;
   }
   if (c.webhookQueue) env.BATON_WEBHOOK_QUEUE = c.webhookQueue;
   if (c.batchQueue) env.BATON_BATCH_QUEUE = c.batchQueue;

@@ -27,8 +27,13 @@ export function connectJobs(config: AwsConfig, o: { table?: StateTable; webhooks
     relay: new SqsQueue(config, config.queues.relay),
     decode: new SqsQueue(config, config.queues.decode),
   };
+  const lanes = Object.fromEntries(
+    Object.entries(config.lanes ?? {}).map(([q, url]) => [q, new SqsQueue(config, url)]),
+  ) as Partial<Record<StageQueue, SqsQueue>>;
+  // A batch line's stage goes to its stage's lane, where the deployment has one.
   const enqueue: Enqueue = async (msg) => {
-    await queues[queueOf(msg.stage)].send(msg);
+    const q = queueOf(msg.stage);
+    await ((msg.lane === 'batch' && lanes[q]) || queues[q]).send(msg);
   };
   // Job and batch state changes, when this deployment has an events queue.
   const eventsQueue = config.eventsQueue ? new SqsQueue(config, config.eventsQueue) : undefined;

@@ -10,7 +10,7 @@ import type { EmitEvent } from './events.ts';
 import { IdempotencyClaims } from './idempotency.ts';
 import { type JobItem, jobKey, pad, type Retention } from './job-item.ts';
 import { EXISTS, JobRecords } from './job-records.ts';
-import type { Enqueue } from './message.ts';
+import { type Enqueue, laneOf } from './message.ts';
 import { QuotaLedger, quotaPoolOf } from './quota.ts';
 import { type JobRequest, type JobState, TERMINAL } from './records.ts';
 import { sweepJobs } from './sweep.ts';
@@ -65,7 +65,13 @@ export class JobStore extends JobRecords {
     const made = await this.table.put(item, { notExists: ['pk'] });
     await Promise.all([
       // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
-      enqueue({ v: 1, jobId: request.id, stage: request.stages[0]!, correlationId: request.correlationId }),
+      enqueue({
+        v: 1,
+        jobId: request.id,
+        stage: request.stages[0]!,
+        correlationId: request.correlationId,
+        ...laneOf(request),
+      }),
       made &&
         this.events?.({ v: 1, kind: 'job', id: request.id, type: 'Job Accepted', at: request.createdAt }),
     ]);

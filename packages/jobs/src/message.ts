@@ -8,7 +8,13 @@ export interface StageMessage {
   jobId: string;
   stage: string;
   correlationId: string;
+  /** A batch line's message goes to its stage's batch lane (read only when the stage queue is empty). */
+  lane?: 'batch';
 }
+
+/** The lane of a job's stage messages: a batch line's, or the interactive default. */
+export const laneOf = (r: { batch?: unknown }): Pick<StageMessage, 'lane'> =>
+  r.batch ? { lane: 'batch' } : {};
 
 /** Sends a stage message to that stage's queue. */
 export type Enqueue = (msg: StageMessage) => Promise<void>;
@@ -39,5 +45,11 @@ export function parseStageMessage(body: string): StageMessage {
   } catch (cause) {
     throw new PermanentError(`message names no valid stage`, 'bad_message', { cause, jobId: o.jobId });
   }
-  return { v: 1, jobId: o.jobId, stage: o.stage, correlationId: o.correlationId };
+  return {
+    v: 1,
+    jobId: o.jobId,
+    stage: o.stage,
+    correlationId: o.correlationId,
+    ...(o.lane === 'batch' && { lane: 'batch' as const }),
+  };
 }

@@ -5,7 +5,7 @@
  * outcome and its release). Duplicates are harmless: workers skip stages whose output exists.
  */
 import type { JobRecords } from './job-records.ts';
-import type { Enqueue } from './message.ts';
+import { type Enqueue, laneOf } from './message.ts';
 import type { JobRequest } from './records.ts';
 import { deriveState, TERMINAL } from './records.ts';
 
@@ -40,7 +40,13 @@ export async function sweepJobs(
     );
     if (jobs.now() - lastActivity < staleMs || !state.stage) continue;
     await jobs.append(id, 'requeued', state.stage);
-    await enqueue({ v: 1, jobId: id, stage: state.stage, correlationId: request.correlationId });
+    await enqueue({
+      v: 1,
+      jobId: id,
+      stage: state.stage,
+      correlationId: request.correlationId,
+      ...laneOf(request),
+    });
     requeued.push(id);
   }
   return { requeued, finished };

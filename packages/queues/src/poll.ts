@@ -49,12 +49,36 @@ export function checkSettings(c: Consumer, o: PollOptions = {}): void {
 
 const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Runs until `signal` aborts and everything in hand is settled. */
+/**
+ * Receives from the first queue that has messages, in priority order: a later queue (the
+ * stage's batch lane) is read only when every earlier one is empty. With one queue, it is long
+ * polled; with several, each is polled short, and an idle round long-polls the first for at
+ * most a second (so no queue waits long behind another's empty poll).
+ */
+async function receiveFirst(
+  queues: readonly PollableQueue[],
+  n: number,
+  wait: number,
+  visibility: number,
+  signal: AbortSignal | undefined,
+): Promise<{ from: PollableQueue; messages: QueueMessage[] }> {
+  const [first] = queues as [PollableQueue, ...PollableQueue[]];
+  if (queues.length === 1) return { from: first, messages: await first.receive(n, wait, visibility, signal) };
+  for (const q of queues) {
+    const messages = await q.receive(n, 0, visibility, signal);
+    if (messages.length) return { from: q, messages };
+  }
+  const messages = wait > 0 ? await first.receive(n, Math.min(wait, 1), visibility, signal) : [];
+  return { from: first, messages };
+}
+
+/** Runs until `signal` aborts and everything in hand is settled. Several queues: in priority order. */
 export async function pollQueue(
-  queue: PollableQueue,
+  queue: PollableQueue | readonly PollableQueue[],
   consumer: Consumer,
   o: PollOptions = {},
 ): Promise<void> {
+  const queues = Array.isArray(queue) ? queue : [queue as PollableQueue];
   checkSettings(consumer, o);
   const log = o.log ?? (() => {});
   const now = o.now ?? Date.now;
@@ -68,8 +92,8 @@ export async function pollQueue(
     stoppingSince = now();
   });
 
-  const settle = (messages: QueueMessage[]) =>
-    settleBatch(queue, consumer, messages, {
+  const settle = (from: PollableQueue, messages: QueueMessage[]) =>
+    settleBatch(from, consumer, messages, {
       now,
       heartbeat,
       graceMs: o.graceMs ?? 20_000,
@@ -84,11 +108,12 @@ export async function pollQueue(
       await Promise.race(inHand.keys());
       continue;
     }
+    let from: PollableQueue;
     let messages: QueueMessage[];
     try {
       // A stop cancels the long poll in flight: the process exits well inside its stop timeout.
       const n = Math.min(consumer.batchSize, maxInFlight - held());
-      messages = await queue.receive(n, wait, visibility, o.signal);
+      ({ from, messages } = await receiveFirst(queues, n, wait, visibility, o.signal));
     } catch (e) {
       if (o.signal?.aborted) break;
       log('consumer.receive_error', { consumer: consumer.name, error: String(e) });
@@ -97,7 +122,7 @@ export async function pollQueue(
     }
     if (messages.length) {
       await o.onBusy?.(true);
-      const p: Promise<void> = settle(messages).finally(() => inHand.delete(p));
+      const p: Promise<void> = settle(from, messages).finally(() => inHand.delete(p));
       inHand.set(p, consumer.maxInFlight === undefined ? maxInFlight : messages.length);
     } else {
       if (inHand.size === 0) await o.onBusy?.(false);

@@ -235,3 +235,19 @@ test('eachMessage: an unreadable or permanently bad message is dropped, a failin
   assert.deepEqual([...r.retry].sort(), ['fail', 'later']);
   assert.deepEqual(logged.sort(), ['consumer.dropped', 'consumer.retry', 'consumer.unreadable']);
 });
+
+test('several queues are read in priority order: a later one only when every earlier one is empty, each batch acknowledged on its own queue', async () => {
+  const first = new FakeQueue();
+  const lane = new FakeQueue();
+  first.pending = [message('i1'), message('i2')];
+  lane.pending = [message('b1'), message('b2')];
+  const consumer = fakeConsumer({ batchSize: 1 });
+  const abort = new AbortController();
+  const run = pollQueue([first, lane], consumer, { waitSeconds: 0, idleDelayMs: 1, signal: abort.signal });
+  while (first.deleted.length + lane.deleted.length < 4) await new Promise((r) => setTimeout(r, 2));
+  abort.abort();
+  await run;
+  assert.deepEqual(consumer.batches, [['i1'], ['i2'], ['b1'], ['b2']]);
+  assert.deepEqual(first.deleted, ['rh-i1', 'rh-i2']);
+  assert.deepEqual(lane.deleted, ['rh-b1', 'rh-b2']);
+});

@@ -75,10 +75,11 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
       // Webhook deliveries and their retries (the local stack's consumer, or the AWS handler under test).
       { QueueName: 'baton-webhooks' },
       ...pipelineQueues(accountId),
+      // Per stage: its queue, its batch lane (read only when the queue is empty), one dead-letter queue.
       ...STAGE_QUEUES.flatMap((q) => [
         { QueueName: `baton-${q}-dlq` },
-        {
-          QueueName: `baton-${q}`,
+        ...[`baton-${q}`, `baton-${q}-batch`].map((QueueName) => ({
+          QueueName,
           Attributes: {
             VisibilityTimeout: String(o.visibilityTimeoutSeconds ?? 30),
             RedrivePolicy: JSON.stringify({
@@ -86,7 +87,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
               maxReceiveCount: o.maxReceiveCount ?? 3,
             }),
           },
-        },
+        })),
       ]),
     ] as never,
   });
@@ -103,6 +104,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     table: o.table ?? 'baton',
     dynamoEndpoint: dynamo.endpoint,
     queues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}`)])) as Record<StageQueue, string>,
+    lanes: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}-batch`)])),
     deadLetterQueues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}-dlq`)])),
     batchQueue: url('baton-batches'),
     eventsQueue: url('baton-events'),

@@ -86,7 +86,12 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
   await cascade.family.warm(cascade.componentsOf(o.stage));
   o.log('worker.ready');
   o.onReady?.();
-  await pollQueue(new SqsQueue(o.config, o.config.queues[o.stage]), consumer, {
+  // Interactive work first: the stage's batch lane (if any) is read only when its queue is empty.
+  const lane = o.config.lanes?.[o.stage];
+  const queues = [o.config.queues[o.stage], ...(lane ? [lane] : [])].map(
+    (url) => new SqsQueue(o.config, url),
+  );
+  await pollQueue(queues, consumer, {
     waitSeconds: c.BATON_WAIT_SECONDS,
     idleDelayMs: c.BATON_IDLE_DELAY_MS,
     graceMs: c.BATON_GRACE_MS,
