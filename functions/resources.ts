@@ -7,7 +7,21 @@ import { type AwsConfig, connectionOf } from '@baton/aws';
 import { type Config, config } from '@baton/config';
 import { Resource } from 'sst';
 
+/** A linked queue's URL, or undefined where this deployment has no such queue (SST throws for one not linked). */
+function linkedUrl(name: 'BaseBatchLane' | 'RelayBatchLane' | 'DecodeBatchLane'): string | undefined {
+  try {
+    return Resource[name]?.url;
+  } catch {
+    return undefined;
+  }
+}
+
 export function awsConfig(c: Config = config()): AwsConfig {
+  const lanes = {
+    base: linkedUrl('BaseBatchLane'),
+    relay: linkedUrl('RelayBatchLane'),
+    decode: linkedUrl('DecodeBatchLane'),
+  };
   return {
     region: c.AWS_REGION,
     bucket: Resource.Store.name,
@@ -17,6 +31,7 @@ export function awsConfig(c: Config = config()): AwsConfig {
       relay: Resource.RelayQueue.url,
       decode: Resource.DecodeQueue.url,
     },
+    ...(lanes.base && { lanes: Object.fromEntries(Object.entries(lanes).filter(([, url]) => url)) }),
     webhookQueue: Resource.WebhookQueue.url,
     batchQueue: Resource.BatchQueue.url,
     eventsQueue: Resource.EventsQueue.url,

@@ -11,6 +11,10 @@ declare module 'sst' {
     BaseDeadLetters: { url: string; type: 'sst.aws.Queue' };
     RelayDeadLetters: { url: string; type: 'sst.aws.Queue' };
     DecodeDeadLetters: { url: string; type: 'sst.aws.Queue' };
+    /** Profile cpu only: the stages' lanes of batch lines. */
+    BaseBatchLane?: { url: string; type: 'sst.aws.Queue' };
+    RelayBatchLane?: { url: string; type: 'sst.aws.Queue' };
+    DecodeBatchLane?: { url: string; type: 'sst.aws.Queue' };
     WebhookQueue: { url: string; type: 'sst.aws.Queue' };
     UrlSecret: { value: string; type: 'sst.sst.Secret' };
     BatchQueue: { url: string; type: 'sst.aws.Queue' };

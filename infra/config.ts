@@ -30,8 +30,10 @@ export const config = {
   /** Per-key limits the API enforces. */
   ratePerMinute: num('BATON_RATE_PER_MINUTE', 120),
   maxConcurrentJobs: num('BATON_MAX_CONCURRENT_JOBS', 16),
-  /** Lines of one batch running at once (the rest wait for the batch's turn). */
+  /** A key's batch lines running at once, across all its batches. */
   batchInFlight: num('BATON_BATCH_IN_FLIGHT', 64),
+  /** Profile cpu: worker invocations at once per stage for batch lines (Lambda allows 2 and up). */
+  laneConcurrency: Math.max(2, num('BATON_LANE_CONCURRENCY', 2)),
   /** Days batch files (inputs, outputs) and records are kept; inbox and outbox objects too. */
   expireBatchesDays: num('BATON_EXPIRE_BATCHES_DAYS', 30),
   gpu: {

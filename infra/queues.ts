@@ -21,6 +21,24 @@ export const queues = Object.fromEntries(
   ]),
 ) as Record<Stage, sst.aws.Queue>;
 
+/**
+ * Profile `cpu`: per stage, a lane for batch lines beside the stage queue, its worker mapping
+ * capped (workers.ts) so that batch lines run on what interactive work leaves. Profile `gpu` has
+ * none yet: batch lines share the stage queues.
+ */
+export const lanes: Partial<Record<Stage, sst.aws.Queue>> =
+  config.profile === 'cpu'
+    ? Object.fromEntries(
+        STAGES.map((s) => [
+          s,
+          new sst.aws.Queue(`${title(s)}BatchLane`, {
+            visibilityTimeout: `${6 * config.workerTimeoutSeconds} seconds`,
+            dlq: { queue: deadLetterQueues[s].arn, retry: config.maxReceiveCount },
+          }),
+        ]),
+      )
+    : {};
+
 export const webhookQueue = new sst.aws.Queue('WebhookQueue', { visibilityTimeout: '2 minutes' });
 
 const withDeadLetters = (name: string, visibility: `${number} seconds` | `${number} minutes`) => {
@@ -37,4 +55,12 @@ export const intake = withDeadLetters('IntakeQueue', `${6 * BATCH_STEP_SECONDS} 
 export const events = withDeadLetters('EventsQueue', '2 minutes');
 
 /** The queues every function may send to: the stages, webhook deliveries, batch steps, events. */
-export const sendQueues = [queues.base, queues.relay, queues.decode, webhookQueue, batch.queue, events.queue];
+export const sendQueues = [
+  queues.base,
+  queues.relay,
+  queues.decode,
+  ...Object.values(lanes),
+  webhookQueue,
+  batch.queue,
+  events.queue,
+];

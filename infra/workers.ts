@@ -3,37 +3,46 @@
  * responses on). Profile `gpu`: see gpu.ts. Either way each dead-letter queue gets a
  * small function that marks the job failed.
  */
-import { config, STAGES } from './config';
+import { config, STAGES, type Stage } from './config';
 import { modelLambda } from './lambda-package';
-import { deadLetterQueues, queues, sendQueues, webhookQueue } from './queues';
+import { deadLetterQueues, lanes, queues, sendQueues, webhookQueue } from './queues';
 import { bucket, table } from './storage';
 
 // Stage workers announce job state changes on the events queue.
 const link = [table, bucket, ...sendQueues];
 
+const workerFunction = (stage: Stage) => ({
+  handler: 'functions/worker/index.handler',
+  runtime: 'nodejs22.x' as const,
+  timeout: `${config.workerTimeoutSeconds} seconds` as const,
+  memory: `${config.workerMemoryMb} MB` as const,
+  link,
+  // The model family and the native ONNX runtime travel beside the bundle, not inside it.
+  ...modelLambda,
+  environment: { ...modelLambda.environment, BATON_STAGE_QUEUE: stage },
+});
+
+const batching = {
+  size: config.batchSize,
+  window: `${config.batchWindowSeconds} seconds` as const,
+  partialResponses: true,
+};
+
 export const workers =
   config.profile === 'cpu'
-    ? STAGES.map((stage) =>
-        queues[stage].subscribe(
-          {
-            handler: 'functions/worker/index.handler',
-            runtime: 'nodejs22.x',
-            timeout: `${config.workerTimeoutSeconds} seconds`,
-            memory: `${config.workerMemoryMb} MB`,
-            link,
-            // The model family and the native ONNX runtime travel beside the bundle, not inside it.
-            ...modelLambda,
-            environment: { ...modelLambda.environment, BATON_STAGE_QUEUE: stage },
-          },
-          {
-            batch: {
-              size: config.batchSize,
-              window: `${config.batchWindowSeconds} seconds`,
-              partialResponses: true,
+    ? STAGES.flatMap((stage) => [
+        queues[stage].subscribe(workerFunction(stage), { batch: batching }),
+        // Batch lines: the same worker, at most LANE_CONCURRENCY invocations at once per stage, so
+        // that interactive work keeps the rest of the account's concurrency.
+        lanes[stage]!.subscribe(workerFunction(stage), {
+          batch: batching,
+          transform: {
+            eventSourceMapping: (a) => {
+              a.scalingConfig = { maximumConcurrency: config.laneConcurrency };
             },
           },
-        ),
-      )
+        }),
+      ])
     : [];
 
 for (const stage of STAGES) {

@@ -134,6 +134,11 @@ function linkEnv(c: AwsConfig, webhookQueue: string): Record<string, string> {
     SST_RESOURCE_BaseQueue: res('sst.aws.Queue', { url: c.queues.base }),
     SST_RESOURCE_RelayQueue: res('sst.aws.Queue', { url: c.queues.relay }),
     SST_RESOURCE_DecodeQueue: res('sst.aws.Queue', { url: c.queues.decode }),
+    ...(c.lanes && {
+      SST_RESOURCE_BaseBatchLane: res('sst.aws.Queue', { url: c.lanes.base! }),
+      SST_RESOURCE_RelayBatchLane: res('sst.aws.Queue', { url: c.lanes.relay! }),
+      SST_RESOURCE_DecodeBatchLane: res('sst.aws.Queue', { url: c.lanes.decode! }),
+    }),
     SST_RESOURCE_WebhookQueue: res('sst.aws.Queue', { url: webhookQueue }),
     SST_RESOURCE_BatchQueue: res('sst.aws.Queue', { url: c.batchQueue! }),
     SST_RESOURCE_EventsQueue: res('sst.aws.Queue', { url: c.eventsQueue! }),
