@@ -32,6 +32,7 @@ export const apiFunction = new sst.aws.Function('Api', {
     BATON_SYNC_WAIT_MS: String(config.syncWaitMs),
     BATON_RATE_PER_MINUTE: String(config.ratePerMinute),
     BATON_MAX_CONCURRENT_JOBS: String(config.maxConcurrentJobs),
+    BATON_MAX_BACKLOG: String(config.maxBacklog),
   },
   // The API reads the manifest (sizes, limits), never the ONNX files.
   copyFiles: manifestOnly.copyFiles,

@@ -30,6 +30,8 @@ export const config = {
   /** Per-key limits the API enforces. */
   ratePerMinute: num('BATON_RATE_PER_MINUTE', 120),
   maxConcurrentJobs: num('BATON_MAX_CONCURRENT_JOBS', 16),
+  /** Base-stage messages waiting past which the API refuses new work at once (503). */
+  maxBacklog: num('BATON_MAX_BACKLOG', 200),
   /** A key's batch lines running at once, across all its batches. */
   batchInFlight: num('BATON_BATCH_IN_FLIGHT', 64),
   /** Profile cpu: worker invocations at once per stage for batch lines (Lambda allows 2 and up). */

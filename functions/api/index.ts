@@ -13,6 +13,7 @@ const aws = awsConfig();
 const c = forDeployment(config(), 'lambda');
 const { jobs, enqueue, table, events } = connectJobs(aws);
 const batchQueue = new SqsQueue(aws, aws.batchQueue!);
+const baseQueue = new SqsQueue(aws, aws.queues.base);
 const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');
 
 export const app = createApp({
@@ -23,6 +24,7 @@ export const app = createApp({
   limits: {
     ratePerMinute: c.BATON_RATE_PER_MINUTE,
     maxConcurrentJobs: c.BATON_MAX_CONCURRENT_JOBS,
+    maxBacklog: c.BATON_MAX_BACKLOG,
   },
   expander: expanderFor(manifest.prompt_expander, c),
   // The Batch API records a batch and hands it to the batch queue's worker; events go to theirs.
@@ -35,6 +37,8 @@ export const app = createApp({
     maxBytes: c.BATON_BATCH_MAX_BYTES,
   },
   ...(events && { events }),
+  // Load shedding reads the base queue's backlog (batch lines have their own lane).
+  backlog: () => baseQueue.depth(),
   ...(c.BATON_WEBHOOK_ALLOWED_HOSTS && { webhookAllowedHosts: c.BATON_WEBHOOK_ALLOWED_HOSTS }),
   config: {
     syncWaitMs: c.BATON_SYNC_WAIT_MS,

@@ -8,7 +8,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { bodyLimit } from 'hono/body-limit';
 import { ApiError, notFound } from './api-error.ts';
 import { type ApiDeps, type Env, resolveApi } from './context.ts';
-import { rateLimit } from './middleware/admission.ts';
+import { rateLimit, shedLoad } from './middleware/admission.ts';
 import { auth } from './middleware/auth.ts';
 import { onError, validationHook } from './middleware/errors.ts';
 import { playgroundHtml } from './playground.ts';
@@ -52,6 +52,10 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/images/generations', rateLimit(api));
   app.use('/v1/jobs', rateLimit(api));
   app.use('/v1/batches', rateLimit(api));
+  // Past the backlog bound, new work is refused at once (after auth and rate: per key first).
+  const shed = shedLoad(api);
+  app.use('/v1/images/generations', shed);
+  app.use('/v1/jobs', shed);
   app.use('/v1/files', rateLimit(api));
 
   const vocabulary = api.domain.vocabulary?.text(api.schemas.sizes);

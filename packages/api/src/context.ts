@@ -59,6 +59,8 @@ export interface ApiDeps {
   batchLimits?: Partial<BatchLimits>;
   /** The events queue: job and batch state changes (absent: no events). */
   events?: EmitEvent;
+  /** Messages waiting on the first stage's queue (absent: no load shedding). */
+  backlog?: () => Promise<number>;
   now?: () => number;
 }
 
@@ -82,6 +84,7 @@ export interface Api {
   batches: BatchStore;
   /** Announces a state change on the events queue (a no-op without one). */
   emit: EmitEvent;
+  backlog: (() => Promise<number>) | undefined;
   now: () => number;
 }
 
@@ -103,6 +106,7 @@ export function resolveApi(deps: ApiDeps): Api {
     ratePerMinute: DEFAULTS.BATON_RATE_PER_MINUTE,
     burst: 20,
     maxConcurrentJobs: DEFAULTS.BATON_MAX_CONCURRENT_JOBS,
+    maxBacklog: DEFAULTS.BATON_MAX_BACKLOG,
     ...deps.limits,
   };
   const links = new LinkSigner(config.urlSecret, config.urlTtlSeconds, now);
@@ -139,6 +143,7 @@ export function resolveApi(deps: ApiDeps): Api {
     files: batching.files,
     batches: batching.batches,
     emit,
+    backlog: deps.backlog,
     now,
   };
 }

@@ -1,6 +1,6 @@
 /**
- * Per-key request rate (token bucket, per API instance) and concurrent-job quota
- * (counted from the owner's active-job index in the bucket, so it holds across instances).
+ * Per-key request rate (token bucket, per API instance), the concurrent-job quota (the key's
+ * quota item in the state table, so it holds across instances) and the backlog bound.
  */
 export interface LimitsConfig {
   /** Requests that create work, per key per minute. */
@@ -9,6 +9,8 @@ export interface LimitsConfig {
   burst: number;
   /** Unfinished jobs a key may have at once. */
   maxConcurrentJobs: number;
+  /** First-stage messages waiting past which new work is refused at once (load shedding). */
+  maxBacklog: number;
 }
 
 export class RateLimiter {

@@ -154,3 +154,45 @@ test('the OpenAPI document lists every route', async () => {
     assert.ok(doc.paths[p], p);
   }
 });
+
+test('past the backlog bound new work is refused at once: 503 overloaded with a Retry-After that grows with the backlog; reads still answer', async () => {
+  let backlog = 0;
+  let reads = 0;
+  let t = Date.now();
+  const shedding = createApp({
+    jobs: new JobStore(new MemoryBlobStore()),
+    manifest: await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR),
+    expander: shapesExpander,
+    enqueue: async () => {},
+    limits: { maxBacklog: 100 },
+    backlog: async () => {
+      reads++;
+      return backlog;
+    },
+    now: () => t,
+  });
+  const submit = () =>
+    shedding.request('/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'red circle', size: '64x64' }),
+    });
+  assert.equal((await submit()).status, 202);
+  t += 1000;
+  backlog = 150;
+  const busy = await submit();
+  assert.equal(busy.status, 503);
+  const body = (await busy.json()) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'overloaded');
+  assert.match(body.error.message, /150 stage messages are waiting/);
+  const small = Number(busy.headers.get('retry-after'));
+  t += 1000;
+  backlog = 1000;
+  const later = Number((await submit()).headers.get('retry-after'));
+  assert.ok(small >= 1 && later > small, `Retry-After ${small} s at 150, ${later} s at 1000`);
+  // The backlog is read at most once a second, whatever the request rate.
+  const before = reads;
+  await Promise.all([submit(), submit(), submit()]);
+  assert.equal(reads, before);
+  assert.equal((await shedding.request('/v1/jobs')).status, 200, 'reads are never shed');
+});

@@ -2,6 +2,7 @@
 import {
   ChangeMessageVisibilityCommand,
   DeleteMessageCommand,
+  GetQueueAttributesCommand,
   ReceiveMessageCommand,
   SendMessageCommand,
   SQSClient,
@@ -24,6 +25,20 @@ export class SqsQueue {
     readonly url: string,
   ) {
     this.client = sqsClient(config);
+  }
+
+  /** Messages waiting or in hand (SQS's approximate counts): the queue's backlog. */
+  async depth(): Promise<number> {
+    const r = await this.client.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: this.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
+    return (
+      Number(r.Attributes?.ApproximateNumberOfMessages ?? 0) +
+      Number(r.Attributes?.ApproximateNumberOfMessagesNotVisible ?? 0)
+    );
   }
 
   async send(body: unknown, delaySeconds = 0): Promise<string | undefined> {

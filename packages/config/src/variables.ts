@@ -102,6 +102,12 @@ export const VARIABLES = {
   ),
   BATON_RATE_PER_MINUTE: int(120, 1, 1_000_000, 'Requests that create work, per key per minute'),
   BATON_MAX_CONCURRENT_JOBS: int(16, 1, 100_000, 'Unfinished jobs a key may have at once'),
+  BATON_MAX_BACKLOG: int(
+    200,
+    1,
+    1_000_000,
+    'Base stage messages waiting past which new work is refused at once (503, Retry-After) instead of queued',
+  ),
   BATON_FILE_MAX_BYTES: int(
     5_000_000,
     1,

@@ -130,7 +130,14 @@ export async function startStack(o: StackOptions): Promise<Stack> {
     log,
   });
   // The server below listens on loopback only: the page may carry the stack's own key.
-  const app = createApp({ ...deps, batching, ...(apiKey && { playgroundKey: apiKey }) });
+  // Load shedding reads the base queue's backlog (interactive work: batch lines have their lane).
+  const baseQueue = new SqsQueue(config, config.queues.base);
+  const app = createApp({
+    ...deps,
+    batching,
+    backlog: () => baseQueue.depth(),
+    ...(apiKey && { playgroundKey: apiKey }),
+  });
   const server = await serveApi(app.fetch, o.apiPort ?? 0);
   apiUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
@@ -180,6 +187,7 @@ function apiDeps(
     limits: {
       ratePerMinute: settings().BATON_RATE_PER_MINUTE,
       maxConcurrentJobs: settings().BATON_MAX_CONCURRENT_JOBS,
+      maxBacklog: settings().BATON_MAX_BACKLOG,
       ...o.limits,
     },
     expander,

@@ -43,3 +43,34 @@ export async function claimQuota(api: Api, requests: readonly JobRequest[]): Pro
     );
   }
 }
+
+/**
+ * Load shedding: when the first stage's backlog passes its bound, work is refused at once
+ * (503 `overloaded`, Retry-After growing with the backlog) rather than queued to wait minutes.
+ * The backlog is read at most once a second, whatever the request rate.
+ */
+export function shedLoad(api: Api) {
+  let read: { at: number; depth: Promise<number> } | undefined;
+  const depth = () => {
+    if (!api.backlog) return Promise.resolve(0);
+    if (!read || api.now() - read.at >= 1000) {
+      read = { at: api.now(), depth: api.backlog().catch(() => 0) };
+    }
+    return read.depth;
+  };
+  return createMiddleware<Env>(async (c, next) => {
+    if (c.req.method !== 'POST') return next();
+    const backlog = await depth();
+    const max = api.limits.maxBacklog;
+    if (backlog <= max) return next();
+    const retryAfter = Math.min(120, Math.ceil((5 * backlog) / max));
+    throw new ApiError(
+      503,
+      'server_error',
+      `Busy: ${backlog} stage messages are waiting (the bound is ${max}). Retry in ${retryAfter} s.`,
+      null,
+      'overloaded',
+      { retryAfter },
+    );
+  });
+}
