@@ -31,6 +31,7 @@ import { silent } from '@baton/worker';
 import { admission, overQuota, requestCost } from './cost.ts';
 import { countFlops } from './flops.ts';
 import { previewLatency } from './previews.ts';
+import { soak } from './soak.ts';
 
 /** The configured model family (BATON_MODEL_DIR …), as every entry point reads it. */
 const model = modelSettings(config());
@@ -398,7 +399,7 @@ function printRow(name: string, gflop: number, ms: number, peak: number) {
   );
 }
 
-/** --only=N runs section N alone (1, 2, 3, 4, 6 or 7; 5 needs 1's times). */
+/** --only=N runs section N alone (1, 2, 3, 4, 6, 7 or 8; 5 needs 1's times). */
 const only = Number(process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? 0);
 if (!only || only === 1) {
   await stageTimes();
@@ -406,5 +407,6 @@ if (!only || only === 1) {
 }
 if (!only || only === 2) coldStart();
 if (!only || only === 7) await acceptLatency();
-if (!only || only >= 3) await stack();
+if (!only || (only >= 3 && only <= 7)) await stack();
+if (!only || only === 8) await soak(quick);
 process.exit(0);
