@@ -51,7 +51,8 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
  * Receives from the first queue that has messages, in priority order: a later queue (the
- * stage's batch lane) is read only when every earlier one is empty. With one queue, it is long
+ * stage's batch lane) is read only when every earlier one is empty, and in batches half the size
+ * (interactive work that arrives meanwhile waits for one short batch, not a full one). With one queue, it is long
  * polled; with several, each is polled short, and an idle round long-polls the first for at
  * most a second (so no queue waits long behind another's empty poll).
  */
@@ -64,8 +65,9 @@ async function receiveFirst(
 ): Promise<{ from: PollableQueue; messages: QueueMessage[] }> {
   const [first] = queues as [PollableQueue, ...PollableQueue[]];
   if (queues.length === 1) return { from: first, messages: await first.receive(n, wait, visibility, signal) };
-  for (const q of queues) {
-    const messages = await q.receive(n, 0, visibility, signal);
+  for (const [i, q] of queues.entries()) {
+    // A lower lane's batch is kept small: work arriving above it waits for one short batch at most.
+    const messages = await q.receive(i === 0 ? n : Math.max(1, Math.ceil(n / 2)), 0, visibility, signal);
     if (messages.length) return { from: q, messages };
   }
   const messages = wait > 0 ? await first.receive(n, Math.min(wait, 1), visibility, signal) : [];
