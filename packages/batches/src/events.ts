@@ -8,17 +8,15 @@
  * before publishing is taken over once it is older than the queue's visibility timeout.
  */
 import { type EventBus, expiresAfter } from '@baton/aws';
-import type { EventMessage } from '@baton/jobs';
+import { type EventMessage, eventMarker, pendingIndex } from '@baton/jobs';
 import { publicJob } from '@baton/service';
 import type { BatchContext } from './context.ts';
 import { publicBatch } from './present.ts';
 
 export const EVENT_SOURCE = 'baton';
 
-/** A change published once: its marker item (kept as long as jobs are). */
-const marker = (m: EventMessage) => ({ pk: `event#${m.kind}#${m.id}`, sk: m.type });
 /** The events queue's visibility timeout (infra/queues.ts, local-aws.ts): a claim this old was abandoned. */
-const CLAIM_STALE_MS = 120_000;
+export const CLAIM_STALE_MS = 120_000;
 
 export async function publishEvent(
   api: BatchContext,
@@ -26,14 +24,16 @@ export async function publishEvent(
   m: EventMessage,
   origin: string,
 ): Promise<'published' | 'duplicate' | 'gone'> {
-  const key = marker(m);
+  const key = eventMarker(m);
   const now = api.now();
   const expiresAt = expiresAfter(now, api.jobs.retention.jobDays);
+  // Still in the pending index while it is being published: if this consumer dies, the sweep sends it again.
   const claimed = await api.jobs.table.put(
-    { ...key, state: 'publishing', at: now, expiresAt },
+    { ...key, state: 'publishing', at: now, event: m, ...pendingIndex(m), expiresAt },
     {
       anyOf: [
         { notExists: ['pk'] },
+        { equals: { state: 'pending' } },
         { equals: { state: 'publishing' }, lessThan: { at: now - CLAIM_STALE_MS } },
       ],
     },
@@ -42,7 +42,8 @@ export async function publishEvent(
   try {
     return await publish(api, bus, m, origin);
   } catch (e) {
-    await api.jobs.table.delete(key).catch(() => undefined);
+    // Pending again: the queue's redelivery, or else the sweep, publishes it.
+    await api.jobs.table.update(key, { set: { state: 'pending', at: api.now() } }).catch(() => undefined);
     throw e;
   }
 }
@@ -53,7 +54,11 @@ async function publish(
   m: EventMessage,
   origin: string,
 ): Promise<'published' | 'gone'> {
-  const done = () => api.jobs.table.update(marker(m), { set: { state: 'published', at: api.now() } });
+  const done = () =>
+    api.jobs.table.update(eventMarker(m), {
+      set: { state: 'published', at: api.now() },
+      remove: ['apk', 'ask'],
+    });
   let detail: Record<string, unknown>;
   if (m.kind === 'job') {
     const s = await api.jobs.state(m.id);

@@ -8,7 +8,9 @@ import {
   type StateTable,
 } from '@baton/aws';
 import { parseStage } from '@baton/pipeline/spec';
+import { outboxEmit } from './event-outbox.ts';
 import type { EmitEvent } from './events.ts';
+import { RETENTION } from './job-item.ts';
 import { JobStore } from './job-store.ts';
 import type { Enqueue } from './message.ts';
 import type { WebhookSink } from './webhook.ts';
@@ -37,10 +39,9 @@ export function connectJobs(config: AwsConfig, o: { table?: StateTable; webhooks
   };
   // Job and batch state changes, when this deployment has an events queue.
   const eventsQueue = config.eventsQueue ? new SqsQueue(config, config.eventsQueue) : undefined;
+  // Through the outbox: a change is in the table before it is on the queue (event-outbox.ts).
   const events: EmitEvent | undefined = eventsQueue
-    ? async (m) => {
-        await eventsQueue.send(m);
-      }
+    ? outboxEmit(table, async (m) => void (await eventsQueue.send(m)), RETENTION.jobDays)
     : undefined;
   const jobs = new JobStore(store, table, Date.now, {
     ...(events && { events }),

@@ -1,6 +1,7 @@
 export * from './connect.ts';
 export * from './deliveries.ts';
 export * from './errors.ts';
+export * from './event-outbox.ts';
 export * from './events.ts';
 export * from './idempotency.ts';
 export * from './job-item.ts';

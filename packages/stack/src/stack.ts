@@ -9,10 +9,18 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createApp, type LimitsConfig } from '@baton/api';
 import { type AwsConfig, configToEnv, SqsQueue, STAGE_QUEUES } from '@baton/aws';
-import { type BatchContext, batchContext, sweepBatches } from '@baton/batches';
+import { type BatchContext, batchContext, CLAIM_STALE_MS, sweepBatches } from '@baton/batches';
 import { config, forDeployment } from '@baton/config';
 import { modelSettings } from '@baton/domains/cascade';
-import { type EmitEvent, type Enqueue, type JobStore, keys as jobKeys, parseAllowList } from '@baton/jobs';
+import {
+  type EmitEvent,
+  type Enqueue,
+  type EventMessage,
+  type JobStore,
+  keys as jobKeys,
+  parseAllowList,
+  sweepEvents,
+} from '@baton/jobs';
 import { loadManifest, type Manifest } from '@baton/runtime';
 import {
   DuplicateKeyNameError,
@@ -144,7 +152,9 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const pool = await startWorkers(o, config, allowed, log);
 
   // Jobs whose messages were lost (a restart: the local SQS keeps nothing) go back on their queues.
-  const { sweep, sweeper } = await startSweeping(jobs, enqueue, batching, o, log);
+  const eventsQueue = new SqsQueue(config, config.eventsQueue!);
+  const sendEvent = async (m: EventMessage) => void (await eventsQueue.send(m));
+  const { sweep, sweeper } = await startSweeping(jobs, enqueue, batching, sendEvent, o, log);
 
   return {
     apiUrl,
@@ -295,6 +305,7 @@ async function startSweeping(
   jobs: JobStore,
   enqueue: Enqueue,
   batching: BatchContext,
+  sendEvent: (m: EventMessage) => Promise<void>,
   o: StackOptions,
   log: Logger,
 ) {
@@ -302,7 +313,13 @@ async function startSweeping(
     const r = await jobs.sweep(enqueue, staleMs);
     // Batches too: a look lost with the queues (a restart) or to a dead letter is made again.
     const batches = await sweepBatches(batching, staleMs);
-    if (r.requeued.length || batches.length) log('stack.sweep', { requeued: r.requeued, batches });
+    // And every state change not yet published (its message lost with the queues) is sent again.
+    const events = await sweepEvents(jobs.table, sendEvent, {
+      staleMs: Math.min(staleMs, 30_000),
+      claimStaleMs: CLAIM_STALE_MS,
+    });
+    if (r.requeued.length || batches.length || events)
+      log('stack.sweep', { requeued: r.requeued, batches, events });
     return r;
   };
   await sweep(0);
