@@ -36,6 +36,7 @@ test('a webhook to an internal address is a 400 naming webhook.url, and makes no
     'http://169.254.169.254/',
     'http://10.0.0.1/',
     'http://localhost/',
+    'http://localhost./',
     'http://[::1]/',
     'http://0x7f000001/',
   ]) {

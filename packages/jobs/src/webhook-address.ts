@@ -15,6 +15,10 @@ export function parseAllowList(entries: readonly string[] | undefined): AllowLis
   return new Set((entries ?? []).map((e) => e.trim().toLowerCase()).filter(Boolean));
 }
 
+/** Names that always mean this machine or its network, whatever DNS says (the connect-time check refuses their addresses). */
+const INSIDE_NAMES = new Set(['localhost', 'ip6-localhost', 'ip6-loopback', 'localhost.localdomain']);
+const INSIDE_SUFFIXES = ['.localhost', '.internal', '.local', '.localdomain', '.home.arpa'];
+
 const defaultPort = (u: URL) => u.port || (u.protocol === 'https:' ? '443' : '80');
 
 /** Whether the URL's host (and port) is on the allow-list. */
@@ -44,8 +48,9 @@ export function webhookUrlProblem(raw: string, allow: AllowList): string | null 
   if (u.protocol !== 'http:' && u.protocol !== 'https:') return 'must be an http or https URL';
   if (u.username || u.password) return 'must not carry credentials';
   if (isAllowListed(u, allow)) return null;
-  const host = u.hostname.toLowerCase();
-  if (host === 'localhost' || host.endsWith('.localhost') || host.endsWith('.internal'))
+  // A name is the same name with its root dot ("localhost." is localhost): checked without it.
+  const host = u.hostname.toLowerCase().replace(/\.+$/, '');
+  if (INSIDE_NAMES.has(host) || INSIDE_SUFFIXES.some((sfx) => host.endsWith(sfx)))
     return `must be a public address, not ${host}`;
   const range = ipRange(host);
   if (range !== null && range !== 'unicast') return `must be a public address, not ${host} (${range})`;
