@@ -24,4 +24,8 @@ const one = await Promise.all(Array.from({ length: 20 }, (_, i) => submit(keys[0
 const many = await Promise.all(
   Array.from({ length: 100 }, (_, i) => submit(keys[i % keys.length]!, 200 + i)),
 );
-console.log(JSON.stringify({ idle, one, many }));
+// Past the backlog bound (no workers drain the queue here): every answer still at once, accepted or refused.
+const flood = await Promise.all(
+  Array.from({ length: 200 }, (_, i) => submit(keys[i % keys.length]!, 400 + i)),
+);
+console.log(JSON.stringify({ idle, one, many, flood }));

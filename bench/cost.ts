@@ -30,7 +30,8 @@ const ms = (x: number) => `${x.toFixed(0).padStart(5)} ms`;
 
 /**
  * Accepting jobs (POST /v1/jobs, 64 px) on a stack without workers, from a client in its own
- * process (accept-client.ts): idle, 20 at once from one key, 100 at once across 10 keys.
+ * process (accept-client.ts): idle, 20 at once from one key, 100 at once across 10 keys, then
+ * 200 at once past the backlog bound (load shedding).
  */
 export async function admission(s: Stack, keys: string[]) {
   const client = fileURLToPath(new URL('./accept-client.ts', import.meta.url));
@@ -45,6 +46,7 @@ export async function admission(s: Stack, keys: string[]) {
     idle: idleAnswers,
     one,
     many,
+    flood,
   } = JSON.parse(out.trim().split('\n').at(-1)!) as Record<string, Answer[]>;
   const idle = idleAnswers!.map((a) => a.ms);
   const statuses = (xs: { status: number }[]) => [...new Set(xs.map((x) => x.status))].join(',');
@@ -65,6 +67,10 @@ export async function admission(s: Stack, keys: string[]) {
         99,
       ),
     )}  (target ≤ 1 s)     answers ${statuses(many!)}`,
+  );
+  const count = (code: number) => flood!.filter((x) => x.status === code).length;
+  console.log(
+    `   200 at once across 10 keys, past the backlog bound: slowest ${ms(Math.max(...flood!.map((x) => x.ms)))}  (target ≤ 2 s)  ${count(202)} accepted, ${count(503)} refused 503, ${count(429)} refused 429`,
   );
 }
 
