@@ -30,7 +30,19 @@ export async function soak(quick: boolean): Promise<void> {
     webhookAllowedHosts: ['127.0.0.1'],
   });
   const hanging = createServer((req) => req.resume());
-  await new Promise<void>((r) => hanging.listen(0, '127.0.0.1', r));
+  // B's receiver answers at once and notes when each delivery arrived.
+  const arrived = new Map<string, number>();
+  const answering = createServer((req, res) => {
+    let body = '';
+    req.on('data', (c) => {
+      body += c;
+    });
+    req.on('end', () => {
+      arrived.set((JSON.parse(body) as { data: { id: string } }).data.id, Date.now());
+      res.end();
+    });
+  });
+  for (const srv of [hanging, answering]) await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
   try {
     const a = { authorization: `Bearer ${(await s.keys.create('tenant-a')).key}` };
     const b = { authorization: `Bearer ${(await s.keys.create('tenant-b')).key}` };
@@ -97,6 +109,18 @@ export async function soak(quick: boolean): Promise<void> {
     })();
     const beside: number[] = [];
     for (let i = 0; i < n; i++) beside.push(await image(100 + i));
+    // B's own webhook while A's hang: from B's job finishing to its `completed` arriving.
+    const bHook = `http://127.0.0.1:${(answering.address() as AddressInfo).port}/hook`;
+    const bJob = (await (
+      await post(
+        '/v1/jobs',
+        { prompt: 'a green dot', size: '64x64', seed: 7, webhook: { url: bHook, events: ['completed'] } },
+        b,
+      )
+    ).json()) as { id: string };
+    while (!arrived.has(bJob.id)) await new Promise((r) => setTimeout(r, 100));
+    const finishedAt = (await s.jobs.state(bJob.id))?.finishedAt ?? 0;
+    const webhookMs = arrived.get(bJob.id)! - finishedAt;
     const finished = async () => {
       const states = await Promise.all(
         batches.map(
@@ -122,13 +146,16 @@ export async function soak(quick: boolean): Promise<void> {
     console.log(
       `   A's batches: ${2 * lines} lines in ${seconds.toFixed(1)} s = ${((2 * lines) / seconds).toFixed(2)} images/s`,
     );
+    console.log(`   B's completed webhook, while A's 16 hang: ${ms(webhookMs)} after B's job finished`);
     const inFlight = config().BATON_BATCH_IN_FLIGHT;
     console.log(
       `   unfinished jobs at most (both tenants): ${peak} (A's limits: 16 jobs + ${inFlight} batch lines)`,
     );
   } finally {
-    hanging.closeAllConnections();
-    hanging.close();
+    for (const srv of [hanging, answering]) {
+      srv.closeAllConnections();
+      srv.close();
+    }
     await s.close();
   }
 }
