@@ -5,7 +5,7 @@
  * definitions with one GPU, and target tracking on each queue's backlog per running task.
  */
 import { config, STAGES, type Stage } from './config';
-import { batch, events, queues, webhookQueue } from './queues';
+import { batch, events, lanes, queues, webhookQueue } from './queues';
 import { bucket, table } from './storage';
 
 function gpuWorkers() {
@@ -107,6 +107,7 @@ function gpuWorkers() {
           // Its stage queues, webhook deliveries, and the events it announces (job state changes).
           Resource: [
             ...STAGES.map((s) => queues[s].arn),
+            ...STAGES.map((s) => lanes[s].arn),
             webhookQueue.arn,
             events.queue.arn,
             batch.queue.arn,
@@ -130,6 +131,11 @@ function gpuWorkers() {
     ...STAGES.map((s) => ({
       name: `SST_RESOURCE_${s[0]!.toUpperCase()}${s.slice(1)}Queue`,
       value: $jsonStringify({ url: queues[s].url, type: 'sst.aws.Queue' }),
+    })),
+    // Its batch lane: polled only when the stage queue is empty (interactive work first).
+    ...STAGES.map((s) => ({
+      name: `SST_RESOURCE_${s[0]!.toUpperCase()}${s.slice(1)}BatchLane`,
+      value: $jsonStringify({ url: lanes[s].url, type: 'sst.aws.Queue' }),
     })),
     {
       name: 'SST_RESOURCE_WebhookQueue',
@@ -204,7 +210,7 @@ function gpuWorkers() {
     // Backlog per task: messages waiting and in flight over the tasks running (at least 1, so
     // an idle stage with work scales out from zero). Counting in-flight messages keeps a busy
     // service from being scaled in under the tasks that hold them.
-    const queueMetric = (id: string, metricName: string) => ({
+    const queueMetric = (id: string, metricName: string, queue = queues[stage]) => ({
       id,
       returnData: false,
       metricStat: {
@@ -212,7 +218,7 @@ function gpuWorkers() {
         metric: {
           namespace: 'AWS/SQS',
           metricName,
-          dimensions: [{ name: 'QueueName', value: queues[stage].nodes.queue.name }],
+          dimensions: [{ name: 'QueueName', value: queue.nodes.queue.name }],
         },
       },
     });
@@ -229,6 +235,9 @@ function gpuWorkers() {
           metrics: [
             queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
             queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+            // Batch lines are work for the same tasks: their lane counts towards the backlog.
+            queueMetric('lanevisible', 'ApproximateNumberOfMessagesVisible', lanes[stage]),
+            queueMetric('laneinflight', 'ApproximateNumberOfMessagesNotVisible', lanes[stage]),
             {
               id: 'tasks',
               returnData: false,
@@ -246,7 +255,7 @@ function gpuWorkers() {
             },
             {
               id: 'backlog',
-              expression: '(visible + inflight) / MAX([tasks, 1])',
+              expression: '(visible + inflight + lanevisible + laneinflight) / MAX([tasks, 1])',
               label: 'backlog per task',
               returnData: true,
             },

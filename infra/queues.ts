@@ -22,22 +22,19 @@ export const queues = Object.fromEntries(
 ) as Record<Stage, sst.aws.Queue>;
 
 /**
- * Profile `cpu`: per stage, a lane for batch lines beside the stage queue, its worker mapping
- * capped (workers.ts) so that batch lines run on what interactive work leaves. Profile `gpu` has
- * none yet: batch lines share the stage queues.
+ * Per stage, a lane for batch lines beside the stage queue (same dead-letter queue). Profile
+ * `cpu`: the worker's mapping on it is capped (workers.ts); profile `gpu`: a task reads it only
+ * when its stage queue is empty (gpu.ts). Either way batch lines run on what interactive work leaves.
  */
-export const lanes: Partial<Record<Stage, sst.aws.Queue>> =
-  config.profile === 'cpu'
-    ? Object.fromEntries(
-        STAGES.map((s) => [
-          s,
-          new sst.aws.Queue(`${title(s)}BatchLane`, {
-            visibilityTimeout: `${6 * config.workerTimeoutSeconds} seconds`,
-            dlq: { queue: deadLetterQueues[s].arn, retry: config.maxReceiveCount },
-          }),
-        ]),
-      )
-    : {};
+export const lanes = Object.fromEntries(
+  STAGES.map((s) => [
+    s,
+    new sst.aws.Queue(`${title(s)}BatchLane`, {
+      visibilityTimeout: `${6 * config.workerTimeoutSeconds} seconds`,
+      dlq: { queue: deadLetterQueues[s].arn, retry: config.maxReceiveCount },
+    }),
+  ]),
+) as Record<Stage, sst.aws.Queue>;
 
 export const webhookQueue = new sst.aws.Queue('WebhookQueue', { visibilityTimeout: '2 minutes' });
 

@@ -34,7 +34,7 @@ export const workers =
         queues[stage].subscribe(workerFunction(stage), { batch: batching }),
         // Batch lines: the same worker, at most LANE_CONCURRENCY invocations at once per stage, so
         // that interactive work keeps the rest of the account's concurrency.
-        lanes[stage]!.subscribe(workerFunction(stage), {
+        lanes[stage].subscribe(workerFunction(stage), {
           batch: batching,
           transform: {
             eventSourceMapping: (a) => {

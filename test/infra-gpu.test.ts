@@ -148,14 +148,17 @@ test('each stage scales on its backlog per running task (waiting + in flight), w
       metricStat?: { metric: { metricName: string } };
     }[];
     const names = metrics.flatMap((m) => (m.metricStat ? [m.metricStat.metric.metricName] : []));
+    // The stage queue's and its batch lane's messages, waiting and in flight, per running task.
     assert.deepEqual(names.sort(), [
       'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesNotVisible',
+      'ApproximateNumberOfMessagesVisible',
       'ApproximateNumberOfMessagesVisible',
       'RunningTaskCount',
     ]);
     assert.match(
       metrics.find((m) => m.expression)!.expression!,
-      /\(visible \+ inflight\) \/ MAX\(\[tasks, 1\]\)/,
+      /\(visible \+ inflight \+ lanevisible \+ laneinflight\) \/ MAX\(\[tasks, 1\]\)/,
     );
   }
   const caps = of('aws:appautoscaling/target:Target').map((t) => t.inputs.maxCapacity as number);
@@ -196,6 +199,11 @@ test('GPU tasks reach the state table: its name in their links, item and query r
     }[];
     const env = Object.fromEntries(c!.environment.map((e) => [e.name, e.value]));
     assert.equal(JSON.parse(env.SST_RESOURCE_State!).name, 'state', t.name);
+    // …and its stage's batch lane, which the task polls when its queue is empty.
+    assert.ok(
+      Object.keys(env).some((k) => /^SST_RESOURCE_(Base|Relay|Decode)BatchLane$/.test(k)),
+      t.name,
+    );
   }
   const [policy] = of('aws:iam/rolePolicy:RolePolicy');
   const statements = JSON.parse(policy!.inputs.policy).Statement as {
