@@ -98,7 +98,7 @@ export const VARIABLES = {
   // The API.
   BATON_SYNC_WAIT_MS: intPer(0, 900_000, 'How long POST /v1/images/generations waits before answering 202'),
   BATON_URL_SECRET: text(
-    'Secret that signs image links; random per process when unset (set it wherever more than one API instance runs)',
+    'Secret that signs image links; npm start keeps one with its data when unset (links outlive a restart); set it wherever more than one API instance runs',
   ),
   BATON_RATE_PER_MINUTE: int(120, 1, 1_000_000, 'Requests that create work, per key per minute'),
   BATON_MAX_CONCURRENT_JOBS: int(16, 1, 100_000, 'Unfinished jobs a key may have at once'),

@@ -63,6 +63,8 @@ export interface StackOptions {
   webhookAllowedHosts?: string[];
   /** Delays before each webhook retry (ms; default 1, 2, 4, 8 s). */
   webhookBackoffMs?: number[];
+  /** Signs image links (BATON_URL_SECRET, or npm start's kept one; random per process without either). */
+  urlSecret?: string;
   /** How long the API trusts a verified key before reading it again (ms; default 10 s). */
   keyCacheMs?: number;
   /** Where job and batch events go (default: events.ndjson beside dataDir, i.e. .baton/events.ndjson). */
@@ -204,7 +206,7 @@ function apiDeps(
     // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
     config: {
       syncWaitMs: o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS,
-      urlSecret: settings().BATON_URL_SECRET ?? randomUUID(),
+      urlSecret: o.urlSecret ?? settings().BATON_URL_SECRET ?? randomUUID(),
     },
     webhookAllowedHosts: allowed,
     batchLimits: {

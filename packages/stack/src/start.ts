@@ -3,6 +3,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type Config, ConfigError, config } from '@baton/config';
+import { keptSecret } from './kept-secret.ts';
 import { startStack } from './stack.ts';
 
 /** A bad variable or a port in use: say which and what fixes it, without a stack trace. */
@@ -24,6 +25,8 @@ const keyFile = join(root, '.baton', 'local-key');
 // The key of an earlier start is this start's too (the playground fills it in).
 const saved = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() || undefined : undefined;
 const givenKey = c.BATON_API_KEY ?? saved;
+// Image links signed by an earlier start still work after a restart: the secret is kept with the data.
+const urlSecret = c.BATON_URL_SECRET ?? keptSecret(join(dataDir, '.url-secret'));
 const ports = {
   PORT: c.PORT,
   BATON_S3_PORT: c.BATON_S3_PORT,
@@ -32,6 +35,7 @@ const ports = {
 };
 const stack = await startStack({
   dataDir,
+  urlSecret,
   ...(givenKey && { apiKey: givenKey }),
   apiPort: ports.PORT,
   s3Port: ports.BATON_S3_PORT,
