@@ -17,8 +17,27 @@ export const apiFunction = new sst.aws.Function('Api', {
   url: {
     cors: {
       allowOrigins: ['*'],
-      allowMethods: ['GET', 'POST'],
-      allowHeaders: ['authorization', 'content-type', 'idempotency-key'],
+      // DELETE: /v1/files/{id}. The OpenAI SDKs send their x-stainless-* headers from browsers
+      // too; last-event-id resumes an event stream.
+      allowMethods: ['GET', 'POST', 'DELETE'],
+      allowHeaders: [
+        'authorization',
+        'content-type',
+        'idempotency-key',
+        'last-event-id',
+        'openai-organization',
+        'openai-project',
+        'x-stainless-arch',
+        'x-stainless-async',
+        'x-stainless-helper-method',
+        'x-stainless-lang',
+        'x-stainless-os',
+        'x-stainless-package-version',
+        'x-stainless-retry-count',
+        'x-stainless-runtime',
+        'x-stainless-runtime-version',
+        'x-stainless-timeout',
+      ],
     },
   },
   // Server-sent events stream as written (Hono's streamHandle); buffered, a client would see nothing until the end.

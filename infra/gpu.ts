@@ -19,7 +19,8 @@ function gpuWorkers() {
   });
 
   const ami = aws.ssm.getParameterOutput({
-    name: '/aws/service/ecs/optimized-ami/amazon-linux-2/gpu/recommended/image_id',
+    // Amazon Linux 2023's ECS GPU AMI (Amazon Linux 2 is past its end of support).
+    name: '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id',
   });
   const instanceRole = new aws.iam.Role('GpuInstanceRole', {
     assumeRolePolicy: aws.iam.assumeRolePolicyForPrincipal({ Service: 'ec2.amazonaws.com' }),

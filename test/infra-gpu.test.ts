@@ -23,6 +23,7 @@ interface Recorded {
 const resources: Recorded[] = [];
 const vpcArgs: unknown[] = [];
 const dependencies = new Map<string, string[]>();
+const calls: { token: string; inputs: Record<string, unknown> }[] = [];
 const of = (type: string) => resources.filter((r) => r.type === type);
 
 before(async () => {
@@ -38,8 +39,8 @@ before(async () => {
           state: { ...a.inputs, arn: `arn:aws:mock::${a.name}`, name: a.inputs.name ?? a.name },
         };
       },
-      call: (a: { token: string }) =>
-        a.token.includes('getParameter')
+      call: (a: { token: string; inputs: Record<string, unknown> }) =>
+        (calls.push(a), a.token.includes('getParameter'))
           ? { value: 'ami-123', name: 'ami' }
           : a.token.includes('getRegion')
             ? { name: 'us-east-1', region: 'us-east-1', id: 'us-east-1' }
@@ -100,6 +101,13 @@ before(async () => {
   await new Promise((r) => setImmediate(r));
   for (let i = 0; i < 20 && of('aws:ecs/service:Service').length < 3; i++)
     await new Promise((r) => setImmediate(r));
+});
+
+test('GPU instances run Amazon Linux 2023’s ECS GPU AMI, not Amazon Linux 2 (past its end of support)', {
+  skip,
+}, () => {
+  const ami = calls.find((c) => c.token.includes('getParameter'))!;
+  assert.equal(ami.inputs.name, '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id');
 });
 
 test('GPU tasks have a way out: the VPC gets a managed NAT gateway', { skip }, () => {
