@@ -287,6 +287,30 @@ test('the sweep gives a batch whose next look was lost another look, leaves a ba
   assert.deepEqual(await sweepBatches(s.batching, 0), []);
 });
 
+test("a line's prompt warnings travel with its output line, as the images endpoint says them", async () => {
+  const s = setup();
+  const b = await s.batchOf(
+    [
+      line('dog', { prompt: 'a dog next to a red circle', size: '64x64' }),
+      line('plain', { prompt: 'a red circle', size: '64x64' }),
+    ].join('\n'),
+  );
+  await s.worker.advance(b.id);
+  await s.finishJobs();
+  assert.equal(await s.worker.advance(b.id), 'completed');
+  const done = await s.get(`/v1/batches/${b.id}`);
+  const out = (await (await s.app.request(`/v1/files/${done.output_file_id}/content`)).text())
+    .trim()
+    .split('\n')
+    .map((l) => JSON.parse(l));
+  const [dog, plain] = out;
+  assert.ok(
+    dog.response.body.warnings.some((w: string) => /dog/.test(w)),
+    JSON.stringify(dog.response.body),
+  );
+  assert.deepEqual(plain.response.body.warnings, []);
+});
+
 test('cancel: running lines are cancelled, lines never started are not run, the batch ends cancelled; its lines count neither completed nor failed and keep their custom_id', async () => {
   const s = setup({ inFlight: 2 });
   const text = [1, 2, 3, 4, 5].map((i) => line(`l${i}`, { prompt: 'red circle', size: '64x64' })).join('\n');

@@ -77,6 +77,7 @@ async function settleEnded(
         status: state.status as LineOutcome['status'],
         job_id: jobId,
         revised_prompt: spec.caption,
+        ...(spec.warnings?.length && { warnings: spec.warnings }),
         ...(state.request.batch?.response_format && { response_format: state.request.batch.response_format }),
         ...(state.error && {
           error: { code: state.error.code ?? 'job_failed', message: state.error.reason },

@@ -35,6 +35,7 @@ function storedLine(b: BatchRecord, o: LineOutcome): StoredLine {
             {
               job_id: o.job_id,
               revised_prompt: o.revised_prompt,
+              ...(o.warnings?.length && { warnings: o.warnings }),
               response_format: o.response_format ?? 'url',
             },
           ],

@@ -1,11 +1,17 @@
 /**
  * Output-file lines as a client reads them: each image, stored as its job id, becomes a
- * signed URL (fresh at every read) or, when its line asked for it, the image as b64_json.
+ * signed URL (fresh at every read) or, when its line asked for it, the image as b64_json; the
+ * body's `warnings` are the images endpoint's (what of the prompt the image could not show).
  */
 import type { JobStore } from '@baton/jobs';
 import type { StoredLine } from './store.ts';
 
-type Image = { job_id: string; revised_prompt?: string; response_format?: 'url' | 'b64_json' };
+type Image = {
+  job_id: string;
+  revised_prompt?: string;
+  warnings?: string[];
+  response_format?: 'url' | 'b64_json';
+};
 
 export async function renderLine(
   d: { jobs: JobStore },
@@ -23,9 +29,14 @@ export async function renderLine(
           revised_prompt: img.revised_prompt,
         };
       }
-      return { url: o.url ? await o.url(img.job_id) : null, revised_prompt: img.revised_prompt };
+      return {
+        url: o.url ? await o.url(img.job_id) : null,
+        revised_prompt: img.revised_prompt,
+      };
     }),
   );
   const created = Math.floor(Date.now() / 1000);
-  return `${JSON.stringify({ ...line, response: { ...line.response, body: { created, data } } })}\n`;
+  // As the images endpoint answers: what of the prompt the image could not show (empty: nothing).
+  const warnings = [...new Set(body.data.flatMap((img) => img.warnings ?? []))];
+  return `${JSON.stringify({ ...line, response: { ...line.response, body: { created, data, warnings } } })}\n`;
 }

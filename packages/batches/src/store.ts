@@ -64,6 +64,8 @@ export interface LineOutcome {
   status: 'succeeded' | 'failed' | 'canceled' | 'invalid';
   job_id?: string;
   revised_prompt?: string;
+  /** What of the prompt the image could not show (as the images endpoint says). */
+  warnings?: string[];
   response_format?: 'url' | 'b64_json';
   /** An invalid line's or a failed job's reason. */
   error?: { code: string; message: string; param?: string | null };
