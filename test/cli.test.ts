@@ -312,7 +312,10 @@ describe('against a running stack', () => {
     assert.ok(!listed.stdout.includes(key), 'list never shows a key');
     const ok = await fetch(`${s.apiUrl}/v1/jobs`, { headers: { authorization: `Bearer ${key}` } });
     assert.equal(ok.status, 200);
-    assert.equal((await run(['keys', 'revoke', 'ci-bot', '--stack', stackFile])).status, 0);
+    const revoke = await run(['keys', 'revoke', 'ci-bot', '--stack', stackFile]);
+    assert.equal(revoke.status, 0);
+    // It says how long API instances may still accept it (their key cache).
+    assert.match(revoke.stdout, /revoked key_\w+ \(ci-bot\): API instances refuse it within 10 s/);
     // Revoked through another key store (the CLI's): the API sees it once its key cache (200 ms here) expires.
     const revoked = await until(
       async () => {
@@ -327,6 +330,30 @@ describe('against a running stack', () => {
     assert.equal(bad.status, 2);
     assert.match(bad.stderr, /--name NAME/);
   });
+});
+
+test('keys with the stack down: one line saying nothing answers and what to start, no stack trace, exit 1', async () => {
+  // A stack file whose servers are gone (ports nothing listens on).
+  const file = join(dir, 'gone.json');
+  const gone = 'http://127.0.0.1:9';
+  writeFileSync(
+    file,
+    JSON.stringify({
+      region: 'us-east-1',
+      bucket: 'baton',
+      table: 'baton',
+      queues: { base: `${gone}/q`, relay: `${gone}/q`, decode: `${gone}/q` },
+      s3Endpoint: gone,
+      sqsEndpoint: gone,
+      dynamoEndpoint: gone,
+      credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+      requestTimeoutMs: 1000,
+    }),
+  );
+  const r = await run(['keys', 'list', '--stack', file]);
+  assert.equal(r.status, 1, r.stderr);
+  assert.match(r.stderr, /nothing answers at 127\.0\.0\.1:9.*npm start/);
+  assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
 });
 
 test('a prompt the model cannot wholly draw: warning lines on stderr and in --json; --strict exits 2 naming the words', async () => {

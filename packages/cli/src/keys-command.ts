@@ -7,7 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AwsConfig, DynamoStateTable } from '@baton/aws';
-import { DuplicateKeyNameError, KeyStore } from '@baton/service';
+import { DuplicateKeyNameError, KEY_CACHE_MS, KeyStore } from '@baton/service';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -70,7 +70,10 @@ export async function keysCommand(argv: string[]): Promise<number> {
     if (!target) throw new UsageError('keys revoke needs the key id or name');
     const revoked = await keys().revoke(target);
     if (revoked.length === 0) throw new UsageError(`no active key with id or name "${target}"`);
-    for (const r of revoked) console.log(`revoked ${r.id} (${r.name})`);
+    for (const r of revoked)
+      console.log(
+        `revoked ${r.id} (${r.name}): API instances refuse it within ${KEY_CACHE_MS / 1000} s (they trust a verified key that long)`,
+      );
     return 0;
   }
   if (action === 'list') {

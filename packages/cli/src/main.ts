@@ -68,7 +68,27 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`baton: ${e.message}${cause}`);
       return 1;
     }
+    const refused = unreachable(e);
+    if (refused) {
+      console.error(
+        `baton: nothing answers at ${refused}: is the local stack running (npm start)? Or point --stack / --api elsewhere.`,
+      );
+      return 1;
+    }
     console.error(`baton: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`);
     return 1;
   }
+}
+
+/** The address a refused connection was to (the error, its cause, or one of several), if that is what failed. */
+function unreachable(e: unknown): string | undefined {
+  const seen = new Set<unknown>();
+  const walk = (x: unknown): string | undefined => {
+    if (!x || typeof x !== 'object' || seen.has(x)) return undefined;
+    seen.add(x);
+    const o = x as { code?: string; address?: string; port?: number; cause?: unknown; errors?: unknown[] };
+    if (o.code === 'ECONNREFUSED') return o.address ? `${o.address}:${o.port ?? ''}` : 'the address given';
+    return walk(o.cause) ?? (o.errors ?? []).map(walk).find(Boolean);
+  };
+  return walk(e);
 }

@@ -23,6 +23,8 @@ const itemKey = (hash: string) => ({ pk: 'keys', sk: hash });
 
 /** Verified (and refused) keys remembered at most: a stream of random keys cannot grow it without bound. */
 export const KEY_CACHE_MAX = 10_000;
+/** How long an API instance trusts a key it verified before reading it again (ms). */
+export const KEY_CACHE_MS = 10_000;
 
 export class DuplicateKeyNameError extends Error {
   override readonly name = 'DuplicateKeyNameError';
@@ -33,7 +35,7 @@ export class KeyStore {
 
   constructor(
     readonly table: StateTable,
-    private readonly cacheMs = 10_000,
+    private readonly cacheMs = KEY_CACHE_MS,
     private readonly now: () => number = Date.now,
   ) {}
 
