@@ -11,30 +11,26 @@ export const deadLetterQueues = Object.fromEntries(
   STAGES.map((s) => [s, new sst.aws.Queue(`${title(s)}DeadLetters`, { visibilityTimeout: '1 minute' })]),
 ) as Record<Stage, sst.aws.Queue>;
 
-export const queues = Object.fromEntries(
-  STAGES.map((s) => [
-    s,
-    new sst.aws.Queue(`${title(s)}Queue`, {
-      visibilityTimeout: `${6 * config.workerTimeoutSeconds} seconds`,
-      dlq: { queue: deadLetterQueues[s].arn, retry: config.maxReceiveCount },
-    }),
-  ]),
-) as Record<Stage, sst.aws.Queue>;
+/** Per stage, a queue named `<Stage><suffix>` redriving to the stage's dead-letter queue. */
+const perStage = (suffix: string) =>
+  Object.fromEntries(
+    STAGES.map((s) => [
+      s,
+      new sst.aws.Queue(`${title(s)}${suffix}`, {
+        visibilityTimeout: `${6 * config.workerTimeoutSeconds} seconds`,
+        dlq: { queue: deadLetterQueues[s].arn, retry: config.maxReceiveCount },
+      }),
+    ]),
+  ) as Record<Stage, sst.aws.Queue>;
+
+export const queues = perStage('Queue');
 
 /**
  * Per stage, a lane for batch lines beside the stage queue (same dead-letter queue). Profile
  * `cpu`: the worker's mapping on it is capped (workers.ts); profile `gpu`: a task reads it only
  * when its stage queue is empty (gpu.ts). Either way batch lines run on what interactive work leaves.
  */
-export const lanes = Object.fromEntries(
-  STAGES.map((s) => [
-    s,
-    new sst.aws.Queue(`${title(s)}BatchLane`, {
-      visibilityTimeout: `${6 * config.workerTimeoutSeconds} seconds`,
-      dlq: { queue: deadLetterQueues[s].arn, retry: config.maxReceiveCount },
-    }),
-  ]),
-) as Record<Stage, sst.aws.Queue>;
+export const lanes = perStage('BatchLane');
 
 export const webhookQueue = new sst.aws.Queue('WebhookQueue', { visibilityTimeout: '2 minutes' });
 

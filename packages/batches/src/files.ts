@@ -50,6 +50,37 @@ const decoder = new TextDecoder();
 /** The longest input line (its prompt is at most a few KB; this bounds the fan-out's reads). */
 export const MAX_LINE_BYTES = 1024 * 1024;
 
+/** A line longer than a whole chunk: the reading stops there. */
+export const LINE_TOO_LONG = Symbol('line too long');
+
+/**
+ * The lines of a stored object from byte `byte` on, read in ranged chunks of `chunkBytes` (never
+ * whole): each chunk's complete lines, and the offset just past them.
+ */
+export async function* storedLines(
+  store: BlobStore,
+  key: string,
+  byte: number,
+  chunkBytes: number,
+): AsyncGenerator<{ rows: string[]; next: number } | typeof LINE_TOO_LONG> {
+  const decoder = new TextDecoder();
+  for (;;) {
+    const chunk = await store.getRange(key, byte, chunkBytes);
+    if (!chunk?.length) return;
+    const eof = chunk.length < chunkBytes;
+    const end = eof ? chunk.length : chunk.lastIndexOf(10) + 1;
+    if (end <= 0) {
+      yield LINE_TOO_LONG;
+      return;
+    }
+    const rows = decoder.decode(chunk.subarray(0, end)).split('\n');
+    if (rows.at(-1) === '') rows.pop(); // the chunk ended with its last line's newline
+    byte += end;
+    yield { rows, next: byte };
+    if (eof) return;
+  }
+}
+
 /** What a batch input holds: its lines, the endpoints they name, the first line that is not a JSON object. */
 export function inspectJsonl(bytes: Uint8Array): { lines: number; endpoints: string[]; problem?: string } {
   const text = decoder.decode(bytes);

@@ -5,7 +5,7 @@
  * content route renders it as a signed URL (or b64_json) when it is read (render.ts).
  */
 import type { BatchContext } from './context.ts';
-import { fileIdFor } from './files.ts';
+import { fileIdFor, LINE_TOO_LONG, storedLines } from './files.ts';
 import { renderLine } from './render.ts';
 import { announce } from './status.ts';
 import {
@@ -134,15 +134,11 @@ async function writeOutbox(
  */
 async function customIdsFrom(d: BatchContext, b: BatchRecord): Promise<Map<number, string>> {
   const ids = new Map<number, string>();
-  let { line, byte } = await d.batches.cursor(b.id);
-  const decoder = new TextDecoder();
-  while (line < b.total) {
-    const chunk = await d.files.store.getRange(b.input_key, byte, d.chunkBytes);
-    if (!chunk?.length) break;
-    const eof = chunk.length < d.chunkBytes;
-    const end = eof ? chunk.length : chunk.lastIndexOf(10) + 1;
-    if (end <= 0) break;
-    for (const raw of decoder.decode(chunk.subarray(0, end)).split('\n')) {
+  const cursor = await d.batches.cursor(b.id);
+  let line = cursor.line;
+  for await (const chunk of storedLines(d.files.store, b.input_key, cursor.byte, d.chunkBytes)) {
+    if (chunk === LINE_TOO_LONG || line >= b.total) break;
+    for (const raw of chunk.rows) {
       const text = raw.trim();
       if (!text) continue;
       try {
@@ -151,8 +147,6 @@ async function customIdsFrom(d: BatchContext, b: BatchRecord): Promise<Map<numbe
       } catch {}
       line++;
     }
-    byte += end;
-    if (eof) break;
   }
   return ids;
 }

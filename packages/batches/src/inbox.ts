@@ -12,7 +12,7 @@ import { expiresAfter } from '@baton/aws';
 import { BatchError } from './batch-error.ts';
 import type { BatchContext } from './context.ts';
 import { checkInput, createBatch } from './create.ts';
-import { fileIdFor, MAX_LINE_BYTES } from './files.ts';
+import { fileIdFor, LINE_TOO_LONG, MAX_LINE_BYTES, storedLines } from './files.ts';
 
 export const INBOX = 'batches/inbox/';
 export const OUTBOX = 'batches/outbox/';
@@ -23,21 +23,14 @@ const intakeMarker = (key: string) => ({ pk: 'intake', sk: createHash('sha256').
 
 /** What a JSONL object holds, read in ranged chunks (never whole): as files.ts's check. */
 async function inspectObject(api: BatchContext, key: string) {
-  const store = api.jobs.store;
   const endpoints = new Set<string>();
-  const decoder = new TextDecoder();
   let lines = 0;
   let n = 0;
   let byte = 0;
-  for (;;) {
-    const chunk = await store.getRange(key, byte, CHUNK);
-    if (!chunk?.length) break;
-    const eof = chunk.length < CHUNK;
-    const end = eof ? chunk.length : chunk.lastIndexOf(10) + 1;
-    if (end <= 0) return { bytes: byte, lines, endpoints: [], problem: `line ${n + 1} is over 1 MB` };
-    const rows = decoder.decode(chunk.subarray(0, end)).split('\n');
-    if (rows.at(-1) === '') rows.pop(); // the chunk ended with its last line's newline
-    for (const raw of rows) {
+  for await (const chunk of storedLines(api.jobs.store, key, 0, CHUNK)) {
+    if (chunk === LINE_TOO_LONG)
+      return { bytes: byte, lines, endpoints: [], problem: `line ${n + 1} is over 1 MB` };
+    for (const raw of chunk.rows) {
       n++;
       const text = raw.trim();
       if (!text) continue;
@@ -55,8 +48,7 @@ async function inspectObject(api: BatchContext, key: string) {
       const url = (value as { url?: unknown }).url;
       if (typeof url === 'string') endpoints.add(url);
     }
-    byte += end;
-    if (eof) break;
+    byte = chunk.next;
   }
   return { bytes: byte, lines, endpoints: [...endpoints] };
 }
