@@ -32,6 +32,15 @@ after(async () => {
 const line = (id: string, body: unknown) =>
   JSON.stringify({ custom_id: id, method: 'POST', url: '/v1/images/generations', body });
 
+/**
+ * An object once its bytes are all there: the local S3 creates a file before it writes it, so a
+ * read in between finds it empty.
+ */
+const written = async (store: S3BlobStore, key: string) => {
+  const bytes = await store.get(key);
+  return bytes?.length ? bytes : null;
+};
+
 const events = () =>
   existsSync(eventsFile)
     ? readFileSync(eventsFile, 'utf8')
@@ -138,7 +147,7 @@ test('a JSONL dropped in the inbox becomes a batch of that key; results in the o
   await store.put(`batches/inbox/${key.id}/catalogue.jsonl`, body, 'application/jsonl');
   await store.put(`batches/inbox/nobody/stray.jsonl`, body, 'application/jsonl');
   const out = await until(
-    () => store.get(`batches/outbox/${key.id}/catalogue.jsonl/output.jsonl`),
+    () => written(store, `batches/outbox/${key.id}/catalogue.jsonl/output.jsonl`),
     150_000,
     'the outbox',
   );
@@ -151,7 +160,7 @@ test('a JSONL dropped in the inbox becomes a batch of that key; results in the o
   const img = await fetch(lines[0].response.body.data[0].url);
   assert.equal(img.status, 200, 'the outbox links are presigned S3 URLs');
   const refused = await until(
-    () => store.get('batches/outbox/nobody/stray.jsonl/refused.json'),
+    () => written(store, 'batches/outbox/nobody/stray.jsonl/refused.json'),
     10_000,
     'the refusal',
   );
@@ -192,7 +201,7 @@ test('what a tenant may drop in the inbox cannot take the stack down: an empty o
   const store = new S3BlobStore(s.config);
   await store.put(`batches/inbox/${key.id}/empty.jsonl`, '', 'application/jsonl');
   const refused = await until(
-    () => store.get(`batches/outbox/${key.id}/empty.jsonl/refused.json`),
+    () => written(store, `batches/outbox/${key.id}/empty.jsonl/refused.json`),
     20_000,
     'the refusal of the empty object',
   );
@@ -213,7 +222,7 @@ test('what a tenant may drop in the inbox cannot take the stack down: an empty o
     line('a', { prompt: 'a red circle', size: '64x64' }),
     'application/jsonl',
   );
-  await until(() => store.get(`batches/outbox/${key.id}/after.jsonl/batch.json`), 20_000, 'the batch');
+  await until(() => written(store, `batches/outbox/${key.id}/after.jsonl/batch.json`), 20_000, 'the batch');
 });
 
 test("interactive work goes first: a job submitted after a batch's lines runs before all but the lines already in the worker's hands", async () => {
