@@ -52,6 +52,7 @@ test('POST /v1/jobs accepts, expands the prompt, stores the request and enqueues
     jobId: j.id,
     stage: 'base',
     correlationId: (await jobs.request(j.id))!.correlationId,
+    tenant: 'local',
   });
   const g = await app.request(`/v1/jobs/${j.id}`);
   assert.equal(((await g.json()) as { status: string }).status, 'queued');

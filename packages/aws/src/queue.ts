@@ -41,12 +41,14 @@ export class SqsQueue {
     );
   }
 
-  async send(body: unknown, delaySeconds = 0): Promise<string | undefined> {
+  /** `groupId`: the message's tenant (MessageGroupId: SQS fair queues take turns between them). */
+  async send(body: unknown, delaySeconds = 0, groupId?: string): Promise<string | undefined> {
     const r = await this.client.send(
       new SendMessageCommand({
         QueueUrl: this.url,
         MessageBody: JSON.stringify(body),
         DelaySeconds: delaySeconds,
+        ...(groupId && { MessageGroupId: groupId }),
       }),
     );
     return r.MessageId;

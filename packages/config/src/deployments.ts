@@ -19,6 +19,7 @@ type PerDeployment = Partial<
     | 'BATON_HEARTBEAT_SECONDS'
     | 'BATON_RETRY_DELAY_SECONDS'
     | 'BATON_IDLE_DELAY_MS'
+    | 'BATON_FAIR_LOOKAHEAD'
     | 'BATON_GRACE_MS'
   >
 >;
@@ -36,6 +37,8 @@ export const DEPLOYMENT_DEFAULTS = {
     BATON_VISIBILITY_SECONDS: 30,
     BATON_RETRY_DELAY_SECONDS: 1,
     BATON_GRACE_MS: 20_000,
+    // The local SQS has no fair queues: the worker reads ahead and takes turns itself.
+    BATON_FAIR_LOOKAHEAD: 32,
   },
   /** AWS Lambda: the API behind a function URL (its 30 s limit) and the queue subscribers. */
   lambda: {
@@ -51,6 +54,9 @@ export const DEPLOYMENT_DEFAULTS = {
     BATON_HEARTBEAT_SECONDS: 30,
     BATON_RETRY_DELAY_SECONDS: 2,
     BATON_GRACE_MS: 25_000,
+    // SQS fair queues take turns between tenants (MessageGroupId); holding messages here would
+    // keep them from the service's other tasks.
+    BATON_FAIR_LOOKAHEAD: 0,
   },
 } as const satisfies Record<string, PerDeployment>;
 

@@ -170,6 +170,11 @@ export const VARIABLES = {
     'A message given back for retry becomes visible again after this delay',
   ),
   BATON_IDLE_DELAY_MS: intPer(0, 60_000, 'Pause after an empty short poll'),
+  BATON_FAIR_LOOKAHEAD: intPer(
+    0,
+    100,
+    'Stage messages a long-running worker reads ahead to give tenants fair turns (fewest in hand first); 0 takes them in queue order, as where SQS fair queues already take turns',
+  ),
   BATON_GRACE_MS: intPer(0, 600_000, 'On SIGTERM: finish the batch in hand within this, else give it back'),
   BATON_MAX_RECEIVE_COUNT: int(
     3,

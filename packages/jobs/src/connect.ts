@@ -35,7 +35,7 @@ export function connectJobs(config: AwsConfig, o: { table?: StateTable; webhooks
   // A batch line's stage goes to its stage's lane, where the deployment has one.
   const enqueue: Enqueue = async (msg) => {
     const q = queueOf(msg.stage);
-    await ((msg.lane === 'batch' && lanes[q]) || queues[q]).send(msg);
+    await ((msg.lane === 'batch' && lanes[q]) || queues[q]).send(msg, 0, msg.tenant);
   };
   // Job and batch state changes, when this deployment has an events queue.
   const eventsQueue = config.eventsQueue ? new SqsQueue(config, config.eventsQueue) : undefined;

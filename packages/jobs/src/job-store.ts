@@ -10,7 +10,7 @@ import type { EmitEvent } from './events.ts';
 import { IdempotencyClaims } from './idempotency.ts';
 import { type JobItem, jobKey, pad, type Retention } from './job-item.ts';
 import { EXISTS, JobRecords } from './job-records.ts';
-import { type Enqueue, laneOf } from './message.ts';
+import { type Enqueue, routeOf } from './message.ts';
 import { QuotaLedger, quotaPoolOf } from './quota.ts';
 import { type JobRequest, type JobState, TERMINAL } from './records.ts';
 import { sweepJobs } from './sweep.ts';
@@ -70,7 +70,7 @@ export class JobStore extends JobRecords {
         jobId: request.id,
         stage: request.stages[0]!,
         correlationId: request.correlationId,
-        ...laneOf(request),
+        ...routeOf(request),
       }),
       made &&
         this.events?.({ v: 1, kind: 'job', id: request.id, type: 'Job Accepted', at: request.createdAt }),

@@ -10,14 +10,42 @@ export interface StageMessage {
   correlationId: string;
   /** A batch line's message goes to its stage's batch lane (read only when the stage queue is empty). */
   lane?: 'batch';
+  /**
+   * Whose work it is (the job's owner, or "local"): the message's MessageGroupId, so SQS fair
+   * queues (and the local poller's look-ahead) give each tenant its turn.
+   */
+  tenant?: string;
 }
+
 
 /** The lane of a job's stage messages: a batch line's, or the interactive default. */
 export const laneOf = (r: { batch?: unknown }): Pick<StageMessage, 'lane'> =>
   r.batch ? { lane: 'batch' } : {};
 
+/** The tenant of a job's stage messages. */
+export const tenantOf = (r: { owner?: string }): string => r.owner ?? 'local';
+
+/** The fields a job's stage messages carry beyond the stage: lane and tenant. */
+export const routeOf = (r: { batch?: unknown; owner?: string }): Pick<StageMessage, 'lane' | 'tenant'> => ({
+  ...laneOf(r),
+  tenant: tenantOf(r),
+});
+
 /** Sends a stage message to that stage's queue. */
 export type Enqueue = (msg: StageMessage) => Promise<void>;
+
+/** What SQS takes as a MessageGroupId: 1…128 printable ASCII characters. */
+const TENANT = /^[!-~]{1,128}$/;
+
+/** A queue message body's tenant (the poller's fair turns), without parsing the rest. */
+export function tenantOfBody(body: string): string | undefined {
+  try {
+    const t = (JSON.parse(body) as { tenant?: unknown })?.tenant;
+    return typeof t === 'string' ? t : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 /** A queue message body → a StageMessage, or a PermanentError saying what is wrong with it. */
 export function parseStageMessage(body: string): StageMessage {
@@ -51,5 +79,6 @@ export function parseStageMessage(body: string): StageMessage {
     stage: o.stage,
     correlationId: o.correlationId,
     ...(o.lane === 'batch' && { lane: 'batch' as const }),
+    ...(typeof o.tenant === 'string' && TENANT.test(o.tenant) && { tenant: o.tenant }),
   };
 }

@@ -5,7 +5,7 @@
  * outcome and its release). Duplicates are harmless: workers skip stages whose output exists.
  */
 import type { JobRecords } from './job-records.ts';
-import { type Enqueue, laneOf } from './message.ts';
+import { type Enqueue, routeOf } from './message.ts';
 import type { JobRequest } from './records.ts';
 import { deriveState, TERMINAL } from './records.ts';
 
@@ -45,7 +45,7 @@ export async function sweepJobs(
       jobId: id,
       stage: state.stage,
       correlationId: request.correlationId,
-      ...laneOf(request),
+      ...routeOf(request),
     });
     requeued.push(id);
   }

@@ -9,6 +9,7 @@ import {
   type JobRequest,
   JobStore,
   nextStage,
+  parseStageMessage,
   previousStage,
   type StageMessage,
   type StageRecord,
@@ -127,7 +128,7 @@ test('JobStore: accept, read state, cancel once, and the finished job leaves the
   await jobs.create(r, async (m) => {
     sent.push(m);
   });
-  assert.deepEqual(sent, [{ v: 1, jobId: r.id, stage: 'base', correlationId: 'c' }]);
+  assert.deepEqual(sent, [{ v: 1, jobId: r.id, stage: 'base', correlationId: 'c', tenant: 'key_1' }]);
   assert.deepEqual(await jobs.activeIds(), [r.id]);
   assert.deepEqual(await jobs.quota.holders('key_1'), [r.id]);
   await jobs.append(r.id, 'started', 'base');
@@ -199,7 +200,7 @@ test('sweep: a stale stage is re-enqueued once per stale period; fresh and finis
   const r1 = await jobs.sweep(enqueue, 10_000);
   assert.deepEqual(r1.requeued, [stale.id]);
   assert.deepEqual(r1.finished, [finished.id]);
-  assert.deepEqual(sent, [{ v: 1, jobId: stale.id, stage: 'relay1', correlationId: 'c' }]);
+  assert.deepEqual(sent, [{ v: 1, jobId: stale.id, stage: 'relay1', correlationId: 'c', tenant: 'local' }]);
   assert.ok((await jobs.kinds(stale.id)).has('requeued'));
   assert.deepEqual((await jobs.activeIds()).sort(), [fresh.id, stale.id].sort());
 
@@ -276,4 +277,13 @@ test('cancel announces "Job Canceled" once: only the cancel that claims the outc
     [r.id, done.id],
     'each job announced once when accepted',
   );
+});
+
+test('stage messages name their tenant (the owner, else local); the parser keeps a usable one only', () => {
+  const body = { v: 1, jobId: request().id, stage: 'base', correlationId: 'c' };
+  assert.equal(parseStageMessage(JSON.stringify({ ...body, tenant: 'key_1' })).tenant, 'key_1');
+  // Not a MessageGroupId SQS takes (spaces, over 128 characters, not a string): no tenant, a turn of its own.
+  for (const tenant of ['a b', 'k'.repeat(129), 7, ''])
+    assert.equal(parseStageMessage(JSON.stringify({ ...body, tenant })).tenant, undefined, String(tenant));
+  assert.equal(parseStageMessage(JSON.stringify(body)).tenant, undefined);
 });

@@ -37,6 +37,11 @@ export interface Consumer {
   maxInFlight?: number;
   /** A message handed back is visible again after this delay (s). */
   retryDelaySeconds?: number;
+  /**
+   * The tenant a message belongs to (its MessageGroupId in AWS fair queues): with a look-ahead,
+   * the poll adapter gives tenants fair turns (lookahead.ts). Undefined: a tenant of its own.
+   */
+  tenantOf?: (body: string) => string | undefined;
   /** Handles a batch: the ids it returns come back later; every other message is done. */
   handle(messages: readonly Received[], turn: Turn): Promise<{ retry: readonly string[] }>;
   /**

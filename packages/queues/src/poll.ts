@@ -7,17 +7,9 @@
  */
 import { isTransient, type QueueMessage, TransientError } from '@baton/aws';
 import type { Consumer } from './consumer.ts';
+import { Lookahead, type PollableQueue } from './lookahead.ts';
 
-export interface PollableQueue {
-  receive(
-    max: number,
-    waitSeconds: number,
-    visibilityTimeout?: number,
-    signal?: AbortSignal,
-  ): Promise<QueueMessage[]>;
-  delete(receiptHandle: string): Promise<void>;
-  extend(receiptHandle: string, seconds: number): Promise<void>;
-}
+export type { PollableQueue } from './lookahead.ts';
 
 export interface PollOptions {
   /** Long-poll wait (s); 0 polls short and pauses `idleDelayMs` after an empty receive. */
@@ -33,6 +25,12 @@ export interface PollOptions {
   log?: (event: string, fields?: Record<string, unknown>) => void;
   /** The clock heartbeats and the grace period are measured on (tests inject one). */
   now?: () => number;
+  /**
+   * For a consumer that names each message's tenant (`tenantOf`): read up to this many waiting
+   * messages of the first queue ahead and build each batch by fair turns between tenants
+   * (lookahead.ts). 0 (the default) takes messages in the queue's order.
+   */
+  lookahead?: number;
 }
 
 /** Checks a consumer's settings against SQS and the heartbeat: a consumer that cannot work fails at start. */
@@ -74,6 +72,30 @@ async function receiveFirst(
   return { from: first, messages };
 }
 
+/**
+ * receiveFirst with fair turns on the first queue: what waits there is read ahead (up to the
+ * look-ahead) and handed out by fair turns; the lanes are read only when nothing is held.
+ */
+async function receiveFair(
+  fair: Lookahead,
+  queues: readonly PollableQueue[],
+  n: number,
+  wait: number,
+  visibility: number,
+  signal: AbortSignal | undefined,
+  busy: ReadonlyMap<string, number>,
+): Promise<{ from: PollableQueue; messages: QueueMessage[] }> {
+  const [first, ...lanes] = queues as [PollableQueue, ...PollableQueue[]];
+  await fair.fill(0, signal);
+  if (fair.size) return { from: first, messages: fair.take(n, busy) };
+  for (const q of lanes) {
+    const messages = await q.receive(Math.max(1, Math.ceil(n / 2)), 0, visibility, signal);
+    if (messages.length) return { from: q, messages };
+  }
+  if (wait > 0) await fair.fill(lanes.length ? Math.min(wait, 1) : wait, signal);
+  return { from: first, messages: fair.take(n, busy) };
+}
+
 /** Runs until `signal` aborts and everything in hand is settled. Several queues: in priority order. */
 export async function pollQueue(
   queue: PollableQueue | readonly PollableQueue[],
@@ -105,6 +127,21 @@ export async function pollQueue(
 
   const inHand = new Map<Promise<void>, number>();
   const held = () => [...inHand.values()].reduce((a, n) => a + n, 0);
+  // Fair turns between tenants: messages read ahead, and the tenants of the messages in hand.
+  const fair =
+    consumer.tenantOf && (o.lookahead ?? 0) > 0
+      ? new Lookahead(queues[0]!, { size: o.lookahead!, visibility, tenantOf: consumer.tenantOf, now })
+      : undefined;
+  const busy = new Map<string, number>();
+  const count = (messages: QueueMessage[], d: 1 | -1) => {
+    for (const m of messages) {
+      const t = fair!.tenantOf(m);
+      const c = (busy.get(t) ?? 0) + d;
+      c > 0 ? busy.set(t, c) : busy.delete(t);
+    }
+  };
+  const beat = fair && setInterval(() => void fair.heartbeat(heartbeat), (heartbeat * 1000) / 2);
+  beat?.unref();
   while (!o.signal?.aborted) {
     if (maxInFlight - held() < 1) {
       await Promise.race(inHand.keys());
@@ -115,7 +152,9 @@ export async function pollQueue(
     try {
       // A stop cancels the long poll in flight: the process exits well inside its stop timeout.
       const n = Math.min(consumer.batchSize, maxInFlight - held());
-      ({ from, messages } = await receiveFirst(queues, n, wait, visibility, o.signal));
+      ({ from, messages } = fair
+        ? await receiveFair(fair, queues, n, wait, visibility, o.signal, busy)
+        : await receiveFirst(queues, n, wait, visibility, o.signal));
     } catch (e) {
       if (o.signal?.aborted) break;
       log('consumer.receive_error', { consumer: consumer.name, error: String(e) });
@@ -124,13 +163,20 @@ export async function pollQueue(
     }
     if (messages.length) {
       await o.onBusy?.(true);
-      const p: Promise<void> = settle(from, messages).finally(() => inHand.delete(p));
+      const mine = fair && from === queues[0] ? messages : [];
+      if (fair) count(mine, 1);
+      const p: Promise<void> = settle(from, messages).finally(() => {
+        inHand.delete(p);
+        if (fair) count(mine, -1);
+      });
       inHand.set(p, consumer.maxInFlight === undefined ? maxInFlight : messages.length);
     } else {
       if (inHand.size === 0) await o.onBusy?.(false);
       if (wait === 0) await pause(o.idleDelayMs ?? 50);
     }
   }
+  if (beat) clearInterval(beat);
+  await fair?.giveBack();
   await Promise.allSettled(inHand.keys());
   await o.onBusy?.(false);
   log('consumer.stopped', { consumer: consumer.name });

@@ -6,6 +6,7 @@ import {
   type Consumer,
   eachMessage,
   PermanentError,
+  pickFair,
   pollQueue,
   type Received,
   type Turn,
@@ -250,4 +251,108 @@ test('several queues are read in priority order: a later one only when every ear
   assert.deepEqual(consumer.batches, [['i1'], ['i2'], ['b1'], ['b2']]);
   assert.deepEqual(first.deleted, ['rh-i1', 'rh-i2']);
   assert.deepEqual(lane.deleted, ['rh-b1', 'rh-b2']);
+});
+
+const tenantMessage = (id: string, t: string) => message(id, JSON.stringify({ t }));
+const byTenant = (body: string) => (JSON.parse(body) as { t?: string }).t;
+
+test("fair turns: a burst from one tenant does not put another tenant's message behind all of it", async () => {
+  const burst = () => [
+    ...Array.from({ length: 16 }, (_, i) => tenantMessage(`a${i}`, 'A')),
+    tenantMessage('b0', 'B'),
+  ];
+  // In the queue's order (no look-ahead), B's message waits behind all 16 of A's: the third batch.
+  {
+    const queue = new FakeQueue();
+    queue.pending = burst();
+    const consumer = { ...fakeConsumer({ batchSize: 8 }), tenantOf: byTenant };
+    await runUntil(queue, consumer, () => queue.deleted.length === 17);
+    assert.ok(consumer.batches[2]?.includes('b0'), JSON.stringify(consumer.batches));
+  }
+  // With a look-ahead, B's turn comes right after A's first, in the first batch; A's messages keep their order.
+  {
+    const queue = new FakeQueue();
+    queue.pending = burst();
+    const consumer = fakeConsumer({ batchSize: 8 });
+    await runUntil(queue, { ...consumer, tenantOf: byTenant }, () => queue.deleted.length === 17, {
+      lookahead: 32,
+    });
+    assert.equal(consumer.batches[0]?.[1], 'b0', JSON.stringify(consumer.batches));
+    const aOrder = consumer.batches.flat().filter((id) => id.startsWith('a'));
+    assert.deepEqual(
+      aOrder,
+      Array.from({ length: 16 }, (_, i) => `a${i}`),
+    );
+  }
+});
+
+test('fair turns go first to the tenant with the fewest messages in hand, then to the oldest message', () => {
+  const waiting = [
+    { id: 1, t: 'A' },
+    { id: 2, t: 'A' },
+    { id: 3, t: 'C' },
+    { id: 4, t: 'B' },
+    { id: 5, t: 'B' },
+  ];
+  const ids = (n: number, busy?: Map<string, number>) =>
+    pickFair(waiting, n, (m) => m.t, busy).map((m) => m.id);
+  assert.deepEqual(ids(5), [1, 3, 4, 2, 5]);
+  // A already has 2 in hand, C has 1: B goes first, then C, then the rest by turns.
+  assert.deepEqual(
+    ids(
+      4,
+      new Map([
+        ['A', 2],
+        ['C', 1],
+      ]),
+    ),
+    [4, 3, 5, 1],
+  );
+  assert.deepEqual(ids(0), []);
+});
+
+test('messages read ahead stay hidden while held, and are given back at once on stop', async () => {
+  const queue = new FakeQueue();
+  queue.pending = Array.from({ length: 6 }, (_, i) => tenantMessage(`m${i}`, 'A'));
+  const abort = new AbortController();
+  let release: () => void = () => {};
+  const holding = new Promise<void>((r) => {
+    release = r;
+  });
+  const clock = { t: 0 };
+  const consumer: Consumer = {
+    name: 'slow',
+    batchSize: 2,
+    visibilityTimeoutSeconds: 30,
+    tenantOf: byTenant,
+    async handle() {
+      await holding;
+      return { retry: [] };
+    },
+  };
+  const run = pollQueue(queue, consumer, {
+    waitSeconds: 0,
+    idleDelayMs: 1,
+    lookahead: 8,
+    heartbeatSeconds: 0.02,
+    now: () => clock.t,
+    signal: abort.signal,
+  });
+  // The first batch (2) is in hand; the other 4 are held. As the clock passes the heartbeat, they are extended.
+  while (queue.pending.length) await new Promise((r) => setTimeout(r, 2));
+  clock.t += 100;
+  while (!queue.extended.some(([, s]) => s === 30)) await new Promise((r) => setTimeout(r, 2));
+  const kept = new Set(queue.extended.filter(([, s]) => s === 30).map(([h]) => h));
+  assert.ok(kept.size > 0 && [...kept].every((h) => ['rh-m2', 'rh-m3', 'rh-m4', 'rh-m5'].includes(h)));
+  abort.abort();
+  release();
+  await run;
+  assert.deepEqual(queue.deleted.sort(), ['rh-m0', 'rh-m1']);
+  assert.deepEqual(
+    queue.extended
+      .filter(([, s]) => s === 0)
+      .map(([h]) => h)
+      .sort(),
+    ['rh-m2', 'rh-m3', 'rh-m4', 'rh-m5'],
+  );
 });

@@ -5,6 +5,7 @@
  * dead-letter queues. The inbox is listed every second (in AWS an S3 notification reaches the
  * intake queue), each object through the same intake as the Lambda's.
  */
+import { setMaxListeners } from 'node:events';
 import { type AwsConfig, FileBus, SqsQueue, STAGE_QUEUES } from '@baton/aws';
 import { type BatchContext, batchConsumer, eventsConsumer, INBOX, intakeObject } from '@baton/batches';
 import type { JobStore } from '@baton/jobs';
@@ -28,6 +29,8 @@ export interface ConsumerOptions {
 
 export function startConsumers(o: ConsumerOptions): { stop(): Promise<void> } {
   const abort = new AbortController();
+  // Every loop's poll in flight listens on this one signal (more than Node's default 10 warns).
+  setMaxListeners(64, abort.signal);
   const run = (url: string, consumer: Consumer) =>
     pollQueue(new SqsQueue(o.config, url), consumer, {
       waitSeconds: 1,

@@ -3,7 +3,7 @@
  * the long-poll loop alike: a stage queue (the stage worker, a batch at a time), a stage's
  * dead-letter queue (its job is marked failed), the webhook delivery queue (one attempt each).
  */
-import type { JobStore } from '@baton/jobs';
+import { type JobStore, tenantOfBody } from '@baton/jobs';
 import { type Consumer, eachMessage } from '@baton/queues';
 import { markDeadLetter } from './dead-letter.ts';
 import type { Logger } from './logger.ts';
@@ -25,6 +25,8 @@ export function stageConsumer(worker: StageWorker, s: StageConsumerSettings): Co
     batchSize: s.batchSize,
     visibilityTimeoutSeconds: s.visibilityTimeoutSeconds,
     ...(s.retryDelaySeconds !== undefined && { retryDelaySeconds: s.retryDelaySeconds }),
+    // Fair turns between tenants where the poller reads ahead (the local stack); SQS fair queues in AWS.
+    tenantOf: tenantOfBody,
     handle: (messages, turn) => worker.handle(messages, turn),
   };
 }

@@ -95,6 +95,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
     waitSeconds: c.BATON_WAIT_SECONDS,
     idleDelayMs: c.BATON_IDLE_DELAY_MS,
     graceMs: c.BATON_GRACE_MS,
+    lookahead: c.BATON_FAIR_LOOKAHEAD,
     ...(c.BATON_HEARTBEAT_SECONDS !== undefined && { heartbeatSeconds: c.BATON_HEARTBEAT_SECONDS }),
     signal: abort.signal,
     log: o.log,

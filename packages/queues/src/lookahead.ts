@@ -1,0 +1,128 @@
+/**
+ * Fair turns between tenants for a long-running poller. SQS hands out a queue's messages
+ * oldest first, so one tenant's burst puts another's single job behind all of it. With a
+ * look-ahead, the poller reads up to `size` waiting messages, holds them (hidden, their
+ * visibility kept up), and builds each batch by fair turns: the tenant with the fewest messages
+ * in hand goes next, its oldest message first. In AWS, SQS fair queues do the same from each
+ * message's MessageGroupId; this is the poller's own version (the local stack's queue has none).
+ */
+import type { QueueMessage } from '@baton/aws';
+
+/** What a poller needs of a queue (SqsQueue has it). */
+export interface PollableQueue {
+  receive(
+    max: number,
+    waitSeconds: number,
+    visibilityTimeout?: number,
+    signal?: AbortSignal,
+  ): Promise<QueueMessage[]>;
+  delete(receiptHandle: string): Promise<void>;
+  extend(receiptHandle: string, seconds: number): Promise<void>;
+}
+
+/**
+ * Picks up to `n` messages by fair turns: each turn goes to the tenant with the fewest in hand
+ * (`busy`, plus what this pick has taken), ties to the one whose next message is oldest. Returns
+ * the picked messages in the order they were picked.
+ */
+export function pickFair<T>(
+  waiting: readonly T[],
+  n: number,
+  tenantOf: (m: T) => string,
+  busy: ReadonlyMap<string, number> = new Map(),
+): T[] {
+  const counts = new Map(busy);
+  const left = [...waiting];
+  const picked: T[] = [];
+  while (picked.length < n && left.length) {
+    let best = 0;
+    let bestCount = Number.POSITIVE_INFINITY;
+    const seen = new Set<string>();
+    for (const [i, m] of left.entries()) {
+      const t = tenantOf(m);
+      if (seen.has(t)) continue; // only a tenant's oldest waiting message competes
+      seen.add(t);
+      const c = counts.get(t) ?? 0;
+      if (c < bestCount) [best, bestCount] = [i, c];
+    }
+    const [m] = left.splice(best, 1) as [T];
+    picked.push(m);
+    const t = tenantOf(m);
+    counts.set(t, (counts.get(t) ?? 0) + 1);
+  }
+  return picked;
+}
+
+interface Held {
+  message: QueueMessage;
+  tenant: string;
+  extendedAt: number;
+}
+
+/** Messages read ahead from one queue and held until a fair pick hands them out. */
+export class Lookahead {
+  private held: Held[] = [];
+
+  constructor(
+    private readonly queue: PollableQueue,
+    private readonly o: {
+      size: number;
+      visibility: number;
+      tenantOf: (body: string) => string | undefined;
+      now: () => number;
+    },
+  ) {}
+
+  get size(): number {
+    return this.held.length;
+  }
+
+  /** Reads what waits, up to the look-ahead (short polls; `wait` > 0 long-polls once when none is held). */
+  async fill(wait: number, signal?: AbortSignal): Promise<void> {
+    let first = true;
+    while (this.held.length < this.o.size) {
+      const want = Math.min(10, this.o.size - this.held.length);
+      const longPoll = first && wait > 0 && this.held.length === 0;
+      const got = await this.queue.receive(want, longPoll ? wait : 0, this.o.visibility, signal);
+      first = false;
+      const at = this.o.now();
+      for (const message of got)
+        this.held.push({
+          message,
+          tenant: this.o.tenantOf(message.body) ?? `message:${message.id}`,
+          extendedAt: at,
+        });
+      if (got.length < want) break;
+    }
+  }
+
+  /** Hands out up to `n` held messages by fair turns (see pickFair). */
+  take(n: number, busy: ReadonlyMap<string, number>): QueueMessage[] {
+    const picked = new Set(pickFair(this.held, n, (h) => h.tenant, busy));
+    this.held = this.held.filter((h) => !picked.has(h));
+    return [...picked].map((h) => h.message);
+  }
+
+  tenantOf(m: QueueMessage): string {
+    return this.o.tenantOf(m.body) ?? `message:${m.id}`;
+  }
+
+  /** Keeps held messages hidden: extends those not extended for `everySeconds`. */
+  async heartbeat(everySeconds: number): Promise<void> {
+    const now = this.o.now();
+    const due = this.held.filter((h) => now - h.extendedAt >= everySeconds * 1000);
+    await Promise.all(
+      due.map(async (h) => {
+        h.extendedAt = now;
+        await this.queue.extend(h.message.receiptHandle, this.o.visibility).catch(() => {});
+      }),
+    );
+  }
+
+  /** On stop: everything held becomes visible again at once. */
+  async giveBack(): Promise<void> {
+    const held = this.held;
+    this.held = [];
+    await Promise.all(held.map((h) => this.queue.extend(h.message.receiptHandle, 0).catch(() => {})));
+  }
+}
