@@ -18,6 +18,10 @@ export const EVENT_SOURCE = 'baton';
 /** The events queue's visibility timeout (infra/queues.ts, local-aws.ts): a claim this old was abandoned. */
 export const CLAIM_STALE_MS = 120_000;
 
+/** A change's id, the same on every attempt (one change per object and type): `job_…:job_succeeded`. */
+export const eventId = (m: Pick<EventMessage, 'id' | 'type'>) =>
+  `${m.id}:${m.type.toLowerCase().replace(/\W+/g, '_')}`;
+
 export async function publishEvent(
   api: BatchContext,
   bus: EventBus,
@@ -69,10 +73,12 @@ async function publish(
     if (!b) return done().then(() => 'gone');
     detail = await publicBatch(api.batches, b);
   }
+  const id = eventId(m);
   await bus.put({
+    id,
     source: EVENT_SOURCE,
     detailType: m.type,
-    detail: { ...detail, event: { type: m.type, at: m.at } },
+    detail: { ...detail, event: { id, type: m.type, at: m.at } },
     time: new Date(m.at),
   });
   await done();
