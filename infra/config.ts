@@ -50,6 +50,8 @@ export const config = {
     image: env('BATON_GPU_IMAGE', ''),
     /** Visible messages per running task before scaling out. */
     messagesPerTask: num('BATON_GPU_MESSAGES_PER_TASK', 8),
+    /** Minutes a stage's queue and lane stay empty (nothing waiting, nothing in flight) before its tasks go to zero. */
+    idleMinutes: num('BATON_GPU_IDLE_MINUTES', 15),
   },
 };
 

@@ -2,7 +2,8 @@
  * Profile `gpu`: one ECS service per stage on EC2 GPU instances, scaled from zero on queue
  * depth. SST's Service is Fargate-only (no GPUs), so these are raw Pulumi `aws.*` resources:
  * launch template with the ECS GPU AMI, auto-scaling group (min 0), capacity provider, task
- * definitions with one GPU, and target tracking on each queue's backlog per running task.
+ * definitions with one GPU, and per stage: a step to one task when work waits at zero, target
+ * tracking on the backlog per running task, and a step back to zero when the backlog stays empty.
  */
 import { config, STAGES, type Stage } from './config';
 import { batch, events, lanes, queues, webhookQueue } from './queues';
@@ -13,6 +14,14 @@ function gpuWorkers() {
   // Tasks in private subnets reach ECS, ECR, SQS, S3, Logs and webhook URLs through a managed
   // NAT gateway (one per AZ; cost in docs/deploy.md). Without it the agent cannot even register.
   const vpc = new sst.aws.Vpc('GpuVpc', { nat: 'managed' });
+  // S3 (latents, outputs, ECR's image layers) through a gateway endpoint: free, and no NAT
+  // data charge on the largest traffic the tasks have.
+  new aws.ec2.VpcEndpoint('GpuS3Endpoint', {
+    vpcId: vpc.id,
+    serviceName: $interpolate`com.amazonaws.${aws.getRegionOutput().name}.s3`,
+    vpcEndpointType: 'Gateway',
+    routeTableIds: vpc.nodes.privateRouteTables.apply((tables) => tables.map((t) => t.id)),
+  });
   // Container Insights: the running-task count the backlog-per-task scaling divides by.
   const cluster = new aws.ecs.Cluster('GpuCluster', {
     settings: [{ name: 'containerInsights', value: 'enabled' }],
@@ -208,9 +217,13 @@ function gpuWorkers() {
       minCapacity: 0,
       maxCapacity: config.gpu.maxTasksPerStage,
     });
-    // Backlog per task: messages waiting and in flight over the tasks running (at least 1, so
-    // an idle stage with work scales out from zero). Counting in-flight messages keeps a busy
-    // service from being scaled in under the tasks that hold them.
+    // Three policies on the stage's backlog: its queue's and its batch lane's messages,
+    // waiting and in flight (in-flight messages keep a busy service from being scaled in
+    // under the tasks that hold them):
+    // - from zero: a step policy sets 1 task as soon as a message waits and none is wanted
+    //   (target tracking cannot: 1 message / max(0 tasks, 1) is below its target);
+    // - 1 → N: target tracking on backlog per running task (scale-in disabled: see to zero);
+    // - to zero: a step policy sets 0 once the backlog has been empty for idleMinutes.
     const queueMetric = (id: string, metricName: string, queue = queues[stage]) => ({
       id,
       returnData: false,
@@ -223,6 +236,32 @@ function gpuWorkers() {
         },
       },
     });
+    const backlogMetrics = () => [
+      queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
+      queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
+      queueMetric('lanevisible', 'ApproximateNumberOfMessagesVisible', lanes[stage]),
+      queueMetric('laneinflight', 'ApproximateNumberOfMessagesNotVisible', lanes[stage]),
+    ];
+    const backlog = '(visible + inflight + lanevisible + laneinflight)';
+    // In an alarm, a queue without data points this minute (idle for hours) counts as empty.
+    const filledBacklog =
+      '(FILL(visible, 0) + FILL(inflight, 0) + FILL(lanevisible, 0) + FILL(laneinflight, 0))';
+    const serviceMetric = (id: string, metricName: string, period?: number) => ({
+      id,
+      returnData: false,
+      metricStat: {
+        stat: 'Average',
+        ...(period && { period }),
+        metric: {
+          namespace: 'ECS/ContainerInsights',
+          metricName,
+          dimensions: [
+            { name: 'ClusterName', value: cluster.name },
+            { name: 'ServiceName', value: service.name },
+          ],
+        },
+      },
+    });
     new aws.appautoscaling.Policy(`${title}GpuBacklogPerTask`, {
       policyType: 'TargetTrackingScaling',
       serviceNamespace: target.serviceNamespace,
@@ -230,39 +269,71 @@ function gpuWorkers() {
       resourceId: target.resourceId,
       targetTrackingScalingPolicyConfiguration: {
         targetValue: config.gpu.messagesPerTask,
-        scaleInCooldown: 300,
         scaleOutCooldown: 60,
+        // Scaling in under load would stop tasks that hold messages; the to-zero policy ends idle services.
+        disableScaleIn: true,
         customizedMetricSpecification: {
           metrics: [
-            queueMetric('visible', 'ApproximateNumberOfMessagesVisible'),
-            queueMetric('inflight', 'ApproximateNumberOfMessagesNotVisible'),
-            // Batch lines are work for the same tasks: their lane counts towards the backlog.
-            queueMetric('lanevisible', 'ApproximateNumberOfMessagesVisible', lanes[stage]),
-            queueMetric('laneinflight', 'ApproximateNumberOfMessagesNotVisible', lanes[stage]),
-            {
-              id: 'tasks',
-              returnData: false,
-              metricStat: {
-                stat: 'Average',
-                metric: {
-                  namespace: 'ECS/ContainerInsights',
-                  metricName: 'RunningTaskCount',
-                  dimensions: [
-                    { name: 'ClusterName', value: cluster.name },
-                    { name: 'ServiceName', value: service.name },
-                  ],
-                },
-              },
-            },
+            ...backlogMetrics(),
+            serviceMetric('tasks', 'RunningTaskCount'),
             {
               id: 'backlog',
-              expression: '(visible + inflight + lanevisible + laneinflight) / MAX([tasks, 1])',
+              expression: `${backlog} / MAX([tasks, 1])`,
               label: 'backlog per task',
               returnData: true,
             },
           ],
         },
       },
+    });
+    const step = (name: string, capacity: number) =>
+      new aws.appautoscaling.Policy(`${title}Gpu${name}`, {
+        policyType: 'StepScaling',
+        serviceNamespace: target.serviceNamespace,
+        scalableDimension: target.scalableDimension,
+        resourceId: target.resourceId,
+        stepScalingPolicyConfiguration: {
+          adjustmentType: 'ExactCapacity',
+          cooldown: 60,
+          metricAggregationType: 'Maximum',
+          stepAdjustments: [{ metricIntervalLowerBound: '0', scalingAdjustment: capacity }],
+        },
+      });
+    const fromZero = step('FromZero', 1);
+    new aws.cloudwatch.MetricAlarm(`${title}GpuFromZeroAlarm`, {
+      alarmDescription: `${stage}: work waits and no task is wanted: start one`,
+      comparisonOperator: 'GreaterThanOrEqualToThreshold',
+      threshold: 1,
+      evaluationPeriods: 1,
+      datapointsToAlarm: 1,
+      // No data for the service's desired count (a service at zero) is zero, not "unknown".
+      treatMissingData: 'notBreaching',
+      metricQueries: [
+        ...backlogMetrics().map((m) => ({ ...m, metricStat: { ...m.metricStat, period: 60 } })),
+        serviceMetric('desired', 'DesiredTaskCount', 60),
+        {
+          id: 'start',
+          expression: `IF(FILL(desired, 0) < 1 AND ${filledBacklog} >= 1, 1, 0)`,
+          label: 'work waits, no task wanted',
+          returnData: true,
+        },
+      ],
+      alarmActions: [fromZero.arn],
+    });
+    const toZero = step('ToZero', 0);
+    new aws.cloudwatch.MetricAlarm(`${title}GpuToZeroAlarm`, {
+      alarmDescription: `${stage}: nothing waiting or in flight for ${config.gpu.idleMinutes} minutes: stop every task`,
+      comparisonOperator: 'LessThanOrEqualToThreshold',
+      threshold: 0,
+      evaluationPeriods: config.gpu.idleMinutes,
+      datapointsToAlarm: config.gpu.idleMinutes,
+      // A queue with no data points has had no messages: idle.
+      treatMissingData: 'breaching',
+      metricQueries: [
+        ...backlogMetrics().map((m) => ({ ...m, metricStat: { ...m.metricStat, period: 60 } })),
+        { id: 'total', expression: filledBacklog, label: 'backlog', returnData: true },
+      ],
+      alarmActions: [toZero.arn],
     });
     return service;
   });

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { before, test } from 'node:test';
+import { scalingOf, simulate } from './autoscaling-sim.ts';
 
 const root = join(import.meta.dirname, '..');
 const platform = join(root, '.sst/platform/node_modules');
@@ -75,8 +76,10 @@ before(async () => {
     sst: {
       aws: {
         Vpc: class {
+          id = output('vpc-1');
           securityGroups = output(['sg-1']);
           privateSubnets = output(['subnet-1', 'subnet-2']);
+          nodes = { privateRouteTables: output([{ id: output('rtb-1') }, { id: output('rtb-2') }]) };
           constructor(_n: string, args: unknown) {
             vpcArgs.push(args);
           }
@@ -110,8 +113,14 @@ test('GPU instances run Amazon Linux 2023’s ECS GPU AMI, not Amazon Linux 2 (p
   assert.equal(ami.inputs.name, '/aws/service/ecs/optimized-ami/amazon-linux-2023/gpu/recommended/image_id');
 });
 
-test('GPU tasks have a way out: the VPC gets a managed NAT gateway', { skip }, () => {
+test('GPU tasks have a way out: the VPC gets a managed NAT gateway, and S3 a gateway endpoint on the private routes', {
+  skip,
+}, () => {
   assert.deepEqual(vpcArgs, [{ nat: 'managed' }]);
+  const [endpoint] = of('aws:ec2/vpcEndpoint:VpcEndpoint');
+  assert.equal(endpoint?.inputs.vpcEndpointType, 'Gateway');
+  assert.equal(endpoint?.inputs.serviceName, 'com.amazonaws.us-east-1.s3');
+  assert.deepEqual(endpoint?.inputs.routeTableIds, ['rtb-1', 'rtb-2']);
 });
 
 test('one service per stage, each on the capacity provider, with the stage and region in its task', {
@@ -145,10 +154,11 @@ test('instances are protected from scale-in and the capacity provider manages te
 test('each stage scales on its backlog per running task (waiting + in flight), within its share of the instances', {
   skip,
 }, () => {
-  const policies = of('aws:appautoscaling/policy:Policy');
-  assert.equal(policies.length, 3);
-  for (const p of policies) {
-    assert.equal(p.inputs.policyType, 'TargetTrackingScaling');
+  const tracking = of('aws:appautoscaling/policy:Policy').filter(
+    (p) => p.inputs.policyType === 'TargetTrackingScaling',
+  );
+  assert.equal(tracking.length, 3);
+  for (const p of tracking) {
     const metrics = p.inputs.targetTrackingScalingPolicyConfiguration.customizedMetricSpecification
       .metrics as {
       id: string;
@@ -175,10 +185,59 @@ test('each stage scales on its backlog per running task (waiting + in flight), w
     caps.reduce((a, b) => a + b, 0) <= group!.inputs.maxSize,
     `stages may run ${caps.join(' + ')} tasks on ${group!.inputs.maxSize} instances`,
   );
-  assert.equal(
-    of('aws:cloudwatch/metricAlarm:MetricAlarm').length,
-    0,
-    'no step scaling on visible messages alone',
+  // Each stage: one alarm to start from zero, one to return to zero, each invoking its own step policy.
+  assert.deepEqual(
+    of('aws:cloudwatch/metricAlarm:MetricAlarm')
+      .map((a) => a.name)
+      .sort(),
+    ['Base', 'Decode', 'Relay'].flatMap((t) => [`${t}GpuFromZeroAlarm`, `${t}GpuToZeroAlarm`]),
+  );
+});
+
+/** A GPU stage as AWS would run it: 4 minutes from wanting a task to its first message (boot, pull). */
+const world = { minutes: 60, bootMinutes: 4, perTaskPerMinute: 30 };
+
+test('a GPU stage scales from zero: one message and no task → one task wanted within the alarm period (1 minute)', {
+  skip,
+}, () => {
+  const one = { ...world, arrivals: (m: number) => (m === 0 ? 1 : 0) };
+  const timeline = simulate(resources, 'Base', one);
+  assert.equal(timeline[0]!.desired, 1, 'wanted in the first minute');
+  assert.ok(
+    timeline.find((m) => m.backlog === 0 && m.running === 1),
+    'the task ran the message',
+  );
+  // Target tracking alone never starts one (1 message / max(0 tasks, 1) is below its target of 8).
+  const alarmsAway = resources.filter((r) => r.type !== 'aws:cloudwatch/metricAlarm:MetricAlarm');
+  assert.ok(simulate(alarmsAway, 'Base', one).every((m) => m.desired === 0));
+});
+
+test('a burst scales a GPU stage out to its cap, never past it; then back to zero', { skip }, () => {
+  const cap = scalingOf(resources, 'Relay').target.inputs.maxCapacity as number;
+  const timeline = simulate(resources, 'Relay', { ...world, arrivals: (m) => (m === 0 ? 400 : 0) });
+  const top = Math.max(...timeline.map((m) => m.desired));
+  assert.equal(top, cap);
+  assert.ok(timeline.findIndex((m) => m.desired === cap) <= 5, 'at its cap within 5 minutes');
+  assert.ok(timeline.at(-1)!.desired === 0 && timeline.at(-1)!.backlog === 0, 'all done, back at zero');
+});
+
+test('a GPU stage scales to zero once its backlog has stayed empty for the stated idle period (15 minutes), not sooner', {
+  skip,
+}, () => {
+  const idle = Number(process.env.BATON_GPU_IDLE_MINUTES ?? 15);
+  // A message at 0, another at 10: the second one resets the idle clock.
+  const timeline = simulate(resources, 'Decode', {
+    ...world,
+    arrivals: (m) => (m === 0 || m === 10 ? 1 : 0),
+  });
+  const lastBusy = timeline.findLastIndex((m) => m.seen > 0);
+  assert.equal(lastBusy, 10);
+  const zero = timeline.findIndex((m) => m.minute > lastBusy && m.desired === 0);
+  // Zero after `idle` minutes in which CloudWatch saw nothing waiting or in flight.
+  assert.equal(zero - lastBusy, idle, JSON.stringify(timeline.slice(lastBusy, zero + 1)));
+  assert.ok(
+    timeline.slice(1, zero).every((m) => m.desired === 1),
+    'one task the whole time before',
   );
 });
 

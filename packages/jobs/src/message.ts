@@ -17,7 +17,6 @@ export interface StageMessage {
   tenant?: string;
 }
 
-
 /** The lane of a job's stage messages: a batch line's, or the interactive default. */
 export const laneOf = (r: { batch?: unknown }): Pick<StageMessage, 'lane'> =>
   r.batch ? { lane: 'batch' } : {};
