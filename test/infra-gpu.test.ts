@@ -230,7 +230,7 @@ test('a GPU stage scales to zero once its backlog has stayed empty for the state
     ...world,
     arrivals: (m) => (m === 0 || m === 10 ? 1 : 0),
   });
-  const lastBusy = timeline.findLastIndex((m) => m.seen > 0);
+  const lastBusy = Math.max(...timeline.filter((m) => m.seen > 0).map((m) => m.minute));
   assert.equal(lastBusy, 10);
   const zero = timeline.findIndex((m) => m.minute > lastBusy && m.desired === 0);
   // Zero after `idle` minutes in which CloudWatch saw nothing waiting or in flight.

@@ -62,16 +62,25 @@ interface Held {
 /** Messages read ahead from one queue and held until a fair pick hands them out. */
 export class Lookahead {
   private held: Held[] = [];
+  /** Messages handed out and not yet settled, by tenant (fair turns go to the fewest). */
+  private readonly busy = new Map<string, number>();
+  private readonly out = new Map<string, string>();
+  private readonly beat: ReturnType<typeof setInterval>;
 
   constructor(
     private readonly queue: PollableQueue,
     private readonly o: {
       size: number;
       visibility: number;
+      /** Held messages are extended when not extended for this long (s). */
+      heartbeat: number;
       tenantOf: (body: string) => string | undefined;
       now: () => number;
     },
-  ) {}
+  ) {
+    this.beat = setInterval(() => void this.heartbeat(), (o.heartbeat * 1000) / 2);
+    this.beat.unref();
+  }
 
   get size(): number {
     return this.held.length;
@@ -97,20 +106,31 @@ export class Lookahead {
   }
 
   /** Hands out up to `n` held messages by fair turns (see pickFair). */
-  take(n: number, busy: ReadonlyMap<string, number>): QueueMessage[] {
-    const picked = new Set(pickFair(this.held, n, (h) => h.tenant, busy));
-    this.held = this.held.filter((h) => !picked.has(h));
-    return [...picked].map((h) => h.message);
+  take(n: number): QueueMessage[] {
+    const picked = pickFair(this.held, n, (h) => h.tenant, this.busy);
+    this.held = this.held.filter((h) => !picked.includes(h));
+    for (const h of picked) {
+      this.out.set(h.message.receiptHandle, h.tenant);
+      this.busy.set(h.tenant, (this.busy.get(h.tenant) ?? 0) + 1);
+    }
+    return picked.map((h) => h.message);
   }
 
-  tenantOf(m: QueueMessage): string {
-    return this.o.tenantOf(m.body) ?? `message:${m.id}`;
+  /** Messages handed out are settled (done or given back): their tenants' turns count them no more. */
+  settled(messages: readonly QueueMessage[]): void {
+    for (const m of messages) {
+      const t = this.out.get(m.receiptHandle);
+      if (t === undefined) continue; // not handed out here (a lane's)
+      this.out.delete(m.receiptHandle);
+      const c = (this.busy.get(t) ?? 1) - 1;
+      c > 0 ? this.busy.set(t, c) : this.busy.delete(t);
+    }
   }
 
-  /** Keeps held messages hidden: extends those not extended for `everySeconds`. */
-  async heartbeat(everySeconds: number): Promise<void> {
+  /** Keeps held messages hidden: extends those not extended for a heartbeat. */
+  async heartbeat(): Promise<void> {
     const now = this.o.now();
-    const due = this.held.filter((h) => now - h.extendedAt >= everySeconds * 1000);
+    const due = this.held.filter((h) => now - h.extendedAt >= this.o.heartbeat * 1000);
     await Promise.all(
       due.map(async (h) => {
         h.extendedAt = now;
@@ -121,6 +141,7 @@ export class Lookahead {
 
   /** On stop: everything held becomes visible again at once. */
   async giveBack(): Promise<void> {
+    clearInterval(this.beat);
     const held = this.held;
     this.held = [];
     await Promise.all(held.map((h) => this.queue.extend(h.message.receiptHandle, 0).catch(() => {})));

@@ -83,17 +83,16 @@ async function receiveFair(
   wait: number,
   visibility: number,
   signal: AbortSignal | undefined,
-  busy: ReadonlyMap<string, number>,
 ): Promise<{ from: PollableQueue; messages: QueueMessage[] }> {
   const [first, ...lanes] = queues as [PollableQueue, ...PollableQueue[]];
   await fair.fill(0, signal);
-  if (fair.size) return { from: first, messages: fair.take(n, busy) };
+  if (fair.size) return { from: first, messages: fair.take(n) };
   for (const q of lanes) {
     const messages = await q.receive(Math.max(1, Math.ceil(n / 2)), 0, visibility, signal);
     if (messages.length) return { from: q, messages };
   }
   if (wait > 0) await fair.fill(lanes.length ? Math.min(wait, 1) : wait, signal);
-  return { from: first, messages: fair.take(n, busy) };
+  return { from: first, messages: fair.take(n) };
 }
 
 /** Runs until `signal` aborts and everything in hand is settled. Several queues: in priority order. */
@@ -127,21 +126,17 @@ export async function pollQueue(
 
   const inHand = new Map<Promise<void>, number>();
   const held = () => [...inHand.values()].reduce((a, n) => a + n, 0);
-  // Fair turns between tenants: messages read ahead, and the tenants of the messages in hand.
+  // Fair turns between tenants: messages read ahead, handed out by turns (lookahead.ts).
   const fair =
     consumer.tenantOf && (o.lookahead ?? 0) > 0
-      ? new Lookahead(queues[0]!, { size: o.lookahead!, visibility, tenantOf: consumer.tenantOf, now })
+      ? new Lookahead(queues[0]!, {
+          size: o.lookahead!,
+          visibility,
+          heartbeat,
+          tenantOf: consumer.tenantOf,
+          now,
+        })
       : undefined;
-  const busy = new Map<string, number>();
-  const count = (messages: QueueMessage[], d: 1 | -1) => {
-    for (const m of messages) {
-      const t = fair!.tenantOf(m);
-      const c = (busy.get(t) ?? 0) + d;
-      c > 0 ? busy.set(t, c) : busy.delete(t);
-    }
-  };
-  const beat = fair && setInterval(() => void fair.heartbeat(heartbeat), (heartbeat * 1000) / 2);
-  beat?.unref();
   while (!o.signal?.aborted) {
     if (maxInFlight - held() < 1) {
       await Promise.race(inHand.keys());
@@ -153,7 +148,7 @@ export async function pollQueue(
       // A stop cancels the long poll in flight: the process exits well inside its stop timeout.
       const n = Math.min(consumer.batchSize, maxInFlight - held());
       ({ from, messages } = fair
-        ? await receiveFair(fair, queues, n, wait, visibility, o.signal, busy)
+        ? await receiveFair(fair, queues, n, wait, visibility, o.signal)
         : await receiveFirst(queues, n, wait, visibility, o.signal));
     } catch (e) {
       if (o.signal?.aborted) break;
@@ -163,11 +158,9 @@ export async function pollQueue(
     }
     if (messages.length) {
       await o.onBusy?.(true);
-      const mine = fair && from === queues[0] ? messages : [];
-      if (fair) count(mine, 1);
       const p: Promise<void> = settle(from, messages).finally(() => {
         inHand.delete(p);
-        if (fair) count(mine, -1);
+        fair?.settled(messages);
       });
       inHand.set(p, consumer.maxInFlight === undefined ? maxInFlight : messages.length);
     } else {
@@ -175,7 +168,6 @@ export async function pollQueue(
       if (wait === 0) await pause(o.idleDelayMs ?? 50);
     }
   }
-  if (beat) clearInterval(beat);
   await fair?.giveBack();
   await Promise.allSettled(inHand.keys());
   await o.onBusy?.(false);
