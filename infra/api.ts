@@ -10,6 +10,9 @@ export const urlSecret = new sst.Secret('UrlSecret');
 /** What the API and the pipeline Lambdas reach: the table, the bucket, every queue, the URL secret. */
 export const serviceLink = [table, bucket, ...sendQueues, urlSecret];
 
+/** The API function's limit: the synchronous wait and 5 s to answer. */
+const apiTimeoutSeconds = Math.ceil(config.syncWaitMs / 1000) + 5;
+
 export const apiFunction = new sst.aws.Function('Api', {
   handler: 'functions/api/index.handler',
   runtime: 'nodejs22.x',
@@ -42,13 +45,15 @@ export const apiFunction = new sst.aws.Function('Api', {
   },
   // Server-sent events stream as written (Hono's streamHandle); buffered, a client would see nothing until the end.
   streaming: true,
-  timeout: `${Math.ceil(config.syncWaitMs / 1000) + 5} seconds`,
+  timeout: `${apiTimeoutSeconds} seconds`,
   memory: '512 MB',
   link: serviceLink,
   // Every run-time setting the docs mention arrives through the infra, not by hand.
   environment: {
     ...manifestOnly.environment,
     BATON_SYNC_WAIT_MS: String(config.syncWaitMs),
+    // Event streams end cleanly (a retry: hint, then Last-Event-ID) 5 s before the function is stopped.
+    BATON_STREAM_MAX_SECONDS: String(apiTimeoutSeconds - 5),
     BATON_RATE_PER_MINUTE: String(config.ratePerMinute),
     BATON_MAX_CONCURRENT_JOBS: String(config.maxConcurrentJobs),
     BATON_MAX_BACKLOG: String(config.maxBacklog),

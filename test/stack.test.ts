@@ -13,11 +13,12 @@ import { readLatents, writeLatents } from '@baton/safetensors';
 import { decodePng } from '@baton/shapes';
 import type { Stack } from '@baton/stack';
 import { connectWorker, StageWorker, silent } from '@baton/worker';
-import { cancelMidStage, drained, getJob, post, stack, until } from './helpers.ts';
+import { auth, cancelMidStage, drained, getJob, post, stack, until } from './helpers.ts';
 
 let s: Stack;
 before(async () => {
-  s = await stack({ visibilityTimeoutSeconds: 4, maxReceiveCount: 3 });
+  // Event streams end every 3 s (as a function's deadline would end them) and are resumed.
+  s = await stack({ visibilityTimeoutSeconds: 4, maxReceiveCount: 3, streamMaxSeconds: 3 });
 });
 after(async () => {
   await s?.close();
@@ -222,4 +223,58 @@ test('a request Node refuses before the app (a 20 KB URL) still answers JSON in 
   const e = (await r.json()) as { error: { type: string; code: string } };
   assert.equal(e.error.type, 'invalid_request_error');
   assert.equal(e.error.code, 'request_header_fields_too_large');
+});
+
+/** One server-sent events connection read to its end: its events (and `retry:` hints) in order. */
+async function connection(url: string, lastId?: string) {
+  const r = await fetch(url, { headers: { ...auth, ...(lastId && { 'last-event-id': lastId }) } });
+  if (r.status === 204) return null;
+  assert.equal(r.status, 200);
+  return (await r.text())
+    .split('\n\n')
+    .map((block) =>
+      Object.fromEntries(
+        block.split('\n').map((l) => [l.slice(0, l.indexOf(':')), l.slice(l.indexOf(':') + 1).trim()]),
+      ),
+    )
+    .filter((e) => e.event || e.retry) as { event?: string; id?: string; data?: string; retry?: string }[];
+}
+
+test('a client following a long job through streams that end every 3 s, resuming with Last-Event-ID, gets every event once, in order, ending with succeeded', async () => {
+  // 256 px at 200 steps a stage: long enough to span several connections.
+  const r = await post(`${s.apiUrl}/v1/jobs`, {
+    prompt: 'red circle',
+    seed: 5,
+    size: '256x256',
+    steps_base: 200,
+    steps_relay: 200,
+  });
+  assert.equal(r.status, 202);
+  const events: { event?: string; id?: string; data?: string }[] = [];
+  let lastId: string | undefined;
+  let connections = 0;
+  for (;;) {
+    const seen = await connection(`${s.apiUrl}/v1/jobs/${r.body.id}/events`, lastId);
+    if (!seen) break; // 204: the end was already seen
+    connections++;
+    for (const e of seen.filter((x) => x.event)) {
+      events.push(e);
+      lastId = e.id;
+    }
+    if (events.at(-1)?.event === 'succeeded') break;
+    assert.equal(seen.at(-1)?.retry, '250', 'a stream cut at its deadline says when to come back');
+  }
+  assert.ok(connections >= 3, `${connections} connections`);
+  assert.equal(events.at(-1)?.event, 'succeeded');
+  const ids = events.map((e) => e.id!);
+  assert.equal(new Set(ids).size, ids.length, `each event once: ${ids.join(' ')}`);
+  const place = (id: string) => id.split('.').map(Number);
+  for (let i = 1; i < ids.length; i++) {
+    const [a, b] = [place(ids[i - 1]!), place(ids[i]!)];
+    const k = a.findIndex((x, j) => x !== b[j]);
+    assert.ok(k >= 0 && b[k]! > a[k]!, `in order: ${ids[i - 1]} then ${ids[i]}`);
+  }
+  // The stages went by in order: each stage's events come after the one before it finished.
+  const stages = events.map((e) => JSON.parse(e.data!).stage as string | null);
+  assert.deepEqual([...new Set(stages.filter(Boolean))], ['base', 'relay1', 'relay2', 'decode']);
 });

@@ -42,6 +42,7 @@ export const app = createApp({
   ...(c.BATON_WEBHOOK_ALLOWED_HOSTS && { webhookAllowedHosts: c.BATON_WEBHOOK_ALLOWED_HOSTS }),
   config: {
     syncWaitMs: c.BATON_SYNC_WAIT_MS,
+    streamMaxSeconds: c.BATON_STREAM_MAX_SECONDS,
     // One secret for every instance (an sst.Secret): a link signed by one verifies on all.
     urlSecret: Resource.UrlSecret.value,
   },

@@ -37,6 +37,8 @@ export interface ApiConfig {
   idempotencyWaitMs: number;
   /** A quiet event stream gets a comment this often (ms): well inside a proxy's read timeout. */
   sseKeepAliveMs: number;
+  /** An event stream ends cleanly this long after it opened (s): before its function's deadline. */
+  streamMaxSeconds: number;
 }
 
 export interface ApiDeps {
@@ -100,6 +102,7 @@ export function resolveApi(deps: ApiDeps): Api {
     pollMs: 200,
     idempotencyWaitMs: 5_000,
     sseKeepAliveMs: 15_000,
+    streamMaxSeconds: DEPLOYMENT_DEFAULTS.local.BATON_STREAM_MAX_SECONDS,
     ...deps.config,
   };
   const limits: LimitsConfig = {

@@ -20,6 +20,7 @@ type PerDeployment = Partial<
     | 'BATON_RETRY_DELAY_SECONDS'
     | 'BATON_IDLE_DELAY_MS'
     | 'BATON_FAIR_LOOKAHEAD'
+    | 'BATON_STREAM_MAX_SECONDS'
     | 'BATON_GRACE_MS'
   >
 >;
@@ -39,11 +40,14 @@ export const DEPLOYMENT_DEFAULTS = {
     BATON_GRACE_MS: 20_000,
     // The local SQS has no fair queues: the worker reads ahead and takes turns itself.
     BATON_FAIR_LOOKAHEAD: 32,
+    BATON_STREAM_MAX_SECONDS: 3_600,
   },
   /** AWS Lambda: the API behind a function URL (its 30 s limit) and the queue subscribers. */
   lambda: {
     BATON_SYNC_WAIT_MS: 25_000,
     BATON_BATCH_POLL_SECONDS: 10,
+    // The API function's timeout (infra/api.ts) less 5 s: infra sets it from the timeout it gives.
+    BATON_STREAM_MAX_SECONDS: 25,
   },
   /** The GPU container: a long-running poller on one stage queue. */
   container: {

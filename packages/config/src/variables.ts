@@ -170,6 +170,11 @@ export const VARIABLES = {
     'A message given back for retry becomes visible again after this delay',
   ),
   BATON_IDLE_DELAY_MS: intPer(0, 60_000, 'Pause after an empty short poll'),
+  BATON_STREAM_MAX_SECONDS: intPer(
+    1,
+    86_400,
+    'An event stream ends cleanly (after a retry: hint) this long after it opened, before its function would be stopped; the client reconnects with Last-Event-ID',
+  ),
   BATON_FAIR_LOOKAHEAD: intPer(
     0,
     100,

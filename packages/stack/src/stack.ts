@@ -55,6 +55,8 @@ export interface StackOptions {
   maxReceiveCount?: number;
   visibilityTimeoutSeconds?: number;
   syncWaitMs?: number;
+  /** Event streams end (to be resumed) this long after they open (BATON_STREAM_MAX_SECONDS). */
+  streamMaxSeconds?: number;
   /** Require API keys (default true). `apiKey` is registered as a key named "local". */
   auth?: boolean;
   apiKey?: string;
@@ -206,6 +208,7 @@ function apiDeps(
     // One link secret for the API and the pipeline consumers: links in events and batch outputs work.
     config: {
       syncWaitMs: o.syncWaitMs ?? settings().BATON_SYNC_WAIT_MS,
+      streamMaxSeconds: o.streamMaxSeconds ?? settings().BATON_STREAM_MAX_SECONDS,
       urlSecret: o.urlSecret ?? settings().BATON_URL_SECRET ?? randomUUID(),
     },
     webhookAllowedHosts: allowed,

@@ -1,6 +1,5 @@
 /** One job: read it, cancel it, follow it (server-sent events), fetch its image by signed link. */
-import { isJobId, TERMINAL } from '@baton/jobs';
-import type { KeyRecord } from '@baton/service';
+import { isJobId } from '@baton/jobs';
 import { JobSchema, publicJob, publicOrigin } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
@@ -8,6 +7,7 @@ import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 import { visibleJob } from '../job-access.ts';
 import { validationHook } from '../middleware/errors.ts';
+import { endSeen, followJob, resumeFrom } from './job-events.ts';
 import { errorResponse, json } from './responses.ts';
 
 const params = z.object({ id: z.string().openapi({ example: 'job_abcdefghijklmnop' }) });
@@ -50,15 +50,23 @@ export function jobViewRoutes(api: Api) {
   const events = createRoute({
     method: 'get',
     path: '/v1/jobs/{id}/events',
-    summary: 'Server-sent events: progress, then the terminal state',
+    summary: 'Server-sent events: progress, then the terminal state; resumable with Last-Event-ID',
     request: { params },
-    responses: { 200: { description: 'text/event-stream of job objects' }, 404: notFoundResponse },
+    responses: {
+      200: { description: 'text/event-stream of job objects, each with its place in the progress as its id' },
+      204: { description: 'Resumed after the terminal event: nothing more to send' },
+      400: errorResponse('Last-Event-ID is not an id this stream sent'),
+      404: notFoundResponse,
+    },
   });
   app.openapi(events, async (c) => {
     const id = c.req.param('id');
     const key = c.get('key');
     await visibleJob(api, id, key);
-    return streamSSE(c, (stream) => followJob(api, id, key, publicOrigin(c), stream));
+    const lastId = resumeFrom(c.req.header('last-event-id'));
+    // Resumed after the terminal event: nothing more to send, and 204 stops an EventSource.
+    if (endSeen(lastId)) return c.body(null, 204);
+    return streamSSE(c, (stream) => followJob(api, id, key, publicOrigin(c), stream, lastId));
   });
 
   const image = createRoute({
@@ -92,43 +100,4 @@ export function jobViewRoutes(api: Api) {
     },
   );
   return app;
-}
-
-interface SseStream {
-  readonly aborted: boolean;
-  writeSSE(m: { event: string; data: string; id: string }): Promise<void>;
-  write(text: string): Promise<unknown>;
-  sleep(ms: number): Promise<unknown>;
-}
-
-/** Writes the job object whenever it changes; reads the whole state only when the records or progress moved. */
-async function followJob(api: Api, id: string, key: KeyRecord | null, origin: string, stream: SseStream) {
-  const request = (await visibleJob(api, id, key)).request;
-  let last = '';
-  let lastToken = '';
-  let eventId = 0;
-  let lastWrite = api.now();
-  while (!stream.aborted) {
-    const token = await api.jobs.changeToken(request);
-    if (token !== lastToken) {
-      lastToken = token;
-      const s = await visibleJob(api, id, key);
-      const data = JSON.stringify(publicJob(s, origin, api.links));
-      // The signed link changes every second: it does not make a new event.
-      const fingerprint = JSON.stringify({ ...JSON.parse(data), result: null });
-      const terminal = TERMINAL.includes(s.status);
-      if (fingerprint !== last) {
-        last = fingerprint;
-        await stream.writeSSE({ event: terminal ? s.status : 'progress', data, id: String(eventId++) });
-        lastWrite = api.now();
-      }
-      if (terminal) break;
-    }
-    // A comment now and then keeps proxies (CloudFront's read timeout) from cutting a quiet stream.
-    if (api.now() - lastWrite >= api.config.sseKeepAliveMs) {
-      await stream.write(': keep-alive\n\n');
-      lastWrite = api.now();
-    }
-    await stream.sleep(api.config.pollMs);
-  }
 }

@@ -81,7 +81,8 @@ const common = (size: number, now: number) => ({
 
 /**
  * `stream: true`: the job's partial images as they are written, then the image. A job that
- * fails or is cancelled ends the stream with an OpenAI-shaped `error` event.
+ * fails or is cancelled ends the stream with an OpenAI-shaped `error` event; so does a job still
+ * running at the stream's deadline (`stream_timeout`, with its `job_id`: a POST cannot resume).
  */
 export function streamImage(api: Api, c: Context<Env>, request: JobRequest) {
   return streamSSE(c, async (stream) => {
@@ -108,10 +109,25 @@ export function streamImage(api: Api, c: Context<Env>, request: JobRequest) {
         sent = p.index + 1;
       }
     };
+    const until = api.now() + api.config.streamMaxSeconds * 1000;
     while (!stream.aborted) {
       const ended = await api.jobs.isTerminal(request);
       await sendPreviews();
       if (ended) break;
+      if (api.now() >= until) {
+        // A POST cannot be resumed: say where the job goes on (it keeps running) before the function stops.
+        await send('error', {
+          type: 'error',
+          error: {
+            message: `job ${id} is still running past this stream's ${api.config.streamMaxSeconds} s limit: follow GET /v1/jobs/${id}/events (resumable) or poll GET /v1/jobs/${id}`,
+            type: 'server_error',
+            param: null,
+            code: 'stream_timeout',
+          },
+          job_id: id,
+        });
+        return;
+      }
       if (api.now() - lastWrite >= api.config.sseKeepAliveMs) {
         await stream.write(': keep-alive\n\n');
         lastWrite = api.now();
