@@ -115,3 +115,32 @@ test('a client reconnecting with Last-Event-ID gets every later state once, in o
   assert.equal(bad.status, 400);
   assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'Last-Event-ID');
 });
+
+test('an image stream (a POST, not resumable) still running at its deadline ends with a stream_timeout error naming its job', {
+  timeout: 30_000,
+}, async () => {
+  let t = 1_000_000;
+  const jobs = new JobStore(new MemoryBlobStore(), undefined, () => t);
+  const app = createApp({
+    jobs,
+    manifest: await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR),
+    expander: shapesExpander,
+    enqueue: async () => {},
+    config: { pollMs: 5, streamMaxSeconds: 3 },
+    now: () => t,
+  });
+  // No worker: the job stays queued while the clock passes the deadline.
+  const res = await app.request('/v1/images/generations', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ prompt: 'red circle', stream: true }),
+  });
+  assert.equal(res.status, 200);
+  t += 3_001;
+  const text = await res.text();
+  const data = JSON.parse(/event: error\ndata: (.*)/.exec(text)![1]!);
+  assert.equal(data.error.code, 'stream_timeout');
+  assert.match(data.job_id, /^job_/);
+  assert.match(data.error.message, new RegExp(`/v1/jobs/${data.job_id}/events`));
+  assert.equal((await jobs.state(data.job_id))?.status, 'queued', 'the job goes on');
+});
