@@ -3,9 +3,16 @@
 import { SqsQueue } from '@baton/aws';
 import { batchContext } from '@baton/batches';
 import { config, forDeployment } from '@baton/config';
-import { connectJobs, keys, parseAllowList } from '@baton/jobs';
+import { connectJobs, parseAllowList } from '@baton/jobs';
 import { loadManifest } from '@baton/runtime/manifest';
-import { expanderFor, KeyStore, LINK_TTL_SECONDS, LinkSigner, requestSchemas } from '@baton/service';
+import {
+  expanderFor,
+  KeyStore,
+  LINK_TTL_SECONDS,
+  LinkSigner,
+  outboxLinks,
+  requestSchemas,
+} from '@baton/service';
 import { Resource } from 'sst';
 import { awsConfig } from './resources.ts';
 
@@ -15,7 +22,7 @@ const MAX_DELAY_SECONDS = 900;
 export async function batchSide() {
   const c = forDeployment(config(), 'lambda');
   const aws = awsConfig(c);
-  const { jobs, enqueue, store, table, events } = connectJobs(aws);
+  const { jobs, enqueue, table, events } = connectJobs(aws);
   const manifest = await loadManifest(c.BATON_MODEL_DIR ?? 'models/shapes-v1');
   const batchQueue = new SqsQueue(aws, aws.batchQueue!);
   return batchContext({
@@ -33,7 +40,10 @@ export async function batchSide() {
     },
     inFlight: c.BATON_BATCH_IN_FLIGHT,
     pollSeconds: c.BATON_BATCH_POLL_SECONDS,
-    // Outbox results link their images by presigned S3 URLs (7 days, S3's longest).
-    outboxUrl: (jobId) => store.signedUrl(keys.output(jobId, 'decode'), 7 * 24 * 3600),
+    // Outbox results link their images through the public API, signed with its secret (7 days):
+    // a presigned S3 URL would die with the Lambda role's temporary credentials, in hours.
+    ...(c.BATON_PUBLIC_URL && {
+      outboxUrl: outboxLinks(Resource.UrlSecret.value, () => c.BATON_PUBLIC_URL!),
+    }),
   });
 }

@@ -23,6 +23,8 @@ const withManifest = {
     ...manifestOnly.environment,
     BATON_BATCH_IN_FLIGHT: String(config.batchInFlight),
     BATON_BATCH_POLL_SECONDS: '10',
+    // Links in event details and S3 outbox results point at the public API (the Router).
+    BATON_PUBLIC_URL: router.url,
   },
   // The batch side checks lines against the manifest (sizes, limits), never runs the model.
   copyFiles: manifestOnly.copyFiles,
@@ -62,8 +64,6 @@ events.queue.subscribe(
     timeout: '60 seconds',
     link: [...link, bus],
     ...withManifest,
-    // Links in event details point at the public API (the Router).
-    environment: { ...withManifest.environment, BATON_PUBLIC_URL: router.url },
   },
   { batch: { size: 10, partialResponses: true } },
 );

@@ -157,8 +157,15 @@ test('a JSONL dropped in the inbox becomes a batch of that key; results in the o
     .split('\n')
     .map((l) => JSON.parse(l));
   assert.deepEqual(lines.map((l) => l.custom_id).sort(), ['one', 'two']);
-  const img = await fetch(lines[0].response.body.data[0].url);
-  assert.equal(img.status, 200, 'the outbox links are presigned S3 URLs');
+  // The API's own signed link (not a presigned S3 URL: those die with the signer's role credentials), for 7 days.
+  const link = new URL(lines[0].response.body.data[0].url);
+  assert.equal(link.origin, new URL(s.apiUrl).origin);
+  assert.match(link.pathname, /^\/v1\/jobs\/job_\w+\/image$/);
+  const days = (Number(link.searchParams.get('expires')) * 1000 - Date.now()) / 86_400_000;
+  assert.ok(days > 6.9 && days <= 7, `valid ${days.toFixed(2)} days`);
+  const img = await fetch(link);
+  assert.equal(img.status, 200);
+  assert.equal(img.headers.get('content-type'), 'image/png');
   const refused = await until(
     () => written(store, 'batches/outbox/nobody/stray.jsonl/refused.json'),
     10_000,

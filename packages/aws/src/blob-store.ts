@@ -7,7 +7,6 @@ import {
   PutObjectCommand,
   S3Client,
 } from '@aws-sdk/client-s3';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { type AwsConfig, clientOptions, MAX_ATTEMPTS } from './config.ts';
 
 export interface BlobStore {
@@ -30,7 +29,6 @@ export interface BlobStore {
   /** Keys under a prefix (all pages). */
   list(prefix: string): Promise<string[]>;
   delete(key: string): Promise<void>;
-  signedUrl?(key: string, expiresInSeconds: number): Promise<string>;
 }
 
 function notFound(e: unknown): boolean {
@@ -162,12 +160,6 @@ export class S3BlobStore implements BlobStore {
 
   async delete(key: string): Promise<void> {
     await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
-  }
-
-  signedUrl(key: string, expiresInSeconds: number): Promise<string> {
-    return getSignedUrl(this.client, new GetObjectCommand({ Bucket: this.bucket, Key: key }), {
-      expiresIn: expiresInSeconds,
-    });
   }
 }
 

@@ -51,7 +51,7 @@ export interface BatchContext extends Planner, JobMaker {
   inFlight: number;
   /** Seconds between looks at a batch whose lines are running. */
   pollSeconds: number;
-  /** Links to images for the S3 outbox (the store's presigned URLs); none without. */
+  /** Links to images for the S3 outbox (the API's own signed links: `outboxLinks`); none without. */
   outboxUrl: ((jobId: string) => Promise<string>) | undefined;
   /** Bytes per ranged read of an input (more than the longest line allowed). */
   chunkBytes: number;

@@ -111,7 +111,7 @@ export async function finalizeBatch(
   return final;
 }
 
-/** An S3 drop-in batch: the rendered results beside its inbox name (images as presigned S3 URLs). */
+/** An S3 drop-in batch: the rendered results beside its inbox name (images as the API's signed links). */
 async function writeOutbox(
   d: BatchContext,
   b: BatchRecord,

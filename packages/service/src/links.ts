@@ -4,6 +4,19 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /** How long a signed link to an image works by default (s). */
 export const LINK_TTL_SECONDS = 3600;
 
+/**
+ * How long an S3 outbox's image links work (s): 7 days, inside the images' own 30 days
+ * (BATON_EXPIRE_IMAGES_DAYS). They are the API's links, signed with its secret: unlike S3
+ * presigned URLs, nothing about the signer's credentials cuts them short.
+ */
+export const OUTBOX_LINK_SECONDS = 7 * 24 * 3600;
+
+/** The links an S3 outbox's results carry: the API's own image links, valid OUTBOX_LINK_SECONDS. */
+export function outboxLinks(secret: string, origin: () => string, now: () => number = Date.now) {
+  const signer = new LinkSigner(secret, OUTBOX_LINK_SECONDS, now);
+  return async (jobId: string) => signer.imageUrl(origin(), jobId);
+}
+
 export class LinkSigner {
   constructor(
     private readonly secret: string,

@@ -17,7 +17,6 @@ import {
   type Enqueue,
   type EventMessage,
   type JobStore,
-  keys as jobKeys,
   parseAllowList,
   sweepEvents,
 } from '@baton/jobs';
@@ -28,6 +27,7 @@ import {
   KeyStore,
   LINK_TTL_SECONDS,
   LinkSigner,
+  outboxLinks,
   type PromptExpander,
   requestSchemas,
 } from '@baton/service';
@@ -128,8 +128,8 @@ export async function startStack(o: StackOptions): Promise<Stack> {
   const apiKey = (o.auth ?? true) ? await localKey(keyStore, o.apiKey) : o.apiKey;
   const expander = expanderFor(manifest.prompt_expander, settings());
   const deps = apiDeps(o, { jobs, enqueue, manifest, keyStore, allowed, events, expander });
-  const batching = localBatching(config, deps);
   let apiUrl = '';
+  const batching = localBatching(config, deps, () => apiUrl);
   // Batches, events, webhooks, dead letters and the S3 inbox: the consumers AWS runs as Lambdas, here in this process.
   const consumers = startConsumers({
     config,
@@ -222,9 +222,12 @@ function apiDeps(
 }
 
 /** The batch side, shared by the API's routes and the batch consumers: one link secret, one batch queue. */
-function localBatching(config: AwsConfig, deps: ReturnType<typeof apiDeps>): BatchContext {
+function localBatching(
+  config: AwsConfig,
+  deps: ReturnType<typeof apiDeps>,
+  origin: () => string,
+): BatchContext {
   const batchQueue = new SqsQueue(config, config.batchQueue!);
-  const store = deps.jobs.store;
   return batchContext({
     ...deps,
     keys: deps.keys,
@@ -234,10 +237,8 @@ function localBatching(config: AwsConfig, deps: ReturnType<typeof apiDeps>): Bat
     enqueueBatch: async (m, delaySeconds) => void (await batchQueue.send(m, delaySeconds)),
     inFlight: settings().BATON_BATCH_IN_FLIGHT,
     pollSeconds: settings().BATON_BATCH_POLL_SECONDS,
-    // Outbox results link images by presigned S3 URLs (no API in their path), for 7 days.
-    ...(store.signedUrl && {
-      outboxUrl: (jobId: string) => store.signedUrl!(jobKeys.output(jobId, 'decode'), 7 * 24 * 3600),
-    }),
+    // Outbox results link images through this API, signed with its secret, for 7 days.
+    outboxUrl: outboxLinks(deps.config.urlSecret, origin),
   });
 }
 
