@@ -17,7 +17,8 @@ import { connectJobs } from '@baton/jobs';
 import { KeyStore } from '@baton/service';
 import { startLocalAws } from '@baton/stack';
 import { build } from 'esbuild';
-import { LAMBDA_UNZIPPED_LIMIT_MB, modelLambda, sizeOf } from '../infra/lambda-package.ts';
+import { LAMBDA_UNZIPPED_LIMIT_MB, sizeOf } from '../infra/lambda-package.ts';
+import { evaluateProgram } from './infra-program.ts';
 
 const root = join(import.meta.dirname, '..');
 const out = join(root, '.baton', 'aws-artifacts');
@@ -25,36 +26,32 @@ const out = join(root, '.baton', 'aws-artifacts');
 interface FunctionSpec {
   name: string;
   handler: string;
-  /** Runs the model: the pinned runtime, the model files, the prune hook (infra/lambda-package.ts). */
-  model?: boolean;
-  copyFiles?: { from: string; to: string }[];
+  /** As the program gives it: `nodejs.install`, `copyFiles`, `hook` (infra/lambda-package.ts). */
+  args: Record<string, any>;
+  /** The components it links: only their SST_RESOURCE_* reach it when it runs. */
+  links: string[];
 }
 
-/** The functions infra/ deploys, as infra/workers.ts and infra/api.ts configure them. */
-const FUNCTIONS: FunctionSpec[] = [
-  {
-    name: 'api',
-    handler: 'functions/api/index.ts',
-    copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],
-  },
-  { name: 'worker', handler: 'functions/worker/index.ts', model: true },
-  { name: 'dead-letter', handler: 'functions/dead-letter/index.ts' },
-  { name: 'webhooks', handler: 'functions/webhooks/index.ts' },
-  { name: 'sweep', handler: 'functions/sweep/index.ts' },
-  // Pipelines (infra/pipelines.ts): they read the manifest to check batch lines, never run the model.
-  ...['batches', 'intake', 'events'].map((name) => ({
-    name,
-    handler: `functions/${name}/index.ts`,
-    copyFiles: [{ from: 'models/shapes-v1/manifest.json', to: 'models/shapes-v1/manifest.json' }],
-  })),
-];
+/**
+ * The functions the deploy program creates (sst.config.ts evaluated offline, profile cpu), one
+ * per handler, with the links, files and install list the program gives it: nothing here is a copy.
+ */
+const program = await evaluateProgram({ BATON_PROFILE: 'cpu' });
+const FUNCTIONS: FunctionSpec[] = [...new Map(program.functions.map((f) => [f.handler, f])).values()].map(
+  (f) => ({
+    name: /^functions\/([\w-]+)\//.exec(f.handler)![1]!,
+    handler: f.handler.replace(/\.handler$/, '.ts'),
+    args: f.args,
+    links: f.links,
+  }),
+);
 
 /** Builds one function's deployment folder; returns its path and unzipped size (bytes). */
 async function packageFunction(fn: FunctionSpec): Promise<{ dir: string; bytes: number }> {
   const dir = join(out, fn.name);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  const install = fn.model ? modelLambda.nodejs.install : {};
+  const install: Record<string, string> = fn.args.nodejs?.install ?? {};
   await build({
     entryPoints: [join(root, fn.handler)],
     bundle: true,
@@ -66,7 +63,7 @@ async function packageFunction(fn: FunctionSpec): Promise<{ dir: string; bytes: 
     banner: { js: "import{createRequire as __sst_cr}from'module';const require=__sst_cr(import.meta.url);" },
     logLevel: 'error',
   });
-  for (const f of [...(fn.copyFiles ?? []), ...(fn.model ? modelLambda.copyFiles : [])])
+  for (const f of (fn.args.copyFiles ?? []) as { from: string; to: string }[])
     cpSync(join(root, f.from), join(dir, f.to), { recursive: true });
   if (Object.keys(install).length) {
     writeFileSync(join(dir, 'package.json'), JSON.stringify({ dependencies: install }));
@@ -78,7 +75,7 @@ async function packageFunction(fn: FunctionSpec): Promise<{ dir: string; bytes: 
       stdio: ['ignore', 'ignore', 'inherit'],
     });
     const installed = sizeOf(dir);
-    await modelLambda.hook.postbuild(dir);
+    await fn.args.hook?.postbuild?.(dir);
     console.log(
       `${fn.name}: ${(installed / 1e6).toFixed(1)} MB as npm installed it; the postbuild hook prunes the rest`,
     );
@@ -94,8 +91,16 @@ async function invoke(
   dir: string,
   handler: string,
   event: unknown,
-  env: Record<string, string>,
+  everything: Record<string, string>,
 ): Promise<unknown> {
+  // Only what the program links reaches the function (as in AWS): a missing link fails here.
+  const fn = FUNCTIONS.find((f) => f.handler === handler)!;
+  const env = Object.fromEntries(
+    Object.entries(everything).filter(([k]) => {
+      const linked = /^SST_RESOURCE_(\w+)$/.exec(k)?.[1];
+      return !linked || linked === 'App' || fn.links.includes(linked);
+    }),
+  );
   // Lambda's response-streaming runtime (the awslambda global) for the API's streaming handler.
   const runner = `
     const { Writable } = await import('node:stream');
@@ -229,9 +234,10 @@ async function smoke(dirs: Record<string, string>, env: Record<string, string>, 
       })),
     };
     if (!event.Records.length) throw new Error(`no ${stage} message arrived`);
+    const worker = FUNCTIONS.find((f) => f.name === 'worker')!;
     const r = (await invoke(dirs.worker!, 'functions/worker/index.ts', event, {
       ...env,
-      ...modelLambda.environment,
+      ...worker.args.environment,
       BATON_STAGE_QUEUE: stage,
     })) as { batchItemFailures: unknown[] };
     if (r.batchItemFailures.length)

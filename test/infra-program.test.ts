@@ -1,0 +1,108 @@
+/**
+ * The whole deploy program (sst.config.ts, profile cpu) evaluated offline under Pulumi's mocks
+ * (scripts/infra-program.ts): what each function links against what its bundle reads, queue
+ * timeouts against their consumers', the API's streaming mode, and an expiry on everything
+ * stored. Needs SST's platform (npm run check:infra, which CI runs first); skipped without it.
+ */
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { before, test } from 'node:test';
+import { fileKeys, INBOX, OUTBOX } from '@baton/batches';
+import { keys } from '@baton/jobs';
+import { build } from 'esbuild';
+import { evaluateProgram, type Program, platformInstalled } from '../scripts/infra-program.ts';
+
+const root = join(import.meta.dirname, '..');
+const skip = platformInstalled() ? false : 'needs SST’s platform (npm run check:infra)';
+let program: Program;
+
+before(async () => {
+  if (!skip) program = await evaluateProgram({ BATON_PROFILE: 'cpu' });
+});
+
+/** The `Resource.<name>` reads in a handler's bundle (the code SST would deploy). */
+const bundles = new Map<string, Promise<Set<string>>>();
+function resourcesRead(handler: string): Promise<Set<string>> {
+  const entry = join(root, handler.replace(/\.handler$/, '.ts'));
+  if (!bundles.has(entry))
+    bundles.set(
+      entry,
+      build({
+        entryPoints: [entry],
+        bundle: true,
+        platform: 'node',
+        format: 'esm',
+        write: false,
+        external: ['onnxruntime-node'],
+        logLevel: 'error',
+      }).then((r) => {
+        const text = r.outputFiles[0]!.text;
+        return new Set([...text.matchAll(/\bResource\.([A-Z]\w*)/g)].map((m) => m[1]!));
+      }),
+    );
+  return bundles.get(entry)!;
+}
+
+test('every function links what its handler’s bundle reads through Resource (links)', { skip }, async () => {
+  assert.ok(program.functions.length >= 10, `${program.functions.length} functions`);
+  const problems: string[] = [];
+  for (const f of program.functions) {
+    const read = await resourcesRead(f.handler);
+    assert.ok(read.size > 0, `${f.name} (${f.handler}) reads its resources through Resource`);
+    const missing = [...read].filter((r) => !f.links.includes(r));
+    if (missing.length)
+      problems.push(`${f.name} (${f.handler}) reads ${missing.join(', ')} without linking it`);
+  }
+  assert.deepEqual(problems, []);
+});
+
+test('a function that lost a link is caught: the links check is not vacuous', { skip }, async () => {
+  const api = program.functions.find((f) => f.handler === 'functions/api/index.handler')!;
+  const read = await resourcesRead(api.handler);
+  const without = api.links.filter((l) => l !== 'UrlSecret');
+  assert.ok(read.has('UrlSecret') && [...read].some((r) => !without.includes(r)));
+});
+
+test('every queue hides a message at least as long as its consumer may run', { skip }, () => {
+  for (const f of program.functions.filter((x) => x.consumes)) {
+    const q = program.queues.find((x) => x.name === f.consumes)!;
+    assert.ok(q, `${f.consumes} is a queue`);
+    assert.ok(
+      q.visibilityTimeoutSeconds >= f.timeoutSeconds,
+      `${q.name} hides ${q.visibilityTimeoutSeconds} s; ${f.handler} may run ${f.timeoutSeconds} s`,
+    );
+  }
+  // Stage queues: 6× the worker's limit (AWS's advice for a Lambda event source).
+  const worker = program.functions.find((f) => f.consumes === 'BaseQueue')!;
+  assert.ok(
+    program.queues.find((q) => q.name === 'BaseQueue')!.visibilityTimeoutSeconds >= 6 * worker.timeoutSeconds,
+  );
+});
+
+test('the API streams its responses, and its event streams end before its timeout', { skip }, () => {
+  const api = program.functions.find((f) => f.handler === 'functions/api/index.handler')!;
+  assert.equal(api.streaming, true);
+  assert.ok(Number(api.environment.BATON_STREAM_MAX_SECONDS) < api.timeoutSeconds);
+});
+
+test('everything stored expires: the table by TTL, every bucket prefix the code writes by a lifecycle rule', {
+  skip,
+}, () => {
+  for (const t of program.tables) assert.ok(t.ttl, `${t.name} has a TTL attribute`);
+  const [lifecycle] = program.resources.filter(
+    (r) => r.type === 'aws:s3/bucketLifecycleConfigurationV2:BucketLifecycleConfigurationV2',
+  );
+  const rules = lifecycle!.inputs.rules as { filter: { prefix: string }; expiration: { days: number } }[];
+  const written = [
+    keys.output('job_a', 'decode'),
+    keys.output('job_a', 'relay1'),
+    keys.preview('job_a', 0, 'base'),
+    fileKeys.content('file-a'),
+    `${INBOX}key/x.jsonl`,
+    `${OUTBOX}key/x.jsonl/output.jsonl`,
+  ];
+  for (const key of written) {
+    const rule = rules.find((r) => key.startsWith(r.filter.prefix));
+    assert.ok(rule && rule.expiration.days > 0, `${key} expires`);
+  }
+});
