@@ -106,3 +106,44 @@ test('everything stored expires: the table by TTL, every bucket prefix the code 
     assert.ok(rule && rule.expiration.days > 0, `${key} expires`);
   }
 });
+
+test('CORS admits what a browser using the OpenAI SDK sends: DELETE and every non-safelisted header', {
+  skip,
+}, async () => {
+  const { createServer } = await import('node:http');
+  const { default: OpenAI } = await import('openai');
+  const seen: { method: string; headers: string[] }[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ method: req.method!, headers: Object.keys(req.headers) });
+    res.writeHead(200, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ id: 'file-a', object: 'file', deleted: true, created: 0, data: [] }));
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const { port } = server.address() as { port: number };
+    const client = new OpenAI({ baseURL: `http://127.0.0.1:${port}/v1`, apiKey: 'k', maxRetries: 0 });
+    await client.images.generate({ model: 'shapes-v1', prompt: 'red circle' });
+    await client.files.delete('file-a');
+  } finally {
+    server.close();
+  }
+  const api = program.functions.find((f) => f.handler === 'functions/api/index.handler')!;
+  const cors = api.args.url.cors as { allowMethods: string[]; allowHeaders: string[] };
+  // What a browser sends without asking (CORS-safelisted) or sets itself.
+  const own = new Set([
+    'host',
+    'connection',
+    'content-length',
+    'accept',
+    'accept-encoding',
+    'accept-language',
+    'user-agent',
+  ]);
+  for (const r of seen) {
+    assert.ok(cors.allowMethods.includes(r.method), `${r.method} allowed`);
+    for (const h of r.headers.filter((x) => !own.has(x) && !x.startsWith('sec-')))
+      assert.ok(cors.allowHeaders.includes(h), `${h} (sent by the OpenAI SDK) is allowed`);
+  }
+  assert.ok(seen.some((r) => r.method === 'DELETE'));
+  assert.ok(seen.some((r) => r.headers.some((h) => h.startsWith('x-stainless-'))));
+});
