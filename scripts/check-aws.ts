@@ -18,7 +18,7 @@ import { KeyStore } from '@baton/service';
 import { startLocalAws } from '@baton/stack';
 import { build } from 'esbuild';
 import { LAMBDA_UNZIPPED_LIMIT_MB, sizeOf } from '../infra/lambda-package.ts';
-import { evaluateProgram } from './infra-program.ts';
+import { evaluateProgram, type Loose } from './infra-program.ts';
 
 const root = join(import.meta.dirname, '..');
 const out = join(root, '.baton', 'aws-artifacts');
@@ -27,7 +27,7 @@ interface FunctionSpec {
   name: string;
   handler: string;
   /** As the program gives it: `nodejs.install`, `copyFiles`, `hook` (infra/lambda-package.ts). */
-  args: Record<string, any>;
+  args: Loose;
   /** The components it links: only their SST_RESOURCE_* reach it when it runs. */
   links: string[];
 }

@@ -18,6 +18,10 @@ const platform = join(root, '.sst/platform/node_modules');
 /** SST's platform is installed (npm run check:infra): the program can be evaluated. */
 export const platformInstalled = () => existsSync(join(platform, '@pulumi/aws'));
 
+/** The arguments a program passes a component: any shape SST takes. */
+// biome-ignore lint/suspicious/noExplicitAny: recorded as given, read by the checks that know their shape.
+export type Loose = Record<string, any>;
+
 export interface ProgramFunction {
   /** The component's name (or `<Queue>Subscriber` for a queue's subscriber, `<Cron>` for a cron's). */
   name: string;
@@ -30,7 +34,7 @@ export interface ProgramFunction {
   environment: Record<string, string>;
   /** The queue whose messages invoke it. */
   consumes?: string;
-  args: Record<string, any>;
+  args: Loose;
 }
 
 export interface Program {
@@ -39,7 +43,7 @@ export interface Program {
   tables: { name: string; ttl?: string }[];
   buckets: string[];
   /** Raw Pulumi resources registered (type, name, inputs). */
-  resources: { type: string; name: string; inputs: Record<string, any> }[];
+  resources: { type: string; name: string; inputs: Loose }[];
 }
 
 /** "30 seconds", "2 minutes" → seconds. */
@@ -65,7 +69,7 @@ async function evaluate(env: Record<string, string>): Promise<Program> {
   await pulumi.runtime.setMocks(
     {
       newResource: (a: { type: string; name: string; inputs: Record<string, unknown> }) => {
-        program.resources.push({ type: a.type, name: a.name, inputs: a.inputs as Record<string, any> });
+        program.resources.push({ type: a.type, name: a.name, inputs: a.inputs as Loose });
         return {
           id: `${a.name}-id`,
           state: { ...a.inputs, arn: `arn:aws:mock::${a.name}`, name: a.inputs.name ?? a.name },
@@ -83,7 +87,7 @@ async function evaluate(env: Record<string, string>): Promise<Program> {
   );
   const output = (v: unknown) => pulumi.output(v);
   const linkName = (l: unknown) => (l as { componentName?: string }).componentName ?? String(l);
-  const addFunction = (name: string, args: Record<string, any>, consumes?: string) => {
+  const addFunction = (name: string, args: Loose, consumes?: string) => {
     const timeout = seconds(args.timeout, 20);
     program.functions.push({
       name,
@@ -116,7 +120,7 @@ async function evaluate(env: Record<string, string>): Promise<Program> {
       this.nodes = { queue: { name: this.name } };
       program.queues.push({ name, visibilityTimeoutSeconds: seconds(args.visibilityTimeout, 30) });
     }
-    subscribe(fn: Record<string, any>, _opts?: unknown) {
+    subscribe(fn: Loose, _opts?: unknown) {
       addFunction(`${this.componentName}Subscriber${program.functions.length}`, fn, this.componentName);
       return {};
     }
@@ -147,13 +151,13 @@ async function evaluate(env: Record<string, string>): Promise<Program> {
           }
         },
         Function: class extends Component {
-          constructor(name: string, args: Record<string, any>) {
+          constructor(name: string, args: Loose) {
             super(name);
             addFunction(name, args);
           }
         },
         CronV2: class extends Component {
-          constructor(name: string, args: { function: Record<string, any> }) {
+          constructor(name: string, args: { function: Loose }) {
             super(name);
             addFunction(name, args.function);
           }

@@ -40,12 +40,14 @@ before(async () => {
           state: { ...a.inputs, arn: `arn:aws:mock::${a.name}`, name: a.inputs.name ?? a.name },
         };
       },
-      call: (a: { token: string; inputs: Record<string, unknown> }) =>
-        (calls.push(a), a.token.includes('getParameter'))
+      call: (a: { token: string; inputs: Record<string, unknown> }) => {
+        calls.push(a);
+        return a.token.includes('getParameter')
           ? { value: 'ami-123', name: 'ami' }
           : a.token.includes('getRegion')
             ? { name: 'us-east-1', region: 'us-east-1', id: 'us-east-1' }
-            : {},
+            : {};
+      },
     },
     'baton',
     'test',

@@ -1,17 +1,33 @@
-/** The `baton` command line. */
+/**
+ * The `baton` command line. A command's module (and what it needs: the model runtime, the AWS
+ * SDK) is loaded only when that command runs, so `baton vocab` does not pay for `generate`.
+ */
 import { ConfigError } from '@baton/config';
-import { BadRequestError } from '@baton/pipeline';
-import { FeedError, ManifestError } from '@baton/runtime';
-import { BATCH_USAGE, batchCommand } from './batch-command.ts';
-import { EVAL_USAGE, evalCommand } from './eval-command.ts';
-import { EVENTS_USAGE, eventsCommand } from './events-command.ts';
-import { GENERATE_USAGE, generateCommand } from './generate-command.ts';
-import { KEYS_USAGE, keysCommand } from './keys-command.ts';
 import { RemoteError } from './remote.ts';
 import { UsageError } from './usage-error.ts';
-import { VOCAB_USAGE, vocabCommand } from './vocab-command.ts';
 
-const USAGE = `Usage: baton <command> [options]
+type Command = (argv: string[]) => Promise<number>;
+
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  generate: async () => (await import('./generate-command.ts')).generateCommand,
+  eval: async () => (await import('./eval-command.ts')).evalCommand,
+  keys: async () => (await import('./keys-command.ts')).keysCommand,
+  vocab: async () => (await import('./vocab-command.ts')).vocabCommand,
+  batch: async () => (await import('./batch-command.ts')).batchCommand,
+  events: async () => (await import('./events-command.ts')).eventsCommand,
+};
+
+/** The whole usage: every command's own (loads them all; only --help needs it). */
+async function usage(): Promise<string> {
+  const [g, e, k, v, b, ev] = await Promise.all([
+    import('./generate-command.ts'),
+    import('./eval-command.ts'),
+    import('./keys-command.ts'),
+    import('./vocab-command.ts'),
+    import('./batch-command.ts'),
+    import('./events-command.ts'),
+  ]);
+  return `Usage: baton <command> [options]
 
 Commands:
   generate "PROMPT"   make an image (see baton generate --help)
@@ -21,29 +37,26 @@ Commands:
   batch               run many prompts as one batch (OpenAI's Batch API; see baton batch --help)
   events              the local stack's job and batch events (see baton events --help)
 
-${GENERATE_USAGE}
+${g.GENERATE_USAGE}
 
-${EVAL_USAGE}
+${e.EVAL_USAGE}
 
-${KEYS_USAGE}
+${k.KEYS_USAGE}
 
-${VOCAB_USAGE}
+${v.VOCAB_USAGE}
 
-${BATCH_USAGE}
+${b.BATCH_USAGE}
 
-${EVENTS_USAGE}`;
+${ev.EVENTS_USAGE}`;
+}
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   try {
-    if (command === 'generate') return await generateCommand(rest);
-    if (command === 'eval') return await evalCommand(rest);
-    if (command === 'keys') return await keysCommand(rest);
-    if (command === 'vocab') return await vocabCommand(rest);
-    if (command === 'batch') return await batchCommand(rest);
-    if (command === 'events') return await eventsCommand(rest);
+    const load = command === undefined ? undefined : COMMANDS[command];
+    if (load) return await (await load())(rest);
     if (command === undefined || command === 'help' || command === '--help' || command === '-h') {
-      console.log(USAGE);
+      console.log(await usage());
       return command === undefined ? 2 : 0;
     }
     throw new UsageError(`unknown command "${command}"`);
@@ -59,11 +72,15 @@ export async function main(argv: string[]): Promise<number> {
       console.error(`baton: ${e.message}. Fix or unset ${e.variable}.`);
       return 2;
     }
-    if (e instanceof BadRequestError) {
-      console.error(`baton: ${e.field}: ${e.message}`);
+    // By name: their modules are loaded only by the commands that throw them.
+    if (e instanceof Error && e.name === 'BadRequestError') {
+      console.error(`baton: ${(e as Error & { field: string }).field}: ${e.message}`);
       return 2;
     }
-    if (e instanceof ManifestError || e instanceof FeedError || e instanceof RemoteError) {
+    if (
+      e instanceof RemoteError ||
+      (e instanceof Error && (e.name === 'ManifestError' || e.name === 'FeedError'))
+    ) {
       const cause = e.cause instanceof Error ? ` (${e.cause.message})` : '';
       console.error(`baton: ${e.message}${cause}`);
       return 1;
