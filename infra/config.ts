@@ -19,7 +19,12 @@ export const config = {
   workerMemoryMb: num('BATON_WORKER_MEMORY_MB', 3008),
   /** Messages per batched model call, and how long Lambda gathers a batch. */
   batchSize: num('BATON_BATCH_SIZE', 8),
-  batchWindowSeconds: num('BATON_BATCH_WINDOW_SECONDS', 1),
+  /**
+   * How long a stage's event source mapping gathers messages before invoking (s). 0: a lone job
+   * never waits for a window; under load a receive still returns what is waiting (up to the
+   * batch size), so batches form by themselves.
+   */
+  batchWindowSeconds: num('BATON_BATCH_WINDOW_SECONDS', 0),
   expireLatentsDays: num('BATON_EXPIRE_LATENTS_DAYS', 1),
   expireImagesDays: num('BATON_EXPIRE_IMAGES_DAYS', 30),
   expireUsageDays: num('BATON_EXPIRE_USAGE_DAYS', 400),

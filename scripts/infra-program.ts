@@ -32,8 +32,9 @@ export interface ProgramFunction {
   timeoutSeconds: number;
   streaming: boolean;
   environment: Record<string, string>;
-  /** The queue whose messages invoke it. */
+  /** The queue whose messages invoke it, and the subscription's options (batch size, window). */
   consumes?: string;
+  subscription?: Loose;
   args: Loose;
 }
 
@@ -87,7 +88,7 @@ async function evaluate(env: Record<string, string>): Promise<Program> {
   );
   const output = (v: unknown) => pulumi.output(v);
   const linkName = (l: unknown) => (l as { componentName?: string }).componentName ?? String(l);
-  const addFunction = (name: string, args: Loose, consumes?: string) => {
+  const addFunction = (name: string, args: Loose, consumes?: string, subscription?: Loose) => {
     const timeout = seconds(args.timeout, 20);
     program.functions.push({
       name,
@@ -97,6 +98,7 @@ async function evaluate(env: Record<string, string>): Promise<Program> {
       streaming: Boolean(args.streaming),
       environment: args.environment ?? {},
       ...(consumes && { consumes }),
+      ...(subscription && { subscription }),
       args,
     });
   };
@@ -120,8 +122,8 @@ async function evaluate(env: Record<string, string>): Promise<Program> {
       this.nodes = { queue: { name: this.name } };
       program.queues.push({ name, visibilityTimeoutSeconds: seconds(args.visibilityTimeout, 30) });
     }
-    subscribe(fn: Loose, _opts?: unknown) {
-      addFunction(`${this.componentName}Subscriber${program.functions.length}`, fn, this.componentName);
+    subscribe(fn: Loose, opts?: Loose) {
+      addFunction(`${this.componentName}Subscriber${program.functions.length}`, fn, this.componentName, opts);
       return {};
     }
   }

@@ -147,3 +147,14 @@ test('CORS admits what a browser using the OpenAI SDK sends: DELETE and every no
   assert.ok(seen.some((r) => r.method === 'DELETE'));
   assert.ok(seen.some((r) => r.headers.some((h) => h.startsWith('x-stainless-'))));
 });
+
+test('a lone job waits for no batching window: the stage subscribers gather nothing, and still batch what waits', {
+  skip,
+}, () => {
+  const stages = program.functions.filter((f) => f.handler === 'functions/worker/index.handler');
+  assert.equal(stages.length, 6, 'three stage queues and their three lanes');
+  for (const f of stages) {
+    assert.equal(f.subscription?.batch.window, '0 seconds', f.name);
+    assert.ok(f.subscription?.batch.size > 1, `${f.name} batches what is waiting`);
+  }
+});
