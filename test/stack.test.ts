@@ -278,3 +278,52 @@ test('a client following a long job through streams that end every 3 s, resuming
   const stages = events.map((e) => JSON.parse(e.data!).stage as string | null);
   assert.deepEqual([...new Set(stages.filter(Boolean))], ['base', 'relay1', 'relay2', 'decode']);
 });
+
+test('continue: a 64 px draft finished at 256 px runs only relay1, relay2 and decode, bills only them, and gives the bytes a direct 256 px job gives', async () => {
+  const draft = await done(
+    (
+      await post(`${s.apiUrl}/v1/jobs`, {
+        prompt: 'blue square bottom right on white',
+        size: '64x64',
+        seed: 21,
+      })
+    ).body.id,
+  );
+  assert.equal(draft.status, 'succeeded');
+  const c = await post(`${s.apiUrl}/v1/jobs/${draft.id}/continue`, { size: '256x256' });
+  assert.equal(c.status, 202, JSON.stringify(c.body));
+  assert.equal(c.body.continued_from, draft.id);
+  assert.deepEqual(
+    c.body.stages.map((x: { name: string }) => x.name),
+    ['relay1', 'relay2', 'decode'],
+  );
+  const finished = await done(c.body.id);
+  assert.equal(finished.status, 'succeeded', JSON.stringify(finished.error));
+  const direct = await done(
+    (
+      await post(`${s.apiUrl}/v1/jobs`, {
+        prompt: 'blue square bottom right on white',
+        size: '256x256',
+        seed: 21,
+      })
+    ).body.id,
+  );
+  const bytes = async (j: { result: { image_url: string } }) =>
+    new Uint8Array(await (await fetch(j.result.image_url)).arrayBuffer());
+  assert.deepEqual(await bytes(finished), await bytes(direct));
+  // Billed: the new stages only (the direct job also paid for base).
+  assert.ok(finished.usage.steps > 0 && finished.usage.steps < direct.usage.steps);
+  assert.equal(Object.keys(finished.timings_ms).sort().join(), 'decode,relay1,relay2');
+  // Not larger, or a job that did not succeed: 400 naming the field. Unknown or another key's: 404.
+  const same = await post(`${s.apiUrl}/v1/jobs/${draft.id}/continue`, { size: '64x64' });
+  assert.equal(same.status, 400);
+  assert.equal(same.body.error.param, 'size');
+  const other = 'bk_other_tenant_0123456789';
+  await s.keys.create('other-tenant', other);
+  const foreign = await post(
+    `${s.apiUrl}/v1/jobs/${draft.id}/continue`,
+    { size: '256x256' },
+    { authorization: `Bearer ${other}` },
+  );
+  assert.equal(foreign.status, 404);
+});

@@ -37,7 +37,9 @@ export const notFound = (what: string) =>
 export function asApiError(err: unknown): ApiError | undefined {
   if (err instanceof ApiError) return err;
   if (err instanceof InvalidRequest)
-    return new ApiError(400, 'invalid_request_error', err.message, err.param, err.code, { cause: err });
+    return new ApiError(err.gone ? 409 : 400, 'invalid_request_error', err.message, err.param, err.code, {
+      cause: err,
+    });
   if (err instanceof BatchError) {
     if (err.code === 'not_configured')
       return new ApiError(501, 'server_error', err.message, err.param, err.code, { cause: err });

@@ -51,11 +51,13 @@ export function createApp(deps: ApiDeps) {
   app.use('/v1/*', auth(api));
   app.use('/v1/images/generations', rateLimit(api));
   app.use('/v1/jobs', rateLimit(api));
+  app.use('/v1/jobs/:id/continue', rateLimit(api));
   app.use('/v1/batches', rateLimit(api));
   // Past the backlog bound, new work is refused at once (after auth and rate: per key first).
   const shed = shedLoad(api);
   app.use('/v1/images/generations', shed);
   app.use('/v1/jobs', shed);
+  app.use('/v1/jobs/:id/continue', shed);
   app.use('/v1/files', rateLimit(api));
 
   const vocabulary = api.domain.vocabulary?.text(api.schemas.sizes);

@@ -197,3 +197,34 @@ test('past the backlog bound new work is refused at once: 503 overloaded with a 
   assert.equal(reads, before);
   assert.equal((await shedding.request('/v1/jobs')).status, 200, 'reads are never shed');
 });
+
+test('continue: a job that has not succeeded is 400 job_not_succeeded; an unknown job 404; expired latents 409 latents_expired', async () => {
+  const r = await post('/v1/jobs', { prompt: 'red circle', seed: 3, size: '64x64' });
+  const id = ((await r.json()) as { id: string }).id;
+  const queued = await post(`/v1/jobs/${id}/continue`, { size: '128x128' });
+  assert.equal(queued.status, 400);
+  assert.deepEqual(
+    ((await queued.json()) as { error: { code: string; param: string } }).error.code,
+    'job_not_succeeded',
+  );
+  assert.equal((await post('/v1/jobs/job_zzzzzzzzzzzzzzzz/continue', { size: '128x128' })).status, 404);
+  // Succeeded, but its base latents are gone (expired from the store).
+  const request = (await jobs.request(id))!;
+  for (const stage of request.stages) await jobs.append(id, 'done', stage, { ms: 1, steps: 1, batch: 1 });
+  assert.equal((await jobs.state(id))?.status, 'succeeded');
+  const expired = await post(`/v1/jobs/${id}/continue`, { size: '128x128' });
+  assert.equal(expired.status, 409);
+  const body = (await expired.json()) as { error: { code: string; message: string } };
+  assert.equal(body.error.code, 'latents_expired');
+  assert.match(body.error.message, /kept for a day/);
+  // With its latents there it is accepted; 'auto' or a missing size names the field.
+  await jobs.putOutput(id, 'base', new Uint8Array([1]), 'application/octet-stream');
+  const ok = await post(`/v1/jobs/${id}/continue`, { size: '128x128' });
+  assert.equal(ok.status, 202);
+  assert.equal(((await ok.json()) as { continued_from: string }).continued_from, id);
+  for (const size of ['auto', undefined]) {
+    const bad = await post(`/v1/jobs/${id}/continue`, { size });
+    assert.equal(bad.status, 400);
+    assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'size');
+  }
+});

@@ -25,6 +25,8 @@ export interface JobRequest {
   webhook?: WebhookSpec;
   /** A batch line's job: which batch and line, its custom_id, how its image is to be returned. */
   batch?: { id: string; line: number; custom_id: string; response_format?: 'url' | 'b64_json' };
+  /** A continued job: its first stage starts from this job's latents of this stage (continue.ts in @baton/service). */
+  continued?: { from: string; stage: string };
 }
 
 export interface StageRecord {

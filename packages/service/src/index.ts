@@ -1,3 +1,4 @@
+export * from './continue.ts';
 export * from './expanders.ts';
 export * from './invalid-request.ts';
 export * from './keys.ts';

@@ -11,8 +11,12 @@ export class InvalidRequest extends Error {
     message: string,
     /** A stable code: invalid_value, prompt_not_understood, … */
     readonly code = 'invalid_value',
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; gone?: boolean },
   ) {
     super(message, options);
+    this.gone = options?.gone ?? false;
   }
+
+  /** The request was fine once but what it needs is gone (expired latents): a 409, not a 400. */
+  readonly gone: boolean;
 }

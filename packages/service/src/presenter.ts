@@ -60,6 +60,8 @@ export function publicJob(s: JobState, origin: string, links: LinkSigner) {
         }
       : null,
     error: s.error ?? null,
+    // Baton's: the job this one finishes at a larger size (POST /v1/jobs/{id}/continue).
+    continued_from: s.request.continued?.from ?? null,
     result: s.status === 'succeeded' ? { image_url: links.imageUrl(origin, s.id) } : null,
     previews: (s.previews ?? []).map((p) => ({
       index: p.index,
@@ -104,6 +106,9 @@ export const JobSchema = z
       .passthrough()
       .nullable(),
     error: z.object({ stage: z.string(), reason: z.string(), code: z.string().optional() }).nullable(),
+    continued_from: z.string().nullable().openapi({
+      description: 'The job this one continues (POST /v1/jobs/{id}/continue): it ran only the stages after it',
+    }),
     result: z.object({ image_url: z.string() }).nullable(),
     previews: z.array(z.object({ index: z.number().int(), source: z.string(), url: z.string() })).openapi({
       description: 'Partial images so far: a stage\'s output ("base") or an x₀ estimate ("relay1@5")',

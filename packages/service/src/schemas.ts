@@ -138,7 +138,12 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
       webhook: opt(webhook),
     })
     .openapi('JobRequest');
-  return { images, job, maxN, sizes };
+  const continuation = z
+    .object({
+      size: sizeSchema(m, sizes).refine((s) => s !== undefined, { error: "'size' must be a size, not 'auto'" }),
+    })
+    .openapi('ContinueRequest');
+  return { images, job, continuation, maxN, sizes };
 }
 
 export type RequestSchemas = ReturnType<typeof requestSchemas>;

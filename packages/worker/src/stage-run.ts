@@ -223,15 +223,21 @@ export class StageRun {
     return this.group.map((w) => w.msg.jobId);
   }
 
+  /** The stage's input: the job's previous stage's latents, or for a continued job's first stage, its source's. */
   private async input(w: Work): Promise<Tensor | null> {
-    const prev = previousStage(w.request.stages, w.msg.stage);
+    const continued = w.request.continued;
+    const own = previousStage(w.request.stages, w.msg.stage);
+    const prev = own ?? continued?.stage;
     if (!prev) return null;
+    const owner = own ? w.msg.jobId : continued!.from;
     const ctx = { jobId: w.msg.jobId, stage: w.msg.stage };
-    const bytes = await this.c.jobs.output(w.msg.jobId, prev);
+    const bytes = await this.c.jobs.output(owner, prev);
     if (!bytes)
       throw new PermanentError(
-        `job ${w.msg.jobId}: input of stage ${w.msg.stage} (${prev}) is missing`,
-        'missing_input',
+        own
+          ? `job ${w.msg.jobId}: input of stage ${w.msg.stage} (${prev}) is missing`
+          : `job ${w.msg.jobId}: the latents of job ${owner} it continues have expired`,
+        own ? 'missing_input' : 'latents_expired',
         ctx,
       );
     const l = readLatents(bytes);
@@ -242,7 +248,7 @@ export class StageRun {
         ctx,
       );
     }
-    if (l.meta.job !== w.msg.jobId)
+    if (l.meta.job !== owner)
       throw new PermanentError(
         `job ${w.msg.jobId}: ${prev} latents belong to job ${l.meta.job}`,
         'bad_input',
