@@ -298,6 +298,44 @@ describe('against a running stack', () => {
     assert.match(strict.stderr, /prompt_not_understood|not understood/);
   });
 
+  test('continue: a 64 px draft made with --api is finished at 256 px by its job id, the same bytes as a direct 256 px image', async () => {
+    const env = { ...process.env, BATON_API_KEY: TEST_KEY };
+    const remote = (args: string[]) =>
+      promisify(execFile)(process.execPath, [BIN, ...args, '--api', s.apiUrl], { env });
+    const draft = JSON.parse(
+      (
+        await remote([
+          'generate',
+          'orange ring',
+          '--seed',
+          '9',
+          '--size',
+          '64',
+          '--out',
+          join(dir, 'd.png'),
+          '--json',
+        ])
+      ).stdout,
+    );
+    assert.match(draft.job, /^job_/);
+    const big = join(dir, 'finished.png');
+    const done = JSON.parse(
+      (await remote(['continue', draft.job, '--size', '256', '--out', big, '--json'])).stdout,
+    );
+    assert.equal(done.continued_from, draft.job);
+    assert.deepEqual(done.stages, ['relay1', 'relay2', 'decode']);
+    const direct = join(dir, 'direct.png');
+    await remote(['generate', 'orange ring', '--seed', '9', '--size', '256', '--out', direct]);
+    assert.deepEqual(readFileSync(big), readFileSync(direct));
+    // Not larger: the API's 400 names the field; a bad request exits 2 (as a refused strict prompt does).
+    const smaller = await remote(['continue', draft.job, '--size', '64']).catch((e) => e);
+    assert.equal(smaller.code, 2);
+    assert.match(smaller.stderr, /size/);
+    const noApi = await run(['continue', draft.job, '--size', '256']);
+    assert.equal(noApi.status, 2);
+    assert.match(noApi.stderr, /--api/);
+  });
+
   test('keys create / list / revoke against a running stack; the new key works until revoked', async () => {
     const stackFile = join(dir, 'stack.json');
     writeFileSync(stackFile, JSON.stringify(s.config));

@@ -222,11 +222,12 @@ async function generateViaApi(
           variant: r.variant,
           stages: r.stages,
           timings_ms: r.timings,
+          job: r.id,
           api: api.url,
         }),
       );
     } else if (flags.verbose) {
-      console.log(`${file}  (seed ${r.seed}) ${r.caption}`);
+      console.log(`${file}  (seed ${r.seed}, ${r.id}) ${r.caption}`);
     } else console.log(file);
   }
   return 0;

@@ -10,6 +10,7 @@ type Command = (argv: string[]) => Promise<number>;
 
 const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./generate-command.ts')).generateCommand,
+  continue: async () => (await import('./continue-command.ts')).continueCommand,
   eval: async () => (await import('./eval-command.ts')).evalCommand,
   keys: async () => (await import('./keys-command.ts')).keysCommand,
   vocab: async () => (await import('./vocab-command.ts')).vocabCommand,
@@ -19,8 +20,9 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /** The whole usage: every command's own (loads them all; only --help needs it). */
 async function usage(): Promise<string> {
-  const [g, e, k, v, b, ev] = await Promise.all([
+  const [g, c, e, k, v, b, ev] = await Promise.all([
     import('./generate-command.ts'),
+    import('./continue-command.ts'),
     import('./eval-command.ts'),
     import('./keys-command.ts'),
     import('./vocab-command.ts'),
@@ -31,6 +33,7 @@ async function usage(): Promise<string> {
 
 Commands:
   generate "PROMPT"   make an image (see baton generate --help)
+  continue JOB_ID     finish a succeeded job (a draft) at a larger size, through an API
   eval                measure prompt alignment on the shapes domain (see baton eval --help)
   keys                create, revoke and list API keys (see baton keys --help)
   vocab               the words prompts may use with the model (see baton vocab --help)
@@ -38,6 +41,8 @@ Commands:
   events              the local stack's job and batch events (see baton events --help)
 
 ${g.GENERATE_USAGE}
+
+${c.CONTINUE_USAGE}
 
 ${e.EVAL_USAGE}
 

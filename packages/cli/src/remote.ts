@@ -44,6 +44,8 @@ export interface RemoteJob {
 }
 
 export interface RemoteResult {
+  /** The job's id (what `baton continue` takes). */
+  id: string;
   png: Uint8Array;
   caption: string;
   warnings: string[];
@@ -65,12 +67,7 @@ export async function generateRemote(
   job: RemoteJob,
   onProgress: (stage: string, step: number, of: number) => void,
 ): Promise<RemoteResult> {
-  let base: URL;
-  try {
-    base = new URL(api.url);
-  } catch {
-    throw new UsageError(`--api must be a URL like http://127.0.0.1:8787, or local, but is "${api.url}"`);
-  }
+  const base = baseOf(api);
   const body = {
     prompt: job.prompt,
     seed: job.seed,
@@ -83,16 +80,56 @@ export async function generateRemote(
     ...(job.guidanceBase !== undefined && { guidance: job.guidanceBase }),
     ...(job.guidanceRelay !== undefined && { guidance_relay: job.guidanceRelay }),
   };
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (api.key) headers.authorization = `Bearer ${api.key}`;
-  const keyHint = `the key came from ${api.keyFrom}: set BATON_API_KEY (the local stack's is in .baton/local-key)`;
+  const { headers, keyHint } = auth(api);
   // Retried on 503/429: the Idempotency-Key makes a retried create return the same job.
   const created = await request(new URL('/v1/jobs', base), keyHint, {
     method: 'POST',
     headers: { ...headers, 'idempotency-key': randomUUID() },
     body: JSON.stringify(body),
   });
-  const id = created.id as string;
+  return awaitJob(base, created.id as string, headers, keyHint, onProgress);
+}
+
+function auth(api: { key: string | undefined; keyFrom: string }) {
+  const headers: Record<string, string> = { 'content-type': 'application/json' };
+  if (api.key) headers.authorization = `Bearer ${api.key}`;
+  const keyHint = `the key came from ${api.keyFrom}: set BATON_API_KEY (the local stack's is in .baton/local-key)`;
+  return { headers, keyHint };
+}
+
+function baseOf(api: { url: string }): URL {
+  try {
+    return new URL(api.url);
+  } catch {
+    throw new UsageError(`--api must be a URL like http://127.0.0.1:8787, or local, but is "${api.url}"`);
+  }
+}
+
+/** Finishes a succeeded job at a larger size (POST /v1/jobs/{id}/continue) and waits for its image. */
+export async function continueRemote(
+  api: { url: string; key: string | undefined; keyFrom: string },
+  id: string,
+  size: number,
+  onProgress: (stage: string, step: number, of: number) => void,
+): Promise<RemoteResult & { continuedFrom: string }> {
+  const base = baseOf(api);
+  const { headers, keyHint } = auth(api);
+  const created = await request(new URL(`/v1/jobs/${encodeURIComponent(id)}/continue`, base), keyHint, {
+    method: 'POST',
+    headers,
+    body: JSON.stringify({ size }),
+  });
+  return { ...(await awaitJob(base, created.id as string, headers, keyHint, onProgress)), continuedFrom: id };
+}
+
+/** Polls a job until it ends; its image, or a RemoteError saying why there is none. */
+async function awaitJob(
+  base: URL,
+  id: string,
+  headers: Record<string, string>,
+  keyHint: string,
+  onProgress: (stage: string, step: number, of: number) => void,
+): Promise<RemoteResult> {
   for (;;) {
     const j = await request(new URL(`/v1/jobs/${id}`, base), keyHint, { headers });
     if (j.progress) onProgress(j.progress.stage, j.progress.step, j.progress.of ?? 1);
@@ -100,6 +137,7 @@ export async function generateRemote(
       const res = await fetch(j.result.image_url, { headers });
       if (!res.ok) throw new RemoteError(`downloading the image of ${id}: HTTP ${res.status}`);
       return {
+        id,
         png: new Uint8Array(await res.arrayBuffer()),
         caption: j.revised_prompt,
         warnings: j.warnings ?? [],

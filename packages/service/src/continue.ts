@@ -31,7 +31,10 @@ export async function planContinuation(
       'job_not_succeeded',
     );
   if (from.model !== api.manifest.id)
-    throw new InvalidRequest('id', `job ${source.id} was made by model ${from.model}, not ${api.manifest.id}`);
+    throw new InvalidRequest(
+      'id',
+      `job ${source.id} was made by model ${from.model}, not ${api.manifest.id}`,
+    );
   const sizes = supportedSizes(api.manifest);
   if (!sizes.includes(size) || size <= from.spec.size) {
     const larger = sizes.filter((s) => s > from.spec.size).map((s) => `'${s}x${s}'`);

@@ -107,7 +107,8 @@ export const JobSchema = z
       .nullable(),
     error: z.object({ stage: z.string(), reason: z.string(), code: z.string().optional() }).nullable(),
     continued_from: z.string().nullable().openapi({
-      description: 'The job this one continues (POST /v1/jobs/{id}/continue): it ran only the stages after it',
+      description:
+        'The job this one continues (POST /v1/jobs/{id}/continue): it ran only the stages after it',
     }),
     result: z.object({ image_url: z.string() }).nullable(),
     previews: z.array(z.object({ index: z.number().int(), source: z.string(), url: z.string() })).openapi({

@@ -140,7 +140,9 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
     .openapi('JobRequest');
   const continuation = z
     .object({
-      size: sizeSchema(m, sizes).refine((s) => s !== undefined, { error: "'size' must be a size, not 'auto'" }),
+      size: sizeSchema(m, sizes).refine((s) => s !== undefined, {
+        error: "'size' must be a size, not 'auto'",
+      }),
     })
     .openapi('ContinueRequest');
   return { images, job, continuation, maxN, sizes };
