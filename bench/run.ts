@@ -184,6 +184,7 @@ async function stack() {
     console.log(
       `     accept, last hand-over, client polling (${POLL_MS} ms): ${pct(e2e - onnx - inStage - queued)}`,
     );
+    await syncSmall(api, headers, quick ? 4 : 10);
     // Eight clients at a time, each waiting on the server (OpenAI images endpoint, which polls one
     // LIST per job): polling every job's full state from here would load the machine it measures.
     const n8 = quick ? 8 : 16;
@@ -223,6 +224,39 @@ async function stack() {
   } finally {
     await s.close();
   }
+}
+
+/**
+ * A 64 px synchronous image (POST /v1/images/generations, one at a time): the client's wall time
+ * beside the ONNX run() time its job's stages report (GET /v1/jobs/{id}), medians.
+ */
+async function syncSmall(api: string, headers: Record<string, string>, n: number) {
+  const walls: number[] = [];
+  const onnx: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t0 = performance.now();
+    const r = await fetch(`${api}/v1/images/generations`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify({
+        prompt: 'red circle top left on white',
+        seed: 500 + i,
+        size: '64x64',
+        response_format: 'url',
+      }),
+    });
+    const body = (await r.json()) as { data: { url: string }[] };
+    walls.push(performance.now() - t0);
+    const id = new URL(body.data[0]!.url).pathname.split('/')[3]!;
+    const j = (await (await fetch(`${api}/v1/jobs/${id}`, { headers })).json()) as {
+      stages: { onnx_ms: number; batch: number }[];
+    };
+    onnx.push(j.stages.reduce((a, st) => a + st.onnx_ms / st.batch, 0));
+  }
+  const [w, o] = [median(walls), median(onnx)];
+  console.log(
+    `   64 px synchronous image, one at a time: ${fmt(w)} wall, ${fmt(o)} in ONNX run(): +${(w - o).toFixed(0)} ms outside (target ≤ +150 ms; median of ${n})`,
+  );
 }
 
 /** A stack without workers (nothing else loads the machine), with a bench key and this concurrent-job limit. */

@@ -11,7 +11,15 @@ export async function visibleJob(api: Api, id: string, key: KeyRecord | null): P
   return s;
 }
 
-/** Waits until every job has ended or the time is up; polls one LIST per job, reads state once. */
+/** The synchronous wait's first poll (ms); each next one waits a tenth longer, up to `pollMs`. */
+export const FIRST_POLL_MS = 20;
+
+/**
+ * Waits until every job has ended or the time is up; polls one read per job, reads state once.
+ * Polls start fast and slow down (20 ms, growing by a tenth up to `pollMs`): a small image is
+ * seen finished within about a tenth of its time (+50 ms at 400 ms); a 2 s job costs about 25
+ * reads instead of 10 (in AWS $0.000002 more per image, at $0.125 per million reads).
+ */
 export async function waitForJobs(
   api: Api,
   requests: readonly JobRequest[],
@@ -20,8 +28,10 @@ export async function waitForJobs(
 ): Promise<JobState[]> {
   const deadline = api.now() + ms;
   const pending = new Set(requests);
+  let interval = Math.min(FIRST_POLL_MS, api.config.pollMs);
   while (pending.size && api.now() < deadline) {
-    await new Promise((r) => setTimeout(r, Math.min(api.config.pollMs, Math.max(1, deadline - api.now()))));
+    await new Promise((r) => setTimeout(r, Math.min(interval, Math.max(1, deadline - api.now()))));
+    interval = Math.min(api.config.pollMs, interval * 1.1);
     const ended = await Promise.all(
       [...pending].map(async (r) => [r, await api.jobs.isTerminal(r)] as const),
     );
