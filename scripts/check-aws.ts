@@ -116,8 +116,12 @@ async function invoke(
       },
       HttpResponseStream: { from: (stream, meta) => { streamed.statusCode = meta.statusCode; return stream; } },
     };
+    const t0 = performance.now();
     const { handler } = await import(${JSON.stringify(join(dir, handler.replace(/\.ts$/, '.mjs')))});
+    const t1 = performance.now();
     const r = await handler(JSON.parse(process.env.EVENT), { getRemainingTimeInMillis: () => 120000 });
+    const t2 = performance.now();
+    process.stdout.write('\\n@@TIMES ' + JSON.stringify({ initMs: t1 - t0, invokeMs: t2 - t1 }) + '\\n');
     process.stdout.write('\\n@@RESULT ' + JSON.stringify(r ?? null) + '\\n');
     process.exit(0);`;
   const { stdout } = await promisify(execFile)(process.execPath, ['--input-type=module', '-e', runner], {
@@ -128,6 +132,8 @@ async function invoke(
   });
   const line = stdout.split('\n').find((l) => l.startsWith('@@RESULT '));
   if (!line) throw new Error(`${handler} printed no result:\n${stdout}`);
+  const times = stdout.split('\n').find((l) => l.startsWith('@@TIMES '));
+  if (times) timings.push({ handler, ...JSON.parse(times.slice('@@TIMES '.length)) });
   return JSON.parse(line.slice('@@RESULT '.length));
 }
 
@@ -260,6 +266,8 @@ async function smoke(dirs: Record<string, string>, env: Record<string, string>, 
   return { job: job.body, dead, swept };
 }
 
+/** Each packaged handler's init (its module loaded, top-level awaits done) and first invocation, per run. */
+const timings: { handler: string; initMs: number; invokeMs: number }[] = [];
 const sizes: [string, number][] = [];
 const dirs: Record<string, string> = {};
 for (const fn of FUNCTIONS) {
@@ -284,6 +292,13 @@ try {
   );
 } finally {
   await aws.close();
+}
+for (const name of ['functions/api/index.ts', 'functions/worker/index.ts']) {
+  const runs = timings.filter((t) => t.handler === name);
+  const worst = (k: 'initMs' | 'invokeMs') => Math.max(...runs.map((t) => t[k])).toFixed(0);
+  console.log(
+    `${name}: init (module load, top-level awaits) up to ${worst('initMs')} ms, an invocation up to ${worst('invokeMs')} ms (${runs.length} cold processes)`,
+  );
 }
 const largest = Math.max(...sizes.map(([, mb]) => mb));
 console.log(`${sizes.length} functions packaged, largest ${largest.toFixed(1)} MB unzipped`);

@@ -4,7 +4,7 @@ import { config } from '@baton/config';
 import { connectJobs, parseStageMessage } from '@baton/jobs';
 import { lambdaHandler } from '@baton/queues';
 import { jsonLogger, stageConsumer } from '@baton/worker';
-import { createStageWorker } from '@baton/worker/stage-process';
+import { createStageWorker, warmStage } from '@baton/worker/stage-process';
 import { awsConfig } from '../resources.ts';
 
 const c = config();
@@ -17,6 +17,9 @@ export const worker = createStageWorker({
   log: jsonLogger({ service: 'worker', queue: stage }),
   metrics: true,
 });
+
+// The stage's model sessions load during the function's init (top-level await), not in its first job.
+if (stage) await warmStage(c, stage);
 
 // A batch given back for want of time goes straight back on its queue (a batch line to its lane).
 const { enqueue } = connectJobs(aws);

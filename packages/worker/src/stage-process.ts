@@ -35,6 +35,15 @@ const cascadeOf = (c: Config) => {
   return () => openCascade(dir, options);
 };
 
+/**
+ * Loads a stage's model sessions now (a process's or a Lambda's init), so that its first job
+ * does not pay for them. Sessions are cached per process: the worker's cascade finds them loaded.
+ */
+export async function warmStage(c: Config, stage: StageQueue): Promise<void> {
+  const cascade = await cascadeOf(c)();
+  await cascade.family.warm(cascade.componentsOf(stage));
+}
+
 /** The stage worker every entry point runs: the default model, the bucket, the queues. */
 export function createStageWorker(o: StageWorkerSetup): StageWorker {
   const c = o.settings;
@@ -87,8 +96,7 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
     retryDelaySeconds: c.BATON_RETRY_DELAY_SECONDS,
   });
   // Load this stage's models before taking work, so the first job does not pay the cold start.
-  const cascade = await cascadeOf(c)();
-  await cascade.family.warm(cascade.componentsOf(o.stage));
+  await warmStage(c, o.stage);
   o.log('worker.ready');
   o.onReady?.();
   // Interactive work first: the stage's batch lane (if any) is read only when its queue is empty.

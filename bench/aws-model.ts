@@ -1,0 +1,78 @@
+/**
+ * 9. A model of the AWS hot path: the predicted p50 of one 128 px synchronous image
+ * (POST /v1/images/generations) through the cpu profile, warm and cold. Every request the path
+ * makes is the one the local stack makes (bench section 7 counts them); each is given its
+ * documented AWS latency instead of the local servers', and each stage its ONNX time measured
+ * here (a 3008 MB Lambda has 2 vCPUs, as this machine has 2 cores). Numbers, not a promise:
+ * docs/deploy.md explains each line.
+ */
+import { config } from '@baton/config';
+import { modelSettings, openCascade } from '@baton/domains/cascade';
+import { generateBatch, planJob } from '@baton/pipeline';
+
+/** p50 latencies (ms) from AWS's documentation and published measurements, us-east-1, same region. */
+export const AWS_P50_MS = {
+  /** CloudFront edge → Lambda function URL → the handler (response streaming), warm. */
+  edgeToHandler: 25,
+  /** DynamoDB GetItem / PutItem / UpdateItem: "single-digit millisecond". */
+  dynamo: 5,
+  /** SQS SendMessage. */
+  sqsSend: 10,
+  /** A message sent → the event source mapping's long poll returns it → the worker invoked (window 0). */
+  sqsToLambda: 40,
+  /** S3 GET / PUT of a small object (latents ≤ 200 KB, a PNG) from Lambda in the same region. */
+  s3Get: 20,
+  s3Put: 30,
+  /** Lambda's Node.js runtime init before our code (cold start, 3 GB, a 100 MB package). */
+  runtimeInit: 250,
+};
+
+/** A stage as the worker runs it, from the requests it makes (stage-run.ts, worker.ts). */
+function stageMs(onnxMs: number, hasInput: boolean): number {
+  const a = AWS_P50_MS;
+  // Read the job (1 read); "started" and the input latents in parallel; compute; then the
+  // output put, and "done" + the next stage's message in parallel.
+  return (
+    a.dynamo + Math.max(a.dynamo, hasInput ? a.s3Get : 0) + onnxMs + a.s3Put + Math.max(a.dynamo, a.sqsSend)
+  );
+}
+
+export async function awsHotPath(o: { initMs: { api: number; worker: number } }) {
+  const m = modelSettings(config());
+  const cascade = await openCascade(m.dir, m.options);
+  await cascade.family.warm();
+  const spec = planJob(cascade, 'a big red circle top left on white', { seed: 1, size: 128 });
+  await generateBatch(cascade, [spec]);
+  const [run] = await generateBatch(cascade, [spec]);
+  const onnx = Object.fromEntries(run!.timings.map((t) => [t.stage, t.ms]));
+  const a = AWS_P50_MS;
+  // Accept: the quota claim, the job put, the outbox marker and the two sends (job, event).
+  const accept = a.edgeToHandler + a.dynamo + a.dynamo + Math.max(a.sqsSend, a.dynamo + a.sqsSend);
+  const stages = ['base', 'relay1', 'decode'].map((s, i) => stageMs(onnx[s] ?? 0, i > 0));
+  const hops = 3 * a.sqsToLambda;
+  const work = accept + hops + stages.reduce((x, y) => x + y, 0);
+  // The API polls (20 ms, ×1.1 each time): it sees the end about 10 % after it, then reads the job.
+  const warm = work * 1.1 + a.dynamo + a.edgeToHandler;
+  // Cold: the API and each of the three stage functions start (runtime init + our init, from check:aws).
+  const cold = warm + a.runtimeInit + o.initMs.api + 3 * (a.runtimeInit + o.initMs.worker);
+  const row = (name: string, ms: number) =>
+    console.log(`   ${name.padEnd(58)} ${ms.toFixed(0).padStart(6)} ms`);
+  console.log(
+    '\n9. AWS hot path, 128 px synchronous image, cpu profile (a model: AWS p50 latencies + ONNX here)',
+  );
+  row('edge → API, accept (quota, job, outbox, 2 sends)', accept);
+  row('3 hops SQS → Lambda (event source mapping, window 0)', hops);
+  for (const [i, s] of ['base', 'relay1', 'decode'].entries())
+    row(
+      `${s}: job read, started/input, ONNX ${(onnx[s] ?? 0).toFixed(0)} ms, output put, done + send`,
+      stages[i]!,
+    );
+  row('the wait sees it (polls ×1.1) and answers', warm - work);
+  row('predicted p50, warm', warm);
+  row(
+    `predicted p50, cold (runtime ${a.runtimeInit} ms + init: API ${o.initMs.api}, worker ${o.initMs.worker} ms)`,
+    cold,
+  );
+  const modelShare = (onnx.base! + onnx.relay1! + onnx.decode!) / warm;
+  console.log(`   the model's share of a warm request: ${(100 * modelShare).toFixed(0)} %`);
+}
