@@ -2,7 +2,7 @@
  * 9. A model of the AWS hot path: the predicted p50 of one 128 px synchronous image
  * (POST /v1/images/generations) through the cpu profile, warm and cold. Every request the path
  * makes is the one the local stack makes (bench section 7 counts them); each is given its
- * documented AWS latency instead of the local servers', and each stage its ONNX time measured
+ * documented AWS latency instead of the local servers', and each stage its compute time measured
  * here (a 3008 MB Lambda has 2 vCPUs, as this machine has 2 cores). Numbers, not a promise:
  * docs/deploy.md explains each line.
  */
@@ -64,7 +64,7 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   row('3 hops SQS → Lambda (event source mapping, window 0)', hops);
   for (const [i, s] of ['base', 'relay1', 'decode'].entries())
     row(
-      `${s}: job read, started/input, ONNX ${(onnx[s] ?? 0).toFixed(0)} ms, output put, done + send`,
+      `${s}: job read, started/input, compute ${(onnx[s] ?? 0).toFixed(0)} ms, put, done + send`,
       stages[i]!,
     );
   row('the wait sees it (polls ×1.1) and answers', warm - work);
