@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { configToEnv } from '@baton/aws';
@@ -22,9 +23,11 @@ let bundle: string;
 
 before(async () => {
   s = await stack({ workers: false, visibilityTimeoutSeconds: 5 });
-  // Inside the repository, so node_modules resolves as it does beside the image's worker.mjs.
-  mkdirSync(join(root, '.baton'), { recursive: true });
-  bundle = join(mkdtempSync(join(root, '.baton', 'bundle-')), 'worker.mjs');
+  // In a temporary folder (tests write nothing into the repository), with node_modules linked
+  // beside it, so the runtime resolves as it does beside the image's worker.mjs.
+  const dir = mkdtempSync(join(tmpdir(), 'baton-bundle-'));
+  symlinkSync(join(root, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  bundle = join(dir, 'worker.mjs');
   await build({
     entryPoints: [join(root, 'functions/container/main.ts')],
     bundle: true,
