@@ -1,7 +1,7 @@
 /** `npm start` as a new user meets it: clear errors for bad settings, and a clean stop on SIGTERM. */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +21,8 @@ async function freePort(): Promise<number> {
 async function env() {
   return {
     ...process.env,
-    BATON_DATA_DIR: mkdtempSync(join(tmpdir(), 'baton-start-')),
+    // The stack's key, description and events go beside its data: in this temporary folder.
+    BATON_DATA_DIR: join(mkdtempSync(join(tmpdir(), 'baton-start-')), 's3'),
     PORT: String(await freePort()),
     BATON_S3_PORT: String(await freePort()),
     BATON_SQS_PORT: String(await freePort()),
@@ -166,4 +167,32 @@ test('kill -9 of the stack process: its worker processes stop too, none is left 
     }
   };
   await until(async () => workers.every((pid) => !alive(pid)), 30_000, 'the orphaned workers to stop');
+});
+
+test('npm start with BATON_DATA_DIR keeps its key, description and events beside that folder, where the CLI looks for them', async () => {
+  const e = await env();
+  const home = join(e.BATON_DATA_DIR, '..');
+  const { child, exited } = await npmStart(e);
+  try {
+    assert.ok(existsSync(join(home, 'stack.json')), 'stack.json beside the data');
+    assert.ok(existsSync(join(home, 'local-key')), 'local-key beside the data');
+    const key = readFileSync(join(home, 'local-key'), 'utf8').trim();
+    const { apiUrl } = JSON.parse(readFileSync(join(home, 'stack.json'), 'utf8')) as { apiUrl: string };
+    const r = await fetch(`${apiUrl}/v1/jobs`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ prompt: 'red circle', size: '64x64', seed: 1 }),
+    });
+    assert.equal(r.status, 202);
+    // The CLI, given the same BATON_DATA_DIR, reads that stack's events.
+    const cli = (args: string[]) =>
+      spawnSync(process.execPath, [join(root, 'packages/cli/bin/baton.mjs'), ...args], {
+        env: e,
+        encoding: 'utf8',
+      });
+    await until(async () => cli(['events']).stdout.includes('Job Accepted'), 30_000, 'the event');
+  } finally {
+    child.kill('SIGTERM');
+    await exited;
+  }
 });

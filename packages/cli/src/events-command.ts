@@ -1,6 +1,7 @@
 /** `baton events`: the local stack's job and batch events (.baton/events.ndjson), as they arrive with --follow. */
 import { closeSync, existsSync, openSync, readSync, statSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { config, localHome } from '@baton/config';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
 
@@ -10,7 +11,8 @@ export const EVENTS_USAGE = `Usage: baton events [--follow] [--json] [--file FIL
   detail-type and id (--json: the event as EventBridge delivers it). --follow keeps printing
   new ones until interrupted.`;
 
-const DEFAULT_FILE = fileURLToPath(new URL('../../../.baton/events.ndjson', import.meta.url));
+/** The local stack's events, beside its data (BATON_DATA_DIR's folder, else the checkout's .baton/). */
+const defaultFile = () => join(localHome(config()), 'events.ndjson');
 
 function show(line: string, json: boolean): void {
   if (!line.trim()) return;
@@ -63,7 +65,7 @@ export async function eventsCommand(argv: string[]): Promise<number> {
     return 0;
   }
   if (positionals.length) throw new UsageError(`unexpected argument "${positionals[0]}"`);
-  const file = values.file ?? DEFAULT_FILE;
+  const file = values.file ?? defaultFile();
   if (!existsSync(file) && !values.follow)
     throw new UsageError(`no events yet (${file}): start the stack with npm start, then make a job`);
   const carry = { rest: '' };

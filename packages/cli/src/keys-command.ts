@@ -5,8 +5,8 @@
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { type AwsConfig, DynamoStateTable } from '@baton/aws';
+import { config, localHome } from '@baton/config';
 import { DuplicateKeyNameError, KEY_CACHE_MS, KeyStore } from '@baton/service';
 import { parseFlags } from './flags.ts';
 import { UsageError } from './usage-error.ts';
@@ -18,11 +18,9 @@ export const KEYS_USAGE = `Usage: baton keys create --name NAME
   --table NAME    a deployment's state table (AWS credentials from the environment), instead of the local stack
   --stack FILE    the local stack's description (default .baton/stack.json, written by npm start)`;
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
-
 function tableFor(table: string | undefined, stackFile: string | undefined): DynamoStateTable {
   if (table) return new DynamoStateTable({ region: process.env.AWS_REGION ?? 'us-east-1', table });
-  const file = stackFile ?? join(ROOT, '.baton', 'stack.json');
+  const file = stackFile ?? join(localHome(config()), 'stack.json');
   if (!existsSync(file))
     throw new UsageError(
       `no running local stack found (${file} is missing): run npm start, or give --table NAME`,

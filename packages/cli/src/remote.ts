@@ -2,12 +2,10 @@
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { config } from '@baton/config';
+import { config, localHome } from '@baton/config';
 import { UsageError } from './usage-error.ts';
 
 /** Where `npm start` writes its URL (stack.json) and the key it created (local-key). */
-const STACK_DIR = fileURLToPath(new URL('../../../.baton', import.meta.url));
 
 /**
  * The API's URL and key: `--api local` is the stack `npm start` runs here (.baton/stack.json);
@@ -16,14 +14,14 @@ const STACK_DIR = fileURLToPath(new URL('../../../.baton', import.meta.url));
 export function resolveApi(api: string): { url: string; key: string | undefined; keyFrom: string } {
   let url = api;
   if (api === 'local') {
-    const file = join(STACK_DIR, 'stack.json');
+    const file = join(localHome(config()), 'stack.json');
     if (!existsSync(file))
       throw new UsageError('--api local: no local stack here (.baton/stack.json): run `npm start` first');
     url = (JSON.parse(readFileSync(file, 'utf8')) as { apiUrl: string }).apiUrl;
   }
   const fromEnv = config().BATON_API_KEY;
   if (fromEnv) return { url, key: fromEnv, keyFrom: 'BATON_API_KEY' };
-  const keyFile = join(STACK_DIR, 'local-key');
+  const keyFile = join(localHome(config()), 'local-key');
   const loopback = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\])(:|\/|$)/.test(url);
   if (loopback && existsSync(keyFile))
     return { url, key: readFileSync(keyFile, 'utf8').trim(), keyFrom: '.baton/local-key' };

@@ -49,7 +49,9 @@ export const VARIABLES = {
   BATON_S3_PORT: int(4569, 1, 65535, 'Port of the local S3 server (s3rver)'),
   BATON_SQS_PORT: int(4576, 1, 65535, 'Port of the local SQS server'),
   BATON_DYNAMODB_PORT: int(4570, 1, 65535, 'Port of the local DynamoDB server (dynalite)'),
-  BATON_DATA_DIR: text('Where the local stack keeps its bucket and its table (default .baton/s3)'),
+  BATON_DATA_DIR: text(
+    "Where the local stack keeps its bucket and its table (default .baton/s3); its key, stack.json and events go in that folder's parent, where the CLI looks for them",
+  ),
   BATON_API_KEY: {
     schema: z.string().min(20, { error: 'must be at least 20 characters' }).optional(),
     default: '',

@@ -1,8 +1,7 @@
 /** `npm start`: the whole system on this machine, on the default model. */
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { type Config, ConfigError, config } from '@baton/config';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { type Config, ConfigError, config, localDataDir, localHome } from '@baton/config';
 import { keptSecret } from './kept-secret.ts';
 import { startStack } from './stack.ts';
 
@@ -19,9 +18,11 @@ try {
   if (e instanceof ConfigError) fail(`${e.message}. Fix or unset ${e.variable}.`);
   throw e;
 }
-const root = fileURLToPath(new URL('../../../', import.meta.url));
-const dataDir = c.BATON_DATA_DIR ?? join(root, '.baton', 's3');
-const keyFile = join(root, '.baton', 'local-key');
+// The data in BATON_DATA_DIR (default .baton/s3); the key, description and events beside it.
+const dataDir = localDataDir(c);
+const home = localHome(c);
+mkdirSync(home, { recursive: true });
+const keyFile = join(home, 'local-key');
 // The key of an earlier start is this start's too (the playground fills it in).
 const saved = existsSync(keyFile) ? readFileSync(keyFile, 'utf8').trim() || undefined : undefined;
 const givenKey = c.BATON_API_KEY ?? saved;
@@ -53,15 +54,15 @@ const stack = await startStack({
 });
 const u = stack.apiUrl;
 // For `npx baton keys …` and scripts: where this stack's bucket is.
-writeFileSync(join(root, '.baton', 'stack.json'), JSON.stringify({ ...stack.config, apiUrl: u }, null, 2));
+writeFileSync(join(home, 'stack.json'), JSON.stringify({ ...stack.config, apiUrl: u }, null, 2));
 if (stack.apiKey && !c.BATON_API_KEY && !saved) writeFileSync(keyFile, `${stack.apiKey}\n`, { mode: 0o600 });
 const key = c.BATON_API_KEY
   ? '$BATON_API_KEY'
   : existsSync(keyFile)
-    ? '$(cat .baton/local-key)'
+    ? `$(cat ${relative(process.cwd(), keyFile)})`
     : '<your key>';
 if (stack.apiKey && !c.BATON_API_KEY && !saved)
-  console.log(`Created a local API key (saved in .baton/local-key): ${stack.apiKey}`);
+  console.log(`Created a local API key (saved in ${relative(process.cwd(), keyFile)}): ${stack.apiKey}`);
 console.log(`
 Baton is running (data in ${dataDir}).
   API         ${u}
