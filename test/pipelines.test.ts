@@ -269,7 +269,7 @@ test('baton batch create (a plain text file) --wait, batch results --out-dir, ba
 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-batch-cli-'));
   const prompts = join(dir, 'prompts.txt');
-  writeFileSync(prompts, '# two shapes\na red circle on white\n\nblue box top left, black\n');
+  writeFileSync(prompts, '# two shapes\na red circle on white next to a dog\n\nblue box top left, black\n');
   const BIN = join(import.meta.dirname, '..', 'packages', 'cli', 'bin', 'baton.mjs');
   const env = { ...process.env, BATON_API_KEY: TEST_KEY };
   const run = (args: string[]) => promisify(execFile)(process.execPath, [BIN, ...args], { env });
@@ -287,9 +287,13 @@ test('baton batch create (a plain text file) --wait, batch results --out-dir, ba
   ]);
   const m = /^(batch_[0-9a-f]{24}) completed: 2 done, 0 failed of 2$/m.exec(created.stdout);
   assert.ok(m, created.stdout);
+  // A line's prompt warnings are said, as baton generate says its own; a plain line has none.
+  assert.match(created.stderr, /^warning: line-1: .*dog/m);
+  assert.doesNotMatch(created.stderr, /line-2/);
   const out = join(dir, 'out');
   const r = await run(['batch', 'results', m[1]!, '--out-dir', out, '--api', s.apiUrl]);
   assert.match(r.stdout, /2 images in/);
+  assert.match(r.stderr, /^warning: line-1: .*dog/m);
   assert.deepEqual(readdirSync(out).sort(), ['line-1.png', 'line-2.png']);
   assert.equal(decodePng(readFileSync(join(out, 'line-1.png'))).width, 64);
   const got = await run(['batch', 'get', m[1]!, '--api', s.apiUrl]);

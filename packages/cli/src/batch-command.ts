@@ -89,10 +89,19 @@ async function create(api: Api, file: string, values: Record<string, string | bo
     return 0;
   }
   const end = await follow(api, b.id);
+  if (end.output_file_id) warnLines(await download(api, `/v1/files/${end.output_file_id}/content`));
   console.log(
     `${end.id} ${end.status}: ${end.request_counts.completed} done, ${end.request_counts.failed} failed of ${end.request_counts.total}`,
   );
   return end.status === 'completed' ? 0 : 1;
+}
+
+/** Output lines: each line's prompt warnings on stderr, as `baton generate` prints its own. */
+function warnLines(output: string) {
+  for (const l of output.split('\n').filter(Boolean)) {
+    const out = JSON.parse(l) as { custom_id: string; response: { body: { warnings?: string[] } } };
+    for (const w of out.response.body.warnings ?? []) console.error(`warning: ${out.custom_id}: ${w}`);
+  }
 }
 
 /** Polls a batch until it ends, with a done/failed/total bar and an ETA on a terminal. */
@@ -126,6 +135,7 @@ async function results(api: Api, id: string, dir: string) {
   let written = 0;
   if (b.output_file_id) {
     const text = await download(api, `/v1/files/${b.output_file_id}/content`);
+    warnLines(text);
     for (const l of text.split('\n').filter(Boolean)) {
       const out = JSON.parse(l) as {
         custom_id: string;
