@@ -83,7 +83,7 @@ test('bad input → 400 in OpenAI error shape naming the field', async () => {
     ['/v1/images/generations', { prompt: 'a', n: 0 }, 'n'],
     ['/v1/images/generations', { prompt: 'a', n: 99 }, 'n'],
     ['/v1/images/generations', { prompt: 'a', response_format: 'jpeg' }, 'response_format'],
-    ['/v1/images/generations', { prompt: 'a', model: 'dall-e-3' }, 'model'],
+    ['/v1/images/generations', { prompt: 'a', model: 'midjourney-v6' }, 'model'],
     ['/v1/images/generations', { prompt: 'a', size: '1024x1024' }, 'size'],
   ];
   for (const [path, body, field] of cases) {
@@ -226,5 +226,12 @@ test('continue: a job that has not succeeded is 400 job_not_succeeded; an unknow
     const bad = await post(`/v1/jobs/${id}/continue`, { size });
     assert.equal(bad.status, 400);
     assert.equal(((await bad.json()) as { error: { param: string } }).error.param, 'size');
+  }
+});
+
+test("OpenAI's image model names (gpt-image-1, dall-e-3) mean the model served here: ported code runs unchanged", async () => {
+  for (const model of ['gpt-image-1', 'dall-e-3']) {
+    const r = await post('/v1/images/generations', { prompt: 'red circle', model, seed: 1 });
+    assert.ok(r.status === 200 || r.status === 202, `${model} → ${r.status}`);
   }
 });

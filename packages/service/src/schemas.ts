@@ -76,6 +76,14 @@ function generationFields(m: Manifest, sizes: number[]) {
   };
 }
 
+/** OpenAI's image model names: code written for OpenAI sends them; they mean the model served here. */
+export const OPENAI_IMAGE_MODELS: readonly string[] = [
+  'gpt-image-1',
+  'gpt-image-1-mini',
+  'dall-e-3',
+  'dall-e-2',
+];
+
 export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set()) {
   const sizes = supportedSizes(m);
   const generation = generationFields(m, sizes);
@@ -94,10 +102,15 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
         description: 'Partial images to stream (0–3): stage boundaries first, then the last stage mid-way',
       }),
       model: opt(
-        z.unknown().refine((v) => v === m.id, {
-          error: (i) => `'model' must be '${m.id}' (the model this deployment serves), got ${got(i.input)}`,
+        z.unknown().refine((v) => v === m.id || OPENAI_IMAGE_MODELS.includes(v as string), {
+          error: (i) =>
+            `'model' must be '${m.id}' (the model this deployment serves; OpenAI's ${OPENAI_IMAGE_MODELS.map((x) => `'${x}'`).join(', ')} mean it too), got ${got(i.input)}`,
         }),
-      ).openapi({ type: 'string', enum: [m.id] }),
+      ).openapi({
+        type: 'string',
+        enum: [m.id, ...OPENAI_IMAGE_MODELS],
+        description: `OpenAI's image model names are accepted and mean this deployment's model: ported code runs unchanged`,
+      }),
     })
     .refine((b) => !b.stream || (b.n ?? 1) === 1, {
       path: ['n'],
