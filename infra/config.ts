@@ -12,6 +12,8 @@ const num = (k: string, d: number) => {
 export const config = {
   /** cpu: Lambda subscribers (default). gpu: ECS services on EC2 GPU instances. */
   profile: env('BATON_PROFILE', 'cpu') as 'cpu' | 'gpu',
+  /** Where dead-letter alarms are mailed (an SNS topic with this subscription); none: alarms in the console only. */
+  alarmEmail: env('BATON_ALARM_EMAIL', ''),
   /** Deliveries before a stage message goes to its dead-letter queue. */
   maxReceiveCount: num('BATON_MAX_RECEIVE_COUNT', 3),
   /** A stage worker's time limit (s); queues hide a message 6× as long. */

@@ -7,8 +7,36 @@ import { config, STAGES, type Stage } from './config';
 
 const title = (s: string) => s[0]!.toUpperCase() + s.slice(1);
 
+/** Mailed to BATON_ALARM_EMAIL when one is given (confirm the subscription AWS mails first). */
+const alarmTopic = config.alarmEmail ? new sst.aws.SnsTopic('Alarms') : undefined;
+if (alarmTopic) alarmTopic.subscribe('AlarmEmail', config.alarmEmail);
+
+/**
+ * A message in a dead-letter queue is work that failed every try (a job marked failed, a
+ * webhook given up, a batch step or an event that could not be made): an alarm at the first one.
+ */
+function deadLetterAlarm(name: string, dlq: sst.aws.Queue) {
+  new aws.cloudwatch.MetricAlarm(`${name}Alarm`, {
+    alarmDescription: `${name}: a message failed every try (npx sst console, or the SQS console, shows it)`,
+    namespace: 'AWS/SQS',
+    metricName: 'ApproximateNumberOfMessagesVisible',
+    dimensions: { QueueName: dlq.nodes.queue.name },
+    statistic: 'Maximum',
+    period: 60,
+    evaluationPeriods: 1,
+    threshold: 1,
+    comparisonOperator: 'GreaterThanOrEqualToThreshold',
+    treatMissingData: 'notBreaching',
+    ...(alarmTopic && { alarmActions: [alarmTopic.arn] }),
+  });
+}
+
 export const deadLetterQueues = Object.fromEntries(
-  STAGES.map((s) => [s, new sst.aws.Queue(`${title(s)}DeadLetters`, { visibilityTimeout: '1 minute' })]),
+  STAGES.map((s) => {
+    const dlq = new sst.aws.Queue(`${title(s)}DeadLetters`, { visibilityTimeout: '1 minute' });
+    deadLetterAlarm(`${title(s)}DeadLetters`, dlq);
+    return [s, dlq];
+  }),
 ) as Record<Stage, sst.aws.Queue>;
 
 /** Per stage, a queue named `<Stage><suffix>` redriving to the stage's dead-letter queue. */
@@ -36,6 +64,7 @@ export const webhookQueue = new sst.aws.Queue('WebhookQueue', { visibilityTimeou
 
 const withDeadLetters = (name: string, visibility: `${number} seconds` | `${number} minutes`) => {
   const dlq = new sst.aws.Queue(`${name}DeadLetters`, { visibilityTimeout: '1 minute' });
+  deadLetterAlarm(`${name}DeadLetters`, dlq);
   const queue = new sst.aws.Queue(name, { visibilityTimeout: visibility, dlq: { queue: dlq.arn, retry: 5 } });
   return { queue, dlq };
 };

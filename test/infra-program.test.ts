@@ -158,3 +158,15 @@ test('a lone job waits for no batching window: the stage subscribers gather noth
     assert.ok(f.subscription?.batch.size > 1, `${f.name} batches what is waiting`);
   }
 });
+
+test('every dead-letter queue has an alarm at its first message', { skip }, () => {
+  const alarms = program.resources.filter((r) => r.type === 'aws:cloudwatch/metricAlarm:MetricAlarm');
+  const dlqs = program.queues.filter((q) => q.name.endsWith('DeadLetters'));
+  assert.equal(dlqs.length, 6, 'three stages, batches, intake, events');
+  for (const q of dlqs) {
+    const a = alarms.find((x) => x.inputs.dimensions?.QueueName === q.name);
+    assert.ok(a, `${q.name} has an alarm`);
+    assert.equal(a.inputs.metricName, 'ApproximateNumberOfMessagesVisible');
+    assert.equal(a.inputs.threshold, 1);
+  }
+});
