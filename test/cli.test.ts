@@ -223,9 +223,9 @@ test('eval prints rates as percentages and, with --failures, each prompt judged 
   assert.equal(r.stderr, '');
 });
 
-test('prompt files skip blank lines and # comments', async () => {
+test('prompt files skip blank lines and # comments; warnings name the file line', async () => {
   const file = join(dir, 'commented.txt');
-  writeFileSync(file, '# my prompts\nred circle\n\n   # indented comment\nblue box\n');
+  writeFileSync(file, '# my prompts\nred circle\n\n   # indented comment\nblue box with a dog\n');
   const out = join(dir, 'commented');
   const r = await run([
     'generate',
@@ -246,8 +246,10 @@ test('prompt files skip blank lines and # comments', async () => {
     .map((l) => JSON.parse(l));
   assert.deepEqual(
     lines.map((l) => l.prompt),
-    ['red circle', 'blue box'],
+    ['red circle', 'blue box with a dog'],
   );
+  // The dog is on line 5 of the file (the second prompt).
+  assert.match(r.stderr, /^warning: line 5: .*dog/m);
 });
 
 describe('against a running stack', () => {

@@ -80,7 +80,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     console.log(GENERATE_USAGE);
     return 0;
   }
-  const prompts = promptsOf(values, positionals);
+  const { prompts, lines } = promptsOf(values, positionals);
   const seed = intFlag('seed', values.seed, BOUNDS.seed.min, BOUNDS.seed.max) ?? randomInt(0, 2 ** 31);
   if (seed + prompts.length - 1 > BOUNDS.seed.max)
     throw new UsageError(`--seed ${seed} + ${prompts.length} lines passes ${BOUNDS.seed.max}`);
@@ -103,8 +103,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
       : (values.out ?? `baton-${seed}.png`),
   );
   if (values.api !== undefined)
-    return generateViaApi(resolveApi(values.api), prompts, files, seed, options, values);
-  return generateLocal(prompts, files, seed, options, values, batch, mode);
+    return generateViaApi(resolveApi(values.api), prompts, files, seed, options, { ...values, lines });
+  return generateLocal(prompts, files, seed, options, { ...values, lines }, batch, mode);
 }
 
 /** --mode single-stage: one model at one resolution, so the cascade's own flags are refused by name. */
@@ -126,7 +126,7 @@ async function generateLocal(
   files: string[],
   seed: number,
   options: LocalOptions,
-  values: { json?: boolean; verbose?: boolean },
+  values: { json?: boolean; verbose?: boolean; lines: number[] },
   batch: number,
   mode: 'cascade' | 'single-stage',
 ): Promise<number> {
@@ -138,7 +138,7 @@ async function generateLocal(
 `)
       : undefined,
   );
-  if (options.strict) refuseUnclear(cascade, prompts, seed, options.expand);
+  if (options.strict) refuseUnclear(cascade, prompts, values.lines, seed, options.expand);
   const jobs: JobSpec[] = prompts.map((p, i) => {
     if (mode === 'single-stage') return planSingleStage(cascade, p, { ...options, seed: seed + i });
     const spec = planJob(cascade, p, { ...options, seed: seed + i });
@@ -148,7 +148,8 @@ async function generateLocal(
       : spec;
   });
   if (options.previews !== undefined) mkdirSync(options.previews, { recursive: true });
-  for (const [i, j] of jobs.entries()) warn(j.warnings ?? [], prompts.length > 1 ? i + 1 : undefined);
+  for (const [i, j] of jobs.entries())
+    warn(j.warnings ?? [], prompts.length > 1 ? values.lines[i] : undefined);
   const stages = mode === 'single-stage' ? ['single'] : stagesOf(cascade.manifest, jobs[0]!.size);
   const progress = new Progress();
   for (let start = 0; start < jobs.length; start += batch) {
@@ -196,7 +197,7 @@ async function generateViaApi(
   files: string[],
   seed: number,
   options: Omit<RemoteJob, 'prompt' | 'seed'>,
-  flags: { json?: boolean; verbose?: boolean; previews?: string },
+  flags: { json?: boolean; verbose?: boolean; previews?: string; lines: number[] },
 ): Promise<number> {
   const progress = new Progress();
   for (const [i, prompt] of prompts.entries()) {
@@ -204,7 +205,7 @@ async function generateViaApi(
       progress.update(prompts.length > 1 ? `${i + 1}/${prompts.length} ${stage}` : stage, step, of),
     );
     progress.done();
-    warn(r.warnings, prompts.length > 1 ? i + 1 : undefined);
+    warn(r.warnings, prompts.length > 1 ? flags.lines[i] : undefined);
     if (flags.previews !== undefined)
       await downloadPreviews(r.previews, flags.previews, prompts.length > 1 ? i : undefined);
     const file = files[i]!;
@@ -259,21 +260,30 @@ function warn(warnings: readonly string[], line?: number): void {
 }
 
 /** --strict: a prompt with any part ignored or not honoured is refused, naming the words. */
-function refuseUnclear(cascade: Cascade, prompts: string[], seed: number, expand: boolean): void {
+function refuseUnclear(
+  cascade: Cascade,
+  prompts: string[],
+  lines: number[],
+  seed: number,
+  expand: boolean,
+): void {
   prompts.forEach((p, i) => {
     const e = expansionFor(cascade, p, seed + i, expand);
     if (!e.warnings.length) return;
-    const where = prompts.length > 1 ? ` (line ${i + 1})` : '';
+    const where = prompts.length > 1 ? ` (line ${lines[i]})` : '';
     const words = e.words.length ? `${e.words.map((w) => `"${w}"`).join(', ')}: ` : '';
     throw new BadRequestError('prompt', `not understood${where}: ${words}${e.warnings.join('; ')}`);
   });
 }
 
-/** The prompt, or a prompt file's lines: blank lines and `#` comments are skipped. */
+/**
+ * The prompt, or a prompt file's lines: blank lines and `#` comments are skipped; `lines` are
+ * the prompts' line numbers in the file (what warnings name).
+ */
 function promptsOf(
   values: { 'prompt-file'?: string; 'out-dir'?: string; out?: string },
   positionals: string[],
-): string[] {
+): { prompts: string[]; lines: number[] } {
   if (values['prompt-file'] !== undefined) {
     if (positionals.length > 0) throw new UsageError('give either a PROMPT or --prompt-file, not both');
     if (values['out-dir'] === undefined) throw new UsageError('--prompt-file needs --out-dir DIR');
@@ -285,15 +295,17 @@ function promptsOf(
     } catch (e) {
       throw new UsageError(`cannot read --prompt-file ${values['prompt-file']}: ${(e as Error).message}`);
     }
-    const prompts = text.split(/\r?\n/).filter((l) => l.trim() !== '' && !l.trimStart().startsWith('#'));
-    if (prompts.length === 0)
-      throw new UsageError(`--prompt-file ${values['prompt-file']} has no prompt line`);
-    return prompts;
+    const kept = text
+      .split(/\r?\n/)
+      .map((l, i) => ({ l, line: i + 1 }))
+      .filter(({ l }) => l.trim() !== '' && !l.trimStart().startsWith('#'));
+    if (kept.length === 0) throw new UsageError(`--prompt-file ${values['prompt-file']} has no prompt line`);
+    return { prompts: kept.map((k) => k.l), lines: kept.map((k) => k.line) };
   } else {
     if (positionals.length !== 1)
       throw new UsageError('give exactly one PROMPT (quote it), or --prompt-file FILE');
     if (values['out-dir'] !== undefined)
       throw new UsageError('--out-dir is for --prompt-file; use --out FILE.png');
-    return [positionals[0]!];
+    return { prompts: [positionals[0]!], lines: [1] };
   }
 }
