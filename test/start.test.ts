@@ -31,7 +31,9 @@ async function env() {
 }
 
 /** `npm start` in the background, once it says it is running. */
-async function npmStart(e: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; exited: Promise<void> }> {
+async function npmStart(
+  e: NodeJS.ProcessEnv,
+): Promise<{ child: ChildProcess; exited: Promise<void>; output: () => string }> {
   const child = spawn('npm', ['start', '--silent'], { cwd: root, env: e, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout!.on('data', (d) => {
@@ -44,7 +46,7 @@ async function npmStart(e: NodeJS.ProcessEnv): Promise<{ child: ChildProcess; ex
     child.kill('SIGTERM');
     throw e;
   }
-  return { child, exited };
+  return { child, exited, output: () => out };
 }
 
 test('a short BATON_API_KEY stops npm start with one line naming the variable, no stack trace', async () => {
@@ -172,7 +174,7 @@ test('kill -9 of the stack process: its worker processes stop too, none is left 
 test('npm start with BATON_DATA_DIR keeps its key, description and events beside that folder, where the CLI looks for them', async () => {
   const e = await env();
   const home = join(e.BATON_DATA_DIR, '..');
-  const { child, exited } = await npmStart(e);
+  const { child, exited, output } = await npmStart(e);
   try {
     assert.ok(existsSync(join(home, 'stack.json')), 'stack.json beside the data');
     assert.ok(existsSync(join(home, 'local-key')), 'local-key beside the data');
@@ -191,6 +193,19 @@ test('npm start with BATON_DATA_DIR keeps its key, description and events beside
         encoding: 'utf8',
       });
     await until(async () => cli(['events']).stdout.includes('Job Accepted'), 30_000, 'the event');
+    // The stack's JSON log lines go to stack.log beside the data; the terminal shows none.
+    await until(
+      async () => readFileSync(join(home, 'stack.log'), 'utf8').includes('"stage.done"'),
+      30_000,
+      'a log line',
+    );
+    assert.ok(
+      !output()
+        .split('\n')
+        .some((l) => l.startsWith('{')),
+      output(),
+    );
+    assert.match(output(), /logs in .*stack\.log/);
   } finally {
     child.kill('SIGTERM');
     await exited;

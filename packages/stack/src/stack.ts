@@ -72,7 +72,7 @@ export interface StackOptions {
   /** Where job and batch events go (default: events.ndjson beside dataDir, i.e. .baton/events.ndjson). */
   eventsFile?: string;
   /** Worker processes' JSON logs: to this process's stdout (default), or dropped. */
-  workerLogs?: 'inherit' | 'ignore';
+  workerLogs?: 'inherit' | 'ignore' | number;
   /** Extra environment for worker processes. */
   workerEnv?: Record<string, string>;
   log?: Logger;

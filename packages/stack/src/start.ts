@@ -1,7 +1,8 @@
 /** `npm start`: the whole system on this machine, on the default model. */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync, writeSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { type Config, ConfigError, config, localDataDir, localHome } from '@baton/config';
+import { jsonLogger } from '@baton/worker';
 import { keptSecret } from './kept-secret.ts';
 import { startStack } from './stack.ts';
 
@@ -34,8 +35,14 @@ const ports = {
   BATON_SQS_PORT: c.BATON_SQS_PORT,
   BATON_DYNAMODB_PORT: c.BATON_DYNAMODB_PORT,
 };
+// The JSON log lines (every stage done, every consumer's step) go to a file beside the data, not
+// the terminal: the terminal shows what to do; `tail -f` the file to watch the stack work.
+const logFile = join(home, 'stack.log');
+const logFd = openSync(logFile, 'a');
 const stack = await startStack({
   dataDir,
+  workerLogs: logFd,
+  log: jsonLogger({ service: 'stack' }, (line) => void writeSync(logFd, line)),
   urlSecret,
   ...(givenKey && { apiKey: givenKey }),
   apiPort: ports.PORT,
@@ -64,7 +71,7 @@ const key = c.BATON_API_KEY
 if (stack.apiKey && !c.BATON_API_KEY && !saved)
   console.log(`Created a local API key (saved in ${relative(process.cwd(), keyFile)}): ${stack.apiKey}`);
 console.log(`
-Baton is running (data in ${dataDir}).
+Baton is running (data in ${dataDir}; logs in ${relative(process.cwd(), logFile)}).
   API         ${u}
   OpenAPI     ${u}/openapi.json
   S3 (local)  ${stack.config.s3Endpoint}   SQS (local) ${stack.config.sqsEndpoint}

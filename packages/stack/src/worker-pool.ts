@@ -9,7 +9,8 @@ export class WorkerPool {
   constructor(
     private readonly entry: string,
     private readonly env: NodeJS.ProcessEnv,
-    private readonly logs: 'inherit' | 'ignore',
+    /** Where the workers' JSON log lines go: this process's stdout, nowhere, or an open file. */
+    private readonly logs: 'inherit' | 'ignore' | number,
     private readonly log: Logger,
   ) {}
 

@@ -3,7 +3,7 @@ export type Logger = (event: string, fields?: Record<string, unknown>) => void;
 
 export function jsonLogger(
   base: Record<string, unknown> = {},
-  write = (s: string) => process.stdout.write(s),
+  write: (s: string) => unknown = (s) => process.stdout.write(s),
 ): Logger {
   return (event, fields = {}) => {
     write(`${JSON.stringify({ time: new Date().toISOString(), event, ...base, ...fields })}\n`);
