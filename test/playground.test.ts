@@ -96,6 +96,9 @@ test('type a prompt, watch the stages progress, get the image and a gallery entr
     });
   const width = await page.$eval('#result', (img) => (img as HTMLImageElement).naturalWidth);
   assert.equal(width, 256);
+  // The seed it was made with, and a download of the image under a name that says it.
+  assert.match((await page.textContent('#seed-used')) ?? '', /seed 7/);
+  assert.equal(await page.getAttribute('#download', 'download'), 'baton-7-256x256.png');
   assert.match((await page.textContent('#status')) ?? '', /succeeded/);
   assert.match(
     (await page.textContent('#caption')) ?? '',
@@ -164,4 +167,39 @@ test('the vocabulary sits beside the prompt box; what a prompt loses is shown be
   assert.equal(warnings.length, 3, warnings.join('; '));
   assert.ok(warnings.some((w) => w.includes('"pink"')) && warnings.some((w) => w.includes('"star"')));
   assert.match((await page.textContent('#caption')) ?? '', /in the top left corner/);
+});
+
+test('drafts: four 64 px images side by side; a click finishes that one at the chosen size', {
+  skip,
+  timeout: 120_000,
+}, async () => {
+  const page = await browser.newPage();
+  await page.goto(`${s.apiUrl}/`);
+  await page.fill('#prompt', 'a small green triangle at the bottom on black');
+  await page.fill('#seed', '40');
+  await page.selectOption('#size', '256');
+  await page.click('#go-drafts');
+  await page.waitForFunction(
+    () =>
+      [...document.querySelectorAll<HTMLImageElement>('#drafts img')].filter(
+        (i) => i.complete && i.naturalWidth === 64,
+      ).length === 4,
+    undefined,
+    { timeout: 60_000, polling: 200 },
+  );
+  const seeds = await page.$$eval('#drafts img', (imgs) => imgs.map((i) => (i as HTMLImageElement).alt));
+  assert.deepEqual(seeds, ['draft, seed 40', 'draft, seed 41', 'draft, seed 42', 'draft, seed 43']);
+  const draft = await page.getAttribute('#drafts button:nth-child(3)', 'data-job');
+  await page.click('#drafts button:nth-child(3)');
+  await page.waitForFunction(
+    () => {
+      const img = document.getElementById('result') as HTMLImageElement;
+      return img.complete && img.naturalWidth === 256;
+    },
+    undefined,
+    { timeout: 90_000, polling: 200 },
+  );
+  const meta = (await page.textContent('#seed-used')) ?? '';
+  assert.match(meta, /seed 42/);
+  assert.ok(meta.includes(`finished from ${draft}`), meta);
 });

@@ -27,6 +27,12 @@ const STYLE = `
   #gallery { display: grid; grid-template-columns: repeat(auto-fill, minmax(130px, 1fr)); gap: 10px; }
   #gallery figure { margin: 0; background: #fff; padding: 6px; border-radius: 8px; font-size: 11px; color: #555; }
   #gallery img { width: 100%; image-rendering: pixelated; border-radius: 4px; }
+  #meta { font-size: 13px; color: #555; margin-top: 6px; display: flex; gap: 12px; }
+  #drafts { display: grid; grid-template-columns: repeat(4, 1fr); gap: 10px; margin: 12px 0; }
+  #drafts button { grid-column: auto; padding: 4px; background: #fff; border: 2px solid transparent; }
+  #drafts button:hover { border-color: #1d1d1f; }
+  #drafts img { width: 100%; image-rendering: pixelated; border-radius: 4px; display: block; }
+  #go-drafts { grid-column: 3; background: #555; }
 `;
 
 /** The page's script: talks to the API with the key the user types (no interpolation). */
@@ -84,7 +90,13 @@ function render(job) {
     row.append(name, p, t);
     return row;
   }));
-  if (job.status === 'succeeded') { $('result').src = job.result.image_url; $('result').hidden = false; }
+  if (job.status === 'succeeded') {
+    $('result').src = job.result.image_url; $('result').hidden = false;
+    // The seed it was made with (random when none was given): what makes it again, and a download.
+    $('seed-used').textContent = 'seed ' + job.seed + (job.continued_from ? ' · finished from ' + job.continued_from : '');
+    $('download').href = job.result.image_url; $('download').download = 'baton-' + job.seed + '-' + job.size + '.png';
+    $('download').hidden = false;
+  }
   if (job.status === 'failed') $('error').textContent = job.error?.reason ?? 'failed';
 }
 
@@ -124,17 +136,21 @@ async function followOnce(id) {
 }
 
 $('result').addEventListener('error', () => { $('result').hidden = true; });
-$('form').addEventListener('submit', async (e) => {
-  e.preventDefault();
-  if (!document.body.dataset.localKey) localStorage.setItem('baton-key', $('key').value.trim());
-  // A new job: nothing of the previous one stays on screen (no stale stages, no broken image).
-  $('go').disabled = true; $('error').textContent = ''; $('run').hidden = false;
-  $('result').removeAttribute('src'); $('result').hidden = true;
+
+/** A new job on screen: nothing of the previous one stays (no stale stages, no broken image). */
+function clearRun() {
+  $('error').textContent = ''; $('run').hidden = false;
+  $('result').removeAttribute('src'); $('result').hidden = true; $('download').hidden = true; $('seed-used').textContent = '';
   $('status').textContent = ''; $('caption').textContent = ''; $('warnings').replaceChildren(); $('stages').replaceChildren(); $('previews').replaceChildren();
+}
+
+/** POSTs a job (or a continuation), shows it and follows it to its end. */
+async function run(path, body) {
+  if (!document.body.dataset.localKey) localStorage.setItem('baton-key', $('key').value.trim());
+  $('go').disabled = true; $('go-drafts').disabled = true;
+  clearRun();
   try {
-    const body = { prompt: $('prompt').value, size: Number($('size').value), variant: $('variant').value };
-    if ($('seed').value !== '') body.seed = Number($('seed').value);
-    const r = await fetch('/v1/jobs', { method: 'POST', headers: headers(), body: JSON.stringify(body) });
+    const r = await fetch(path, { method: 'POST', headers: headers(), body: JSON.stringify(body) });
     const job = await r.json();
     if (!r.ok) { $('error').textContent = (job.error?.param ? job.error.param + ': ' : '') + job.error?.message; return; }
     render(job);
@@ -143,8 +159,51 @@ $('form').addEventListener('submit', async (e) => {
   } catch (err) {
     $('error').textContent = String(err);
   } finally {
-    $('go').disabled = false;
+    $('go').disabled = false; $('go-drafts').disabled = false;
   }
+}
+
+const request = () => {
+  const body = { prompt: $('prompt').value, size: Number($('size').value), variant: $('variant').value };
+  if ($('seed').value !== '') body.seed = Number($('seed').value);
+  return body;
+};
+
+$('form').addEventListener('submit', (e) => { e.preventDefault(); run('/v1/jobs', request()); });
+
+// Drafts: four 64 px images (the base stage alone, the cheapest), side by side; a click finishes
+// that one at the chosen size from its stored latents (POST /v1/jobs/{id}/continue).
+$('go-drafts').addEventListener('click', async () => {
+  if (!$('form').reportValidity()) return;
+  const base = $('seed').value !== '' ? Number($('seed').value) : Math.floor(Math.random() * 1e9);
+  $('drafts').replaceChildren(); $('error').textContent = '';
+  const made = await Promise.all([0, 1, 2, 3].map(async (i) => {
+    const r = await fetch('/v1/jobs', { method: 'POST', headers: headers(), body: JSON.stringify({ ...request(), size: 64, seed: base + i }) });
+    return r.json();
+  }));
+  const bad = made.find((j) => j.error);
+  if (bad) { $('error').textContent = (bad.error.param ? bad.error.param + ': ' : '') + bad.error.message; return; }
+  for (const j of made) {
+    const b = document.createElement('button'); b.type = 'button'; b.className = 'draft'; b.dataset.job = j.id;
+    b.title = 'seed ' + j.seed + ': click to finish at the chosen size';
+    const img = document.createElement('img'); img.alt = 'draft, seed ' + j.seed; b.append(img);
+    b.addEventListener('click', () => {
+      const size = Number($('size').value);
+      if (size <= 64) { $('error').textContent = 'size: choose a size larger than the 64 px drafts to finish one'; return; }
+      run('/v1/jobs/' + j.id + '/continue', { size });
+    });
+    $('drafts').append(b);
+  }
+  // Each draft's image as it is done.
+  await Promise.all(made.map(async (j) => {
+    for (let i = 0; i < 300; i++) {
+      const r = await fetch('/v1/jobs/' + j.id, { headers: headers() });
+      const job = await r.json();
+      if (job.status === 'succeeded') { $('drafts').querySelector('[data-job="' + j.id + '"] img').src = job.result.image_url; return; }
+      if (TERMINAL.includes(job.status)) return;
+      await new Promise((done) => setTimeout(done, 200));
+    }
+  }));
 });
 gallery();
 `;
@@ -184,14 +243,16 @@ export function playgroundHtml(m: Manifest, sizes: number[], localKey?: string, 
     <label>Size <select id="size" name="size">${sizeOptions}</select></label>
     <label>Variant <select id="variant" name="variant">${variantOptions}</select></label>
     ${vocabulary ? `<details id="vocab" class="wide"><summary>What prompts can say</summary><pre>${esc(vocabulary)}</pre></details>` : ''}
+    <button id="go-drafts" type="button" title="Four 64 px drafts; click one to finish it at the chosen size">4 drafts</button>
     <button id="go" type="submit">Generate</button>
     <label class="wide">API key <input id="key" name="key" type="password" autocomplete="off" placeholder="bk_…">
       <span id="key-hint">${localKey ? 'filled in from this local stack' : 'from <code>npx baton keys create</code>; the local stack’s is in <code>.baton/local-key</code>'}</span></label>
   </form>
   <section id="run" hidden>
-    <div><img id="result" alt=""><div id="caption"></div><ul id="warnings"></ul></div>
+    <div><img id="result" alt=""><div id="meta"><span id="seed-used"></span><a id="download" hidden>Download</a></div><div id="caption"></div><ul id="warnings"></ul></div>
     <div><div id="status"></div><div id="stages"></div><div id="previews"></div><div id="error"></div></div>
   </section>
+  <div id="drafts"></div>
   <h2 style="font-size:16px">Recent</h2>
   <div id="gallery"></div>
 </main>
