@@ -186,3 +186,25 @@ test('a job cancelled mid-stream ends the stream with an OpenAI-shaped error eve
   const id = seen[0]!.job_id!;
   assert.ok(await until(async () => (await getJob(s.apiUrl, id)).status === 'canceled'));
 });
+
+test('a stream in output_format webp sends its partials and its image as WebP, and says so', {
+  timeout: 60_000,
+}, async () => {
+  const stream = await client.images.generate({
+    prompt: 'blue box',
+    size: '128x128' as never,
+    stream: true,
+    partial_images: 1,
+    output_format: 'webp',
+  } as never);
+  const events: (Ev & { b64_json: string; output_format: string })[] = [];
+  for await (const e of stream as unknown as AsyncIterable<unknown>) events.push(e as never);
+  assert.deepEqual(
+    events.map((e) => e.type),
+    ['image_generation.partial_image', 'image_generation.completed'],
+  );
+  for (const e of events) {
+    assert.equal(e.output_format, 'webp');
+    assert.equal(Buffer.from(e.b64_json, 'base64').subarray(8, 12).toString(), 'WEBP');
+  }
+});

@@ -327,3 +327,35 @@ test('continue: a 64 px draft finished at 256 px runs only relay1, relay2 and de
   );
   assert.equal(foreign.status, 404);
 });
+
+test('output formats: jpeg and webp as OpenAI names them, in b64_json, in links and in the job image; compression with png is a 400', async () => {
+  const gen = (body: Record<string, unknown>) =>
+    post(`${s.apiUrl}/v1/images/generations`, {
+      prompt: 'red circle top left on white',
+      size: '64x64',
+      seed: 3,
+      ...body,
+    });
+  const jpeg = await gen({ output_format: 'jpeg', output_compression: 60, response_format: 'b64_json' });
+  assert.equal(jpeg.status, 200, JSON.stringify(jpeg.body));
+  assert.equal(jpeg.body.output_format, 'jpeg');
+  const jpegBytes = Buffer.from(jpeg.body.data[0].b64_json, 'base64');
+  assert.deepEqual([...jpegBytes.subarray(0, 3)], [0xff, 0xd8, 0xff]);
+  const webp = await gen({ output_format: 'webp', response_format: 'url' });
+  assert.equal(webp.status, 200);
+  const link = await fetch(webp.body.data[0].url);
+  assert.equal(link.headers.get('content-type'), 'image/webp');
+  const webpBytes = Buffer.from(await link.arrayBuffer());
+  assert.equal(webpBytes.subarray(0, 4).toString(), 'RIFF');
+  assert.equal(webpBytes.subarray(8, 12).toString(), 'WEBP');
+  // The default stays PNG; a bad format or a compression for PNG names the field.
+  const png = await gen({ response_format: 'b64_json' });
+  assert.equal(Buffer.from(png.body.data[0].b64_json, 'base64').subarray(1, 4).toString(), 'PNG');
+  const bad = await gen({ output_compression: 50 });
+  assert.equal(bad.status, 400);
+  assert.equal(bad.body.error.param, 'output_compression');
+  assert.equal((await gen({ output_format: 'gif' })).body.error.param, 'output_format');
+  const wrong = await fetch(`${webp.body.data[0].url.replace('format=webp', 'format=bmp')}`);
+  assert.equal(wrong.status, 400);
+  assert.equal(((await wrong.json()) as { error: { param: string } }).error.param, 'format');
+});

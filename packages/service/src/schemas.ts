@@ -4,7 +4,9 @@
  * model's manifest (sizes, variants, prompt length, batch size), so no limit is written twice.
  * Every message names the field as the request spells it.
  */
+
 import { type AllowList, WEBHOOK_EVENTS, webhookUrlProblem } from '@baton/jobs';
+import { OUTPUT_FORMATS } from '@baton/pipeline/formats';
 import { BOUNDS, maxPromptChars, promptProblem } from '@baton/pipeline/spec';
 import { type Manifest, supportedSizes } from '@baton/runtime/manifest';
 import { z } from '@hono/zod-openapi';
@@ -93,8 +95,13 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
       ...generation,
       n: opt(intIn('n', 1, maxN)).openapi({ example: 1 }),
       response_format: opt(oneOf('response_format', ['b64_json', 'url'])),
-      // PNG is the format images are stored in; other formats are refused, not mislabelled.
-      output_format: opt(oneOf('output_format', ['png'])),
+      // Stored as PNG; JPEG and WebP are made from it as the image leaves (@baton/pipeline/formats).
+      output_format: opt(oneOf('output_format', OUTPUT_FORMATS)).openapi({
+        description: 'png (default), jpeg or webp',
+      }),
+      output_compression: opt(intIn('output_compression', 0, 100)).openapi({
+        description: 'jpeg and webp: 0–100, 100 the least compressed (default; webp at 100 is lossless)',
+      }),
       stream: opt(z.boolean({ error: "'stream' must be true or false" })).openapi({
         description: 'Server-sent events: partial images as the stages finish, then the image (n must be 1)',
       }),
@@ -111,6 +118,10 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
         enum: [m.id, ...OPENAI_IMAGE_MODELS],
         description: `OpenAI's image model names are accepted and mean this deployment's model: ported code runs unchanged`,
       }),
+    })
+    .refine((b) => b.output_compression == null || (b.output_format ?? 'png') !== 'png', {
+      path: ['output_compression'],
+      error: "'output_compression' applies to output_format 'jpeg' or 'webp' (PNG is lossless)",
     })
     .refine((b) => !b.stream || (b.n ?? 1) === 1, {
       path: ['n'],

@@ -1,5 +1,6 @@
 /** OpenAI's Images API: POST /v1/images/generations waits for the images, or answers 202 with job ids. */
 
+import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
 import { createJobs, planJob, publicOrigin, randomSeed } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError } from '../api-error.ts';
@@ -59,6 +60,12 @@ const imagesRoute = (api: Api) =>
     },
   });
 
+/** An image link for another format: the same signed link, the format (and compression) in its query. */
+export function formatted(url: string, format: OutputFormat, compression?: number | null): string {
+  if (format === 'png') return url;
+  return `${url}&format=${format}${compression != null ? `&compression=${compression}` : ''}`;
+}
+
 export function imagesRoutes(api: Api) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   return app.openapi(imagesRoute(api), async (c) => {
@@ -71,7 +78,10 @@ export function imagesRoutes(api: Api) {
       const request = await planJob(api, b, key, { seed: base, previews: b.partial_images ?? 0 });
       await claimQuota(api, [request]);
       await createJobs(api, [request]);
-      return streamImage(api, c, request) as never;
+      return streamImage(api, c, request, {
+        format: b.output_format ?? 'png',
+        compression: b.output_compression ?? undefined,
+      }) as never;
     }
     // Every image's job is planned (and so checked) before any is stored.
     const requests = [];
@@ -101,15 +111,21 @@ export function imagesRoutes(api: Api) {
       );
     }
     const origin = publicOrigin(c);
+    const format = b.output_format ?? 'png';
     const data = await Promise.all(
       states.map(async (s) => {
         const revised_prompt = s.request.spec.caption;
-        if (b.response_format === 'url') return { url: api.links.imageUrl(origin, s.id), revised_prompt };
+        if (b.response_format === 'url')
+          return {
+            url: formatted(api.links.imageUrl(origin, s.id), format, b.output_compression),
+            revised_prompt,
+          };
         const image = await api.jobs.output(s.id, 'decode');
         if (!image) throw new ApiError(500, 'server_error', `image of job ${s.id} is missing`);
-        return { b64_json: Buffer.from(image).toString('base64'), revised_prompt };
+        const bytes = await convertPng(image, format, b.output_compression ?? undefined);
+        return { b64_json: Buffer.from(bytes).toString('base64'), revised_prompt };
       }),
     );
-    return c.json({ created: Math.floor(api.now() / 1000), data, warnings }, 200);
+    return c.json({ created: Math.floor(api.now() / 1000), data, output_format: format, warnings }, 200);
   });
 }

@@ -3,7 +3,9 @@
  * the images endpoint's `stream: true`, which sends them as OpenAI's image streaming events
  * (`image_generation.partial_image`, then `image_generation.completed`) as the stages write them.
  */
+
 import { isJobId, type JobRequest } from '@baton/jobs';
+import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
 import { decodePng, encodePng, type RgbImage } from '@baton/pipeline/image';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
@@ -68,13 +70,21 @@ export function previewRoutes(api: Api) {
   );
 }
 
-const b64 = (img: RgbImage) => Buffer.from(encodePng(img)).toString('base64');
+/** An image in the stream's format, base64 (a partial is encoded as the final image will be). */
+const b64 = async (png: Uint8Array, f: StreamFormat) =>
+  Buffer.from(await convertPng(png, f.format, f.compression)).toString('base64');
+
+/** The format a stream's images are sent in (the request's output_format and output_compression). */
+export interface StreamFormat {
+  format: OutputFormat;
+  compression?: number | undefined;
+}
 
 /** Fields every streamed image event carries (OpenAI's; a PNG, opaque, at the requested size). */
-const common = (size: number, now: number) => ({
+const common = (size: number, now: number, format: OutputFormat = 'png') => ({
   created_at: Math.floor(now / 1000),
   size: `${size}x${size}`,
-  output_format: 'png' as const,
+  output_format: format,
   background: 'opaque' as const,
   quality: 'auto' as const,
 });
@@ -84,7 +94,12 @@ const common = (size: number, now: number) => ({
  * fails or is cancelled ends the stream with an OpenAI-shaped `error` event; so does a job still
  * running at the stream's deadline (`stream_timeout`, with its `job_id`: a POST cannot resume).
  */
-export function streamImage(api: Api, c: Context<Env>, request: JobRequest) {
+export function streamImage(
+  api: Api,
+  c: Context<Env>,
+  request: JobRequest,
+  f: StreamFormat = { format: 'png' },
+) {
   return streamSSE(c, async (stream) => {
     const { id, spec } = request;
     let sent = 0;
@@ -100,9 +115,9 @@ export function streamImage(api: Api, c: Context<Env>, request: JobRequest) {
         const image = upscale(decodePng(bytes), spec.size);
         await send('image_generation.partial_image', {
           type: 'image_generation.partial_image',
-          b64_json: b64(image),
+          b64_json: await b64(encodePng(image), f),
           partial_image_index: p.index,
-          ...common(spec.size, api.now()),
+          ...common(spec.size, api.now(), f.format),
           // Baton's: which job, so a client may cancel it or follow it (/v1/jobs/{id}).
           job_id: id,
         });
@@ -149,8 +164,8 @@ export function streamImage(api: Api, c: Context<Env>, request: JobRequest) {
     }
     await send('image_generation.completed', {
       type: 'image_generation.completed',
-      b64_json: Buffer.from(image).toString('base64'),
-      ...common(spec.size, api.now()),
+      b64_json: await b64(image, f),
+      ...common(spec.size, api.now(), f.format),
       // OpenAI counts tokens; a diffusion cascade has none to count (Baton bills compute: /v1/usage).
       usage: {
         total_tokens: 0,
