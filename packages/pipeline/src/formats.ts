@@ -47,7 +47,10 @@ export async function convertPng(
   const img = decodePng(png);
   const data = rgba(img);
   if (format === 'jpeg') {
-    const out = jpeg.encode({ data: Buffer.from(data.buffer), width: img.width, height: img.height }, Math.max(1, compression));
+    const out = jpeg.encode(
+      { data: Buffer.from(data.buffer), width: img.width, height: img.height },
+      Math.max(1, compression),
+    );
     return new Uint8Array(out.data);
   }
   // WebP at 100 is lossless (the pixels exactly); below, lossy at that quality.
