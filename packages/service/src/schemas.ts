@@ -78,6 +78,28 @@ function generationFields(m: Manifest, sizes: number[]) {
   };
 }
 
+/** A job's webhook: an address the submit-time check admits, and the events it wants. */
+function webhookSchema(webhookAllow: AllowList) {
+  return z
+    .object(
+      {
+        url: z.string({ error: "'webhook.url' must be an absolute http(s) URL" }).superRefine((u, ctx) => {
+          const problem = webhookUrlProblem(u, webhookAllow);
+          if (problem) ctx.addIssue({ code: 'custom', message: `'webhook.url' ${problem}` });
+        }),
+        events: z
+          .array(oneOf('webhook.events', WEBHOOK_EVENTS), {
+            error: `'webhook.events' must be a non-empty list of ${WEBHOOK_EVENTS.join(', ')}`,
+          })
+          .min(1, { error: `'webhook.events' must be a non-empty list of ${WEBHOOK_EVENTS.join(', ')}` })
+          .default(['completed', 'failed'])
+          .transform((e) => [...new Set(e)]),
+      },
+      { error: "'webhook' must be an object {url, events}" },
+    )
+    .openapi('Webhook');
+}
+
 /** OpenAI's image model names: code written for OpenAI sends them; they mean the model served here. */
 export const OPENAI_IMAGE_MODELS: readonly string[] = [
   'gpt-image-1',
@@ -133,24 +155,7 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
       error: `'seed' + 'n' − 1 must not pass ${BOUNDS.seed.max}`,
     })
     .openapi('ImageGenerationRequest');
-  const webhook = z
-    .object(
-      {
-        url: z.string({ error: "'webhook.url' must be an absolute http(s) URL" }).superRefine((u, ctx) => {
-          const problem = webhookUrlProblem(u, webhookAllow);
-          if (problem) ctx.addIssue({ code: 'custom', message: `'webhook.url' ${problem}` });
-        }),
-        events: z
-          .array(oneOf('webhook.events', WEBHOOK_EVENTS), {
-            error: `'webhook.events' must be a non-empty list of ${WEBHOOK_EVENTS.join(', ')}`,
-          })
-          .min(1, { error: `'webhook.events' must be a non-empty list of ${WEBHOOK_EVENTS.join(', ')}` })
-          .default(['completed', 'failed'])
-          .transform((e) => [...new Set(e)]),
-      },
-      { error: "'webhook' must be an object {url, events}" },
-    )
-    .openapi('Webhook');
+  const webhook = webhookSchema(webhookAllow);
   const job = z
     .object({
       ...generation,

@@ -150,19 +150,27 @@ export function streamImage(
       await stream.sleep(api.config.pollMs);
     }
     if (stream.aborted) return;
-    const state = await api.jobs.state(id);
-    const image = state?.status === 'succeeded' ? await api.jobs.output(id, 'decode') : null;
-    if (!state || !image) {
-      const reason =
-        state?.status === 'canceled' ? 'was canceled' : `failed: ${state?.error?.reason ?? 'unknown'}`;
-      const code = state?.status === 'canceled' ? 'job_canceled' : 'job_failed';
-      await send('error', {
-        type: 'error',
-        error: { message: `job ${id} ${reason}`, type: 'server_error', param: null, code },
-      });
-      return;
-    }
-    await send('image_generation.completed', {
+    await send(...(await lastEvent(api, request, f)));
+  });
+}
+
+/** A stream's last event: the image (`image_generation.completed`), or an `error` saying why there is none. */
+async function lastEvent(api: Api, request: JobRequest, f: StreamFormat): Promise<[string, unknown]> {
+  const { id, spec } = request;
+  const state = await api.jobs.state(id);
+  const image = state?.status === 'succeeded' ? await api.jobs.output(id, 'decode') : null;
+  if (!state || !image) {
+    const reason =
+      state?.status === 'canceled' ? 'was canceled' : `failed: ${state?.error?.reason ?? 'unknown'}`;
+    const code = state?.status === 'canceled' ? 'job_canceled' : 'job_failed';
+    return [
+      'error',
+      { type: 'error', error: { message: `job ${id} ${reason}`, type: 'server_error', param: null, code } },
+    ];
+  }
+  return [
+    'image_generation.completed',
+    {
       type: 'image_generation.completed',
       b64_json: await b64(image, f),
       ...common(spec.size, api.now(), f.format),
@@ -176,6 +184,6 @@ export function streamImage(
       revised_prompt: spec.caption,
       warnings: spec.warnings ?? [],
       job_id: id,
-    });
-  });
+    },
+  ];
 }
