@@ -67,6 +67,18 @@ test('the baton binary: generate writes a 128 px PNG and a JSON line with captio
   assert.equal(decodePng(readFileSync(out)).width, 128);
 });
 
+test('--out x.jpg and x.webp write JPEG and WebP (the file name decides)', () => {
+  for (const [name, magic] of [
+    ['one.jpg', (b: Buffer) => b[0] === 0xff && b[1] === 0xd8],
+    ['one.webp', (b: Buffer) => b.subarray(8, 12).toString() === 'WEBP'],
+  ] as const) {
+    const out = join(dir, name);
+    const r = spawnBaton(['generate', 'red circle', '--seed', '1', '--size', '64', '--out', out]);
+    assert.equal(r.status, 0, r.stderr);
+    assert.ok(magic(readFileSync(out)), name);
+  }
+});
+
 test('--mode single-stage draws the same prompt with the one-pass model: 128 px, one stage, same seed same bytes', async () => {
   const a = join(dir, 'single-a.png');
   const b = join(dir, 'single-b.png');
@@ -159,7 +171,7 @@ test('bad flags and prompts: a clear message and exit code 2', async () => {
       ['generate', 'x', '--size', '100x100'],
       /--size must be one of 64, 128, 256, 512 \(or 64x64, 128x128, 256x256, 512x512\)/,
     ],
-    [['generate', 'x', '--out', 'y.jpg'], /--out must name a \.png file/],
+    [['generate', 'x', '--out', 'y.gif'], /--out must name a \.png, \.jpg \(\.jpeg\) or \.webp file/],
     [['generate', 'x', '--seed'], /--seed needs a value/],
     [['generate', '--prompt-file', '/nonexistent', '--out-dir', dir], /cannot read --prompt-file/],
     [['generate', 'x'.repeat(2000)], /prompt is 2000 characters; the limit is 1000/],

@@ -2,6 +2,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { parseFlags } from './flags.ts';
+import { asFileFormat } from './image-file.ts';
 import { Progress } from './progress.ts';
 import { continueRemote, resolveApi } from './remote.ts';
 import { UsageError } from './usage-error.ts';
@@ -45,7 +46,7 @@ export async function continueCommand(argv: string[]): Promise<number> {
   progress.done();
   const file = values.out ?? `${r.id}.png`;
   mkdirSync(dirname(file) || '.', { recursive: true });
-  writeFileSync(file, r.png);
+  writeFileSync(file, await asFileFormat(file, r.png));
   if (values.json)
     console.log(
       JSON.stringify({

@@ -1,4 +1,5 @@
 /** `baton generate`: prompt(s) → PNG file(s), in-process through the cascade. */
+
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -16,10 +17,12 @@ import {
   type SavePreview,
   stagesOf,
 } from '@baton/pipeline';
+import { formatOfName } from '@baton/pipeline/formats';
 import { encodePng } from '@baton/pipeline/image';
 import { BOUNDS } from '@baton/pipeline/spec';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import { parseFlags } from './flags.ts';
+import { asFileFormat } from './image-file.ts';
 import { cliCascade, modelDir } from './model.ts';
 import { Progress } from './progress.ts';
 import { generateRemote, RemoteError, type RemoteJob, type RemoteResult, resolveApi } from './remote.ts';
@@ -90,10 +93,8 @@ export async function generateCommand(argv: string[]): Promise<number> {
     strict: !!values.strict,
     ...(values.previews !== undefined && { previews: values.previews }),
   };
-  if (values.out !== undefined && !/\.png$/i.test(values.out))
-    throw new UsageError(
-      `--out must name a .png file (PNG is the format Baton writes) but is "${values.out}"`,
-    );
+  if (values.out !== undefined && !formatOfName(values.out))
+    throw new UsageError(`--out must name a .png, .jpg (.jpeg) or .webp file, but is "${values.out}"`);
   const batch = intFlag('batch', values.batch, 1, 64) ?? 4;
   const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage'] as const) ?? 'cascade';
   if (mode === 'single-stage') singleStageFlags(values, options);
@@ -165,7 +166,7 @@ async function generateLocal(
     for (const [i, r] of results.entries()) {
       const file = files[start + i]!;
       mkdirSync(dirname(file) || '.', { recursive: true });
-      writeFileSync(file, r.encoded);
+      writeFileSync(file, await asFileFormat(file, r.encoded));
       if (values.json) {
         console.log(
           JSON.stringify({
@@ -210,7 +211,7 @@ async function generateViaApi(
       await downloadPreviews(r.previews, flags.previews, prompts.length > 1 ? i : undefined);
     const file = files[i]!;
     mkdirSync(dirname(file) || '.', { recursive: true });
-    writeFileSync(file, r.png);
+    writeFileSync(file, await asFileFormat(file, r.png));
     if (flags.json) {
       console.log(
         JSON.stringify({
