@@ -70,6 +70,14 @@ test('the official openai client: files.create → batches.create → retrieve �
       size: '64x64',
       response_format: 'b64_json',
     }),
+    line('webp', { prompt: 'a green dot on white', size: '64x64', output_format: 'webp' }),
+    line('jpeg', {
+      prompt: 'a green dot on white',
+      size: '64x64',
+      output_format: 'jpeg',
+      output_compression: 50,
+      response_format: 'b64_json',
+    }),
   ].join('\n');
   const file = await client.files.create({
     file: await toFile(Buffer.from(jsonl), 'in.jsonl'),
@@ -92,10 +100,15 @@ test('the official openai client: files.create → batches.create → retrieve �
     'the batch to end',
   );
   assert.equal(done.status, 'completed');
-  assert.deepEqual(done.request_counts, { total: 3, completed: 2, failed: 1 });
+  assert.deepEqual(done.request_counts, { total: 5, completed: 4, failed: 1 });
   const output = (await (await client.files.content(done.output_file_id!)).text()).trim().split('\n');
   const byId = Object.fromEntries(output.map((l) => [JSON.parse(l).custom_id, JSON.parse(l)]));
-  assert.deepEqual(Object.keys(byId).sort(), ['blue', 'red']);
+  assert.deepEqual(Object.keys(byId).sort(), ['blue', 'jpeg', 'red', 'webp']);
+  // A line's output_format: its link serves WebP, its b64_json is JPEG.
+  const webp = await fetch(byId.webp.response.body.data[0].url);
+  assert.equal(webp.headers.get('content-type'), 'image/webp');
+  const jpegBytes = Buffer.from(byId.jpeg.response.body.data[0].b64_json, 'base64');
+  assert.deepEqual([...jpegBytes.subarray(0, 2)], [0xff, 0xd8]);
   const url = byId.red.response.body.data[0].url as string;
   const png = await fetch(url);
   assert.equal(png.status, 200);
@@ -114,7 +127,7 @@ test('the official openai client: files.create → batches.create → retrieve �
   ).json()) as {
     usage: { jobs: number; compute_ms: number };
   };
-  assert.equal(raw.usage.jobs, 2);
+  assert.equal(raw.usage.jobs, 4);
   assert.ok(raw.usage.compute_ms > 0);
   // Each change is published once; like EventBridge, the publisher keeps no order between
   // changes handled together (each event says when it happened).

@@ -79,6 +79,10 @@ async function settleEnded(
         revised_prompt: spec.caption,
         ...(spec.warnings?.length && { warnings: spec.warnings }),
         ...(state.request.batch?.response_format && { response_format: state.request.batch.response_format }),
+        ...(state.request.batch?.output_format && { output_format: state.request.batch.output_format }),
+        ...(state.request.batch?.output_compression != null && {
+          output_compression: state.request.batch.output_compression,
+        }),
         ...(state.error && {
           error: { code: state.error.code ?? 'job_failed', message: state.error.reason },
         }),
@@ -203,8 +207,12 @@ async function acceptLine(
     const owner = b.owner ? { id: b.owner, webhookSecret: '' } : null;
     const request = await planJob(d, body, owner, { seed, id });
     const format = body.response_format === 'b64_json' ? 'b64_json' : 'url';
+    const output = {
+      ...(body.output_format && { output_format: body.output_format }),
+      ...(body.output_compression != null && { output_compression: body.output_compression }),
+    };
     await d.jobs.create(
-      { ...request, batch: { id: b.id, line, custom_id: customId, response_format: format } },
+      { ...request, batch: { id: b.id, line, custom_id: customId, response_format: format, ...output } },
       d.enqueue,
     );
     return 'made';

@@ -37,6 +37,8 @@ function storedLine(b: BatchRecord, o: LineOutcome): StoredLine {
               revised_prompt: o.revised_prompt,
               ...(o.warnings?.length && { warnings: o.warnings }),
               response_format: o.response_format ?? 'url',
+              ...(o.output_format && { output_format: o.output_format }),
+              ...(o.output_compression != null && { output_compression: o.output_compression }),
             },
           ],
         },

@@ -4,6 +4,8 @@
  * body's `warnings` are the images endpoint's (what of the prompt the image could not show).
  */
 import type { JobStore } from '@baton/jobs';
+import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
+import { withFormat } from '@baton/service';
 import type { StoredLine } from './store.ts';
 
 type Image = {
@@ -11,6 +13,8 @@ type Image = {
   revised_prompt?: string;
   warnings?: string[];
   response_format?: 'url' | 'b64_json';
+  output_format?: OutputFormat;
+  output_compression?: number;
 };
 
 export async function renderLine(
@@ -24,13 +28,14 @@ export async function renderLine(
     body.data.map(async (img) => {
       if (img.response_format === 'b64_json') {
         const bytes = await d.jobs.output(img.job_id, 'decode');
+        const out = bytes && (await convertPng(bytes, img.output_format ?? 'png', img.output_compression));
         return {
-          b64_json: bytes ? Buffer.from(bytes).toString('base64') : null,
+          b64_json: out ? Buffer.from(out).toString('base64') : null,
           revised_prompt: img.revised_prompt,
         };
       }
       return {
-        url: o.url ? await o.url(img.job_id) : null,
+        url: o.url ? withFormat(await o.url(img.job_id), img.output_format, img.output_compression) : null,
         revised_prompt: img.revised_prompt,
       };
     }),

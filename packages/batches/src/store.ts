@@ -67,6 +67,8 @@ export interface LineOutcome {
   /** What of the prompt the image could not show (as the images endpoint says). */
   warnings?: string[];
   response_format?: 'url' | 'b64_json';
+  output_format?: 'png' | 'jpeg' | 'webp';
+  output_compression?: number;
   /** An invalid line's or a failed job's reason. */
   error?: { code: string; message: string; param?: string | null };
   compute_ms?: number;

@@ -24,7 +24,15 @@ export interface JobRequest {
   owner?: string;
   webhook?: WebhookSpec;
   /** A batch line's job: which batch and line, its custom_id, how its image is to be returned. */
-  batch?: { id: string; line: number; custom_id: string; response_format?: 'url' | 'b64_json' };
+  batch?: {
+    id: string;
+    line: number;
+    custom_id: string;
+    response_format?: 'url' | 'b64_json';
+    /** The line's output_format and output_compression (png when absent). */
+    output_format?: 'png' | 'jpeg' | 'webp';
+    output_compression?: number;
+  };
   /** A continued job: its first stage starts from this job's latents of this stage (continue.ts in @baton/service). */
   continued?: { from: string; stage: string };
 }

@@ -1,5 +1,6 @@
 /** Signed, expiring links to a job's image: HMAC-SHA256 over "id:expires", compared in constant time. */
 import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { OutputFormat } from '@baton/pipeline/formats';
 
 /** How long a signed link to an image works by default (s). */
 export const LINK_TTL_SECONDS = 3600;
@@ -57,4 +58,10 @@ export function publicOrigin(c: { req: { url: string; header(name: string): stri
   if (!forwarded || !/^[\w.-]+(:\d+)?$/.test(forwarded)) return new URL(c.req.url).origin;
   const proto = c.req.header('x-forwarded-proto')?.split(',')[0]?.trim() === 'http' ? 'http' : 'https';
   return `${proto}://${forwarded}`;
+}
+
+/** An image link for another format: the same signed link, the format (and compression) in its query. */
+export function withFormat(url: string, format: OutputFormat = 'png', compression?: number | null): string {
+  if (format === 'png') return url;
+  return `${url}&format=${format}${compression != null ? `&compression=${compression}` : ''}`;
 }

@@ -1,7 +1,7 @@
 /** OpenAI's Images API: POST /v1/images/generations waits for the images, or answers 202 with job ids. */
 
-import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
-import { createJobs, planJob, publicOrigin, randomSeed } from '@baton/service';
+import { convertPng } from '@baton/pipeline/formats';
+import { createJobs, planJob, publicOrigin, randomSeed, withFormat } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
@@ -60,12 +60,6 @@ const imagesRoute = (api: Api) =>
     },
   });
 
-/** An image link for another format: the same signed link, the format (and compression) in its query. */
-export function formatted(url: string, format: OutputFormat, compression?: number | null): string {
-  if (format === 'png') return url;
-  return `${url}&format=${format}${compression != null ? `&compression=${compression}` : ''}`;
-}
-
 export function imagesRoutes(api: Api) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
   return app.openapi(imagesRoute(api), async (c) => {
@@ -117,7 +111,7 @@ export function imagesRoutes(api: Api) {
         const revised_prompt = s.request.spec.caption;
         if (b.response_format === 'url')
           return {
-            url: formatted(api.links.imageUrl(origin, s.id), format, b.output_compression),
+            url: withFormat(api.links.imageUrl(origin, s.id), format, b.output_compression),
             revised_prompt,
           };
         const image = await api.jobs.output(s.id, 'decode');
