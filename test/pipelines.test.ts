@@ -316,7 +316,9 @@ test('baton batch create (a plain text file) --wait, batch results --out-dir, ba
     20_000,
   );
   const ev = await run(['events', '--file', eventsFile]);
-  assert.match(ev.stdout, new RegExp(`Batch Completed\\s+${m[1]}`));
+  assert.match(ev.stdout, new RegExp(`Batch Completed\\s+${m[1]}  completed`));
+  // Each line says the status its change stands for, not the object's when it was published.
+  assert.match(ev.stdout, new RegExp(`Batch Created\\s+${m[1]}  validating`));
   const missing = await run(['batch', 'create', join(dir, 'nope.txt'), '--api', s.apiUrl]).catch((e) => e);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /cannot read/);

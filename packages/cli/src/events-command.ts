@@ -14,6 +14,22 @@ export const EVENTS_USAGE = `Usage: baton events [--follow] [--json] [--file FIL
 /** The local stack's events, beside its data (BATON_DATA_DIR's folder, else the checkout's .baton/). */
 const defaultFile = () => join(localHome(config()), 'events.ndjson');
 
+/** The status each change stands for (the detail is the object as it was when published, maybe later). */
+const STATUS_OF: Record<string, string> = {
+  'Job Accepted': 'queued',
+  'Job Started': 'running',
+  'Job Succeeded': 'succeeded',
+  'Job Failed': 'failed',
+  'Job Canceled': 'canceled',
+  'Batch Created': 'validating',
+  'Batch In Progress': 'in_progress',
+  'Batch Finalizing': 'finalizing',
+  'Batch Completed': 'completed',
+  'Batch Cancelling': 'cancelling',
+  'Batch Cancelled': 'cancelled',
+  'Batch Expired': 'expired',
+};
+
 function show(line: string, json: boolean): void {
   if (!line.trim()) return;
   if (json) return void console.log(line);
@@ -23,9 +39,10 @@ function show(line: string, json: boolean): void {
       'detail-type': string;
       detail: { id: string; status?: string };
     };
-    console.log(
-      `${e.time}  ${e['detail-type'].padEnd(18)} ${e.detail.id}${e.detail.status ? `  ${e.detail.status}` : ''}`,
-    );
+    // The event's own status; the object's when published, if it had moved on by then.
+    const status = STATUS_OF[e['detail-type']] ?? e.detail.status ?? '';
+    const now = e.detail.status && e.detail.status !== status ? `  (by then ${e.detail.status})` : '';
+    console.log(`${e.time}  ${e['detail-type'].padEnd(18)} ${e.detail.id}  ${status}${now}`);
   } catch {
     console.log(line);
   }
