@@ -50,19 +50,25 @@ async function readConnection(res: Response, onEvent: (e: Sse) => Promise<void>)
   return seen;
 }
 
-test('a client reconnecting with Last-Event-ID gets every later state once, in order, over several connections; after the end, 204', {
-  timeout: 30_000,
-}, async () => {
-  let t = 1_000_000;
-  const jobs = new JobStore(new MemoryBlobStore(), undefined, () => t);
+/** The API on an in-memory store, no workers, streams ending 3 s (on `clock`) after they open. */
+async function appAt(clock: { t: number }) {
+  const jobs = new JobStore(new MemoryBlobStore(), undefined, () => clock.t);
   const app = createApp({
     jobs,
     manifest: await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR),
     expander: shapesExpander,
     enqueue: async () => {},
     config: { pollMs: 5, streamMaxSeconds: 3 },
-    now: () => t,
+    now: () => clock.t,
   });
+  return { jobs, app };
+}
+
+test('a client reconnecting with Last-Event-ID gets every later state once, in order, over several connections; after the end, 204', {
+  timeout: 30_000,
+}, async () => {
+  const clock = { t: 1_000_000 };
+  const { jobs, app } = await appAt(clock);
   const r = await app.request('/v1/jobs', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
@@ -93,7 +99,7 @@ test('a client reconnecting with Last-Event-ID gets every later state once, in o
       onThis++;
       // Two changes land, then the clock passes this connection's deadline (3 s).
       await changes.shift()?.();
-      if (onThis === 2) t += 3_001;
+      if (onThis === 2) clock.t += 3_001;
     });
     connections.push(seen);
   }
@@ -119,16 +125,8 @@ test('a client reconnecting with Last-Event-ID gets every later state once, in o
 test('an image stream (a POST, not resumable) still running at its deadline ends with a stream_timeout error naming its job', {
   timeout: 30_000,
 }, async () => {
-  let t = 1_000_000;
-  const jobs = new JobStore(new MemoryBlobStore(), undefined, () => t);
-  const app = createApp({
-    jobs,
-    manifest: await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR),
-    expander: shapesExpander,
-    enqueue: async () => {},
-    config: { pollMs: 5, streamMaxSeconds: 3 },
-    now: () => t,
-  });
+  const clock = { t: 1_000_000 };
+  const { jobs, app } = await appAt(clock);
   // No worker: the job stays queued while the clock passes the deadline.
   const res = await app.request('/v1/images/generations', {
     method: 'POST',
@@ -136,7 +134,7 @@ test('an image stream (a POST, not resumable) still running at its deadline ends
     body: JSON.stringify({ prompt: 'red circle', stream: true }),
   });
   assert.equal(res.status, 200);
-  t += 3_001;
+  clock.t += 3_001;
   const text = await res.text();
   const data = JSON.parse(/event: error\ndata: (.*)/.exec(text)![1]!);
   assert.equal(data.error.code, 'stream_timeout');

@@ -63,13 +63,29 @@ async function receiveFirst(
 ): Promise<{ from: PollableQueue; messages: QueueMessage[] }> {
   const [first] = queues as [PollableQueue, ...PollableQueue[]];
   if (queues.length === 1) return { from: first, messages: await first.receive(n, wait, visibility, signal) };
-  for (const [i, q] of queues.entries()) {
-    // A lower lane's batch is kept small: work arriving above it waits for one short batch at most.
-    const messages = await q.receive(i === 0 ? n : Math.max(1, Math.ceil(n / 2)), 0, visibility, signal);
-    if (messages.length) return { from: q, messages };
-  }
+  const now = await first.receive(n, 0, visibility, signal);
+  if (now.length) return { from: first, messages: now };
+  const lane = await readLanes(queues.slice(1), n, visibility, signal);
+  if (lane) return lane;
   const messages = wait > 0 ? await first.receive(n, Math.min(wait, 1), visibility, signal) : [];
   return { from: first, messages };
+}
+
+/**
+ * The first lane with messages, read short, in batches half the size: work arriving on the
+ * stage queue meanwhile waits for one short batch at most.
+ */
+async function readLanes(
+  lanes: readonly PollableQueue[],
+  n: number,
+  visibility: number,
+  signal: AbortSignal | undefined,
+): Promise<{ from: PollableQueue; messages: QueueMessage[] } | undefined> {
+  for (const q of lanes) {
+    const messages = await q.receive(Math.max(1, Math.ceil(n / 2)), 0, visibility, signal);
+    if (messages.length) return { from: q, messages };
+  }
+  return undefined;
 }
 
 /**
@@ -87,10 +103,8 @@ async function receiveFair(
   const [first, ...lanes] = queues as [PollableQueue, ...PollableQueue[]];
   await fair.fill(0, signal);
   if (fair.size) return { from: first, messages: fair.take(n) };
-  for (const q of lanes) {
-    const messages = await q.receive(Math.max(1, Math.ceil(n / 2)), 0, visibility, signal);
-    if (messages.length) return { from: q, messages };
-  }
+  const lane = await readLanes(lanes, n, visibility, signal);
+  if (lane) return lane;
   if (wait > 0) await fair.fill(lanes.length ? Math.min(wait, 1) : wait, signal);
   return { from: first, messages: fair.take(n) };
 }
