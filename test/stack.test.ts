@@ -359,3 +359,51 @@ test('output formats: jpeg and webp as OpenAI names them, in b64_json, in links 
   assert.equal(wrong.status, 400);
   assert.equal(((await wrong.json()) as { error: { param: string } }).error.param, 'format');
 });
+
+test('upscale: a JPEG of your own, 200 × 150, becomes a 256 px image through relay2 and the decode alone; bad files and sizes name the field', async () => {
+  const { encodePng } = await import('@baton/pipeline/image');
+  const { convertPng } = await import('@baton/pipeline/formats');
+  // A red disc on white, 200 × 150, sent as JPEG.
+  const [w, h] = [200, 150];
+  const data = new Uint8Array(w * h * 3).fill(255);
+  for (let y = 0; y < h; y++)
+    for (let x = 0; x < w; x++)
+      if ((x - 100) ** 2 + (y - 75) ** 2 < 40 ** 2) data.set([220, 30, 30], 3 * (y * w + x));
+  const jpeg = Buffer.from(await convertPng(encodePng({ width: w, height: h, data }), 'jpeg', 90));
+  const upscale = async (fields: Record<string, string | Blob>) => {
+    const form = new FormData();
+    for (const [k, v] of Object.entries(fields)) form.append(k, v);
+    const r = await fetch(`${s.apiUrl}/v1/images/upscale`, { method: 'POST', headers: auth, body: form });
+    return { status: r.status, body: (await r.json()) as Record<string, any> };
+  };
+  const ok = await upscale({
+    image: new Blob([jpeg], { type: 'image/jpeg' }),
+    prompt: 'a big red circle in the center on white',
+    size: '256x256',
+    response_format: 'url',
+    seed: '4',
+  });
+  assert.equal(ok.status, 200, JSON.stringify(ok.body));
+  const id = new URL(ok.body.data[0].url).pathname.split('/')[3]!;
+  const job = await getJob(s.apiUrl, id);
+  assert.deepEqual(
+    job.stages.map((x: { name: string }) => x.name),
+    ['relay2', 'decode'],
+  );
+  const png = decodePng(new Uint8Array(await (await fetch(ok.body.data[0].url)).arrayBuffer()));
+  assert.equal(png.width, 256);
+  // The centre stays red, a corner white: the relay kept the picture it was given.
+  const at = (x: number, y: number) => [...png.data.subarray(3 * (y * 256 + x), 3 * (y * 256 + x) + 3)];
+  const [r, g] = at(128, 128);
+  assert.ok(r! > 150 && g! < 100, `centre ${at(128, 128)}`);
+  assert.ok(
+    at(5, 5).every((v) => v > 180),
+    `corner ${at(5, 5)}`,
+  );
+  const notImage = await upscale({ image: new Blob([Buffer.from('hello')]), size: '256x256' });
+  assert.equal(notImage.status, 400);
+  assert.equal(notImage.body.error.param, 'image');
+  const tooSmall = await upscale({ image: new Blob([jpeg]), size: '64x64' });
+  assert.equal(tooSmall.status, 400);
+  assert.equal(tooSmall.body.error.param, 'size');
+});

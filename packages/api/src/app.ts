@@ -18,6 +18,7 @@ import { imagesRoutes } from './routes/images.ts';
 import { jobsRoutes } from './routes/jobs.ts';
 import { modelsRoutes } from './routes/models.ts';
 import { previewRoutes } from './routes/previews.ts';
+import { upscaleRoutes } from './routes/upscale.ts';
 import { usageRoutes } from './routes/usage.ts';
 
 export type { ApiConfig, ApiDeps } from './context.ts';
@@ -47,15 +48,18 @@ export function createApp(deps: ApiDeps) {
     });
   const small = limit(MAX_BODY_BYTES);
   const upload = limit(api.batching.limits.maxUploadBytes + 64 * 1024);
-  app.use('/v1/*', (c, next) => (c.req.path === '/v1/files' ? upload(c, next) : small(c, next)));
+  const uploads = new Set(['/v1/files', '/v1/images/upscale']);
+  app.use('/v1/*', (c, next) => (uploads.has(c.req.path) ? upload(c, next) : small(c, next)));
   app.use('/v1/*', auth(api));
   app.use('/v1/images/generations', rateLimit(api));
+  app.use('/v1/images/upscale', rateLimit(api));
   app.use('/v1/jobs', rateLimit(api));
   app.use('/v1/jobs/:id/continue', rateLimit(api));
   app.use('/v1/batches', rateLimit(api));
   // Past the backlog bound, new work is refused at once (after auth and rate: per key first).
   const shed = shedLoad(api);
   app.use('/v1/images/generations', shed);
+  app.use('/v1/images/upscale', shed);
   app.use('/v1/jobs', shed);
   app.use('/v1/jobs/:id/continue', shed);
   app.use('/v1/files', rateLimit(api));
@@ -65,6 +69,7 @@ export function createApp(deps: ApiDeps) {
   app.get('/', (c) => c.html(page));
   app.get('/healthz', (c) => c.json({ ok: true, model: api.manifest.id }));
   app.route('/', imagesRoutes(api));
+  app.route('/', upscaleRoutes(api));
   app.route('/', jobsRoutes(api));
   app.route('/', usageRoutes(api));
   app.route('/', modelsRoutes(api));

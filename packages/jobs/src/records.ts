@@ -35,6 +35,8 @@ export interface JobRequest {
   };
   /** A continued job: its first stage starts from this job's latents of this stage (continue.ts in @baton/service). */
   continued?: { from: string; stage: string };
+  /** An upscale: its first relay starts from the caller's image (keys.input), in place of `stage`'s output. */
+  upscale?: { stage: string };
 }
 
 export interface StageRecord {
@@ -107,6 +109,8 @@ export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'
 export const keys = {
   /** Partial images: index in the job's sequence, and where each came from ("base", "relay1@5"). */
   preview: (id: string, index: number, label: string) => `jobs/${id}/previews/${index}-${label}.png`,
+  /** An upscale's input: the caller's image, resized to the stage side its first relay takes. */
+  input: (id: string) => `jobs/${id}/input.png`,
   output: (id: string, stage: string) =>
     stage === 'decode' ? `images/${id}.png` : `latents/${id}/${stage}.safetensors`,
 };

@@ -22,7 +22,7 @@ import {
 } from '@baton/diffusion';
 import type { ModelFamily } from '@baton/runtime';
 import { type Domain, plainDomain } from './domain.ts';
-import { fromPixels, type RgbImage } from './image.ts';
+import { fromPixels, type RgbImage, toPixels } from './image.ts';
 import type { JobSpec } from './job.ts';
 import { parseStage } from './stage.ts';
 
@@ -42,6 +42,9 @@ const stepper = (hooks: StageHooks) => async (e: StepEvent) => {
   await hooks.onStep?.(e.step, e.of);
   await hooks.onDenoised?.(e.step, e.of, e.denoised);
 };
+
+/** A relay's input: the previous stage's latents, or an image at that stage's side (an upscale). */
+export type RelayInput = Tensor | { image: RgbImage };
 
 export class Cascade {
   readonly schedule: Schedule;
@@ -115,9 +118,20 @@ export class Cascade {
     return splitBatch(z);
   }
 
-  /** The relay hand-off: decode, bilinear ×2 in pixel space, encode → zL. */
-  async handOff(latents: Tensor, onImages?: StageHooks['onInputImages']): Promise<Tensor> {
-    const pixels = await this.family.vaeDecode(latents);
+  /**
+   * The relay hand-off: decode, bilinear ×2 in pixel space, encode → zL. An input given as an
+   * image (an upscale: the user's picture at the stage's side) is already pixels: no decode.
+   */
+  async handOff(inputs: readonly RelayInput[], onImages?: StageHooks['onInputImages']): Promise<Tensor> {
+    const latents = inputs.filter((x): x is Tensor => !('image' in x));
+    const decoded = latents.length ? splitBatch(await this.family.vaeDecode(concatBatch(latents))) : [];
+    let k = 0;
+    const pixels = concatBatch(
+      inputs.map((x) => {
+        if (!('image' in x)) return decoded[k++]!;
+        return tensor(toPixels(x.image), [1, 3, x.image.height, x.image.width]);
+      }),
+    );
     if (onImages) await onImages(toImages(pixels));
     return this.family.vaeEncode(upsampleBilinear2x(pixels));
   }
@@ -125,13 +139,13 @@ export class Cascade {
   /** Relay stage `index` (1-based): latents at side s → latents at side 2s. */
   async relay(
     jobs: readonly JobSpec[],
-    inputs: readonly Tensor[],
+    inputs: readonly RelayInput[],
     index: number,
     hooks: StageHooks = {},
   ): Promise<Tensor[]> {
     const m = this.manifest;
     const { component, mode } = this.stageSettings(jobs[0]!, 'relay');
-    const zL = await this.handOff(concatBatch(inputs), hooks.onInputImages);
+    const zL = await this.handOff(inputs, hooks.onInputImages);
     const shape = zL.shape.slice(1);
     const noise = concatBatch(jobs.map((j) => noiseFor(j.seed, index, shape)));
     const out = await sampleRelay(

@@ -6,7 +6,7 @@
  */
 import jpeg from 'jpeg-js';
 import webp from 'webp-wasm';
-import { decodePng, type RgbImage } from './image.ts';
+import { decodePng, encodePng, type RgbImage } from './image.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -59,4 +59,66 @@ export async function convertPng(
     compression >= 100 ? { lossless: 1 } : { quality: compression },
   );
   return new Uint8Array(out);
+}
+
+/** Decodes an uploaded PNG, JPEG or WebP (by its first bytes); null for anything else or a broken file. */
+export async function decodeImage(bytes: Uint8Array): Promise<RgbImage | null> {
+  const b = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  try {
+    if (b.subarray(1, 4).toString('latin1') === 'PNG') return decodePng(b);
+    if (b[0] === 0xff && b[1] === 0xd8) {
+      const j = jpeg.decode(b, {
+        useTArray: true,
+        formatAsRGBA: false,
+        maxResolutionInMP: 40,
+        maxMemoryUsageInMB: 512,
+      });
+      return { width: j.width, height: j.height, data: new Uint8Array(j.data) };
+    }
+    if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') {
+      const w = await webp.decode(b);
+      const data = new Uint8Array(w.width * w.height * 3);
+      for (let p = 0; p < w.width * w.height; p++) {
+        data[3 * p] = w.data[4 * p]!;
+        data[3 * p + 1] = w.data[4 * p + 1]!;
+        data[3 * p + 2] = w.data[4 * p + 2]!;
+      }
+      return { width: w.width, height: w.height, data };
+    }
+  } catch {
+    return null;
+  }
+  return null;
+}
+
+/**
+ * The image's centre square at `side` × `side`: each output pixel the mean of the source pixels
+ * it covers (a box filter: no aliasing when shrinking), the nearest one when enlarging.
+ */
+export function fitSquare(img: RgbImage, side: number): RgbImage {
+  const s = Math.min(img.width, img.height);
+  const x0 = Math.floor((img.width - s) / 2);
+  const y0 = Math.floor((img.height - s) / 2);
+  const out = new Uint8Array(side * side * 3);
+  const scale = s / side;
+  for (let y = 0; y < side; y++) {
+    const sy0 = Math.floor(y * scale);
+    const sy1 = Math.max(sy0 + 1, Math.floor((y + 1) * scale));
+    for (let x = 0; x < side; x++) {
+      const sx0 = Math.floor(x * scale);
+      const sx1 = Math.max(sx0 + 1, Math.floor((x + 1) * scale));
+      let [r, g, bl] = [0, 0, 0];
+      for (let yy = sy0; yy < sy1; yy++)
+        for (let xx = sx0; xx < sx1; xx++) {
+          const i = 3 * ((y0 + yy) * img.width + (x0 + xx));
+          r += img.data[i]!;
+          g += img.data[i + 1]!;
+          bl += img.data[i + 2]!;
+        }
+      const n = (sy1 - sy0) * (sx1 - sx0);
+      const o = 3 * (y * side + x);
+      [out[o], out[o + 1], out[o + 2]] = [Math.round(r / n), Math.round(g / n), Math.round(bl / n)];
+    }
+  }
+  return { width: side, height: side, data: out };
 }

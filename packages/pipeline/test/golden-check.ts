@@ -60,7 +60,7 @@ export async function checkBase(dir: string): Promise<number> {
 export async function checkRelay(dir: string): Promise<number> {
   const { golden, cascade, jobs } = await loadGolden(dir);
   const baseIn: Tensor = tensor(Float32Array.from(golden.base_latents), golden.base_shape);
-  const zL = await cascade.handOff(baseIn);
+  const zL = await cascade.handOff(splitBatch(baseIn));
   const zErr = relErr(zL.data, golden.z_L);
   assert.ok(zErr < TOLERANCE, `z_L relative error ${zErr}`);
   const relay = concatBatch(await cascade.relay(jobs, splitBatch(baseIn), 1));

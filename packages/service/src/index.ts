@@ -6,3 +6,4 @@ export * from './links.ts';
 export * from './plan.ts';
 export * from './presenter.ts';
 export * from './schemas.ts';
+export * from './upscale.ts';

@@ -5,8 +5,9 @@
  * the stage ran gets no output and is billed for the steps that ran.
  */
 import type { Tensor } from '@baton/diffusion';
-import { type JobStore, nextStage, PermanentError, previousStage } from '@baton/jobs';
-import type { Cascade } from '@baton/pipeline';
+import { type JobStore, keys, nextStage, PermanentError, previousStage } from '@baton/jobs';
+import type { Cascade, RelayInput } from '@baton/pipeline';
+import { decodePng } from '@baton/pipeline/image';
 // A subpath without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
 import { previewHooks } from '@baton/pipeline/previews';
 import { CancelledError, parseStage } from '@baton/pipeline/spec';
@@ -125,7 +126,7 @@ export class StageRun {
     return { ...result, ms: Date.now() - this.t0, onnxMs };
   }
 
-  private async sample(inputs: (Tensor | null)[]): Promise<{ outputs: Uint8Array[]; steps: number }> {
+  private async sample(inputs: (RelayInput | null)[]): Promise<{ outputs: Uint8Array[]; steps: number }> {
     const specs = this.group.map((w) => w.request.spec);
     const onStep = this.monitor.onStep;
     const s = parseStage(this.stage);
@@ -152,7 +153,7 @@ export class StageRun {
     const z =
       s.kind === 'base'
         ? await this.cascade.base(specs, { onStep, ...previews })
-        : await this.cascade.relay(specs, inputs as Tensor[], s.index, { onStep, ...previews });
+        : await this.cascade.relay(specs, inputs as RelayInput[], s.index, { onStep, ...previews });
     const steps = s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay;
     return { outputs: z.map((t, i) => this.latentsFile(t, this.group[i]!)), steps };
   }
@@ -223,10 +224,22 @@ export class StageRun {
     return this.group.map((w) => w.msg.jobId);
   }
 
-  /** The stage's input: the job's previous stage's latents, or for a continued job's first stage, its source's. */
-  private async input(w: Work): Promise<Tensor | null> {
+  /**
+   * The stage's input: the job's previous stage's latents; for a continued job's first stage, its
+   * source's; for an upscale's first relay, the caller's image.
+   */
+  private async input(w: Work): Promise<RelayInput | null> {
     const continued = w.request.continued;
     const own = previousStage(w.request.stages, w.msg.stage);
+    if (!own && w.request.upscale) {
+      const png = await this.c.jobs.store.get(keys.input(w.msg.jobId));
+      if (!png)
+        throw new PermanentError(`job ${w.msg.jobId}: its input image is missing`, 'missing_input', {
+          jobId: w.msg.jobId,
+          stage: w.msg.stage,
+        });
+      return { image: decodePng(png) };
+    }
     const prev = own ?? continued?.stage;
     if (!prev) return null;
     const owner = own ? w.msg.jobId : continued!.from;

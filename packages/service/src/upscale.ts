@@ -1,0 +1,68 @@
+/**
+ * Upscaling a caller's own image through the relays: the image (PNG, JPEG or WebP) is cut to its
+ * centre square and resized to the stage side just below the target, and a job runs only the
+ * last relay and the decode from it, conditioned on the caption of `prompt` when one is given
+ * (an empty caption otherwise). The relay's noise level decides how much it redraws.
+ */
+import { randomUUID } from 'node:crypto';
+import { type JobRequest, newJobId } from '@baton/jobs';
+import { decodeImage, fitSquare } from '@baton/pipeline/formats';
+import { encodePng } from '@baton/pipeline/image';
+import { resolveJob, stagesOf } from '@baton/pipeline/spec';
+import { supportedSizes } from '@baton/runtime/manifest';
+import { InvalidRequest } from './invalid-request.ts';
+import type { KeyRecord } from './keys.ts';
+import type { Planner } from './plan.ts';
+
+/** The largest image accepted, in pixels (decoding one takes 3 bytes a pixel). */
+export const UPSCALE_MAX_PIXELS = 4096 * 4096;
+
+export interface UpscaleInput {
+  image: Uint8Array;
+  size: number;
+  seed: number;
+  prompt?: string | undefined;
+}
+
+/** The upscale job and the image its first relay reads (PNG at the stage's side): nothing stored yet. */
+export async function planUpscale(
+  api: Planner,
+  o: UpscaleInput,
+  key: Pick<KeyRecord, 'id'> | null,
+): Promise<{ request: JobRequest; input: Uint8Array }> {
+  const m = api.manifest;
+  const larger = supportedSizes(m).filter((s) => s > m.base.resolution);
+  if (!larger.includes(o.size))
+    throw new InvalidRequest(
+      'size',
+      `'size' must be one of ${larger.map((s) => `'${s}x${s}'`).join(', ')} for an upscale`,
+    );
+  const img = await decodeImage(o.image);
+  if (!img) throw new InvalidRequest('image', "'image' must be a PNG, JPEG or WebP file");
+  if (img.width * img.height > UPSCALE_MAX_PIXELS)
+    throw new InvalidRequest(
+      'image',
+      `'image' is ${img.width}×${img.height}: at most ${UPSCALE_MAX_PIXELS} pixels (4096 × 4096)`,
+    );
+  const stages = stagesOf(m, o.size);
+  const from = stages.at(-3)!; // the stage whose output side is half the target
+  const caption = o.prompt ? (await api.expander.expand(o.prompt, o.seed)).caption : '';
+  // Resolved with a stand-in prompt: the caption is what conditions the relay (empty: none).
+  const spec = {
+    ...resolveJob(m, 'upscale', caption, { seed: o.seed, size: o.size }),
+    prompt: o.prompt ?? '',
+  };
+  return {
+    request: {
+      id: newJobId(),
+      spec,
+      stages: stages.slice(-2),
+      model: m.id,
+      createdAt: api.now(),
+      correlationId: randomUUID(),
+      ...(key && { owner: key.id }),
+      upscale: { stage: from },
+    },
+    input: encodePng(fitSquare(img, o.size / 2)),
+  };
+}
