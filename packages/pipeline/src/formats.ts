@@ -6,7 +6,7 @@
  */
 import jpeg from 'jpeg-js';
 import webp from 'webp-wasm';
-import { decodePng, encodePng, type RgbImage } from './image.ts';
+import { decodePng, type RgbImage } from './image.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
