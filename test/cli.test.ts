@@ -79,6 +79,23 @@ test('--out x.jpg and x.webp write JPEG and WebP (the file name decides)', () =>
   }
 });
 
+test('upscale: an image of your own, here, through the last relay: the size asked, the format --out names; a file that is no image exits 2', () => {
+  const src = join(dir, 'src.jpg');
+  assert.equal(
+    spawnBaton(['generate', 'red circle', '--seed', '2', '--size', '128', '--out', src]).status,
+    0,
+  );
+  const out = join(dir, 'up.png');
+  const r = spawnBaton(['upscale', src, '--size', '256', '--prompt', 'red circle', '--out', out]);
+  assert.equal(r.status, 0, r.stderr);
+  assert.equal(decodePng(readFileSync(out)).width, 256);
+  const junk = join(dir, 'junk.png');
+  writeFileSync(junk, 'not an image');
+  const bad = spawnBaton(['upscale', junk, '--size', '256', '--out', join(dir, 'x.png')]);
+  assert.equal(bad.status, 2);
+  assert.match(bad.stderr, /PNG, JPEG or WebP/);
+});
+
 test('--mode single-stage draws the same prompt with the one-pass model: 128 px, one stage, same seed same bytes', async () => {
   const a = join(dir, 'single-a.png');
   const b = join(dir, 'single-b.png');

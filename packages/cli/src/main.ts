@@ -11,6 +11,7 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, () => Promise<Command>> = {
   generate: async () => (await import('./generate-command.ts')).generateCommand,
   continue: async () => (await import('./continue-command.ts')).continueCommand,
+  upscale: async () => (await import('./upscale-command.ts')).upscaleCommand,
   eval: async () => (await import('./eval-command.ts')).evalCommand,
   keys: async () => (await import('./keys-command.ts')).keysCommand,
   vocab: async () => (await import('./vocab-command.ts')).vocabCommand,
@@ -20,9 +21,10 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
 
 /** The whole usage: every command's own (loads them all; only --help needs it). */
 async function usage(): Promise<string> {
-  const [g, c, e, k, v, b, ev] = await Promise.all([
+  const [g, c, u, e, k, v, b, ev] = await Promise.all([
     import('./generate-command.ts'),
     import('./continue-command.ts'),
+    import('./upscale-command.ts'),
     import('./eval-command.ts'),
     import('./keys-command.ts'),
     import('./vocab-command.ts'),
@@ -34,6 +36,7 @@ async function usage(): Promise<string> {
 Commands:
   generate "PROMPT"   make an image (see baton generate --help)
   continue JOB_ID     finish a succeeded job (a draft) at a larger size, through an API
+  upscale IN          your own image through the relays (see baton upscale --help)
   eval                measure prompt alignment on the shapes domain (see baton eval --help)
   keys                create, revoke and list API keys (see baton keys --help)
   vocab               the words prompts may use with the model (see baton vocab --help)
@@ -43,6 +46,8 @@ Commands:
 ${g.GENERATE_USAGE}
 
 ${c.CONTINUE_USAGE}
+
+${u.UPSCALE_USAGE}
 
 ${e.EVAL_USAGE}
 
