@@ -7,7 +7,7 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeImage, fitSquare, formatOfName } from '@baton/pipeline/formats';
-import { BOUNDS, parseStage, resolveJob, stagesOf } from '@baton/pipeline/spec';
+import { BOUNDS, type JobSpec, parseStage, resolveJob, stagesOf } from '@baton/pipeline/spec';
 import { parseFlags } from './flags.ts';
 import { asFileFormat } from './image-file.ts';
 import { cliCascade } from './model.ts';
@@ -72,7 +72,7 @@ async function here(bytes: Uint8Array, size: number, seed: number, prompt?: stri
   const img = await decodeImage(bytes);
   if (!img) throw new UsageError('the input must be a PNG, JPEG or WebP file');
   const caption = prompt ? cascade.domain.expand(prompt, seed).caption : '';
-  let spec;
+  let spec: JobSpec;
   try {
     spec = resolveJob(m, 'upscale', caption, { seed, size });
   } catch (e) {
