@@ -188,6 +188,8 @@ test('bad flags and prompts: a clear message and exit code 2', async () => {
       ['generate', 'x', '--size', '100x100'],
       /--size must be one of 64, 128, 256, 512 \(or 64x64, 128x128, 256x256, 512x512\)/,
     ],
+    [['generate', 'x', '--best-of', '9'], /--best-of/],
+    [['generate', 'x', '--best-of', '2', '--api', 'http://127.0.0.1:9'], /--best-of runs here/],
     [['generate', 'x', '--out', 'y.gif'], /--out must name a \.png, \.jpg \(\.jpeg\) or \.webp file/],
     [['generate', 'x', '--seed'], /--seed needs a value/],
     [['generate', '--prompt-file', '/nonexistent', '--out-dir', dir], /cannot read --prompt-file/],

@@ -8,8 +8,10 @@ import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
 import {
   type Cascade,
   generateBatch,
+  generateBestOf,
   generateSingleStage,
   type JobSpec,
+  MAX_BEST_OF,
   planJob,
   planSingleStage,
 } from '@baton/pipeline';
@@ -42,6 +44,7 @@ export const EVAL_USAGE = `Usage: baton eval [options]
   --prompt-file FILE    judge these prompts instead (expanded with seed + i)
   --size 64…512         output size (default 128)
   --variant V           standard | distilled (default standard)
+  --best-of N           N candidates per prompt (1–8), the one the domain's scorer rates best kept
   --mode M              cascade (default) | single-stage: the 128 px one-pass model, and the cascade at
                         128 px on the same prompts in the same run (alignment and time side by side;
                         --steps-base/--cfg set the single-stage model's) | vae: reconstructions of real scenes
@@ -62,6 +65,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       mode: { type: 'string' },
       seed: { type: 'string' },
       batch: { type: 'string' },
+      'best-of': { type: 'string' },
       json: { type: 'boolean' },
       failures: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
@@ -83,7 +87,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (prompts === 'short' && values['prompt-file'] !== undefined)
     throw new UsageError('--prompts short makes its own prompts; drop --prompt-file');
   const items = prompts === 'short' ? shortItems(n, seed) : evalItems(values['prompt-file'], n, seed);
-  const run = { cascade, items, batch, prompts, failuresDir: values.failures };
+  const bestOf = intFlag('best-of', values['best-of'], 1, MAX_BEST_OF) ?? 1;
+  if (bestOf > 1 && mode !== 'cascade') throw new UsageError('--best-of is for --mode cascade');
+  const run = { cascade, items, batch, prompts, failuresDir: values.failures, bestOf };
   const size =
     mode === 'single-stage' ? (cascade.manifest.single_stage?.resolution ?? 128) : (options.size ?? 128);
   const { report, failures } = await evaluate(run, mode, { ...options, size });
@@ -128,6 +134,8 @@ interface Run {
   batch: number;
   prompts: 'canonical' | 'short';
   failuresDir: string | undefined;
+  /** Candidates per prompt, the best kept by the domain's scorer (1: none). */
+  bestOf: number;
 }
 
 /** Every item drawn (in batches) and judged: the report, and the prompts judged wrong. */
@@ -138,13 +146,18 @@ async function evaluate(run: Run, mode: Mode, options: Parameters<typeof planJob
   const all = tally();
   const failures: { prompt: string; file: string | null }[] = [];
   // One untimed image first, so that s/image leaves out loading the model's sessions.
-  await imagesFor(cascade, mode, items.slice(0, 1), options, () => {});
+  await imagesFor(cascade, mode, items.slice(0, 1), options, () => {}, run.bestOf);
   const t0 = performance.now();
   for (let start = 0; start < items.length; start += batch) {
     const chunk = items.slice(start, start + batch);
     // The count says how many are judged; the bar, how far the batch in hand is.
-    const images = await imagesFor(cascade, mode, chunk, options, (s, k, of) =>
-      progress.update(`${start}/${items.length} judged, ${s}`, k, of),
+    const images = await imagesFor(
+      cascade,
+      mode,
+      chunk,
+      options,
+      (s, k, of) => progress.update(`${start}/${items.length} judged, ${s}`, k, of),
+      run.bestOf,
     );
     chunk.forEach((it, i) => {
       const v = verdictOf(images[i]!, it);
@@ -163,6 +176,7 @@ async function evaluate(run: Run, mode: Mode, options: Parameters<typeof planJob
     prompts_kind: run.prompts,
     size: options.size!,
     variant: mode === 'cascade' ? (options.variant ?? 'standard') : undefined,
+    ...(run.bestOf > 1 && { best_of: run.bestOf }),
     prompts: items.length,
     seconds_per_image: seconds / items.length,
     groups: Object.fromEntries([...groups].map(([g, t]) => [g, { prompts: t.prompts, ...rates(t) }])),
@@ -177,6 +191,7 @@ async function imagesFor(
   chunk: EvalItem[],
   options: Parameters<typeof planJob>[2],
   onStep: (stage: string, step: number, of: number) => void,
+  bestOf = 1,
 ): Promise<RgbImage[]> {
   const size = options.size!;
   if (mode === 'vae') {
@@ -202,6 +217,10 @@ async function imagesFor(
   const jobs: JobSpec[] = chunk.map((it) =>
     planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: !!it.stated }),
   );
+  if (bestOf > 1)
+    return (await generateBestOf(cascade, jobs, bestOf, (e) => onStep(e.stage, e.step, e.of))).map(
+      (b) => b.result.image,
+    );
   const results = await generateBatch(cascade, jobs, (e) => onStep(e.stage, e.step, e.of));
   return results.map((r) => r.image);
 }

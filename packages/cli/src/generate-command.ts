@@ -8,8 +8,10 @@ import {
   type Cascade,
   expansionFor,
   generateBatch,
+  generateBestOf,
   generateSingleStage,
   type JobSpec,
+  MAX_BEST_OF,
   type ProgressEvent,
   planJob,
   planSingleStage,
@@ -48,6 +50,8 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
                         without it such parts are said as "warning: …" lines on stderr
   --json                one JSON line per image: caption, warnings, seed, file, timings per stage
   --batch N             images per batched model call with --prompt-file (default 4)
+  --best-of N           N candidates (1–8, seeds seed … seed + N − 1) drawn together to 128 px, scored
+                        by the domain's judge against the caption; the best finished at --size
   --api URL|local       send the job to a running stack instead of running it here; "local" is the one
                         npm start runs here. The key: BATON_API_KEY, else .baton/local-key for a local URL
   -v, --verbose         say more: the caption and seed beside each file, the runtime's execution provider`;
@@ -56,6 +60,8 @@ type LocalOptions = ReturnType<typeof samplerOptions> & {
   expand: boolean;
   strict: boolean;
   previews?: string;
+  /** Candidates per prompt, the best kept by the domain's scorer (1: none). */
+  bestOf: number;
 };
 
 export async function generateCommand(argv: string[]): Promise<number> {
@@ -70,6 +76,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
       'no-expand': { type: 'boolean' },
       strict: { type: 'boolean' },
       previews: { type: 'string' },
+      'best-of': { type: 'string' },
       mode: { type: 'string' },
       json: { type: 'boolean' },
       verbose: { type: 'boolean', short: 'v' },
@@ -91,6 +98,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
     expand: !values['no-expand'],
     strict: !!values.strict,
+    bestOf: intFlag('best-of', values['best-of'], 1, MAX_BEST_OF) ?? 1,
     ...(values.previews !== undefined && { previews: values.previews }),
   };
   if (values.out !== undefined && !formatOfName(values.out))
@@ -103,14 +111,16 @@ export async function generateCommand(argv: string[]): Promise<number> {
       ? join(values['out-dir'], `${String(i).padStart(4, '0')}.png`)
       : (values.out ?? `baton-${seed}.png`),
   );
-  if (values.api !== undefined)
+  if (values.api !== undefined) {
+    if (options.bestOf > 1) throw new UsageError('--best-of runs here, not through an API (drop --api)');
     return generateViaApi(resolveApi(values.api), prompts, files, seed, options, { ...values, lines });
+  }
   return generateLocal(prompts, files, seed, options, { ...values, lines }, batch, mode);
 }
 
 /** --mode single-stage: one model at one resolution, so the cascade's own flags are refused by name. */
 function singleStageFlags(values: Record<string, unknown>, options: LocalOptions): void {
-  const refused = ['variant', 'steps-relay', 'cfg-relay', 'previews', 'api'].filter(
+  const refused = ['variant', 'steps-relay', 'cfg-relay', 'previews', 'api', 'best-of'].filter(
     (f) => values[f] !== undefined,
   );
   if (refused.length)
@@ -158,8 +168,10 @@ async function generateLocal(
     const label = (stage: string) => (jobs.length > 1 ? `${start + 1}/${jobs.length} ${stage}` : stage);
     const save = previewWriter(options.previews, jobs.length > 1 ? start : undefined);
     const onProgress = (e: ProgressEvent) => progress.update(label(e.stage), e.step, e.of);
-    const results =
-      mode === 'single-stage'
+    const best = options.bestOf > 1 ? await generateBestOf(cascade, chunk, options.bestOf, onProgress) : null;
+    const results = best
+      ? best.map((b) => b.result)
+      : mode === 'single-stage'
         ? await generateSingleStage(cascade, chunk, onProgress)
         : await generateBatch(cascade, chunk, onProgress, save);
     progress.done();
@@ -182,6 +194,7 @@ async function generateLocal(
             stages,
             timings_ms: Object.fromEntries(r.timings.map((t) => [t.stage, Math.round(t.ms * 10) / 10])),
             batch: chunk.length,
+            ...(best && { best_of: { candidates: best[i]!.candidates, kept: best[i]!.kept } }),
           }),
         );
       } else if (values.verbose) {

@@ -4,7 +4,7 @@
  * interface; a domain (the shapes package) plugs in. Slower expanders (an LLM) sit in the
  * API, in front of the pipeline.
  */
-import { type ImageCodec, pngCodec } from './image.ts';
+import { type ImageCodec, pngCodec, type RgbImage } from './image.ts';
 
 /** A prompt made into a caption, and what of the prompt the caption could not say. */
 export interface PromptExpansion {
@@ -24,6 +24,11 @@ export interface Domain {
    */
   expand(prompt: string, seed: number, draft?: string): PromptExpansion;
   codec: ImageCodec;
+  /**
+   * How well an image shows its caption, 0…1 (best_of keeps the highest): the shapes domain's
+   * judge; a manifest-declared scorer model is where other domains plug in.
+   */
+  score?(image: RgbImage, caption: string): number;
   /** What prompts may say, for people: as data (GET /v1/models) and as text (the playground, `baton vocab`). */
   vocabulary?: {
     data(): unknown;

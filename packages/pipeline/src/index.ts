@@ -1,3 +1,4 @@
+export * from './best-of.ts';
 export * from './cascade.ts';
 export * from './domain.ts';
 export * from './errors.ts';
