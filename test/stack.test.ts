@@ -407,3 +407,36 @@ test('upscale: a JPEG of your own, 200 × 150, becomes a 256 px image through re
   assert.equal(tooSmall.status, 400);
   assert.equal(tooSmall.body.error.param, 'size');
 });
+
+test('best_of 3 on the images endpoint: three 128 px candidates scored, the best finished at 256 px from its latents; all billed', async () => {
+  const r = await post(`${s.apiUrl}/v1/images/generations`, {
+    prompt: 'a small green triangle top left and a big blue circle bottom right on white',
+    size: '256x256',
+    seed: 30,
+    best_of: 3,
+    response_format: 'url',
+  });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const { candidates, kept } = r.body.best_of as {
+    candidates: { job_id: string; seed: number; score: number }[];
+    kept: string;
+  };
+  assert.deepEqual(
+    candidates.map((c) => c.seed),
+    [30, 31, 32],
+  );
+  const top = Math.max(...candidates.map((c) => c.score));
+  assert.equal(candidates.find((c) => c.job_id === kept)!.score, top);
+  const id = new URL(r.body.data[0].url).pathname.split('/')[3]!;
+  const finished = await getJob(s.apiUrl, id);
+  assert.equal(finished.continued_from, kept);
+  assert.equal(finished.size, '256x256');
+  for (const c of candidates) {
+    const j = await getJob(s.apiUrl, c.job_id);
+    assert.equal(j.size, '128x128');
+    assert.ok(j.usage.steps > 0, 'every candidate is billed');
+  }
+  const both = await post(`${s.apiUrl}/v1/images/generations`, { prompt: 'x', best_of: 2, n: 2 });
+  assert.equal(both.status, 400);
+  assert.equal(both.body.error.param, 'best_of');
+});

@@ -116,6 +116,10 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
     .object({
       ...generation,
       n: opt(intIn('n', 1, maxN)).openapi({ example: 1 }),
+      best_of: opt(intIn('best_of', 1, 8)).openapi({
+        description:
+          "Candidates drawn (1–8) to the stage that decides what the domain's scorer judges; the best is kept and finished. All are billed",
+      }),
       response_format: opt(oneOf('response_format', ['b64_json', 'url'])),
       // Stored as PNG; JPEG and WebP are made from it as the image leaves (@baton/pipeline/formats).
       output_format: opt(oneOf('output_format', OUTPUT_FORMATS)).openapi({
@@ -144,6 +148,10 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
     .refine((b) => b.output_compression == null || (b.output_format ?? 'png') !== 'png', {
       path: ['output_compression'],
       error: "'output_compression' applies to output_format 'jpeg' or 'webp' (PNG is lossless)",
+    })
+    .refine((b) => (b.best_of ?? 1) === 1 || ((b.n ?? 1) === 1 && !b.stream), {
+      path: ['best_of'],
+      error: "'best_of' above 1 needs 'n' 1 and no 'stream'",
     })
     .refine((b) => !b.stream || (b.n ?? 1) === 1, {
       path: ['n'],

@@ -12,7 +12,7 @@ import { ApiError, badRequest } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
-import { answerImages } from './images.ts';
+import { answerImages } from './answer.ts';
 import { errorResponse } from './responses.ts';
 
 const route = createRoute({
