@@ -440,3 +440,32 @@ test('best_of 3 on the images endpoint: three 128 px candidates scored, the best
   assert.equal(both.status, 400);
   assert.equal(both.body.error.param, 'best_of');
 });
+
+test('upscale: a hand-drawn 100 × 100 PNG of a large red circle top left on white comes back 256 px, and the judge still finds it there', async () => {
+  const { encodePng } = await import('@baton/pipeline/image');
+  const { detect } = await import('@baton/shapes');
+  // Drawn by hand (no model): white, a red disc of radius 15 centred at (20, 20).
+  const data = new Uint8Array(100 * 100 * 3).fill(255);
+  for (let y = 0; y < 100; y++)
+    for (let x = 0; x < 100; x++)
+      if ((x - 20) ** 2 + (y - 20) ** 2 <= 15 ** 2) data.set([230, 40, 40], 3 * (y * 100 + x));
+  const form = new FormData();
+  form.append(
+    'image',
+    new Blob([new Uint8Array(encodePng({ width: 100, height: 100, data }))], { type: 'image/png' }),
+  );
+  form.append('prompt', 'a large red circle in the top left corner, on a white background');
+  form.append('size', '256x256');
+  const r = await fetch(`${s.apiUrl}/v1/images/upscale`, { method: 'POST', headers: auth, body: form });
+  const body = (await r.json()) as { data: { b64_json: string }[] };
+  assert.equal(r.status, 200, JSON.stringify(body));
+  const img = decodePng(Buffer.from(body.data[0]!.b64_json, 'base64'));
+  assert.equal(img.width, 256);
+  const found = detect(img);
+  assert.equal(found.background, 'white');
+  assert.equal(found.objects.length, 1, JSON.stringify(found.objects));
+  assert.deepEqual(
+    [found.objects[0]!.colour, found.objects[0]!.shape, found.objects[0]!.size, found.objects[0]!.cell],
+    ['red', 'circle', 'large', 'top left'],
+  );
+});
