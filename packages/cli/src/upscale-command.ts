@@ -8,6 +8,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeImage, fitSquare, formatOfName } from '@baton/pipeline/formats';
 import { BOUNDS, type JobSpec, parseStage, resolveJob, stagesOf } from '@baton/pipeline/spec';
+import { startSide } from '@baton/service';
 import { parseFlags } from './flags.ts';
 import { asFileFormat } from './image-file.ts';
 import { cliCascade } from './model.ts';
@@ -78,9 +79,13 @@ async function here(bytes: Uint8Array, size: number, seed: number, prompt?: stri
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const relay = parseStage(sizes.at(-2)!);
-  if (relay.kind !== 'relay') throw new UsageError(`--size ${size} has no relay stage`);
-  const latents = await cascade.relay([spec], [{ image: fitSquare(img, size / 2) }], relay.index);
+  const side = startSide(m.base.resolution, size, Math.min(img.width, img.height));
+  const first = Math.round(Math.log2(side / m.base.resolution)) + 1;
+  let latents = await cascade.relay([spec], [{ image: fitSquare(img, side) }], first);
+  for (const name of sizes.slice(first + 1, -1)) {
+    const relay = parseStage(name);
+    if (relay.kind === 'relay') latents = await cascade.relay([spec], latents, relay.index);
+  }
   const [image] = await cascade.decode(latents);
   return cascade.domain.codec.encode(image!);
 }

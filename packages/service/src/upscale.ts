@@ -1,7 +1,7 @@
 /**
  * Upscaling a caller's own image through the relays: the image (PNG, JPEG or WebP) is cut to its
- * centre square and resized to the stage side just below the target, and a job runs only the
- * last relay and the decode from it, conditioned on the caption of `prompt` when one is given
+ * centre square and resized to the largest stage side below the target that it covers, and a
+ * job runs the relays from there and the decode, conditioned on the caption of `prompt` when one is given
  * (an empty caption otherwise). The relay's noise level decides how much it redraws.
  */
 import { randomUUID } from 'node:crypto';
@@ -13,6 +13,16 @@ import { supportedSizes } from '@baton/runtime/manifest';
 import { InvalidRequest } from './invalid-request.ts';
 import type { KeyRecord } from './keys.ts';
 import type { Planner } from './plan.ts';
+
+/**
+ * The stage side an upscale starts from: the largest one (base × 2^k) below the target that the
+ * image covers, so a small image runs every relay up and a large one only the last.
+ */
+export function startSide(base: number, target: number, imageSide: number): number {
+  let side = base;
+  while (side * 2 < target && side * 2 <= imageSide) side *= 2;
+  return side;
+}
 
 /** The largest image accepted, in pixels (decoding one takes 3 bytes a pixel). */
 export const UPSCALE_MAX_PIXELS = 4096 * 4096;
@@ -44,8 +54,11 @@ export async function planUpscale(
       'image',
       `'image' is ${img.width}×${img.height}: at most ${UPSCALE_MAX_PIXELS} pixels (4096 × 4096)`,
     );
+  const side = startSide(m.base.resolution, o.size, Math.min(img.width, img.height));
   const stages = stagesOf(m, o.size);
-  const from = stages.at(-3)!; // the stage whose output side is half the target
+  // The stage whose output side is `side`: base for the base's side, relayK for base × 2^K.
+  const k = Math.round(Math.log2(side / m.base.resolution));
+  const from = stages[k]!;
   const caption = o.prompt ? (await api.expander.expand(o.prompt, o.seed)).caption : '';
   // Resolved with a stand-in prompt: the caption is what conditions the relay (empty: none).
   const spec = {
@@ -56,13 +69,13 @@ export async function planUpscale(
     request: {
       id: newJobId(),
       spec,
-      stages: stages.slice(-2),
+      stages: stages.slice(k + 1),
       model: m.id,
       createdAt: api.now(),
       correlationId: randomUUID(),
       ...(key && { owner: key.id }),
       upscale: { stage: from },
     },
-    input: encodePng(fitSquare(img, o.size / 2)),
+    input: encodePng(fitSquare(img, side)),
   };
 }
