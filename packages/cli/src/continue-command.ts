@@ -5,7 +5,7 @@ import { parseFlags } from './flags.ts';
 import { asFileFormat } from './image-file.ts';
 import { Progress } from './progress.ts';
 import { continueRemote, resolveApi } from './remote.ts';
-import { UsageError } from './usage-error.ts';
+import { sideOf, UsageError } from './usage-error.ts';
 
 export const CONTINUE_USAGE = `Usage: baton continue JOB_ID --size 128|256|512 [--out FILE.png] [--json] --api URL|local
 
@@ -36,7 +36,7 @@ export async function continueCommand(argv: string[]): Promise<number> {
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
   if (values.api === undefined)
     throw new UsageError('continue needs --api URL|local: the job and its latents live with that stack');
-  const size = Number(/^(\d+)(x\1)?$/.exec(values.size ?? '')?.[1]);
+  const size = sideOf(values.size ?? '');
   if (!size)
     throw new UsageError(`--size must be a side in pixels like 256 (or 256x256), got "${values.size ?? ''}"`);
   const progress = new Progress();

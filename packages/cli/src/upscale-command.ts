@@ -7,13 +7,12 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { decodeImage, fitSquare, formatOfName } from '@baton/pipeline/formats';
-import { BOUNDS, type JobSpec, parseStage, resolveJob, stagesOf } from '@baton/pipeline/spec';
-import { startSide } from '@baton/service';
+import { BOUNDS, type JobSpec, parseStage, resolveJob, stagesOf, startSide } from '@baton/pipeline/spec';
 import { parseFlags } from './flags.ts';
 import { asFileFormat } from './image-file.ts';
 import { cliCascade } from './model.ts';
 import { request, resolveApi } from './remote.ts';
-import { intFlag, UsageError } from './usage-error.ts';
+import { intFlag, sideOf, UsageError } from './usage-error.ts';
 
 export const UPSCALE_USAGE = `Usage: baton upscale IN --size 128|256|512 [--prompt "…"] [--seed N] [--out FILE] [--api URL|local]
 
@@ -42,7 +41,7 @@ export async function upscaleCommand(argv: string[]): Promise<number> {
   const [file, extra] = positionals;
   if (!file) throw new UsageError('upscale needs an image file (PNG, JPEG or WebP)');
   if (extra !== undefined) throw new UsageError(`unexpected argument "${extra}"`);
-  const size = Number(/^(\d+)(x\1)?$/.exec(values.size ?? '')?.[1]);
+  const size = sideOf(values.size ?? '');
   if (!size) throw new UsageError(`--size must be a side in pixels like 256, got "${values.size ?? ''}"`);
   const out = values.out ?? 'upscaled.png';
   if (!formatOfName(out))
@@ -79,7 +78,7 @@ async function here(bytes: Uint8Array, size: number, seed: number, prompt?: stri
   } catch (e) {
     throw new UsageError((e as Error).message);
   }
-  const side = startSide(m.base.resolution, size, Math.min(img.width, img.height));
+  const side = startSide(m, size, Math.min(img.width, img.height));
   const first = Math.round(Math.log2(side / m.base.resolution)) + 1;
   let latents = await cascade.relay([spec], [{ image: fitSquare(img, side) }], first);
   for (const name of sizes.slice(first + 1, -1)) {

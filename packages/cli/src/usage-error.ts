@@ -42,11 +42,16 @@ export const SAMPLER_FLAGS = {
   'cfg-relay': { type: 'string' },
 } as const;
 
+/** `128` or `128x128` → 128; NaN for anything else. */
+export function sideOf(value: string): number {
+  const m = /^(\d+)(?:x(\d+))?$/.exec(value.trim());
+  return m && (m[2] === undefined || m[2] === m[1]) ? Number(m[1]) : Number.NaN;
+}
+
 /** `--size 128` or `--size 128x128`, one of the model's sizes. */
 export function sizeFlag(value: string | undefined, sizes: readonly number[]): number | undefined {
   if (value === undefined) return undefined;
-  const m = /^(\d+)(?:x(\d+))?$/.exec(value.trim());
-  const side = m && (m[2] === undefined || m[2] === m[1]) ? Number(m[1]) : Number.NaN;
+  const side = sideOf(value);
   if (!sizes.includes(side))
     throw new UsageError(
       `--size must be one of ${sizes.join(', ')} (or ${sizes.map((s) => `${s}x${s}`).join(', ')}) but is "${value}"`,

@@ -9,6 +9,7 @@ import type { Cascade } from './cascade.ts';
 import { BadRequestError } from './errors.ts';
 import { type Generated, generateBatch, type ProgressEvent } from './generate.ts';
 import type { JobSpec } from './job.ts';
+import { scoringSize } from './stage.ts';
 
 export const MAX_BEST_OF = 8;
 
@@ -19,10 +20,6 @@ export interface BestOf {
   /** The kept candidate's seed. */
   kept: number;
 }
-
-/** The size at which candidates are judged: the first relay's (it decides shape), or the job's own when smaller. */
-export const scoringSize = (cascade: Cascade, size: number) =>
-  Math.min(size, cascade.manifest.base.resolution * 2);
 
 export async function generateBestOf(
   cascade: Cascade,
@@ -36,7 +33,11 @@ export async function generateBestOf(
   if (!Number.isInteger(n) || n < 1 || n > MAX_BEST_OF)
     throw new BadRequestError('best_of', `best_of must be a whole number in 1…${MAX_BEST_OF}, got ${n}`);
   const drafts = specs.flatMap((s) =>
-    Array.from({ length: n }, (_, i) => ({ ...s, seed: s.seed + i, size: scoringSize(cascade, s.size) })),
+    Array.from({ length: n }, (_, i) => ({
+      ...s,
+      seed: s.seed + i,
+      size: scoringSize(cascade.manifest, s.size),
+    })),
   );
   const drawn = await generateBatch(cascade, drafts, onProgress);
   const picks = specs.map((s, j) => {
@@ -47,13 +48,13 @@ export async function generateBestOf(
   });
   // Finished at the size asked where that is larger than the drafts.
   const larger = specs.flatMap((s, j) =>
-    s.size > scoringSize(cascade, s.size) ? [{ ...s, seed: picks[j]!.kept }] : [],
+    s.size > scoringSize(cascade.manifest, s.size) ? [{ ...s, seed: picks[j]!.kept }] : [],
   );
   const finished = larger.length ? await generateBatch(cascade, larger, onProgress) : [];
   let k = 0;
   return specs.map((s, j) => {
     const p = picks[j]!;
-    const result = s.size > scoringSize(cascade, s.size) ? finished[k++]! : p.draft;
+    const result = s.size > scoringSize(cascade.manifest, s.size) ? finished[k++]! : p.draft;
     return { result, candidates: p.candidates, kept: p.kept };
   });
 }

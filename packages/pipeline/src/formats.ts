@@ -6,7 +6,7 @@
  */
 import jpeg from 'jpeg-js';
 import webp from 'webp-wasm';
-import { decodePng, type RgbImage } from './image.ts';
+import { decodePng, fromRgba, type RgbImage } from './image.ts';
 
 export const OUTPUT_FORMATS = ['png', 'jpeg', 'webp'] as const;
 export type OutputFormat = (typeof OUTPUT_FORMATS)[number];
@@ -77,13 +77,7 @@ export async function decodeImage(bytes: Uint8Array): Promise<RgbImage | null> {
     }
     if (b.subarray(0, 4).toString('latin1') === 'RIFF' && b.subarray(8, 12).toString('latin1') === 'WEBP') {
       const w = await webp.decode(b);
-      const data = new Uint8Array(w.width * w.height * 3);
-      for (let p = 0; p < w.width * w.height; p++) {
-        data[3 * p] = w.data[4 * p]!;
-        data[3 * p + 1] = w.data[4 * p + 1]!;
-        data[3 * p + 2] = w.data[4 * p + 2]!;
-      }
-      return { width: w.width, height: w.height, data };
+      return fromRgba(w.data, w.width, w.height);
     }
   } catch {
     return null;

@@ -29,13 +29,18 @@ export function encodePng(img: RgbImage): Buffer {
 
 export function decodePng(bytes: Uint8Array): RgbImage {
   const png = PNG.sync.read(Buffer.from(bytes));
-  const data = new Uint8Array(png.width * png.height * 3);
-  for (let p = 0; p < png.width * png.height; p++) {
-    data[3 * p] = png.data[4 * p]!;
-    data[3 * p + 1] = png.data[4 * p + 1]!;
-    data[3 * p + 2] = png.data[4 * p + 2]!;
+  return fromRgba(png.data, png.width, png.height);
+}
+
+/** RGBA bytes (a decoder's output) → RGB, the alpha dropped. */
+export function fromRgba(rgba: ArrayLike<number>, width: number, height: number): RgbImage {
+  const data = new Uint8Array(width * height * 3);
+  for (let p = 0; p < width * height; p++) {
+    data[3 * p] = rgba[4 * p]!;
+    data[3 * p + 1] = rgba[4 * p + 1]!;
+    data[3 * p + 2] = rgba[4 * p + 2]!;
   }
-  return { width: png.width, height: png.height, data };
+  return { width, height, data };
 }
 
 /** NCHW pixels in [−1, 1] (one batch item) → RGB bytes. */

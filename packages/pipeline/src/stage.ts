@@ -40,3 +40,19 @@ export function stageSide(m: Manifest, stage: Stage, jobSize: number): number {
   if (stage.kind === 'relay') return m.base.resolution * 2 ** stage.index;
   return jobSize;
 }
+
+/**
+ * The size best_of judges candidates at: the first relay's output (the relay decides shape, what
+ * the shapes judge looks at), or the size asked when it is smaller.
+ */
+export const scoringSize = (m: Manifest, size: number): number => Math.min(size, m.base.resolution * 2);
+
+/**
+ * The stage side an upscale starts from: the largest one (base × 2^k) below the target that the
+ * image covers, so a small image runs every relay up and a large one only the last.
+ */
+export function startSide(m: Manifest, target: number, imageSide: number): number {
+  let side = m.base.resolution;
+  while (side * 2 < target && side * 2 <= imageSide) side *= 2;
+  return side;
+}

@@ -50,63 +50,44 @@ const pause = (ms: number) => new Promise((r) => setTimeout(r, ms));
 /**
  * Receives from the first queue that has messages, in priority order: a later queue (the
  * stage's batch lane) is read only when every earlier one is empty, and in batches half the size
- * (interactive work that arrives meanwhile waits for one short batch, not a full one). With one queue, it is long
- * polled; with several, each is polled short, and an idle round long-polls the first for at
- * most a second (so no queue waits long behind another's empty poll).
+ * (interactive work that arrives meanwhile waits for one short batch, not a full one). With one
+ * queue, it is long polled; with several, each is polled short, and an idle round long-polls the
+ * first for at most a second (so no queue waits long behind another's empty poll). `first` reads
+ * the first queue, waiting up to the seconds given: directly, or through the look-ahead's fair turns.
  */
-async function receiveFirst(
+async function receiveInOrder(
+  first: (wait: number) => Promise<QueueMessage[]>,
   queues: readonly PollableQueue[],
   n: number,
   wait: number,
   visibility: number,
   signal: AbortSignal | undefined,
 ): Promise<{ from: PollableQueue; messages: QueueMessage[] }> {
-  const [first] = queues as [PollableQueue, ...PollableQueue[]];
-  if (queues.length === 1) return { from: first, messages: await first.receive(n, wait, visibility, signal) };
-  const now = await first.receive(n, 0, visibility, signal);
-  if (now.length) return { from: first, messages: now };
-  const lane = await readLanes(queues.slice(1), n, visibility, signal);
-  if (lane) return lane;
-  const messages = wait > 0 ? await first.receive(n, Math.min(wait, 1), visibility, signal) : [];
-  return { from: first, messages };
-}
-
-/**
- * The first lane with messages, read short, in batches half the size: work arriving on the
- * stage queue meanwhile waits for one short batch at most.
- */
-async function readLanes(
-  lanes: readonly PollableQueue[],
-  n: number,
-  visibility: number,
-  signal: AbortSignal | undefined,
-): Promise<{ from: PollableQueue; messages: QueueMessage[] } | undefined> {
+  const [q0, ...lanes] = queues as [PollableQueue, ...PollableQueue[]];
+  if (!lanes.length) return { from: q0, messages: await first(wait) };
+  const now = await first(0);
+  if (now.length) return { from: q0, messages: now };
+  // A lane's batch is kept small: work arriving on the stage queue meanwhile waits for one short batch at most.
   for (const q of lanes) {
     const messages = await q.receive(Math.max(1, Math.ceil(n / 2)), 0, visibility, signal);
     if (messages.length) return { from: q, messages };
   }
-  return undefined;
+  return { from: q0, messages: wait > 0 ? await first(Math.min(wait, 1)) : [] };
 }
 
-/**
- * receiveFirst with fair turns on the first queue: what waits there is read ahead (up to the
- * look-ahead) and handed out by fair turns; the lanes are read only when nothing is held.
- */
-async function receiveFair(
-  fair: Lookahead,
-  queues: readonly PollableQueue[],
+/** How the first queue is read: through the look-ahead's fair turns when there is one, else directly. */
+function readFirst(
+  fair: Lookahead | undefined,
+  queue: PollableQueue,
   n: number,
-  wait: number,
   visibility: number,
   signal: AbortSignal | undefined,
-): Promise<{ from: PollableQueue; messages: QueueMessage[] }> {
-  const [first, ...lanes] = queues as [PollableQueue, ...PollableQueue[]];
-  await fair.fill(0, signal);
-  if (fair.size) return { from: first, messages: fair.take(n) };
-  const lane = await readLanes(lanes, n, visibility, signal);
-  if (lane) return lane;
-  if (wait > 0) await fair.fill(lanes.length ? Math.min(wait, 1) : wait, signal);
-  return { from: first, messages: fair.take(n) };
+): (wait: number) => Promise<QueueMessage[]> {
+  if (!fair) return (wait) => queue.receive(n, wait, visibility, signal);
+  return async (wait) => {
+    await fair.fill(wait, signal);
+    return fair.take(n);
+  };
 }
 
 /** Runs until `signal` aborts and everything in hand is settled. Several queues: in priority order. */
@@ -161,9 +142,8 @@ export async function pollQueue(
     try {
       // A stop cancels the long poll in flight: the process exits well inside its stop timeout.
       const n = Math.min(consumer.batchSize, maxInFlight - held());
-      ({ from, messages } = fair
-        ? await receiveFair(fair, queues, n, wait, visibility, o.signal)
-        : await receiveFirst(queues, n, wait, visibility, o.signal));
+      const first = readFirst(fair, queues[0]!, n, visibility, o.signal);
+      ({ from, messages } = await receiveInOrder(first, queues, n, wait, visibility, o.signal));
     } catch (e) {
       if (o.signal?.aborted) break;
       log('consumer.receive_error', { consumer: consumer.name, error: String(e) });

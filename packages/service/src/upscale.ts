@@ -8,21 +8,11 @@ import { randomUUID } from 'node:crypto';
 import { type JobRequest, newJobId } from '@baton/jobs';
 import { decodeImage, fitSquare } from '@baton/pipeline/formats';
 import { encodePng } from '@baton/pipeline/image';
-import { resolveJob, stagesOf } from '@baton/pipeline/spec';
+import { resolveJob, stagesOf, startSide } from '@baton/pipeline/spec';
 import { supportedSizes } from '@baton/runtime/manifest';
 import { InvalidRequest } from './invalid-request.ts';
 import type { KeyRecord } from './keys.ts';
 import type { Planner } from './plan.ts';
-
-/**
- * The stage side an upscale starts from: the largest one (base × 2^k) below the target that the
- * image covers, so a small image runs every relay up and a large one only the last.
- */
-export function startSide(base: number, target: number, imageSide: number): number {
-  let side = base;
-  while (side * 2 < target && side * 2 <= imageSide) side *= 2;
-  return side;
-}
 
 /** The largest image accepted, in pixels (decoding one takes 3 bytes a pixel). */
 export const UPSCALE_MAX_PIXELS = 4096 * 4096;
@@ -54,7 +44,7 @@ export async function planUpscale(
       'image',
       `'image' is ${img.width}×${img.height}: at most ${UPSCALE_MAX_PIXELS} pixels (4096 × 4096)`,
     );
-  const side = startSide(m.base.resolution, o.size, Math.min(img.width, img.height));
+  const side = startSide(m, o.size, Math.min(img.width, img.height));
   const stages = stagesOf(m, o.size);
   // The stage whose output side is `side`: base for the base's side, relayK for base × 2^K.
   const k = Math.round(Math.log2(side / m.base.resolution));

@@ -7,6 +7,7 @@
  */
 import { type JobRequest, newJobId } from '@baton/jobs';
 import { decodePng } from '@baton/pipeline/image';
+import { scoringSize, stagesOf } from '@baton/pipeline/spec';
 import { createJobs, type ImagesBody, planContinuation, planJob } from '@baton/service';
 import type { Context } from 'hono';
 import { ApiError } from '../api-error.ts';
@@ -27,19 +28,13 @@ export async function bestOf(api: Api, c: Context<Env>, b: ImagesBody, seed: num
       'invalid_value',
     );
   const first = await planJob(api, b, key, { seed });
-  // The drafts' size: the first relay's output (it decides shape), or the size asked when smaller.
-  const draftSize = Math.min(first.spec.size, api.manifest.base.resolution * 2);
-  const drafts: JobRequest[] = Array.from({ length: b.best_of! }, (_, i) => {
-    const stages = first.stages.filter(
-      (s) => s === 'base' || s === 'decode' || (draftSize > api.manifest.base.resolution && s === 'relay1'),
-    );
-    return {
-      ...first,
-      id: i ? newJobId() : first.id,
-      spec: { ...first.spec, seed: seed + i, size: draftSize },
-      stages,
-    };
-  });
+  const draftSize = scoringSize(api.manifest, first.spec.size);
+  const drafts: JobRequest[] = Array.from({ length: b.best_of! }, (_, i) => ({
+    ...first,
+    id: i ? newJobId() : first.id,
+    spec: { ...first.spec, seed: seed + i, size: draftSize },
+    stages: stagesOf(api.manifest, draftSize),
+  }));
   await claimQuota(api, drafts);
   await createJobs(api, drafts);
   const wait = Math.min(api.config.syncWaitMs, Number(c.req.query('wait_ms') ?? api.config.syncWaitMs));
