@@ -364,6 +364,10 @@ describe('against a running stack', () => {
     const smaller = await remote(['continue', draft.job, '--size', '64']).catch((e) => e);
     assert.equal(smaller.code, 2);
     assert.match(smaller.stderr, /size/);
+    // upscale --api: the draft's PNG through the stack's POST /v1/images/upscale.
+    const up = join(dir, 'up-remote.png');
+    await remote(['upscale', join(dir, 'd.png'), '--size', '128', '--out', up]);
+    assert.equal(decodePng(readFileSync(up)).width, 128);
     const noApi = await run(['continue', draft.job, '--size', '256']);
     assert.equal(noApi.status, 2);
     assert.match(noApi.stderr, /--api/);

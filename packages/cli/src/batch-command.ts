@@ -7,7 +7,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { parseFlags } from './flags.ts';
 import { Progress } from './progress.ts';
-import { request, resolveApi } from './remote.ts';
+import { bearer, request, resolveApi } from './remote.ts';
 import { intFlag, UsageError } from './usage-error.ts';
 
 export const BATCH_USAGE = `Usage: baton batch create FILE [--wait] [--size 64|128|256|512] [--variant V] [--seed N] [--api URL|local]
@@ -23,8 +23,7 @@ type Api = ReturnType<typeof resolveApi>;
 const TERMINAL = ['completed', 'failed', 'cancelled', 'expired'];
 
 function call(api: Api, path: string, init: RequestInit = {}) {
-  const headers: Record<string, string> = { ...(init.headers as Record<string, string>) };
-  if (api.key) headers.authorization = `Bearer ${api.key}`;
+  const headers: Record<string, string> = { ...(init.headers as Record<string, string>), ...bearer(api) };
   let base: URL;
   try {
     base = new URL(api.url);
@@ -157,7 +156,7 @@ async function results(api: Api, id: string, dir: string) {
 
 async function download(api: Api, path: string): Promise<string> {
   const r = await fetch(new URL(path, api.url), {
-    headers: api.key ? { authorization: `Bearer ${api.key}` } : {},
+    headers: bearer(api),
   });
   if (!r.ok) throw new UsageError(`${path}: HTTP ${r.status}`);
   return r.text();

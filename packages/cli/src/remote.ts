@@ -88,9 +88,12 @@ export async function generateRemote(
   return awaitJob(base, created.id as string, headers, keyHint, onProgress);
 }
 
+/** The Authorization header for an API's key, if it has one. */
+export const bearer = (api: { key: string | undefined }): Record<string, string> =>
+  api.key ? { authorization: `Bearer ${api.key}` } : {};
+
 function auth(api: { key: string | undefined; keyFrom: string }) {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (api.key) headers.authorization = `Bearer ${api.key}`;
+  const headers: Record<string, string> = { 'content-type': 'application/json', ...bearer(api) };
   const keyHint = `the key came from ${api.keyFrom}: set BATON_API_KEY (the local stack's is in .baton/local-key)`;
   return { headers, keyHint };
 }

@@ -11,7 +11,7 @@ import { BOUNDS, type JobSpec, parseStage, resolveJob, stagesOf, startSide } fro
 import { parseFlags } from './flags.ts';
 import { asFileFormat } from './image-file.ts';
 import { cliCascade } from './model.ts';
-import { request, resolveApi } from './remote.ts';
+import { bearer, request, resolveApi } from './remote.ts';
 import { intFlag, sideOf, UsageError } from './usage-error.ts';
 
 export const UPSCALE_USAGE = `Usage: baton upscale IN --size 128|256|512 [--prompt "…"] [--seed N] [--out FILE] [--api URL|local]
@@ -96,10 +96,9 @@ async function viaApi(api: string, bytes: Uint8Array, size: number, seed: number
   form.append('size', `${size}x${size}`);
   form.append('seed', String(seed));
   if (prompt) form.append('prompt', prompt);
-  const headers: Record<string, string> = a.key ? { authorization: `Bearer ${a.key}` } : {};
   const r = await request(new URL('/v1/images/upscale', a.url), `the key came from ${a.keyFrom}`, {
     method: 'POST',
-    headers,
+    headers: bearer(a),
     body: form,
   });
   return new Uint8Array(Buffer.from(r.data[0].b64_json as string, 'base64'));
