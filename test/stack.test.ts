@@ -408,37 +408,55 @@ test('upscale: a JPEG of your own, 200 × 150, becomes a 256 px image through re
   assert.equal(tooSmall.body.error.param, 'size');
 });
 
-test('best_of 3 on the images endpoint: three 128 px candidates scored, the best finished at 256 px from its latents; all billed', async () => {
+test('best_of 3: one job draws its candidates together and keeps the best, the same through the images endpoint, /v1/jobs and a continuation; every candidate billed', async () => {
+  const prompt = 'a small green triangle top left and a big blue circle bottom right on white';
   const r = await post(`${s.apiUrl}/v1/images/generations`, {
-    prompt: 'a small green triangle top left and a big blue circle bottom right on white',
+    prompt,
     size: '256x256',
     seed: 30,
     best_of: 3,
     response_format: 'url',
   });
   assert.equal(r.status, 200, JSON.stringify(r.body));
-  const { candidates, kept } = r.body.best_of as {
-    candidates: { job_id: string; seed: number; score: number }[];
-    kept: string;
+  const item = r.body.data[0];
+  const { candidates, kept } = item.best_of as {
+    candidates: { seed: number; relay_seed: number; score: number }[];
+    kept: number;
   };
+  // Two base draws, each relayed with noise of its own; candidate 0 is the job without best_of.
   assert.deepEqual(
-    candidates.map((c) => c.seed),
-    [30, 31, 32],
+    candidates.map((c) => [c.seed, c.relay_seed]),
+    [
+      [30, 30],
+      [30, 31],
+      [31, 32],
+    ],
   );
-  const top = Math.max(...candidates.map((c) => c.score));
-  assert.equal(candidates.find((c) => c.job_id === kept)!.score, top);
-  const id = new URL(r.body.data[0].url).pathname.split('/')[3]!;
-  const finished = await getJob(s.apiUrl, id);
-  assert.equal(finished.continued_from, kept);
-  assert.equal(finished.size, '256x256');
-  for (const c of candidates) {
-    const j = await getJob(s.apiUrl, c.job_id);
-    assert.equal(j.size, '128x128');
-    assert.ok(j.usage.steps > 0, 'every candidate is billed');
-  }
-  const both = await post(`${s.apiUrl}/v1/images/generations`, { prompt: 'x', best_of: 2, n: 2 });
-  assert.equal(both.status, 400);
-  assert.equal(both.body.error.param, 'best_of');
+  for (const c of candidates) assert.ok(c.score >= 0 && c.score <= 1, `score ${c.score}`);
+  assert.equal(candidates[kept]!.score, Math.max(...candidates.map((c) => c.score)));
+  const job = await getJob(s.apiUrl, item.job_id);
+  assert.deepEqual(job.best_of, item.best_of);
+  // Billed for every candidate's steps: two base draws, three relay1 draws, then one.
+  const of = Object.fromEntries(job.stages.map((x: { name: string; of: number }) => [x.name, x.of]));
+  assert.equal(job.usage.steps, 2 * of.base + 3 * of.relay1 + of.relay2 + of.decode);
+  // /v1/jobs at 128 px scores the same candidates (the same images), and its continuation to
+  // 256 px gives the bytes the 256 px best_of job gave.
+  const small = await done(
+    (await post(`${s.apiUrl}/v1/jobs`, { prompt, size: '128x128', seed: 30, best_of: 3 })).body.id,
+  );
+  assert.equal(small.status, 'succeeded', JSON.stringify(small.error));
+  assert.deepEqual(small.best_of, item.best_of);
+  const c = await post(`${s.apiUrl}/v1/jobs/${small.id}/continue`, { size: '256x256' });
+  assert.equal(c.status, 202, JSON.stringify(c.body));
+  const finished = await done(c.body.id);
+  const bytes = async (url: string) => new Uint8Array(await (await fetch(url)).arrayBuffer());
+  assert.deepEqual(await bytes(finished.result.image_url), await bytes(job.result.image_url));
+  const streamed = await post(`${s.apiUrl}/v1/images/generations`, { prompt: 'x', best_of: 2, stream: true });
+  assert.equal(streamed.status, 400);
+  assert.equal(streamed.body.error.param, 'best_of');
+  const tooMany = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'x', best_of: 9 });
+  assert.equal(tooMany.status, 400);
+  assert.equal(tooMany.body.error.param, 'best_of');
 });
 
 test('upscale: a hand-drawn 100 × 100 PNG of a large red circle top left on white comes back 256 px, and the judge still finds it there', async () => {

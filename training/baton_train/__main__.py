@@ -21,9 +21,11 @@ def main():
     if a.command in ("train", "all"):
         run_all(cfg, a.ckpt, a.only)
     if a.command in ("export", "all"):
-        from .export import export_all, export_single
+        from .export import export_all, export_scorer, export_single
         if a.command == "export" and a.only == ["single"]:
             export_single(cfg, a.ckpt, a.out)  # retrain and replace the baseline alone
+        elif a.command == "export" and a.only == ["scorer"]:
+            export_scorer(cfg, a.ckpt, a.out)  # train and replace the scorer alone
         else:
             export_all(cfg, a.ckpt, a.out)
 

@@ -14,6 +14,7 @@ FULL = {
     "distill_relay": {"teacher_steps": 8, "student_steps": 1, "steps_per_round": 250, "batch": 32, "lr": 5e-4, "w": [1.0, 4.0]},
     "sampler": {"base_steps": 32, "base_guidance": 4.0, "relay_steps": 10, "relay_guidance": 4.0,
                 "distilled_base_steps": 4, "distilled_relay_steps": 1},
+    "scorer": {"scenes": 12000, "steps": 2500, "batch": 64, "lr": 2e-3, "widths": [16, 32, 48, 96]},
     "ema": 0.999,
     "caption_dropout": 0.1,
 }
@@ -28,5 +29,6 @@ TINY = {
     "single": {**FULL["single"], "steps": 3, "batch": 4, "scenes": 16},
     "distill_base": {**FULL["distill_base"], "steps_per_round": 2, "batch": 2},
     "distill_relay": {**FULL["distill_relay"], "steps_per_round": 2, "batch": 2},
+    "scorer": {**FULL["scorer"], "scenes": 16, "steps": 3, "batch": 4, "widths": [8, 8, 8, 8]},
     "text_dim": 32,
 }

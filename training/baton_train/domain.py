@@ -83,18 +83,21 @@ def render(scene, size):
     img = np.empty((n, n, 3), dtype=np.float32)
     img[:] = np.array(PALETTE[scene["background"]], dtype=np.float32)
     for o in scene["objects"]:
-        d = SIZES[o["size"]]
-        cx, cy = o["cx"], o["cy"]
-        if o["shape"] == "circle":
-            mask = (x - cx) ** 2 + (y - cy) ** 2 <= (d / 2) ** 2
-        elif o["shape"] == "square":
-            mask = (np.abs(x - cx) <= d / 2) & (np.abs(y - cy) <= d / 2)
-        else:
-            top = cy - d / 2
-            mask = (y >= top) & (y <= cy + d / 2) & (np.abs(x - cx) <= (y - top) / 2)
-        img[mask] = np.array(PALETTE[o["colour"]], dtype=np.float32)
+        img[render_mask(o, x, y)] = np.array(PALETTE[o["colour"]], dtype=np.float32)
     img = img.reshape(size, SUPERSAMPLE, size, SUPERSAMPLE, 3).mean(axis=(1, 3))
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
+
+
+def render_mask(o, x, y):
+    """The object's pixels on a grid of sample points x (a row), y (a column), in fractions of S."""
+    d = SIZES[o["size"]]
+    cx, cy = o["cx"], o["cy"]
+    if o["shape"] == "circle":
+        return (x - cx) ** 2 + (y - cy) ** 2 <= (d / 2) ** 2
+    if o["shape"] == "square":
+        return (np.abs(x - cx) <= d / 2) & (np.abs(y - cy) <= d / 2)
+    top = cy - d / 2
+    return (y >= top) & (y <= cy + d / 2) & (np.abs(x - cx) <= (y - top) / 2)
 
 
 def caption_words():

@@ -18,7 +18,7 @@ import time
 
 import torch
 
-from . import single, train
+from . import scorer, single, train
 from .reference import write_golden
 from .tokenizer import Tokenizer
 
@@ -96,6 +96,7 @@ def export_all(cfg, ckpt, out):
         load_net(lambda: train.make_unet(cfg, "relay", guidance=True), train.load(ckpt, "distill_relay")["net"]), out,
         "relay_unet_distilled/model.onnx", {**relay_in, "guidance_scale": w}, "out_sample", {**relay_dyn, "guidance_scale": batch})
     comps["unet_single"] = export_single_net(cfg, ckpt, out)
+    comps["scorer"], scorer_entry = export_scorer_net(cfg, ckpt, out)
     s = cfg["sampler"]
     manifest = {
         "schema_version": 1,
@@ -121,6 +122,7 @@ def export_all(cfg, ckpt, out):
                                     "guidance": s["relay_guidance"]}},
         },
         "single_stage": {"component": "unet_single", "resolution": 128, "steps": s["base_steps"], "guidance": s["base_guidance"]},
+        "scorer": scorer_entry,
         "limits": {"max_prompt_chars": 1000, "max_batch": 8},
     }
     with open(os.path.join(out, "manifest.json"), "w") as f:
@@ -141,16 +143,34 @@ def export_single_net(cfg, ckpt, out):
     return export(net, out, "unet_single/model.onnx", inputs, "out_sample", dyn)
 
 
-def export_single(cfg, ckpt, out):
-    """Replaces only the single-stage component of an exported family (its manifest entry and sum)."""
+def export_scorer_net(cfg, ckpt, out):
+    """best_of's scorer: pixel_values [B, 3, R, R] in [-1, 1] → logits, the manifest's heads in order."""
+    r = scorer.RESOLUTION
+    net = load_net(lambda: scorer.make_scorer(cfg), train.load(ckpt, "scorer")["net"])
+    comp = export(net, out, "scorer/model.onnx", {"pixel_values": torch.randn(2, 3, r, r)}, "logits",
+                  {"pixel_values": {0: "batch"}, "logits": {0: "batch"}})
+    return comp, {"component": "scorer", "resolution": r, "heads": scorer.heads()}
+
+
+def replace_component(out, key, name, comp, entry):
+    """Replaces one component of an exported family (its file, manifest entry and sum)."""
     path = os.path.join(out, "manifest.json")
     with open(path) as f:
         manifest = json.load(f)
-    manifest["components"]["unet_single"] = export_single_net(cfg, ckpt, out)
-    s = cfg["sampler"]
-    manifest["single_stage"] = {"component": "unet_single", "resolution": 128, "steps": s["base_steps"],
-                                "guidance": s["base_guidance"]}
+    manifest["components"][name] = comp
+    manifest[key] = entry
     with open(path, "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")
-    print(f"exported unet_single to {out}")
+    print(f"exported {name} to {out}")
+
+
+def export_scorer(cfg, ckpt, out):
+    replace_component(out, "scorer", "scorer", *export_scorer_net(cfg, ckpt, out))
+
+
+def export_single(cfg, ckpt, out):
+    """Replaces only the single-stage component of an exported family (its manifest entry and sum)."""
+    s = cfg["sampler"]
+    replace_component(out, "single_stage", "unet_single", export_single_net(cfg, ckpt, out),
+                      {"component": "unet_single", "resolution": 128, "steps": s["base_steps"], "guidance": s["base_guidance"]})

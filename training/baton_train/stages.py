@@ -5,6 +5,7 @@ import zlib
 import numpy as np
 import torch
 
+from .scorer import stage_scorer, stage_scorer_data
 from .single import stage_single, stage_single_data, stage_single_inputs
 from .train import (
     done,
@@ -31,11 +32,14 @@ STAGES = [
     ("single_data", stage_single_data),
     ("single_inputs", stage_single_inputs),
     ("single", stage_single),
+    ("scorer_data", stage_scorer_data),
+    ("scorer", stage_scorer),
 ]
 
 
 # The single-stage inputs are files, not a checkpoint: made once, reused (see single.py).
-INPUT_FILES = {"single_data": "meta.json", "single_inputs": "z.f32"}
+INPUT_FILES = {"single_data": "single_inputs/meta.json", "single_inputs": "single_inputs/z.f32",
+               "scorer_data": "scorer_inputs/meta.json"}
 
 
 def run_all(cfg, ckpt, only=None):
@@ -49,7 +53,7 @@ def run_all(cfg, ckpt, only=None):
             if os.path.exists(os.path.join(ckpt, f"{name}.pt")):
                 continue
         elif name in INPUT_FILES:
-            if os.path.exists(os.path.join(ckpt, "single_inputs", INPUT_FILES[name])):
+            if os.path.exists(os.path.join(ckpt, INPUT_FILES[name])):
                 continue
         elif done(ckpt, name):
             continue

@@ -8,7 +8,6 @@ import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
 import {
   type Cascade,
   generateBatch,
-  generateBestOf,
   generateSingleStage,
   type JobSpec,
   MAX_BEST_OF,
@@ -215,12 +214,8 @@ async function imagesFor(
     );
   }
   const jobs: JobSpec[] = chunk.map((it) =>
-    planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: !!it.stated }),
+    planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: !!it.stated, bestOf }),
   );
-  if (bestOf > 1)
-    return (await generateBestOf(cascade, jobs, bestOf, (e) => onStep(e.stage, e.step, e.of))).map(
-      (b) => b.result.image,
-    );
   const results = await generateBatch(cascade, jobs, (e) => onStep(e.stage, e.step, e.of));
   return results.map((r) => r.image);
 }

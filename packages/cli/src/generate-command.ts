@@ -5,10 +5,10 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import {
   BadRequestError,
+  bestOfJson,
   type Cascade,
   expansionFor,
   generateBatch,
-  generateBestOf,
   generateSingleStage,
   type JobSpec,
   MAX_BEST_OF,
@@ -50,8 +50,8 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
                         without it such parts are said as "warning: …" lines on stderr
   --json                one JSON line per image: caption, warnings, seed, file, timings per stage
   --batch N             images per batched model call with --prompt-file (default 4)
-  --best-of N           N candidates (1–8, seeds seed … seed + N − 1) drawn together to 128 px, scored
-                        by the domain's judge against the caption; the best finished at --size
+  --best-of N           N candidates (1–8) drawn together to 128 px (⌈N/2⌉ base draws, each relayed
+                        twice), scored against the caption by the model's scorer; the best finished
   --api URL|local       send the job to a running stack instead of running it here; "local" is the one
                         npm start runs here. The key: BATON_API_KEY, else .baton/local-key for a local URL
   -v, --verbose         say more: the caption and seed beside each file, the runtime's execution provider`;
@@ -112,7 +112,6 @@ export async function generateCommand(argv: string[]): Promise<number> {
       : (values.out ?? `baton-${seed}.png`),
   );
   if (values.api !== undefined) {
-    if (options.bestOf > 1) throw new UsageError('--best-of runs here, not through an API (drop --api)');
     return generateViaApi(resolveApi(values.api), prompts, files, seed, options, { ...values, lines });
   }
   return generateLocal(prompts, files, seed, options, { ...values, lines }, batch, mode);
@@ -168,10 +167,8 @@ async function generateLocal(
     const label = (stage: string) => (jobs.length > 1 ? `${start + 1}/${jobs.length} ${stage}` : stage);
     const save = previewWriter(options.previews, jobs.length > 1 ? start : undefined);
     const onProgress = (e: ProgressEvent) => progress.update(label(e.stage), e.step, e.of);
-    const best = options.bestOf > 1 ? await generateBestOf(cascade, chunk, options.bestOf, onProgress) : null;
-    const results = best
-      ? best.map((b) => b.result)
-      : mode === 'single-stage'
+    const results =
+      mode === 'single-stage'
         ? await generateSingleStage(cascade, chunk, onProgress)
         : await generateBatch(cascade, chunk, onProgress, save);
     progress.done();
@@ -194,7 +191,7 @@ async function generateLocal(
             stages,
             timings_ms: Object.fromEntries(r.timings.map((t) => [t.stage, Math.round(t.ms * 10) / 10])),
             batch: chunk.length,
-            ...(best && { best_of: { candidates: best[i]!.candidates, kept: best[i]!.kept } }),
+            ...(r.scored && { best_of: bestOfJson(r.scored) }),
           }),
         );
       } else if (values.verbose) {
@@ -239,6 +236,7 @@ async function generateViaApi(
           timings_ms: r.timings,
           job: r.id,
           api: api.url,
+          ...(r.bestOf !== null && { best_of: r.bestOf }),
         }),
       );
     } else if (flags.verbose) {

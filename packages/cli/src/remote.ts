@@ -39,6 +39,7 @@ export interface RemoteJob {
   guidanceRelay?: number;
   expand: boolean;
   strict?: boolean;
+  bestOf?: number;
 }
 
 export interface RemoteResult {
@@ -54,6 +55,8 @@ export interface RemoteResult {
   stages: string[];
   /** The job's partial images (signed links), each stage's image before the last. */
   previews: { index: number; source: string; url: string }[];
+  /** A best_of job's candidates and the kept one, as the API shows them. */
+  bestOf: unknown;
 }
 
 export class RemoteError extends Error {
@@ -77,6 +80,7 @@ export async function generateRemote(
     ...(job.stepsRelay !== undefined && { steps_relay: job.stepsRelay }),
     ...(job.guidanceBase !== undefined && { guidance: job.guidanceBase }),
     ...(job.guidanceRelay !== undefined && { guidance_relay: job.guidanceRelay }),
+    ...(job.bestOf !== undefined && job.bestOf > 1 && { best_of: job.bestOf }),
   };
   const { headers, keyHint } = auth(api);
   // Retried on 503/429: the Idempotency-Key makes a retried create return the same job.
@@ -148,6 +152,7 @@ async function awaitJob(
         timings: j.timings_ms,
         stages: j.stages.map((s: { name: string }) => s.name),
         previews: j.previews ?? [],
+        bestOf: j.best_of ?? null,
       };
     }
     if (j.status === 'failed' || j.status === 'canceled') {

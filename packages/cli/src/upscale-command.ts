@@ -6,7 +6,8 @@
 import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { decodeImage, fitSquare, formatOfName } from '@baton/pipeline/formats';
+import { decodeImage, formatOfName } from '@baton/pipeline/formats';
+import { fitSquare } from '@baton/pipeline/image';
 import { BOUNDS, type JobSpec, parseStage, resolveJob, stagesOf, startSide } from '@baton/pipeline/spec';
 import { parseFlags } from './flags.ts';
 import { asFileFormat } from './image-file.ts';

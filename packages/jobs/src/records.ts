@@ -7,7 +7,7 @@
  * image) are objects under `keys`.
  */
 import { randomBytes } from 'node:crypto';
-import type { JobSpec } from '@baton/pipeline/spec';
+import type { JobSpec, Scored } from '@baton/pipeline/spec';
 import type { DeliveryRecord, WebhookSpec } from './webhook.ts';
 
 export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
@@ -51,6 +51,8 @@ export interface StageRecord {
   /** Time inside the ONNX runtime's run() for the whole batch. */
   onnxMs?: number;
   reused?: boolean;
+  /** done, at a best_of job's scoring stage: each candidate's seeds and score, and the kept one. */
+  scored?: Scored;
   reason?: string;
   code?: string;
   messageId?: string;
@@ -101,6 +103,8 @@ export interface JobState {
   deliveries: DeliveryRecord[];
   /** The partial images written so far, in order (previews.ts in the pipeline). */
   previews?: { index: number; label: string }[];
+  /** best_of: each candidate's seeds and score, and the kept one (once its scoring stage is done). */
+  scored?: Scored;
 }
 
 export const TERMINAL: readonly JobStatus[] = ['succeeded', 'failed', 'canceled'];
@@ -173,6 +177,7 @@ export function deriveState(
       return { name, status: 'running', startedAt: started.at, ...(p && { step: p.step, of: p.of }) };
     return { name, status: 'pending' };
   });
+  const scored = sorted.find((r) => r.kind === 'done' && r.scored)?.scored;
   const cancelled = sorted.find((r) => r.kind === 'cancelled');
   const failed = sorted.find((r) => r.kind === 'failed' || r.kind === 'dead-letter');
   const allDone = stages.every((s) => s.status === 'done');
@@ -213,5 +218,6 @@ export function deriveState(
     ...(finishedAt !== undefined && { finishedAt }),
     usage,
     deliveries: [...deliveries].sort((a, b) => a.at - b.at),
+    ...(scored && { scored }),
   };
 }

@@ -1,60 +1,154 @@
 /**
- * Best of N: N candidates of a job (the same caption, seeds seed … seed + N − 1), drawn together
- * in one batched model call up to the stage that decides what the domain's scorer judges (for
- * the shapes domain the first relay decides shape: 128 px), scored against the caption; the
- * best is finished at the size asked (its first stages run again: the same seed, the same
- * result). Every candidate's steps are spent, as they are billed.
+ * Best of N, inside a job's own stages. The relay decides shape (what goes wrong most), and the
+ * base costs twice a relay, so the N candidates share ⌈N/2⌉ base draws: candidate i continues
+ * base draw ⌊i/2⌋ (seed + ⌊i/2⌋) with relay noise of its own (relaySeed = seed + i). All of them
+ * run in one batched model call per stage, up to the scoring stage (the one that makes
+ * `scoringSize`); there the family's scorer (scorer.ts) rates each against the caption, and only
+ * the best goes on. Candidate 0 is the job without best_of (seed, relaySeed = seed).
+ *
+ * The same function runs a stage in-process (generate.ts) and in a queue worker, so a job's
+ * candidates, scores and image are the same wherever it runs.
  */
-import type { Cascade } from './cascade.ts';
-import { BadRequestError } from './errors.ts';
-import { type Generated, generateBatch, type ProgressEvent } from './generate.ts';
+import { concatBatch, splitBatch, type Tensor } from '@baton/diffusion';
+import type { Manifest } from '@baton/runtime/manifest';
+import type { Cascade, RelayInput, StageHooks } from './cascade.ts';
 import type { JobSpec } from './job.ts';
-import { scoringSize } from './stage.ts';
+import { scoreImages } from './scorer.ts';
+import { parseStage, relayStages, scoringSize, stagesOf } from './stage.ts';
 
 export const MAX_BEST_OF = 8;
 
-export interface BestOf {
-  /** The kept candidate, at the size asked. */
-  result: Generated;
-  candidates: { seed: number; score: number }[];
-  /** The kept candidate's seed. */
+export interface Candidate {
+  seed: number;
+  relaySeed: number;
+  score: number;
+}
+
+export interface Scored {
+  candidates: Candidate[];
+  /** Index of the kept candidate. */
   kept: number;
 }
 
-export async function generateBestOf(
+/** The stage whose output best_of scores: the base for a job no larger than it, else the first relay. */
+export function scoringStage(m: Manifest, size: number): string {
+  const side = scoringSize(m, size);
+  return side <= m.base.resolution ? 'base' : `relay${relayStages(m, side)}`;
+}
+
+/** One draw of a job at a stage: its spec, and which of the job's inputs it continues. */
+export interface Draw {
+  spec: JobSpec;
+  from: number;
+}
+
+const range = (n: number) => Array.from({ length: n }, (_, i) => i);
+
+/**
+ * The draws a job runs at a stage: one for a job without best_of and past its scoring stage;
+ * before it, ⌈N/2⌉ base draws (N when the base is scored); at it, the N candidates.
+ */
+export function drawsOf(m: Manifest, spec: JobSpec, stage: string): Draw[] {
+  const n = spec.bestOf ?? 1;
+  const order = stagesOf(m, spec.size);
+  const at = order.indexOf(stage);
+  const scoring = order.indexOf(scoringStage(m, spec.size));
+  if (n <= 1 || at > scoring) return [{ spec, from: 0 }];
+  // A candidate has no previews of its own (best_of answers when it is done).
+  const { previews: _, ...plain } = spec;
+  const draw = (seed: number, relaySeed: number, from: number): Draw => ({
+    spec: { ...plain, seed, relaySeed },
+    from,
+  });
+  if (at < scoring)
+    return range(Math.ceil(n / 2)).map((b) => draw(spec.seed + b, spec.seed + b, at === 0 ? 0 : b));
+  if (scoring === 0) return range(n).map((i) => draw(spec.seed + i, spec.seed + i, 0));
+  return range(n).map((i) => draw(spec.seed + Math.floor(i / 2), spec.seed + i, Math.floor(i / 2)));
+}
+
+/** What a stage made for one job: its latents (every draw, or the kept one), the spec it goes on with, and the scores where it scored. */
+export interface StageResult {
+  latents: Tensor[];
+  spec: JobSpec;
+  scored?: Scored;
+}
+
+/**
+ * A base or relay stage for a group of jobs (same batch key), their best_of draws expanded into
+ * one batched call. `inputs[j]`: job j's latents from the previous stage (every draw), empty for
+ * the base. `hooks` gets the expanded specs and, per draw, the job it belongs to.
+ */
+export async function runStage(
   cascade: Cascade,
+  stage: string,
   specs: readonly JobSpec[],
-  n: number,
-  onProgress?: (e: ProgressEvent) => void,
-): Promise<BestOf[]> {
-  const score = cascade.domain.score;
-  if (!score)
-    throw new BadRequestError('best_of', `the ${cascade.domain.name} domain has no scorer for best_of`);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_BEST_OF)
-    throw new BadRequestError('best_of', `best_of must be a whole number in 1…${MAX_BEST_OF}, got ${n}`);
-  const drafts = specs.flatMap((s) =>
-    Array.from({ length: n }, (_, i) => ({
-      ...s,
-      seed: s.seed + i,
-      size: scoringSize(cascade.manifest, s.size),
-    })),
+  inputs: readonly (readonly RelayInput[])[],
+  hooks: (drawn: JobSpec[], owner: number[]) => StageHooks = () => ({}),
+): Promise<StageResult[]> {
+  const m = cascade.manifest;
+  const draws = specs.map((s) => drawsOf(m, s, stage));
+  const owner = draws.flatMap((d, j) => d.map(() => j));
+  const drawn = draws.flat().map((d) => d.spec);
+  const s = parseStage(stage);
+  const h = hooks(drawn, owner);
+  const out =
+    s.kind === 'base'
+      ? await cascade.base(drawn, h)
+      : await cascade.relay(
+          drawn,
+          draws.flatMap((d, j) => d.map((x) => inputs[j]![x.from]!)),
+          s.kind === 'relay' ? s.index : 0,
+          h,
+        );
+  const mine = draws.map((_, j) => out.filter((_, i) => owner[i] === j));
+  const scoring = specs.map((spec) => (spec.bestOf ?? 1) > 1 && scoringStage(m, spec.size) === stage);
+  const scored = await scoreDraws(
+    cascade,
+    specs.flatMap((spec, j) => (scoring[j] ? [{ spec, draws: draws[j]!, latents: mine[j]! }] : [])),
   );
-  const drawn = await generateBatch(cascade, drafts, onProgress);
-  const picks = specs.map((s, j) => {
-    const mine = drawn.slice(j * n, (j + 1) * n);
-    const candidates = mine.map((d) => ({ seed: d.spec.seed, score: score(d.image, s.caption) }));
-    const best = candidates.reduce((a, b) => (b.score > a.score ? b : a));
-    return { candidates, kept: best.seed, draft: mine[candidates.indexOf(best)]! };
+  return specs.map((spec, j) => {
+    if (!scoring[j]) return { latents: mine[j]!, spec };
+    const sc = scored.shift()!;
+    return { latents: [mine[j]![sc.kept]!], spec: draws[j]![sc.kept]!.spec, scored: sc };
   });
-  // Finished at the size asked where that is larger than the drafts.
-  const larger = specs.flatMap((s, j) =>
-    s.size > scoringSize(cascade.manifest, s.size) ? [{ ...s, seed: picks[j]!.kept }] : [],
+}
+
+/** Every scored job's candidates decoded in one call, scored in one call, the best of each kept. */
+async function scoreDraws(
+  cascade: Cascade,
+  jobs: { spec: JobSpec; draws: Draw[]; latents: Tensor[] }[],
+): Promise<Scored[]> {
+  if (!jobs.length) return [];
+  const images = await cascade.decode(jobs.flatMap((j) => j.latents));
+  const scores = await scoreImages(
+    cascade,
+    images,
+    jobs.flatMap((j) => j.draws.map(() => j.spec.caption)),
   );
-  const finished = larger.length ? await generateBatch(cascade, larger, onProgress) : [];
   let k = 0;
-  return specs.map((s, j) => {
-    const p = picks[j]!;
-    const result = s.size > scoringSize(cascade.manifest, s.size) ? finished[k++]! : p.draft;
-    return { result, candidates: p.candidates, kept: p.kept };
+  return jobs.map((j) => {
+    const candidates = j.draws.map((d) => ({
+      seed: d.spec.seed,
+      relaySeed: d.spec.relaySeed ?? d.spec.seed,
+      score: scores[k++]!,
+    }));
+    const kept = candidates.reduce((best, c, i) => (c.score > candidates[best]!.score ? i : best), 0);
+    return { candidates, kept };
   });
+}
+
+/** A job's draws as one latents tensor [draws, C, h, w] (what a worker stores), and back. */
+export const joinDraws = (latents: readonly Tensor[]): Tensor => concatBatch(latents);
+export const splitDraws = (t: Tensor): Tensor[] => splitBatch(t);
+
+/** How APIs and the CLI show a job's best_of: each candidate's seeds and score, and the kept one's index. */
+export function bestOfJson(s: Scored) {
+  return {
+    candidates: s.candidates.map((c) => ({
+      seed: c.seed,
+      relay_seed: c.relaySeed,
+      score: Math.round(c.score * 1e4) / 1e4,
+    })),
+    kept: s.kept,
+  };
 }

@@ -147,7 +147,7 @@ export class Cascade {
     const { component, mode } = this.stageSettings(jobs[0]!, 'relay');
     const zL = await this.handOff(inputs, hooks.onInputImages);
     const shape = zL.shape.slice(1);
-    const noise = concatBatch(jobs.map((j) => noiseFor(j.seed, index, shape)));
+    const noise = concatBatch(jobs.map((j) => noiseFor(j.relaySeed ?? j.seed, index, shape)));
     const out = await sampleRelay(
       {
         denoiser: this.family.denoiser(component),

@@ -25,8 +25,13 @@ export interface Domain {
   expand(prompt: string, seed: number, draft?: string): PromptExpansion;
   codec: ImageCodec;
   /**
-   * How well an image shows its caption, 0…1 (best_of keeps the highest): the shapes domain's
-   * judge; a manifest-declared scorer model is where other domains plug in.
+   * The label a caption asks of each head of the manifest's scorer model (scorer.ts), by head
+   * name; null for a caption the domain cannot read. This is how a family's scorer plugs in.
+   */
+  labels?(caption: string): Record<string, string> | null;
+  /**
+   * How well an image shows its caption, 0…1, without a model: best_of's scorer for a family
+   * that declares none (the shapes domain's rule-based judge).
    */
   score?(image: RgbImage, caption: string): number;
   /** What prompts may say, for people: as data (GET /v1/models) and as text (the playground, `baton vocab`). */

@@ -2,12 +2,13 @@
 import { fileURLToPath } from 'node:url';
 import type { Tensor } from '@baton/diffusion';
 import { type LoadOptions, ModelFamily } from '@baton/runtime';
+import { runStage, type Scored } from './best-of.ts';
 import { Cascade } from './cascade.ts';
 import { type Domain, type PromptExpansion, plainDomain } from './domain.ts';
 import type { RgbImage } from './image.ts';
 import { type JobOptions, type JobSpec, resolveJob } from './job.ts';
 import { previewHooks, type SavePreview } from './previews.ts';
-import { relayStages, stagesOf } from './stage.ts';
+import { stagesOf } from './stage.ts';
 
 export interface StageTiming {
   stage: string;
@@ -22,6 +23,8 @@ export interface Generated {
   /** The image in the domain's codec (PNG for the shapes domain). */
   encoded: Uint8Array;
   timings: StageTiming[];
+  /** best_of: every candidate's score and the one kept. */
+  scored?: Scored;
 }
 
 export interface ProgressEvent {
@@ -104,33 +107,41 @@ export async function generateBatch(
     return out;
   };
   const stages = stagesOf(cascade.manifest, first.size);
-  const hooks = (stage: string) => ({
+  const hooks = (stage: string, drawn: JobSpec[], owner: number[]) => ({
     onStep: (step: number, of: number) => onProgress?.({ stage, step, of }),
     ...(onPreview &&
       previewHooks(
         cascade,
-        jobs,
-        jobs.map(() => stages),
+        drawn,
+        drawn.map(() => stages),
         stage,
-        onPreview,
+        (i, slot, image) => onPreview(owner[i]!, slot, image),
       )),
   });
-  let latents: Tensor[] = await timed('base', first.stepsBase, () => cascade.base(jobs, hooks('base')));
-  const n = relayStages(cascade.manifest, first.size);
-  for (let k = 1; k <= n; k++) {
-    const input = latents;
-    latents = await timed(`relay${k}`, first.stepsRelay, () =>
-      cascade.relay(jobs, input, k, hooks(`relay${k}`)),
+  // Stage after stage; a best_of job carries its draws until its scoring stage keeps one.
+  let specs: JobSpec[] = [...jobs];
+  let latents: Tensor[][] = jobs.map(() => []);
+  const scored: (Scored | undefined)[] = jobs.map(() => undefined);
+  for (const stage of stages.slice(0, -1)) {
+    const steps = stage === 'base' ? first.stepsBase : first.stepsRelay;
+    const results = await timed(stage, steps, () =>
+      runStage(cascade, stage, specs, latents, (drawn, owner) => hooks(stage, drawn, owner)),
     );
+    results.forEach((r, j) => {
+      if (r.scored) scored[j] = r.scored;
+    });
+    specs = results.map((r) => r.spec);
+    latents = results.map((r) => r.latents);
   }
   onProgress?.({ stage: 'decode', step: 0, of: 1 });
-  const images = await timed('decode', 1, () => cascade.decode(latents));
+  const images = await timed('decode', 1, () => cascade.decode(latents.map((l) => l[0]!)));
   onProgress?.({ stage: 'decode', step: 1, of: 1 });
   return jobs.map((spec, i) => ({
     spec,
     image: images[i]!,
     encoded: cascade.domain.codec.encode(images[i]!),
     timings,
+    ...(scored[i] && { scored: scored[i] }),
   }));
 }
 

@@ -66,3 +66,34 @@ export function toPixels(img: RgbImage): Float32Array {
 }
 
 export const pngCodec: ImageCodec = { contentType: 'image/png', extension: 'png', encode: encodePng };
+/**
+ * The image's centre square at `side` × `side`: each output pixel the mean of the source pixels
+ * it covers (a box filter: no aliasing when shrinking), the nearest one when enlarging.
+ */
+export function fitSquare(img: RgbImage, side: number): RgbImage {
+  const s = Math.min(img.width, img.height);
+  const x0 = Math.floor((img.width - s) / 2);
+  const y0 = Math.floor((img.height - s) / 2);
+  const out = new Uint8Array(side * side * 3);
+  const scale = s / side;
+  for (let y = 0; y < side; y++) {
+    const sy0 = Math.floor(y * scale);
+    const sy1 = Math.max(sy0 + 1, Math.floor((y + 1) * scale));
+    for (let x = 0; x < side; x++) {
+      const sx0 = Math.floor(x * scale);
+      const sx1 = Math.max(sx0 + 1, Math.floor((x + 1) * scale));
+      let [r, g, bl] = [0, 0, 0];
+      for (let yy = sy0; yy < sy1; yy++)
+        for (let xx = sx0; xx < sx1; xx++) {
+          const i = 3 * ((y0 + yy) * img.width + (x0 + xx));
+          r += img.data[i]!;
+          g += img.data[i + 1]!;
+          bl += img.data[i + 2]!;
+        }
+      const n = (sy1 - sy0) * (sx1 - sx0);
+      const o = 3 * (y * side + x);
+      [out[o], out[o + 1], out[o + 2]] = [Math.round(r / n), Math.round(g / n), Math.round(bl / n)];
+    }
+  }
+  return { width: side, height: side, data: out };
+}

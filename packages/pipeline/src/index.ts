@@ -6,4 +6,5 @@ export * from './generate.ts';
 export * from './image.ts';
 export * from './job.ts';
 export * from './previews.ts';
+export * from './scorer.ts';
 export * from './stage.ts';

@@ -20,9 +20,13 @@ export interface JobSpec {
   warnings?: string[];
   /** Partial images wanted (previews.ts): stage boundaries first, then x₀ mid-way. Absent: none. */
   previews?: number;
+  /** Candidates drawn, scored and the best kept (best-of.ts). Absent: 1. */
+  bestOf?: number;
+  /** The seed of the relays' noise where it is not `seed` (a best_of candidate's). */
+  relaySeed?: number;
 }
 
-export type JobOptions = Partial<Omit<JobSpec, 'prompt' | 'caption' | 'warnings' | 'previews'>>;
+export type JobOptions = Partial<Omit<JobSpec, 'prompt' | 'caption' | 'warnings' | 'previews' | 'relaySeed'>>;
 
 /**
  * The bounds of every request option, in one place: the API's request schemas, the
@@ -32,6 +36,7 @@ export const BOUNDS = {
   steps: { min: 1, max: 200 },
   guidance: { min: 0, max: 30 },
   seed: { min: 0, max: MAX_SEED },
+  bestOf: { min: 1, max: 8 },
 } as const;
 
 export const MAX_STEPS = BOUNDS.steps.max;
@@ -85,6 +90,13 @@ export function resolveJob(m: Manifest, prompt: string, caption: string, o: JobO
     guidanceBase: o.guidanceBase ?? v.base.guidance,
     guidanceRelay: o.guidanceRelay ?? v.relay?.guidance ?? 0,
   };
+  const n = o.bestOf ?? 1;
+  if (!Number.isInteger(n) || n < BOUNDS.bestOf.min || n > BOUNDS.bestOf.max)
+    throw new BadRequestError(
+      'best_of',
+      `best_of must be a whole number in 1…${BOUNDS.bestOf.max}, got ${n}`,
+    );
+  if (n > 1) spec.bestOf = n;
   for (const k of ['stepsBase', 'stepsRelay'] as const) {
     const { min, max } = BOUNDS.steps;
     if (!Number.isInteger(spec[k]) || spec[k] < min || spec[k] > max) {

@@ -197,6 +197,32 @@ export const manifestSchema = {
       required: ['component', 'resolution', 'steps', 'guidance'],
       properties: { ...stage.properties, resolution: { type: 'integer', minimum: 8 } },
     },
+    // best_of's scorer: an image model whose logits are the named heads one after another; the
+    // domain says which label of each head a caption asks for (Domain.labels).
+    scorer: {
+      type: 'object',
+      required: ['component', 'resolution', 'heads'],
+      additionalProperties: false,
+      description:
+        'best_of scorer: pixel_values [B, 3, R, R] in [-1, 1] → logits [B, sum of head sizes], each head a softmax over its labels.',
+      properties: {
+        component: { type: 'string' },
+        resolution: { type: 'integer', minimum: 8 },
+        heads: {
+          type: 'array',
+          minItems: 1,
+          items: {
+            type: 'object',
+            required: ['name', 'labels'],
+            additionalProperties: false,
+            properties: {
+              name: { type: 'string' },
+              labels: { type: 'array', minItems: 2, items: { type: 'string' } },
+            },
+          },
+        },
+      },
+    },
     limits: {
       type: 'object',
       additionalProperties: false,

@@ -38,10 +38,15 @@ export function parseManifest(json: unknown, source = 'manifest'): Manifest {
       }
     }
   }
-  if (m.single_stage && !m.components[m.single_stage.component]) {
-    throw new ManifestError(
-      `${source}: single_stage names component "${m.single_stage.component}", which is not in components`,
-    );
+  for (const [key, ref] of [
+    ['single_stage', m.single_stage],
+    ['scorer', m.scorer],
+  ] as const) {
+    if (ref && !m.components[ref.component]) {
+      throw new ManifestError(
+        `${source}: ${key} names component "${ref.component}", which is not in components`,
+      );
+    }
   }
   if (m.base.resolution % m.vae_scale_factor !== 0) {
     throw new ManifestError(

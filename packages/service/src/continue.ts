@@ -55,7 +55,9 @@ export async function planContinuation(
       { gone: true },
     );
   const all = stagesOf(api.manifest, size);
-  const { previews: _, ...spec } = from.spec;
+  // It finishes the one image the source kept: no previews, no new best_of candidates (its
+  // relays' seed, a best_of job's kept one, comes with the source's latents).
+  const { previews: _, bestOf: __, ...spec } = from.spec;
   return {
     id: newJobId(),
     spec: { ...spec, size },

@@ -79,6 +79,7 @@ export async function planJob(
     ...(b.steps_relay != null && { stepsRelay: b.steps_relay }),
     ...(b.guidance != null && { guidanceBase: b.guidance }),
     ...(b.guidance_relay != null && { guidanceRelay: b.guidance_relay }),
+    ...(b.best_of != null && { bestOf: b.best_of }),
   };
   let spec: JobRequest['spec'];
   try {

@@ -1,5 +1,6 @@
 /** The public job object: what every route that shows a job answers (and its OpenAPI schema). */
 import type { JobState } from '@baton/jobs';
+import { bestOfJson } from '@baton/pipeline/spec';
 import { z } from '@hono/zod-openapi';
 import type { LinkSigner } from './links.ts';
 
@@ -62,6 +63,8 @@ export function publicJob(s: JobState, origin: string, links: LinkSigner) {
     error: s.error ?? null,
     // Baton's: the job this one finishes at a larger size (POST /v1/jobs/{id}/continue).
     continued_from: s.request.continued?.from ?? null,
+    // Baton's: a best_of job's candidates (seeds and scores) and the index of the one kept.
+    best_of: s.scored ? bestOfJson(s.scored) : null,
     result: s.status === 'succeeded' ? { image_url: links.imageUrl(origin, s.id) } : null,
     previews: (s.previews ?? []).map((p) => ({
       index: p.index,
@@ -77,6 +80,15 @@ function previewOf(s: JobState, stage: string, origin: string, links: LinkSigner
 }
 
 export type PublicJob = ReturnType<typeof publicJob>;
+
+export const BestOfSchema = z
+  .object({
+    candidates: z.array(
+      z.object({ seed: z.number().int(), relay_seed: z.number().int(), score: z.number() }),
+    ),
+    kept: z.number().int().openapi({ description: 'Index of the kept candidate' }),
+  })
+  .openapi('BestOf');
 
 export const JobSchema = z
   .object({
@@ -109,6 +121,10 @@ export const JobSchema = z
     continued_from: z.string().nullable().openapi({
       description:
         'The job this one continues (POST /v1/jobs/{id}/continue): it ran only the stages after it',
+    }),
+    best_of: BestOfSchema.nullable().openapi({
+      description:
+        'best_of above 1: every candidate with its seeds and score, and which was kept (null until scored)',
     }),
     result: z.object({ image_url: z.string() }).nullable(),
     previews: z.array(z.object({ index: z.number().int(), source: z.string(), url: z.string() })).openapi({

@@ -71,6 +71,10 @@ function generationFields(m: Manifest, sizes: number[]) {
     steps_relay: opt(intIn('steps_relay', BOUNDS.steps.min, BOUNDS.steps.max)),
     guidance: opt(numIn('guidance', BOUNDS.guidance.min, BOUNDS.guidance.max)),
     guidance_relay: opt(numIn('guidance_relay', BOUNDS.guidance.min, BOUNDS.guidance.max)),
+    best_of: opt(intIn('best_of', BOUNDS.bestOf.min, BOUNDS.bestOf.max)).openapi({
+      description:
+        "Candidates (1–8) drawn in one batch to the stage that decides what the model's scorer judges (128 px here), scored against the caption; the best is finished. Every candidate's compute is billed",
+    }),
     strict: opt(z.boolean({ error: "'strict' must be true or false" })).openapi({
       description:
         'Refuse, with 400 prompt_not_understood, a prompt the expansion would ignore a part of or could not honour',
@@ -116,10 +120,6 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
     .object({
       ...generation,
       n: opt(intIn('n', 1, maxN)).openapi({ example: 1 }),
-      best_of: opt(intIn('best_of', 1, 8)).openapi({
-        description:
-          "Candidates drawn (1–8) to the stage that decides what the domain's scorer judges; the best is kept and finished. All are billed",
-      }),
       response_format: opt(oneOf('response_format', ['b64_json', 'url'])),
       // Stored as PNG; JPEG and WebP are made from it as the image leaves (@baton/pipeline/formats).
       output_format: opt(oneOf('output_format', OUTPUT_FORMATS)).openapi({
@@ -149,9 +149,9 @@ export function requestSchemas(m: Manifest, webhookAllow: AllowList = new Set())
       path: ['output_compression'],
       error: "'output_compression' applies to output_format 'jpeg' or 'webp' (PNG is lossless)",
     })
-    .refine((b) => (b.best_of ?? 1) === 1 || ((b.n ?? 1) === 1 && !b.stream), {
+    .refine((b) => (b.best_of ?? 1) === 1 || !b.stream, {
       path: ['best_of'],
-      error: "'best_of' above 1 needs 'n' 1 and no 'stream'",
+      error: "'best_of' above 1 cannot 'stream': the candidates have no partial images",
     })
     .refine((b) => !b.stream || (b.n ?? 1) === 1, {
       path: ['n'],

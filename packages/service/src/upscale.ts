@@ -6,8 +6,8 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type JobRequest, newJobId } from '@baton/jobs';
-import { decodeImage, fitSquare } from '@baton/pipeline/formats';
-import { encodePng } from '@baton/pipeline/image';
+import { decodeImage } from '@baton/pipeline/formats';
+import { encodePng, fitSquare } from '@baton/pipeline/image';
 import { resolveJob, stagesOf, startSide } from '@baton/pipeline/spec';
 import { supportedSizes } from '@baton/runtime/manifest';
 import { InvalidRequest } from './invalid-request.ts';

@@ -5,6 +5,7 @@ import { expandPrompt } from './expand.ts';
 import { judge } from './judge.ts';
 import { shapesVocabulary, vocabularyText } from './prompt/describe.ts';
 import { parseCaption } from './scene.ts';
+import { CELLS } from './vocabulary.ts';
 
 export const shapesDomain: Domain = {
   name: 'shapes',
@@ -13,6 +14,19 @@ export const shapesDomain: Domain = {
     return { caption, warnings, words };
   },
   codec: pngCodec,
+  // What the family's scorer model (training/baton_train/scorer.py) should see for a caption: the
+  // background, and per cell the colour there (or none), with its shape and size.
+  labels: (caption) => {
+    const scene = parseCaption(caption);
+    if (!scene) return null;
+    const asked: Record<string, string> = { background: scene.background };
+    for (const cell of CELLS) {
+      const o = scene.objects.find((x) => x.cell === cell);
+      asked[`${cell}.colour`] = o?.colour ?? 'none';
+      if (o) Object.assign(asked, { [`${cell}.shape`]: o.shape, [`${cell}.size`]: o.size });
+    }
+    return asked;
+  },
   // The share of the caption's attributes the judge finds (background, count, and each object's
   // colour, shape, size and place); 0 for a caption outside the grammar.
   score: (image, caption) => {

@@ -6,11 +6,11 @@
  */
 import type { Tensor } from '@baton/diffusion';
 import { type JobStore, keys, nextStage, PermanentError, previousStage } from '@baton/jobs';
-import type { Cascade, RelayInput } from '@baton/pipeline';
+import { type Cascade, joinDraws, type RelayInput, runStage, splitDraws } from '@baton/pipeline';
 import { decodePng } from '@baton/pipeline/image';
 // A subpath without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
 import { previewHooks } from '@baton/pipeline/previews';
-import { CancelledError, parseStage } from '@baton/pipeline/spec';
+import { CancelledError, drawsOf, parseStage, type Scored } from '@baton/pipeline/spec';
 import { readLatents, writeLatents } from '@baton/safetensors';
 import { usageRecord } from './billing.ts';
 import type { Logger } from './logger.ts';
@@ -41,11 +41,23 @@ export interface StageRunContext {
   onMetrics?: (m: StageMetrics) => void;
 }
 
-interface Computed {
+interface Sampled {
   outputs: Uint8Array[];
   steps: number;
+  /** Per job: the draws it ran (best_of's candidates; 1 for others), and its scores where it scored. */
+  draws: number[];
+  scored: (Scored | undefined)[];
+}
+
+interface Computed extends Sampled {
   ms: number;
   onnxMs: number;
+}
+
+/** A stage's input for one job: the previous stage's latents (each best_of draw), and the relays' seed a best_of job kept. */
+interface StageInput {
+  draws: RelayInput[];
+  relaySeed?: number;
 }
 
 export class StageRun {
@@ -84,7 +96,7 @@ export class StageRun {
     this.checkModel();
     const computed = await this.compute();
     if (!computed) return;
-    await Promise.all(this.group.map((w, i) => this.commit(w, computed.outputs[i]!, computed)));
+    await Promise.all(this.group.map((w, i) => this.commit(w, i, computed)));
     this.metrics(computed);
   }
 
@@ -108,7 +120,7 @@ export class StageRun {
       Promise.all(this.group.map((w) => jobs.start(w.request, this.stage, w.message.id))),
       Promise.all(this.group.map((w) => this.input(w))),
     ]);
-    let result: { outputs: Uint8Array[]; steps: number };
+    let result: Sampled;
     try {
       result = await this.sample(inputs);
     } catch (e) {
@@ -126,40 +138,56 @@ export class StageRun {
     return { ...result, ms: Date.now() - this.t0, onnxMs };
   }
 
-  private async sample(inputs: (RelayInput | null)[]): Promise<{ outputs: Uint8Array[]; steps: number }> {
-    const specs = this.group.map((w) => w.request.spec);
+  private async sample(inputs: (StageInput | null)[]): Promise<Sampled> {
+    const specs = this.group.map((w, i) => {
+      const relaySeed = inputs[i]?.relaySeed;
+      return relaySeed === undefined ? w.request.spec : { ...w.request.spec, relaySeed };
+    });
     const onStep = this.monitor.onStep;
     const s = parseStage(this.stage);
+    const one = { draws: specs.map(() => 1), scored: specs.map(() => undefined) };
     if (s.kind === 'decode') {
       await onStep(0, 1);
-      const images = await this.cascade.decode(inputs as Tensor[]);
+      const images = await this.cascade.decode(inputs.map((x) => x!.draws[0] as Tensor));
       await onStep(1, 1);
-      return { outputs: images.map((img) => this.cascade.domain.codec.encode(img)), steps: 1 };
+      return { outputs: images.map((img) => this.cascade.domain.codec.encode(img)), steps: 1, ...one };
     }
-    // Partial images for the jobs that asked (none asked: no hooks, no cost).
-    const previews = previewHooks(
+    const results = await runStage(
       this.cascade,
-      specs,
-      this.group.map((w) => w.request.stages),
       this.stage,
-      (i, slot, image) =>
-        this.c.jobs.putPreview(
-          this.group[i]!.msg.jobId,
-          slot.index,
-          slot.label,
-          this.cascade.domain.codec.encode(image),
+      specs,
+      inputs.map((x) => x?.draws ?? []),
+      (drawn, owner) => ({
+        onStep,
+        // Partial images for the jobs that asked (none asked: no hooks, no cost).
+        ...previewHooks(
+          this.cascade,
+          drawn,
+          owner.map((j) => this.group[j]!.request.stages),
+          this.stage,
+          (i, slot, image) =>
+            this.c.jobs.putPreview(
+              this.group[owner[i]!]!.msg.jobId,
+              slot.index,
+              slot.label,
+              this.cascade.domain.codec.encode(image),
+            ),
         ),
+      }),
     );
-    const z =
-      s.kind === 'base'
-        ? await this.cascade.base(specs, { onStep, ...previews })
-        : await this.cascade.relay(specs, inputs as RelayInput[], s.index, { onStep, ...previews });
-    const steps = s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay;
-    return { outputs: z.map((t, i) => this.latentsFile(t, this.group[i]!)), steps };
+    return {
+      outputs: results.map((r, i) =>
+        this.latentsFile(joinDraws(r.latents), this.group[i]!, r.spec.relaySeed),
+      ),
+      steps: s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay,
+      draws: specs.map((spec) => drawsOf(this.cascade.manifest, spec, this.stage).length),
+      scored: results.map((r) => r.scored),
+    };
   }
 
   /** Bill → put → done + hand on, for one job (usage first: a crash after it reruns the stage, which overwrites the same usage key). */
-  private async commit(w: Work, output: Uint8Array, r: Computed) {
+  private async commit(w: Work, i: number, r: Computed) {
+    const output = r.outputs[i]!;
     const { jobs } = this.c;
     const id = w.msg.jobId;
     // Cancelled while this stage ran (seen between steps, or by the last stage's final look:
@@ -168,7 +196,7 @@ export class StageRun {
     // The last stage claims the outcome before it writes the image; a cancel that claimed it
     // first stands (and a cancel that comes later finds the job succeeded).
     if (this.monitor.cancelled.has(id) || (last && !(await jobs.claimOutcome(id, 'succeeded')))) {
-      if (!this.monitor.billed.has(id)) await this.bill(w, r.ms, r.steps, true);
+      if (!this.monitor.billed.has(id)) await this.bill(w, r.ms, r.steps, true, r.draws, i);
       this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
       return;
     }
@@ -177,11 +205,12 @@ export class StageRun {
       parseStage(this.stage).kind === 'decode'
         ? this.cascade.domain.codec.contentType
         : 'application/octet-stream';
-    await this.bill(w, r.ms, r.steps, true);
+    await this.bill(w, r.ms, r.steps, true, r.draws, i);
     await jobs.putOutput(id, this.stage, output, type);
     const done = { ms: r.ms, steps: r.steps, batch: this.group.length, queueWaitMs, onnxMs: r.onnxMs };
+    const scored = r.scored[i];
     await Promise.all([
-      jobs.append(id, 'done', this.stage, { ...done, messageId: w.message.id }),
+      jobs.append(id, 'done', this.stage, { ...done, messageId: w.message.id, ...(scored && { scored }) }),
       this.c.handOn(w),
     ]);
     this.c.log('stage.done', {
@@ -205,13 +234,16 @@ export class StageRun {
     });
   }
 
-  private bill(w: Work, computeMs: number, steps: number, complete: boolean) {
+  /** A job's usage: its share of the call by the draws it ran (best_of bills every candidate). */
+  private bill(w: Work, computeMs: number, steps: number, complete: boolean, draws?: number[], i = 0) {
+    const mine = draws?.[i] ?? 1;
+    const all = draws?.reduce((a, b) => a + b, 0) ?? this.group.length;
     return this.c.jobs.bill(
       usageRecord(w, {
         manifest: this.cascade.manifest,
         stage: this.stage,
-        computeMs,
-        steps,
+        computeMs: (computeMs * mine * this.group.length) / all,
+        steps: steps * mine,
         batch: this.group.length,
         complete,
         pricePerComputeSecond: this.c.pricePerComputeSecond,
@@ -228,7 +260,7 @@ export class StageRun {
    * The stage's input: the job's previous stage's latents; for a continued job's first stage, its
    * source's; for an upscale's first relay, the caller's image.
    */
-  private async input(w: Work): Promise<RelayInput | null> {
+  private async input(w: Work): Promise<StageInput | null> {
     const continued = w.request.continued;
     const own = previousStage(w.request.stages, w.msg.stage);
     if (!own && w.request.upscale) {
@@ -238,7 +270,7 @@ export class StageRun {
           jobId: w.msg.jobId,
           stage: w.msg.stage,
         });
-      return { image: decodePng(png) };
+      return { draws: [{ image: decodePng(png) }] };
     }
     const prev = own ?? continued?.stage;
     if (!prev) return null;
@@ -267,14 +299,25 @@ export class StageRun {
         'bad_input',
         ctx,
       );
-    return { data: l.data, shape: l.shape };
+    const relaySeed = l.meta.extra?.relay_seed;
+    return {
+      draws: splitDraws({ data: l.data, shape: l.shape }),
+      ...(relaySeed !== undefined && { relaySeed: Number(relaySeed) }),
+    };
   }
 
-  private latentsFile(t: Tensor, w: Work): Uint8Array {
+  /** A job's latents out of this stage: every draw it carries on, and the relays' seed it kept (best_of). */
+  private latentsFile(t: Tensor, w: Work, relaySeed: number | undefined): Uint8Array {
     return writeLatents({
       data: t.data,
       shape: [...t.shape],
-      meta: { job: w.msg.jobId, stage: w.msg.stage, seed: w.request.spec.seed, model: this.model },
+      meta: {
+        job: w.msg.jobId,
+        stage: w.msg.stage,
+        seed: w.request.spec.seed,
+        model: this.model,
+        ...(relaySeed !== undefined && { extra: { relay_seed: String(relaySeed) } }),
+      },
     });
   }
 }

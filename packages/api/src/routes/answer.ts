@@ -1,6 +1,7 @@
 /** Waiting for image jobs and answering as OpenAI's images endpoint does (generations, upscale, best_of). */
 import type { JobRequest } from '@baton/jobs';
 import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
+import { bestOfJson } from '@baton/pipeline/spec';
 import { publicOrigin, withFormat } from '@baton/service';
 import type { Context } from 'hono';
 import { ApiError } from '../api-error.ts';
@@ -54,16 +55,18 @@ export async function answerImages(
   const format = b.output_format ?? 'png';
   const data = await Promise.all(
     states.map(async (s) => {
-      const revised_prompt = s.request.spec.caption;
+      // Baton's: which job made it, and a best_of job's candidates.
+      const about = {
+        revised_prompt: s.request.spec.caption,
+        job_id: s.id,
+        ...(s.scored && { best_of: bestOfJson(s.scored) }),
+      };
       if (b.response_format === 'url')
-        return {
-          url: withFormat(api.links.imageUrl(origin, s.id), format, b.output_compression),
-          revised_prompt,
-        };
+        return { url: withFormat(api.links.imageUrl(origin, s.id), format, b.output_compression), ...about };
       const image = await api.jobs.output(s.id, 'decode');
       if (!image) throw new ApiError(500, 'server_error', `image of job ${s.id} is missing`);
       const bytes = await convertPng(image, format, b.output_compression ?? undefined);
-      return { b64_json: Buffer.from(bytes).toString('base64'), revised_prompt };
+      return { b64_json: Buffer.from(bytes).toString('base64'), ...about };
     }),
   );
   return c.json({ created: Math.floor(api.now() / 1000), data, output_format: format, warnings }, 200);

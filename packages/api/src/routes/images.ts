@@ -1,12 +1,11 @@
 /** OpenAI's Images API: POST /v1/images/generations waits for the images, or answers 202 with job ids. */
 
-import { createJobs, planJob, randomSeed } from '@baton/service';
+import { BestOfSchema, createJobs, planJob, randomSeed } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Api, Env } from '../context.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { answerImages } from './answer.ts';
-import { bestOf } from './best-of.ts';
 import { streamImage } from './previews.ts';
 import { errorResponse } from './responses.ts';
 
@@ -31,6 +30,11 @@ const imagesRoute = (api: Api) =>
                   b64_json: z.string().optional(),
                   url: z.string().optional(),
                   revised_prompt: z.string(),
+                  job_id: z.string().openapi({ description: "The image's job (GET /v1/jobs/{id})" }),
+                  best_of: BestOfSchema.optional().openapi({
+                    description:
+                      'best_of above 1: every candidate with its seeds and score, and the kept one',
+                  }),
                 }),
               ),
               warnings: z.array(z.string()).openapi({
@@ -76,7 +80,6 @@ export function imagesRoutes(api: Api) {
         compression: b.output_compression ?? undefined,
       }) as never;
     }
-    if ((b.best_of ?? 1) > 1) return bestOf(api, c, b, base) as never;
     // Every image's job is planned (and so checked) before any is stored.
     const requests = [];
     for (let i = 0; i < n; i++) requests.push(await planJob(api, b, key, { seed: base + i }));
