@@ -189,7 +189,7 @@ test('bad flags and prompts: a clear message and exit code 2', async () => {
       /--size must be one of 64, 128, 256, 512 \(or 64x64, 128x128, 256x256, 512x512\)/,
     ],
     [['generate', 'x', '--best-of', '9'], /--best-of/],
-    [['generate', 'x', '--best-of', '2', '--api', 'http://127.0.0.1:9'], /--best-of runs here/],
+    [['upscale', 'in.png', '--size', '256', '--best-of', '2'], /--best-of needs --prompt/],
     [['generate', 'x', '--out', 'y.gif'], /--out must name a \.png, \.jpg \(\.jpeg\) or \.webp file/],
     [['generate', 'x', '--seed'], /--seed needs a value/],
     [['generate', '--prompt-file', '/nonexistent', '--out-dir', dir], /cannot read --prompt-file/],
@@ -329,6 +329,24 @@ describe('against a running stack', () => {
     assert.match(loose.stderr, /^warning: .*"sofa"/m);
     assert.equal(strict.code, 2);
     assert.match(strict.stderr, /prompt_not_understood|not understood/);
+  });
+
+  test('--best-of with --api: one job, its candidates scored by the stack, the same image and scores as in-process', async () => {
+    const env = { ...process.env, BATON_API_KEY: TEST_KEY };
+    const args = ['generate', 'red square top left on white', '--seed', '5', '--best-of', '3', '--json'];
+    const run = async (extra: string[], out: string) =>
+      JSON.parse(
+        (
+          await promisify(execFile)(process.execPath, [BIN, ...args, '--out', join(dir, out), ...extra], {
+            env,
+          })
+        ).stdout,
+      );
+    const remote = await run(['--api', s.apiUrl], 'best-remote.png');
+    const here = await run([], 'best-here.png');
+    assert.equal(remote.best_of.candidates.length, 3);
+    assert.deepEqual(remote.best_of, here.best_of);
+    assert.deepEqual(readFileSync(join(dir, 'best-remote.png')), readFileSync(join(dir, 'best-here.png')));
   });
 
   test('continue: a 64 px draft made with --api is finished at 256 px by its job id, the same bytes as a direct 256 px image', async () => {

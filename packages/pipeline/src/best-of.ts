@@ -36,6 +36,12 @@ export function scoringStage(m: Manifest, size: number): string {
   return side <= m.base.resolution ? 'base' : `relay${relayStages(m, side)}`;
 }
 
+/** The stage a job's candidates are scored at: the scoring stage, or its first stage when later. */
+function scoredAt(m: Manifest, spec: JobSpec, first = 'base'): string {
+  const order = stagesOf(m, spec.size);
+  return order[Math.max(order.indexOf(scoringStage(m, spec.size)), order.indexOf(first))]!;
+}
+
 /** One draw of a job at a stage: its spec, and which of the job's inputs it continues. */
 export interface Draw {
   spec: JobSpec;
@@ -45,14 +51,17 @@ export interface Draw {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /**
- * The draws a job runs at a stage: one for a job without best_of and past its scoring stage;
- * before it, ⌈N/2⌉ base draws (N when the base is scored); at it, the N candidates.
+ * The draws a job runs at a stage. One for a job without best_of, and past its scoring stage
+ * (the scoring stage, or the job's first stage when it starts later: an upscale). Before it,
+ * ⌈N/2⌉ draws, each continuing its own; at it, the N candidates, two per earlier draw, or all
+ * from the one input when the job starts there.
  */
-export function drawsOf(m: Manifest, spec: JobSpec, stage: string): Draw[] {
+export function drawsOf(m: Manifest, spec: JobSpec, stage: string, first = 'base'): Draw[] {
   const n = spec.bestOf ?? 1;
   const order = stagesOf(m, spec.size);
   const at = order.indexOf(stage);
-  const scoring = order.indexOf(scoringStage(m, spec.size));
+  const start = Math.max(0, order.indexOf(first));
+  const scoring = Math.max(order.indexOf(scoringStage(m, spec.size)), start);
   if (n <= 1 || at > scoring) return [{ spec, from: 0 }];
   // A candidate has no previews of its own (best_of answers when it is done).
   const { previews: _, ...plain } = spec;
@@ -61,8 +70,8 @@ export function drawsOf(m: Manifest, spec: JobSpec, stage: string): Draw[] {
     from,
   });
   if (at < scoring)
-    return range(Math.ceil(n / 2)).map((b) => draw(spec.seed + b, spec.seed + b, at === 0 ? 0 : b));
-  if (scoring === 0) return range(n).map((i) => draw(spec.seed + i, spec.seed + i, 0));
+    return range(Math.ceil(n / 2)).map((b) => draw(spec.seed + b, spec.seed + b, at === start ? 0 : b));
+  if (scoring === start) return range(n).map((i) => draw(spec.seed + i, spec.seed + i, 0));
   return range(n).map((i) => draw(spec.seed + Math.floor(i / 2), spec.seed + i, Math.floor(i / 2)));
 }
 
@@ -76,7 +85,8 @@ export interface StageResult {
 /**
  * A base or relay stage for a group of jobs (same batch key), their best_of draws expanded into
  * one batched call. `inputs[j]`: job j's latents from the previous stage (every draw), empty for
- * the base. `hooks` gets the expanded specs and, per draw, the job it belongs to.
+ * the base; `firsts[j]`: the stage job j starts at (base unless given). `hooks` gets the
+ * expanded specs and, per draw, the job it belongs to.
  */
 export async function runStage(
   cascade: Cascade,
@@ -84,9 +94,10 @@ export async function runStage(
   specs: readonly JobSpec[],
   inputs: readonly (readonly RelayInput[])[],
   hooks: (drawn: JobSpec[], owner: number[]) => StageHooks = () => ({}),
+  firsts: readonly string[] = [],
 ): Promise<StageResult[]> {
   const m = cascade.manifest;
-  const draws = specs.map((s) => drawsOf(m, s, stage));
+  const draws = specs.map((s, j) => drawsOf(m, s, stage, firsts[j]));
   const owner = draws.flatMap((d, j) => d.map(() => j));
   const drawn = draws.flat().map((d) => d.spec);
   const s = parseStage(stage);
@@ -101,7 +112,7 @@ export async function runStage(
           h,
         );
   const mine = draws.map((_, j) => out.filter((_, i) => owner[i] === j));
-  const scoring = specs.map((spec) => (spec.bestOf ?? 1) > 1 && scoringStage(m, spec.size) === stage);
+  const scoring = specs.map((spec, j) => (spec.bestOf ?? 1) > 1 && scoredAt(m, spec, firsts[j]) === stage);
   const scored = await scoreDraws(
     cascade,
     specs.flatMap((spec, j) => (scoring[j] ? [{ spec, draws: draws[j]!, latents: mine[j]! }] : [])),

@@ -22,6 +22,8 @@ export interface UpscaleInput {
   size: number;
   seed: number;
   prompt?: string | undefined;
+  /** Candidates relayed from the image and scored against the prompt's caption (1: none). */
+  bestOf?: number;
 }
 
 /** The upscale job and the image its first relay reads (PNG at the stage's side): nothing stored yet. */
@@ -49,10 +51,13 @@ export async function planUpscale(
   // The stage whose output side is `side`: base for the base's side, relayK for base × 2^K.
   const k = Math.round(Math.log2(side / m.base.resolution));
   const from = stages[k]!;
+  const bestOf = o.bestOf ?? 1;
+  if (bestOf > 1 && !o.prompt)
+    throw new InvalidRequest('best_of', "'best_of' above 1 needs a 'prompt' to score the candidates against");
   const caption = o.prompt ? (await api.expander.expand(o.prompt, o.seed)).caption : '';
   // Resolved with a stand-in prompt: the caption is what conditions the relay (empty: none).
   const spec = {
-    ...resolveJob(m, 'upscale', caption, { seed: o.seed, size: o.size }),
+    ...resolveJob(m, 'upscale', caption, { seed: o.seed, size: o.size, bestOf }),
     prompt: o.prompt ?? '',
   };
   return {

@@ -36,8 +36,8 @@ export interface StageRunContext {
   cancelCheckIntervalMs: number;
   pricePerComputeSecond: number;
   betweenSteps?: () => void | Promise<void>;
-  /** After a job's output is stored: its done record is written alongside. */
-  handOn: (w: Work) => Promise<void>;
+  /** After a job's output is stored (given, for a next stage run here): its done record is written alongside. */
+  handOn: (w: Work, output: Uint8Array) => Promise<void>;
   onMetrics?: (m: StageMetrics) => void;
 }
 
@@ -152,6 +152,7 @@ export class StageRun {
       await onStep(1, 1);
       return { outputs: images.map((img) => this.cascade.domain.codec.encode(img)), steps: 1, ...one };
     }
+    const firsts = this.group.map((w) => w.request.stages[0]!);
     const results = await runStage(
       this.cascade,
       this.stage,
@@ -174,13 +175,14 @@ export class StageRun {
             ),
         ),
       }),
+      firsts,
     );
     return {
       outputs: results.map((r, i) =>
         this.latentsFile(joinDraws(r.latents), this.group[i]!, r.spec.relaySeed),
       ),
       steps: s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay,
-      draws: specs.map((spec) => drawsOf(this.cascade.manifest, spec, this.stage).length),
+      draws: specs.map((spec, i) => drawsOf(this.cascade.manifest, spec, this.stage, firsts[i]).length),
       scored: results.map((r) => r.scored),
     };
   }
@@ -211,7 +213,7 @@ export class StageRun {
     const scored = r.scored[i];
     await Promise.all([
       jobs.append(id, 'done', this.stage, { ...done, messageId: w.message.id, ...(scored && { scored }) }),
-      this.c.handOn(w),
+      this.c.handOn(w, output),
     ]);
     this.c.log('stage.done', {
       jobId: id,
@@ -276,7 +278,7 @@ export class StageRun {
     if (!prev) return null;
     const owner = own ? w.msg.jobId : continued!.from;
     const ctx = { jobId: w.msg.jobId, stage: w.msg.stage };
-    const bytes = await this.c.jobs.output(owner, prev);
+    const bytes = own && w.carried ? w.carried : await this.c.jobs.output(owner, prev);
     if (!bytes)
       throw new PermanentError(
         own

@@ -13,4 +13,6 @@ export interface Work {
   message: IncomingMessage;
   msg: StageMessage;
   request: JobRequest;
+  /** The stage's input as the previous stage left it in this process (its latents file): not read back. */
+  carried?: Uint8Array;
 }

@@ -64,8 +64,12 @@ export class StageWorker {
 
   async handle(messages: readonly IncomingMessage[], hooks: HandleHooks = {}): Promise<BatchResult> {
     const retry: string[] = [];
-    const todo = await this.prepareAll(messages, retry);
-    if (todo.length === 0) {
+    // Jobs whose next stage is the decode run it here, after their stage: no queue hop, and
+    // their latents are in hand. A decode that fails returns the message it came with for retry
+    // (its redelivery finds the stage's output and only decodes).
+    const decodes: Work[] = [];
+    const todo = await this.prepareAll(messages, retry, decodes);
+    if (todo.length === 0 && decodes.length === 0) {
       await this.flush();
       return { retry };
     }
@@ -74,13 +78,16 @@ export class StageWorker {
       cascade = await this.o.cascade();
     } catch (e) {
       this.log('stage.error', { error: errorText(e), reason: 'cannot load the model' });
-      return { retry: [...retry, ...todo.map((w) => w.message.id)] };
+      return { retry: [...retry, ...[...todo, ...decodes].map((w) => w.message.id)] };
     }
-    for (const group of groupByBatch(cascade, todo)) {
-      try {
-        await new StageRun(cascade, group, this.runContext(hooks)).run();
-      } catch (e) {
-        await this.groupFailed(group, e, retry);
+    const context = this.runContext(hooks, decodes);
+    for (const work of [todo, decodes]) {
+      for (const group of groupByBatch(cascade, work.splice(0))) {
+        try {
+          await new StageRun(cascade, group, context).run();
+        } catch (e) {
+          await this.groupFailed(group, e, retry);
+        }
       }
     }
     await this.flush();
@@ -93,11 +100,15 @@ export class StageWorker {
   }
 
   /** Parses and checks each message; the work that must run, in message order, duplicates dropped. */
-  private async prepareAll(messages: readonly IncomingMessage[], retry: string[]): Promise<Work[]> {
+  private async prepareAll(
+    messages: readonly IncomingMessage[],
+    retry: string[],
+    decodes: Work[],
+  ): Promise<Work[]> {
     const prepared = await Promise.all(
       messages.map(async (message) => {
         try {
-          return await this.prepare(message);
+          return await this.prepare(message, decodes);
         } catch (e) {
           if (isPermanent(e)) await this.failPermanently(message, e);
           else {
@@ -125,7 +136,7 @@ export class StageWorker {
     return [...unique.values()];
   }
 
-  private runContext(hooks: HandleHooks) {
+  private runContext(hooks: HandleHooks, decodes: Work[]) {
     return {
       jobs: this.o.jobs,
       log: this.log,
@@ -135,7 +146,7 @@ export class StageWorker {
       pricePerComputeSecond: this.o.pricePerComputeSecond ?? LAMBDA_3GB_PRICE_PER_SECOND,
       ...(hooks.betweenSteps && { betweenSteps: hooks.betweenSteps }),
       ...(this.o.onMetrics && { onMetrics: this.o.onMetrics }),
-      handOn: (w: Work) => this.handOn(w.msg, w),
+      handOn: (w: Work, output: Uint8Array) => this.handOn(w.msg, w, decodes, output),
     };
   }
 
@@ -153,7 +164,7 @@ export class StageWorker {
   }
 
   /** Returns the work to do, or null when the message needs no computation. */
-  private async prepare(message: IncomingMessage): Promise<Work | null> {
+  private async prepare(message: IncomingMessage, decodes: Work[]): Promise<Work | null> {
     const msg = parseStageMessage(message.body);
     const jobs = this.o.jobs;
     // One round trip: the job (its request and records, one read) and the output, read together.
@@ -177,16 +188,24 @@ export class StageWorker {
       if (!job!.records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
         await jobs.append(msg.jobId, 'done', msg.stage, { reused: true, messageId: message.id });
       }
-      await this.handOn(msg, { message, msg, request });
+      await this.handOn(msg, { message, msg, request }, decodes);
       this.log('stage.skip', { ...log, reason: 'output exists' });
       return null;
     }
     return { message, msg, request };
   }
 
-  private async handOn(msg: StageMessage, w: Work) {
+  /**
+   * The job's next stage. A decode after a stage computed here joins this batch's decodes (run
+   * next, from the latents in hand); any other stage, or a decode after a reused output, is enqueued.
+   */
+  private async handOn(msg: StageMessage, w: Work, decodes: Work[], output?: Uint8Array) {
     const next = nextStage(w.request.stages, msg.stage);
-    if (next) await this.o.enqueue({ ...msg, stage: next });
+    if (next === 'decode' && output) {
+      // The message it came with (its id: a retry redelivers it), not its queue wait.
+      const message = { id: w.message.id, body: w.message.body };
+      decodes.push({ message, msg: { ...msg, stage: next }, request: w.request, carried: output });
+    } else if (next) await this.o.enqueue({ ...msg, stage: next });
     else await this.o.jobs.succeed(w.request);
   }
 

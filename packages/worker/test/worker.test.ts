@@ -110,17 +110,20 @@ test('a redelivered stage is not computed again, is handed on again, and its byt
   );
 });
 
-test('the whole cascade through the worker: the job succeeds and the image is a PNG', async () => {
+test('the whole cascade through the worker: the job succeeds and the image is a PNG; the decode runs where the last diffusion stage ran, never enqueued', async () => {
   const { jobs, sent, worker, store } = setup();
   const a = await accept(jobs, 'yellow circle', 4);
   await worker.handle([message(a.id, 'base')]);
-  for (const stage of a.stages.slice(1)) {
+  for (const stage of a.stages.slice(1, -1)) {
     const m = sent.find((x) => x.jobId === a.id && x.stage === stage);
     assert.ok(m, `${stage} was enqueued`);
     await worker.handle([message(a.id, stage)]);
   }
+  assert.ok(!sent.some((x) => x.stage === 'decode'), 'no decode message');
   const s = await jobs.state(a.id);
   assert.equal(s?.status, 'succeeded');
+  const decode = s!.stages.find((x) => x.name === 'decode')!;
+  assert.equal(decode.queueWaitMs, 0, 'no queue wait: it ran at once');
   const png = (await store.get(keys.output(a.id, 'decode')))!;
   assert.deepEqual([...png.slice(1, 4)], [...Buffer.from('PNG')]);
   assert.deepEqual(await jobs.activeIds(), [], 'a finished job leaves the active index');
@@ -204,12 +207,14 @@ test('cancelled while the last stage computes: no image is written', async () =>
   // No between-step checks: only the last stage's final look can catch it.
   const { jobs, worker, store, sent } = setup(new MemoryBlobStore(), 60_000);
   const a = await accept(jobs, 'black square', 9);
-  for (const stage of a.stages.slice(0, -1)) await worker.handle([message(a.id, stage)]);
-  assert.ok(sent.some((m) => m.stage === 'decode'));
-  // The decode has one step: the cancel arrives during it.
-  await worker.handle([message(a.id, 'decode')], {
+  const last = a.stages[a.stages.length - 2]!;
+  for (const stage of a.stages.slice(0, -2)) await worker.handle([message(a.id, stage)]);
+  assert.ok(sent.some((m) => m.stage === last));
+  // The decode runs right after the last diffusion stage, in the same call; it has one step,
+  // and the cancel arrives during it (once that stage's output is stored).
+  await worker.handle([message(a.id, last)], {
     betweenSteps: async () => {
-      await jobs.cancel(a.id);
+      if (await store.exists(keys.output(a.id, last))) await jobs.cancel(a.id);
     },
   });
   assert.equal(await store.exists(keys.output(a.id, 'decode')), false);

@@ -35,6 +35,10 @@ const route = createRoute({
               .optional()
               .openapi({ example: '256x256', description: 'The size out (default 256x256)' }),
             seed: z.string().optional(),
+            best_of: z.string().optional().openapi({
+              description:
+                'Candidates (1–8) relayed from the image with noise of their own, scored against the prompt; the best kept (needs prompt)',
+            }),
             response_format: z
               .string()
               .optional()
@@ -105,6 +109,7 @@ export function upscaleRoutes(api: Api) {
         size: whole('size', form.size, 1, 100_000) ?? 256,
         seed: whole('seed', form.seed, 0, 2 ** 31 - 1) ?? randomSeed(),
         prompt: text(form.prompt),
+        bestOf: whole('best_of', form.best_of, 1, 8) ?? 1,
       },
       key,
     );
