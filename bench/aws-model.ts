@@ -37,6 +37,12 @@ function stageMs(onnxMs: number, hasInput: boolean): number {
   );
 }
 
+/** The decode, run by the last diffusion stage's worker after it: "started", compute, the image put, "done". */
+function inlineDecodeMs(onnxMs: number): number {
+  const a = AWS_P50_MS;
+  return a.dynamo + onnxMs + a.s3Put + a.dynamo;
+}
+
 export async function awsHotPath(o: { initMs: { api: number; worker: number } }) {
   const m = modelSettings(config());
   const cascade = await openCascade(m.dir, m.options);
@@ -48,25 +54,30 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   const a = AWS_P50_MS;
   // Accept: the quota claim, the job put, the outbox marker and the two sends (job, event).
   const accept = a.edgeToHandler + a.dynamo + a.dynamo + Math.max(a.sqsSend, a.dynamo + a.sqsSend);
-  const stages = ['base', 'relay1', 'decode'].map((s, i) => stageMs(onnx[s] ?? 0, i > 0));
-  const hops = 3 * a.sqsToLambda;
+  const stages = [
+    stageMs(onnx.base ?? 0, false),
+    stageMs(onnx.relay1 ?? 0, true),
+    inlineDecodeMs(onnx.decode ?? 0),
+  ];
+  const hops = 2 * a.sqsToLambda;
   const work = accept + hops + stages.reduce((x, y) => x + y, 0);
   // The API polls (20 ms, ×1.1 each time): it sees the end about 10 % after it, then reads the job.
   const warm = work * 1.1 + a.dynamo + a.edgeToHandler;
-  // Cold: the API and each of the three stage functions start (runtime init + our init, from check:aws).
-  const cold = warm + a.runtimeInit + o.initMs.api + 3 * (a.runtimeInit + o.initMs.worker);
+  // Cold: the API and the two stage functions start (runtime init + our init, from check:aws).
+  const cold = warm + a.runtimeInit + o.initMs.api + 2 * (a.runtimeInit + o.initMs.worker);
   const row = (name: string, ms: number) =>
     console.log(`   ${name.padEnd(58)} ${ms.toFixed(0).padStart(6)} ms`);
   console.log(
     '\n9. AWS hot path, 128 px synchronous image, cpu profile (a model: AWS p50 latencies + ONNX here)',
   );
   row('edge → API, accept (quota, job, outbox, 2 sends)', accept);
-  row('3 hops SQS → Lambda (event source mapping, window 0)', hops);
-  for (const [i, s] of ['base', 'relay1', 'decode'].entries())
+  row('2 hops SQS → Lambda (event source mapping, window 0)', hops);
+  for (const [i, s] of ['base', 'relay1'].entries())
     row(
       `${s}: job read, started/input, compute ${(onnx[s] ?? 0).toFixed(0)} ms, put, done + send`,
       stages[i]!,
     );
+  row(`decode, in relay1's worker: started, compute ${(onnx.decode ?? 0).toFixed(0)} ms, put, done`, stages[2]!);
   row('the wait sees it (polls ×1.1) and answers', warm - work);
   row('predicted p50, warm', warm);
   row(

@@ -179,7 +179,7 @@ def augment(u8):
     """What a generated image differs from a render by: blur, noise, a slight colour cast."""
     x = u8.permute(0, 3, 1, 2).float() / 127.5 - 1.0
     b = x.shape[0]
-    x = blur(x, torch.rand(b) * 1.2)
+    x = blur(x, torch.rand(b) * 0.6)
     x = x + torch.randn(b, 3, 1, 1) * 0.03 + torch.randn_like(x) * torch.rand(b, 1, 1, 1) * 0.05
     return x
 
