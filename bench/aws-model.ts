@@ -77,7 +77,10 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
       `${s}: job read, started/input, compute ${(onnx[s] ?? 0).toFixed(0)} ms, put, done + send`,
       stages[i]!,
     );
-  row(`decode, in relay1's worker: started, compute ${(onnx.decode ?? 0).toFixed(0)} ms, put, done`, stages[2]!);
+  row(
+    `decode, in relay1's worker: started, compute ${(onnx.decode ?? 0).toFixed(0)} ms, put, done`,
+    stages[2]!,
+  );
   row('the wait sees it (polls ×1.1) and answers', warm - work);
   row('predicted p50, warm', warm);
   row(

@@ -459,7 +459,7 @@ test('best_of 3: one job draws its candidates together and keeps the best, the s
   assert.equal(tooMany.body.error.param, 'best_of');
 });
 
-test('upscale: a hand-drawn 100 × 100 PNG of a large red circle top left on white comes back 256 px, and the judge still finds it there', async () => {
+test('upscale: a hand-drawn 100 × 100 PNG of a large red circle top left on white comes back 256 px (best_of 2), and the judge still finds it there; best_of without a prompt is a 400', async () => {
   const { encodePng } = await import('@baton/pipeline/image');
   const { detect } = await import('@baton/shapes');
   // Drawn by hand (no model): white, a red disc of radius 15 centred at (20, 20).
@@ -474,9 +474,26 @@ test('upscale: a hand-drawn 100 × 100 PNG of a large red circle top left on whi
   );
   form.append('prompt', 'a large red circle in the top left corner, on a white background');
   form.append('size', '256x256');
+  form.append('seed', '3');
+  // best_of 2: the image relayed twice from where it starts (relay1), each with noise of its own.
+  form.append('best_of', '2');
   const r = await fetch(`${s.apiUrl}/v1/images/upscale`, { method: 'POST', headers: auth, body: form });
-  const body = (await r.json()) as { data: { b64_json: string }[] };
+  const body = (await r.json()) as { data: { b64_json: string; best_of: { candidates: any[] } }[] };
   assert.equal(r.status, 200, JSON.stringify(body));
+  assert.deepEqual(
+    body.data[0]!.best_of.candidates.map((c: { relay_seed: number }) => c.relay_seed),
+    [3, 4],
+  );
+  const noPrompt = new FormData();
+  noPrompt.append('image', form.get('image')!);
+  noPrompt.append('best_of', '2');
+  const refused = await fetch(`${s.apiUrl}/v1/images/upscale`, {
+    method: 'POST',
+    headers: auth,
+    body: noPrompt,
+  });
+  assert.equal(refused.status, 400);
+  assert.equal(((await refused.json()) as { error: { param: string } }).error.param, 'best_of');
   const img = decodePng(Buffer.from(body.data[0]!.b64_json, 'base64'));
   assert.equal(img.width, 256);
   const found = detect(img);

@@ -61,7 +61,7 @@ export function drawsOf(m: Manifest, spec: JobSpec, stage: string, first = 'base
   const order = stagesOf(m, spec.size);
   const at = order.indexOf(stage);
   const start = Math.max(0, order.indexOf(first));
-  const scoring = Math.max(order.indexOf(scoringStage(m, spec.size)), start);
+  const scoring = order.indexOf(scoredAt(m, spec, first));
   if (n <= 1 || at > scoring) return [{ spec, from: 0 }];
   // A candidate has no previews of its own (best_of answers when it is done).
   const { previews: _, ...plain } = spec;

@@ -70,9 +70,12 @@ export class Cascade {
   componentsOf(queue: 'base' | 'relay' | 'decode'): string[] {
     const variants = Object.values(this.manifest.variants);
     if (queue === 'decode') return ['vae_decoder'];
+    // The decode also runs in the last diffusion stage's worker (worker.ts); its own queue keeps old messages.
     const own = variants.flatMap((v) => (queue === 'base' ? v.base : v.relay)?.component ?? []);
     const shared = queue === 'base' ? ['text_encoder'] : ['text_encoder', 'vae_decoder', 'vae_encoder'];
-    return [...new Set([...shared, ...own])];
+    // best_of scores where it draws (the base for a job at the base's size): decode and scorer.
+    const scorer = this.manifest.scorer ? ['vae_decoder', this.manifest.scorer.component] : [];
+    return [...new Set([...shared, ...own, ...scorer])];
   }
 
   /** A key: jobs with equal keys for a stage may share one batched model call. */

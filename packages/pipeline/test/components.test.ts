@@ -3,12 +3,19 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_MODEL_DIR, loadCascade } from '../src/index.ts';
 
-test("each stage queue's components: base and relay their denoisers (every variant) and what feeds them, decode the decoder", async () => {
+test("each stage queue's components: base and relay their denoisers (every variant), what feeds them and best_of's decoder and scorer; decode the decoder", async () => {
   const cascade = await loadCascade(DEFAULT_MODEL_DIR, undefined, { log: () => {} });
-  assert.deepEqual(cascade.componentsOf('base').sort(), ['text_encoder', 'unet', 'unet_distilled']);
+  assert.deepEqual(cascade.componentsOf('base').sort(), [
+    'scorer',
+    'text_encoder',
+    'unet',
+    'unet_distilled',
+    'vae_decoder',
+  ]);
   assert.deepEqual(cascade.componentsOf('relay').sort(), [
     'relay_unet',
     'relay_unet_distilled',
+    'scorer',
     'text_encoder',
     'vae_decoder',
     'vae_encoder',
