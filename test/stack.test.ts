@@ -274,9 +274,15 @@ test('a client following a long job through streams that end every 3 s, resuming
     const k = a.findIndex((x, j) => x !== b[j]);
     assert.ok(k >= 0 && b[k]! > a[k]!, `in order: ${ids[i - 1]} then ${ids[i]}`);
   }
-  // The stages went by in order: each stage's events come after the one before it finished.
-  const stages = events.map((e) => JSON.parse(e.data!).stage as string | null);
-  assert.deepEqual([...new Set(stages.filter(Boolean))], ['base', 'relay1', 'relay2', 'decode']);
+  // The stages went by in order: each stage's events come after the one before it finished. The
+  // 200-step stages are each seen running; the decode (tens of ms, right after relay2 in the
+  // same worker) may come and go between two looks.
+  const stages = [...new Set(events.map((e) => JSON.parse(e.data!).stage as string | null).filter(Boolean))];
+  assert.deepEqual(
+    stages.filter((x) => x !== 'decode'),
+    ['base', 'relay1', 'relay2'],
+  );
+  assert.ok(!stages.includes('decode') || stages.at(-1) === 'decode', `in order: ${stages.join(' ')}`);
 });
 
 test('continue: a 64 px draft finished at 256 px runs only relay1, relay2 and decode, bills only them, and gives the bytes a direct 256 px job gives', async () => {
