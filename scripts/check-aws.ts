@@ -198,7 +198,7 @@ function functionUrlEvent(method: string, path: string, body?: unknown) {
   };
 }
 
-/** Runs a 64 px job through the packaged API and worker; returns the finished job. */
+/** Runs a 64 px job through the packaged API and worker (the base's worker decodes too); returns the finished job. */
 async function smoke(dirs: Record<string, string>, env: Record<string, string>, c: AwsConfig) {
   const api = async (method: string, path: string, body?: unknown) => {
     const r = (await invoke(
@@ -220,7 +220,7 @@ async function smoke(dirs: Record<string, string>, env: Record<string, string>, 
   if (created.status !== 202)
     throw new Error(`the packaged API answered ${created.status}: ${JSON.stringify(created.body)}`);
   const id = created.body.id as string;
-  for (const stage of ['base', 'decode'] as StageQueue[]) {
+  for (const stage of ['base'] as StageQueue[]) {
     const queue = new SqsQueue(c, c.queues[stage]);
     const messages = await queue.receive(10, 2);
     const event = {

@@ -6,9 +6,10 @@
  */
 import type { Tensor } from '@baton/diffusion';
 import { type JobStore, keys, nextStage, PermanentError, previousStage } from '@baton/jobs';
-import { type Cascade, joinDraws, type RelayInput, runStage, splitDraws } from '@baton/pipeline';
+import type { Cascade, RelayInput } from '@baton/pipeline';
+// Subpaths without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
+import { joinDraws, runStage, splitDraws } from '@baton/pipeline/best-of';
 import { decodePng } from '@baton/pipeline/image';
-// A subpath without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
 import { previewHooks } from '@baton/pipeline/previews';
 import { CancelledError, drawsOf, parseStage, type Scored } from '@baton/pipeline/spec';
 import { readLatents, writeLatents } from '@baton/safetensors';
