@@ -78,6 +78,7 @@ test('the official openai client: files.create → batches.create → retrieve �
       output_compression: 50,
       response_format: 'b64_json',
     }),
+    line('best', { prompt: 'a red square on white', size: '64x64', seed: 2, best_of: 2 }),
   ].join('\n');
   const file = await client.files.create({
     file: await toFile(Buffer.from(jsonl), 'in.jsonl'),
@@ -100,10 +101,14 @@ test('the official openai client: files.create → batches.create → retrieve �
     'the batch to end',
   );
   assert.equal(done.status, 'completed');
-  assert.deepEqual(done.request_counts, { total: 5, completed: 4, failed: 1 });
+  assert.deepEqual(done.request_counts, { total: 6, completed: 5, failed: 1 });
   const output = (await (await client.files.content(done.output_file_id!)).text()).trim().split('\n');
   const byId = Object.fromEntries(output.map((l) => [JSON.parse(l).custom_id, JSON.parse(l)]));
-  assert.deepEqual(Object.keys(byId).sort(), ['blue', 'jpeg', 'red', 'webp']);
+  assert.deepEqual(Object.keys(byId).sort(), ['best', 'blue', 'jpeg', 'red', 'webp']);
+  // A best_of line: its candidates, scored, and the one kept.
+  const best = byId.best.response.body.data[0].best_of;
+  assert.equal(best.candidates.length, 2);
+  assert.equal(best.candidates[best.kept].score, Math.max(...best.candidates.map((c: any) => c.score)));
   // A line's output_format: its link serves WebP, its b64_json is JPEG.
   const webp = await fetch(byId.webp.response.body.data[0].url);
   assert.equal(webp.headers.get('content-type'), 'image/webp');
@@ -127,7 +132,7 @@ test('the official openai client: files.create → batches.create → retrieve �
   ).json()) as {
     usage: { jobs: number; compute_ms: number };
   };
-  assert.equal(raw.usage.jobs, 4);
+  assert.equal(raw.usage.jobs, 5);
   assert.ok(raw.usage.compute_ms > 0);
   // Each change is published once; like EventBridge, the publisher keeps no order between
   // changes handled together (each event says when it happened).

@@ -7,6 +7,7 @@
  */
 import { createHash } from 'node:crypto';
 import { batchPool } from '@baton/jobs';
+import { bestOfJson } from '@baton/pipeline/spec';
 import { InvalidRequest, planJob } from '@baton/service';
 import { BatchError } from './batch-error.ts';
 import type { BatchContext } from './context.ts';
@@ -83,6 +84,7 @@ async function settleEnded(
         ...(state.request.batch?.output_compression != null && {
           output_compression: state.request.batch.output_compression,
         }),
+        ...(state.scored && { best_of: bestOfJson(state.scored) }),
         ...(state.error && {
           error: { code: state.error.code ?? 'job_failed', message: state.error.reason },
         }),

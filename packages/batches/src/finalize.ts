@@ -39,6 +39,7 @@ function storedLine(b: BatchRecord, o: LineOutcome): StoredLine {
               response_format: o.response_format ?? 'url',
               ...(o.output_format && { output_format: o.output_format }),
               ...(o.output_compression != null && { output_compression: o.output_compression }),
+              ...(o.best_of && { best_of: o.best_of }),
             },
           ],
         },

@@ -15,6 +15,7 @@ type Image = {
   response_format?: 'url' | 'b64_json';
   output_format?: OutputFormat;
   output_compression?: number;
+  best_of?: unknown;
 };
 
 export async function renderLine(
@@ -32,11 +33,13 @@ export async function renderLine(
         return {
           b64_json: out ? Buffer.from(out).toString('base64') : null,
           revised_prompt: img.revised_prompt,
+          ...(img.best_of !== undefined && { best_of: img.best_of }),
         };
       }
       return {
         url: o.url ? withFormat(await o.url(img.job_id), img.output_format, img.output_compression) : null,
         revised_prompt: img.revised_prompt,
+        ...(img.best_of !== undefined && { best_of: img.best_of }),
       };
     }),
   );

@@ -12,6 +12,9 @@
  */
 import { createHash, randomBytes } from 'node:crypto';
 import { expiresAfter, type Item, queryAll, type StateTable } from '@baton/aws';
+import type { bestOfJson } from '@baton/pipeline/spec';
+
+type BestOfView = ReturnType<typeof bestOfJson>;
 
 export const BATCH_STATUSES = [
   'validating',
@@ -69,6 +72,8 @@ export interface LineOutcome {
   response_format?: 'url' | 'b64_json';
   output_format?: 'png' | 'jpeg' | 'webp';
   output_compression?: number;
+  /** A best_of line's candidates and the kept one (as the images endpoint shows them). */
+  best_of?: BestOfView;
   /** An invalid line's or a failed job's reason. */
   error?: { code: string; message: string; param?: string | null };
   compute_ms?: number;
