@@ -75,7 +75,9 @@ def caption(scene):
     return " and ".join(parts) + f", on {article(bg)} {bg} background"
 
 
-def render(scene, size):
+def render(scene, size, mask_of=None):
+    """The scene at size × size, 4× supersampled; mask_of(o, x, y) draws an object (render_mask by default)."""
+    mask_of = mask_of or render_mask
     n = size * SUPERSAMPLE
     coords = (np.arange(n, dtype=np.float32) + 0.5) / n
     x = coords[None, :]
@@ -83,7 +85,7 @@ def render(scene, size):
     img = np.empty((n, n, 3), dtype=np.float32)
     img[:] = np.array(PALETTE[scene["background"]], dtype=np.float32)
     for o in scene["objects"]:
-        img[render_mask(o, x, y)] = np.array(PALETTE[o["colour"]], dtype=np.float32)
+        img[mask_of(o, x, y)] = np.array(PALETTE[o["colour"]], dtype=np.float32)
     img = img.reshape(size, SUPERSAMPLE, size, SUPERSAMPLE, 3).mean(axis=(1, 3))
     return np.clip(np.round(img), 0, 255).astype(np.uint8)
 

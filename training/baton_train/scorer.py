@@ -122,20 +122,12 @@ def polygon_distance(x, y, verts):
 
 def render_rounded(scene, size, rounding):
     """domain.render, with each object's corners rounded by rounding[cell] (squares, triangles)."""
-    n = size * domain.SUPERSAMPLE
-    coords = (np.arange(n, dtype=np.float32) + 0.5) / n
-    x, y = coords[None, :], coords[:, None]
-    img = np.empty((n, n, 3), dtype=np.float32)
-    img[:] = np.array(domain.PALETTE[scene["background"]], dtype=np.float32)
-    for o in scene["objects"]:
+
+    def mask_of(o, x, y):
         rho = rounding[o["cell"]]
-        if o["shape"] == "circle" or rho == 0:
-            mask = domain.render_mask(o, x, y)
-        else:
-            mask = rounded_mask(x, y, o, rho)
-        img[mask] = np.array(domain.PALETTE[o["colour"]], dtype=np.float32)
-    img = img.reshape(size, domain.SUPERSAMPLE, size, domain.SUPERSAMPLE, 3).mean(axis=(1, 3))
-    return np.clip(np.round(img), 0, 255).astype(np.uint8)
+        return domain.render_mask(o, x, y) if o["shape"] == "circle" or rho == 0 else rounded_mask(x, y, o, rho)
+
+    return domain.render(scene, size, mask_of)
 
 
 def stage_scorer_data(cfg, ckpt):

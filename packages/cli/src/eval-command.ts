@@ -6,11 +6,11 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
 import {
+  BOUNDS,
   type Cascade,
   generateBatch,
   generateSingleStage,
   type JobSpec,
-  MAX_BEST_OF,
   planJob,
   planSingleStage,
 } from '@baton/pipeline';
@@ -86,7 +86,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
   if (prompts === 'short' && values['prompt-file'] !== undefined)
     throw new UsageError('--prompts short makes its own prompts; drop --prompt-file');
   const items = prompts === 'short' ? shortItems(n, seed) : evalItems(values['prompt-file'], n, seed);
-  const bestOf = intFlag('best-of', values['best-of'], 1, MAX_BEST_OF) ?? 1;
+  const bestOf = intFlag('best-of', values['best-of'], BOUNDS.bestOf.min, BOUNDS.bestOf.max) ?? 1;
   if (bestOf > 1 && mode !== 'cascade') throw new UsageError('--best-of is for --mode cascade');
   const run = { cascade, items, batch, prompts, failuresDir: values.failures, bestOf };
   const size =

@@ -11,7 +11,6 @@ import {
   generateBatch,
   generateSingleStage,
   type JobSpec,
-  MAX_BEST_OF,
   type ProgressEvent,
   planJob,
   planSingleStage,
@@ -98,7 +97,7 @@ export async function generateCommand(argv: string[]): Promise<number> {
     ...samplerOptions(values, supportedSizes(await loadManifest(modelDir()))),
     expand: !values['no-expand'],
     strict: !!values.strict,
-    bestOf: intFlag('best-of', values['best-of'], 1, MAX_BEST_OF) ?? 1,
+    bestOf: intFlag('best-of', values['best-of'], BOUNDS.bestOf.min, BOUNDS.bestOf.max) ?? 1,
     ...(values.previews !== undefined && { previews: values.previews }),
   };
   if (values.out !== undefined && !formatOfName(values.out))

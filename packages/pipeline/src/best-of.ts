@@ -9,14 +9,12 @@
  * The same function runs a stage in-process (generate.ts) and in a queue worker, so a job's
  * candidates, scores and image are the same wherever it runs.
  */
-import { concatBatch, splitBatch, type Tensor } from '@baton/diffusion';
+import type { Tensor } from '@baton/diffusion';
 import type { Manifest } from '@baton/runtime/manifest';
 import type { Cascade, RelayInput, StageHooks } from './cascade.ts';
 import type { JobSpec } from './job.ts';
 import { scoreImages } from './scorer.ts';
 import { parseStage, relayStages, scoringSize, stagesOf } from './stage.ts';
-
-export const MAX_BEST_OF = 8;
 
 export interface Candidate {
   seed: number;
@@ -79,6 +77,8 @@ export function drawsOf(m: Manifest, spec: JobSpec, stage: string, first = 'base
 export interface StageResult {
   latents: Tensor[];
   spec: JobSpec;
+  /** The draws the job ran at this stage (what it is billed for). */
+  draws: number;
   scored?: Scored;
 }
 
@@ -118,9 +118,10 @@ export async function runStage(
     specs.flatMap((spec, j) => (scoring[j] ? [{ spec, draws: draws[j]!, latents: mine[j]! }] : [])),
   );
   return specs.map((spec, j) => {
-    if (!scoring[j]) return { latents: mine[j]!, spec };
+    const n = draws[j]!.length;
+    if (!scoring[j]) return { latents: mine[j]!, spec, draws: n };
     const sc = scored.shift()!;
-    return { latents: [mine[j]![sc.kept]!], spec: draws[j]![sc.kept]!.spec, scored: sc };
+    return { latents: [mine[j]![sc.kept]!], spec: draws[j]![sc.kept]!.spec, draws: n, scored: sc };
   });
 }
 
@@ -147,10 +148,6 @@ async function scoreDraws(
     return { candidates, kept };
   });
 }
-
-/** A job's draws as one latents tensor [draws, C, h, w] (what a worker stores), and back. */
-export const joinDraws = (latents: readonly Tensor[]): Tensor => concatBatch(latents);
-export const splitDraws = (t: Tensor): Tensor[] => splitBatch(t);
 
 /** How APIs and the CLI show a job's best_of: each candidate's seeds and score, and the kept one's index. */
 export function bestOfJson(s: Scored) {

@@ -11,11 +11,6 @@ import type { Cascade } from './cascade.ts';
 import { BadRequestError } from './errors.ts';
 import { fitSquare, type RgbImage, toPixels } from './image.ts';
 
-/** Whether best_of can run on this cascade (a scorer model with a domain that reads captions, or a domain score). */
-export function canScore(cascade: Cascade): boolean {
-  return Boolean((cascade.manifest.scorer && cascade.domain.labels) || cascade.domain.score);
-}
-
 export async function scoreImages(
   cascade: Cascade,
   images: readonly RgbImage[],

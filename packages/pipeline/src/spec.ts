@@ -4,7 +4,6 @@ export {
   bestOfJson,
   type Candidate,
   drawsOf,
-  MAX_BEST_OF,
   type Scored,
   scoringStage,
 } from './best-of.ts';

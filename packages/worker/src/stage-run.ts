@@ -4,14 +4,14 @@
  * output → done record and the next stage's message), and metrics. A job cancelled while
  * the stage ran gets no output and is billed for the steps that ran.
  */
-import type { Tensor } from '@baton/diffusion';
+import { concatBatch, splitBatch, type Tensor } from '@baton/diffusion';
 import { type JobStore, keys, nextStage, PermanentError, previousStage } from '@baton/jobs';
 import type { Cascade, RelayInput } from '@baton/pipeline';
 // Subpaths without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
-import { joinDraws, runStage, splitDraws } from '@baton/pipeline/best-of';
+import { runStage } from '@baton/pipeline/best-of';
 import { decodePng } from '@baton/pipeline/image';
 import { previewHooks } from '@baton/pipeline/previews';
-import { CancelledError, drawsOf, parseStage, type Scored } from '@baton/pipeline/spec';
+import { CancelledError, parseStage, type Scored } from '@baton/pipeline/spec';
 import { readLatents, writeLatents } from '@baton/safetensors';
 import { usageRecord } from './billing.ts';
 import type { Logger } from './logger.ts';
@@ -180,10 +180,10 @@ export class StageRun {
     );
     return {
       outputs: results.map((r, i) =>
-        this.latentsFile(joinDraws(r.latents), this.group[i]!, r.spec.relaySeed),
+        this.latentsFile(concatBatch(r.latents), this.group[i]!, r.spec.relaySeed),
       ),
       steps: s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay,
-      draws: specs.map((spec, i) => drawsOf(this.cascade.manifest, spec, this.stage, firsts[i]).length),
+      draws: results.map((r) => r.draws),
       scored: results.map((r) => r.scored),
     };
   }
@@ -304,7 +304,7 @@ export class StageRun {
       );
     const relaySeed = l.meta.extra?.relay_seed;
     return {
-      draws: splitDraws({ data: l.data, shape: l.shape }),
+      draws: splitBatch({ data: l.data, shape: l.shape }),
       ...(relaySeed !== undefined && { relaySeed: Number(relaySeed) }),
     };
   }

@@ -6,6 +6,7 @@
  */
 import { keys } from '@baton/jobs';
 import { OUTPUT_FORMATS, type OutputFormat } from '@baton/pipeline/formats';
+import { BOUNDS } from '@baton/pipeline/spec';
 import { createJobs, planUpscale, randomSeed } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { ApiError, badRequest } from '../api-error.ts';
@@ -109,7 +110,7 @@ export function upscaleRoutes(api: Api) {
         size: whole('size', form.size, 1, 100_000) ?? 256,
         seed: whole('seed', form.seed, 0, 2 ** 31 - 1) ?? randomSeed(),
         prompt: text(form.prompt),
-        bestOf: whole('best_of', form.best_of, 1, 8) ?? 1,
+        bestOf: whole('best_of', form.best_of, BOUNDS.bestOf.min, BOUNDS.bestOf.max) ?? 1,
       },
       key,
     );
