@@ -35,6 +35,7 @@ import { admission, overQuota, requestCost } from './cost.ts';
 import { countFlops } from './flops.ts';
 import { previewLatency } from './previews.ts';
 import { soak } from './soak.ts';
+import { printSpans, spansOf } from './trace.ts';
 
 /** The configured model family (BATON_MODEL_DIR …), as every entry point reads it. */
 const model = modelSettings(config());
@@ -137,10 +138,10 @@ async function stack() {
   });
   const headers = { authorization: 'Bearer bk_bench_0123456789abcdef' };
   const api = s.apiUrl;
-  const submit = async (seed: number) => {
+  const submit = async (seed: number, more: Record<string, string> = {}) => {
     const r = await fetch(`${api}/v1/jobs`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
+      headers: { 'content-type': 'application/json', ...headers, ...more },
       body: JSON.stringify({ prompt: 'green triangle at the bottom on black', seed, size: 128 }),
     });
     return ((await r.json()) as { id: string }).id;
@@ -159,34 +160,19 @@ async function stack() {
     if (only === 7) return await requestCost(s, 'bk_bench_0123456789abcdef', eventsFile);
     console.log('\n3. Local stack (real S3 and SQS servers, worker processes), 128 px standard');
     const n1 = quick ? 4 : 8;
-    // Where end-to-end time goes: ONNX run(), the rest of each stage (sampler arithmetic,
-    // latents and records in S3, progress), waiting in a queue between stages, and the remainder
-    // (accepting the job, the last hand-over, this client's polling interval).
-    let e2e = 0;
-    let onnx = 0;
-    let inStage = 0;
-    let queued = 0;
-    type Stage = { onnx_ms: number; ms: number; batch: number; queue_wait_ms: number };
+    // One job at a time, traced hop by hop (trace.ts): POST /v1/jobs with `Prefer: wait`, which
+    // answers once the job has ended (the server's waiter looks when the job should be ending).
+    const traces = [];
     const t1 = performance.now();
     for (let i = 0; i < n1; i++) {
-      const t0 = performance.now();
-      const j = await wait(await submit(i));
-      e2e += performance.now() - t0;
-      for (const st of j.stages as Stage[]) {
-        onnx += st.onnx_ms / st.batch;
-        inStage += st.ms - st.onnx_ms / st.batch;
-        queued += st.queue_wait_ms;
-      }
+      const sentAt = Date.now();
+      const id = await submit(i, { prefer: 'wait=60' });
+      const spans = await spansOf(s, { id, sentAt, seenAt: Date.now() });
+      if (spans) traces.push(spans);
     }
     const perSec1 = n1 / ((performance.now() - t1) / 1000);
-    const pct = (x: number) => `${((100 * x) / e2e).toFixed(1).padStart(5)} %`;
-    console.log(`   1 job at a time: ${perSec1.toFixed(2)} images/s; end-to-end ${fmt(e2e / n1)} per image`);
-    console.log(`   time outside ONNX run(): ${pct(e2e - onnx)} of end-to-end (target ≤ 25 %), of which`);
-    console.log(`     in stages, outside run():  ${pct(inStage)}  (${fmt(inStage / n1)} per image)`);
-    console.log(`     queued between stages:     ${pct(queued)}  (${fmt(queued / n1)} per image)`);
-    console.log(
-      `     accept, last hand-over, client polling (${POLL_MS} ms): ${pct(e2e - onnx - inStage - queued)}`,
-    );
+    console.log(`   1 job at a time: ${perSec1.toFixed(2)} images/s`);
+    printSpans(traces, '128 px job, POST /v1/jobs with Prefer: wait (answered when it has ended)');
     await syncSmall(api, headers, quick ? 4 : 10);
     // Eight clients at a time, each waiting on the server (OpenAI images endpoint, which polls one
     // LIST per job): polling every job's full state from here would load the machine it measures.

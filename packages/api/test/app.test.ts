@@ -235,3 +235,42 @@ test("OpenAI's image model names (gpt-image-1, dall-e-3) mean the model served h
     assert.ok(r.status === 200 || r.status === 202, `${model} → ${r.status}`);
   }
 });
+
+test('Prefer: wait=N holds GET /v1/jobs/{id} and POST /v1/jobs until the job ends (at most the synchronous wait); without it they answer at once', async () => {
+  const r = await post('/v1/jobs', { prompt: 'red circle', seed: 7 });
+  const j = (await r.json()) as { id: string; stages: { name: string }[] };
+  assert.equal(r.headers.get('preference-applied'), null);
+  // The waiter's first look, seen: then the job ends, and the held answer must show it.
+  const look = jobs.look.bind(jobs);
+  let looked!: () => void;
+  const firstLook = new Promise<void>((res) => {
+    looked = res;
+  });
+  jobs.look = async (...a) => {
+    const x = await look(...a);
+    looked();
+    return x;
+  };
+  try {
+    const held = app.request(`/v1/jobs/${j.id}`, { headers: { prefer: 'wait=5' } });
+    await Promise.race([firstLook, held]);
+    for (const st of j.stages) await jobs.append(j.id, 'done', st.name);
+    const g = await held;
+    assert.equal(g.headers.get('preference-applied'), 'wait=1', 'bounded by the 0.3 s synchronous wait');
+    assert.equal(((await g.json()) as { status: string }).status, 'succeeded');
+  } finally {
+    jobs.look = look;
+  }
+  // A job that does not end: the answer comes when the wait runs out, still queued.
+  const p = await app.request('/v1/jobs', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', prefer: 'respond-async, wait=5' },
+    body: JSON.stringify({ prompt: 'blue square', seed: 8 }),
+  });
+  assert.equal(p.status, 202);
+  assert.equal(p.headers.get('preference-applied'), 'wait=1');
+  assert.equal(((await p.json()) as { status: string }).status, 'queued');
+  // A preference that cannot be read is ignored (RFC 7240).
+  const x = await app.request(`/v1/jobs/${j.id}`, { headers: { prefer: 'wait=soon' } });
+  assert.equal(x.headers.get('preference-applied'), null);
+});

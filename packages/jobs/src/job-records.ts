@@ -17,17 +17,17 @@ import {
 } from './job-item.ts';
 import {
   deriveState,
+  hasEnded,
   type JobRequest,
   type JobState,
   keys,
+  nextLookMs,
   type RecordKind,
   type StageRecord,
   type UsageRecord,
 } from './records.ts';
 import { type DayUsage, dailyUsage, putUsage } from './usage-rollup.ts';
 import type { DeliveryRecord } from './webhook.ts';
-
-const TERMINAL_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'dead-letter']);
 
 /** Every change to a job is to an existing job: never a half item made by a late worker. */
 export const EXISTS = { exists: ['pk'] };
@@ -95,10 +95,21 @@ export class JobRecords {
 
   /** Whether the job has ended: the same rule as deriveState's. */
   async isTerminal(request: JobRequest): Promise<boolean> {
-    const last = request.stages[request.stages.length - 1];
-    return (await this.records(request.id)).some(
-      (r) => TERMINAL_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last),
-    );
+    return hasEnded(request, await this.records(request.id));
+  }
+
+  /**
+   * One look for a waiter (one read): the job's state once it has ended, else when to look
+   * again (nextLookMs). Null when the job is gone.
+   */
+  async look(
+    request: JobRequest,
+    bounds: { min: number; max: number },
+  ): Promise<{ ended: JobState } | { nextMs: number } | null> {
+    const item = await this.item(request.id);
+    if (!item) return null;
+    if (hasEnded(request, item.records)) return { ended: await this.stateOf(item) };
+    return { nextMs: nextLookMs(request, item.records, this.now(), bounds) };
   }
 
   /** Changes whenever the job's records, its running stage's progress or its previews do: one read. For watchers. */
@@ -176,6 +187,27 @@ export class JobRecords {
    * Bills one stage of one job, in the job (what its state shows) and in its owner's ledger
    * (what usage by day sums). Both writes are keyed by job and stage: a rerun overwrites, never adds.
    */
+  /**
+   * A stage's done record and what it used, in one write to the job (the usage's own item
+   * beside it): a stage is never seen done unbilled, nor billed twice (both keyed by stage).
+   */
+  async stageDone(
+    id: string,
+    stage: string,
+    fields: Omit<StageRecord, 'kind' | 'stage' | 'at'>,
+    usage: UsageRecord | undefined,
+  ): Promise<void> {
+    const record: StageRecord = { kind: 'done', stage, at: this.now(), ...fields };
+    await Promise.all([
+      this.table.update(
+        jobKey(id),
+        { append: { records: [record] }, ...(usage && { set: { [`usage.${stage}`]: usage } }) },
+        EXISTS,
+      ),
+      usage && putUsage(this.table, usage, this.retention.usageDays),
+    ]);
+  }
+
   async bill(record: UsageRecord): Promise<void> {
     await Promise.all([
       this.table.update(jobKey(record.jobId), { set: { [`usage.${record.stage}`]: record } }, EXISTS),

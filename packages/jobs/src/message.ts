@@ -15,6 +15,11 @@ export interface StageMessage {
    * queues (and the local poller's look-ahead) give each tenant its turn.
    */
   tenant?: string;
+  /**
+   * The stage whose output this stage reads (the job's previous stage), set on a hand-on: the
+   * worker reads it beside the job, not after. A hint only: checked against the job's stages.
+   */
+  after?: string;
 }
 
 /** The lane of a job's stage messages: a batch line's, or the interactive default. */
@@ -43,6 +48,15 @@ export function tenantOfBody(body: string): string | undefined {
     return typeof t === 'string' ? t : undefined;
   } catch {
     return undefined;
+  }
+}
+
+function isStage(name: string): boolean {
+  try {
+    parseStage(name);
+    return true;
+  } catch {
+    return false;
   }
 }
 
@@ -79,5 +93,6 @@ export function parseStageMessage(body: string): StageMessage {
     correlationId: o.correlationId,
     ...(o.lane === 'batch' && { lane: 'batch' as const }),
     ...(typeof o.tenant === 'string' && TENANT.test(o.tenant) && { tenant: o.tenant }),
+    ...(typeof o.after === 'string' && isStage(o.after) && { after: o.after }),
   };
 }

@@ -51,11 +51,25 @@ export interface StageRecord {
   /** Time inside the ONNX runtime's run() for the whole batch. */
   onnxMs?: number;
   reused?: boolean;
+  /** done: where the stage's time went, hop by hop (the bench's trace). */
+  trace?: StageTrace;
   /** done, at a best_of job's scoring stage: each candidate's seeds and score, and the kept one. */
   scored?: Scored;
   reason?: string;
   code?: string;
   messageId?: string;
+}
+
+/**
+ * One stage of one job, hop by hop: the worker took its message at `receivedAt` (its queue wait
+ * is `queueWaitMs` before), loaded the job and its input, ran the batched model call, and stored
+ * what it made (usage, output) before its done record.
+ */
+export interface StageTrace {
+  receivedAt: number;
+  loadMs: number;
+  runMs: number;
+  storeMs: number;
 }
 
 /** What one stage of one job used: its share of a batched call, priced. */
@@ -145,6 +159,35 @@ export function nextStage(stages: readonly string[], stage: string): string | un
 export function previousStage(stages: readonly string[], stage: string): string | undefined {
   const i = stages.indexOf(stage);
   return i > 0 ? stages[i - 1] : undefined;
+}
+
+const ENDING_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'dead-letter']);
+
+/** Whether these records end the job: the same rule as deriveState's. */
+export function hasEnded(request: JobRequest, records: readonly StageRecord[]): boolean {
+  const last = request.stages[request.stages.length - 1];
+  return records.some((r) => ENDING_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last));
+}
+
+/**
+ * When a waiter should look at an unfinished job again (ms from now): a tenth of the job's age
+ * (a job is seen ended within about a tenth of its time, and a long one costs few reads), then,
+ * once its last diffusion stage runs, a tenth of that stage's age, and every `min` ms once it is
+ * done (the decode after it takes tens of ms).
+ */
+export function nextLookMs(
+  request: JobRequest,
+  records: readonly StageRecord[],
+  now: number,
+  bounds: { min: number; max: number },
+): number {
+  const clamp = (ms: number, hi: number) => Math.max(bounds.min, Math.min(hi, ms));
+  const early = clamp((now - request.createdAt) / 10, bounds.max);
+  const final = request.stages.filter((s) => s !== 'decode').at(-1);
+  const of = (kind: RecordKind) => records.find((r) => r.kind === kind && r.stage === final);
+  if (of('done')) return bounds.min;
+  const started = of('started');
+  return started ? clamp((now - started.at) / 10, early) : early;
 }
 
 export function deriveState(

@@ -8,6 +8,7 @@ import {
   type EventMessage,
   type JobRequest,
   JobStore,
+  nextLookMs,
   nextStage,
   parseStageMessage,
   previousStage,
@@ -229,6 +230,22 @@ test('kinds() and isTerminal() agree with deriveState', async () => {
   assert.ok((await jobs.kinds(d.id)).has('dead-letter'));
   assert.equal(await jobs.isTerminal(d), true);
   assert.equal((await jobs.state(d.id))?.status, 'failed');
+});
+
+test("a waiter looks at a tenth of the job's age, then of its last diffusion stage's, then every min ms while it decodes", () => {
+  const r = request(); // created at 1000; stages base, relay1, decode
+  const bounds = { min: 10, max: 200 };
+  const at = (now: number, records: StageRecord[]) => nextLookMs(r, records, now, bounds);
+  assert.equal(at(1050, []), 10, 'young: the floor');
+  assert.equal(at(1500, []), 50, 'a tenth of its age');
+  assert.equal(at(9000, []), 200, 'never past the cap');
+  const base = [rec('started', 'base', 1010), rec('done', 'base', 1300)];
+  assert.equal(at(1600, base), 60, "relay1 not started: still the job's age");
+  const relay = [...base, rec('started', 'relay1', 1320)];
+  assert.equal(at(1400, relay), 10, 'relay1 just started: a tenth of its 80 ms, floored');
+  assert.equal(at(1820, relay), 50, 'relay1 500 ms in');
+  assert.equal(at(4000, relay), 200, 'capped at the job-age bound');
+  assert.equal(at(1900, [...relay, rec('done', 'relay1', 1880)]), 10, 'decoding: every min ms');
 });
 
 test('changeToken moves with the records and the running stage’s progress, and only then', async () => {

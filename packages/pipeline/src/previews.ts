@@ -36,7 +36,7 @@ export function previewPlan(stages: readonly string[], count: number, stepsOfLas
   return slots;
 }
 
-export type SavePreview = (job: number, slot: PreviewSlot, image: RgbImage) => Promise<void>;
+export type SavePreview = (job: number, slot: PreviewSlot, image: RgbImage) => Promise<void> | void;
 
 /**
  * The hooks that make a stage's previews for a batch of jobs: the base saves its output, a later

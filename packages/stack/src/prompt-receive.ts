@@ -5,8 +5,8 @@
  * gives the local stack's stage workers that behaviour through the same SQS protocol:
  * - idle (nothing waiting when it asks): a receive of one, answered within the server's 10 ms
  *   tick once a message arrives, then at once what else waits: a lone job waits for no window;
- * - under load (messages piled up while the worker was busy): a full batch, which the server
- *   holds the receive up to 40 ms to gather (cross-request batching, as before);
+ * - under load (messages piled up while the worker was busy): what waits, up to a batch, at
+ *   once (cross-request batching: what piled up during one batch runs as the next);
  * - a lane (read only when the stage queue is empty): nothing, at once, when nothing waits.
  * What waits is read from the queue's attributes, answered at once.
  */
@@ -35,9 +35,10 @@ export function promptReceive(queue: SqsQueue, o: { hold: boolean }): PollableQu
     extend: (h, s) => queue.extend(h, s),
     async receive(max, wait, visibility, signal): Promise<QueueMessage[]> {
       const waiting = await visibleOn(queue);
-      // Work piled up while this worker was busy: that is load, so gather a full batch (the
-      // server holds the receive up to 40 ms to fill it).
-      if (waiting) return queue.receive(max, 0, visibility, signal);
+      // Work piled up while this worker was busy: take what waits, up to a batch. Asking for no
+      // more than is there, the server answers at its next tick rather than holding the receive
+      // to fill a batch (a lone message waited ~40 ms that way).
+      if (waiting) return queue.receive(Math.min(max, waiting), 0, visibility, signal);
       if (!o.hold) return [];
       // Idle: the first message to arrive is taken at once, with whatever came beside it.
       const first = await queue.receive(1, wait, visibility, signal);

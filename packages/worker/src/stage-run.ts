@@ -53,6 +53,9 @@ interface Sampled {
 interface Computed extends Sampled {
   ms: number;
   onnxMs: number;
+  /** When the inputs were in hand and the model call began, and when it ended (ms). */
+  loaded: number;
+  ran: number;
 }
 
 /** A stage's input for one job: the previous stage's latents (each best_of draw), and the relays' seed a best_of job kept. */
@@ -66,6 +69,10 @@ export class StageRun {
   private readonly model: string;
   private readonly monitor: StepMonitor;
   private readonly t0 = Date.now();
+  /** The jobs' "started" records, written while the stage computes. */
+  private started: Promise<unknown> = Promise.resolve();
+  /** Partial images being written while the stage computes and commits (never rejected). */
+  private readonly previewWrites: Promise<void>[] = [];
 
   constructor(
     private readonly cascade: Cascade,
@@ -97,7 +104,11 @@ export class StageRun {
     this.checkModel();
     const computed = await this.compute();
     if (!computed) return;
-    await Promise.all(this.group.map((w, i) => this.commit(w, i, computed)));
+    try {
+      await Promise.all(this.group.map((w, i) => this.commit(w, i, computed)));
+    } finally {
+      await Promise.all(this.previewWrites);
+    }
     this.metrics(computed);
   }
 
@@ -113,19 +124,23 @@ export class StageRun {
     }
   }
 
-  /** The batched model call; null when every job was cancelled mid-stage (billed to there). */
+  /**
+   * The batched model call; null when every job was cancelled mid-stage (billed to there). The
+   * "started" records are written while it runs (each is in before its job's done record).
+   */
   private async compute(): Promise<Computed | null> {
     const { jobs } = this.c;
     const onnx0 = this.cascade.family.stats.runMs;
-    const [, inputs] = await Promise.all([
-      Promise.all(this.group.map((w) => jobs.start(w.request, this.stage, w.message.id))),
-      Promise.all(this.group.map((w) => this.input(w))),
-    ]);
+    this.started = Promise.all(this.group.map((w) => jobs.start(w.request, this.stage, w.message.id)));
+    // Seen by commit, or by the cancel path below; never an unhandled rejection meanwhile.
+    this.started.catch(() => undefined);
+    const inputs = await Promise.all(this.group.map((w) => this.input(w)));
+    const loaded = Date.now();
     let result: Sampled;
     try {
       result = await this.sample(inputs);
     } catch (e) {
-      await this.monitor.settle();
+      await Promise.all([this.monitor.settle(), this.started, ...this.previewWrites]);
       if (!(e instanceof CancelledError)) throw e;
       const steps = this.monitor.stepsDone;
       this.c.log('stage.cancelled', { stage: this.stage, jobIds: this.jobIds(), step: steps });
@@ -136,7 +151,8 @@ export class StageRun {
     }
     await this.monitor.settle();
     const onnxMs = Math.round((this.cascade.family.stats.runMs - onnx0) * 10) / 10;
-    return { ...result, ms: Date.now() - this.t0, onnxMs };
+    const ran = Date.now();
+    return { ...result, ms: ran - this.t0, onnxMs, loaded, ran };
   }
 
   private async sample(inputs: (StageInput | null)[]): Promise<Sampled> {
@@ -167,13 +183,22 @@ export class StageRun {
           drawn,
           owner.map((j) => this.group[j]!.request.stages),
           this.stage,
-          (i, slot, image) =>
-            this.c.jobs.putPreview(
-              this.group[owner[i]!]!.msg.jobId,
-              slot.index,
-              slot.label,
-              this.cascade.domain.codec.encode(image),
-            ),
+          // Written while the stage goes on and hands on; the stage ends when they are in.
+          (i, slot, image) => {
+            const jobId = this.group[owner[i]!]!.msg.jobId;
+            const png = this.cascade.domain.codec.encode(image);
+            this.previewWrites.push(
+              this.c.jobs.putPreview(jobId, slot.index, slot.label, png).catch((e) =>
+                // A partial image lost is logged, not retried: the job goes on without it.
+                this.c.log('stage.preview_error', {
+                  jobId,
+                  stage: this.stage,
+                  slot: slot.label,
+                  error: String(e),
+                }),
+              ),
+            );
+          },
         ),
       }),
       firsts,
@@ -188,32 +213,50 @@ export class StageRun {
     };
   }
 
-  /** Bill → put → done + hand on, for one job (usage first: a crash after it reruns the stage, which overwrites the same usage key). */
+  /**
+   * The output, then the done record with the usage (one write) and the hand-on together, for
+   * one job. A crash after the output's put and before the done record leaves the stage
+   * unbilled: its redelivery finds the output and only hands on.
+   */
   private async commit(w: Work, i: number, r: Computed) {
     const output = r.outputs[i]!;
     const { jobs } = this.c;
     const id = w.msg.jobId;
-    // Cancelled while this stage ran (seen between steps, or by the last stage's final look:
-    // a cancelled job gets no image): no output, and the steps that ran are billed.
-    const last = !nextStage(w.request.stages, this.stage);
-    // The last stage claims the outcome before it writes the image; a cancel that claimed it
-    // first stands (and a cancel that comes later finds the job succeeded).
-    if (this.monitor.cancelled.has(id) || (last && !(await jobs.claimOutcome(id, 'succeeded')))) {
-      if (!this.monitor.billed.has(id)) await this.bill(w, r.ms, r.steps, true, r.draws, i);
-      this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
-      return;
-    }
-    const queueWaitMs = w.message.sentAt ? Math.max(0, this.t0 - w.message.sentAt) : 0;
     const type =
       parseStage(this.stage).kind === 'decode'
         ? this.cascade.domain.codec.contentType
         : 'application/octet-stream';
-    await this.bill(w, r.ms, r.steps, true, r.draws, i);
-    await jobs.putOutput(id, this.stage, output, type);
+    // Cancelled while this stage ran (seen between steps, or by the last stage's final look: a
+    // cancelled job gets no image): no output, and the steps that ran are billed. The last stage
+    // claims the outcome before it writes the image; a cancel that claimed it first stands (and
+    // a cancel that comes later finds the job succeeded).
+    const last = !nextStage(w.request.stages, this.stage);
+    const usage = this.monitor.billed.has(id) ? undefined : this.usage(w, r.ms, r.steps, true, r.draws, i);
+    const claimed = this.monitor.cancelled.has(id)
+      ? false
+      : !last || (await jobs.claimOutcome(id, 'succeeded'));
+    if (!claimed) {
+      await Promise.all([usage && jobs.bill(usage), this.started]);
+      this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
+      return;
+    }
+    await Promise.all([jobs.putOutput(id, this.stage, output, type), this.started]);
+    const queueWaitMs = w.message.sentAt ? Math.max(0, w.receivedAt - w.message.sentAt) : 0;
     const done = { ms: r.ms, steps: r.steps, batch: this.group.length, queueWaitMs, onnxMs: r.onnxMs };
+    const trace = {
+      receivedAt: w.receivedAt,
+      loadMs: r.loaded - w.receivedAt,
+      runMs: r.ran - r.loaded,
+      storeMs: Date.now() - r.ran,
+    };
     const scored = r.scored[i];
     await Promise.all([
-      jobs.append(id, 'done', this.stage, { ...done, messageId: w.message.id, ...(scored && { scored }) }),
+      jobs.stageDone(
+        id,
+        this.stage,
+        { ...done, trace, messageId: w.message.id, ...(scored && { scored }) },
+        usage,
+      ),
       this.c.handOn(w, output),
     ]);
     this.c.log('stage.done', {
@@ -232,27 +275,33 @@ export class StageRun {
       onnxMs: r.onnxMs,
       steps: r.steps,
       batch: this.group.length,
-      queueWaitMs: Math.max(0, ...this.group.map((w) => (w.message.sentAt ? this.t0 - w.message.sentAt : 0))),
+      queueWaitMs: Math.max(
+        0,
+        ...this.group.map((w) => (w.message.sentAt ? w.receivedAt - w.message.sentAt : 0)),
+      ),
       jobIds: this.jobIds(),
     });
   }
 
+  /** Bills a job that stops here (cancelled): the steps that ran. */
+  private bill(w: Work, computeMs: number, steps: number, complete: boolean) {
+    return this.c.jobs.bill(this.usage(w, computeMs, steps, complete));
+  }
+
   /** A job's usage: its share of the call by the draws it ran (best_of bills every candidate). */
-  private bill(w: Work, computeMs: number, steps: number, complete: boolean, draws?: number[], i = 0) {
+  private usage(w: Work, computeMs: number, steps: number, complete: boolean, draws?: number[], i = 0) {
     const mine = draws?.[i] ?? 1;
     const all = draws?.reduce((a, b) => a + b, 0) ?? this.group.length;
-    return this.c.jobs.bill(
-      usageRecord(w, {
-        manifest: this.cascade.manifest,
-        stage: this.stage,
-        computeMs: (computeMs * mine * this.group.length) / all,
-        steps: steps * mine,
-        batch: this.group.length,
-        complete,
-        pricePerComputeSecond: this.c.pricePerComputeSecond,
-        at: Date.now(),
-      }),
-    );
+    return usageRecord(w, {
+      manifest: this.cascade.manifest,
+      stage: this.stage,
+      computeMs: (computeMs * mine * this.group.length) / all,
+      steps: steps * mine,
+      batch: this.group.length,
+      complete,
+      pricePerComputeSecond: this.c.pricePerComputeSecond,
+      at: Date.now(),
+    });
   }
 
   private jobIds() {

@@ -13,6 +13,11 @@ export interface Work {
   message: IncomingMessage;
   msg: StageMessage;
   request: JobRequest;
-  /** The stage's input as the previous stage left it in this process (its latents file): not read back. */
+  /** When this worker took the message (ms): the queue wait ends, loading the job and input begins. */
+  receivedAt: number;
+  /**
+   * The stage's input in hand (its latents file): as the previous stage left it in this process,
+   * or as read beside the job (the message's `after`). Not read again.
+   */
   carried?: Uint8Array;
 }

@@ -18,6 +18,7 @@ import {
   nextStage,
   PermanentError,
   parseStageMessage,
+  previousStage,
   type StageMessage,
 } from '@baton/jobs';
 import type { Cascade } from '@baton/pipeline';
@@ -105,10 +106,11 @@ export class StageWorker {
     retry: string[],
     decodes: Work[],
   ): Promise<Work[]> {
+    const receivedAt = Date.now();
     const prepared = await Promise.all(
       messages.map(async (message) => {
         try {
-          return await this.prepare(message, decodes);
+          return await this.prepare(message, receivedAt, decodes);
         } catch (e) {
           if (isPermanent(e)) await this.failPermanently(message, e);
           else {
@@ -164,13 +166,15 @@ export class StageWorker {
   }
 
   /** Returns the work to do, or null when the message needs no computation. */
-  private async prepare(message: IncomingMessage, decodes: Work[]): Promise<Work | null> {
+  private async prepare(message: IncomingMessage, receivedAt: number, decodes: Work[]): Promise<Work | null> {
     const msg = parseStageMessage(message.body);
     const jobs = this.o.jobs;
-    // One round trip: the job (its request and records, one read) and the output, read together.
-    const [job, outputExists] = await Promise.all([
+    // One round trip: the job (its request and records, one read), whether the output exists,
+    // and the input the message says it reads (kept only if it is the job's previous stage).
+    const [job, outputExists, input] = await Promise.all([
       jobs.job(msg.jobId),
       jobs.hasOutput(msg.jobId, msg.stage),
+      msg.after ? jobs.output(msg.jobId, msg.after) : null,
     ]);
     const request = job?.request;
     const kinds = new Set(job?.records.map((r) => r.kind));
@@ -188,11 +192,12 @@ export class StageWorker {
       if (!job!.records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
         await jobs.append(msg.jobId, 'done', msg.stage, { reused: true, messageId: message.id });
       }
-      await this.handOn(msg, { message, msg, request }, decodes);
+      await this.handOn(msg, { message, msg, request, receivedAt }, decodes);
       this.log('stage.skip', { ...log, reason: 'output exists' });
       return null;
     }
-    return { message, msg, request };
+    const carried = input && msg.after === previousStage(request.stages, msg.stage) ? input : undefined;
+    return { message, msg, request, receivedAt, ...(carried && { carried }) };
   }
 
   /**
@@ -204,8 +209,9 @@ export class StageWorker {
     if (next === 'decode' && output) {
       // The message it came with (its id: a retry redelivers it), not its queue wait.
       const message = { id: w.message.id, body: w.message.body };
-      decodes.push({ message, msg: { ...msg, stage: next }, request: w.request, carried: output });
-    } else if (next) await this.o.enqueue({ ...msg, stage: next });
+      const work = { message, msg: { ...msg, stage: next }, request: w.request, receivedAt: Date.now() };
+      decodes.push({ ...work, carried: output });
+    } else if (next) await this.o.enqueue({ ...msg, stage: next, after: msg.stage });
     else await this.o.jobs.succeed(w.request);
   }
 

@@ -220,3 +220,60 @@ test('cancelled while the last stage computes: no image is written', async () =>
   assert.equal(await store.exists(keys.output(a.id, 'decode')), false);
   assert.equal((await jobs.state(a.id))?.status, 'canceled');
 });
+
+test("a hand-on names the stage it follows; the next worker reads that input beside the job, and a hint that is not the job's previous stage is not used", async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'red circle', 5);
+  await worker.handle([message(a.id, 'base')]);
+  const next = sent.at(-1)!;
+  assert.deepEqual([next.stage, next.after], ['relay1', 'base']);
+  // The input is read once, beside the job: never again by the stage.
+  const reads: string[] = [];
+  const get = store.get.bind(store);
+  store.get = async (k: string) => {
+    reads.push(k);
+    return get(k);
+  };
+  await worker.handle([{ id: 'h1', body: JSON.stringify(next) }]);
+  assert.deepEqual(
+    reads.filter((k) => k === keys.output(a.id, 'base')),
+    [keys.output(a.id, 'base')],
+  );
+  // A hint naming an output that is not the stage's input (base, for relay2): not used. The
+  // stage reads its own input and makes the latents a correct message makes.
+  const jobAt256 = async () => {
+    const r = await accept(jobs, 'red circle', 5);
+    const spec = planJob(cascade, 'red circle', { seed: 5, size: 256, stepsBase: 8 });
+    const request = { ...r, id: newJobId(), spec, stages: stagesOf(cascade.manifest, 256) };
+    await jobs.create(request, async () => {});
+    await worker.handle([message(request.id, 'base')]);
+    await worker.handle([message(request.id, 'relay1')]);
+    return request.id;
+  };
+  const [good, wrong] = [await jobAt256(), await jobAt256()];
+  const relay2 = (id: string, after: string) => ({
+    id: `h-${id}`,
+    body: JSON.stringify({ v: 1, jobId: id, stage: 'relay2', correlationId: 'c', after }),
+  });
+  await worker.handle([relay2(good, 'relay1')]);
+  assert.deepEqual((await worker.handle([relay2(wrong, 'base')])).retry, []);
+  const latentsOf = async (id: string) => readLatents((await store.get(keys.output(id, 'relay2')))!).data;
+  assert.deepEqual(await latentsOf(wrong), await latentsOf(good));
+});
+
+test("each done record traces the stage hop by hop: the queue wait up to the worker's receipt, then load, run and store", async () => {
+  const { jobs, worker } = setup();
+  const a = await accept(jobs, 'blue square', 6);
+  const sentAt = Date.now() - 40;
+  const before = Date.now();
+  await worker.handle([{ ...message(a.id, 'base'), sentAt }]);
+  const done = (await jobs.records(a.id)).find((r) => r.kind === 'done' && r.stage === 'base')!;
+  const t = done.trace!;
+  assert.ok(t.receivedAt >= before && t.receivedAt <= done.at);
+  assert.equal(done.queueWaitMs, t.receivedAt - sentAt);
+  assert.ok([t.loadMs, t.runMs, t.storeMs].every((ms) => ms >= 0));
+  assert.ok(t.runMs >= (done.onnxMs ?? 0) - 1, 'the run holds the ONNX time');
+  assert.ok(t.receivedAt + t.loadMs + t.runMs + t.storeMs <= done.at + 1, 'the spans end by the done record');
+  // The done record and the stage's usage are written together.
+  assert.equal((await jobs.usage(a.id)).find((u) => u.stage === 'base')?.complete, true);
+});

@@ -5,7 +5,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
-import { visibleJob } from '../job-access.ts';
+import { preferredWaitMs, visibleJob, waitForJobs } from '../job-access.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { endSeen, followJob, resumeFrom } from './job-events.ts';
 import { jobImageRoutes } from './job-image.ts';
@@ -27,10 +27,22 @@ const jobRoute = (method: 'get' | 'post', path: string, summary: string, answer:
 export function jobViewRoutes(api: Api) {
   const app = new OpenAPIHono<Env>({ defaultHook: validationHook });
 
-  const get = jobRoute('get', '/v1/jobs/{id}', 'A job: status, stage, step, timings, usage', 'The job');
+  const get = createRoute({
+    method: 'get',
+    path: '/v1/jobs/{id}',
+    summary:
+      'A job: status, stage, step, timings, usage (`Prefer: wait=N` holds the answer up to N s for it to end)',
+    request: { params, headers: z.object({ prefer: z.string().optional() }) },
+    responses: { 200: json(JobSchema, 'The job'), 404: notFoundResponse },
+  });
   app.openapi(get, async (c) => {
-    const s = await visibleJob(api, c.req.valid('param').id, c.get('key'));
-    return c.json(publicJob(s, publicOrigin(c), api.links), 200);
+    const key = c.get('key');
+    const s = await visibleJob(api, c.req.valid('param').id, key);
+    const ms = preferredWaitMs(api, c.req.header('prefer'));
+    if (!ms) return c.json(publicJob(s, publicOrigin(c), api.links), 200);
+    c.header('preference-applied', `wait=${Math.ceil(ms / 1000)}`);
+    const [ended] = await waitForJobs(api, [s.request], ms, key);
+    return c.json(publicJob(ended!, publicOrigin(c), api.links), 200);
   });
 
   const cancel = jobRoute(
