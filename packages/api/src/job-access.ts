@@ -1,8 +1,9 @@
 /** Reading jobs as a caller may see them, and waiting for them to end. */
 import { isJobId, type JobRequest, type JobState } from '@baton/jobs';
-import type { KeyRecord } from '@baton/service';
+import { type KeyRecord, publicJob, publicOrigin } from '@baton/service';
+import type { Context } from 'hono';
 import { notFound } from './api-error.ts';
-import type { Api } from './context.ts';
+import type { Api, Env } from './context.ts';
 
 /** A job the caller may see: another key's job is 404, never 403. */
 export async function visibleJob(api: Api, id: string, key: KeyRecord | null): Promise<JobState> {
@@ -52,4 +53,19 @@ export async function waitForJobs(
 export function preferredWaitMs(api: Api, prefer: string | undefined): number {
   const n = /(?:^|[,;\s])wait=(\d{1,6})(?=$|[,;\s])/i.exec(prefer ?? '')?.[1];
   return n === undefined ? 0 : Math.min(Number(n) * 1000, api.config.syncWaitMs);
+}
+
+/**
+ * Answers the job object (a job the caller may see), held up to `Prefer: wait=N` for it to end.
+ * Says what it applied (Preference-Applied).
+ */
+export async function answerJob<S extends 200 | 202>(api: Api, c: Context<Env>, id: string, status: S) {
+  const key = c.get('key');
+  let s = await visibleJob(api, id, key);
+  const ms = preferredWaitMs(api, c.req.header('prefer'));
+  if (ms) {
+    c.header('preference-applied', `wait=${Math.ceil(ms / 1000)}`);
+    [s] = (await waitForJobs(api, [s.request], ms, key)) as [JobState];
+  }
+  return c.json(publicJob(s, publicOrigin(c), api.links), status);
 }

@@ -1,20 +1,19 @@
 /**
  * One batched stage for a group of jobs that share its settings, in three steps:
- * compute (inputs → one batched model call → outputs), commit per job (bill → put the
- * output → done record and the next stage's message), and metrics. A job cancelled while
+ * compute (inputs → one batched model call → outputs), commit per job (put the output → the
+ * done record with its usage, and the next stage's message), and metrics. A job cancelled while
  * the stage ran gets no output and is billed for the steps that ran.
  */
-import { concatBatch, splitBatch, type Tensor } from '@baton/diffusion';
-import { type JobStore, keys, nextStage, PermanentError, previousStage } from '@baton/jobs';
-import type { Cascade, RelayInput } from '@baton/pipeline';
+import { concatBatch, type Tensor } from '@baton/diffusion';
+import { type JobStore, nextStage, PermanentError } from '@baton/jobs';
+import type { Cascade } from '@baton/pipeline';
 // Subpaths without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
 import { runStage } from '@baton/pipeline/best-of';
-import { decodePng } from '@baton/pipeline/image';
 import { previewHooks } from '@baton/pipeline/previews';
 import { CancelledError, parseStage, type Scored } from '@baton/pipeline/spec';
-import { readLatents, writeLatents } from '@baton/safetensors';
 import { usageRecord } from './billing.ts';
 import type { Logger } from './logger.ts';
+import { latentsFile, type StageInput, stageInput } from './stage-input.ts';
 import { StepMonitor } from './step-monitor.ts';
 import type { WebhookSender } from './webhooks.ts';
 import type { Work } from './work.ts';
@@ -56,12 +55,6 @@ interface Computed extends Sampled {
   /** When the inputs were in hand and the model call began, and when it ended (ms). */
   loaded: number;
   ran: number;
-}
-
-/** A stage's input for one job: the previous stage's latents (each best_of draw), and the relays' seed a best_of job kept. */
-interface StageInput {
-  draws: RelayInput[];
-  relaySeed?: number;
 }
 
 export class StageRun {
@@ -134,7 +127,7 @@ export class StageRun {
     this.started = Promise.all(this.group.map((w) => jobs.start(w.request, this.stage, w.message.id)));
     // Seen by commit, or by the cancel path below; never an unhandled rejection meanwhile.
     this.started.catch(() => undefined);
-    const inputs = await Promise.all(this.group.map((w) => this.input(w)));
+    const inputs = await Promise.all(this.group.map((w) => stageInput(this.c.jobs, this.model, w)));
     const loaded = Date.now();
     let result: Sampled;
     try {
@@ -205,7 +198,7 @@ export class StageRun {
     );
     return {
       outputs: results.map((r, i) =>
-        this.latentsFile(concatBatch(r.latents), this.group[i]!, r.spec.relaySeed),
+        latentsFile(concatBatch(r.latents), this.group[i]!, this.model, r.spec.relaySeed),
       ),
       steps: s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay,
       draws: results.map((r) => r.draws),
@@ -306,70 +299,5 @@ export class StageRun {
 
   private jobIds() {
     return this.group.map((w) => w.msg.jobId);
-  }
-
-  /**
-   * The stage's input: the job's previous stage's latents; for a continued job's first stage, its
-   * source's; for an upscale's first relay, the caller's image.
-   */
-  private async input(w: Work): Promise<StageInput | null> {
-    const continued = w.request.continued;
-    const own = previousStage(w.request.stages, w.msg.stage);
-    if (!own && w.request.upscale) {
-      const png = await this.c.jobs.store.get(keys.input(w.msg.jobId));
-      if (!png)
-        throw new PermanentError(`job ${w.msg.jobId}: its input image is missing`, 'missing_input', {
-          jobId: w.msg.jobId,
-          stage: w.msg.stage,
-        });
-      return { draws: [{ image: decodePng(png) }] };
-    }
-    const prev = own ?? continued?.stage;
-    if (!prev) return null;
-    const owner = own ? w.msg.jobId : continued!.from;
-    const ctx = { jobId: w.msg.jobId, stage: w.msg.stage };
-    const bytes = own && w.carried ? w.carried : await this.c.jobs.output(owner, prev);
-    if (!bytes)
-      throw new PermanentError(
-        own
-          ? `job ${w.msg.jobId}: input of stage ${w.msg.stage} (${prev}) is missing`
-          : `job ${w.msg.jobId}: the latents of job ${owner} it continues have expired`,
-        own ? 'missing_input' : 'latents_expired',
-        ctx,
-      );
-    const l = readLatents(bytes);
-    if (l.meta.model !== this.model) {
-      throw new PermanentError(
-        `job ${w.msg.jobId}: ${prev} latents come from model ${l.meta.model}, not ${this.model}`,
-        'model_mismatch',
-        ctx,
-      );
-    }
-    if (l.meta.job !== owner)
-      throw new PermanentError(
-        `job ${w.msg.jobId}: ${prev} latents belong to job ${l.meta.job}`,
-        'bad_input',
-        ctx,
-      );
-    const relaySeed = l.meta.extra?.relay_seed;
-    return {
-      draws: splitBatch({ data: l.data, shape: l.shape }),
-      ...(relaySeed !== undefined && { relaySeed: Number(relaySeed) }),
-    };
-  }
-
-  /** A job's latents out of this stage: every draw it carries on, and the relays' seed it kept (best_of). */
-  private latentsFile(t: Tensor, w: Work, relaySeed: number | undefined): Uint8Array {
-    return writeLatents({
-      data: t.data,
-      shape: [...t.shape],
-      meta: {
-        job: w.msg.jobId,
-        stage: w.msg.stage,
-        seed: w.request.spec.seed,
-        model: this.model,
-        ...(relaySeed !== undefined && { extra: { relay_seed: String(relaySeed) } }),
-      },
-    });
   }
 }

@@ -5,7 +5,7 @@ import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
 import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
-import { preferredWaitMs, visibleJob, waitForJobs } from '../job-access.ts';
+import { answerJob, visibleJob } from '../job-access.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { endSeen, followJob, resumeFrom } from './job-events.ts';
 import { jobImageRoutes } from './job-image.ts';
@@ -35,15 +35,7 @@ export function jobViewRoutes(api: Api) {
     request: { params, headers: z.object({ prefer: z.string().optional() }) },
     responses: { 200: json(JobSchema, 'The job'), 404: notFoundResponse },
   });
-  app.openapi(get, async (c) => {
-    const key = c.get('key');
-    const s = await visibleJob(api, c.req.valid('param').id, key);
-    const ms = preferredWaitMs(api, c.req.header('prefer'));
-    if (!ms) return c.json(publicJob(s, publicOrigin(c), api.links), 200);
-    c.header('preference-applied', `wait=${Math.ceil(ms / 1000)}`);
-    const [ended] = await waitForJobs(api, [s.request], ms, key);
-    return c.json(publicJob(ended!, publicOrigin(c), api.links), 200);
-  });
+  app.openapi(get, (c) => answerJob(api, c, c.req.valid('param').id, 200));
 
   const cancel = jobRoute(
     'post',

@@ -4,7 +4,7 @@ import { createJobs, JobSchema, planJob, publicJob, publicOrigin, randomSeed } f
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Api, Env } from '../context.ts';
 import { claimIdempotencyKey } from '../idempotency.ts';
-import { preferredWaitMs, visibleJob, waitForJobs } from '../job-access.ts';
+import { answerJob } from '../job-access.ts';
 import { claimQuota } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 
@@ -38,16 +38,8 @@ export function jobsRoutes(api: Api) {
   app.openapi(create, async (c) => {
     const b = c.req.valid('json');
     const key = c.get('key');
-    const origin = publicOrigin(c);
     // With `Prefer: wait=N`, the answer waits up to N s for the job to end (still 202: a job).
-    const ms = preferredWaitMs(api, c.req.header('prefer'));
-    const answer = async (id: string) => {
-      const s = await visibleJob(api, id, key);
-      if (!ms) return c.json(publicJob(s, origin, api.links), 202);
-      c.header('preference-applied', `wait=${Math.ceil(ms / 1000)}`);
-      const [ended] = await waitForJobs(api, [s.request], ms, key);
-      return c.json(publicJob(ended!, origin, api.links), 202);
-    };
+    const answer = (id: string) => answerJob(api, c, id, 202);
     const plan = (id?: string) =>
       planJob(api, b, key, {
         seed: b.seed ?? randomSeed(),
