@@ -27,20 +27,23 @@ export const AWS_P50_MS = {
   runtimeInit: 250,
 };
 
-/** A stage as the worker runs it, from the requests it makes (stage-run.ts, worker.ts). */
+/**
+ * A stage as the worker runs it (worker.ts, stage-run.ts): the job, its output's HEAD and its
+ * input (named by the message) read together; "started" written while it computes; the output
+ * put; then the done record with its usage, the usage ledger item and the next stage's message
+ * together.
+ */
 function stageMs(onnxMs: number, hasInput: boolean): number {
   const a = AWS_P50_MS;
-  // Read the job (1 read); "started" and the input latents in parallel; compute; then the
-  // output put, and "done" + the next stage's message in parallel.
   return (
-    a.dynamo + Math.max(a.dynamo, hasInput ? a.s3Get : 0) + onnxMs + a.s3Put + Math.max(a.dynamo, a.sqsSend)
+    Math.max(a.dynamo, hasInput ? a.s3Get : a.s3Get / 2) + onnxMs + a.s3Put + Math.max(a.dynamo, a.sqsSend)
   );
 }
 
-/** The decode, run by the last diffusion stage's worker after it: "started", compute, the image put, "done". */
+/** The decode, run by the last diffusion stage's worker after it: compute, the outcome claimed, the image put, "done". */
 function inlineDecodeMs(onnxMs: number): number {
   const a = AWS_P50_MS;
-  return a.dynamo + onnxMs + a.s3Put + a.dynamo;
+  return onnxMs + a.dynamo + a.s3Put + a.dynamo;
 }
 
 export async function awsHotPath(o: { initMs: { api: number; worker: number } }) {
@@ -61,8 +64,9 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   ];
   const hops = 2 * a.sqsToLambda;
   const work = accept + hops + stages.reduce((x, y) => x + y, 0);
-  // The API polls (20 ms, ×1.1 each time): it sees the end about 10 % after it, then reads the job.
-  const warm = work * 1.1 + a.dynamo + a.edgeToHandler;
+  // The API's wait looks every 10 ms while the job decodes (job-access.ts): it sees the done
+  // record half a look after it on average, in the look's read, and answers.
+  const warm = work + 5 + a.dynamo + a.edgeToHandler;
   // Cold: the API and the two stage functions start (runtime init + our init, from check:aws).
   const cold = warm + a.runtimeInit + o.initMs.api + 2 * (a.runtimeInit + o.initMs.worker);
   const row = (name: string, ms: number) =>
@@ -73,15 +77,12 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   row('edge → API, accept (quota, job, outbox, 2 sends)', accept);
   row('2 hops SQS → Lambda (event source mapping, window 0)', hops);
   for (const [i, s] of ['base', 'relay1'].entries())
-    row(
-      `${s}: job read, started/input, compute ${(onnx[s] ?? 0).toFixed(0)} ms, put, done + send`,
-      stages[i]!,
-    );
+    row(`${s}: job and input read, compute ${(onnx[s] ?? 0).toFixed(0)} ms, put, done + send`, stages[i]!);
   row(
-    `decode, in relay1's worker: started, compute ${(onnx.decode ?? 0).toFixed(0)} ms, put, done`,
+    `decode, in relay1's worker: compute ${(onnx.decode ?? 0).toFixed(0)} ms, claim, put, done`,
     stages[2]!,
   );
-  row('the wait sees it (polls ×1.1) and answers', warm - work);
+  row('the wait sees it (looks every 10 ms while it decodes) and answers', warm - work);
   row('predicted p50, warm', warm);
   row(
     `predicted p50, cold (runtime ${a.runtimeInit} ms + init: API ${o.initMs.api}, worker ${o.initMs.worker} ms)`,
