@@ -156,7 +156,7 @@ test('the OpenAPI document lists every route', async () => {
   }
 });
 
-test('past the backlog bound new work is refused at once: 503 overloaded with a Retry-After that grows with the backlog; reads still answer', async () => {
+test('past the backlog bound new work is refused at once (by the depth last read, off the request path): 503 overloaded with a Retry-After that grows with the backlog; reads still answer', async () => {
   let backlog = 0;
   let reads = 0;
   let t = Date.now();
@@ -179,8 +179,11 @@ test('past the backlog bound new work is refused at once: 503 overloaded with a 
       body: JSON.stringify({ prompt: 'red circle', size: '64x64' }),
     });
   assert.equal((await submit()).status, 202);
+  // A request is judged by the last depth known: the one that reads the new depth still passes
+  // on the old one, the next is refused.
   t += 1000;
   backlog = 150;
+  assert.equal((await submit()).status, 202);
   const busy = await submit();
   assert.equal(busy.status, 503);
   const body = (await busy.json()) as { error: { code: string; message: string } };
@@ -189,6 +192,7 @@ test('past the backlog bound new work is refused at once: 503 overloaded with a 
   const small = Number(busy.headers.get('retry-after'));
   t += 1000;
   backlog = 1000;
+  await submit();
   const later = Number((await submit()).headers.get('retry-after'));
   assert.ok(small >= 1 && later > small, `Retry-After ${small} s at 150, ${later} s at 1000`);
   // The backlog is read at most once a second, whatever the request rate.

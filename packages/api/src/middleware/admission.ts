@@ -47,16 +47,24 @@ export async function claimQuota(api: Api, requests: readonly JobRequest[]): Pro
 /**
  * Load shedding: when the first stage's backlog passes its bound, work is refused at once
  * (503 `overloaded`, Retry-After growing with the backlog) rather than queued to wait minutes.
- * The backlog is read at most once a second, whatever the request rate.
+ * The backlog is read at most once a second, whatever the request rate, and off the request's
+ * path once it has been read once.
  */
 export function shedLoad(api: Api) {
   let read: { at: number; depth: Promise<number> } | undefined;
-  const depth = () => {
-    if (!api.backlog) return Promise.resolve(0);
+  let known: number | undefined;
+  const depth = async () => {
+    if (!api.backlog) return 0;
     if (!read || api.now() - read.at >= 1000) {
-      read = { at: api.now(), depth: api.backlog().catch(() => 0) };
+      const depth = api.backlog().catch(() => known ?? 0);
+      read = { at: api.now(), depth };
+      void depth.then((d) => {
+        known = d;
+      });
     }
-    return read.depth;
+    // A request does not wait on the read once one has answered: it is judged by the last
+    // depth known (at most a second and one read old), and the fresh one serves the next.
+    return known ?? read.depth;
   };
   return createMiddleware<Env>(async (c, next) => {
     if (c.req.method !== 'POST') return next();
