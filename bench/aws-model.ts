@@ -28,16 +28,14 @@ export const AWS_P50_MS = {
 };
 
 /**
- * A stage as the worker runs it (worker.ts, stage-run.ts): the job, its output's HEAD and its
- * input (named by the message) read together; "started" written while it computes; the output
- * put; then the done record with its usage, the usage ledger item and the next stage's message
- * together.
+ * A stage as the worker runs it (worker.ts, stage-run.ts), on the path to the next stage: the job
+ * and its output's HEAD read together (the input comes in the message); "started" written while
+ * it computes; the next stage's message, carrying the latents, sent as they are put (the put and
+ * the done record overlap the next hop).
  */
-function stageMs(onnxMs: number, hasInput: boolean): number {
+function stageMs(onnxMs: number): number {
   const a = AWS_P50_MS;
-  return (
-    Math.max(a.dynamo, hasInput ? a.s3Get : a.s3Get / 2) + onnxMs + a.s3Put + Math.max(a.dynamo, a.sqsSend)
-  );
+  return Math.max(a.dynamo, a.s3Get / 2) + onnxMs + a.sqsSend;
 }
 
 /** The decode, run by the last diffusion stage's worker after it: compute, the outcome claimed, the image put, "done". */
@@ -58,8 +56,9 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   // Accept: the quota claim, the job put, the outbox marker and the two sends (job, event).
   const accept = a.edgeToHandler + a.dynamo + a.dynamo + Math.max(a.sqsSend, a.dynamo + a.sqsSend);
   const stages = [
-    stageMs(onnx.base ?? 0, false),
-    stageMs(onnx.relay1 ?? 0, true),
+    stageMs(onnx.base ?? 0),
+    // relay1 hands the decode on in-process, at once: no send.
+    stageMs(onnx.relay1 ?? 0) - a.sqsSend,
     inlineDecodeMs(onnx.decode ?? 0),
   ];
   const hops = 2 * a.sqsToLambda;
@@ -77,7 +76,10 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   row('edge → API, accept (quota, job, outbox, 2 sends)', accept);
   row('2 hops SQS → Lambda (event source mapping, window 0)', hops);
   for (const [i, s] of ['base', 'relay1'].entries())
-    row(`${s}: job and input read, compute ${(onnx[s] ?? 0).toFixed(0)} ms, put, done + send`, stages[i]!);
+    row(
+      `${s}: job read, compute ${(onnx[s] ?? 0).toFixed(0)} ms${s === 'base' ? ', send with the latents' : ''}`,
+      stages[i]!,
+    );
   row(
     `decode, in relay1's worker: compute ${(onnx.decode ?? 0).toFixed(0)} ms, claim, put, done`,
     stages[2]!,

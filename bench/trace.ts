@@ -3,7 +3,6 @@
  * the job ended, cut at the timestamps the job records (every clock is this machine's). The
  * spans add up to the client's wall time exactly.
  */
-import type { StageRecord } from '@baton/jobs';
 import type { Stack } from '@baton/stack';
 
 /** One job as the client saw it: when it sent the POST and when it saw the job ended. */
@@ -25,20 +24,25 @@ export async function spansOf(s: Stack, seen: Seen): Promise<Spans | null> {
     spans.push([name, until - at, onnx]);
     at = until;
   };
-  let last: StageRecord | undefined;
-  for (const stage of job.request.stages) {
-    const d = job.records.find((r) => r.kind === 'done' && r.stage === stage);
-    const t = d?.trace;
-    if (!d || !t) return null;
-    const sent = t.receivedAt - (d.queueWaitMs ?? 0);
-    cut(last ? `hand on to ${stage}` : 'accept, until the base message is sent', sent);
+  const done = job.request.stages.map((stage) =>
+    job.records.find((r) => r.kind === 'done' && r.stage === stage),
+  );
+  if (done.some((d) => !d?.trace)) return null;
+  // When each stage's message was sent (the decode's: when the last relay handed it on, here).
+  const sent = done.map((d) => d!.trace!.receivedAt - (d!.queueWaitMs ?? 0));
+  for (const [i, stage] of job.request.stages.entries()) {
+    const d = done[i]!;
+    const t = d.trace!;
+    cut(i ? `hand on to ${stage}` : 'accept, until the base message is sent', Math.max(at, sent[i]!));
     cut(`${stage}: queued`, t.receivedAt);
     cut(`${stage}: load (job, started, input)`, t.receivedAt + t.loadMs);
-    const onnx = (d.onnxMs ?? 0) / (d.batch ?? 1);
-    cut(`${stage}: ONNX run()`, at + onnx, true);
+    cut(`${stage}: ONNX run()`, at + (d.onnxMs ?? 0) / (d.batch ?? 1), true);
     cut(`${stage}: sampler, decode around run()`, t.receivedAt + t.loadMs + t.runMs);
-    cut(`${stage}: store (usage, output)`, at + t.storeMs);
-    last = d;
+    // Until the next stage is handed on; what is stored after that overlaps the next stage.
+    cut(
+      `${stage}: store, until handed on`,
+      Math.min(at + t.storeMs, sent[i + 1] ?? Number.POSITIVE_INFINITY),
+    );
   }
   cut('done record → seen ended by the waiter', seen.seenAt);
   return spans;

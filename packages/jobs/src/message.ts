@@ -20,6 +20,29 @@ export interface StageMessage {
    * worker reads it beside the job, not after. A hint only: checked against the job's stages.
    */
   after?: string;
+  /**
+   * That output itself (base64), when it is small (CARRY_MAX_BYTES): the next stage starts
+   * without reading it, and the hand-on need not wait for its put. It is still stored (continue,
+   * redelivery); the receiver checks whose latents they are.
+   */
+  input?: string;
+}
+
+/** The largest output a hand-on carries (bytes; base64 makes it a third larger, within SQS's 256 KB). */
+export const CARRY_MAX_BYTES = 96 * 1024;
+
+/** A hand-on to `next`: the stage it follows, and that stage's output when it is small enough to carry. */
+export function handOnMessage(msg: StageMessage, next: string, output?: Uint8Array): StageMessage {
+  const { input: _, ...rest } = msg;
+  const carry = output && output.byteLength <= CARRY_MAX_BYTES;
+  return {
+    ...rest,
+    stage: next,
+    after: msg.stage,
+    ...(carry && {
+      input: Buffer.from(output.buffer, output.byteOffset, output.byteLength).toString('base64'),
+    }),
+  };
 }
 
 /** The lane of a job's stage messages: a batch line's, or the interactive default. */
@@ -93,6 +116,10 @@ export function parseStageMessage(body: string): StageMessage {
     correlationId: o.correlationId,
     ...(o.lane === 'batch' && { lane: 'batch' as const }),
     ...(typeof o.tenant === 'string' && TENANT.test(o.tenant) && { tenant: o.tenant }),
-    ...(typeof o.after === 'string' && isStage(o.after) && { after: o.after }),
+    ...(typeof o.after === 'string' &&
+      isStage(o.after) && {
+        after: o.after,
+        ...(typeof o.input === 'string' && { input: o.input }),
+      }),
   };
 }

@@ -4,8 +4,10 @@ import { test } from 'node:test';
 import { MemoryBlobStore } from '@baton/aws';
 import type { JobSpec } from '@baton/pipeline/spec';
 import {
+  CARRY_MAX_BYTES,
   deriveState,
   type EventMessage,
+  handOnMessage,
   type JobRequest,
   JobStore,
   nextLookMs,
@@ -303,4 +305,30 @@ test('stage messages name their tenant (the owner, else local); the parser keeps
   for (const tenant of ['a b', 'k'.repeat(129), 7, ''])
     assert.equal(parseStageMessage(JSON.stringify({ ...body, tenant })).tenant, undefined, String(tenant));
   assert.equal(parseStageMessage(JSON.stringify(body)).tenant, undefined);
+});
+
+test('a hand-on message names the stage it follows and carries its output up to CARRY_MAX_BYTES; the parser keeps both', () => {
+  const msg: StageMessage = {
+    v: 1,
+    jobId: 'job_aaaaaaaaaaaaaaaa',
+    stage: 'base',
+    correlationId: 'c',
+    tenant: 't',
+  };
+  const small = new Uint8Array([1, 2, 3, 250]);
+  const next = handOnMessage(msg, 'relay1', small);
+  assert.deepEqual(parseStageMessage(JSON.stringify(next)), next);
+  assert.deepEqual([next.stage, next.after, next.tenant], ['relay1', 'base', 't']);
+  assert.deepEqual(new Uint8Array(Buffer.from(next.input!, 'base64')), small);
+  // Too large: only named (the next stage reads it); and a carried input never rides on to a third stage.
+  const large = handOnMessage(next, 'relay2', new Uint8Array(CARRY_MAX_BYTES + 1));
+  assert.deepEqual([large.after, large.input], ['relay1', undefined]);
+  assert.ok(
+    JSON.stringify(handOnMessage(msg, 'relay1', new Uint8Array(CARRY_MAX_BYTES))).length < 256 * 1024,
+  );
+  // An input without the stage it came from is dropped; a bad stage name drops both.
+  const { after: _, ...noAfter } = next;
+  assert.equal(parseStageMessage(JSON.stringify(noAfter)).input, undefined);
+  const bad = parseStageMessage(JSON.stringify({ ...next, after: 'nope' }));
+  assert.deepEqual([bad.after, bad.input], [undefined, undefined]);
 });

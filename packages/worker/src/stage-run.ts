@@ -28,6 +28,12 @@ export interface StageMetrics {
   jobIds: string[];
 }
 
+/** What a hand-on may wait for: the output stored (to send a message that does not carry it), the done record (a stage run here next). */
+export interface HandOnAfter {
+  stored: Promise<unknown>;
+  recorded: Promise<unknown>;
+}
+
 export interface StageRunContext {
   jobs: JobStore;
   log: Logger;
@@ -36,8 +42,8 @@ export interface StageRunContext {
   cancelCheckIntervalMs: number;
   pricePerComputeSecond: number;
   betweenSteps?: () => void | Promise<void>;
-  /** After a job's output is stored (given, for a next stage run here): its done record is written alongside. */
-  handOn: (w: Work, output: Uint8Array) => Promise<void>;
+  /** A job's next stage, given its output (for the last stage: the job ends, after its done record). */
+  handOn: (w: Work, output: Uint8Array, after?: HandOnAfter) => Promise<void>;
   onMetrics?: (m: StageMetrics) => void;
 }
 
@@ -93,16 +99,22 @@ export class StageRun {
     });
   }
 
-  async run(): Promise<void> {
+  /**
+   * Computes, and returns as soon as the outputs are in hand: storing them, handing each job on
+   * and its done record (and the partial images) are the returned tail, which the caller awaits
+   * before it acknowledges the messages. A decode run next, here, starts meanwhile.
+   */
+  async run(): Promise<{ tail: Promise<void> }> {
     this.checkModel();
     const computed = await this.compute();
-    if (!computed) return;
-    try {
-      await Promise.all(this.group.map((w, i) => this.commit(w, i, computed)));
-    } finally {
-      await Promise.all(this.previewWrites);
-    }
-    this.metrics(computed);
+    if (!computed) return { tail: Promise.resolve() };
+    const tail = Promise.all([
+      ...this.group.map((w, i) => this.commit(w, i, computed)),
+      ...this.previewWrites,
+    ]).then(() => this.metrics(computed));
+    // Seen by the caller; never an unhandled rejection before it looks.
+    tail.catch(() => undefined);
+    return { tail };
   }
 
   private checkModel() {
@@ -207,58 +219,73 @@ export class StageRun {
   }
 
   /**
-   * The output, then the done record with the usage (one write) and the hand-on together, for
-   * one job. A crash after the output's put and before the done record leaves the stage
-   * unbilled: its redelivery finds the output and only hands on.
+   * One job's output stored, its next stage handed on and its done record (with the usage, one
+   * write) written: all in `written`, which the caller does not wait for before it runs a next
+   * stage here (the decode starts at once; its done record follows this one's). A next stage's
+   * message carries a small output, so it is sent beside the put; a large one after it. The
+   * last stage claims the outcome, puts the image, then writes "done" and ends the job. A crash
+   * after the output's put and before the done record leaves the stage unbilled: its
+   * redelivery finds the output and only hands on.
    */
-  private async commit(w: Work, i: number, r: Computed) {
-    const output = r.outputs[i]!;
+  private commit(w: Work, i: number, r: Computed): Promise<void> {
     const { jobs } = this.c;
     const id = w.msg.jobId;
-    const type =
-      parseStage(this.stage).kind === 'decode'
-        ? this.cascade.domain.codec.contentType
-        : 'application/octet-stream';
-    // Cancelled while this stage ran (seen between steps, or by the last stage's final look: a
-    // cancelled job gets no image): no output, and the steps that ran are billed. The last stage
-    // claims the outcome before it writes the image; a cancel that claimed it first stands (and
-    // a cancel that comes later finds the job succeeded).
+    const output = r.outputs[i]!;
     const last = !nextStage(w.request.stages, this.stage);
     const usage = this.monitor.billed.has(id) ? undefined : this.usage(w, r.ms, r.steps, true, r.draws, i);
-    const claimed = this.monitor.cancelled.has(id)
-      ? false
-      : !last || (await jobs.claimOutcome(id, 'succeeded'));
-    if (!claimed) {
-      await Promise.all([usage && jobs.bill(usage), this.started]);
-      this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
-      return;
-    }
-    await Promise.all([jobs.putOutput(id, this.stage, output, type), this.started]);
+    let recorded!: (p: Promise<unknown>) => void;
+    const prior = new Promise<unknown>((res) => {
+      recorded = res;
+    });
+    prior.catch(() => undefined);
+    const written = (async () => {
+      // Cancelled while this stage ran (seen between steps, or by the last stage's claim: a
+      // cancel that claimed the outcome first stands): no output; the steps that ran are billed.
+      const claimed =
+        !this.monitor.cancelled.has(id) && (!last || (await jobs.claimOutcome(id, 'succeeded')));
+      if (!claimed) {
+        await Promise.all([usage && jobs.bill(usage), this.started]);
+        this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
+        return;
+      }
+      const stored = Promise.all([jobs.putOutput(id, this.stage, output, this.contentType()), this.started]);
+      await Promise.all([stored, !last && this.c.handOn(w, output, { stored, recorded: prior })]);
+      await w.prior;
+      const fields = { ...this.doneFields(w, r), trace: this.trace(w, r), messageId: w.message.id };
+      await Promise.all([
+        jobs.stageDone(id, this.stage, { ...fields, ...(r.scored[i] && { scored: r.scored[i] }) }, usage),
+        last && this.c.handOn(w, output),
+      ]);
+      this.c.log('stage.done', {
+        jobId: id,
+        stage: this.stage,
+        correlationId: w.msg.correlationId,
+        ...fields,
+      });
+    })();
+    recorded(written);
+    return written;
+  }
+
+  private contentType() {
+    return parseStage(this.stage).kind === 'decode'
+      ? this.cascade.domain.codec.contentType
+      : 'application/octet-stream';
+  }
+
+  private doneFields(w: Work, r: Computed) {
     const queueWaitMs = w.message.sentAt ? Math.max(0, w.receivedAt - w.message.sentAt) : 0;
-    const done = { ms: r.ms, steps: r.steps, batch: this.group.length, queueWaitMs, onnxMs: r.onnxMs };
-    const trace = {
+    return { ms: r.ms, steps: r.steps, batch: this.group.length, queueWaitMs, onnxMs: r.onnxMs };
+  }
+
+  /** Where the stage's time went for this job (bench section 3): store ends as the done record is written. */
+  private trace(w: Work, r: Computed) {
+    return {
       receivedAt: w.receivedAt,
       loadMs: r.loaded - w.receivedAt,
       runMs: r.ran - r.loaded,
       storeMs: Date.now() - r.ran,
     };
-    const scored = r.scored[i];
-    await Promise.all([
-      jobs.stageDone(
-        id,
-        this.stage,
-        { ...done, trace, messageId: w.message.id, ...(scored && { scored }) },
-        usage,
-      ),
-      this.c.handOn(w, output),
-    ]);
-    this.c.log('stage.done', {
-      jobId: id,
-      stage: this.stage,
-      messageId: w.message.id,
-      correlationId: w.msg.correlationId,
-      ...done,
-    });
   }
 
   private metrics(r: Computed) {

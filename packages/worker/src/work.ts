@@ -20,4 +20,6 @@ export interface Work {
    * or as read beside the job (the message's `after`). Not read again.
    */
   carried?: Uint8Array;
+  /** The previous stage's done record, when that stage ran in this process: this stage's follows it. */
+  prior?: Promise<unknown>;
 }

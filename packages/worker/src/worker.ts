@@ -13,6 +13,7 @@ import { DEFAULTS } from '@baton/config';
 import {
   type Enqueue,
   errorCode,
+  handOnMessage,
   isPermanent,
   type JobStore,
   nextStage,
@@ -24,7 +25,7 @@ import {
 import type { Cascade } from '@baton/pipeline';
 import { LAMBDA_3GB_PRICE_PER_SECOND } from './billing.ts';
 import { type Logger, silent } from './logger.ts';
-import { type StageMetrics, StageRun } from './stage-run.ts';
+import { type HandOnAfter, type StageMetrics, StageRun } from './stage-run.ts';
 import type { WebhookSender } from './webhooks.ts';
 import type { IncomingMessage, Work } from './work.ts';
 
@@ -82,15 +83,19 @@ export class StageWorker {
       return { retry: [...retry, ...[...todo, ...decodes].map((w) => w.message.id)] };
     }
     const context = this.runContext(hooks, decodes);
+    // Each group's done records finish in the background while the next group (the decodes) runs.
+    const tails: Promise<void>[] = [];
     for (const work of [todo, decodes]) {
       for (const group of groupByBatch(cascade, work.splice(0))) {
         try {
-          await new StageRun(cascade, group, context).run();
+          const { tail } = await new StageRun(cascade, group, context).run();
+          tails.push(tail.catch((e) => this.groupFailed(group, e, retry)));
         } catch (e) {
           await this.groupFailed(group, e, retry);
         }
       }
     }
+    await Promise.all(tails);
     await this.flush();
     return { retry };
   }
@@ -148,7 +153,8 @@ export class StageWorker {
       pricePerComputeSecond: this.o.pricePerComputeSecond ?? LAMBDA_3GB_PRICE_PER_SECOND,
       ...(hooks.betweenSteps && { betweenSteps: hooks.betweenSteps }),
       ...(this.o.onMetrics && { onMetrics: this.o.onMetrics }),
-      handOn: (w: Work, output: Uint8Array) => this.handOn(w.msg, w, decodes, output),
+      handOn: (w: Work, output: Uint8Array, after?: HandOnAfter) =>
+        this.handOn(w.msg, w, decodes, output, after),
     };
   }
 
@@ -170,11 +176,11 @@ export class StageWorker {
     const msg = parseStageMessage(message.body);
     const jobs = this.o.jobs;
     // One round trip: the job (its request and records, one read), whether the output exists,
-    // and the input the message says it reads (kept only if it is the job's previous stage).
+    // and the input the message carries or names (kept only if it is the job's previous stage).
     const [job, outputExists, input] = await Promise.all([
       jobs.job(msg.jobId),
       jobs.hasOutput(msg.jobId, msg.stage),
-      msg.after ? jobs.output(msg.jobId, msg.after) : null,
+      msg.input ? Buffer.from(msg.input, 'base64') : msg.after ? jobs.output(msg.jobId, msg.after) : null,
     ]);
     const request = job?.request;
     const kinds = new Set(job?.records.map((r) => r.kind));
@@ -204,15 +210,25 @@ export class StageWorker {
    * The job's next stage. A decode after a stage computed here joins this batch's decodes (run
    * next, from the latents in hand); any other stage, or a decode after a reused output, is enqueued.
    */
-  private async handOn(msg: StageMessage, w: Work, decodes: Work[], output?: Uint8Array) {
+  private async handOn(
+    msg: StageMessage,
+    w: Work,
+    decodes: Work[],
+    output?: Uint8Array,
+    after?: HandOnAfter,
+  ) {
     const next = nextStage(w.request.stages, msg.stage);
     if (next === 'decode' && output) {
       // The message it came with (its id: a retry redelivers it), not its queue wait.
       const message = { id: w.message.id, body: w.message.body };
       const work = { message, msg: { ...msg, stage: next }, request: w.request, receivedAt: Date.now() };
-      decodes.push({ ...work, carried: output });
-    } else if (next) await this.o.enqueue({ ...msg, stage: next, after: msg.stage });
-    else await this.o.jobs.succeed(w.request);
+      decodes.push({ ...work, carried: output, ...(after && { prior: after.recorded }) });
+    } else if (next) {
+      const message = handOnMessage(msg, next, output);
+      // A message that does not carry the output names it: sent once it is stored.
+      if (!message.input) await after?.stored;
+      await this.o.enqueue(message);
+    } else await this.o.jobs.succeed(w.request);
   }
 
   /**

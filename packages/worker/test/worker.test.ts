@@ -221,23 +221,42 @@ test('cancelled while the last stage computes: no image is written', async () =>
   assert.equal((await jobs.state(a.id))?.status, 'canceled');
 });
 
-test("a hand-on names the stage it follows; the next worker reads that input beside the job, and a hint that is not the job's previous stage is not used", async () => {
+test("a hand-on names the stage it follows and carries its small output; the next worker reads nothing more, or that input beside the job; a hint that is not the job's previous stage is not used", async () => {
   const { jobs, sent, worker, store } = setup();
   const a = await accept(jobs, 'red circle', 5);
   await worker.handle([message(a.id, 'base')]);
   const next = sent.at(-1)!;
   assert.deepEqual([next.stage, next.after], ['relay1', 'base']);
-  // The input is read once, beside the job: never again by the stage.
+  assert.deepEqual(
+    new Uint8Array(Buffer.from(next.input!, 'base64')),
+    await store.get(keys.output(a.id, 'base')),
+    'it carries the stored output',
+  );
   const reads: string[] = [];
   const get = store.get.bind(store);
   store.get = async (k: string) => {
     reads.push(k);
     return get(k);
   };
+  // Carried: the input is never read. Only named (an output too large to carry): read once, beside the job.
   await worker.handle([{ id: 'h1', body: JSON.stringify(next) }]);
+  const relay1 = await store.get(keys.output(a.id, 'relay1'));
+  const b = await accept(jobs, 'red circle', 5);
+  await worker.handle([message(b.id, 'base')]);
+  const { input: _, ...named } = sent.at(-1)!;
+  await worker.handle([{ id: 'h2', body: JSON.stringify(named) }]);
   assert.deepEqual(
     reads.filter((k) => k === keys.output(a.id, 'base')),
-    [keys.output(a.id, 'base')],
+    [],
+  );
+  assert.deepEqual(
+    reads.filter((k) => k === keys.output(b.id, 'base')),
+    [keys.output(b.id, 'base')],
+  );
+  assert.deepEqual(
+    readLatents((await store.get(keys.output(b.id, 'relay1')))!).data,
+    readLatents(relay1!).data,
+    'the same latents either way',
   );
   // A hint naming an output that is not the stage's input (base, for relay2): not used. The
   // stage reads its own input and makes the latents a correct message makes.
@@ -276,4 +295,26 @@ test("each done record traces the stage hop by hop: the queue wait up to the wor
   assert.ok(t.receivedAt + t.loadMs + t.runMs + t.storeMs <= done.at + 1, 'the spans end by the done record');
   // The done record and the stage's usage are written together.
   assert.equal((await jobs.usage(a.id)).find((u) => u.stage === 'base')?.complete, true);
+});
+
+test("the decode starts while the last relay's done record is being written, and its own done record follows that one", async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'yellow circle', 8);
+  await worker.handle([message(a.id, 'base')]);
+  const relay = sent.find((x) => x.jobId === a.id && x.stage === 'relay1')!;
+  // relay1's done record is held until the image exists: only a decode that does not wait for it gets there.
+  const stageDone = jobs.stageDone.bind(jobs);
+  let imageFirst = false;
+  jobs.stageDone = async (id, stage, fields, usage) => {
+    if (stage === 'relay1') {
+      while (!(await store.exists(keys.output(a.id, 'decode')))) await new Promise((r) => setImmediate(r));
+      imageFirst = true;
+    }
+    return stageDone(id, stage, fields, usage);
+  };
+  assert.deepEqual((await worker.handle([{ id: 'r1', body: JSON.stringify(relay) }])).retry, []);
+  assert.ok(imageFirst);
+  const done = (await jobs.records(a.id)).filter((r) => r.kind === 'done').map((r) => r.stage);
+  assert.deepEqual(done, ['base', 'relay1', 'decode']);
+  assert.equal((await jobs.state(a.id))?.status, 'succeeded');
 });
