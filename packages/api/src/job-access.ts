@@ -15,6 +15,12 @@ export async function visibleJob(api: Api, id: string, key: KeyRecord | null): P
 /** The quickest a waiter looks again (ms): once the job's last stage is about to end. */
 export const FAST_LOOK_MS = 10;
 
+/** The quickest and slowest a waiter looks again (nextLookMs). */
+export const lookBounds = (api: Api) => ({
+  min: Math.min(FAST_LOOK_MS, api.config.pollMs),
+  max: api.config.pollMs,
+});
+
 /**
  * Waits until every job has ended or the time is up, then reads their states. Each look is one
  * read per unfinished job; the next comes when the jobs' records say (nextLookMs: a tenth of a
@@ -27,7 +33,7 @@ export async function waitForJobs(
   key: KeyRecord | null,
 ): Promise<JobState[]> {
   const deadline = api.now() + ms;
-  const bounds = { min: Math.min(FAST_LOOK_MS, api.config.pollMs), max: api.config.pollMs };
+  const bounds = lookBounds(api);
   const ended = new Map<JobRequest, JobState>();
   let pending = [...requests];
   while (pending.length && api.now() < deadline) {

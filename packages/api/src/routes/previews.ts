@@ -4,7 +4,7 @@
  * (`image_generation.partial_image`, then `image_generation.completed`) as the stages write them.
  */
 
-import { isJobId, type JobRequest } from '@baton/jobs';
+import { hasEnded, isJobId, type JobRequest, nextLookMs } from '@baton/jobs';
 import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
 import { decodePng, encodePng, type RgbImage } from '@baton/pipeline/image';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -12,6 +12,7 @@ import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
 import { notFound } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
+import { lookBounds } from '../job-access.ts';
 import { errorResponse } from './responses.ts';
 
 /** Nearest-neighbour upscale to `side` (a preview shown at the requested size keeps its pixels honest). */
@@ -126,7 +127,9 @@ export function streamImage(
     };
     const until = api.now() + api.config.streamMaxSeconds * 1000;
     while (!stream.aborted) {
-      const ended = await api.jobs.isTerminal(request);
+      // One read says whether it ended and when to look next (a partial is seen soon after it lands).
+      const job = await api.jobs.job(id);
+      const ended = !job || hasEnded(request, job.records);
       await sendPreviews();
       if (ended) break;
       if (api.now() >= until) {
@@ -147,7 +150,7 @@ export function streamImage(
         await stream.write(': keep-alive\n\n');
         lastWrite = api.now();
       }
-      await stream.sleep(api.config.pollMs);
+      await stream.sleep(nextLookMs(request, job.records, api.now(), lookBounds(api)));
     }
     if (stream.aborted) return;
     await send(...(await lastEvent(api, request, f)));
