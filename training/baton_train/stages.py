@@ -5,7 +5,8 @@ import zlib
 import numpy as np
 import torch
 
-from .scorer import stage_scorer, stage_scorer_data
+from .scorer import stage_scorer
+from .scorer_data import stage_scorer_data
 from .single import stage_single, stage_single_data, stage_single_inputs
 from .train import (
     done,
