@@ -14,7 +14,7 @@ import {
 } from '@baton/pipeline';
 import { caption, render, sampleScene } from '@baton/shapes';
 
-test('best of 4 at 256 px: two base draws relayed twice each, scored at 128 px, the best finished; its image is the one its seeds give alone', {
+test("best of 4 at 256 px: the job's own base draw and three drafts (the distilled base), each relayed, scored at 128 px, the best finished; its image is the one its seeds and base give alone", {
   timeout: 120_000,
 }, async () => {
   const cascade = await openCascade();
@@ -26,29 +26,57 @@ test('best of 4 at 256 px: two base draws relayed twice each, scored at 128 px, 
   const m = cascade.manifest;
   assert.equal(scoringStage(m, 256), 'relay1');
   assert.equal(scoringStage(m, 64), 'base');
-  assert.equal(drawsOf(m, spec, 'base').length, 2, 'the candidates share ⌈N/2⌉ base draws');
-  assert.equal(drawsOf(m, spec, 'relay1').length, 4);
+  const bases = drawsOf(m, spec, 'base').map((d) => d.spec);
+  assert.deepEqual(
+    bases.map((d) => [d.seed, d.variant, d.stepsBase]),
+    [
+      [11, 'standard', 12],
+      [12, 'distilled', 4],
+      [13, 'distilled', 4],
+      [14, 'distilled', 4],
+    ],
+    "the job's own base (its steps as asked), then drafts with the distilled base's own",
+  );
+  assert.deepEqual(
+    drawsOf(m, spec, 'relay1').map((d) => [d.from, d.spec.variant, d.spec.stepsRelay]),
+    [0, 1, 2, 3].map((i) => [i, 'standard', 4]),
+    "each candidate continues its own base draw with the job's relay",
+  );
   assert.equal(drawsOf(m, spec, 'relay2').length, 1, 'only the kept one goes on');
   const [best] = await generateBatch(cascade, [spec]);
   const { candidates, kept } = best!.scored!;
   assert.deepEqual(
-    candidates.map((c) => [c.seed, c.relaySeed]),
+    candidates.map((c) => [c.seed, c.relaySeed, c.draft]),
     [
-      [11, 11],
-      [11, 12],
-      [12, 13],
-      [12, 14],
+      [11, 11, false],
+      [12, 12, true],
+      [13, 13, true],
+      [14, 14, true],
     ],
   );
   for (const c of candidates) assert.ok(c.score >= 0 && c.score <= 1);
   assert.equal(candidates[kept]!.score, Math.max(...candidates.map((c) => c.score)), 'the best kept');
-  const base = best!.timings.find((t) => t.stage === 'base')!;
-  assert.equal(base.batch, 1, 'one job, its draws in one call');
-  // The kept image is the one its seeds make at 256 px on their own.
+  // Each candidate is what its base draw and relay seed make on their own: drawn again one by
+  // one, the scorer gives each the score the job recorded, and the kept one finished alone at
+  // 256 px gives the job's bytes.
   const { bestOf: _, ...plain } = spec;
-  const k = candidates[kept]!;
-  const [alone] = await generateBatch(cascade, [{ ...plain, seed: k.seed, relaySeed: k.relaySeed }]);
-  assert.deepEqual(best!.encoded, alone!.encoded);
+  const alone = (i: number) => ({ ...plain, seed: 11 + i, relaySeed: 11 + i });
+  const relayed = await Promise.all(
+    bases.map(async (b, i) => (await cascade.relay([alone(i)], await cascade.base([b]), 1))[0]!),
+  );
+  const images = await cascade.decode(relayed);
+  const again = await scoreImages(
+    cascade,
+    images,
+    images.map(() => spec.caption),
+  );
+  assert.deepEqual(
+    again,
+    candidates.map((c) => c.score),
+  );
+  const finished = await cascade.relay([alone(kept)], [relayed[kept]!], 2);
+  const [image] = await cascade.decode(finished);
+  assert.deepEqual(cascade.domain.codec.encode(image!), best!.encoded);
   // A family whose domain reads no captions and has no score cannot do best_of: the field is named.
   const noScorer = Object.assign(Object.create(Object.getPrototypeOf(cascade)), cascade, {
     domain: plainDomain,

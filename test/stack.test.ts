@@ -426,25 +426,26 @@ test('best_of 3: one job draws its candidates together and keeps the best, the s
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const item = r.body.data[0];
   const { candidates, kept } = item.best_of as {
-    candidates: { seed: number; relay_seed: number; score: number }[];
+    candidates: { seed: number; relay_seed: number; draft: boolean; score: number }[];
     kept: number;
   };
-  // Two base draws, each relayed with noise of its own; candidate 0 is the job without best_of.
+  // Candidate 0 is the job without best_of; the others continue drafts (distilled base draws).
   assert.deepEqual(
-    candidates.map((c) => [c.seed, c.relay_seed]),
+    candidates.map((c) => [c.seed, c.relay_seed, c.draft]),
     [
-      [30, 30],
-      [30, 31],
-      [31, 32],
+      [30, 30, false],
+      [31, 31, true],
+      [32, 32, true],
     ],
   );
   for (const c of candidates) assert.ok(c.score >= 0 && c.score <= 1, `score ${c.score}`);
   assert.equal(candidates[kept]!.score, Math.max(...candidates.map((c) => c.score)));
   const job = await getJob(s.apiUrl, item.job_id);
   assert.deepEqual(job.best_of, item.best_of);
-  // Billed for every candidate's steps: two base draws, three relay1 draws, then one.
+  // Billed for every candidate's steps: its own base, two drafts (the distilled base's 4 steps
+  // each), three relay1 draws, then one.
   const of = Object.fromEntries(job.stages.map((x: { name: string; of: number }) => [x.name, x.of]));
-  assert.equal(job.usage.steps, 2 * of.base + 3 * of.relay1 + of.relay2 + of.decode);
+  assert.equal(job.usage.steps, of.base + 2 * 4 + 3 * of.relay1 + of.relay2 + of.decode);
   // /v1/jobs at 128 px scores the same candidates (the same images), and its continuation to
   // 256 px gives the bytes the 256 px best_of job gave.
   const small = await done(

@@ -84,7 +84,14 @@ export type PublicJob = ReturnType<typeof publicJob>;
 export const BestOfSchema = z
   .object({
     candidates: z.array(
-      z.object({ seed: z.number().int(), relay_seed: z.number().int(), score: z.number() }),
+      z.object({
+        seed: z.number().int(),
+        relay_seed: z.number().int(),
+        draft: z
+          .boolean()
+          .openapi({ description: "Drawn from a draft base (the family's cheapest variant)" }),
+        score: z.number(),
+      }),
     ),
     kept: z.number().int().openapi({ description: 'Index of the kept candidate' }),
   })

@@ -50,8 +50,8 @@ export interface StageRunContext {
 interface Sampled {
   outputs: Uint8Array[];
   steps: number;
-  /** Per job: the draws it ran (best_of's candidates; 1 for others), and its scores where it scored. */
-  draws: number[];
+  /** Per job: the model steps its draws ran (a best_of job's candidates and drafts, all billed), and its scores where it scored. */
+  drawSteps: number[];
   scored: (Scored | undefined)[];
 }
 
@@ -167,7 +167,7 @@ export class StageRun {
     });
     const onStep = this.monitor.onStep;
     const s = parseStage(this.stage);
-    const one = { draws: specs.map(() => 1), scored: specs.map(() => undefined) };
+    const one = { drawSteps: specs.map(() => 1), scored: specs.map(() => undefined) };
     if (s.kind === 'decode') {
       await onStep(0, 1);
       const images = await this.cascade.decode(inputs.map((x) => x!.draws[0] as Tensor));
@@ -213,7 +213,7 @@ export class StageRun {
         latentsFile(concatBatch(r.latents), this.group[i]!, this.model, r.spec.relaySeed),
       ),
       steps: s.kind === 'base' ? specs[0]!.stepsBase : specs[0]!.stepsRelay,
-      draws: results.map((r) => r.draws),
+      drawSteps: results.map((r) => r.steps),
       scored: results.map((r) => r.scored),
     };
   }
@@ -232,7 +232,9 @@ export class StageRun {
     const id = w.msg.jobId;
     const output = r.outputs[i]!;
     const last = !nextStage(w.request.stages, this.stage);
-    const usage = this.monitor.billed.has(id) ? undefined : this.usage(w, r.ms, r.steps, true, r.draws, i);
+    const usage = this.monitor.billed.has(id)
+      ? undefined
+      : this.usage(w, r.ms, r.steps, true, r.drawSteps, i);
     let recorded!: (p: Promise<unknown>) => void;
     const prior = new Promise<unknown>((res) => {
       recorded = res;
@@ -308,15 +310,15 @@ export class StageRun {
     return this.c.jobs.bill(this.usage(w, computeMs, steps, complete));
   }
 
-  /** A job's usage: its share of the call by the draws it ran (best_of bills every candidate). */
-  private usage(w: Work, computeMs: number, steps: number, complete: boolean, draws?: number[], i = 0) {
-    const mine = draws?.[i] ?? 1;
-    const all = draws?.reduce((a, b) => a + b, 0) ?? this.group.length;
+  /** A job's usage: its share of the call by the steps its draws ran (best_of bills every candidate). */
+  private usage(w: Work, computeMs: number, steps: number, complete: boolean, drawSteps?: number[], i = 0) {
+    const mine = drawSteps?.[i] ?? steps;
+    const all = drawSteps?.reduce((a, b) => a + b, 0) ?? steps * this.group.length;
     return usageRecord(w, {
       manifest: this.cascade.manifest,
       stage: this.stage,
       computeMs: (computeMs * mine * this.group.length) / all,
-      steps: steps * mine,
+      steps: mine,
       batch: this.group.length,
       complete,
       pricePerComputeSecond: this.c.pricePerComputeSecond,
