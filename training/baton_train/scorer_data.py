@@ -28,8 +28,10 @@ RESOLUTION = 128
 COLOUR_LABELS = ["none"] + domain.COLOURS
 SHAPE_LABELS = list(domain.SHAPES)
 SIZE_LABELS = list(domain.SIZES.keys())
-# The spec's fill-ratio bounds and its foreground distance (docs/shapes-domain.md, "How alignment is judged").
-SQUARE_FILL, CIRCLE_FILL, FOREGROUND = 0.90, 0.64, 60.0
+# The spec's fill-ratio bounds and its foreground distance, from the vocabulary file the judge reads
+# (docs/shapes-domain.md, "How alignment is judged").
+JUDGE = domain.VOCAB["judge"]
+SQUARE_FILL, CIRCLE_FILL, FOREGROUND = JUDGE["squareFill"], JUDGE["circleFill"], JUDGE["foregroundDistance"]
 # How soft a shape label is near a bound (in fill ratio).
 SOFTNESS = 0.02
 

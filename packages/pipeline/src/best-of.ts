@@ -58,9 +58,10 @@ export interface Draw {
 const range = (n: number) => Array.from({ length: n }, (_, i) => i);
 
 /** The variant best_of's drafts are drawn with: the one whose base takes the fewest steps. */
-export function draftVariant(m: Manifest): string {
+export function draftVariant(m: Manifest): JobSpec['variant'] {
   const steps = (v: string) => m.variants[v]!.base.steps;
-  return Object.keys(m.variants).reduce((best, v) => (steps(v) < steps(best) ? v : best), 'standard');
+  const names = Object.keys(m.variants) as JobSpec['variant'][];
+  return names.reduce((best, v) => (steps(v) < steps(best) ? v : best), 'standard');
 }
 
 /**
@@ -86,11 +87,7 @@ export function drawsOf(m: Manifest, spec: JobSpec, stage: string, first = 'base
     return range(n).map((i) => ({ ...draw(i, scoring === start ? 0 : i), draft: i > 0 && scoring > start }));
   const variant = draftVariant(m);
   const base = m.variants[variant]!.base;
-  const draft = {
-    variant: variant as JobSpec['variant'],
-    stepsBase: base.steps,
-    guidanceBase: base.guidance,
-  };
+  const draft = { variant, stepsBase: base.steps, guidanceBase: base.guidance };
   return range(n).map((i) => draw(i, at === start ? 0 : i, i && stage === 'base' ? draft : {}));
 }
 
@@ -164,15 +161,15 @@ async function baseByVariant(
   const groups = new Map<string, number[]>();
   for (const [i, d] of drawn.entries()) groups.set(key(d), [...(groups.get(key(d)) ?? []), i]);
   const out: Tensor[] = [];
-  for (const [k, idx] of [...groups].sort(([a], [b]) => Number(a === own) - Number(b === own))) {
+  const drafts = [...groups.keys()].filter((k) => k !== own);
+  for (const k of [...drafts, own]) {
+    const idx = groups.get(k)!;
+    const group = idx.map((i) => drawn[i]!);
     const h = hooks(
-      idx.map((i) => drawn[i]!),
+      group,
       idx.map((i) => owner[i]!),
     );
-    const z = await cascade.base(
-      idx.map((i) => drawn[i]!),
-      k === own ? h : { ...h, onStep: undefined },
-    );
+    const z = await cascade.base(group, k === own ? h : { ...h, onStep: undefined });
     idx.forEach((i, x) => {
       out[i] = z[x]!;
     });
