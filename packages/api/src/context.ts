@@ -10,7 +10,7 @@ import {
 } from '@baton/batches';
 import { DEFAULTS, DEPLOYMENT_DEFAULTS } from '@baton/config';
 import { domainFor } from '@baton/domains';
-import { type EmitEvent, type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
+import { type EmitEvent, EndForecast, type Enqueue, type JobStore, parseAllowList } from '@baton/jobs';
 import type { Domain } from '@baton/pipeline/domain';
 import type { Manifest } from '@baton/runtime/manifest';
 import {
@@ -87,6 +87,8 @@ export interface Api {
   /** Announces a state change on the events queue (a no-op without one). */
   emit: EmitEvent;
   backlog: (() => Promise<number>) | undefined;
+  /** When jobs of a kind end, learned from those this instance saw end: when its waiters look. */
+  forecast: EndForecast;
   now: () => number;
 }
 
@@ -147,6 +149,7 @@ export function resolveApi(deps: ApiDeps): Api {
     batches: batching.batches,
     emit,
     backlog: deps.backlog,
+    forecast: new EndForecast(),
     now,
   };
 }

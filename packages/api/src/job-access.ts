@@ -1,5 +1,5 @@
 /** Reading jobs as a caller may see them, and waiting for them to end. */
-import { isJobId, type JobRequest, type JobState } from '@baton/jobs';
+import { isJobId, type JobRequest, type JobState, nextLookMs, TERMINAL } from '@baton/jobs';
 import { type KeyRecord, publicJob, publicOrigin } from '@baton/service';
 import type { Context } from 'hono';
 import { notFound } from './api-error.ts';
@@ -22,9 +22,11 @@ export const lookBounds = (api: Api) => ({
 });
 
 /**
- * Waits until every job has ended or the time is up, then reads their states. Each look is one
- * read per unfinished job; the next comes when the jobs' records say (nextLookMs: a tenth of a
- * job's age, of its last diffusion stage's once that runs, every 10 ms while it decodes).
+ * Waits until every job has ended or the time is up, then reads their states. Each job is
+ * looked at (one read) when its records say (nextLookMs): a job of a kind seen ended before
+ * (api.forecast) not before about when such jobs end; else a tenth of its age, of its last
+ * diffusion stage's once that runs, every 10 ms while it decodes. A job just made is not read
+ * before it could have ended.
  */
 export async function waitForJobs(
   api: Api,
@@ -35,17 +37,30 @@ export async function waitForJobs(
   const deadline = api.now() + ms;
   const bounds = lookBounds(api);
   const ended = new Map<JobRequest, JobState>();
-  let pending = [...requests];
-  while (pending.length && api.now() < deadline) {
-    const looks = await Promise.all(pending.map((r) => api.jobs.look(r, bounds)));
-    let next = bounds.max;
+  const gone = new Set<JobRequest>();
+  // When each job is next looked at: where its kind has a forecast, once it could have ended.
+  const due = new Map(
+    requests.map((r) => {
+      const expected = api.forecast.expectedMs(r);
+      const first = expected === undefined ? 0 : nextLookMs(r, [], api.now(), bounds, expected);
+      return [r, api.now() + first];
+    }),
+  );
+  for (;;) {
+    const pending = requests.filter((r) => !ended.has(r) && !gone.has(r));
+    if (!pending.length || api.now() >= deadline) break;
+    const now = api.now();
+    const ready = pending.filter((r) => due.get(r)! <= now);
+    const looks = await Promise.all(ready.map((r) => api.jobs.look(r, bounds, api.forecast)));
     for (const [i, look] of looks.entries()) {
-      if (look && 'ended' in look) ended.set(pending[i]!, look.ended);
-      else if (look) next = Math.min(next, look.nextMs);
+      const r = ready[i]!;
+      if (!look) gone.add(r);
+      else if ('ended' in look) ended.set(r, look.ended);
+      else due.set(r, api.now() + look.nextMs);
     }
-    pending = pending.filter((r, i) => looks[i] && !ended.has(r));
-    if (pending.length)
-      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(next, deadline - api.now()))));
+    const next = Math.min(...pending.filter((r) => !ended.has(r) && !gone.has(r)).map((r) => due.get(r)!));
+    if (Number.isFinite(next))
+      await new Promise((r) => setTimeout(r, Math.max(1, Math.min(next, deadline) - api.now())));
   }
   // The ended ones as the last look read them; the rest read now (a job gone is a 404).
   return Promise.all(requests.map((r) => ended.get(r) ?? visibleJob(api, r.id, key)));
@@ -71,7 +86,7 @@ export async function answerJob<S extends 200 | 202>(api: Api, c: Context<Env>, 
   const ms = preferredWaitMs(api, c.req.header('prefer'));
   if (ms) {
     c.header('preference-applied', `wait=${Math.ceil(ms / 1000)}`);
-    [s] = (await waitForJobs(api, [s.request], ms, key)) as [JobState];
+    if (!TERMINAL.includes(s.status)) [s] = (await waitForJobs(api, [s.request], ms, key)) as [JobState];
   }
   return c.json(publicJob(s, publicOrigin(c), api.links), status);
 }

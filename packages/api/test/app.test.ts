@@ -278,3 +278,44 @@ test('Prefer: wait=N holds GET /v1/jobs/{id} and POST /v1/jobs until the job end
   const x = await app.request(`/v1/jobs/${j.id}`, { headers: { prefer: 'wait=soon' } });
   assert.equal(x.headers.get('preference-applied'), null);
 });
+
+test('a waiter learns how long jobs of a kind take: once three have ended, it reads a new one only every poll interval before 90 % of that', async () => {
+  const store = new JobStore(new MemoryBlobStore());
+  const manifest = await loadManifest(process.env.BATON_MODEL_DIR ?? DEFAULT_MODEL_DIR);
+  const WORK_MS = 120; // a stand-in worker: each job ends this long after its base message
+  const waiter = createApp({
+    jobs: store,
+    manifest,
+    expander: shapesExpander,
+    enqueue: async (m) => {
+      const r = (await store.request(m.jobId))!;
+      setTimeout(() => void Promise.all(r.stages.map((st) => store.append(r.id, 'done', st))), WORK_MS);
+    },
+    config: { syncWaitMs: 5_000, pollMs: 50 },
+  });
+  const looks: number[][] = [];
+  const look = store.look.bind(store);
+  store.look = async (r, ...rest) => {
+    looks.at(-1)!.push(Date.now() - r.createdAt);
+    return look(r, ...rest);
+  };
+  for (let i = 0; i < 4; i++) {
+    looks.push([]);
+    const res = await waiter.request('/v1/jobs', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', prefer: 'wait=5' },
+      body: JSON.stringify({ prompt: 'red circle', seed: 20 + i }),
+    });
+    assert.equal(((await res.json()) as { status: string }).status, 'succeeded');
+  }
+  const early = (xs: number[]) => xs.filter((ms) => ms < 0.9 * WORK_MS);
+  // No forecast yet: read at once, then every 10 ms while young (a tenth of its age).
+  assert.ok(early(looks[0]!).length >= 5, `the first job's early reads: ${looks[0]}`);
+  // Forecast: nothing before the poll interval (50 ms here), then at most every 50 ms until 108 ms.
+  assert.ok(looks[3]![0]! >= 45, `the fourth is first read at ${looks[3]![0]} ms`);
+  assert.ok(early(looks[3]!).length <= 2, `the fourth's early reads: ${looks[3]}`);
+  assert.ok(
+    looks[3]!.length < looks[0]!.length,
+    `fewer reads: ${looks[3]!.length} against ${looks[0]!.length}`,
+  );
+});

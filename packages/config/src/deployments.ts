@@ -31,9 +31,8 @@ export const DEPLOYMENT_DEFAULTS = {
     BATON_SYNC_WAIT_MS: 60_000,
     BATON_BATCH_POLL_SECONDS: 1,
     BATON_BATCH_SIZE: 8,
-    // The local SQS answers a long poll only when it ends, and holds even a short poll ~40 ms
-    // unless the batch fills: short polls, back to back, keep stage hand-offs fast.
-    BATON_WAIT_SECONDS: 0,
+    // Long polls, as in AWS: the local SQS answers one as soon as a message is there (sqs-patches.ts).
+    BATON_WAIT_SECONDS: 20,
     BATON_IDLE_DELAY_MS: 0,
     BATON_VISIBILITY_SECONDS: 30,
     BATON_RETRY_DELAY_SECONDS: 1,

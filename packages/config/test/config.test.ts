@@ -57,7 +57,7 @@ test('every BATON_ variable the code reads is in the schema', () => {
 test('per-deployment defaults fill only what is unset; every other default is the schema’s (one source)', () => {
   const local = forDeployment(readConfig({}), 'local');
   assert.equal(local.BATON_SYNC_WAIT_MS, 60_000);
-  assert.equal(local.BATON_WAIT_SECONDS, 0);
+  assert.equal(local.BATON_WAIT_SECONDS, 20);
   const lambda = forDeployment(readConfig({ BATON_SYNC_WAIT_MS: '5000' }), 'lambda');
   assert.equal(lambda.BATON_SYNC_WAIT_MS, 5000, 'a set variable wins');
   assert.equal(lambda.BATON_BATCH_POLL_SECONDS, 10);

@@ -3,6 +3,7 @@ export * from './deliveries.ts';
 export * from './errors.ts';
 export * from './event-outbox.ts';
 export * from './events.ts';
+export * from './forecast.ts';
 export * from './idempotency.ts';
 export * from './job-item.ts';
 export * from './job-records.ts';

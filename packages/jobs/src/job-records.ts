@@ -6,6 +6,7 @@
  */
 import { type BlobStore, MemoryStateTable, queryAll, type StateTable } from '@baton/aws';
 import { deliveriesOf } from './deliveries.ts';
+import type { EndForecast } from './forecast.ts';
 import {
   idOf,
   type JobItem,
@@ -31,6 +32,12 @@ import type { DeliveryRecord } from './webhook.ts';
 
 /** Every change to a job is to an existing job: never a half item made by a late worker. */
 export const EXISTS = { exists: ['pk'] };
+
+/** How a job ends: claimed once, by its last stage ("succeeded") or a cancel; the same side again still holds it. */
+export type Outcome = 'succeeded' | 'canceled';
+export const claimable = (outcome: Outcome) => ({
+  anyOf: [{ exists: ['pk'], notExists: ['outcome'] }, { equals: { outcome } }],
+});
 
 export class JobRecords {
   readonly table: StateTable;
@@ -100,16 +107,21 @@ export class JobRecords {
 
   /**
    * One look for a waiter (one read): the job's state once it has ended, else when to look
-   * again (nextLookMs). Null when the job is gone.
+   * again (nextLookMs, from `forecast` when it knows the job's kind; it learns from each job
+   * seen ended). Null when the job is gone.
    */
   async look(
     request: JobRequest,
     bounds: { min: number; max: number },
+    forecast?: EndForecast,
   ): Promise<{ ended: JobState } | { nextMs: number } | null> {
     const item = await this.item(request.id);
     if (!item) return null;
-    if (hasEnded(request, item.records)) return { ended: await this.stateOf(item) };
-    return { nextMs: nextLookMs(request, item.records, this.now(), bounds) };
+    if (hasEnded(request, item.records)) {
+      forecast?.learn(request, item.records);
+      return { ended: await this.stateOf(item) };
+    }
+    return { nextMs: nextLookMs(request, item.records, this.now(), bounds, forecast?.expectedMs(request)) };
   }
 
   /** Changes whenever the job's records, its running stage's progress or its previews do: one read. For watchers. */
@@ -191,21 +203,31 @@ export class JobRecords {
    * A stage's done record and what it used, in one write to the job (the usage's own item
    * beside it): a stage is never seen done unbilled, nor billed twice (both keyed by stage).
    */
+  /**
+   * A stage's done record and its usage, one write. The last stage passes `claim`: the same
+   * write claims the job's outcome (claimOutcome), so its done record exists only if the
+   * outcome is "succeeded". False when a cancel claimed it first (the usage is billed anyway).
+   */
   async stageDone(
     id: string,
     stage: string,
     fields: Omit<StageRecord, 'kind' | 'stage' | 'at'>,
     usage: UsageRecord | undefined,
-  ): Promise<void> {
+    claim?: 'succeeded',
+  ): Promise<boolean> {
     const record: StageRecord = { kind: 'done', stage, at: this.now(), ...fields };
-    await Promise.all([
+    const set = { ...(usage && { [`usage.${stage}`]: usage }), ...(claim && { outcome: claim }) };
+    const [written] = await Promise.all([
       this.table.update(
         jobKey(id),
-        { append: { records: [record] }, ...(usage && { set: { [`usage.${stage}`]: usage } }) },
-        EXISTS,
+        { append: { records: [record] }, set },
+        claim ? claimable(claim) : EXISTS,
       ),
       usage && putUsage(this.table, usage, this.retention.usageDays),
     ]);
+    if (written === null && claim && usage)
+      await this.table.update(jobKey(id), { set: { [`usage.${stage}`]: usage } }, EXISTS);
+    return written !== null;
   }
 
   async bill(record: UsageRecord): Promise<void> {
@@ -218,6 +240,11 @@ export class JobRecords {
   /** A stage's output (latents, or the final image), null until written. */
   output(id: string, stage: string): Promise<Uint8Array | null> {
     return this.store.get(keys.output(id, stage));
+  }
+
+  /** A last stage's image, taken back when a cancel claimed the job's outcome first. */
+  async deleteOutput(id: string, stage: string): Promise<void> {
+    await this.store.delete(keys.output(id, stage));
   }
 
   async putOutput(id: string, stage: string, bytes: Uint8Array, contentType: string): Promise<void> {

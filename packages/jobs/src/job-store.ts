@@ -9,7 +9,7 @@ import { type BlobStore, expiresAfter, type StateTable } from '@baton/aws';
 import type { EmitEvent } from './events.ts';
 import { IdempotencyClaims } from './idempotency.ts';
 import { type JobItem, jobKey, pad, type Retention } from './job-item.ts';
-import { EXISTS, JobRecords } from './job-records.ts';
+import { claimable, EXISTS, JobRecords, type Outcome } from './job-records.ts';
 import { type Enqueue, routeOf } from './message.ts';
 import { QuotaLedger, quotaPoolOf } from './quota.ts';
 import { type JobRequest, type JobState, TERMINAL } from './records.ts';
@@ -162,16 +162,11 @@ export class JobStore extends JobRecords {
 
   /**
    * Claims how the job ends, once (one conditional update): the last stage claims "succeeded"
-   * before it writes the image, a cancel claims "canceled". True when the outcome is this one
+   * with its done record (stageDone), a cancel claims "canceled". True when the outcome is this one
    * (claimed now, or earlier by the same side: a redelivered last stage).
    */
-  async claimOutcome(id: string, outcome: 'succeeded' | 'canceled'): Promise<boolean> {
-    const claimed = await this.table.update(
-      jobKey(id),
-      { set: { outcome } },
-      { anyOf: [{ exists: ['pk'], notExists: ['outcome'] }, { equals: { outcome } }] },
-    );
-    return claimed !== null;
+  async claimOutcome(id: string, outcome: Outcome): Promise<boolean> {
+    return (await this.table.update(jobKey(id), { set: { outcome } }, claimable(outcome))) !== null;
   }
 
   /** The sweep (sweep.ts): stale stages re-enqueued, ended jobs finished. */

@@ -169,23 +169,33 @@ export function hasEnded(request: JobRequest, records: readonly StageRecord[]): 
   return records.some((r) => ENDING_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last));
 }
 
+/** A forecast's end is looked for from this share of it: a job of its kind rarely ends sooner. */
+const DUE_SHARE = 0.9;
+
 /**
- * When a waiter should look at an unfinished job again (ms from now): a tenth of the job's age
- * (a job is seen ended within about a tenth of its time, and a long one costs few reads), then,
- * once its last diffusion stage runs, a tenth of that stage's age, and every `min` ms once it is
- * done (the decode after it takes tens of ms).
+ * When a waiter should look at an unfinished job again (ms from now). With `expectedMs` (how
+ * long jobs of its kind took, EndForecast): not before 90 % of it, then every `min` ms until it
+ * is reached. Without one, or past it (a queue, a slow stage): a tenth of the job's age (a job is
+ * seen ended within about a tenth of its time, and a long one costs few reads), then, once its
+ * last diffusion stage runs, a tenth of that stage's age. Every `min` ms once that stage is done
+ * (the decode after it takes tens of ms).
  */
 export function nextLookMs(
   request: JobRequest,
   records: readonly StageRecord[],
   now: number,
   bounds: { min: number; max: number },
+  expectedMs?: number,
 ): number {
   const clamp = (ms: number, hi: number) => Math.max(bounds.min, Math.min(hi, ms));
-  const early = clamp((now - request.createdAt) / 10, bounds.max);
   const final = request.stages.filter((s) => s !== 'decode').at(-1);
   const of = (kind: RecordKind) => records.find((r) => r.kind === kind && r.stage === final);
   if (of('done')) return bounds.min;
+  const age = now - request.createdAt;
+  if (expectedMs !== undefined && age < expectedMs) {
+    return clamp(DUE_SHARE * expectedMs - age, bounds.max);
+  }
+  const early = clamp(age / 10, bounds.max);
   const started = of('started');
   return started ? clamp((now - started.at) / 10, early) : early;
 }

@@ -6,6 +6,7 @@ import type { JobSpec } from '@baton/pipeline/spec';
 import {
   CARRY_MAX_BYTES,
   deriveState,
+  EndForecast,
   type EventMessage,
   handOnMessage,
   type JobRequest,
@@ -248,6 +249,45 @@ test("a waiter looks at a tenth of the job's age, then of its last diffusion sta
   assert.equal(at(1820, relay), 50, 'relay1 500 ms in');
   assert.equal(at(4000, relay), 200, 'capped at the job-age bound');
   assert.equal(at(1900, [...relay, rec('done', 'relay1', 1880)]), 10, 'decoding: every min ms');
+});
+
+test('with a forecast, a waiter sleeps until 90 % of when jobs of its kind end, then looks every min ms; past it, the age rule', () => {
+  const r = request(); // created at 1000
+  const bounds = { min: 10, max: 200 };
+  const at = (now: number, records: StageRecord[] = []) => nextLookMs(r, records, now, bounds, 500);
+  assert.equal(at(1000), 200, 'just made: as long as the cap allows');
+  assert.equal(at(1300), 150, 'until 90 % of the forecast (1450)');
+  assert.equal(at(1460), 10, 'then every min ms');
+  assert.equal(at(1600), 60, 'past the forecast: a tenth of its age');
+  const decoding = [rec('done', 'relay1', 1380)];
+  assert.equal(at(1400, decoding), 10, 'decoding: every min ms, whatever the forecast');
+});
+
+test('a forecast is the median time its kind took, once three have ended; kinds differ by size, steps and best_of', () => {
+  const f = new EndForecast();
+  const ended = (id: string, ms: number, o: Partial<JobSpec> = {}) => {
+    const r = { ...request(id, 0), spec: { ...spec, ...o } };
+    f.learn(r, [rec('started', 'base', 1), rec('done', 'decode', ms)]);
+    return r;
+  };
+  const a = ended('job_aaaaaaaaaaaaaaa1', 400);
+  assert.equal(f.expectedMs(a), undefined, 'one seen: no forecast yet');
+  ended('job_aaaaaaaaaaaaaaa2', 900);
+  ended('job_aaaaaaaaaaaaaaa3', 420);
+  assert.equal(f.expectedMs(a), 420);
+  assert.equal(
+    f.expectedMs({ ...a, spec: { ...spec, stepsBase: 64 } }),
+    undefined,
+    'other steps: another kind',
+  );
+  assert.equal(f.expectedMs({ ...a, spec: { ...spec, bestOf: 4 } }), undefined);
+  // An unfinished job, or one whose last stage was only found done (reused), teaches nothing.
+  const b = { ...request('job_bbbbbbbbbbbbbbb1', 0), spec: { ...spec, size: 256 } };
+  f.learn(b, [rec('done', 'relay1', 300)]);
+  f.learn(b, [rec('done', 'decode', 300, { reused: true })]);
+  f.learn(b, [rec('done', 'decode', 300, { reused: true })]);
+  f.learn(b, [rec('done', 'decode', 300, { reused: true })]);
+  assert.equal(f.expectedMs(b), undefined);
 });
 
 test('changeToken moves with the records and the running stage’s progress, and only then', async () => {

@@ -9,7 +9,6 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { type AwsConfig, dynamoClient, ensureTable, STAGE_QUEUES, type StageQueue } from '@baton/aws';
-import { createSqsServer } from 'local-aws-sqs';
 import S3rver from 's3rver';
 import { type CountSource, type Counts, RequestCounter } from './request-counter.ts';
 import {
@@ -19,6 +18,7 @@ import {
   listInOnePage,
   refuseUnstorableKeys,
 } from './s3rver-patches.ts';
+import { startSqsServer } from './sqs-patches.ts';
 
 export interface LocalAwsOptions {
   dataDir: string;
@@ -66,7 +66,7 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   const requests = new RequestCounter();
   if (s3.httpServer) requests.watch(s3.httpServer, 's3');
   const accountId = '000000000000';
-  const sqs = await createSqsServer({
+  const sqs = await startSqsServer({
     port: o.sqsPort ?? 0,
     hostname: '127.0.0.1',
     accountId,

@@ -2,11 +2,10 @@
  * A stage worker process: polls one stage queue until SIGTERM. Model work blocks this
  * process's event loop, never the API's. Run: node --import tsx worker-process.ts base|relay|decode
  */
-import { configFromEnv, SqsQueue, STAGE_QUEUES, type StageQueue } from '@baton/aws';
+import { configFromEnv, STAGE_QUEUES, type StageQueue } from '@baton/aws';
 import { config, forDeployment } from '@baton/config';
 import { jsonLogger } from '@baton/worker';
 import { runStageProcess } from '@baton/worker/stage-process';
-import { promptReceive } from './prompt-receive.ts';
 
 const stage = process.argv[2] as StageQueue;
 if (!STAGE_QUEUES.includes(stage)) {
@@ -34,8 +33,5 @@ await runStageProcess({
   settings,
   log,
   onReady: () => process.send?.({ ready: stage }),
-  // The local SQS server holds every receive 40 ms unless it fills: read what waits, at once.
-  queueOf: (url, priority) =>
-    promptReceive(new SqsQueue(configFromEnv(settings), url), { hold: priority === 0 }),
 });
 process.exit(0);

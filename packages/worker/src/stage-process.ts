@@ -10,7 +10,7 @@
 import { type AwsConfig, SqsQueue, type StageQueue } from '@baton/aws';
 import type { Config, DeploymentConfig } from '@baton/config';
 import { modelSettings, openCascade } from '@baton/domains/cascade';
-import { type PollableQueue, pollQueue } from '@baton/queues';
+import { pollQueue } from '@baton/queues';
 import { connectWorker, webhookSettings } from './connect.ts';
 import { stageConsumer } from './consumers.ts';
 import type { Logger } from './logger.ts';
@@ -69,11 +69,6 @@ export interface StageProcessOptions extends StageWorkerSetup {
   settings: StageProcessConfig;
   /** Called once the models are loaded, before the first receive. */
   onReady?: () => void;
-  /**
-   * How this process reads a queue (its stage queue first, then its lane): an SqsQueue by
-   * default; the local stack adapts its SQS server's receive (prompt-receive.ts there).
-   */
-  queueOf?: (url: string, priority: number) => PollableQueue;
 }
 
 /**
@@ -101,8 +96,9 @@ export async function runStageProcess(o: StageProcessOptions): Promise<void> {
   o.onReady?.();
   // Interactive work first: the stage's batch lane (if any) is read only when its queue is empty.
   const lane = o.config.lanes?.[o.stage];
-  const queueOf = o.queueOf ?? ((url: string) => new SqsQueue(o.config, url));
-  const queues = [o.config.queues[o.stage], ...(lane ? [lane] : [])].map((url, i) => queueOf(url, i));
+  const queues = [o.config.queues[o.stage], ...(lane ? [lane] : [])].map(
+    (url) => new SqsQueue(o.config, url),
+  );
   await pollQueue(queues, consumer, {
     waitSeconds: c.BATON_WAIT_SECONDS,
     idleDelayMs: c.BATON_IDLE_DELAY_MS,

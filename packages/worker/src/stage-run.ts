@@ -223,9 +223,10 @@ export class StageRun {
    * write) written: all in `written`, which the caller does not wait for before it runs a next
    * stage here (the decode starts at once; its done record follows this one's). A next stage's
    * message carries a small output, so it is sent beside the put; a large one after it. The
-   * last stage claims the outcome, puts the image, then writes "done" and ends the job. A crash
-   * after the output's put and before the done record leaves the stage unbilled: its
-   * redelivery finds the output and only hands on.
+   * last stage puts the image, then claims the outcome with its done record (one write) and
+   * ends the job; a cancel that claimed it first stands, and the image goes. A crash after the
+   * output's put and before the done record leaves the stage unbilled: its redelivery finds the
+   * output and only hands on.
    */
   private commit(w: Work, i: number, r: Computed): Promise<void> {
     const { jobs } = this.c;
@@ -240,24 +241,31 @@ export class StageRun {
       recorded = res;
     });
     prior.catch(() => undefined);
+    const cancelled = () => this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
     const written = (async () => {
-      // Cancelled while this stage ran (seen between steps, or by the last stage's claim: a
-      // cancel that claimed the outcome first stands): no output; the steps that ran are billed.
-      const claimed =
-        !this.monitor.cancelled.has(id) && (!last || (await jobs.claimOutcome(id, 'succeeded')));
-      if (!claimed) {
+      // Cancelled while this stage ran (seen between steps): no output; the steps that ran are billed.
+      if (this.monitor.cancelled.has(id)) {
         await Promise.all([usage && jobs.bill(usage), this.started]);
-        this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
-        return;
+        return cancelled();
       }
       const stored = Promise.all([jobs.putOutput(id, this.stage, output, this.contentType()), this.started]);
       await Promise.all([stored, !last && this.c.handOn(w, output, { stored, recorded: prior })]);
       await w.prior;
       const fields = { ...this.doneFields(w, r), trace: this.trace(w, r), messageId: w.message.id };
-      await Promise.all([
-        jobs.stageDone(id, this.stage, { ...fields, ...(r.scored[i] && { scored: r.scored[i] }) }, usage),
-        last && this.c.handOn(w, output),
-      ]);
+      const scored = r.scored[i] && { scored: r.scored[i] };
+      const done = await jobs.stageDone(
+        id,
+        this.stage,
+        { ...fields, ...scored },
+        usage,
+        last ? 'succeeded' : undefined,
+      );
+      if (last && !done) {
+        // A cancel claimed the outcome first (the steps that ran are billed).
+        await jobs.deleteOutput(id, this.stage);
+        return cancelled();
+      }
+      if (last) await this.c.handOn(w, output);
       this.c.log('stage.done', {
         jobId: id,
         stage: this.stage,

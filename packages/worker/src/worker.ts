@@ -196,7 +196,17 @@ export class StageWorker {
     if (outputExists) {
       // A duplicate delivery, or a worker that died after writing: finish the hand-over only.
       if (!job!.records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
-        await jobs.append(msg.jobId, 'done', msg.stage, { reused: true, messageId: message.id });
+        // The last stage's done record claims the outcome (as when it ran): a cancel's claim stands.
+        const last = !nextStage(request.stages, msg.stage);
+        const fields = { reused: true, messageId: message.id };
+        if (
+          !(await jobs.stageDone(msg.jobId, msg.stage, fields, undefined, last ? 'succeeded' : undefined)) &&
+          last
+        ) {
+          await jobs.deleteOutput(msg.jobId, msg.stage);
+          this.log('stage.skip', { ...log, reason: 'cancelled' });
+          return null;
+        }
       }
       await this.handOn(msg, { message, msg, request, receivedAt }, decodes);
       this.log('stage.skip', { ...log, reason: 'output exists' });
