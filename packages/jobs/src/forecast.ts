@@ -21,11 +21,11 @@ export class EndForecast {
     private readonly least = 3,
   ) {}
 
-  /** A job seen ended: its time from accept to its last stage's done record (a completed one only). */
+  /** A job seen ended: its time from accept to its last stage's done record (none for a failed or cancelled one). */
   learn(r: JobRequest, records: readonly StageRecord[]): void {
     const last = r.stages.at(-1);
     const done = records.find((x) => x.kind === 'done' && x.stage === last);
-    if (!done || done.reused) return;
+    if (!done) return;
     const kind = kindOf(r);
     const xs = [...(this.took.get(kind) ?? []), done.at - r.createdAt].slice(-this.keep);
     this.took.set(kind, xs);

@@ -50,7 +50,6 @@ export interface StageRecord {
   queueWaitMs?: number;
   /** Time inside the ONNX runtime's run() for the whole batch. */
   onnxMs?: number;
-  reused?: boolean;
   /** done: where the stage's time went, hop by hop (the bench's trace). */
   trace?: StageTrace;
   /** done, at a best_of job's scoring stage: each candidate's seeds and score, and the kept one. */

@@ -8,7 +8,7 @@
  * returned for retry (and reaches the dead-letter queue after maxReceiveCount).
  */
 
-import { isTransient } from '@baton/aws';
+import { isTransient, TransientError } from '@baton/aws';
 import { DEFAULTS } from '@baton/config';
 import {
   type Enqueue,
@@ -31,6 +31,10 @@ import type { IncomingMessage, Work } from './work.ts';
 
 export type { StageMetrics } from './stage-run.ts';
 export type { IncomingMessage } from './work.ts';
+
+/** How long a job's write may trail its first message (ms), and how long a message naming no job is retried. */
+const JOB_WRITE_MS = 50;
+const YOUNG_MESSAGE_MS = 30_000;
 
 export interface BatchResult {
   /** Message ids to leave on the queue for another delivery (transient failures). */
@@ -175,11 +179,10 @@ export class StageWorker {
   private async prepare(message: IncomingMessage, receivedAt: number, decodes: Work[]): Promise<Work | null> {
     const msg = parseStageMessage(message.body);
     const jobs = this.o.jobs;
-    // One round trip: the job (its request and records, one read), whether the output exists,
-    // and the input the message carries or names (kept only if it is the job's previous stage).
-    const [job, outputExists, input] = await Promise.all([
-      jobs.job(msg.jobId),
-      jobs.hasOutput(msg.jobId, msg.stage),
+    // One round trip: the job (its request and records, one read) and the input the message
+    // carries or names (kept only if it is the job's previous stage).
+    const [job, input] = await Promise.all([
+      this.jobOf(msg.jobId, message),
       msg.input ? Buffer.from(msg.input, 'base64') : msg.after ? jobs.output(msg.jobId, msg.after) : null,
     ]);
     const request = job?.request;
@@ -193,23 +196,12 @@ export class StageWorker {
       this.log('stage.skip', { ...log, reason: 'job finished' });
       return null;
     }
-    if (outputExists) {
-      // A duplicate delivery, or a worker that died after writing: finish the hand-over only.
-      if (!job!.records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
-        // The last stage's done record claims the outcome (as when it ran): a cancel's claim stands.
-        const last = !nextStage(request.stages, msg.stage);
-        const fields = { reused: true, messageId: message.id };
-        if (
-          !(await jobs.stageDone(msg.jobId, msg.stage, fields, undefined, last ? 'succeeded' : undefined)) &&
-          last
-        ) {
-          await jobs.deleteOutput(msg.jobId, msg.stage);
-          this.log('stage.skip', { ...log, reason: 'cancelled' });
-          return null;
-        }
-      }
+    if (job!.records.some((r) => r.kind === 'done' && r.stage === msg.stage)) {
+      // A duplicate delivery, or a worker that died after its done record: finish the hand-over
+      // only. (One that died between its output's put and its done record runs the stage again:
+      // the same bytes, written again.)
       await this.handOn(msg, { message, msg, request, receivedAt }, decodes);
-      this.log('stage.skip', { ...log, reason: 'output exists' });
+      this.log('stage.skip', { ...log, reason: 'stage done' });
       return null;
     }
     const carried = input && msg.after === previousStage(request.stages, msg.stage) ? input : undefined;
@@ -217,8 +209,23 @@ export class StageWorker {
   }
 
   /**
+   * The job a message names. The API sends a job's first message beside the write that stores
+   * it, so a first stage may find no job yet: it reads again after a moment, and if there is
+   * still none while the message is young, the message is retried (transient), not dropped.
+   */
+  private async jobOf(id: string, message: IncomingMessage) {
+    const job = await this.o.jobs.job(id);
+    if (job) return job;
+    await new Promise((r) => setTimeout(r, JOB_WRITE_MS));
+    const again = await this.o.jobs.job(id);
+    const young = message.sentAt !== undefined && Date.now() - message.sentAt < YOUNG_MESSAGE_MS;
+    if (!again && young) throw new TransientError(`job ${id} is not stored yet`);
+    return again;
+  }
+
+  /**
    * The job's next stage. A decode after a stage computed here joins this batch's decodes (run
-   * next, from the latents in hand); any other stage, or a decode after a reused output, is enqueued.
+   * next, from the latents in hand); any other stage, or a decode after a stage done before, is enqueued.
    */
   private async handOn(
     msg: StageMessage,
