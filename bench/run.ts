@@ -159,7 +159,7 @@ async function stack() {
     if (only === 6) return await previewLatency(api, headers, REPS);
     if (only === 7) return await requestCost(s, 'bk_bench_0123456789abcdef', eventsFile);
     console.log('\n3. Local stack (real S3 and SQS servers, worker processes), 128 px standard');
-    const n1 = quick ? 4 : 8;
+    const n1 = quick ? 4 : 16;
     // One job at a time, traced hop by hop (trace.ts): POST /v1/jobs with `Prefer: wait`, which
     // answers once the job has ended (the server's waiter looks when the job should be ending).
     const traces = [];

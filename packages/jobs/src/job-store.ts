@@ -61,11 +61,10 @@ export class JobStore extends JobRecords {
       ask: `${pad(request.createdAt)}#${request.id}`,
       expiresAt: expiresAfter(request.createdAt, this.retention.jobDays),
     };
-    // The item and the first stage's message go at once (one round trip, not two): a worker
-    // that reads before the item is there reads again (worker.ts). A request accepted twice (a
-    // retried batch fan-out) keeps the first item and its records; the stage runs once.
-    const [made] = await Promise.all([
-      this.table.put(item, { notExists: ['pk'] }),
+    // A request accepted twice (a retried batch fan-out) keeps the first item and its records.
+    const made = await this.table.put(item, { notExists: ['pk'] });
+    await Promise.all([
+      // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
       enqueue({
         v: 1,
         jobId: request.id,
@@ -73,9 +72,9 @@ export class JobStore extends JobRecords {
         correlationId: request.correlationId,
         ...routeOf(request),
       }),
+      made &&
+        this.events?.({ v: 1, kind: 'job', id: request.id, type: 'Job Accepted', at: request.createdAt }),
     ]);
-    if (made)
-      await this.events?.({ v: 1, kind: 'job', id: request.id, type: 'Job Accepted', at: request.createdAt });
   }
 
   /**

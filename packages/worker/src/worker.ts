@@ -8,7 +8,7 @@
  * returned for retry (and reaches the dead-letter queue after maxReceiveCount).
  */
 
-import { isTransient, TransientError } from '@baton/aws';
+import { isTransient } from '@baton/aws';
 import { DEFAULTS } from '@baton/config';
 import {
   type Enqueue,
@@ -31,10 +31,6 @@ import type { IncomingMessage, Work } from './work.ts';
 
 export type { StageMetrics } from './stage-run.ts';
 export type { IncomingMessage } from './work.ts';
-
-/** How long a job's write may trail its first message (ms), and how long a message naming no job is retried. */
-const JOB_WRITE_MS = 50;
-const YOUNG_MESSAGE_MS = 30_000;
 
 export interface BatchResult {
   /** Message ids to leave on the queue for another delivery (transient failures). */
@@ -182,7 +178,7 @@ export class StageWorker {
     // One round trip: the job (its request and records, one read) and the input the message
     // carries or names (kept only if it is the job's previous stage).
     const [job, input] = await Promise.all([
-      this.jobOf(msg.jobId, message),
+      jobs.job(msg.jobId),
       msg.input ? Buffer.from(msg.input, 'base64') : msg.after ? jobs.output(msg.jobId, msg.after) : null,
     ]);
     const request = job?.request;
@@ -206,21 +202,6 @@ export class StageWorker {
     }
     const carried = input && msg.after === previousStage(request.stages, msg.stage) ? input : undefined;
     return { message, msg, request, receivedAt, ...(carried && { carried }) };
-  }
-
-  /**
-   * The job a message names. The API sends a job's first message beside the write that stores
-   * it, so a first stage may find no job yet: it reads again after a moment, and if there is
-   * still none while the message is young, the message is retried (transient), not dropped.
-   */
-  private async jobOf(id: string, message: IncomingMessage) {
-    const job = await this.o.jobs.job(id);
-    if (job) return job;
-    await new Promise((r) => setTimeout(r, JOB_WRITE_MS));
-    const again = await this.o.jobs.job(id);
-    const young = message.sentAt !== undefined && Date.now() - message.sentAt < YOUNG_MESSAGE_MS;
-    if (!again && young) throw new TransientError(`job ${id} is not stored yet`);
-    return again;
   }
 
   /**

@@ -162,40 +162,6 @@ test('permanent failures mark the job failed and are not retried; garbage is dro
   assert.equal(await store.exists(keys.output(other.id, 'base')), false);
 });
 
-test('a first message may arrive before its job is stored: the worker reads again; a young message naming no job is retried, an old one dropped', async () => {
-  const { jobs, worker, sent } = setup();
-  // The API sends the message beside the job's write: here the write lands while the worker reads.
-  const spec = planJob(cascade, 'red circle', { seed: 11, size: 128, stepsBase: 8 });
-  const late: JobRequest = {
-    id: newJobId(),
-    spec,
-    stages: stagesOf(cascade.manifest, spec.size),
-    model: cascade.manifest.id,
-    createdAt: Date.now(),
-    correlationId: 'late',
-  };
-  const read = jobs.job.bind(jobs);
-  let reads = 0;
-  jobs.job = async (id) => {
-    if (id === late.id && ++reads === 1) {
-      const none = await read(id);
-      await jobs.create(late, async () => {});
-      return none;
-    }
-    return read(id);
-  };
-  const fresh = (id: string) => ({ ...message(id, 'base'), sentAt: Date.now() });
-  const r1 = await worker.handle([fresh(late.id)]);
-  assert.deepEqual(r1.retry, []);
-  assert.equal(reads, 2, 'read again after a moment');
-  assert.ok(sent.some((m) => m.jobId === late.id && m.stage === 'relay1'), 'and ran');
-  // No job at all: retried while the message is young (its write may still land), dropped once old.
-  const young = fresh('job_bbbbbbbbbbbbbbbb');
-  assert.deepEqual((await worker.handle([young])).retry, [young.id]);
-  const old = { ...message('job_bbbbbbbbbbbbbbbb', 'base'), sentAt: Date.now() - 60_000 };
-  assert.deepEqual((await worker.handle([old])).retry, []);
-});
-
 test('a transient store failure asks for a retry and leaves the job unharmed', async () => {
   const store = new MemoryBlobStore();
   const { jobs, worker } = setup(store);
