@@ -59,10 +59,19 @@ export class JobRecords {
     return (await this.table.get(jobKey(id))) as JobItem | null;
   }
 
-  /** The job's request, records and progress as stored (one read), or null. */
-  async job(id: string): Promise<Pick<JobItem, 'request' | 'records' | 'progress'> | null> {
+  /** The job's request, records, progress and partial images as stored (one read), or null. */
+  async job(
+    id: string,
+  ): Promise<(Pick<JobItem, 'request' | 'records' | 'progress'> & { previews: JobItem['previews'] }) | null> {
     const item = await this.item(id);
-    return item && { request: item.request, records: item.records, progress: item.progress };
+    return (
+      item && {
+        request: item.request,
+        records: item.records,
+        progress: item.progress,
+        previews: previewsOf(item),
+      }
+    );
   }
 
   deliveries(id: string): Promise<DeliveryRecord[]> {

@@ -15,7 +15,11 @@ export interface ImageCodec {
   encode(img: RgbImage): Uint8Array;
 }
 
-export function encodePng(img: RgbImage): Buffer {
+/** PNG's Up filter for every row (pngjs's filterType 2): for images whose rows repeat. */
+export const UP_FILTER = { filterType: 2 } as const;
+
+/** A PNG of the image; `o.filterType` fixes one row filter (default: the best of five per row). */
+export function encodePng(img: RgbImage, o: { filterType?: number } = {}): Buffer {
   const png = new PNG({
     width: img.width,
     height: img.height,
@@ -24,7 +28,7 @@ export function encodePng(img: RgbImage): Buffer {
     inputHasAlpha: false,
   });
   png.data = Buffer.from(img.data);
-  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false });
+  return PNG.sync.write(png, { colorType: 2, inputColorType: 2, inputHasAlpha: false, ...o });
 }
 
 export function decodePng(bytes: Uint8Array): RgbImage {

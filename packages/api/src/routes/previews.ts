@@ -6,7 +6,7 @@
 
 import { hasEnded, isJobId, type JobRequest, nextLookMs } from '@baton/jobs';
 import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
-import { decodePng, encodePng, type RgbImage } from '@baton/pipeline/image';
+import { decodePng, encodePng, type RgbImage, UP_FILTER } from '@baton/pipeline/image';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
 import { streamSSE } from 'hono/streaming';
@@ -109,14 +109,15 @@ export function streamImage(
       await stream.writeSSE({ event, data: JSON.stringify(data) });
       lastWrite = api.now();
     };
-    const sendPreviews = async () => {
-      for (const p of (await api.jobs.previews(id)).filter((x) => x.index >= sent)) {
+    const sendPreviews = async (written: { index: number; label: string }[]) => {
+      for (const p of written.filter((x) => x.index >= sent)) {
         const bytes = await api.jobs.preview(id, p.index, p.label);
         if (!bytes) break;
         const image = upscale(decodePng(bytes), spec.size);
         await send('image_generation.partial_image', {
           type: 'image_generation.partial_image',
-          b64_json: await b64(encodePng(image), f),
+          // Rows repeated by the upscale: PNG's Up filter makes them zeros, 3–4× faster than trying every filter.
+          b64_json: await b64(encodePng(image, UP_FILTER), f),
           partial_image_index: p.index,
           ...common(spec.size, api.now(), f.format),
           // Baton's: which job, so a client may cancel it or follow it (/v1/jobs/{id}).
@@ -127,10 +128,10 @@ export function streamImage(
     };
     const until = api.now() + api.config.streamMaxSeconds * 1000;
     while (!stream.aborted) {
-      // One read says whether it ended and when to look next (a partial is seen soon after it lands).
+      // One read says whether it ended, which partials are written, and when to look next.
       const job = await api.jobs.job(id);
       const ended = !job || hasEnded(request, job.records);
-      await sendPreviews();
+      await sendPreviews(job?.previews ?? []);
       if (ended) break;
       if (api.now() >= until) {
         // A POST cannot be resumed: say where the job goes on (it keeps running) before the function stops.
