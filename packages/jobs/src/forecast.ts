@@ -15,10 +15,15 @@ function kindOf(r: JobRequest): string {
 export class EndForecast {
   private readonly took = new Map<string, number[]>();
 
-  /** `keep`: the recent jobs a kind's forecast is the median of; `least`: how many it needs first. */
+  /**
+   * `keep`: the recent jobs a kind's forecast is the median of; `least`: how many it needs
+   * first; `kinds`: how many kinds are remembered (the least recently ended go first: a
+   * caller varying steps cannot grow this without bound).
+   */
   constructor(
     private readonly keep = 16,
     private readonly least = 3,
+    private readonly kinds = 256,
   ) {}
 
   /** A job seen ended: its time from accept to its last stage's done record (none for a failed or cancelled one). */
@@ -28,7 +33,9 @@ export class EndForecast {
     if (!done) return;
     const kind = kindOf(r);
     const xs = [...(this.took.get(kind) ?? []), done.at - r.createdAt].slice(-this.keep);
+    this.took.delete(kind);
     this.took.set(kind, xs);
+    if (this.took.size > this.kinds) this.took.delete(this.took.keys().next().value!);
   }
 
   /** How long jobs of this kind took here (the median of the recent ones), or undefined. */

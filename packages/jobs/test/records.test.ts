@@ -285,6 +285,17 @@ test('a forecast is the median time its kind took, once three have ended; kinds 
   const b = { ...request('job_bbbbbbbbbbbbbbb1', 0), spec: { ...spec, size: 256 } };
   for (let i = 0; i < 3; i++) f.learn(b, [rec('done', 'relay1', 300), rec('cancelled', 'decode', 310)]);
   assert.equal(f.expectedMs(b), undefined);
+  // A bounded memory: past its kinds, the kind that ended least recently is forgotten.
+  const small = new EndForecast(16, 1, 2);
+  const one = (steps: number) => {
+    const r = { ...request(`job_ccccccccccccccc${steps}`, 0), spec: { ...spec, stepsBase: steps } };
+    small.learn(r, [rec('done', 'decode', steps)]);
+    return r;
+  };
+  const [s1, s2] = [one(1), one(2)];
+  one(1);
+  const s3 = one(3);
+  assert.deepEqual([small.expectedMs(s1), small.expectedMs(s2), small.expectedMs(s3)], [1, undefined, 3]);
 });
 
 test('changeToken moves with the records and the running stage’s progress, and only then', async () => {
