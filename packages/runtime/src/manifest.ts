@@ -2,9 +2,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { Ajv } from 'ajv';
 import type { FromSchema } from 'json-schema-to-ts';
-import { manifestSchema } from './manifest-schema.ts';
+import { validate } from './generated/manifest-validate.js';
+import type { manifestSchema } from './manifest-schema.ts';
 
 /** A manifest as its schema describes it. */
 export type Manifest = FromSchema<typeof manifestSchema>;
@@ -18,15 +18,14 @@ export class ManifestError extends Error {
   readonly permanent = true;
 }
 
-const validate = new Ajv({ allErrors: true }).compile<Manifest>(manifestSchema);
-
 /** Validates a parsed manifest against the schema and its cross-references. */
 export function parseManifest(json: unknown, source = 'manifest'): Manifest {
+  // The schema's validator, generated as code (manifest-validator-code.ts): no compile at start.
   if (!validate(json)) {
     const errs = (validate.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message}`).join('; ');
     throw new ManifestError(`${source} is not a valid schema_version 1 manifest: ${errs}`);
   }
-  const m = json;
+  const m = json as Manifest;
   // Required here rather than in the schema: json-schema-to-ts cannot type a required key of a map.
   if (!m.variants.standard) throw new ManifestError(`${source}: variants must include "standard"`);
   for (const [name, v] of Object.entries(m.variants)) {

@@ -9,6 +9,7 @@ import { tensor } from '@baton/diffusion';
 import * as ort from 'onnxruntime-node';
 import { checkFeeds, chooseProvider, ModelFamily, parseManifest, supportedSizes } from '../src/index.ts';
 import { manifestSchema } from '../src/manifest-schema.ts';
+import { manifestValidatorCode, VALIDATOR_FILE } from '../src/manifest-validator-code.ts';
 
 const MODEL =
   process.env.BATON_MODEL_DIR ?? fileURLToPath(new URL('../../../models/shapes-v1', import.meta.url));
@@ -120,4 +121,8 @@ test('the execution provider comes from configuration, with a reason', () => {
 test('manifest.schema.json is the one written from manifest-schema.ts (npm run manifest:schema)', () => {
   const onDisk = JSON.parse(readFileSync(new URL('../src/manifest.schema.json', import.meta.url), 'utf8'));
   assert.deepEqual(onDisk, JSON.parse(JSON.stringify(manifestSchema)));
+});
+
+test('the manifest validator in generated/ is the code the schema compiles to (npm run manifest:schema)', () => {
+  assert.equal(readFileSync(VALIDATOR_FILE, 'utf8'), manifestValidatorCode());
 });
