@@ -29,19 +29,19 @@ export const AWS_P50_MS = {
 
 /**
  * A stage as the worker runs it (worker.ts, stage-run.ts), on the path to the next stage: the job
- * and its output's HEAD read together (the input comes in the message); "started" written while
- * it computes; the next stage's message, carrying the latents, sent as they are put (the put and
- * the done record overlap the next hop).
+ * read (the input comes in the message); "started" written while it computes; the next stage's
+ * message, carrying the latents, sent as they are put (the put and the done record overlap the
+ * next hop).
  */
 function stageMs(onnxMs: number): number {
   const a = AWS_P50_MS;
-  return Math.max(a.dynamo, a.s3Get / 2) + onnxMs + a.sqsSend;
+  return a.dynamo + onnxMs + a.sqsSend;
 }
 
-/** The decode, run by the last diffusion stage's worker after it: compute, the outcome claimed, the image put, "done". */
+/** The decode, run by the last diffusion stage's worker after it: compute, the image put, "done" claiming the outcome (one write). */
 function inlineDecodeMs(onnxMs: number): number {
   const a = AWS_P50_MS;
-  return onnxMs + a.dynamo + a.s3Put + a.dynamo;
+  return onnxMs + a.s3Put + a.dynamo;
 }
 
 export async function awsHotPath(o: { initMs: { api: number; worker: number } }) {
@@ -63,8 +63,8 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   ];
   const hops = 2 * a.sqsToLambda;
   const work = accept + hops + stages.reduce((x, y) => x + y, 0);
-  // The API's wait looks every 10 ms while the job decodes (job-access.ts): it sees the done
-  // record half a look after it on average, in the look's read, and answers.
+  // The API's wait looks every 10 ms from 90 % of when jobs of this kind end (job-access.ts,
+  // EndForecast): it sees the done record half a look after it on average, in the look's read.
   const warm = work + 5 + a.dynamo + a.edgeToHandler;
   // Cold: the API and the two stage functions start (runtime init + our init, from check:aws).
   const cold = warm + a.runtimeInit + o.initMs.api + 2 * (a.runtimeInit + o.initMs.worker);
@@ -81,10 +81,10 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
       stages[i]!,
     );
   row(
-    `decode, in relay1's worker: compute ${(onnx.decode ?? 0).toFixed(0)} ms, claim, put, done`,
+    `decode, in relay1's worker: compute ${(onnx.decode ?? 0).toFixed(0)} ms, put, done + claim`,
     stages[2]!,
   );
-  row('the wait sees it (looks every 10 ms while it decodes) and answers', warm - work);
+  row('the wait sees it (looks every 10 ms near the end) and answers', warm - work);
   row('predicted p50, warm', warm);
   row(
     `predicted p50, cold (runtime ${a.runtimeInit} ms + init: API ${o.initMs.api}, worker ${o.initMs.worker} ms)`,

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { SqsQueue } from '@baton/aws';
 import { openCascade } from '@baton/domains/cascade';
-import { JobStore, jobKey, keys } from '@baton/jobs';
+import { JobStore, keys, newJobId } from '@baton/jobs';
 import { generateBatch, planJob } from '@baton/pipeline';
 import { readLatents, writeLatents } from '@baton/safetensors';
 import { decodePng } from '@baton/shapes';
@@ -150,22 +150,19 @@ test('poison messages: garbage and an unknown job are dropped (the queues drain,
   const fresh = await post(`${s.apiUrl}/v1/jobs`, { prompt: 'black circle', size: '128x128', seed: 2 });
   const fid = fresh.body.id as string;
   await until(async () => (await getJob(s.apiUrl, fid)).status === 'succeeded', 60_000, 'second job');
-  // Corrupt latents for the relay stage of the second job, then redeliver its relay message.
+  // A job like the second whose base left corrupt latents (another model's) and whose relay
+  // message does not carry them: the relay reads them, and the job fails.
   const good = await jobs.store.get(keys.output(fid, 'base'));
   const l = readLatents(good!);
+  const poisoned = { ...(await jobs.request(fid))!, id: newJobId(), createdAt: Date.now() };
+  await jobs.create(poisoned, async () => {});
   await jobs.store.put(
-    keys.output(fid, 'base'),
+    keys.output(poisoned.id, 'base'),
     writeLatents({ ...l, meta: { ...l.meta, model: 'some-other-model' } }),
   );
-  await jobs.store.delete(keys.output(fid, 'relay1'));
-  await jobs.table.update(jobKey(fid), { set: { apk: 'active', ask: `0#${fid}` } });
-  // Forget the old done record's effect by checking for the new failure record.
-  await queues.relay.send({ v: 1, jobId: fid, stage: 'relay1', correlationId: 'poison' });
+  await queues.relay.send({ v: 1, jobId: poisoned.id, stage: 'relay1', correlationId: 'poison' });
   const failed = await until(
-    async () => {
-      const recs = await jobs.records(fid);
-      return recs.find((x) => x.kind === 'failed');
-    },
+    async () => (await jobs.records(poisoned.id)).find((x) => x.kind === 'failed'),
     30_000,
     'failed record',
   );
@@ -173,7 +170,7 @@ test('poison messages: garbage and an unknown job are dropped (the queues drain,
   assert.match(failed.reason!, /some-other-model/);
   // Failed at once, not retried: once the queues drain, the job has that one failure.
   await drained(s.config);
-  assert.equal((await jobs.records(fid)).filter((x) => x.kind === 'failed').length, 1);
+  assert.equal((await jobs.records(poisoned.id)).filter((x) => x.kind === 'failed').length, 1);
   // The workers are still healthy: a normal job still completes.
   const ok = await done(
     (await post(`${s.apiUrl}/v1/jobs`, { prompt: 'orange circle', size: '64x64', seed: 4 })).body.id,
@@ -241,7 +238,7 @@ async function connection(url: string, lastId?: string) {
 }
 
 test('a client following a long job through streams that end every 3 s, resuming with Last-Event-ID, gets every event once, in order, ending with succeeded', async () => {
-  // 256 px at 200 steps a stage: long enough to span several connections.
+  // 256 px at 200 steps a stage (about 6 s here): long enough to span connections of 3 s.
   const r = await post(`${s.apiUrl}/v1/jobs`, {
     prompt: 'red circle',
     seed: 5,
@@ -264,7 +261,7 @@ test('a client following a long job through streams that end every 3 s, resuming
     if (events.at(-1)?.event === 'succeeded') break;
     assert.equal(seen.at(-1)?.retry, '250', 'a stream cut at its deadline says when to come back');
   }
-  assert.ok(connections >= 3, `${connections} connections`);
+  assert.ok(connections >= 2, `${connections} connections: resumed at least once`);
   assert.equal(events.at(-1)?.event, 'succeeded');
   const ids = events.map((e) => e.id!);
   assert.equal(new Set(ids).size, ids.length, `each event once: ${ids.join(' ')}`);
