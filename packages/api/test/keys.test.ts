@@ -134,7 +134,7 @@ test('Idempotency-Key: same key and body → same job; different body → 409', 
   assert.equal(d.status, 202);
 });
 
-test('concurrent-job quota → 429 with Retry-After; cancelling frees a slot', async () => {
+test('concurrent-job quota → 429 with Retry-After, and the refused job (written beside the claim) is taken back; cancelling frees a slot', async () => {
   const d = await keys.create('dave');
   const ids: string[] = [];
   for (let i = 0; i < 5; i++) {
@@ -149,6 +149,8 @@ test('concurrent-job quota → 429 with Retry-After; cancelling frees a slot', a
     ((await over.json()) as { error: { type: string; code: string } }).error.code,
     'concurrency_limit_exceeded',
   );
+  const listed = (await (await call('GET', '/v1/jobs', d.key)).json()) as { data: { id: string }[] };
+  assert.deepEqual(listed.data.map((j) => j.id).sort(), [...ids].sort(), 'no item of the refused job');
   await call('POST', `/v1/jobs/${ids[0]}/cancel`, d.key, {});
   assert.equal((await call('POST', '/v1/jobs', d.key, { prompt: 'dot', seed: 10 })).status, 202);
 });

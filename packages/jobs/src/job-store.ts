@@ -47,8 +47,14 @@ export class JobStore extends JobRecords {
   /**
    * Accepts a job: its item (one write), then the base message and "Job Accepted" together.
    * Only the write that made the item announces it: a request accepted twice is announced once.
+   * `admitted` (the owner's quota claim) runs beside the item's write: nothing is enqueued or
+   * announced before it holds, and a claim refused takes the item this call made back.
    */
-  async create(request: JobRequest, enqueue: Enqueue): Promise<void> {
+  async create(
+    request: JobRequest,
+    enqueue: Enqueue,
+    admitted: Promise<void> = Promise.resolve(),
+  ): Promise<void> {
     const item: JobItem = {
       ...jobKey(request.id),
       request,
@@ -62,7 +68,14 @@ export class JobStore extends JobRecords {
       expiresAt: expiresAfter(request.createdAt, this.retention.jobDays),
     };
     // A request accepted twice (a retried batch fan-out) keeps the first item and its records.
-    const made = await this.table.put(item, { notExists: ['pk'] });
+    const put = this.table.put(item, { notExists: ['pk'] });
+    try {
+      await admitted;
+    } catch (e) {
+      if (await put.catch(() => false)) await this.table.delete(jobKey(request.id));
+      throw e;
+    }
+    const made = await put;
     await Promise.all([
       // If this send is lost, the sweep re-enqueues the stage: the job is already accepted.
       enqueue({

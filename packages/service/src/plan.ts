@@ -116,12 +116,19 @@ export async function planJob(
   };
 }
 
-/** Stores planned jobs and enqueues their first stages; a job that could not be made gives its quota place back. */
-export async function createJobs(api: JobMaker, requests: readonly JobRequest[]): Promise<void> {
+/**
+ * Stores planned jobs and enqueues their first stages; a job that could not be made gives its
+ * quota place back. `admitted` (their quota claim) runs beside the first job's write.
+ */
+export async function createJobs(
+  api: JobMaker,
+  requests: readonly JobRequest[],
+  admitted: Promise<void> = Promise.resolve(),
+): Promise<void> {
   for (const [i, r] of requests.entries()) {
     try {
       // The job store announces it ("Job Accepted").
-      await api.jobs.create(r, api.enqueue);
+      await api.jobs.create(r, api.enqueue, admitted);
     } catch (e) {
       const owner = r.owner;
       if (owner) await Promise.allSettled(requests.slice(i).map((x) => api.jobs.quota.release(owner, x.id)));

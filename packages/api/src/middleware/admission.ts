@@ -5,6 +5,7 @@
  * one conditional update of the key's quota item). Both answer 429 with Retry-After at once.
  */
 import type { JobRequest } from '@baton/jobs';
+import { createJobs } from '@baton/service';
 import { createMiddleware } from 'hono/factory';
 import { ApiError } from '../api-error.ts';
 import type { Api, Env } from '../context.ts';
@@ -26,6 +27,18 @@ export const rateLimit = (api: Api) =>
     }
     return next();
   });
+
+/**
+ * Admits planned jobs: their quota places claimed (claimQuota) while the first job's item is
+ * written, one round trip rather than two; nothing is enqueued before the claim holds, and a
+ * refused claim (429) leaves no job behind.
+ */
+export function admitJobs(api: Api, requests: readonly JobRequest[]): Promise<void> {
+  const admitted = claimQuota(api, requests);
+  // Seen by the first create; never an unhandled rejection before it looks.
+  admitted.catch(() => undefined);
+  return createJobs(api, requests, admitted);
+}
 
 /** Takes a place for each job (atomically, all or none); 429 when they would pass the key's limit. */
 export async function claimQuota(api: Api, requests: readonly JobRequest[]): Promise<void> {

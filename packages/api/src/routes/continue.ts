@@ -1,9 +1,9 @@
 /** POST /v1/jobs/{id}/continue: finish a succeeded job at a larger size (@baton/service's continue.ts). */
-import { createJobs, JobSchema, planContinuation, publicJob, publicOrigin } from '@baton/service';
+import { JobSchema, planContinuation, publicJob, publicOrigin } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Api, Env } from '../context.ts';
 import { visibleJob } from '../job-access.ts';
-import { claimQuota } from '../middleware/admission.ts';
+import { admitJobs } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { errorResponse, json } from './responses.ts';
 
@@ -29,8 +29,7 @@ export function continueRoutes(api: Api) {
     const key = c.get('key');
     const source = await visibleJob(api, c.req.valid('param').id, key);
     const request = await planContinuation(api, source, c.req.valid('json').size!, key);
-    await claimQuota(api, [request]);
-    await createJobs(api, [request]);
+    await admitJobs(api, [request]);
     return c.json(publicJob(await visibleJob(api, request.id, key), publicOrigin(c), api.links), 202);
   });
 

@@ -1,9 +1,9 @@
 /** OpenAI's Images API: POST /v1/images/generations waits for the images, or answers 202 with job ids. */
 
-import { BestOfSchema, createJobs, planJob, randomSeed } from '@baton/service';
+import { BestOfSchema, planJob, randomSeed } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Api, Env } from '../context.ts';
-import { claimQuota } from '../middleware/admission.ts';
+import { admitJobs } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 import { answerImages } from './answer.ts';
 import { streamImage } from './previews.ts';
@@ -73,8 +73,7 @@ export function imagesRoutes(api: Api) {
     if (b.stream) {
       // One image (the schema holds n to 1): its partials as the stages write them, then the image.
       const request = await planJob(api, b, key, { seed: base, previews: b.partial_images ?? 0 });
-      await claimQuota(api, [request]);
-      await createJobs(api, [request]);
+      await admitJobs(api, [request]);
       return streamImage(api, c, request, {
         format: b.output_format ?? 'png',
         compression: b.output_compression ?? undefined,
@@ -83,8 +82,7 @@ export function imagesRoutes(api: Api) {
     // Every image's job is planned (and so checked) before any is stored.
     const requests = [];
     for (let i = 0; i < n; i++) requests.push(await planJob(api, b, key, { seed: base + i }));
-    await claimQuota(api, requests);
-    await createJobs(api, requests);
+    await admitJobs(api, requests);
     return answerImages(api, c, requests, b);
   });
 }

@@ -1,11 +1,11 @@
 /** Async jobs: create (with Idempotency-Key), list, read, cancel, follow (SSE), and the signed image. */
 
-import { createJobs, JobSchema, planJob, publicJob, publicOrigin, randomSeed } from '@baton/service';
+import { JobSchema, planJob, publicJob, publicOrigin, randomSeed } from '@baton/service';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
 import type { Api, Env } from '../context.ts';
 import { claimIdempotencyKey } from '../idempotency.ts';
 import { answerJob } from '../job-access.ts';
-import { claimQuota } from '../middleware/admission.ts';
+import { admitJobs } from '../middleware/admission.ts';
 import { validationHook } from '../middleware/errors.ts';
 
 import { continueRoutes } from './continue.ts';
@@ -51,8 +51,7 @@ export function jobsRoutes(api: Api) {
     const idem = c.req.header('idempotency-key');
     if (!idem) {
       const request = await plan();
-      await claimQuota(api, [request]);
-      await createJobs(api, [request]);
+      await admitJobs(api, [request]);
       return answer(request.id);
     }
     const claimed = await claimIdempotencyKey(api, key?.id ?? 'anonymous', idem, b);
@@ -60,8 +59,7 @@ export function jobsRoutes(api: Api) {
     if (claimed.existing) return answer(claimed.jobId);
     try {
       const request = await plan(claimed.jobId);
-      await claimQuota(api, [request]);
-      await createJobs(api, [request]);
+      await admitJobs(api, [request]);
     } catch (e) {
       // Refused or invalid: nothing was accepted, so the key stays free for a corrected request.
       await claimed.release();
