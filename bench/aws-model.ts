@@ -53,8 +53,8 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   const [run] = await generateBatch(cascade, [spec]);
   const onnx = Object.fromEntries(run!.timings.map((t) => [t.stage, t.ms]));
   const a = AWS_P50_MS;
-  // Accept: the quota claim, the job put, the outbox marker and the two sends (job, event).
-  const accept = a.edgeToHandler + a.dynamo + a.dynamo + Math.max(a.sqsSend, a.dynamo + a.sqsSend);
+  // Accept: the quota claim beside the job put, then the two sends (job; event, after its outbox marker).
+  const accept = a.edgeToHandler + a.dynamo + Math.max(a.sqsSend, a.dynamo + a.sqsSend);
   const stages = [
     stageMs(onnx.base ?? 0),
     // relay1 hands the decode on in-process, at once: no send.
@@ -73,7 +73,7 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   console.log(
     '\n9. AWS hot path, 128 px synchronous image, cpu profile (a model: AWS p50 latencies + ONNX here)',
   );
-  row('edge → API, accept (quota, job, outbox, 2 sends)', accept);
+  row('edge → API, accept (quota and job, outbox, 2 sends)', accept);
   row('2 hops SQS → Lambda (event source mapping, window 0)', hops);
   for (const [i, s] of ['base', 'relay1'].entries())
     row(
