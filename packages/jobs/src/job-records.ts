@@ -205,17 +205,11 @@ export class JobRecords {
   }
 
   /**
-   * Bills one stage of one job, in the job (what its state shows) and in its owner's ledger
-   * (what usage by day sums). Both writes are keyed by job and stage: a rerun overwrites, never adds.
-   */
-  /**
    * A stage's done record and what it used, in one write to the job (the usage's own item
    * beside it): a stage is never seen done unbilled, nor billed twice (both keyed by stage).
-   */
-  /**
-   * A stage's done record and its usage, one write. The last stage passes `claim`: the same
-   * write claims the job's outcome (claimOutcome), so its done record exists only if the
-   * outcome is "succeeded". False when a cancel claimed it first (the usage is billed anyway).
+   * The last stage passes `claim`: the same write claims the job's outcome (claimOutcome), so
+   * its done record exists only if the outcome is "succeeded". False when a cancel claimed it
+   * first (the usage is billed anyway).
    */
   async stageDone(
     id: string,
@@ -234,11 +228,15 @@ export class JobRecords {
       ),
       usage && putUsage(this.table, usage, this.retention.usageDays),
     ]);
-    if (written === null && claim && usage)
-      await this.table.update(jobKey(id), { set: { [`usage.${stage}`]: usage } }, EXISTS);
+    // The claim lost: no done record, but the steps that ran are the job's (bill: keyed, so the ledger item is the same).
+    if (written === null && claim && usage) await this.bill(usage);
     return written !== null;
   }
 
+  /**
+   * Bills one stage of one job, in the job (what its state shows) and in its owner's ledger
+   * (what usage by day sums). Both writes are keyed by job and stage: a rerun overwrites, never adds.
+   */
   async bill(record: UsageRecord): Promise<void> {
     await Promise.all([
       this.table.update(jobKey(record.jobId), { set: { [`usage.${record.stage}`]: record } }, EXISTS),

@@ -2,7 +2,7 @@
  * The sweep: re-enqueues the next stage of every unfinished job that has shown no activity for
  * `staleMs` (a lost message, a worker killed mid-stage, a stack restarted), and finishes (place
  * back, out of the active index) every ended job still in the index (a crash between its
- * outcome and its release). Duplicates are harmless: workers skip stages whose output exists.
+ * outcome and its release). Duplicates are harmless: workers skip stages with a done record.
  */
 import type { JobRecords } from './job-records.ts';
 import { type Enqueue, routeOf } from './message.ts';

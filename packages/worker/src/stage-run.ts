@@ -225,8 +225,8 @@ export class StageRun {
    * message carries a small output, so it is sent beside the put; a large one after it. The
    * last stage puts the image, then claims the outcome with its done record (one write) and
    * ends the job; a cancel that claimed it first stands, and the image goes. A crash after the
-   * output's put and before the done record leaves the stage unbilled: its redelivery finds the
-   * output and only hands on.
+   * output's put and before the done record leaves the stage unbilled and not done: its
+   * redelivery runs it again (the same bytes) and writes both.
    */
   private commit(w: Work, i: number, r: Computed): Promise<void> {
     const { jobs } = this.c;

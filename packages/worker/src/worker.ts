@@ -3,7 +3,7 @@
  * calls (StageRun), then hands each job on to its next stage. The same code serves the
  * local stack's worker processes, the Lambda handlers and the GPU container poller.
  *
- * Delivery is at least once: a stage whose output exists is not computed again; a
+ * Delivery is at least once: a stage with a done record is not computed again; a
  * permanent failure marks the job failed and is not retried; a transient one is
  * returned for retry (and reaches the dead-letter queue after maxReceiveCount).
  */
