@@ -241,6 +241,17 @@ test('eval --mode single-stage judges the one-pass model and the cascade on the 
   assert.match(text.stdout, /the cascade takes \d+\.\d\d× the single-stage model's time per image; aligned/);
 });
 
+test('eval --mode upscale judges drafts at the base side upscaled with their caption to --size (best-of too); --size 64 is not an upscale', async () => {
+  const r = await run(['eval', '--mode', 'upscale', '--n', '1', '--size', '128', '--best-of', '2', '--json']);
+  assert.equal(r.status, 0, r.stderr);
+  const report = JSON.parse(r.stdout);
+  assert.deepEqual([report.mode, report.size, report.prompts, report.best_of], ['upscale', 128, 2, 2]);
+  assert.ok(report.overall.aligned >= 0 && report.overall.aligned <= 1);
+  const small = await run(['eval', '--mode', 'upscale', '--n', '1', '--size', '64']);
+  assert.equal(small.status, 2);
+  assert.match(small.stderr, /--size must be larger than 64/);
+});
+
 test('eval prints rates as percentages and, with --failures, each prompt judged wrong with its image', async () => {
   const failures = join(dir, 'failures');
   const r = await run(['eval', '--n', '3', '--size', '64', '--failures', failures]);

@@ -29,7 +29,7 @@ const skip =
     ? 'needs Debian python3-torch and python3-onnx (see training/README.md)'
     : false;
 
-test('training smoke: tiny trainers → ONNX export → TypeScript runtime', {
+test('training smoke: tiny trainers → ONNX export → TypeScript runtime → relay tuned from ONNX', {
   timeout: 600_000,
   skip,
 }, async () => {
@@ -89,4 +89,29 @@ test('training smoke: tiny trainers → ONNX export → TypeScript runtime', {
     const err = relErr(onnx, Array.from(torch));
     assert.ok(err < 5e-3, `${name}: ONNX and torch differ by ${err} (relative)`);
   }
+
+  // tune-relay trains the exported relay further with no torch checkpoint: it reads the relay,
+  // VAE and text encoder back from ONNX (the relay re-exports to its own sha256, or it stops),
+  // replaces relay_unet and its golden numbers, and leaves the rest of the family alone.
+  const manifest = () => JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8'));
+  const before = manifest();
+  const t = spawnSync(
+    '/usr/bin/python3',
+    ['-m', 'baton_train', 'tune-relay', '--tiny', '--ckpt', join(work, 'tune'), '--out', out],
+    { cwd: join(root, 'training'), encoding: 'utf8', env: { ...process.env, OMP_WAIT_POLICY: 'PASSIVE' } },
+  );
+  assert.equal(t.status, 0, `tune-relay failed:\n${t.stdout}\n${t.stderr}`);
+  const tuneLog = readFileSync(join(work, 'tune', 'train.log'), 'utf8');
+  assert.match(
+    tuneLog,
+    new RegExp(`starts from .*sha256 ${before.components.relay_unet.sha256.slice(0, 12)}`),
+  );
+  assert.match(tuneLog, /relay_tune: done/);
+  const after = manifest();
+  assert.notEqual(after.components.relay_unet.sha256, before.components.relay_unet.sha256);
+  for (const name of Object.keys(before.components).filter((c) => c !== 'relay_unet'))
+    assert.deepEqual(after.components[name], before.components[name], name);
+  await ModelFamily.load(out); // every sum still holds
+  await checkBase(out);
+  await checkRelay(out);
 });

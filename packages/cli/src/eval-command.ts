@@ -14,6 +14,7 @@ import {
   planJob,
   planSingleStage,
 } from '@baton/pipeline';
+import { decodeImage } from '@baton/pipeline/formats';
 import { loadManifest, supportedSizes } from '@baton/runtime/manifest';
 import { encodePng, fromPixels, type RgbImage, render, toPixels } from '@baton/shapes';
 import {
@@ -32,6 +33,7 @@ import {
 import { parseFlags } from './flags.ts';
 import { cliCascade, modelDir } from './model.ts';
 import { Progress } from './progress.ts';
+import { upscaleHere } from './upscale-command.ts';
 import { choiceFlag, intFlag, SAMPLER_FLAGS, samplerOptions, UsageError } from './usage-error.ts';
 
 export const EVAL_USAGE = `Usage: baton eval [options]
@@ -46,7 +48,9 @@ export const EVAL_USAGE = `Usage: baton eval [options]
   --best-of N           N candidates per prompt (1–8), the one the domain's scorer rates best kept
   --mode M              cascade (default) | single-stage: the 128 px one-pass model, and the cascade at
                         128 px on the same prompts in the same run (alignment and time side by side;
-                        --steps-base/--cfg set the single-stage model's) | vae: reconstructions of real scenes
+                        --steps-base/--cfg set the single-stage model's) | vae: reconstructions of real scenes |
+                        upscale: each caption drawn at the base's side, its PNG upscaled to --size with the
+                        caption as the prompt, as \`baton upscale\` does (--best-of N applies to the upscale)
   --steps-base N, --steps-relay N, --cfg W, --cfg-relay W   sampler settings (defaults from the manifest)
   --seed N              seed for the captions and the images (default 0)
   --batch N             images per batched call (default 8)
@@ -79,7 +83,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const n = intFlag('n', values.n, 1, 100_000) ?? 200;
   const seed = intFlag('seed', values.seed, 0, 2 ** 31) ?? 0;
   const batch = intFlag('batch', values.batch, 1, 64) ?? 8;
-  const mode = choiceFlag('mode', values.mode, ['cascade', 'single-stage', 'vae'] as const) ?? 'cascade';
+  const mode =
+    choiceFlag('mode', values.mode, ['cascade', 'single-stage', 'vae', 'upscale'] as const) ?? 'cascade';
   const options = samplerOptions(values, supportedSizes(await loadManifest(modelDir())));
   const cascade = await cliCascade();
   const prompts = choiceFlag('prompts', values.prompts, ['canonical', 'short'] as const) ?? 'canonical';
@@ -87,7 +92,8 @@ export async function evalCommand(argv: string[]): Promise<number> {
     throw new UsageError('--prompts short makes its own prompts; drop --prompt-file');
   const items = prompts === 'short' ? shortItems(n, seed) : evalItems(values['prompt-file'], n, seed);
   const bestOf = intFlag('best-of', values['best-of'], BOUNDS.bestOf.min, BOUNDS.bestOf.max) ?? 1;
-  if (bestOf > 1 && mode !== 'cascade') throw new UsageError('--best-of is for --mode cascade');
+  if (bestOf > 1 && mode !== 'cascade' && mode !== 'upscale')
+    throw new UsageError('--best-of is for --mode cascade or upscale');
   const run = { cascade, items, batch, prompts, failuresDir: values.failures, bestOf };
   const size =
     mode === 'single-stage' ? (cascade.manifest.single_stage?.resolution ?? 128) : (options.size ?? 128);
@@ -126,7 +132,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
 
 const pct = (v: number | null) => (v === null ? '—' : `${(100 * v).toFixed(1)} %`);
 
-type Mode = 'cascade' | 'single-stage' | 'vae';
+type Mode = 'cascade' | 'single-stage' | 'vae' | 'upscale';
 interface Run {
   cascade: Cascade;
   items: EvalItem[];
@@ -212,6 +218,17 @@ async function imagesFor(
     return (await generateSingleStage(cascade, jobs, (e) => onStep(e.stage, e.step, e.of))).map(
       (r) => r.image,
     );
+  }
+  if (mode === 'upscale') {
+    // The drafts at the base's side, then each one's PNG through `baton upscale`'s own path.
+    const base = cascade.manifest.base.resolution;
+    const drafts = await imagesFor(cascade, 'cascade', chunk, { ...options, size: base }, onStep);
+    const out: RgbImage[] = [];
+    for (const [i, it] of chunk.entries()) {
+      const png = (await decodeImage(encodePng(drafts[i]!)))!;
+      out.push(await upscaleHere(cascade, png, { size, seed: it.seed, prompt: it.prompt, bestOf }));
+    }
+    return out;
   }
   const jobs: JobSpec[] = chunk.map((it) =>
     planJob(cascade, it.prompt, { ...options, seed: it.seed, expand: !!it.stated, bestOf }),

@@ -7,9 +7,9 @@ import { randomInt } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import type { Tensor } from '@baton/diffusion';
-import type { RelayInput } from '@baton/pipeline';
+import type { Cascade, RelayInput } from '@baton/pipeline';
 import { decodeImage, formatOfName } from '@baton/pipeline/formats';
-import { fitSquare } from '@baton/pipeline/image';
+import { fitSquare, type RgbImage } from '@baton/pipeline/image';
 import { BOUNDS, type JobSpec, resolveJob, stagesOf, startSide } from '@baton/pipeline/spec';
 import { parseFlags } from './flags.ts';
 import { asFileFormat } from './image-file.ts';
@@ -72,7 +72,7 @@ export async function upscaleCommand(argv: string[]): Promise<number> {
   return 0;
 }
 
-interface Upscale {
+export interface Upscale {
   size: number;
   seed: number;
   prompt?: string | undefined;
@@ -81,13 +81,18 @@ interface Upscale {
 
 async function here(bytes: Uint8Array, o: Upscale): Promise<Uint8Array> {
   const cascade = await cliCascade();
+  const img = await decodeImage(bytes);
+  if (!img) throw new UsageError('the input must be a PNG, JPEG or WebP file');
+  return cascade.domain.codec.encode(await upscaleHere(cascade, img, o));
+}
+
+/** The image through the relays to `o.size` and the decode, in this process (also `baton eval --mode upscale`). */
+export async function upscaleHere(cascade: Cascade, img: RgbImage, o: Upscale): Promise<RgbImage> {
   const { runStage } = await import('@baton/pipeline');
   const m = cascade.manifest;
   const stages = stagesOf(m, o.size);
   if (o.size <= m.base.resolution || stages.length < 3)
     throw new UsageError(`--size must be larger than ${m.base.resolution} (the base stage's side)`);
-  const img = await decodeImage(bytes);
-  if (!img) throw new UsageError('the input must be a PNG, JPEG or WebP file');
   const caption = o.prompt ? cascade.domain.expand(o.prompt, o.seed).caption : '';
   let spec: JobSpec;
   try {
@@ -104,7 +109,7 @@ async function here(bytes: Uint8Array, o: Upscale): Promise<Uint8Array> {
     [spec, inputs] = [r!.spec, r!.latents];
   }
   const [image] = await cascade.decode(inputs as Tensor[]);
-  return cascade.domain.codec.encode(image!);
+  return image!;
 }
 
 async function viaApi(api: string, bytes: Uint8Array, o: Upscale) {
