@@ -48,46 +48,23 @@ def labels_of(scene):
     return row
 
 
-def polygon(o, offsets=None):
-    """The square's or triangle's vertices (clockwise in image axes), each moved by offsets (in half sides)."""
+def rounded_mask(x, y, o, rho):
+    """A square or triangle with its corners rounded by a fraction rho of its inradius: the
+    polygon shrunk toward its incentre, then grown by the same distance (rho = 1: the incircle)."""
     d, cx, cy = domain.SIZES[o["size"]], o["cx"], o["cy"]
     if o["shape"] == "square":
-        verts = np.array([[-d / 2, -d / 2], [d / 2, -d / 2], [d / 2, d / 2], [-d / 2, d / 2]])
+        verts = np.array([[-d / 2, -d / 2], [d / 2, -d / 2], [d / 2, d / 2], [-d / 2, d / 2]]) + [cx, cy]
+        incentre, area = np.array([cx, cy]), d * d
     else:
-        verts = np.array([[0.0, -d / 2], [d / 2, d / 2], [-d / 2, d / 2]])
-    if offsets is not None:
-        verts = verts + offsets[:len(verts)] * d / 2
-    return verts + [cx, cy]
-
-
-def rounded_mask(x, y, o, rho, offsets=None):
-    """A square or triangle (its vertices moved by offsets) with its corners rounded by a fraction
-    rho of its inradius: the polygon shrunk toward its incentre (a quadrilateral's centroid), then
-    grown by the same distance (rho = 1: the incircle)."""
-    verts = polygon(o, offsets)
-    edges = np.linalg.norm(np.roll(verts, -1, 0) - verts, axis=1)
-    if len(verts) == 3:
-        opposite = np.roll(edges, -1)  # the edge facing each vertex
-        incentre = (opposite[:, None] * verts).sum(0) / edges.sum()
-    else:
-        incentre = verts.mean(0)
-    area = 0.5 * abs(np.dot(verts[:, 0], np.roll(verts[:, 1], -1)) - np.dot(verts[:, 1], np.roll(verts[:, 0], -1)))
-    r_in = 2 * area / edges.sum()
+        verts = np.array([[0.0, -d / 2], [d / 2, d / 2], [-d / 2, d / 2]]) + [cx, cy]
+        a, b, c = verts
+        la, lb, lc = np.linalg.norm(b - c), np.linalg.norm(c - a), np.linalg.norm(a - b)
+        incentre, area = (la * a + lb * b + lc * c) / (la + lb + lc), d * d / 2
+    perimeter = np.linalg.norm(np.roll(verts, -1, 0) - verts, axis=1).sum()
+    r_in = 2 * area / perimeter
     r = min(rho, 0.98) * r_in  # 1 would shrink the polygon to a point
     shrunk = incentre + (verts - incentre) * (r_in - r) / r_in
     return polygon_distance(x, y, shrunk) <= r
-
-
-def skew_offsets(rng, n):
-    """Per scene and cell, vertex offsets (in half sides) for a third of the objects: a turn of up
-    to 5° and each vertex moved by up to 10 %, so a square's bounding box grows and its fill ratio
-    falls toward the square bound as a generated square's does when its edges are not straight."""
-    base = np.array([[-1, -1], [1, -1], [1, 1], [-1, 1]], dtype=np.float64)
-    theta = np.radians(rng.uniform(-5, 5, (n, 9)))
-    c, s = np.cos(theta)[..., None], np.sin(theta)[..., None]
-    turned = np.stack([c * base[:, 0] - s * base[:, 1], s * base[:, 0] + c * base[:, 1]], -1) - base
-    jitter = rng.uniform(-1, 1, (n, 9, 4, 2)) * rng.uniform(0, 0.1, (n, 9, 1, 1))
-    return np.where((rng.random((n, 9)) < 1 / 3)[..., None, None], turned + jitter, 0.0)
 
 
 def polygon_distance(x, y, verts):
@@ -111,16 +88,14 @@ def bowed_mask(x, y, o, bow):
     return (np.abs(u) <= 1 - bow * (1 - np.minimum(v * v, 1))) & (np.abs(v) <= 1 - bow * (1 - np.minimum(u * u, 1)))
 
 
-def draw(scene, size, rounding, bowing, skew=None):
-    """domain.render, with each square's or triangle's corners rounded by rounding[cell], its
-    vertices moved by skew[cell] and each square's edges bowed by bowing[cell]."""
+def draw(scene, size, rounding, bowing):
+    """domain.render, with each square's or triangle's corners rounded by rounding[cell] and each square's edges bowed by bowing[cell]."""
 
     def mask_of(o, x, y):
         rho, bow = rounding[o["cell"]], bowing[o["cell"]]
-        offsets = None if skew is None or not skew[o["cell"]].any() else skew[o["cell"]]
         if o["shape"] == "circle":
             return domain.render_mask(o, x, y)
-        mask = domain.render_mask(o, x, y) if rho == 0 and offsets is None else rounded_mask(x, y, o, rho, offsets)
+        mask = domain.render_mask(o, x, y) if rho == 0 else rounded_mask(x, y, o, rho)
         if o["shape"] != "square" or bow == 0:
             return mask
         # Bowed in: what both keep; bowed out: either.
@@ -177,12 +152,11 @@ def stage_scorer_data(cfg, ckpt):
     rng = np.random.default_rng(cfg["seed"] + 26)
     scenes = [domain.sample_scene(rng) for _ in range(n)]
     # Half the squares and triangles have their corners rounded, a third of the squares their
-    # edges bowed, a third of both their vertices moved; every scene is blurred by up to 1.2 px.
+    # edges bowed; every scene is blurred by up to 1.2 px.
     rounding = np.where(rng.random((n, 9)) < 0.5, rng.random((n, 9)), 0.0)
     bowing = np.where(rng.random((n, 9)) < 0.33, rng.uniform(-0.12, 0.18, (n, 9)), 0.0)
     sigmas = rng.uniform(0.0, 1.2, n)
-    skew = skew_offsets(rng, n)  # drawn last: the draws above are as they were without it
-    imgs = np.stack([draw(s, RESOLUTION, r, b, k) for s, r, b, k in zip(scenes, rounding, bowing, skew)])
+    imgs = np.stack([draw(s, RESOLUTION, r, b) for s, r, b in zip(scenes, rounding, bowing)])
     imgs = np.concatenate([blur_u8(imgs[i:i + 256], sigmas[i:i + 256]) for i in range(0, n, 256)])
     shapes = np.zeros((n, 9, 3), dtype=np.float32)
     for i, s in enumerate(scenes):
