@@ -69,6 +69,8 @@ export class JobStore extends JobRecords {
     };
     // A request accepted twice (a retried batch fan-out) keeps the first item and its records.
     const put = this.table.put(item, { notExists: ['pk'] });
+    // Awaited below; never an unhandled rejection while the claim is still out.
+    put.catch(() => undefined);
     try {
       await admitted;
     } catch (e) {

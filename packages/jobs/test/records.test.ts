@@ -172,6 +172,29 @@ test("a crash between a job's outcome and its release: the sweep gives the place
   assert.deepEqual(await jobs.quota.holders('key_1'), [other.id]);
 });
 
+test("a job write that fails while its quota claim is still out is the create's error, never an unhandled rejection", async () => {
+  const jobs = new JobStore(new MemoryBlobStore(), undefined, () => 2000);
+  jobs.table.put = async () => {
+    throw new Error('table down');
+  };
+  const unhandled: unknown[] = [];
+  const seen = (e: unknown) => unhandled.push(e);
+  process.on('unhandledRejection', seen);
+  try {
+    let admit = () => {};
+    const admitted = new Promise<void>((r) => (admit = r));
+    const created = jobs.create(request(), async () => {}, admitted);
+    // The put has failed, and the unhandled-rejection check has run, before the claim answers.
+    await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setImmediate(r));
+    admit();
+    await assert.rejects(created, /table down/);
+    assert.deepEqual(unhandled, []);
+  } finally {
+    process.off('unhandledRejection', seen);
+  }
+});
+
 test('claimOutcome: the first side wins, the same side again still wins, the other loses; unknown jobs claim nothing', async () => {
   const jobs = new JobStore(new MemoryBlobStore(), undefined, () => 2000);
   const r = request();
