@@ -152,13 +152,15 @@ def export_scorer_net(cfg, ckpt, out):
     return comp, {"component": "scorer", "resolution": r, "heads": scorer.heads()}
 
 
-def replace_component(out, key, name, comp, entry):
-    """Replaces one component of an exported family (its file, manifest entry and sum)."""
+def replace_component(out, key, name, comp, entry=None):
+    """Replaces one component of an exported family (its file, manifest entry and sum), and the
+    manifest's `key` section with `entry` (None: a component no section names, as the relay)."""
     path = os.path.join(out, "manifest.json")
     with open(path) as f:
         manifest = json.load(f)
     manifest["components"][name] = comp
-    manifest[key] = entry
+    if key is not None:
+        manifest[key] = entry
     with open(path, "w") as f:
         json.dump(manifest, f, indent=2)
         f.write("\n")

@@ -135,14 +135,9 @@ def stage_relay_tune(cfg, ckpt, family):
 
     def step(i):
         z0, zL, ehs = tune_batch(data, t["batch"], t["crop256"])
-        # The relay's own loss (train.stage_relay); caption dropout zeroes the text states,
-        # which is what the empty prompt encodes to.
-        k = torch.randint(0, train.T_R, (len(z0),))
-        sigma = train.SIG[k]
-        blur = (k.float() / train.T_R).view(-1, 1, 1, 1)
-        x = (1 - blur) * z0 + blur * zL + sigma.view(-1, 1, 1, 1) * torch.randn_like(z0)
-        keep = (torch.rand(len(z0)) >= cfg["caption_dropout"]).float().view(-1, 1, 1)
-        return train.v_loss(net(train.c_in(x, sigma), k, ehs * keep, zL), x, z0, sigma)
+        # Caption dropout zeroes the text states, which is what the empty prompt encodes to.
+        keep = lambda: (torch.rand(len(z0)) >= cfg["caption_dropout"]).float().view(-1, 1, 1)  # noqa: E731
+        return train.relay_loss(net, z0, zL, lambda: ehs * keep())
 
     mods, partial = train.train_loop(ckpt, "relay_tune", t["steps"], {"net": net}, t["lr"], step, cfg["ema"], warmup=100)
     train.finish(ckpt, "relay_tune", {"net": mods["net"].state_dict()}, partial)
@@ -154,13 +149,7 @@ def export_relay(cfg, ckpt, family):
     _, _, text, _, _ = family_nets(cfg, family)
     net = export.load_net(lambda: train.make_unet(cfg, "relay"), train.load(ckpt, "relay_tune")["net"])
     comp = export.export(net, family, "relay_unet/model.onnx", relay_example(cfg), "out_sample", RELAY_DYNAMIC)
-    path = os.path.join(family, "manifest.json")
-    with open(path) as f:
-        manifest = json.load(f)
-    manifest["components"]["relay_unet"] = comp
-    with open(path, "w") as f:
-        json.dump(manifest, f, indent=2)
-        f.write("\n")
+    export.replace_component(family, None, "relay_unet", comp)
     golden_path = os.path.join(family, "golden.json")
     with open(golden_path) as f:
         golden = json.load(f)

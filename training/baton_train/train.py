@@ -327,6 +327,16 @@ def relay_batch(lat, n, p256):
 T_R = 500
 
 
+def relay_loss(net, z0, zL, text_states):
+    """LinearRelayDiffusionLoss: t ~ U{0..T_r−1}, the blurred mean, then noise; v-prediction.
+    text_states() gives the batch's (caption-dropped) states, drawn after the noise."""
+    t = torch.randint(0, T_R, (len(z0),))
+    sigma = SIG[t]
+    blur = (t.float() / T_R).view(-1, 1, 1, 1)
+    x = (1 - blur) * z0 + blur * zL + sigma.view(-1, 1, 1, 1) * torch.randn_like(z0)
+    return v_loss(net(c_in(x, sigma), t, text_states(), zL), x, z0, sigma)
+
+
 def stage_relay(cfg, ckpt):
     lat = load_relay_latents(ckpt)
     text = load_text(cfg, ckpt)
@@ -335,14 +345,12 @@ def stage_relay(cfg, ckpt):
 
     def step(i):
         z0, zL, ids = relay_batch(lat, r["batch"], r["crop256"])
-        # LinearRelayDiffusionLoss: t ~ U{0..T_r−1}, blurred mean, then noise.
-        t = torch.randint(0, T_R, (len(z0),))
-        sigma = SIG[t]
-        blur = (t.float() / T_R).view(-1, 1, 1, 1)
-        x = (1 - blur) * z0 + blur * zL + sigma.view(-1, 1, 1, 1) * torch.randn_like(z0)
-        with torch.no_grad():
-            ehs = text(drop_captions(ids, cfg["caption_dropout"]))
-        return v_loss(net(c_in(x, sigma), t, ehs, zL), x, z0, sigma)
+
+        @torch.no_grad()
+        def ehs():
+            return text(drop_captions(ids, cfg["caption_dropout"]))
+
+        return relay_loss(net, z0, zL, ehs)
 
     mods, partial = train_loop(ckpt, "relay", r["steps"], {"net": net}, r["lr"], step, cfg["ema"])
     finish(ckpt, "relay", {"net": mods["net"].state_dict()}, partial)
