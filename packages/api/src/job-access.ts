@@ -41,8 +41,8 @@ export async function waitForJobs(
   // When each job is next looked at: where its kind has a forecast, once it could have ended.
   const due = new Map(
     requests.map((r) => {
-      const expected = api.forecast.expectedMs(r);
-      const first = expected === undefined ? 0 : nextLookMs(r, [], api.now(), bounds, expected);
+      const expected = api.forecast.expected(r);
+      const first = expected ? nextLookMs(r, [], api.now(), bounds, expected) : 0;
       return [r, api.now() + first];
     }),
   );

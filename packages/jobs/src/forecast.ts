@@ -6,6 +6,16 @@
  */
 import type { JobRequest, StageRecord } from './records.ts';
 
+/**
+ * How long jobs of a kind took here (ms): the median of the recent ones, and the slowest of them
+ * up to twice the median (one job that waited in a queue must not make every later one be
+ * looked at every few ms for that long).
+ */
+export interface Expected {
+  ms: number;
+  latestMs: number;
+}
+
 /** Jobs of one kind take the same work: the model, its stages and size, and what sets their steps. */
 function kindOf(r: JobRequest): string {
   const s = r.spec;
@@ -38,10 +48,12 @@ export class EndForecast {
     if (this.took.size > this.kinds) this.took.delete(this.took.keys().next().value!);
   }
 
-  /** How long jobs of this kind took here (the median of the recent ones), or undefined. */
-  expectedMs(r: JobRequest): number | undefined {
+  /** How long jobs of this kind took here (the median and the slowest of the recent ones), or undefined. */
+  expected(r: JobRequest): Expected | undefined {
     const xs = this.took.get(kindOf(r));
     if (!xs || xs.length < this.least) return undefined;
-    return xs.slice().sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+    const sorted = xs.slice().sort((a, b) => a - b);
+    const ms = sorted[Math.floor(xs.length / 2)]!;
+    return { ms, latestMs: Math.min(sorted.at(-1)!, 2 * ms) };
   }
 }

@@ -130,7 +130,7 @@ export class JobRecords {
       forecast?.learn(request, item.records);
       return { ended: await this.stateOf(item) };
     }
-    return { nextMs: nextLookMs(request, item.records, this.now(), bounds, forecast?.expectedMs(request)) };
+    return { nextMs: nextLookMs(request, item.records, this.now(), bounds, forecast?.expected(request)) };
   }
 
   /** Changes whenever the job's records, its running stage's progress or its previews do: one read. For watchers. */

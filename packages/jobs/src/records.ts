@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobSpec, Scored } from '@baton/pipeline/spec';
+import type { Expected } from './forecast.ts';
 import type { DeliveryRecord, WebhookSpec } from './webhook.ts';
 
 export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
@@ -172,27 +173,28 @@ export function hasEnded(request: JobRequest, records: readonly StageRecord[]): 
 const DUE_SHARE = 0.9;
 
 /**
- * When a waiter should look at an unfinished job again (ms from now). With `expectedMs` (how
- * long jobs of its kind took, EndForecast): not before 90 % of it, then every `min` ms until it
- * is reached. Without one, or past it (a queue, a slow stage): a tenth of the job's age (a job is
- * seen ended within about a tenth of its time, and a long one costs few reads), then, once its
- * last diffusion stage runs, a tenth of that stage's age. Every `min` ms once that stage is done
- * (the decode after it takes tens of ms).
+ * When a waiter should look at an unfinished job again (ms from now). With `expected` (how
+ * long jobs of its kind took, EndForecast): not before 90 % of their median, then every `min` ms
+ * until the slowest of them would have ended (a job ending just past the median is seen within
+ * `min` ms, not a tenth of its age later). Without one, or past it (a queue, a slow stage): a
+ * tenth of the job's age (a job is seen ended within about a tenth of its time, and a long one
+ * costs few reads), then, once its last diffusion stage runs, a tenth of that stage's age. Every
+ * `min` ms once that stage is done (the decode after it takes tens of ms).
  */
 export function nextLookMs(
   request: JobRequest,
   records: readonly StageRecord[],
   now: number,
   bounds: { min: number; max: number },
-  expectedMs?: number,
+  expected?: Expected,
 ): number {
   const clamp = (ms: number, hi: number) => Math.max(bounds.min, Math.min(hi, ms));
   const final = request.stages.filter((s) => s !== 'decode').at(-1);
   const of = (kind: RecordKind) => records.find((r) => r.kind === kind && r.stage === final);
   if (of('done')) return bounds.min;
   const age = now - request.createdAt;
-  if (expectedMs !== undefined && age < expectedMs) {
-    return clamp(DUE_SHARE * expectedMs - age, bounds.max);
+  if (expected && age < Math.max(expected.ms, expected.latestMs)) {
+    return clamp(DUE_SHARE * expected.ms - age, bounds.max);
   }
   const early = clamp(age / 10, bounds.max);
   const started = of('started');

@@ -274,19 +274,21 @@ test("a waiter looks at a tenth of the job's age, then of its last diffusion sta
   assert.equal(at(1900, [...relay, rec('done', 'relay1', 1880)]), 10, 'decoding: every min ms');
 });
 
-test('with a forecast, a waiter sleeps until 90 % of when jobs of its kind end, then looks every min ms; past it, the age rule', () => {
+test('with a forecast, a waiter sleeps until 90 % of when jobs of its kind end, looks every min ms until the slowest of them would have; past it, the age rule', () => {
   const r = request(); // created at 1000
   const bounds = { min: 10, max: 200 };
-  const at = (now: number, records: StageRecord[] = []) => nextLookMs(r, records, now, bounds, 500);
+  const expected = { ms: 500, latestMs: 700 };
+  const at = (now: number, records: StageRecord[] = []) => nextLookMs(r, records, now, bounds, expected);
   assert.equal(at(1000), 200, 'just made: as long as the cap allows');
-  assert.equal(at(1300), 150, 'until 90 % of the forecast (1450)');
+  assert.equal(at(1300), 150, 'until 90 % of the median (1450)');
   assert.equal(at(1460), 10, 'then every min ms');
-  assert.equal(at(1600), 60, 'past the forecast: a tenth of its age');
+  assert.equal(at(1600), 10, 'past the median, before the slowest: still every min ms');
+  assert.equal(at(1800), 80, 'past the slowest: a tenth of its age');
   const decoding = [rec('done', 'relay1', 1380)];
   assert.equal(at(1400, decoding), 10, 'decoding: every min ms, whatever the forecast');
 });
 
-test('a forecast is the median time its kind took, once three have ended; kinds differ by size, steps and best_of', () => {
+test('a forecast is the median and slowest time its kind took, once three have ended; kinds differ by size, steps and best_of', () => {
   const f = new EndForecast();
   const ended = (id: string, ms: number, o: Partial<JobSpec> = {}) => {
     const r = { ...request(id, 0), spec: { ...spec, ...o } };
@@ -294,20 +296,22 @@ test('a forecast is the median time its kind took, once three have ended; kinds 
     return r;
   };
   const a = ended('job_aaaaaaaaaaaaaaa1', 400);
-  assert.equal(f.expectedMs(a), undefined, 'one seen: no forecast yet');
+  assert.equal(f.expected(a), undefined, 'one seen: no forecast yet');
   ended('job_aaaaaaaaaaaaaaa2', 900);
   ended('job_aaaaaaaaaaaaaaa3', 420);
-  assert.equal(f.expectedMs(a), 420);
+  assert.deepEqual(f.expected(a), { ms: 420, latestMs: 840 }, 'the slowest, at most twice the median');
+  ended('job_aaaaaaaaaaaaaaa4', 500);
+  assert.deepEqual(f.expected(a), { ms: 500, latestMs: 900 });
   assert.equal(
-    f.expectedMs({ ...a, spec: { ...spec, stepsBase: 64 } }),
+    f.expected({ ...a, spec: { ...spec, stepsBase: 64 } }),
     undefined,
     'other steps: another kind',
   );
-  assert.equal(f.expectedMs({ ...a, spec: { ...spec, bestOf: 4 } }), undefined);
+  assert.equal(f.expected({ ...a, spec: { ...spec, bestOf: 4 } }), undefined);
   // Jobs that ended without their last stage (failed, cancelled) teach nothing.
   const b = { ...request('job_bbbbbbbbbbbbbbb1', 0), spec: { ...spec, size: 256 } };
   for (let i = 0; i < 3; i++) f.learn(b, [rec('done', 'relay1', 300), rec('cancelled', 'decode', 310)]);
-  assert.equal(f.expectedMs(b), undefined);
+  assert.equal(f.expected(b), undefined);
   // A bounded memory: past its kinds, the kind that ended least recently is forgotten.
   const small = new EndForecast(16, 1, 2);
   const one = (steps: number) => {
@@ -318,7 +322,10 @@ test('a forecast is the median time its kind took, once three have ended; kinds 
   const [s1, s2] = [one(1), one(2)];
   one(1);
   const s3 = one(3);
-  assert.deepEqual([small.expectedMs(s1), small.expectedMs(s2), small.expectedMs(s3)], [1, undefined, 3]);
+  assert.deepEqual(
+    [s1, s2, s3].map((r) => small.expected(r)?.ms),
+    [1, undefined, 3],
+  );
 });
 
 test('changeToken moves with the records and the running stage’s progress, and only then', async () => {

@@ -31,7 +31,8 @@ export class StepMonitor {
   /** Jobs already billed for the steps they ran (a cancelled job riding along in the batch). */
   readonly billed = new Set<string>();
   stepsDone = 0;
-  private lastProgress = 0;
+  /** A stage's first progress write comes one interval in: a short stage writes none (its started record says it runs). */
+  private lastProgress: number;
   private lastCancelCheck: number;
   private progressWrite: Promise<void> | undefined;
   private cancelCheck: Promise<void> | undefined;
@@ -39,7 +40,8 @@ export class StepMonitor {
 
   constructor(private readonly o: StepMonitorOptions) {
     this.now = o.now ?? Date.now;
-    this.lastCancelCheck = this.now();
+    this.lastProgress = this.now();
+    this.lastCancelCheck = this.lastProgress;
   }
 
   /** The sampler's onStep: throws CancelledError once every job in the batch is cancelled. */
