@@ -63,9 +63,9 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   ];
   const hops = 2 * a.sqsToLambda;
   const work = accept + hops + stages.reduce((x, y) => x + y, 0);
-  // The API's wait looks every 10 ms from 90 % of when jobs of this kind end until the slowest
-  // of them would have (job-access.ts, EndForecast): it sees the done record half a look after
-  // it on average, in the look's read.
+  // The API's wait looks every 10 ms from when the quickest recent job of this kind ended until
+  // the slowest would have (job-access.ts, EndForecast): it sees the done record half a look
+  // after it on average, in the look's read.
   const warm = work + 5 + a.dynamo + a.edgeToHandler;
   // Cold: the API and the two stage functions start (runtime init + our init, from check:aws).
   const cold = warm + a.runtimeInit + o.initMs.api + 2 * (a.runtimeInit + o.initMs.worker);

@@ -47,12 +47,14 @@ test('POST /v1/jobs accepts, expands the prompt, stores the request and enqueues
     j.stages.map((s: { name: string }) => s.name),
     ['base', 'relay1', 'relay2', 'decode'],
   );
+  const stored = (await jobs.request(j.id))!;
   assert.deepEqual(sent.at(-1), {
     v: 1,
     jobId: j.id,
     stage: 'base',
-    correlationId: (await jobs.request(j.id))!.correlationId,
+    correlationId: stored.correlationId,
     tenant: 'local',
+    request: stored,
   });
   const g = await app.request(`/v1/jobs/${j.id}`);
   assert.equal(((await g.json()) as { status: string }).status, 'queued');

@@ -1,18 +1,18 @@
 /**
  * When a job like this one should end, from the jobs of its kind this process saw end: a
- * waiter sleeps until just before then instead of looking at a fixed cadence (each look is a
+ * waiter sleeps until the quickest of them would have ended instead of looking at a fixed cadence (each look is a
  * read, and a 128 px job was looked at ~25 times). Before a few of a kind have ended here (a
  * fresh API instance), there is no forecast and the waiter keeps its cadence (nextLookMs).
  */
 import type { JobRequest, StageRecord } from './records.ts';
 
 /**
- * How long jobs of a kind took here (ms): the median of the recent ones, and the slowest of them
- * up to twice the median (one job that waited in a queue must not make every later one be
+ * How long jobs of a kind took here (ms): the quickest of the recent ones, and the slowest of
+ * them up to twice their median (one job that waited in a queue must not make every later one be
  * looked at every few ms for that long).
  */
 export interface Expected {
-  ms: number;
+  soonestMs: number;
   latestMs: number;
 }
 
@@ -48,12 +48,12 @@ export class EndForecast {
     if (this.took.size > this.kinds) this.took.delete(this.took.keys().next().value!);
   }
 
-  /** How long jobs of this kind took here (the median and the slowest of the recent ones), or undefined. */
+  /** How long jobs of this kind took here (the quickest and the slowest of the recent ones), or undefined. */
   expected(r: JobRequest): Expected | undefined {
     const xs = this.took.get(kindOf(r));
     if (!xs || xs.length < this.least) return undefined;
     const sorted = xs.slice().sort((a, b) => a - b);
-    const ms = sorted[Math.floor(xs.length / 2)]!;
-    return { ms, latestMs: Math.min(sorted.at(-1)!, 2 * ms) };
+    const median = sorted[Math.floor(xs.length / 2)]!;
+    return { soonestMs: sorted[0]!, latestMs: Math.min(sorted.at(-1)!, 2 * median) };
   }
 }

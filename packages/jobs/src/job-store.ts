@@ -10,7 +10,7 @@ import type { EmitEvent } from './events.ts';
 import { IdempotencyClaims } from './idempotency.ts';
 import { type JobItem, jobKey, pad, type Retention } from './job-item.ts';
 import { claimable, EXISTS, JobRecords, type Outcome } from './job-records.ts';
-import { type Enqueue, routeOf } from './message.ts';
+import { carriedRequest, type Enqueue, routeOf } from './message.ts';
 import { QuotaLedger, quotaPoolOf } from './quota.ts';
 import { type JobRequest, type JobState, TERMINAL } from './records.ts';
 import { sweepJobs } from './sweep.ts';
@@ -86,6 +86,7 @@ export class JobStore extends JobRecords {
         stage: request.stages[0]!,
         correlationId: request.correlationId,
         ...routeOf(request),
+        request: carriedRequest(request),
       }),
       made &&
         this.events?.({ v: 1, kind: 'job', id: request.id, type: 'Job Accepted', at: request.createdAt }),

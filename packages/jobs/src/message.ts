@@ -1,7 +1,7 @@
 /** The stage message: what a stage queue carries, and its parser (the only place that reads one). */
 import { parseStage } from '@baton/pipeline/spec';
 import { PermanentError } from './errors.ts';
-import { isJobId } from './records.ts';
+import { isJobId, type JobRequest } from './records.ts';
 
 export interface StageMessage {
   v: 1;
@@ -26,6 +26,22 @@ export interface StageMessage {
    * redelivery); the receiver checks whose latents they are.
    */
   input?: string;
+  /**
+   * The job's request as accepted (it never changes), without its webhook (no secret rides on a
+   * queue): the worker starts computing at once and reads the job beside the computation, not
+   * before it; it commits only what the job, as read, still asks for. Absent (an older
+   * message): the job is read first.
+   */
+  request?: CarriedRequest;
+}
+
+/** A request as a stage message carries it. */
+export type CarriedRequest = Omit<JobRequest, 'webhook'>;
+
+/** The request a job's stage messages carry. */
+export function carriedRequest(r: JobRequest): CarriedRequest {
+  const { webhook: _, ...rest } = r;
+  return rest;
 }
 
 /** The largest output a hand-on carries (bytes; base64 makes it a third larger, within SQS's 256 KB). */
@@ -83,6 +99,21 @@ function isStage(name: string): boolean {
   }
 }
 
+/** A carried request that names the message's job and has what a stage computes from; else none (the job is read first). */
+function carriedOf(o: unknown, jobId: string): CarriedRequest | undefined {
+  const r = o as Partial<CarriedRequest> | undefined;
+  const ok =
+    typeof r === 'object' &&
+    r !== null &&
+    r.id === jobId &&
+    typeof r.model === 'string' &&
+    typeof r.spec === 'object' &&
+    r.spec !== null &&
+    Array.isArray(r.stages) &&
+    r.stages.every((s) => typeof s === 'string');
+  return ok ? (r as CarriedRequest) : undefined;
+}
+
 /** A queue message body → a StageMessage, or a PermanentError saying what is wrong with it. */
 export function parseStageMessage(body: string): StageMessage {
   let m: unknown;
@@ -104,6 +135,7 @@ export function parseStageMessage(body: string): StageMessage {
     );
   }
   if (!isJobId(o.jobId)) throw new PermanentError('message names no valid job id', 'bad_message');
+  const request = carriedOf(o.request, o.jobId);
   try {
     parseStage(o.stage);
   } catch (cause) {
@@ -121,5 +153,6 @@ export function parseStageMessage(body: string): StageMessage {
         after: o.after,
         ...(typeof o.input === 'string' && { input: o.input }),
       }),
+    ...(request && { request }),
   };
 }

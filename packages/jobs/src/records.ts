@@ -169,17 +169,14 @@ export function hasEnded(request: JobRequest, records: readonly StageRecord[]): 
   return records.some((r) => ENDING_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last));
 }
 
-/** A forecast's end is looked for from this share of it: a job of its kind rarely ends sooner. */
-const DUE_SHARE = 0.9;
-
 /**
  * When a waiter should look at an unfinished job again (ms from now). With `expected` (how
- * long jobs of its kind took, EndForecast): not before 90 % of their median, then every `min` ms
- * until the slowest of them would have ended (a job ending just past the median is seen within
- * `min` ms, not a tenth of its age later). Without one, or past it (a queue, a slow stage): a
- * tenth of the job's age (a job is seen ended within about a tenth of its time, and a long one
- * costs few reads), then, once its last diffusion stage runs, a tenth of that stage's age. Every
- * `min` ms once that stage is done (the decode after it takes tens of ms).
+ * long jobs of its kind took, EndForecast): not before the quickest of them would have ended,
+ * then every `min` ms until the slowest would have (a job is seen within `min` ms of its end
+ * wherever in that spread it ends). Without one, or past it (a queue, a slow stage): a tenth of
+ * the job's age (a job is seen ended within about a tenth of its time, and a long one costs few
+ * reads), then, once its last diffusion stage runs, a tenth of that stage's age. Every `min` ms
+ * once that stage is done (the decode after it takes tens of ms).
  */
 export function nextLookMs(
   request: JobRequest,
@@ -193,8 +190,8 @@ export function nextLookMs(
   const of = (kind: RecordKind) => records.find((r) => r.kind === kind && r.stage === final);
   if (of('done')) return bounds.min;
   const age = now - request.createdAt;
-  if (expected && age < Math.max(expected.ms, expected.latestMs)) {
-    return clamp(DUE_SHARE * expected.ms - age, bounds.max);
+  if (expected && age < Math.max(expected.soonestMs, expected.latestMs)) {
+    return clamp(expected.soonestMs - age, bounds.max);
   }
   const early = clamp(age / 10, bounds.max);
   const started = of('started');

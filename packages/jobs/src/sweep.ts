@@ -5,7 +5,7 @@
  * outcome and its release). Duplicates are harmless: workers skip stages with a done record.
  */
 import type { JobRecords } from './job-records.ts';
-import { type Enqueue, routeOf } from './message.ts';
+import { carriedRequest, type Enqueue, routeOf } from './message.ts';
 import type { JobRequest } from './records.ts';
 import { deriveState, TERMINAL } from './records.ts';
 
@@ -46,6 +46,7 @@ export async function sweepJobs(
       stage: state.stage,
       correlationId: request.correlationId,
       ...routeOf(request),
+      request: carriedRequest(request),
     });
     requeued.push(id);
   }

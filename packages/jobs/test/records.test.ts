@@ -5,6 +5,7 @@ import { MemoryBlobStore } from '@baton/aws';
 import type { JobSpec } from '@baton/pipeline/spec';
 import {
   CARRY_MAX_BYTES,
+  carriedRequest,
   deriveState,
   EndForecast,
   type EventMessage,
@@ -132,7 +133,9 @@ test('JobStore: accept, read state, cancel once, and the finished job leaves the
   await jobs.create(r, async (m) => {
     sent.push(m);
   });
-  assert.deepEqual(sent, [{ v: 1, jobId: r.id, stage: 'base', correlationId: 'c', tenant: 'key_1' }]);
+  assert.deepEqual(sent, [
+    { v: 1, jobId: r.id, stage: 'base', correlationId: 'c', tenant: 'key_1', request: r },
+  ]);
   assert.deepEqual(await jobs.activeIds(), [r.id]);
   assert.deepEqual(await jobs.quota.holders('key_1'), [r.id]);
   await jobs.append(r.id, 'started', 'base');
@@ -227,7 +230,9 @@ test('sweep: a stale stage is re-enqueued once per stale period; fresh and finis
   const r1 = await jobs.sweep(enqueue, 10_000);
   assert.deepEqual(r1.requeued, [stale.id]);
   assert.deepEqual(r1.finished, [finished.id]);
-  assert.deepEqual(sent, [{ v: 1, jobId: stale.id, stage: 'relay1', correlationId: 'c', tenant: 'local' }]);
+  assert.deepEqual(sent, [
+    { v: 1, jobId: stale.id, stage: 'relay1', correlationId: 'c', tenant: 'local', request: stale },
+  ]);
   assert.ok((await jobs.kinds(stale.id)).has('requeued'));
   assert.deepEqual((await jobs.activeIds()).sort(), [fresh.id, stale.id].sort());
 
@@ -274,21 +279,21 @@ test("a waiter looks at a tenth of the job's age, then of its last diffusion sta
   assert.equal(at(1900, [...relay, rec('done', 'relay1', 1880)]), 10, 'decoding: every min ms');
 });
 
-test('with a forecast, a waiter sleeps until 90 % of when jobs of its kind end, looks every min ms until the slowest of them would have; past it, the age rule', () => {
+test('with a forecast, a waiter sleeps until the quickest job of its kind would have ended, looks every min ms until the slowest would have; past it, the age rule', () => {
   const r = request(); // created at 1000
   const bounds = { min: 10, max: 200 };
-  const expected = { ms: 500, latestMs: 700 };
+  const expected = { soonestMs: 450, latestMs: 700 };
   const at = (now: number, records: StageRecord[] = []) => nextLookMs(r, records, now, bounds, expected);
   assert.equal(at(1000), 200, 'just made: as long as the cap allows');
-  assert.equal(at(1300), 150, 'until 90 % of the median (1450)');
+  assert.equal(at(1300), 150, 'until the quickest would have ended (1450)');
   assert.equal(at(1460), 10, 'then every min ms');
-  assert.equal(at(1600), 10, 'past the median, before the slowest: still every min ms');
+  assert.equal(at(1600), 10, 'later, before the slowest: still every min ms');
   assert.equal(at(1800), 80, 'past the slowest: a tenth of its age');
   const decoding = [rec('done', 'relay1', 1380)];
   assert.equal(at(1400, decoding), 10, 'decoding: every min ms, whatever the forecast');
 });
 
-test('a forecast is the median and slowest time its kind took, once three have ended; kinds differ by size, steps and best_of', () => {
+test('a forecast is the quickest and slowest time its kind took, once three have ended; kinds differ by size, steps and best_of', () => {
   const f = new EndForecast();
   const ended = (id: string, ms: number, o: Partial<JobSpec> = {}) => {
     const r = { ...request(id, 0), spec: { ...spec, ...o } };
@@ -299,9 +304,9 @@ test('a forecast is the median and slowest time its kind took, once three have e
   assert.equal(f.expected(a), undefined, 'one seen: no forecast yet');
   ended('job_aaaaaaaaaaaaaaa2', 900);
   ended('job_aaaaaaaaaaaaaaa3', 420);
-  assert.deepEqual(f.expected(a), { ms: 420, latestMs: 840 }, 'the slowest, at most twice the median');
+  assert.deepEqual(f.expected(a), { soonestMs: 400, latestMs: 840 }, 'the slowest, at most twice the median');
   ended('job_aaaaaaaaaaaaaaa4', 500);
-  assert.deepEqual(f.expected(a), { ms: 500, latestMs: 900 });
+  assert.deepEqual(f.expected(a), { soonestMs: 400, latestMs: 900 });
   assert.equal(
     f.expected({ ...a, spec: { ...spec, stepsBase: 64 } }),
     undefined,
@@ -323,7 +328,7 @@ test('a forecast is the median and slowest time its kind took, once three have e
   one(1);
   const s3 = one(3);
   assert.deepEqual(
-    [s1, s2, s3].map((r) => small.expected(r)?.ms),
+    [s1, s2, s3].map((r) => small.expected(r)?.soonestMs),
     [1, undefined, 3],
   );
 });
@@ -409,4 +414,23 @@ test('a hand-on message names the stage it follows and carries its output up to 
   assert.equal(parseStageMessage(JSON.stringify(noAfter)).input, undefined);
   const bad = parseStageMessage(JSON.stringify({ ...next, after: 'nope' }));
   assert.deepEqual([bad.after, bad.input], [undefined, undefined]);
+});
+
+test("a stage message carries the job's request without its webhook, on through hand-ons; the parser keeps only one that names the message's job", () => {
+  const r = {
+    ...request('job_aaaaaaaaaaaaaaaa'),
+    webhook: { url: 'https://hooks.example.com/x', events: ['completed' as const], secret: 'whsec_secret' },
+  };
+  const carried = carriedRequest(r);
+  assert.equal('webhook' in carried, false, 'no webhook secret rides on a queue');
+  assert.deepEqual(carried, request('job_aaaaaaaaaaaaaaaa'), 'the rest as accepted');
+  const msg: StageMessage = { v: 1, jobId: r.id, stage: 'base', correlationId: 'c', request: carried };
+  const next = handOnMessage(msg, 'relay1', new Uint8Array([1, 2]));
+  assert.deepEqual(parseStageMessage(JSON.stringify(next)).request, carried);
+  // Another job's request, or one missing what a stage computes from, is dropped (the job is read first).
+  const other = { ...msg, request: { ...carried, id: 'job_bbbbbbbbbbbbbbbb' } };
+  assert.equal(parseStageMessage(JSON.stringify(other)).request, undefined);
+  for (const broken of [{ ...carried, stages: 'base' }, { ...carried, spec: null }, 'x', null]) {
+    assert.equal(parseStageMessage(JSON.stringify({ ...msg, request: broken })).request, undefined);
+  }
 });

@@ -10,6 +10,7 @@
 import { type AwsConfig, SqsQueue, type StageQueue } from '@baton/aws';
 import type { Config, DeploymentConfig } from '@baton/config';
 import { modelSettings, openCascade } from '@baton/domains/cascade';
+import type { Cascade } from '@baton/pipeline';
 import { pollQueue } from '@baton/queues';
 import { connectWorker, webhookSettings } from './connect.ts';
 import { stageConsumer } from './consumers.ts';
@@ -29,10 +30,21 @@ export interface StageWorkerSetup {
   pricePerComputeSecond?: number;
 }
 
-/** The configured model family, with the domain its manifest names (its codec is what the decode stage writes). */
+/**
+ * The configured model family, with the domain its manifest names (its codec is what the decode
+ * stage writes): opened once per process (a batch does not read the manifest again: four file
+ * system round trips on its path), again only after a failed open.
+ */
 const cascadeOf = (c: Config) => {
   const { dir, options } = modelSettings(c);
-  return () => openCascade(dir, options);
+  let opened: Promise<Cascade> | undefined;
+  return () => {
+    opened ??= openCascade(dir, options);
+    opened.catch(() => {
+      opened = undefined;
+    });
+    return opened;
+  };
 };
 
 /**

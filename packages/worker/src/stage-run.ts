@@ -5,7 +5,7 @@
  * the stage ran gets no output and is billed for the steps that ran.
  */
 import { concatBatch, type Tensor } from '@baton/diffusion';
-import { type JobStore, nextStage, PermanentError } from '@baton/jobs';
+import { type JobRequest, type JobStore, nextStage, PermanentError } from '@baton/jobs';
 import type { Cascade } from '@baton/pipeline';
 // Subpaths without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
 import { runStage } from '@baton/pipeline/best-of';
@@ -63,6 +63,9 @@ interface Computed extends Sampled {
   ran: number;
 }
 
+/** A job's request once it is known to be committed; null when nothing is (Work.ready). */
+const admitted = (w: Work): Promise<JobRequest | null> => w.ready ?? Promise.resolve(w.request);
+
 export class StageRun {
   private readonly stage: string;
   private readonly model: string;
@@ -87,13 +90,20 @@ export class StageRun {
       log: c.log,
       progressIntervalMs: c.progressIntervalMs,
       cancelCheckIntervalMs: c.cancelCheckIntervalMs,
-      billPartial: (w, steps) => this.bill(w, Date.now() - this.t0, steps, false),
+      // A job cancelled before this stage began (seen once its read is in) is billed nothing.
+      billPartial: async (w, steps) => {
+        if (await admitted(w)) await this.bill(w, Date.now() - this.t0, steps, false);
+      },
       onProgress: (w, step, of) =>
-        c.webhooks?.send(
-          w.request,
-          'progress',
-          { status: 'running', stage: this.stage, step, of },
-          `_${this.stage}_${step}`,
+        void admitted(w).then(
+          (request) =>
+            request &&
+            c.webhooks?.send(
+              request,
+              'progress',
+              { status: 'running', stage: this.stage, step, of },
+              `_${this.stage}_${step}`,
+            ),
         ),
       ...(c.betweenSteps && { betweenSteps: c.betweenSteps }),
     });
@@ -108,8 +118,10 @@ export class StageRun {
     this.checkModel();
     const computed = await this.compute();
     if (!computed) return { tail: Promise.resolve() };
+    // A job read beside the computation that need not go on (ended, done, unknown) commits nothing.
+    const go = await Promise.all(this.group.map(admitted));
     const tail = Promise.all([
-      ...this.group.map((w, i) => this.commit(w, i, computed)),
+      ...this.group.map((w, i) => (go[i] ? this.commit(w, i, computed) : undefined)),
       ...this.previewWrites,
     ]).then(() => this.metrics(computed));
     // Seen by the caller; never an unhandled rejection before it looks.
@@ -136,7 +148,12 @@ export class StageRun {
   private async compute(): Promise<Computed | null> {
     const { jobs } = this.c;
     const onnx0 = this.cascade.family.stats.runMs;
-    this.started = Promise.all(this.group.map((w) => jobs.start(w.request, this.stage, w.message.id)));
+    this.started = Promise.all(
+      this.group.map(async (w) => {
+        const request = await admitted(w);
+        if (request) await jobs.start(request, this.stage, w.message.id);
+      }),
+    );
     // Seen by commit, or by the cancel path below; never an unhandled rejection meanwhile.
     this.started.catch(() => undefined);
     const inputs = await Promise.all(this.group.map((w) => stageInput(this.c.jobs, this.model, w)));
@@ -151,7 +168,9 @@ export class StageRun {
       this.c.log('stage.cancelled', { stage: this.stage, jobIds: this.jobIds(), step: steps });
       const elapsed = Date.now() - this.t0;
       const unbilled = this.group.filter((w) => !this.monitor.billed.has(w.msg.jobId));
-      await Promise.all(unbilled.map((w) => this.bill(w, elapsed, steps, false)));
+      await Promise.all(
+        unbilled.map(async (w) => (await admitted(w)) && this.bill(w, elapsed, steps, false)),
+      );
       return null;
     }
     await this.monitor.settle();
@@ -233,15 +252,15 @@ export class StageRun {
     const id = w.msg.jobId;
     const output = r.outputs[i]!;
     const last = !nextStage(w.request.stages, this.stage);
-    const usage = this.monitor.billed.has(id)
-      ? undefined
-      : this.usage(w, r.ms, r.steps, true, r.drawSteps, i);
     let recorded!: (p: Promise<unknown>) => void;
     const prior = new Promise<unknown>((res) => {
       recorded = res;
     });
     prior.catch(() => undefined);
     const cancelled = () => this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
+    const usage = this.monitor.billed.has(id)
+      ? undefined
+      : this.usage(w, r.ms, r.steps, true, r.drawSteps, i);
     const written = (async () => {
       // Cancelled while this stage ran (seen between steps): no output; the steps that ran are billed.
       if (this.monitor.cancelled.has(id)) {

@@ -12,7 +12,15 @@ export interface IncomingMessage {
 export interface Work {
   message: IncomingMessage;
   msg: StageMessage;
+  /** The job's request: as the message carried it until `ready` has read the job, then as stored. */
   request: JobRequest;
+  /**
+   * When the message carried the job's request: the job, read beside the computation. Its
+   * request (which then replaces `request`) when this stage is still to be committed; null when
+   * not (the job has ended, the stage is done, the job is unknown: each handled as when the job
+   * is read first). Never rejects. Absent: the job was read before the work began.
+   */
+  ready?: Promise<JobRequest | null>;
   /** When this worker took the message (ms): the queue wait ends, loading the job and input begins. */
   receivedAt: number;
   /**

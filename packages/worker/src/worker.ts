@@ -15,6 +15,7 @@ import {
   errorCode,
   handOnMessage,
   isPermanent,
+  type JobRequest,
   type JobStore,
   nextStage,
   PermanentError,
@@ -57,6 +58,11 @@ export interface HandleHooks {
 
 const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
 
+/** The input in hand, kept only if it is the output of the job's previous stage. */
+function carriedInput(msg: StageMessage, request: JobRequest, input: Uint8Array | undefined) {
+  return input && msg.after === previousStage(request.stages, msg.stage) ? { carried: input } : {};
+}
+
 export class StageWorker {
   private readonly log: Logger;
 
@@ -70,17 +76,23 @@ export class StageWorker {
     // their latents are in hand. A decode that fails returns the message it came with for retry
     // (its redelivery finds the stage's output and only decodes).
     const decodes: Work[] = [];
-    const todo = await this.prepareAll(messages, retry, decodes);
-    if (todo.length === 0 && decodes.length === 0) {
-      await this.flush();
-      return { retry };
-    }
+    const { todo, reads } = await this.prepareAll(messages, retry, decodes);
+    await this.run(todo, decodes, retry, hooks);
+    // The job reads beside the computation are all in (each failure already in `retry` or recorded).
+    await Promise.all(reads);
+    await this.flush();
+    return { retry: [...new Set(retry)] };
+  }
+
+  private async run(todo: Work[], decodes: Work[], retry: string[], hooks: HandleHooks): Promise<void> {
+    if (todo.length === 0 && decodes.length === 0) return;
     let cascade: Cascade;
     try {
       cascade = await this.o.cascade();
     } catch (e) {
       this.log('stage.error', { error: errorText(e), reason: 'cannot load the model' });
-      return { retry: [...retry, ...[...todo, ...decodes].map((w) => w.message.id)] };
+      retry.push(...[...todo, ...decodes].map((w) => w.message.id));
+      return;
     }
     const context = this.runContext(hooks, decodes);
     // Each group's done records finish in the background while the next group (the decodes) runs.
@@ -96,8 +108,6 @@ export class StageWorker {
       }
     }
     await Promise.all(tails);
-    await this.flush();
-    return { retry };
   }
 
   /** What the batch's transitions started in the background: events enqueued, webhooks handed on. */
@@ -105,26 +115,20 @@ export class StageWorker {
     await Promise.all([this.o.jobs.flush(), this.o.webhooks?.flush()]);
   }
 
-  /** Parses and checks each message; the work that must run, in message order, duplicates dropped. */
+  /**
+   * Parses and checks each message: the work that must run, in message order, duplicates
+   * dropped; and the job reads still running beside it (`ready`), each duplicate's too.
+   */
   private async prepareAll(
     messages: readonly IncomingMessage[],
     retry: string[],
     decodes: Work[],
-  ): Promise<Work[]> {
+  ): Promise<{ todo: Work[]; reads: Promise<unknown>[] }> {
     const receivedAt = Date.now();
     const prepared = await Promise.all(
-      messages.map(async (message) => {
-        try {
-          return await this.prepare(message, receivedAt, decodes);
-        } catch (e) {
-          if (isPermanent(e)) await this.failPermanently(message, e);
-          else {
-            this.log('stage.retry', { messageId: message.id, error: String(e) });
-            retry.push(message.id);
-          }
-          return null;
-        }
-      }),
+      messages.map((message) =>
+        this.orRetry(message, retry, () => this.prepare(message, receivedAt, decodes, retry)),
+      ),
     );
     // The same job and stage twice in one batch (a duplicate delivery) runs once; both are acknowledged.
     const unique = new Map<string, Work>();
@@ -140,7 +144,7 @@ export class StageWorker {
           reason: 'duplicate in batch',
         });
     }
-    return [...unique.values()];
+    return { todo: [...unique.values()], reads: prepared.flatMap((w) => (w?.ready ? [w.ready] : [])) };
   }
 
   private runContext(hooks: HandleHooks, decodes: Work[]) {
@@ -171,16 +175,69 @@ export class StageWorker {
     retry.push(...group.map((w) => w.message.id));
   }
 
-  /** Returns the work to do, or null when the message needs no computation. */
-  private async prepare(message: IncomingMessage, receivedAt: number, decodes: Work[]): Promise<Work | null> {
+  /**
+   * `f`'s result; null when it failed: a permanent failure is recorded on the job, a transient
+   * one leaves the message for another delivery.
+   */
+  private async orRetry<T>(message: IncomingMessage, retry: string[], f: () => Promise<T | null>) {
+    try {
+      return await f();
+    } catch (e) {
+      if (isPermanent(e)) await this.failPermanently(message, e);
+      else {
+        this.log('stage.retry', { messageId: message.id, error: String(e) });
+        retry.push(message.id);
+      }
+      return null;
+    }
+  }
+
+  /**
+   * Returns the work to do, or null when the message needs no computation. A message that
+   * carries the job's request (and its input, if it names one) is computed at once: its job is
+   * read beside the computation (`ready`), and only what the job still asks for is committed.
+   */
+  private async prepare(
+    message: IncomingMessage,
+    receivedAt: number,
+    decodes: Work[],
+    retry: string[],
+  ): Promise<Work | null> {
     const msg = parseStageMessage(message.body);
-    const jobs = this.o.jobs;
+    const input = msg.input ? Buffer.from(msg.input, 'base64') : undefined;
+    if (msg.request && (!msg.after || input)) {
+      const request = msg.request as JobRequest;
+      const work: Work = { message, msg, request, receivedAt, ...carriedInput(msg, request, input) };
+      work.ready = this.orRetry(message, retry, async () => {
+        const stored = await this.admit(message, msg, receivedAt, await this.o.jobs.job(msg.jobId), decodes);
+        // The job as stored from here on (its webhook, which the message leaves out).
+        if (stored) work.request = stored;
+        return stored;
+      });
+      return work;
+    }
     // One round trip: the job (its request and records, one read) and the input the message
     // carries or names (kept only if it is the job's previous stage).
-    const [job, input] = await Promise.all([
-      jobs.job(msg.jobId),
-      msg.input ? Buffer.from(msg.input, 'base64') : msg.after ? jobs.output(msg.jobId, msg.after) : null,
+    const [job, read] = await Promise.all([
+      this.o.jobs.job(msg.jobId),
+      input ?? (msg.after ? this.o.jobs.output(msg.jobId, msg.after) : null),
     ]);
+    const request = await this.admit(message, msg, receivedAt, job, decodes);
+    return request && { message, msg, request, receivedAt, ...carriedInput(msg, request, read ?? undefined) };
+  }
+
+  /**
+   * The job's request when this stage is still to run; null when it need not (the job has ended,
+   * or this stage is done: then only its hand-over is finished). Throws a PermanentError for a
+   * job that does not exist or has no such stage.
+   */
+  private async admit(
+    message: IncomingMessage,
+    msg: StageMessage,
+    receivedAt: number,
+    job: { request: JobRequest; records: readonly { kind: string; stage: string }[] } | null,
+    decodes: Work[],
+  ): Promise<JobRequest | null> {
     const request = job?.request;
     const kinds = new Set(job?.records.map((r) => r.kind));
     const ctx = { jobId: msg.jobId, stage: msg.stage };
@@ -200,8 +257,7 @@ export class StageWorker {
       this.log('stage.skip', { ...log, reason: 'stage done' });
       return null;
     }
-    const carried = input && msg.after === previousStage(request.stages, msg.stage) ? input : undefined;
-    return { message, msg, request, receivedAt, ...(carried && { carried }) };
+    return request;
   }
 
   /**

@@ -6,7 +6,15 @@ import assert from 'node:assert/strict';
 import { before, test } from 'node:test';
 import { MemoryBlobStore, TransientError } from '@baton/aws';
 import { openCascade } from '@baton/domains/cascade';
-import { type JobRequest, JobStore, keys, newJobId, type StageMessage, usageKeys } from '@baton/jobs';
+import {
+  carriedRequest,
+  type JobRequest,
+  JobStore,
+  keys,
+  newJobId,
+  type StageMessage,
+  usageKeys,
+} from '@baton/jobs';
 import { type Cascade, planJob } from '@baton/pipeline';
 import { stagesOf } from '@baton/pipeline/spec';
 import { readLatents } from '@baton/safetensors';
@@ -317,4 +325,109 @@ test("the decode starts while the last relay's done record is being written, and
   const done = (await jobs.records(a.id)).filter((r) => r.kind === 'done').map((r) => r.stage);
   assert.deepEqual(done, ['base', 'relay1', 'decode']);
   assert.equal((await jobs.state(a.id))?.status, 'succeeded');
+});
+
+/** A message as the API and the worker send them: with the job's request (no webhook). */
+const carrying = (r: JobRequest, stage: string): IncomingMessage => ({
+  id: `m${++n}`,
+  body: JSON.stringify({ v: 1, jobId: r.id, stage, correlationId: 'c', request: carriedRequest(r) }),
+});
+
+// A worker that read the job first would wait for ever: the timeout fails it.
+test("a message that carries its job's request is computed before the job is read, and commits what a message read first does", {
+  timeout: 60_000,
+}, async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'red circle', 11);
+  const b = await accept(jobs, 'red circle', 11);
+  // a's read is held until the model has run a step: a worker that read first would never get there.
+  const job = jobs.job.bind(jobs);
+  let stepped!: () => void;
+  const firstStep = new Promise<void>((r) => {
+    stepped = r;
+  });
+  jobs.job = async (id) => {
+    if (id === a.id) await firstStep;
+    return job(id);
+  };
+  const r = await worker.handle([carrying(a, 'base')], { betweenSteps: () => stepped() });
+  jobs.job = job;
+  await worker.handle([message(b.id, 'base')]);
+  assert.deepEqual(r.retry, []);
+  const [la, lb] = await Promise.all(
+    [a, b].map(async (j) => readLatents((await store.get(keys.output(j.id, 'base')))!)),
+  );
+  assert.deepEqual(la!.data, lb!.data, 'the same latents');
+  const kinds = async (id: string) => (await jobs.records(id)).map((x) => `${x.kind}:${x.stage}`);
+  assert.deepEqual(await kinds(a.id), await kinds(b.id));
+  assert.deepEqual(await kinds(a.id), ['started:base', 'done:base']);
+  assert.equal((await jobs.usage(a.id))[0]?.steps, 8, 'billed');
+  const handOn = sent.find((m) => m.jobId === a.id)!;
+  assert.deepEqual([handOn.stage, handOn.request], ['relay1', carriedRequest(a)], 'the request rides on');
+});
+
+test('a carried message whose job was cancelled, or is unknown, computes but commits and bills nothing; one whose stage is done is only handed on again', async () => {
+  const { jobs, sent, worker, store } = setup();
+  const cancelled = await accept(jobs, 'white circle', 12);
+  await jobs.cancel(cancelled.id);
+  const unknown = { ...(await accept(jobs, 'blue square', 13)), id: 'job_unknownunknown1' };
+  const done = await accept(jobs, 'green triangle', 14);
+  await worker.handle([carrying(done, 'base')]);
+  const before = await store.get(keys.output(done.id, 'base'));
+  sent.length = 0;
+  const r = await worker.handle([
+    carrying(cancelled, 'base'),
+    carrying(unknown, 'base'),
+    carrying(done, 'base'),
+  ]);
+  assert.deepEqual(r.retry, [], 'none is retried');
+  for (const j of [cancelled, unknown]) assert.equal(await store.exists(keys.output(j.id, 'base')), false);
+  assert.deepEqual(
+    (await jobs.records(cancelled.id)).map((x) => x.kind),
+    ['cancelled'],
+    'no started or done record',
+  );
+  assert.deepEqual(await jobs.usage(cancelled.id), [], 'billed nothing');
+  assert.equal(await jobs.state(unknown.id), null);
+  assert.equal(
+    (await jobs.records(done.id)).filter((x) => x.kind === 'done').length,
+    1,
+    'not committed twice',
+  );
+  assert.deepEqual(await store.get(keys.output(done.id, 'base')), before);
+  assert.deepEqual(
+    sent.map((m) => [m.jobId, m.stage]),
+    [[done.id, 'relay1']],
+    'the done stage handed on again, nothing else',
+  );
+});
+
+test("a carried message whose job read fails transiently is retried, committing nothing; the stored request's webhook is heard though the message has none", async () => {
+  const sends: string[] = [];
+  const jobs = new JobStore(new MemoryBlobStore(), undefined, Date.now, {
+    webhooks: { send: (r, event) => void sends.push(`${r.id}:${event}`) },
+  });
+  const worker = new StageWorker({
+    jobs,
+    cascade: () => openCascade(),
+    enqueue: async () => {},
+    progressIntervalMs: 0,
+    cancelCheckIntervalMs: 60_000,
+  });
+  const hook = { url: 'https://hooks.example.com/x', events: ['started' as const], secret: 'whsec_x' };
+  const a = await accept(jobs, 'purple square', 15, { webhook: hook });
+  const job = jobs.job.bind(jobs);
+  jobs.job = async () => {
+    throw new TransientError('503 SlowDown');
+  };
+  const m = carrying(a, 'base');
+  const r1 = await worker.handle([m]);
+  assert.deepEqual(r1.retry, [m.id]);
+  assert.deepEqual(await jobs.records(a.id), [], 'nothing committed');
+  assert.equal(await jobs.store.exists(keys.output(a.id, 'base')), false);
+  jobs.job = job;
+  const r2 = await worker.handle([m]);
+  assert.deepEqual(r2.retry, []);
+  assert.deepEqual(sends, [`${a.id}:started`]);
+  assert.ok(!JSON.parse(m.body).request.webhook, 'the message carried no webhook');
 });
