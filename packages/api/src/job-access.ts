@@ -56,7 +56,8 @@ export async function waitForJobs(
       const r = ready[i]!;
       if (!look) gone.add(r);
       else if ('ended' in look) ended.set(r, look.ended);
-      else due.set(r, api.now() + look.nextMs);
+      // From when this look began: a read that took a while does not stretch the cadence.
+      else due.set(r, now + look.nextMs);
     }
     const next = Math.min(...pending.filter((r) => !ended.has(r) && !gone.has(r)).map((r) => due.get(r)!));
     if (Number.isFinite(next))
