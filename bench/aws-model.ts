@@ -28,14 +28,13 @@ export const AWS_P50_MS = {
 };
 
 /**
- * A stage as the worker runs it (worker.ts, stage-run.ts), on the path to the next stage: the job
- * read (the input comes in the message); "started" written while it computes; the next stage's
- * message, carrying the latents, sent as they are put (the put and the done record overlap the
- * next hop).
+ * A stage as the worker runs it (worker.ts, stage-run.ts), on the path to the next stage: it
+ * computes at once from the request its message carries (the job is read beside the compute,
+ * "started" written while it computes); the next stage's message, carrying the latents, sent as
+ * they are put (the put and the done record overlap the next hop).
  */
 function stageMs(onnxMs: number): number {
-  const a = AWS_P50_MS;
-  return a.dynamo + onnxMs + a.sqsSend;
+  return onnxMs + AWS_P50_MS.sqsSend;
 }
 
 /** The decode, run by the last diffusion stage's worker after it: compute, the image put, "done" claiming the outcome (one write). */
@@ -78,7 +77,7 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   row('2 hops SQS → Lambda (event source mapping, window 0)', hops);
   for (const [i, s] of ['base', 'relay1'].entries())
     row(
-      `${s}: job read, compute ${(onnx[s] ?? 0).toFixed(0)} ms${s === 'base' ? ', send with the latents' : ''}`,
+      `${s}: compute ${(onnx[s] ?? 0).toFixed(0)} ms (the job read beside it)${s === 'base' ? ', send with the latents' : ''}`,
       stages[i]!,
     );
   row(

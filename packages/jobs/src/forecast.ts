@@ -1,15 +1,15 @@
 /**
  * When a job like this one should end, from the jobs of its kind this process saw end: a
- * waiter sleeps until the quickest of them would have ended instead of looking at a fixed cadence (each look is a
+ * waiter sleeps until a quick one of them would have ended instead of looking at a fixed cadence (each look is a
  * read, and a 128 px job was looked at ~25 times). Before a few of a kind have ended here (a
  * fresh API instance), there is no forecast and the waiter keeps its cadence (nextLookMs).
  */
 import type { JobRequest, StageRecord } from './records.ts';
 
 /**
- * How long jobs of a kind took here (ms): the quickest of the recent ones, and the slowest of
- * them up to twice their median (one job that waited in a queue must not make every later one be
- * looked at every few ms for that long).
+ * How long jobs of a kind took here (ms): a quick one (the tenth percentile of the recent ones)
+ * and a slow one (the ninetieth, at most twice their median: one job that waited in a queue must
+ * not make every later one be looked at often for that long).
  */
 export interface Expected {
   soonestMs: number;
@@ -48,12 +48,12 @@ export class EndForecast {
     if (this.took.size > this.kinds) this.took.delete(this.took.keys().next().value!);
   }
 
-  /** How long jobs of this kind took here (the quickest and the slowest of the recent ones), or undefined. */
+  /** How long jobs of this kind took here (a quick and a slow one of the recent ones), or undefined. */
   expected(r: JobRequest): Expected | undefined {
     const xs = this.took.get(kindOf(r));
     if (!xs || xs.length < this.least) return undefined;
     const sorted = xs.slice().sort((a, b) => a - b);
-    const median = sorted[Math.floor(xs.length / 2)]!;
-    return { soonestMs: sorted[0]!, latestMs: Math.min(sorted.at(-1)!, 2 * median) };
+    const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+    return { soonestMs: at(0.1), latestMs: Math.min(at(0.9), 2 * at(0.5)) };
   }
 }

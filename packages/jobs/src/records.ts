@@ -169,14 +169,18 @@ export function hasEnded(request: JobRequest, records: readonly StageRecord[]): 
   return records.some((r) => ENDING_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last));
 }
 
+/** How many looks a waiter spends at most between a forecast's quick and slow ends. */
+const LOOKS_IN_SPREAD = 10;
+
 /**
  * When a waiter should look at an unfinished job again (ms from now). With `expected` (how
- * long jobs of its kind took, EndForecast): not before the quickest of them would have ended,
- * then every `min` ms until the slowest would have (a job is seen within `min` ms of its end
- * wherever in that spread it ends). Without one, or past it (a queue, a slow stage): a tenth of
- * the job's age (a job is seen ended within about a tenth of its time, and a long one costs few
- * reads), then, once its last diffusion stage runs, a tenth of that stage's age. Every `min` ms
- * once that stage is done (the decode after it takes tens of ms).
+ * long jobs of its kind took, EndForecast): not before a quick one would have ended, then every
+ * tenth of the spread up to a slow one (every `min` ms when jobs of the kind take about the same
+ * time: it is seen within `min` ms of its end; a few looks where they vary, as under load).
+ * Without one, or past it (a queue, a slow stage): a tenth of the job's age (a job is seen ended
+ * within about a tenth of its time, and a long one costs few reads), then, once its last
+ * diffusion stage runs, a tenth of that stage's age. Every `min` ms once that stage is done (the
+ * decode after it takes tens of ms).
  */
 export function nextLookMs(
   request: JobRequest,
@@ -190,9 +194,9 @@ export function nextLookMs(
   const of = (kind: RecordKind) => records.find((r) => r.kind === kind && r.stage === final);
   if (of('done')) return bounds.min;
   const age = now - request.createdAt;
-  if (expected && age < Math.max(expected.soonestMs, expected.latestMs)) {
-    return clamp(expected.soonestMs - age, bounds.max);
-  }
+  if (expected && age < expected.soonestMs) return clamp(expected.soonestMs - age, bounds.max);
+  if (expected && age < expected.latestMs)
+    return clamp((expected.latestMs - expected.soonestMs) / LOOKS_IN_SPREAD, bounds.max);
   const early = clamp(age / 10, bounds.max);
   const started = of('started');
   return started ? clamp((now - started.at) / 10, early) : early;

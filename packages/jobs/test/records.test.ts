@@ -279,21 +279,24 @@ test("a waiter looks at a tenth of the job's age, then of its last diffusion sta
   assert.equal(at(1900, [...relay, rec('done', 'relay1', 1880)]), 10, 'decoding: every min ms');
 });
 
-test('with a forecast, a waiter sleeps until the quickest job of its kind would have ended, looks every min ms until the slowest would have; past it, the age rule', () => {
+test('with a forecast, a waiter sleeps until a quick job of its kind would have ended, then looks a tenth of the spread apart (at least min ms) until a slow one would have; past it, the age rule', () => {
   const r = request(); // created at 1000
   const bounds = { min: 10, max: 200 };
-  const expected = { soonestMs: 450, latestMs: 700 };
-  const at = (now: number, records: StageRecord[] = []) => nextLookMs(r, records, now, bounds, expected);
-  assert.equal(at(1000), 200, 'just made: as long as the cap allows');
-  assert.equal(at(1300), 150, 'until the quickest would have ended (1450)');
-  assert.equal(at(1460), 10, 'then every min ms');
-  assert.equal(at(1600), 10, 'later, before the slowest: still every min ms');
-  assert.equal(at(1800), 80, 'past the slowest: a tenth of its age');
+  const at = (now: number, expected: { soonestMs: number; latestMs: number }, records: StageRecord[] = []) =>
+    nextLookMs(r, records, now, bounds, expected);
+  const alike = { soonestMs: 450, latestMs: 520 };
+  assert.equal(at(1000, alike), 200, 'just made: as long as the cap allows');
+  assert.equal(at(1300, alike), 150, 'until the quick one would have ended (1450)');
+  assert.equal(at(1460, alike), 10, 'then every min ms: jobs of its kind take about the same time');
+  assert.equal(at(1510, alike), 10);
+  assert.equal(at(1600, alike), 60, 'past the slow one: a tenth of its age');
+  const varied = { soonestMs: 400, latestMs: 1400 };
+  assert.equal(at(1500, varied), 100, 'a wide spread (under load): ten looks across it, not a hundred');
   const decoding = [rec('done', 'relay1', 1380)];
-  assert.equal(at(1400, decoding), 10, 'decoding: every min ms, whatever the forecast');
+  assert.equal(at(1400, varied, decoding), 10, 'decoding: every min ms, whatever the forecast');
 });
 
-test('a forecast is the quickest and slowest time its kind took, once three have ended; kinds differ by size, steps and best_of', () => {
+test('a forecast is a quick and a slow time its kind took (tenth and ninetieth percentiles), once three have ended; kinds differ by size, steps and best_of', () => {
   const f = new EndForecast();
   const ended = (id: string, ms: number, o: Partial<JobSpec> = {}) => {
     const r = { ...request(id, 0), spec: { ...spec, ...o } };
@@ -304,9 +307,12 @@ test('a forecast is the quickest and slowest time its kind took, once three have
   assert.equal(f.expected(a), undefined, 'one seen: no forecast yet');
   ended('job_aaaaaaaaaaaaaaa2', 900);
   ended('job_aaaaaaaaaaaaaaa3', 420);
-  assert.deepEqual(f.expected(a), { soonestMs: 400, latestMs: 840 }, 'the slowest, at most twice the median');
+  assert.deepEqual(f.expected(a), { soonestMs: 400, latestMs: 840 }, 'the slow one at most twice the median');
   ended('job_aaaaaaaaaaaaaaa4', 500);
   assert.deepEqual(f.expected(a), { soonestMs: 400, latestMs: 900 });
+  for (let i = 5; i <= 20; i++) ended(`job_aaaaaaaaaaaaaa${String(i).padStart(2, '0')}`, 300 + 10 * i);
+  // The 16 most recent: 350 … 500 in tens; a tenth in, and nine tenths in.
+  assert.deepEqual(f.expected(a), { soonestMs: 360, latestMs: 490 });
   assert.equal(
     f.expected({ ...a, spec: { ...spec, stepsBase: 64 } }),
     undefined,

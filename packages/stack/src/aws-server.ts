@@ -1,11 +1,11 @@
 /**
- * The local AWS servers in a process of their own, as the real services are: S3 (s3rver, on the
- * data directory), SQS (local-aws-sqs) and DynamoDB (dynalite, on LevelDB). Their work runs
- * beside the API's and the workers', not on the API's event loop: a waiter's looks do not hold
- * up a worker's put. Started by local-aws.ts with its settings (JSON, the first argument); it
- * answers `{ ports }` once all three listen (or `{ error, code, service, port }`), answers
- * request counts when asked, and exits when its parent goes (the IPC channel closes), so a
- * killed stack leaves no orphan.
+ * Local AWS servers in a process of their own, as the real services are: S3 (s3rver, on the
+ * data directory), SQS (local-aws-sqs), DynamoDB (dynalite, on LevelDB), whichever its settings
+ * name. Their work runs beside the API's and the workers', not on the API's event loop: a
+ * waiter's looks do not hold up a worker's put. Started by local-aws.ts with its settings (JSON,
+ * the first argument); it answers `{ ports }` once its servers listen (or `{ error, code,
+ * service, port }`), answers request counts when asked, and exits when its parent goes (the IPC
+ * channel closes), so a killed stack leaves no orphan.
  */
 import { mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -23,8 +23,9 @@ import {
 } from './s3rver-patches.ts';
 import { startSqsServer } from './sqs-patches.ts';
 
-/** What local-aws.ts asks for. */
+/** What local-aws.ts asks for: which of the servers this process runs, and how. */
 export interface ServerSettings {
+  services: Service[];
   dataDir: string;
   bucket: string;
   accountId: string;
@@ -133,21 +134,26 @@ async function startDynamo(s: ServerSettings) {
   return { dynamo, port: (dynamo.address() as AddressInfo).port };
 }
 
-const [s3, sqs, dynamo] = [await startS3(settings), await startSqs(settings), await startDynamo(settings)];
+const run = (service: Service) => settings.services.includes(service);
+const s3 = run('s3') ? await startS3(settings) : undefined;
+const sqs = run('sqs') ? await startSqs(settings) : undefined;
+const dynamo = run('dynamodb') ? await startDynamo(settings) : undefined;
 // Requests counted here, read by the parent (`npm run bench` prices them).
 process.on('message', (m: { type?: string; id?: number }) => {
   if (m.type === 'reset') requests.reset();
   if (m.type === 'counts') process.send?.({ type: 'counts', id: m.id, counts: requests.own() });
 });
-process.send?.({ ports: { s3: s3.port, sqs: sqs.port, dynamodb: dynamo.port } });
+process.send?.({ ports: { s3: s3?.port, sqs: sqs?.port, dynamodb: dynamo?.port } });
 let stopping = false;
 const stop = async () => {
   stopping = true;
-  await new Promise<void>((r) => sqs.sqs.close(() => r()));
-  sqs.sqs.closeAllConnections?.();
-  await s3.s3.close();
+  if (sqs) {
+    await new Promise<void>((r) => sqs.sqs.close(() => r()));
+    sqs.sqs.closeAllConnections?.();
+  }
+  await s3?.s3.close();
   // Not closeAllConnections: a request in flight finishes first (dynalite closes its database with the server).
-  await new Promise<void>((r) => dynamo.dynamo.close(() => r()));
+  if (dynamo) await new Promise<void>((r) => dynamo.dynamo.close(() => r()));
   process.exit(0);
 };
 // A request that was still on its way when the servers stopped meets a closed database: stopping anyway.

@@ -1,7 +1,8 @@
 /**
  * Local S3 (s3rver, filesystem-backed), SQS (local-aws-sqs) and DynamoDB (dynalite, on
- * LevelDB) servers, with the stage queues and their DLQs and the state table: one child process
- * runs them (aws-server.ts); this side gives their endpoints as the stack's AWS configuration.
+ * LevelDB) servers, with the stage queues and their DLQs and the state table: two child
+ * processes run them (aws-server.ts: the database in one, S3 and SQS in the other); this side
+ * gives their endpoints as the stack's AWS configuration.
  */
 
 import { fork } from 'node:child_process';
@@ -40,16 +41,34 @@ const SERVICE_NAMES = { s3: 'S3', sqs: 'SQS', dynamodb: 'DynamoDB' } as const;
 export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   const bucket = o.bucket ?? 'baton';
   const accountId = '000000000000';
-  const servers = await startServers({
+  const common = {
     dataDir: o.dataDir,
     bucket,
     accountId,
     ports: { s3: o.s3Port ?? 0, sqs: o.sqsPort ?? 0, dynamodb: o.dynamoPort ?? 0 },
     maxReceiveCount: o.maxReceiveCount ?? 3,
     visibilityTimeoutSeconds: o.visibilityTimeoutSeconds ?? 30,
-  });
+  };
+  // Two processes: the database on its own (as before), S3 and SQS beside it.
+  const started = await Promise.allSettled([
+    startServers({ ...common, services: ['s3', 'sqs'] }),
+    startServers({ ...common, services: ['dynamodb'] }),
+  ]);
+  const failed = started.find((r) => r.status === 'rejected');
+  if (failed) {
+    await Promise.all(started.map((r) => r.status === 'fulfilled' && r.value.close()));
+    throw (failed as PromiseRejectedResult).reason;
+  }
+  const [files, db] = started.map((r) => (r as PromiseFulfilledResult<Servers>).value) as [Servers, Servers];
+  const servers = {
+    ports: { ...files.ports, ...db.ports } as Record<Service, number>,
+    close: async () => {
+      await Promise.all([files.close(), db.close()]);
+    },
+  };
   const requests = new RequestCounter();
-  requests.include(servers.counts);
+  requests.include(files.counts);
+  requests.include(db.counts);
   const sqsEndpoint = `http://127.0.0.1:${servers.ports.sqs}`;
   const url = (name: string) => `${sqsEndpoint}/${accountId}/${name}`;
   const config: AwsConfig = {
@@ -77,9 +96,11 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   return { config, webhookQueueUrl: url('baton-webhooks'), requests, close: servers.close };
 }
 
+type Servers = Awaited<ReturnType<typeof startServers>>;
+
 /**
- * S3, SQS and DynamoDB in a child process (aws-server.ts): servers beside the API, not inside
- * it. Its request counts come over the IPC channel.
+ * Some of the servers in a child process (aws-server.ts): beside the API, not inside it. Its
+ * request counts come over the IPC channel.
  */
 async function startServers(settings: ServerSettings) {
   const child = fork(SERVER_ENTRY, [JSON.stringify(settings)], {
@@ -87,13 +108,13 @@ async function startServers(settings: ServerSettings) {
     stdio: 'inherit',
   });
   type Answer = {
-    ports?: Record<Service, number>;
+    ports?: Partial<Record<Service, number>>;
     error?: string;
     code?: string;
     service?: Service;
     port?: number;
   };
-  const ports = await new Promise<Record<Service, number>>((resolve, reject) => {
+  const ports = await new Promise<Partial<Record<Service, number>>>((resolve, reject) => {
     child.once('message', (m: Answer) => {
       if (m.ports) return resolve(m.ports);
       const name = SERVICE_NAMES[m.service ?? 'dynamodb'];
