@@ -4,17 +4,7 @@
  * read, and a 128 px job was looked at ~25 times). Before a few of a kind have ended here (a
  * fresh API instance), there is no forecast and the waiter keeps its cadence (nextLookMs).
  */
-import type { JobRequest, StageRecord } from './records.ts';
-
-/**
- * How long jobs of a kind took here (ms): a quick one (the tenth percentile of the recent ones)
- * and a slow one (the ninetieth, at most twice their median: one job that waited in a queue must
- * not make every later one be looked at often for that long).
- */
-export interface Expected {
-  soonestMs: number;
-  latestMs: number;
-}
+import type { Expected, JobRequest, StageRecord } from './records.ts';
 
 /** Jobs of one kind take the same work: the model, its stages and size, and what sets their steps. */
 function kindOf(r: JobRequest): string {

@@ -8,7 +8,6 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { JobSpec, Scored } from '@baton/pipeline/spec';
-import type { Expected } from './forecast.ts';
 import type { DeliveryRecord, WebhookSpec } from './webhook.ts';
 
 export type RecordKind = 'started' | 'done' | 'failed' | 'cancelled' | 'requeued' | 'dead-letter';
@@ -167,6 +166,16 @@ const ENDING_KINDS: ReadonlySet<RecordKind> = new Set(['cancelled', 'failed', 'd
 export function hasEnded(request: JobRequest, records: readonly StageRecord[]): boolean {
   const last = request.stages[request.stages.length - 1];
   return records.some((r) => ENDING_KINDS.has(r.kind) || (r.kind === 'done' && r.stage === last));
+}
+
+/**
+ * How long jobs of a kind took here (ms): a quick one (the tenth percentile of the recent ones)
+ * and a slow one (the ninetieth, at most twice their median: one job that waited in a queue must
+ * not make every later one be looked at often for that long).
+ */
+export interface Expected {
+  soonestMs: number;
+  latestMs: number;
 }
 
 /** How many looks a waiter spends at most between a forecast's quick and slow ends. */

@@ -5,7 +5,7 @@
  * the stage ran gets no output and is billed for the steps that ran.
  */
 import { concatBatch, type Tensor } from '@baton/diffusion';
-import { type JobRequest, type JobStore, nextStage, PermanentError } from '@baton/jobs';
+import { type JobStore, nextStage, PermanentError } from '@baton/jobs';
 import type { Cascade } from '@baton/pipeline';
 // Subpaths without the model runtime: this package's Lambda handlers (dead letters, webhooks) bundle without onnxruntime.
 import { runStage } from '@baton/pipeline/best-of';
@@ -16,7 +16,7 @@ import type { Logger } from './logger.ts';
 import { latentsFile, type StageInput, stageInput } from './stage-input.ts';
 import { StepMonitor } from './step-monitor.ts';
 import type { WebhookSender } from './webhooks.ts';
-import type { Work } from './work.ts';
+import { admitted, type Work } from './work.ts';
 
 export interface StageMetrics {
   stage: string;
@@ -63,9 +63,6 @@ interface Computed extends Sampled {
   ran: number;
 }
 
-/** A job's request once it is known to be committed; null when nothing is (Work.ready). */
-const admitted = (w: Work): Promise<JobRequest | null> => w.ready ?? Promise.resolve(w.request);
-
 export class StageRun {
   private readonly stage: string;
   private readonly model: string;
@@ -90,21 +87,8 @@ export class StageRun {
       log: c.log,
       progressIntervalMs: c.progressIntervalMs,
       cancelCheckIntervalMs: c.cancelCheckIntervalMs,
-      // A job cancelled before this stage began (seen once its read is in) is billed nothing.
-      billPartial: async (w, steps) => {
-        if (await admitted(w)) await this.bill(w, Date.now() - this.t0, steps, false);
-      },
-      onProgress: (w, step, of) =>
-        void admitted(w).then(
-          (request) =>
-            request &&
-            c.webhooks?.send(
-              request,
-              'progress',
-              { status: 'running', stage: this.stage, step, of },
-              `_${this.stage}_${step}`,
-            ),
-        ),
+      billPartial: (w, steps) => this.bill(w, Date.now() - this.t0, steps, false),
+      onProgress: (w, step, of) => void this.progressed(w, step, of),
       ...(c.betweenSteps && { betweenSteps: c.betweenSteps }),
     });
   }
@@ -148,12 +132,11 @@ export class StageRun {
   private async compute(): Promise<Computed | null> {
     const { jobs } = this.c;
     const onnx0 = this.cascade.family.stats.runMs;
-    this.started = Promise.all(
-      this.group.map(async (w) => {
-        const request = await admitted(w);
-        if (request) await jobs.start(request, this.stage, w.message.id);
-      }),
-    );
+    const start = async (w: Work) => {
+      const request = await admitted(w);
+      if (request) await jobs.start(request, this.stage, w.message.id);
+    };
+    this.started = Promise.all(this.group.map(start));
     // Seen by commit, or by the cancel path below; never an unhandled rejection meanwhile.
     this.started.catch(() => undefined);
     const inputs = await Promise.all(this.group.map((w) => stageInput(this.c.jobs, this.model, w)));
@@ -332,9 +315,16 @@ export class StageRun {
     });
   }
 
-  /** Bills a job that stops here (cancelled): the steps that ran. */
-  private bill(w: Work, computeMs: number, steps: number, complete: boolean) {
-    return this.c.jobs.bill(this.usage(w, computeMs, steps, complete));
+  /** Bills a job that stops here (cancelled): the steps that ran; nothing if it was over before this stage (its read). */
+  private async bill(w: Work, computeMs: number, steps: number, complete: boolean) {
+    if (await admitted(w)) await this.c.jobs.bill(this.usage(w, computeMs, steps, complete));
+  }
+
+  /** A progress webhook, once the job's read is in (a message carries no webhook). */
+  private async progressed(w: Work, step: number, of: number) {
+    const request = await admitted(w);
+    const data = { status: 'running', stage: this.stage, step, of };
+    if (request) this.c.webhooks?.send(request, 'progress', data, `_${this.stage}_${step}`);
   }
 
   /** A job's usage: its share of the call by the steps its draws ran (best_of bills every candidate). */

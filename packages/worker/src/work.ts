@@ -31,3 +31,6 @@ export interface Work {
   /** The previous stage's done record, when that stage ran in this process: this stage's follows it. */
   prior?: Promise<unknown>;
 }
+
+/** A job's request once it is known to be committed; null when nothing is (Work.ready). */
+export const admitted = (w: Work): Promise<JobRequest | null> => w.ready ?? Promise.resolve(w.request);
