@@ -77,7 +77,7 @@ export async function awsHotPath(o: { initMs: { api: number; worker: number } })
   row('2 hops SQS → Lambda (event source mapping, window 0)', hops);
   for (const [i, s] of ['base', 'relay1'].entries())
     row(
-      `${s}: compute ${(onnx[s] ?? 0).toFixed(0)} ms (the job read beside it)${s === 'base' ? ', send with the latents' : ''}`,
+      `${s}: compute ${(onnx[s] ?? 0).toFixed(0)} ms${s === 'base' ? ', send with the latents' : ''}`,
       stages[i]!,
     );
   row(
