@@ -147,7 +147,7 @@ test('worker handler: one failing message in a batch comes back alone in batchIt
   await jobs.table.update(jobKey(broken), {
     set: { request: { ...req, spec: { ...req.spec, stepsBase: -1 } } },
   });
-  await queues.base.receive(10, 0); // the API's own messages: this test delivers by hand
+  await queues.base.receive(10, 1); // the API's own messages (a long poll: answered once they are there): this test delivers by hand
   const event: SQSEvent = {
     Records: [a, broken, b].map((id, i) =>
       sqsRecord({ v: 1, jobId: id, stage: 'base', correlationId: `c${i}` }, i),
@@ -177,12 +177,13 @@ test('worker handler stops near its deadline and hands the batch straight back o
   ).id as string;
   const body = { v: 1, jobId: id, stage: 'base', correlationId: 'c' };
   const base = new SqsQueue(config, config.queues.base);
-  for (const m of await base.receive(10, 0)) await base.delete(m.receiptHandle); // the API's own message
+  // The API's own message (a long poll: answered as soon as it is there; a short poll may miss it, as in SQS).
+  for (const m of await base.receive(10, 1)) await base.delete(m.receiptHandle);
   const res = await handler({ Records: [sqsRecord(body, 9)] }, { getRemainingTimeInMillis: () => 5_000 });
   // Acknowledged (not a batch item failure: that would wait out the visibility timeout and count
   // toward the dead-letter queue) and sent again, visible at once.
   assert.deepEqual(res, { batchItemFailures: [] });
-  const [again] = await base.receive(1, 0);
+  const [again] = await base.receive(1, 5);
   assert.deepEqual(JSON.parse(again!.body), body);
   assert.equal(again!.receiveCount, 1);
 });
