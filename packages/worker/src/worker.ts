@@ -8,6 +8,7 @@
  * returned for retry (and reaches the dead-letter queue after maxReceiveCount).
  */
 
+import { isDeepStrictEqual } from 'node:util';
 import { isTransient } from '@baton/aws';
 import { DEFAULTS } from '@baton/config';
 import {
@@ -57,6 +58,11 @@ export interface HandleHooks {
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? (e.stack ?? e.message) : String(e));
+
+/** Whether two requests make the same computation (a stored item's maps may list their keys in another order). */
+function computesAlike(a: JobRequest, b: JobRequest): boolean {
+  return a.model === b.model && isDeepStrictEqual(a.stages, b.stages) && isDeepStrictEqual(a.spec, b.spec);
+}
 
 /** The input in hand, kept only if it is the output of the job's previous stage. */
 function carriedInput(msg: StageMessage, request: JobRequest, input: Uint8Array | undefined) {
@@ -210,6 +216,12 @@ export class StageWorker {
       const work: Work = { message, msg, request, receivedAt, ...carriedInput(msg, request, input) };
       work.ready = this.orRetry(message, retry, async () => {
         const stored = await this.admit(message, msg, receivedAt, await this.o.jobs.job(msg.jobId), decodes);
+        if (stored && !computesAlike(request, stored)) {
+          // Not what was accepted (a bug, or a forged message): nothing is committed; the sweep
+          // re-enqueues the stage from the job as stored.
+          this.log('stage.skip', { jobId: msg.jobId, stage: msg.stage, reason: 'carried request differs' });
+          return null;
+        }
         // The job as stored from here on (its webhook, which the message leaves out).
         if (stored) work.request = stored;
         return stored;

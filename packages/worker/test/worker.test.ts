@@ -431,3 +431,14 @@ test("a carried message whose job read fails transiently is retried, committing 
   assert.deepEqual(sends, [`${a.id}:started`]);
   assert.ok(!JSON.parse(m.body).request.webhook, 'the message carried no webhook');
 });
+
+test('a carried request that is not the one accepted (another spec) commits nothing; the job as stored is untouched', async () => {
+  const { jobs, sent, worker, store } = setup();
+  const a = await accept(jobs, 'red circle', 16);
+  const forged = { ...a, spec: { ...a.spec, seed: 999 } };
+  const r = await worker.handle([carrying(forged, 'base')]);
+  assert.deepEqual(r.retry, []);
+  assert.equal(await store.exists(keys.output(a.id, 'base')), false);
+  assert.deepEqual(await jobs.records(a.id), [], 'no started or done record');
+  assert.deepEqual(sent, []);
+});
