@@ -1,8 +1,9 @@
 /**
  * When a job like this one should end, from the jobs of its kind this process saw end: a
- * waiter sleeps until a quick one of them would have ended instead of looking at a fixed cadence (each look is a
- * read, and a 128 px job was looked at ~25 times). Before a few of a kind have ended here (a
- * fresh API instance), there is no forecast and the waiter keeps its cadence (nextLookMs).
+ * waiter sleeps until a quick one of them would have ended instead of looking at a fixed
+ * cadence (each look is a read, and a 128 px job was looked at ~25 times). Before a few of a
+ * kind have ended here (a fresh API instance), there is no forecast and the waiter keeps its
+ * cadence (nextLookMs).
  */
 import type { Expected, JobRequest, StageRecord } from './records.ts';
 

@@ -60,28 +60,26 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
     throw (failed as PromiseRejectedResult).reason;
   }
   const [files, db] = started.map((r) => (r as PromiseFulfilledResult<Servers>).value) as [Servers, Servers];
-  const servers = {
-    ports: { ...files.ports, ...db.ports } as Record<Service, number>,
-    close: async () => {
-      await Promise.all([files.close(), db.close()]);
-    },
+  const ports = { ...files.ports, ...db.ports } as Record<Service, number>;
+  const close = async () => {
+    await Promise.all([files.close(), db.close()]);
   };
   const requests = new RequestCounter();
   requests.include(files.counts);
   requests.include(db.counts);
-  const sqsEndpoint = `http://127.0.0.1:${servers.ports.sqs}`;
+  const sqsEndpoint = `http://127.0.0.1:${ports.sqs}`;
   const url = (name: string) => `${sqsEndpoint}/${accountId}/${name}`;
   const config: AwsConfig = {
     region: 'us-east-1',
     bucket,
     table: o.table ?? 'baton',
-    dynamoEndpoint: `http://127.0.0.1:${servers.ports.dynamodb}`,
+    dynamoEndpoint: `http://127.0.0.1:${ports.dynamodb}`,
     queues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}`)])) as Record<StageQueue, string>,
     lanes: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}-batch`)])),
     deadLetterQueues: Object.fromEntries(STAGE_QUEUES.map((q) => [q, url(`baton-${q}-dlq`)])),
     batchQueue: url('baton-batches'),
     eventsQueue: url('baton-events'),
-    s3Endpoint: `http://127.0.0.1:${servers.ports.s3}`,
+    s3Endpoint: `http://127.0.0.1:${ports.s3}`,
     sqsEndpoint,
     credentials: { accessKeyId: CREDENTIALS, secretAccessKey: CREDENTIALS },
     // Local servers answer in milliseconds: a request silent for 5 s is lost, not slow.
@@ -89,11 +87,11 @@ export async function startLocalAws(o: LocalAwsOptions): Promise<LocalAws> {
   };
   const client = dynamoClient(config);
   await ensureTable(client, config.table).catch(async (e) => {
-    await servers.close();
+    await close();
     throw e;
   });
   client.destroy();
-  return { config, webhookQueueUrl: url('baton-webhooks'), requests, close: servers.close };
+  return { config, webhookQueueUrl: url('baton-webhooks'), requests, close };
 }
 
 type Servers = Awaited<ReturnType<typeof startServers>>;

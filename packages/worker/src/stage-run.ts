@@ -151,9 +151,7 @@ export class StageRun {
       this.c.log('stage.cancelled', { stage: this.stage, jobIds: this.jobIds(), step: steps });
       const elapsed = Date.now() - this.t0;
       const unbilled = this.group.filter((w) => !this.monitor.billed.has(w.msg.jobId));
-      await Promise.all(
-        unbilled.map(async (w) => (await admitted(w)) && this.bill(w, elapsed, steps, false)),
-      );
+      await Promise.all(unbilled.map((w) => this.bill(w, elapsed, steps, false)));
       return null;
     }
     await this.monitor.settle();
@@ -235,15 +233,15 @@ export class StageRun {
     const id = w.msg.jobId;
     const output = r.outputs[i]!;
     const last = !nextStage(w.request.stages, this.stage);
+    const usage = this.monitor.billed.has(id)
+      ? undefined
+      : this.usage(w, r.ms, r.steps, true, r.drawSteps, i);
     let recorded!: (p: Promise<unknown>) => void;
     const prior = new Promise<unknown>((res) => {
       recorded = res;
     });
     prior.catch(() => undefined);
     const cancelled = () => this.c.log('stage.cancelled', { stage: this.stage, jobIds: [id], step: r.steps });
-    const usage = this.monitor.billed.has(id)
-      ? undefined
-      : this.usage(w, r.ms, r.steps, true, r.drawSteps, i);
     const written = (async () => {
       // Cancelled while this stage ran (seen between steps): no output; the steps that ran are billed.
       if (this.monitor.cancelled.has(id)) {

@@ -212,7 +212,7 @@ export class StageWorker {
     const msg = parseStageMessage(message.body);
     const input = msg.input ? Buffer.from(msg.input, 'base64') : undefined;
     if (msg.request && (!msg.after || input)) {
-      const request = msg.request as JobRequest;
+      const request: JobRequest = msg.request;
       const work: Work = { message, msg, request, receivedAt, ...carriedInput(msg, request, input) };
       work.ready = this.orRetry(message, retry, async () => {
         const stored = await this.admit(message, msg, receivedAt, await this.o.jobs.job(msg.jobId), decodes);
