@@ -1,18 +1,21 @@
-/** Best of N: candidates drawn together, scored by the family's scorer model, the best finished. */
+/** Best of N: candidates drawn together, scored by the domain's own measure (or a family's scorer model), the best finished. */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { PortableNoise } from '@baton/diffusion';
 import { openCascade } from '@baton/domains/cascade';
 import {
+  type Cascade,
   drawsOf,
   generateBatch,
   meanProbability,
   plainDomain,
   planJob,
   scoreImages,
+  scoreWithModel,
   scoringStage,
 } from '@baton/pipeline';
-import { caption, render, sampleScene } from '@baton/shapes';
+import type { Domain } from '@baton/pipeline/domain';
+import { caption, render, sampleScene, shapesDomain } from '@baton/shapes';
 
 test("best of 4 at 256 px: the job's own base draw and three drafts (the distilled base), each relayed, scored at 128 px, the best finished; its image is the one its seeds and base give alone", {
   timeout: 120_000,
@@ -77,13 +80,34 @@ test("best of 4 at 256 px: the job's own base draw and three drafts (the distill
   const finished = await cascade.relay([alone(kept)], [relayed[kept]!], 2);
   const [image] = await cascade.decode(finished);
   assert.deepEqual(cascade.domain.codec.encode(image!), best!.encoded);
+  // The shapes domain measures its own images (the judge's measurements, read softly).
+  assert.deepEqual(
+    again,
+    images.map((img) => shapesDomain.score!(img, spec.caption)),
+  );
+  // A domain without its own measure is scored by the family's scorer model, the plug-in point.
+  const modelScored = withDomain(cascade, { ...shapesDomain, score: undefined });
+  assert.deepEqual(
+    await scoreImages(
+      modelScored,
+      images,
+      images.map(() => spec.caption),
+    ),
+    await scoreWithModel(
+      cascade,
+      images,
+      images.map(() => spec.caption),
+    ),
+  );
   // A family whose domain reads no captions and has no score cannot do best_of: the field is named.
-  const noScorer = Object.assign(Object.create(Object.getPrototypeOf(cascade)), cascade, {
-    domain: plainDomain,
-  });
-  await assert.rejects(generateBatch(noScorer, [spec]), /best_of/);
+  await assert.rejects(generateBatch(withDomain(cascade, plainDomain), [spec]), /best_of/);
   assert.throws(() => planJob(cascade, 'red circle', { bestOf: 9 }), /best_of/);
 });
+
+/** The cascade with another domain (same family and sessions). */
+function withDomain(cascade: Cascade, domain: Domain): Cascade {
+  return Object.assign(Object.create(Object.getPrototypeOf(cascade)), cascade, { domain });
+}
 
 test('the scorer model rates a render of the caption above the same scene with one attribute changed', {
   timeout: 60_000,
@@ -110,7 +134,7 @@ test('the scorer model rates a render of the caption above the same scene with o
     captions.push(caption(scene), caption(scene));
     images.push(render(scene, 128), render({ ...scene, objects: [other, ...scene.objects.slice(1)] }, 128));
   }
-  const scores = await scoreImages(cascade, images, captions);
+  const scores = await scoreWithModel(cascade, images, captions);
   for (let i = 0; i < scores.length; i += 2) {
     right.push(scores[i]!);
     wrong.push(scores[i + 1]!);

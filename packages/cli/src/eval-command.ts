@@ -3,7 +3,7 @@
  * (docs/shapes-domain.md), independent of the training code.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { concatBatch, PortableNoise, tensor } from '@baton/diffusion';
 import {
   BOUNDS,
@@ -55,6 +55,8 @@ export const EVAL_USAGE = `Usage: baton eval [options]
   --seed N              seed for the captions and the images (default 0)
   --batch N             images per batched call (default 8)
   --failures DIR        write each image judged wrong to DIR and list it with its prompt
+  --save DIR            write every image to DIR with index.jsonl (file, caption, group, aligned), for
+                        a second judge: python3 -m baton_train.judge DIR (training/README.md)
   --json                print the report as JSON`;
 
 export async function evalCommand(argv: string[]): Promise<number> {
@@ -71,6 +73,7 @@ export async function evalCommand(argv: string[]): Promise<number> {
       'best-of': { type: 'string' },
       json: { type: 'boolean' },
       failures: { type: 'string' },
+      save: { type: 'string' },
       help: { type: 'boolean', short: 'h' },
     },
     true,
@@ -94,7 +97,9 @@ export async function evalCommand(argv: string[]): Promise<number> {
   const bestOf = intFlag('best-of', values['best-of'], BOUNDS.bestOf.min, BOUNDS.bestOf.max) ?? 1;
   if (bestOf > 1 && mode !== 'cascade' && mode !== 'upscale')
     throw new UsageError('--best-of is for --mode cascade or upscale');
-  const run = { cascade, items, batch, prompts, failuresDir: values.failures, bestOf };
+  if (values.save !== undefined && prompts === 'short')
+    throw new UsageError('--save lists canonical captions for a second judge; it is not for --prompts short');
+  const run = { cascade, items, batch, prompts, failuresDir: values.failures, saveDir: values.save, bestOf };
   const size =
     mode === 'single-stage' ? (cascade.manifest.single_stage?.resolution ?? 128) : (options.size ?? 128);
   const { report, failures } = await evaluate(run, mode, { ...options, size });
@@ -139,6 +144,8 @@ interface Run {
   batch: number;
   prompts: 'canonical' | 'short';
   failuresDir: string | undefined;
+  /** Where every image goes, with index.jsonl, for a second judge (--save). */
+  saveDir: string | undefined;
   /** Candidates per prompt, the best kept by the domain's scorer (1: none). */
   bestOf: number;
 }
@@ -150,6 +157,7 @@ async function evaluate(run: Run, mode: Mode, options: Parameters<typeof planJob
   const groups = new Map<string, Tally>();
   const all = tally();
   const failures: { prompt: string; file: string | null }[] = [];
+  const saved: { file: string; caption: string; group: string; aligned: boolean }[] = [];
   // One untimed image first, so that s/image leaves out loading the model's sessions.
   await imagesFor(cascade, mode, items.slice(0, 1), options, () => {}, run.bestOf);
   const t0 = performance.now();
@@ -170,10 +178,20 @@ async function evaluate(run: Run, mode: Mode, options: Parameters<typeof planJob
       add(groups.get(it.group)!, v.prompt, v.objects);
       add(all, v.prompt, v.objects);
       if (!v.prompt.aligned)
-        failures.push({ prompt: it.prompt, file: saveFailure(run.failuresDir, start + i, images[i]!) });
+        failures.push({ prompt: it.prompt, file: saveImage(run.failuresDir, start + i, images[i]!) });
+      const file = saveImage(run.saveDir, start + i, images[i]!);
+      if (file)
+        saved.push({
+          file: basename(file),
+          caption: it.prompt,
+          group: it.group,
+          aligned: !!v.prompt.aligned,
+        });
     });
   }
   progress.done();
+  if (run.saveDir !== undefined)
+    writeFileSync(join(run.saveDir, 'index.jsonl'), saved.map((x) => `${JSON.stringify(x)}\n`).join(''));
   const seconds = (performance.now() - t0) / 1000;
   const report = {
     model: cascade.manifest.id,
@@ -261,7 +279,7 @@ function printReport(report: {
 }
 
 /** Writes a wrongly judged image to the --failures directory (when given); returns its path. */
-function saveFailure(dir: string | undefined, index: number, image: RgbImage): string | null {
+function saveImage(dir: string | undefined, index: number, image: RgbImage): string | null {
   if (dir === undefined) return null;
   mkdirSync(dir, { recursive: true });
   const file = join(dir, `${String(index).padStart(4, '0')}.png`);

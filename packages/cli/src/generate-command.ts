@@ -50,7 +50,7 @@ export const GENERATE_USAGE = `Usage: baton generate "PROMPT" [options]
   --json                one JSON line per image: caption, warnings, seed, file, timings per stage
   --batch N             images per batched model call with --prompt-file (default 4)
   --best-of N           N candidates (1–8) drawn together to 128 px (this seed's base and N − 1 distilled
-                        drafts, each relayed), scored against the caption by the model's scorer; the best finished
+                        drafts, each relayed), scored against the caption by the domain's scorer; the best finished
   --api URL|local       send the job to a running stack instead of running it here; "local" is the one
                         npm start runs here. The key: BATON_API_KEY, else .baton/local-key for a local URL
   -v, --verbose         say more: the caption and seed beside each file, the runtime's execution provider`;

@@ -22,7 +22,7 @@ export const UPSCALE_USAGE = `Usage: baton upscale IN --size 128|256|512 [--prom
   IN is a PNG, JPEG or WebP. Its centre square, resized to the largest stage side below --size
   that it covers, runs through the relays from there and the decode, conditioned on the caption
   of --prompt (none without). --best-of N (needs --prompt) relays it N times with noise of
-  their own, scores each against the caption with the model's scorer and keeps the best.
+  their own, scores each against the caption with the domain's scorer and keeps the best.
   --out's extension picks the format (.png, .jpg, .webp; default upscaled.png).
   --api sends it to a running stack (POST /v1/images/upscale) instead of running it here.`;
 

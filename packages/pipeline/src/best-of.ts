@@ -1,13 +1,13 @@
 /**
  * Best of N, inside a job's own stages. Candidates that start from different base draws differ
- * most, and the scorer tells them apart best (on held-out captions, four base draws each relayed
- * once gave an aligned pick 91 % of the time, two draws relayed twice 88.5 %), but a base draw
+ * most, and a scorer tells them apart best (on held-out captions, four base draws each relayed
+ * once gave the scorer model an aligned pick 91 % of the time, two draws relayed twice 88.5 %), but a base draw
  * costs as much as a relay and its decode together. So candidate 0 is the job without best_of
  * (its own base, seed), and candidates 1…N−1 are drafts: base draws of the family's cheapest
  * base (the distilled variant: 4 steps for 32; seed + i), each relayed by the job's own relay
  * (relaySeed = seed + i). The drafts run in one batched call, the job's own draw in another,
  * the relays of all candidates in one; at the scoring stage (the one that makes
- * `scoringSize`) the family's scorer (scorer.ts) rates each against the caption and only the
+ * `scoringSize`) the domain's scorer (scorer.ts) rates each against the caption and only the
  * best goes on. A job that starts at its scoring stage (an upscale, a 64 px job) draws its N
  * candidates there.
  *

@@ -66,6 +66,15 @@ export class Cascade {
     return this.family.manifest;
   }
 
+  /**
+   * The component best_of scores with, if a model does (scorer.ts): the family's scorer, for a
+   * domain without a measure of its own that reads captions into the scorer's labels.
+   */
+  get scorerModel(): string | undefined {
+    const { scorer } = this.manifest;
+    return scorer && !this.domain.score && this.domain.labels ? scorer.component : undefined;
+  }
+
   /** The components a stage queue's work runs (what its worker loads before taking work). */
   componentsOf(queue: 'base' | 'relay' | 'decode'): string[] {
     const variants = Object.values(this.manifest.variants);
@@ -73,9 +82,11 @@ export class Cascade {
     // The decode also runs in the last diffusion stage's worker (worker.ts); its own queue keeps old messages.
     const own = variants.flatMap((v) => (queue === 'base' ? v.base : v.relay)?.component ?? []);
     const shared = queue === 'base' ? ['text_encoder'] : ['text_encoder', 'vae_decoder', 'vae_encoder'];
-    // best_of scores where it draws (the base for a job at the base's size): decode and scorer.
-    const scorer = this.manifest.scorer ? ['vae_decoder', this.manifest.scorer.component] : [];
-    return [...new Set([...shared, ...own, ...scorer])];
+    // best_of scores where it draws (the base for a job at the base's size): the decoder, and the
+    // family's scorer model for a domain without its own measure (scorer.ts).
+    const model = this.scorerModel;
+    const scoring = model ? ['vae_decoder', model] : this.domain.score ? ['vae_decoder'] : [];
+    return [...new Set([...shared, ...own, ...scoring])];
   }
 
   /** A key: jobs with equal keys for a stage may share one batched model call. */

@@ -30,8 +30,8 @@ export interface Domain {
    */
   labels?(caption: string): Record<string, string> | null;
   /**
-   * How well an image shows its caption, 0…1, without a model: best_of's scorer for a family
-   * that declares none (the shapes domain's rule-based judge).
+   * How well an image shows its caption, 0…1, measured by the domain itself: best_of's scorer
+   * when present (shapes: its judge's measurements, read softly), before any scorer model.
    */
   score?(image: RgbImage, caption: string): number;
   /** What prompts may say, for people: as data (GET /v1/models) and as text (the playground, `baton vocab`). */

@@ -1,10 +1,12 @@
 /**
  * best_of's scorer: how well each image shows its caption, 0…1 (higher is better).
  *
- * A family that declares a `scorer` model in its manifest is scored by it: the image, resized to
- * the scorer's resolution, gives one softmax per head; the domain reads the caption into the
- * label it asks of each head (`Domain.labels`), and the score is the geometric mean of those
- * labels' probabilities. Otherwise the domain's own `score` is used (the shapes judge).
+ * A domain that can measure its own images against a caption (`Domain.score`: shapes reads its
+ * judge's measurements softly, packages/shapes/src/score.ts) is scored so. Otherwise a family
+ * that declares a `scorer` model in its manifest is scored by it, the plug-in point for domains
+ * without such a measure: the image, resized to the scorer's resolution, gives one softmax per
+ * head; the domain reads the caption into the label it asks of each head (`Domain.labels`), and
+ * the score is the geometric mean of those labels' probabilities. With neither, best_of is a 400.
  */
 import { concatBatch, tensor } from '@baton/diffusion';
 import type { Cascade } from './cascade.ts';
@@ -16,24 +18,32 @@ export async function scoreImages(
   images: readonly RgbImage[],
   captions: readonly string[],
 ): Promise<number[]> {
+  const score = cascade.domain.score;
+  if (score) return images.map((img, i) => score(img, captions[i]!));
+  if (cascade.scorerModel) return scoreWithModel(cascade, images, captions);
+  throw new BadRequestError('best_of', `the ${cascade.domain.name} domain has no scorer for best_of`);
+}
+
+/** The family's scorer model's rating of each image against its caption (see above). */
+export async function scoreWithModel(
+  cascade: Cascade,
+  images: readonly RgbImage[],
+  captions: readonly string[],
+): Promise<number[]> {
   const scorer = cascade.manifest.scorer;
   const labels = cascade.domain.labels;
-  if (scorer && labels) {
-    const r = scorer.resolution;
-    const pixels = concatBatch(images.map((img) => tensor(toPixels(fitSquare(img, r)), [1, 3, r, r])));
-    const out = await cascade.family.run(scorer.component, {
-      pixel_values: { data: pixels.data, dims: pixels.shape },
-    });
-    const logits = Object.values(out)[0]!;
-    const width = logits.shape[1]!;
-    return captions.map((caption, i) =>
-      meanProbability(scorer.heads, logits.data.subarray(i * width, (i + 1) * width), labels(caption)),
-    );
-  }
-  const score = cascade.domain.score;
-  if (!score)
-    throw new BadRequestError('best_of', `the ${cascade.domain.name} domain has no scorer for best_of`);
-  return images.map((img, i) => score(img, captions[i]!));
+  if (!scorer || !labels)
+    throw new BadRequestError('best_of', `the ${cascade.domain.name} family has no scorer model`);
+  const r = scorer.resolution;
+  const pixels = concatBatch(images.map((img) => tensor(toPixels(fitSquare(img, r)), [1, 3, r, r])));
+  const out = await cascade.family.run(scorer.component, {
+    pixel_values: { data: pixels.data, dims: pixels.shape },
+  });
+  const logits = Object.values(out)[0]!;
+  const width = logits.shape[1]!;
+  return captions.map((caption, i) =>
+    meanProbability(scorer.heads, logits.data.subarray(i * width, (i + 1) * width), labels(caption)),
+  );
 }
 
 /** exp(mean over the asked heads of log softmax(head)[label]); 0 when the caption asks nothing a head knows. */

@@ -73,7 +73,7 @@ function generationFields(m: Manifest, sizes: number[]) {
     guidance_relay: opt(numIn('guidance_relay', BOUNDS.guidance.min, BOUNDS.guidance.max)),
     best_of: opt(intIn('best_of', BOUNDS.bestOf.min, BOUNDS.bestOf.max)).openapi({
       description:
-        "Candidates (1–8) drawn in one batch to the stage that decides what the model's scorer judges (128 px here), scored against the caption; the best is finished. Every candidate's compute is billed",
+        "Candidates (1–8) drawn in one batch to the stage that decides what the scorer judges (128 px here), scored against the caption by the domain's scorer (shapes: its judge's measurements); the best is finished. Every candidate's compute is billed",
     }),
     strict: opt(z.boolean({ error: "'strict' must be true or false" })).openapi({
       description:

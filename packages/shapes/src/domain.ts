@@ -2,9 +2,9 @@
 import type { Domain } from '@baton/pipeline/domain';
 import { pngCodec } from '@baton/pipeline/image';
 import { expandPrompt } from './expand.ts';
-import { judge } from './judge.ts';
 import { shapesVocabulary, vocabularyText } from './prompt/describe.ts';
 import { parseCaption } from './scene.ts';
+import { scoreImage } from './score.ts';
 import { CELLS } from './vocabulary.ts';
 
 export const shapesDomain: Domain = {
@@ -27,18 +27,11 @@ export const shapesDomain: Domain = {
     }
     return asked;
   },
-  // The share of the caption's attributes the judge finds (background, count, and each object's
-  // colour, shape, size and place); 0 for a caption outside the grammar.
+  // How surely the judge's measurements show each of the caption's attributes (score.ts); 0 for a
+  // caption outside the grammar.
   score: (image, caption) => {
     const scene = parseCaption(caption);
-    if (!scene) return 0;
-    const v = judge(image, scene);
-    const hits = [
-      v.background,
-      v.count,
-      ...v.objects.flatMap((o) => [o.colour, o.shape, o.size, o.position]),
-    ];
-    return hits.filter(Boolean).length / hits.length;
+    return scene ? scoreImage(image, scene) : 0;
   },
   vocabulary: {
     data: shapesVocabulary,

@@ -8,5 +8,6 @@ export { parsePrompt } from './prompt/parse.ts';
 export { lexiconWords } from './prompt/tokens.ts';
 export * from './render.ts';
 export * from './scene.ts';
+export * from './score.ts';
 export * from './stated.ts';
 export * from './vocabulary.ts';

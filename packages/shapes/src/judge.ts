@@ -22,6 +22,10 @@ export interface DetectedObject {
   cell: Cell;
   area: number;
   fill: number;
+  /** max(bbox width, bbox height) / S: what size is read from. */
+  extent: number;
+  /** The centroid as a share of the side, x then y: what the cell is read from. */
+  centroid: readonly [number, number];
 }
 
 export interface Detection {
@@ -86,9 +90,16 @@ export function detect(img: RgbImage): Detection {
     const c: Rgb = [img.data[3 * p]!, img.data[3 * p + 1]!, img.data[3 * p + 2]!];
     fg[p] = dist(c, bgColour) > JUDGE.foregroundDistance ? 1 : 0;
   }
-  // 4-connected components with area ≥ minArea·S².
-  const label = new Int32Array(S * S).fill(-1);
   const objects: DetectedObject[] = [];
+  for (const pixels of components(fg, S))
+    if (pixels.length >= JUDGE.minArea * S * S) objects.push(measure(img, pixels));
+  return { background: nearestColour(bgColour), objects };
+}
+
+/** The 4-connected components of a square mask, each as its pixel indices. */
+function components(fg: Uint8Array, S: number): number[][] {
+  const label = new Int32Array(S * S).fill(-1);
+  const out: number[][] = [];
   for (let start = 0; start < S * S; start++) {
     if (!fg[start] || label[start]! >= 0) continue;
     const pixels: number[] = [];
@@ -113,38 +124,47 @@ export function detect(img: RgbImage): Detection {
         }
       }
     }
-    if (pixels.length < JUDGE.minArea * S * S) continue;
-    let x0 = S;
-    let y0 = S;
-    let x1 = -1;
-    let y1 = -1;
-    let sx = 0;
-    let sy = 0;
-    for (const p of pixels) {
-      const x = p % S;
-      const y = (p - x) / S;
-      x0 = Math.min(x0, x);
-      x1 = Math.max(x1, x);
-      y0 = Math.min(y0, y);
-      y1 = Math.max(y1, y);
-      sx += x + 0.5;
-      sy += y + 0.5;
-    }
-    const w = x1 - x0 + 1;
-    const h = y1 - y0 + 1;
-    const fill = pixels.length / (w * h);
-    const col = Math.min(2, Math.floor((sx / pixels.length / S) * 3));
-    const row = Math.min(2, Math.floor((sy / pixels.length / S) * 3));
-    objects.push({
-      colour: nearestColour(medianColour(img, pixels)),
-      cell: CELLS[row * 3 + col]!,
-      size: Math.max(w, h) >= JUDGE.largeExtent * S ? 'large' : 'small',
-      shape: fill >= JUDGE.squareFill ? 'square' : fill >= JUDGE.circleFill ? 'circle' : 'triangle',
-      area: pixels.length,
-      fill,
-    });
+    out.push(pixels);
   }
-  return { background: nearestColour(bgColour), objects };
+  return out;
+}
+
+/** One object's colour, cell, size and shape, and the measures they are read from. */
+function measure(img: RgbImage, pixels: number[]): DetectedObject {
+  const S = img.width;
+  let x0 = S;
+  let y0 = S;
+  let x1 = -1;
+  let y1 = -1;
+  let sx = 0;
+  let sy = 0;
+  for (const p of pixels) {
+    const x = p % S;
+    const y = (p - x) / S;
+    x0 = Math.min(x0, x);
+    x1 = Math.max(x1, x);
+    y0 = Math.min(y0, y);
+    y1 = Math.max(y1, y);
+    sx += x + 0.5;
+    sy += y + 0.5;
+  }
+  const w = x1 - x0 + 1;
+  const h = y1 - y0 + 1;
+  const fill = pixels.length / (w * h);
+  const cx = sx / pixels.length / S;
+  const cy = sy / pixels.length / S;
+  const col = Math.min(2, Math.floor(cx * 3));
+  const row = Math.min(2, Math.floor(cy * 3));
+  return {
+    colour: nearestColour(medianColour(img, pixels)),
+    cell: CELLS[row * 3 + col]!,
+    size: Math.max(w, h) >= JUDGE.largeExtent * S ? 'large' : 'small',
+    shape: fill >= JUDGE.squareFill ? 'square' : fill >= JUDGE.circleFill ? 'circle' : 'triangle',
+    area: pixels.length,
+    fill,
+    extent: Math.max(w, h) / S,
+    centroid: [cx, cy],
+  };
 }
 
 export function judge(img: RgbImage, expected: Scene<SceneObject>): Verdict & { detection: Detection } {
