@@ -249,7 +249,11 @@ export class StageRun {
         return cancelled();
       }
       const stored = Promise.all([jobs.putOutput(id, this.stage, output, this.contentType()), this.started]);
-      await Promise.all([stored, !last && this.c.handOn(w, output, { stored, recorded: prior })]);
+      const handOn = () => this.c.handOn(w, output, { stored, recorded: prior });
+      await Promise.all([
+        stored,
+        !last && (this.previewsFirst(w) ? Promise.all(this.previewWrites).then(handOn) : handOn()),
+      ]);
       await w.prior;
       const fields = { ...this.doneFields(w, r), trace: this.trace(w, r), messageId: w.message.id };
       const scored = r.scored[i] && { scored: r.scored[i] };
@@ -275,6 +279,16 @@ export class StageRun {
     })();
     recorded(written);
     return written;
+  }
+
+  /**
+   * Whether this stage's partial images go in before the job's next stage starts: when there are
+   * some (a base's, for a job that asked) and that stage runs elsewhere. Then they do not wait
+   * on a CPU the next stage's model keeps busy, and a stream shows them sooner. A decode run
+   * here joins this batch at once (worker.ts), so nothing waits before it.
+   */
+  private previewsFirst(w: Work): boolean {
+    return this.previewWrites.length > 0 && nextStage(w.request.stages, this.stage) !== 'decode';
   }
 
   private contentType() {

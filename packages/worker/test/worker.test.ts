@@ -137,6 +137,35 @@ test('the whole cascade through the worker: the job succeeds and the image is a 
   assert.deepEqual(await jobs.activeIds(), [], 'a finished job leaves the active index');
 });
 
+test("a job's base partial image is stored before its next stage is handed on; at 64 px, with partials, the decode still runs here", async () => {
+  const { jobs, sent, worker } = setup();
+  // Each partial is slow to store (a few turns of the event loop); what was sent by then is noted.
+  const sentWhenStored: string[][] = [];
+  const putPreview = jobs.putPreview.bind(jobs);
+  jobs.putPreview = async (id, index, label, png) => {
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    await putPreview(id, index, label, png);
+    sentWhenStored.push(sent.filter((m) => m.jobId === id).map((m) => m.stage));
+  };
+  const withPreviews = async (size: number, seed: number) => {
+    const spec = { ...planJob(cascade, 'green square', { seed, size, stepsBase: 8 }), previews: 2 };
+    return accept(jobs, 'green square', seed, { spec, stages: stagesOf(cascade.manifest, size) });
+  };
+  const a = await withPreviews(128, 21);
+  await worker.handle([message(a.id, 'base')]);
+  assert.deepEqual(sentWhenStored, [[]], 'the base partial was in before relay1 was sent');
+  assert.deepEqual(
+    sent.map((m) => m.stage),
+    ['relay1'],
+  );
+  const b = await withPreviews(64, 22);
+  assert.deepEqual(b.stages, ['base', 'decode']);
+  assert.deepEqual((await worker.handle([message(b.id, 'base')])).retry, []);
+  assert.ok(!sent.some((m) => m.jobId === b.id), 'no decode message: the 64 px decode ran here, at once');
+  assert.equal((await jobs.state(b.id))?.status, 'succeeded');
+  assert.equal((await jobs.previews(b.id)).length, 2);
+});
+
 test('permanent failures mark the job failed and are not retried; garbage is dropped', async () => {
   const { jobs, worker, store } = setup();
   const a = await accept(jobs, 'red circle', 5);

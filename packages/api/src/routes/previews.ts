@@ -19,14 +19,20 @@ import { errorResponse } from './responses.ts';
 export function upscale(img: RgbImage, side: number): RgbImage {
   if (img.width === side) return img;
   const out = new Uint8Array(side * side * 3);
-  for (let y = 0; y < side; y++) {
+  const row = side * 3;
+  for (let y = 0, last = -1; y < side; y++) {
     const sy = Math.floor((y * img.height) / side);
+    // A source row already drawn is copied whole (a 64 px partial shown at 256 px: 3 rows in 4).
+    if (sy === last) {
+      out.copyWithin(y * row, (y - 1) * row, y * row);
+      continue;
+    }
+    last = sy;
     for (let x = 0; x < side; x++) {
-      const sx = Math.floor((x * img.width) / side);
-      out.set(
-        img.data.subarray((sy * img.width + sx) * 3, (sy * img.width + sx) * 3 + 3),
-        (y * side + x) * 3,
-      );
+      const from = (sy * img.width + Math.floor((x * img.width) / side)) * 3;
+      out[y * row + x * 3] = img.data[from]!;
+      out[y * row + x * 3 + 1] = img.data[from + 1]!;
+      out[y * row + x * 3 + 2] = img.data[from + 2]!;
     }
   }
   return { width: side, height: side, data: out };
