@@ -13,6 +13,7 @@ import { previewHooks } from '@baton/pipeline/previews';
 import { CancelledError, parseStage, type Scored } from '@baton/pipeline/spec';
 import { usageRecord } from './billing.ts';
 import type { Logger } from './logger.ts';
+import { PreviewWrites } from './preview-writes.ts';
 import { latentsFile, type StageInput, stageInput } from './stage-input.ts';
 import { StepMonitor } from './step-monitor.ts';
 import type { WebhookSender } from './webhooks.ts';
@@ -70,8 +71,8 @@ export class StageRun {
   private readonly t0 = Date.now();
   /** The jobs' "started" records, written while the stage computes. */
   private started: Promise<unknown> = Promise.resolve();
-  /** Partial images being written while the stage computes and commits (never rejected). */
-  private readonly previewWrites: Promise<void>[] = [];
+  /** Partial images being written while the stage computes and commits. */
+  private readonly previews: PreviewWrites;
 
   constructor(
     private readonly cascade: Cascade,
@@ -80,6 +81,7 @@ export class StageRun {
   ) {
     this.stage = group[0]!.msg.stage;
     this.model = cascade.manifest.id;
+    this.previews = new PreviewWrites(c.jobs, c.log, this.stage);
     this.monitor = new StepMonitor({
       jobs: c.jobs,
       stage: this.stage,
@@ -106,7 +108,7 @@ export class StageRun {
     const go = await Promise.all(this.group.map(admitted));
     const tail = Promise.all([
       ...this.group.map((w, i) => (go[i] ? this.commit(w, i, computed) : undefined)),
-      ...this.previewWrites,
+      this.previews.settled(),
     ]).then(() => this.metrics(computed));
     // Seen by the caller; never an unhandled rejection before it looks.
     tail.catch(() => undefined);
@@ -145,7 +147,7 @@ export class StageRun {
     try {
       result = await this.sample(inputs);
     } catch (e) {
-      await Promise.all([this.monitor.settle(), this.started, ...this.previewWrites]);
+      await Promise.all([this.monitor.settle(), this.started, this.previews.settled()]);
       if (!(e instanceof CancelledError)) throw e;
       const steps = this.monitor.stepsDone;
       this.c.log('stage.cancelled', { stage: this.stage, jobIds: this.jobIds(), step: steps });
@@ -188,22 +190,12 @@ export class StageRun {
           drawn,
           owner.map((j) => this.group[j]!.request.stages),
           this.stage,
-          // Written while the stage goes on and hands on; the stage ends when they are in.
-          (i, slot, image) => {
-            const jobId = this.group[owner[i]!]!.msg.jobId;
-            const png = this.cascade.domain.codec.encode(image);
-            this.previewWrites.push(
-              this.c.jobs.putPreview(jobId, slot.index, slot.label, png).catch((e) =>
-                // A partial image lost is logged, not retried: the job goes on without it.
-                this.c.log('stage.preview_error', {
-                  jobId,
-                  stage: this.stage,
-                  slot: slot.label,
-                  error: String(e),
-                }),
-              ),
-            );
-          },
+          (i, slot, image) =>
+            this.previews.write(
+              this.group[owner[i]!]!.msg.jobId,
+              slot,
+              this.cascade.domain.codec.encode(image),
+            ),
         ),
       }),
       firsts,
@@ -249,11 +241,11 @@ export class StageRun {
         return cancelled();
       }
       const stored = Promise.all([jobs.putOutput(id, this.stage, output, this.contentType()), this.started]);
+      // A next stage run elsewhere waits for this stage's partial images (preview-writes.ts); a
+      // decode run here joins this batch at once (worker.ts).
+      const previewsFirst = this.previews.any && nextStage(w.request.stages, this.stage) !== 'decode';
       const handOn = () => this.c.handOn(w, output, { stored, recorded: prior });
-      await Promise.all([
-        stored,
-        !last && (this.previewsFirst(w) ? Promise.all(this.previewWrites).then(handOn) : handOn()),
-      ]);
+      await Promise.all([stored, !last && (previewsFirst ? this.previews.settled().then(handOn) : handOn())]);
       await w.prior;
       const fields = { ...this.doneFields(w, r), trace: this.trace(w, r), messageId: w.message.id };
       const scored = r.scored[i] && { scored: r.scored[i] };
@@ -279,16 +271,6 @@ export class StageRun {
     })();
     recorded(written);
     return written;
-  }
-
-  /**
-   * Whether this stage's partial images go in before the job's next stage starts: when there are
-   * some (a base's, for a job that asked) and that stage runs elsewhere. Then they do not wait
-   * on a CPU the next stage's model keeps busy, and a stream shows them sooner. A decode run
-   * here joins this batch at once (worker.ts), so nothing waits before it.
-   */
-  private previewsFirst(w: Work): boolean {
-    return this.previewWrites.length > 0 && nextStage(w.request.stages, this.stage) !== 'decode';
   }
 
   private contentType() {
