@@ -4,7 +4,7 @@
  *   records       appended: started | done | failed | cancelled | requeued | dead-letter
  *   progress      stage → {step, of, at} while a stage runs (one writer: the stage's worker)
  *   usage         stage → what it used (set once per stage: a redelivered stage bills nothing more)
- *   previews      the partial images stored so far (their bytes are objects)
+ *   previews      the partial images so far (a small one with its bytes, a larger one an object)
  *   outcome       "succeeded" | "canceled", claimed once by a conditional update
  *   gpk / gsk     the owner's listing, newest first (index byOwner)
  *   apk / ask     present while the job is unfinished (index active: the sweep's)
@@ -21,7 +21,7 @@ export interface JobItem extends Item {
   records: StageRecord[];
   progress: Progress;
   usage: Record<string, UsageRecord>;
-  previews: { index: number; label: string }[];
+  previews: PreviewEntry[];
   outcome?: 'succeeded' | 'canceled';
 }
 
@@ -31,10 +31,26 @@ export const idOf = (k: Item) => k.pk.slice('job#'.length);
 /** Times as fixed-width text, so that sort keys sort by time. */
 export const pad = (n: number) => String(n).padStart(13, '0');
 
-/** Previews in order, each once (a stage run again appends the same ones). */
-export function previewsOf(item: JobItem): { index: number; label: string }[] {
+/** A partial image as the job lists it: its bytes inline when small, else in the preview's object. */
+export interface PreviewEntry {
+  index: number;
+  label: string;
+  png?: Uint8Array;
+}
+
+/**
+ * The largest partial image kept inline in the job item (bytes). A 64 px partial is 2–4 KB: the
+ * stream that lists it has it without a GET, and the worker writes it without a PUT. At most a
+ * few per job (partial_images ≤ 3), far under the item's 400 KB.
+ */
+export const INLINE_PREVIEW_BYTES = 8 * 1024;
+
+/** Previews in order, each once (a stage run again appends the same ones); without their bytes unless asked. */
+export function previewsOf(item: JobItem, withBytes = false): PreviewEntry[] {
   const byIndex = new Map(item.previews.map((p) => [p.index, p]));
-  return [...byIndex.values()].sort((a, b) => a.index - b.index);
+  return [...byIndex.values()]
+    .sort((a, b) => a.index - b.index)
+    .map(({ index, label, png }) => (withBytes && png ? { index, label, png } : { index, label }));
 }
 
 /** How long the table keeps what it holds. */

@@ -8,9 +8,11 @@ import { type BlobStore, MemoryStateTable, queryAll, type StateTable } from '@ba
 import { deliveriesOf } from './deliveries.ts';
 import type { EndForecast } from './forecast.ts';
 import {
+  INLINE_PREVIEW_BYTES,
   idOf,
   type JobItem,
   jobKey,
+  type PreviewEntry,
   type Progress,
   previewsOf,
   RETENTION,
@@ -69,7 +71,7 @@ export class JobRecords {
         request: item.request,
         records: item.records,
         progress: item.progress,
-        previews: previewsOf(item),
+        previews: previewsOf(item, true),
       }
     );
   }
@@ -171,20 +173,26 @@ export class JobRecords {
     };
   }
 
-  /** Writes one partial image (a stage run again writes the same bytes under the same key). */
+  /**
+   * Writes one partial image: a small one inline in the job item (one write), a larger one as
+   * an object, then listed (a stage run again writes the same bytes under the same key).
+   */
   async putPreview(id: string, index: number, label: string, png: Uint8Array): Promise<void> {
-    await this.store.put(keys.preview(id, index, label), png, 'image/png');
-    await this.table.update(jobKey(id), { append: { previews: [{ index, label }] } }, EXISTS);
+    const inline = png.length <= INLINE_PREVIEW_BYTES;
+    if (!inline) await this.store.put(keys.preview(id, index, label), png, 'image/png');
+    const entry = inline ? { index, label, png } : { index, label };
+    await this.table.update(jobKey(id), { append: { previews: [entry] } }, EXISTS);
   }
 
-  /** The partial images written so far, in order. */
-  async previews(id: string): Promise<{ index: number; label: string }[]> {
+  /** The partial images written so far, in order (a small one with its bytes). */
+  async previews(id: string): Promise<PreviewEntry[]> {
     const item = await this.item(id);
-    return item ? previewsOf(item) : [];
+    return item ? previewsOf(item, true) : [];
   }
 
-  preview(id: string, index: number, label: string): Promise<Uint8Array | null> {
-    return this.store.get(keys.preview(id, index, label));
+  /** A listed partial image's bytes: inline, else its object. */
+  async preview(id: string, p: PreviewEntry): Promise<Uint8Array | null> {
+    return p.png ?? this.store.get(keys.preview(id, p.index, p.label));
   }
 
   /** An owner's jobs, newest first, at most `limit` (one query of the owner index, then each job by key). */

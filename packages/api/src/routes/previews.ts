@@ -4,7 +4,7 @@
  * (`image_generation.partial_image`, then `image_generation.completed`) as the stages write them.
  */
 
-import { hasEnded, isJobId, type JobRequest, nextLookMs } from '@baton/jobs';
+import { hasEnded, isJobId, type JobRequest, nextLookMs, type PreviewEntry } from '@baton/jobs';
 import { convertPng, type OutputFormat } from '@baton/pipeline/formats';
 import { decodePng, encodePng, type RgbImage, UP_FILTER } from '@baton/pipeline/image';
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi';
@@ -63,7 +63,7 @@ export function previewRoutes(api: Api) {
       if (!api.links.verify(`${id}/${i}`, Number(c.req.query('expires')), c.req.query('signature') ?? ''))
         throw notFound(`preview ${i} of job ${id} (the link is invalid or expired)`);
       const p = (await api.jobs.previews(id)).find((x) => x.index === i);
-      const bytes = p && (await api.jobs.preview(id, p.index, p.label));
+      const bytes = p && (await api.jobs.preview(id, p));
       if (!bytes) throw notFound(`preview ${i} of job ${id}`);
       return c.body(new Uint8Array(bytes), 200, {
         'content-type': 'image/png',
@@ -115,9 +115,10 @@ export function streamImage(
       await stream.writeSSE({ event, data: JSON.stringify(data) });
       lastWrite = api.now();
     };
-    const sendPreviews = async (written: { index: number; label: string }[]) => {
+    const sendPreviews = async (written: PreviewEntry[]) => {
       for (const p of written.filter((x) => x.index >= sent)) {
-        const bytes = await api.jobs.preview(id, p.index, p.label);
+        // A small partial came with the job's read; a larger one is its object.
+        const bytes = await api.jobs.preview(id, p);
         if (!bytes) break;
         const image = upscale(decodePng(bytes), spec.size);
         await send('image_generation.partial_image', {
