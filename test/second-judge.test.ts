@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { PortableNoise } from '@baton/diffusion';
-import { COLOURS, caption, encodePng, judge, render, sampleScene } from '@baton/shapes';
+import { caption, encodePng, judge, render, sampleScene, withOneWrong } from '@baton/shapes';
 
 const root = join(import.meta.dirname, '..');
 const python = (args: string[]) =>
@@ -24,20 +24,12 @@ test('the second judge passes renders of their captions, fails each with one att
 }, () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-judge-'));
   const rng = new PortableNoise(5, 0x7d9);
-  const shapes = ['circle', 'square', 'triangle'] as const;
   const lines: string[] = [];
   let right = 0;
   for (let i = 0; i < 30; i++) {
     const scene = sampleScene(rng, i % 2 ? 2 : 1);
-    const o = scene.objects[0]!;
-    const colour = COLOURS.find((c) => c !== scene.background && !scene.objects.some((x) => x.colour === c))!;
-    const changed = [
-      o,
-      { ...o, shape: shapes[(shapes.indexOf(o.shape) + 1) % 3]! },
-      { ...o, size: o.size === 'large' ? ('small' as const) : ('large' as const) },
-      { ...o, colour },
-    ][i % 4]!;
-    const image = render({ ...scene, objects: [changed, ...scene.objects.slice(1)] }, 128);
+    const which = ([undefined, 'shape', 'size', 'colour'] as const)[i % 4];
+    const image = render(which ? withOneWrong(scene, which) : scene, 128);
     const file = `${i}.png`;
     writeFileSync(join(dir, file), encodePng(image));
     const aligned = judge(image, scene).aligned;

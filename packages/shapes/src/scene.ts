@@ -127,3 +127,25 @@ export function sampleScene(rng: Random, nObjects?: 1 | 2): Scene<PlacedObject> 
     if (placed) return placed;
   }
 }
+
+/**
+ * The scene with its first object drawn wrong in one attribute: the next shape, the other size,
+ * or a colour no other part of the scene has. What a judge or a scorer must tell from the scene.
+ */
+export function withOneWrong<O extends SceneObject>(
+  scene: Scene<O>,
+  attribute: 'shape' | 'size' | 'colour',
+): Scene<O> {
+  const o = scene.objects[0]!;
+  const wrong =
+    attribute === 'shape'
+      ? { shape: SHAPES[(SHAPES.indexOf(o.shape) + 1) % SHAPES.length]! }
+      : attribute === 'size'
+        ? { size: o.size === 'large' ? ('small' as const) : ('large' as const) }
+        : {
+            colour: COLOURS.find(
+              (c) => c !== scene.background && !scene.objects.some((x) => x.colour === c),
+            )!,
+          };
+  return { ...scene, objects: [{ ...o, ...wrong }, ...scene.objects.slice(1)] };
+}

@@ -44,21 +44,24 @@ function failed(service: Service, e: NodeJS.ErrnoException): never {
   process.exit(1);
 }
 
-/** Batch steps and events, each with a dead-letter queue as in AWS. */
-function pipelineQueues(accountId: string) {
-  return ['batches', 'events'].flatMap((q) => [
-    { QueueName: `baton-${q}-dlq` },
-    {
-      QueueName: `baton-${q}`,
-      Attributes: {
-        VisibilityTimeout: '120',
-        RedrivePolicy: JSON.stringify({
-          deadLetterTargetArn: `arn:aws:sqs:us-east-1:${accountId}:baton-${q}-dlq`,
-          maxReceiveCount: 5,
-        }),
-      },
+/** A queue whose messages go to `deadLetter` after `maxReceiveCount` receives, as in AWS. */
+function redriven(
+  accountId: string,
+  QueueName: string,
+  deadLetter: string,
+  visibility: number,
+  maxReceiveCount: number,
+) {
+  return {
+    QueueName,
+    Attributes: {
+      VisibilityTimeout: String(visibility),
+      RedrivePolicy: JSON.stringify({
+        deadLetterTargetArn: `arn:aws:sqs:us-east-1:${accountId}:${deadLetter}`,
+        maxReceiveCount,
+      }),
     },
-  ]);
+  };
 }
 
 /** s3rver on the data directory, with the fixes it needs to behave as S3 does (s3rver-patches.ts). */
@@ -97,20 +100,17 @@ async function startSqs(s: ServerSettings) {
     queues: [
       // Webhook deliveries and their retries (the local stack's consumer, or the AWS handler under test).
       { QueueName: 'baton-webhooks' },
-      ...pipelineQueues(accountId),
+      // Batch steps and events, each with a dead-letter queue.
+      ...['batches', 'events'].flatMap((q) => [
+        { QueueName: `baton-${q}-dlq` },
+        redriven(accountId, `baton-${q}`, `baton-${q}-dlq`, 120, 5),
+      ]),
       // Per stage: its queue, its batch lane (read only when the queue is empty), one dead-letter queue.
       ...STAGE_QUEUES.flatMap((q) => [
         { QueueName: `baton-${q}-dlq` },
-        ...[`baton-${q}`, `baton-${q}-batch`].map((QueueName) => ({
-          QueueName,
-          Attributes: {
-            VisibilityTimeout: String(s.visibilityTimeoutSeconds),
-            RedrivePolicy: JSON.stringify({
-              deadLetterTargetArn: `arn:aws:sqs:us-east-1:${accountId}:baton-${q}-dlq`,
-              maxReceiveCount: s.maxReceiveCount,
-            }),
-          },
-        })),
+        ...[`baton-${q}`, `baton-${q}-batch`].map((name) =>
+          redriven(accountId, name, `baton-${q}-dlq`, s.visibilityTimeoutSeconds, s.maxReceiveCount),
+        ),
       ]),
     ] as never,
   }).catch((e) => failed('sqs', e));
